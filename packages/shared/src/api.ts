@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { PlatformString } from './platform.ts';
+import { ImageNameString, TagString } from './reference.ts';
+import { RepoPath } from './paths.ts';
+
+export const BuildStatus = z.enum(['queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled']);
+export type BuildStatus = z.infer<typeof BuildStatus>;
+export const TaskStatus = z.enum(['queued', 'running', 'built', 'failed', 'canceled']);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+export const FINAL_BUILD_STATUSES: readonly BuildStatus[] = ['succeeded', 'failed', 'canceled'];
+
+export const DEFAULT_PLATFORMS = ['linux/amd64', 'linux/arm64'];
+const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const BuildSource = z.object({
+  url: z.string().min(1, 'source.url is required').max(2048),
+  ref: z.string().min(1).max(255).regex(/^[^\s\0~^:?*[\\]+$/, 'invalid git ref').default('main'),
+  commit: z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit id').optional(),
+});
+export type BuildSource = z.infer<typeof BuildSource>;
+
+export const BuildRequest = z
+  .object({
+    source: BuildSource,
+    containerfile: RepoPath.optional(),
+    context: RepoPath.default('.'),
+    platforms: z.array(PlatformString).min(1).max(16).default(DEFAULT_PLATFORMS),
+    image: ImageNameString.optional(),
+    tags: z.array(TagString).max(64).default([]),
+    buildArgs: z
+      .record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536))
+      .default({}),
+    push: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((req, ctx) => {
+    if (new Set(req.platforms).size !== req.platforms.length) {
+      ctx.addIssue({ code: 'custom', path: ['platforms'], message: 'platforms must not repeat' });
+    }
+    if (req.push && !req.image) {
+      ctx.addIssue({ code: 'custom', path: ['image'], message: 'image is required when push is true' });
+    }
+    if (req.push && req.tags.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tags'], message: 'at least one tag is required when push is true' });
+    }
+  });
+export type BuildRequest = z.infer<typeof BuildRequest>;
+export type BuildRequestInput = z.input<typeof BuildRequest>;
+
+export const PhaseKind = z.enum(['clone', 'pull', 'build', 'step', 'export', 'upload', 'merge', 'push', 'publish']);
+export type PhaseKind = z.infer<typeof PhaseKind>;
+
+export const Phase = z.object({
+  name: z.string(),
+  kind: PhaseKind,
+  /** Containerfile step number (1-based) for `step` phases. */
+  step: z.number().int().nullable().optional(),
+  attempt: z.number().int(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  durationMs: z.number().int().nullable(),
+  cached: z.boolean().nullable().optional(),
+});
+export type Phase = z.infer<typeof Phase>;
+
+export const Task = z.object({
+  id: z.string(),
+  platform: z.string(),
+  status: TaskStatus,
+  agent: z.string().nullable(),
+  attempts: z.number().int(),
+  error: z.string().nullable(),
+  failedStep: z.string().nullable(),
+  exitCode: z.number().int().nullable(),
+  manifestDigest: z.string().nullable(),
+  archiveSize: z.number().nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  phases: z.array(Phase),
+});
+export type Task = z.infer<typeof Task>;
+
+export const Build = z.object({
+  id: z.string(),
+  status: BuildStatus,
+  source: z.object({ url: z.string(), ref: z.string(), commit: z.string().nullable() }),
+  containerfile: z.string().nullable(),
+  context: z.string(),
+  platforms: z.array(z.string()),
+  image: z.string().nullable(),
+  tags: z.array(z.string()),
+  buildArgs: z.record(z.string(), z.string()),
+  push: z.boolean(),
+  trigger: z.string(),
+  error: z.string().nullable(),
+  indexDigest: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  tasks: z.array(Task),
+  /** Build-level phases (publish). */
+  phases: z.array(Phase),
+});
+export type Build = z.infer<typeof Build>;
+
+export const BuildListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor: z.string().optional(),
+  status: BuildStatus.optional(),
+});
+export type BuildListQuery = z.infer<typeof BuildListQuery>;
+
+export const BuildList = z.object({ items: z.array(Build), nextCursor: z.string().nullable() });
+export type BuildList = z.infer<typeof BuildList>;
+
+export const CreatedBuild = z.object({ id: z.string(), status: BuildStatus, url: z.string() });
+export type CreatedBuild = z.infer<typeof CreatedBuild>;
+
+/** Every 4xx/5xx body. `field` names the offending input when there is one. */
+export const ApiError = z.object({
+  error: z.string(),
+  message: z.string(),
+  field: z.string().optional(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ApiError = z.infer<typeof ApiError>;

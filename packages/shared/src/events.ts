@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { PhaseKind } from './api.ts';
+import { BuildResult } from './jobs.ts';
+
+/**
+ * Everything agents and the merger report goes through one Redis stream as these events.
+ * The API's recorder is the only writer of build state in Postgres; it applies them idempotently
+ * (events are delivered at least once and may repeat).
+ */
+const base = { buildId: z.string(), at: z.string() };
+
+export const BuildEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('task.started'), ...base, taskId: z.string(), agent: z.string(), attempt: z.number().int() }),
+  z.object({
+    type: z.literal('phase.started'),
+    ...base,
+    taskId: z.string().nullable(),
+    attempt: z.number().int(),
+    name: z.string(),
+    kind: PhaseKind,
+    step: z.number().int().optional(),
+  }),
+  z.object({
+    type: z.literal('phase.ended'),
+    ...base,
+    taskId: z.string().nullable(),
+    attempt: z.number().int(),
+    name: z.string(),
+    cached: z.boolean().optional(),
+  }),
+  z.object({ type: z.literal('task.built'), ...base, taskId: z.string(), attempt: z.number().int(), result: BuildResult }),
+  z.object({
+    type: z.literal('task.failed'),
+    ...base,
+    taskId: z.string(),
+    attempt: z.number().int(),
+    reason: z.string(),
+    step: z.string().optional(),
+    exitCode: z.number().int().optional(),
+    /** false: the job will be retried (another attempt follows). */
+    final: z.boolean(),
+  }),
+  z.object({ type: z.literal('task.canceled'), ...base, taskId: z.string(), attempt: z.number().int() }),
+  z.object({ type: z.literal('build.publishing'), ...base }),
+  z.object({ type: z.literal('build.succeeded'), ...base, indexDigest: z.string().nullable() }),
+  z.object({ type: z.literal('build.failed'), ...base, reason: z.string() }),
+]);
+export type BuildEvent = z.infer<typeof BuildEvent>;
+
+/** An agent's heartbeat, refreshed every few seconds under a key with a TTL. */
+export const AgentInfo = z.object({
+  id: z.string(),
+  platform: z.string(),
+  hostname: z.string(),
+  version: z.string(),
+  state: z.enum(['idle', 'busy', 'draining']),
+  currentTasks: z.array(z.string()),
+  concurrency: z.number().int(),
+  freeDiskBytes: z.number().nullable(),
+  cacheBytes: z.number().nullable(),
+  at: z.string(),
+});
+export type AgentInfo = z.infer<typeof AgentInfo>;

@@ -1,0 +1,6 @@
+export * from './platform.ts';
+export * from './reference.ts';
+export * from './paths.ts';
+export * from './api.ts';
+export * from './jobs.ts';
+export * from './events.ts';

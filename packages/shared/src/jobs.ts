@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { platformSlug } from './platform.ts';
+
+/**
+ * The job catalog: every BullMQ job Archway enqueues, its payload schema, result and retry policy.
+ * The API uses it to enqueue, the agent and merger to process. See apps/agent/CONTRACT.md.
+ */
+export const PUBLISH_QUEUE = 'publish';
+export function buildQueueName(platform: string): string {
+  return `build-${platformSlug(platform)}`;
+}
+
+export const BuildJob = z.object({
+  buildId: z.string(),
+  taskId: z.string(),
+  platform: z.string(),
+  source: z.object({ url: z.string(), ref: z.string(), commit: z.string() }),
+  /** Undefined: `Containerfile`, then `Dockerfile`. */
+  containerfile: z.string().optional(),
+  context: z.string(),
+  buildArgs: z.record(z.string(), z.string()),
+});
+export type BuildJob = z.infer<typeof BuildJob>;
+
+/** What an agent returns for a built platform; the merger reads it from the parent job. */
+export const BuildResult = z.object({
+  taskId: z.string(),
+  platform: z.string(),
+  archiveKey: z.string(),
+  archiveSize: z.number().int(),
+  /** sha256 of the whole archive as uploaded, checked by the merger. */
+  archiveDigest: z.string(),
+  manifestDigest: z.string(),
+});
+export type BuildResult = z.infer<typeof BuildResult>;
+
+export const PublishJob = z.object({
+  buildId: z.string(),
+  image: z.string().optional(),
+  tags: z.array(z.string()),
+  push: z.boolean(),
+  platforms: z.array(z.string()),
+});
+export type PublishJob = z.infer<typeof PublishJob>;
+
+export const JOB_CATALOG = {
+  build: { queue: buildQueueName, attempts: 2, backoffMs: 2000 },
+  publish: { queue: () => PUBLISH_QUEUE, attempts: 3, backoffMs: 5000 },
+} as const;
+
+/** Object-store keys: archives and logs are addressed by build and platform, never by user names. */
+export const objectKeys = {
+  archive: (buildId: string, platform: string) => `archives/${buildId}/${platformSlug(platform)}.tar`,
+  log: (buildId: string, platform: string) => `logs/${buildId}/${platformSlug(platform)}.log`,
+};

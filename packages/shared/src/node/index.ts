@@ -1,0 +1,3 @@
+export * from './object-store.ts';
+export * from './redis-keys.ts';
+export * from './events.ts';

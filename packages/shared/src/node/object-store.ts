@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface PutResult {
+  size: number;
+  /** `sha256:<hex>` of the bytes stored, computed while streaming. */
+  digest: string;
+}
+
+/**
+ * Where archives and logs travel between agents and the merger. Everything streams:
+ * implementations must never hold a whole object in memory.
+ */
+export interface ObjectStore {
+  put(key: string, body: Readable, opts?: { contentLength?: number }): Promise<PutResult>;
+  /** Throws ObjectNotFoundError when the key does not exist. */
+  get(key: string): Promise<Readable>;
+  head(key: string): Promise<StoredObject | null>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): AsyncIterable<StoredObject>;
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`object ${key} not found in the object store`);
+  }
+}
+
+/** Rejects keys that could escape the store's root. */
+export function checkObjectKey(key: string): void {
+  if (!key || key.startsWith('/') || key.split('/').some((p) => p === '..' || p === '' || p === '.') || key.includes('\0')) {
+    throw new Error(`invalid object key "${key}"`);
+  }
+}
+
+/** Hashes and counts bytes as they pass. */
+export function digestingStream(): Transform & { result(): PutResult } {
+  const hash = createHash('sha256');
+  let size = 0;
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  }) as Transform & { result(): PutResult };
+  t.result = () => ({ size, digest: `sha256:${hash.digest('hex')}` });
+  return t;
+}
+
+/** The embedded default: a directory. Writes go to a temp file and are renamed into place. */
+export class FsObjectStore implements ObjectStore {
+  constructor(readonly root: string) {}
+
+  private path(key: string): string {
+    checkObjectKey(key);
+    return join(this.root, ...key.split('/'));
+  }
+
+  async put(key: string, body: Readable): Promise<PutResult> {
+    const target = this.path(key);
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.${randomUUID()}.partial`;
+    const digest = digestingStream();
+    try {
+      await pipeline(body, digest, createWriteStream(tmp));
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return digest.result();
+  }
+
+  async get(key: string): Promise<Readable> {
+    const p = this.path(key);
+    try {
+      const s = await stat(p);
+      if (!s.isFile()) throw new ObjectNotFoundError(key);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError || (err as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectNotFoundError(key);
+      throw err;
+    }
+    return createReadStream(p);
+  }
+
+  async head(key: string): Promise<StoredObject | null> {
+    try {
+      const s = await stat(this.path(key));
+      return s.isFile() ? { key, size: s.size, lastModified: s.mtime } : null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const walk = async function* (dir: string, root: string): AsyncIterable<StoredObject> {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        const full = join(dir, e.name);
+        if (e.isDirectory()) yield* walk(full, root);
+        else if (e.isFile() && !e.name.endsWith('.partial')) {
+          const s = await stat(full);
+          yield { key: relative(root, full).split(sep).join('/'), size: s.size, lastModified: s.mtime };
+        }
+      }
+    };
+    for await (const obj of walk(this.root, this.root)) {
+      if (obj.key.startsWith(prefix)) yield obj;
+    }
+  }
+}
+
+/**
+ * `file:///path` or a plain path → filesystem store. (`s3://` arrives with the S3 store.)
+ */
+export function createObjectStore(url: string): ObjectStore {
+  if (url.startsWith('file://')) return new FsObjectStore(new URL(url).pathname);
+  if (url.startsWith('/')) return new FsObjectStore(url);
+  throw new Error(`unsupported object store "${url}": use file:///absolute/path`);
+}
+
+export function readableFrom(data: string | Buffer): Readable {
+  return Readable.from([typeof data === 'string' ? Buffer.from(data) : data]);
+}

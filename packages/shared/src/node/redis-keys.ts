@@ -1,0 +1,20 @@
+/**
+ * Redis keys outside BullMQ, all under one prefix so that tests (and several installations on one
+ * Redis) stay apart. BullMQ queues use the same prefix through its `prefix` option.
+ */
+export function redisKeys(prefix: string) {
+  return {
+    /** Stream of BuildEvent JSON, consumed by the API's recorder (consumer group). */
+    events: `${prefix}:events`,
+    /** Stream of log lines of one task: fields `l` (line) and `a` (attempt); `end` marks the end. */
+    log: (taskId: string) => `${prefix}:log:${taskId}`,
+    /** Heartbeat of one agent (JSON AgentInfo) with a TTL. */
+    agent: (agentId: string) => `${prefix}:agent:${agentId}`,
+    agentPattern: `${prefix}:agent:*`,
+    /** Pub/sub channel announcing state changes of a build (payload: build id). */
+    buildChanged: `${prefix}:build-changed`,
+    /** A task id is added here when its build is canceled; agents watch it. */
+    canceled: `${prefix}:canceled`,
+  };
+}
+export type RedisKeys = ReturnType<typeof redisKeys>;

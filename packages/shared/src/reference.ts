@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+// Grammar from the distribution reference spec (github.com/distribution/reference).
+const component = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const domain = `(?:${domainComponent}(?:\\.${domainComponent})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?`;
+const repository = `${component}(?:/${component})*`;
+const IMAGE_RE = new RegExp(`^(?:(${domain})/)?(${repository})$`);
+export const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export interface ImageName {
+  /** Registry host[:port], e.g. `registry.example.com:5000`. */
+  registry: string;
+  /** Repository path inside the registry, e.g. `me/app`. */
+  repository: string;
+}
+
+/**
+ * Parses an image name without tag or digest. Like docker, the first path component is a
+ * registry only when it has a dot or a port, or is `localhost`; otherwise docker.io is implied.
+ */
+export function parseImageName(input: string): ImageName {
+  const match = IMAGE_RE.exec(input);
+  if (!match || input.length > 255) {
+    throw new Error(`invalid image name "${input}": expected registry/repository, lowercase, without tag`);
+  }
+  const [first, ...rest] = input.split('/');
+  const looksLikeHost = first !== undefined && rest.length > 0 && (/[.:]/.test(first) || first === 'localhost' || first.startsWith('['));
+  if (!looksLikeHost) {
+    const path = input.includes('/') ? input : `library/${input}`;
+    return { registry: 'docker.io', repository: path };
+  }
+  return { registry: first!, repository: rest.join('/') };
+}
+
+export const ImageNameString = z.string().superRefine((value, ctx) => {
+  try {
+    parseImageName(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+export const TagString = z
+  .string()
+  .regex(TAG_RE, 'invalid tag: use letters, digits, "_", "." and "-" (max 128, not starting with "." or "-")');

@@ -1,0 +1,46 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startPostgres, type EmbeddedPg } from '../apps/api/src/embedded/postgres.ts';
+import { startRedis, type EmbeddedRedis } from '../apps/api/src/embedded/redis.ts';
+import { startRegistry, type TestRegistry } from './harness/registry.ts';
+import { deployMigrations } from '../prisma/migrate.ts';
+
+export const TEMPLATE_DB = 'archway_template';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+    /** Postgres URL with `{db}` in place of the database name. */
+    pgUrlPattern: string;
+    templateDb: string;
+    registryHost: string;
+    tmpRoot: string;
+  }
+}
+
+let redis: EmbeddedRedis | undefined;
+let pg: EmbeddedPg | undefined;
+let registry: TestRegistry | undefined;
+let root: string | undefined;
+
+export async function setup(project: TestProject) {
+  root = await mkdtemp(join(tmpdir(), 'archway-test-'));
+  [redis, pg, registry] = await Promise.all([
+    startRedis({ dir: join(root, 'redis') }),
+    startPostgres({ dir: join(root, 'pg'), database: TEMPLATE_DB }),
+    startRegistry({ dir: join(root, 'registry') }),
+  ]);
+  await deployMigrations(pg.url);
+  project.provide('redisUrl', redis.url);
+  project.provide('pgUrlPattern', pg.urlFor('{db}'));
+  project.provide('templateDb', TEMPLATE_DB);
+  project.provide('registryHost', registry.host);
+  project.provide('tmpRoot', root);
+}
+
+export async function teardown() {
+  await Promise.allSettled([redis?.stop(), pg?.stop(), registry?.stop()]);
+  if (root) await rm(root, { recursive: true, force: true });
+}

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort } from '../../apps/api/src/embedded/free-port.ts';
+
+export interface TestRegistry {
+  /** host:port, e.g. `127.0.0.1:5000`. */
+  host: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs Debian's `docker-registry` (distribution v2) on a loopback port with storage under `dir`.
+ * `extraConfig` is appended to the YAML (auth, tls).
+ */
+export async function startRegistry(opts: { dir: string; extraConfig?: string; tls?: { cert: string; key: string } }): Promise<TestRegistry> {
+  await mkdir(opts.dir, { recursive: true });
+  const port = await freePort();
+  const tls = opts.tls ? `\n  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}` : '';
+  const config = `version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: ${join(opts.dir, 'data')}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:${port}${tls}
+${opts.extraConfig ?? ''}
+`;
+  const configPath = join(opts.dir, 'config.yml');
+  await writeFile(configPath, config);
+  const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const scheme = opts.tls ? 'https' : 'http';
+  const deadline = Date.now() + 15_000;
+  // Poll /v2/ until it answers: the registry prints nothing reliable when it is ready.
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${output}`);
+    try {
+      const res = await fetch(`${scheme}://127.0.0.1:${port}/v2/`);
+      if (res.status === 200 || res.status === 401) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`docker-registry did not start: ${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    host: `127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
