@@ -14,6 +14,7 @@ const ARCH_ALIASES: Record<string, { architecture: string; variant?: string }> =
   x64: { architecture: 'amd64' },
   aarch64: { architecture: 'arm64' },
   arm64: { architecture: 'arm64' },
+  arm: { architecture: 'arm' },
   armv7l: { architecture: 'arm', variant: 'v7' },
   armv7: { architecture: 'arm', variant: 'v7' },
   armhf: { architecture: 'arm', variant: 'v7' },

