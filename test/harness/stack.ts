@@ -1,0 +1,88 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ENTRY_POINTS, supervise, type Supervised } from '../../apps/api/src/embedded/children.ts';
+import { freePort } from '../../apps/api/src/embedded/free-port.ts';
+
+export interface StackOptions {
+  root: string;
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+  registryHost: string;
+  /** Platforms to start an agent for (each with its own data dir). */
+  agents: string[];
+  env?: Record<string, string>;
+}
+
+export interface Stack {
+  url: string;
+  token: string;
+  objectStoreDir: string;
+  output: string[];
+  api(path: string, init?: RequestInit): Promise<Response>;
+  /** Stops one agent (SIGTERM) — for failure tests. */
+  agents: Map<string, Supervised>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real system as separate processes — API, merger and one agent per platform — wired to the
+ * suite's Redis, Postgres and registry, exactly as `npm start` wires them.
+ */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const port = await freePort();
+  const token = `arch_test_${opts.prefix}`;
+  const objectStoreDir = join(opts.root, 'objects');
+  await mkdir(objectStoreDir, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: opts.databaseUrl,
+    REDIS_URL: opts.redisUrl,
+    ARCHWAY_QUEUE_PREFIX: opts.prefix,
+    ARCHWAY_OBJECT_STORE: `file://${objectStoreDir}`,
+    ARCHWAY_DATA_DIR: join(opts.root, 'data'),
+    ARCHWAY_ADMIN_TOKEN: token,
+    ARCHWAY_INSECURE_REGISTRIES: opts.registryHost,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ...opts.env,
+  };
+  const output: string[] = [];
+  const log = (line: string) => output.push(line);
+  const procs: Supervised[] = [supervise('api', ENTRY_POINTS.api, env, log), supervise('merger', ENTRY_POINTS.merger, env, log)];
+  const agents = new Map<string, Supervised>();
+  for (const platform of opts.agents) {
+    const slug = platform.replace(/\//g, '-');
+    const agent = supervise(
+      `agent-${slug}`,
+      ENTRY_POINTS.agent,
+      { ...env, ARCHWAY_AGENT_PLATFORM: platform, ARCHWAY_AGENT_DATA_DIR: join(opts.root, `agent-${slug}`), ARCHWAY_AGENT_ID: `test-${slug}` },
+      log,
+    );
+    agents.set(platform, agent);
+    procs.push(agent);
+  }
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`stack did not become ready:\n${output.slice(-40).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    token,
+    objectStoreDir,
+    output,
+    agents,
+    api: (path, init = {}) =>
+      fetch(`${url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers ?? {}) },
+      }),
+    stop: async () => {
+      await Promise.allSettled(procs.map((p) => p.stop()));
+    },
+  };
+}
