@@ -1,0 +1,83 @@
+import type { Redis } from 'ioredis';
+import type { BuildResult, PhaseKind } from '@archway/shared';
+import { nowIso, publishEvent } from '@archway/shared/node';
+
+export interface ReporterContext {
+  redis: Redis;
+  prefix: string;
+  buildId: string;
+  taskId: string;
+  attempt: number;
+}
+
+/**
+ * Publishes the events of one task attempt on the events stream. Phase names are unique within an
+ * attempt (the recorder matches `phase.ended` to `phase.started` by name); open phases are closed
+ * by `endOpenPhases` so a failed attempt still shows where its time went.
+ */
+export class TaskReporter {
+  private readonly open: string[] = [];
+  private readonly used = new Set<string>();
+
+  constructor(private readonly ctx: ReporterContext) {}
+
+  private base() {
+    return { buildId: this.ctx.buildId, at: nowIso(), taskId: this.ctx.taskId, attempt: this.ctx.attempt };
+  }
+
+  async started(agent: string): Promise<void> {
+    await publishEvent(this.ctx.redis, this.ctx.prefix, { type: 'task.started', ...this.base(), agent });
+  }
+
+  /** Returns the name actually used (suffixed when the same name already occurred). */
+  async phaseStarted(name: string, kind: PhaseKind, step?: number): Promise<string> {
+    let unique = name;
+    for (let i = 2; this.used.has(unique); i++) unique = `${name} (${i})`;
+    this.used.add(unique);
+    this.open.push(unique);
+    await publishEvent(this.ctx.redis, this.ctx.prefix, {
+      type: 'phase.started',
+      ...this.base(),
+      name: unique,
+      kind,
+      ...(step === undefined ? {} : { step }),
+    });
+    return unique;
+  }
+
+  async phaseEnded(name: string, cached?: boolean): Promise<void> {
+    const i = this.open.indexOf(name);
+    if (i === -1) return;
+    this.open.splice(i, 1);
+    await publishEvent(this.ctx.redis, this.ctx.prefix, {
+      type: 'phase.ended',
+      ...this.base(),
+      name,
+      ...(cached === undefined ? {} : { cached }),
+    });
+  }
+
+  /** Ends every open phase, innermost first. */
+  async endOpenPhases(): Promise<void> {
+    for (const name of [...this.open].reverse()) await this.phaseEnded(name);
+  }
+
+  async built(result: BuildResult): Promise<void> {
+    await publishEvent(this.ctx.redis, this.ctx.prefix, { type: 'task.built', ...this.base(), result });
+  }
+
+  async failed(reason: string, final: boolean, extra: { step?: string; exitCode?: number } = {}): Promise<void> {
+    await publishEvent(this.ctx.redis, this.ctx.prefix, {
+      type: 'task.failed',
+      ...this.base(),
+      reason,
+      final,
+      ...(extra.step === undefined ? {} : { step: extra.step }),
+      ...(extra.exitCode === undefined ? {} : { exitCode: extra.exitCode }),
+    });
+  }
+
+  async canceled(): Promise<void> {
+    await publishEvent(this.ctx.redis, this.ctx.prefix, { type: 'task.canceled', ...this.base() });
+  }
+}

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { readLines } from './lines.ts';
+
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when the run was stopped through the abort signal. */
+  aborted: boolean;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Called for every stdout/stderr line, one at a time, in arrival order per stream. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void | Promise<void>;
+  /** Grace period between SIGTERM and SIGKILL of the process group. */
+  killAfterMs?: number;
+}
+
+export const KILL_AFTER_MS = 5000;
+
+/**
+ * Runs a program with an argument array (never a shell), streaming its output line by line.
+ * The child leads its own process group (`detached`), so aborting stops everything it started:
+ * SIGTERM to the group, SIGKILL after the grace period.
+ */
+export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): Promise<ProcessResult> {
+  return new Promise<ProcessResult>((resolvePromise, reject) => {
+    if (opts.signal?.aborted) return resolvePromise({ code: null, signal: null, aborted: true });
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const killGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // Already gone.
+      }
+    };
+    const onAbort = () => {
+      aborted = true;
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), opts.killAfterMs ?? KILL_AFTER_MS);
+      killTimer.unref();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    // Lines of both streams go through one chain so the consumer sees one line at a time.
+    let chain: Promise<void> = Promise.resolve();
+    let lineError: unknown;
+    const pump = async (stream: Readable, name: 'stdout' | 'stderr') => {
+      for await (const line of readLines(stream)) {
+        if (!opts.onLine) continue;
+        chain = chain.then(() => opts.onLine!(line, name)).catch((err) => {
+          lineError ??= err;
+        });
+        await chain;
+      }
+    };
+    const pumps = Promise.all([pump(child.stdout!, 'stdout'), pump(child.stderr!, 'stderr')]);
+
+    child.once('error', (err) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      const e = err as NodeJS.ErrnoException;
+      reject(e.code === 'ENOENT' ? new Error(`${cmd} not found: install it or set its path in the agent's environment`) : err);
+    });
+    child.once('exit', () => {
+      // A grandchild may outlive the leader and hold the pipes open; make sure the group is gone.
+      if (aborted) killGroup('SIGKILL');
+    });
+    child.once('close', (code, signal) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      pumps
+        .then(() => chain)
+        .then(() => {
+          if (lineError) reject(lineError);
+          else resolvePromise({ code, signal, aborted });
+        }, reject);
+    });
+  });
+}
+
+/** Runs a program and collects its output (small outputs only: ids, listings). */
+export async function capture(cmd: string, args: string[], opts: Omit<RunOptions, 'onLine'> = {}): Promise<ProcessResult & { lines: string[] }> {
+  const lines: string[] = [];
+  const result = await runProcess(cmd, args, { ...opts, onLine: (l) => void lines.push(l) });
+  return { ...result, lines };
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseBuildError, StepParser, type StepEvent } from './steps.ts';
+
+// Real buildah 1.28 output captured from builds of the Containerfiles described in each test.
+const fixture = (name: string) =>
+  readFileSync(new URL(`./fixtures/${name}.txt`, import.meta.url), 'utf8').split('\n').filter((l, i, a) => i < a.length - 1 || l !== '');
+
+function parse(name: string): { events: StepEvent[]; parser: StepParser } {
+  const parser = new StepParser();
+  const events = fixture(`${name}.stdout`).flatMap((l) => parser.feed(l));
+  return { events, parser };
+}
+
+const stepNames = (events: StepEvent[]) => events.filter((e) => e.type === 'step').map((e) => (e.type === 'step' ? e.step.name : ''));
+
+describe('StepParser', () => {
+  it('reads the steps of a cold single-stage build and ignores a STEP line printed by RUN', () => {
+    const { events } = parse('single-cold');
+    expect(stepNames(events)).toEqual([
+      'step 1/6: FROM scratch',
+      'step 2/6: COPY busybox /bin/busybox',
+      'step 3/6: COPY busybox /bin/sh',
+      'step 4/6: RUN echo hello > /hello.txt && echo "STEP 9/9: not a real step"',
+      'step 5/6: ARG GREETING=hi',
+      'step 6/6: RUN ["/bin/busybox", "sh", "-c", "echo $GREETING from exec form"]',
+    ]);
+    expect(events.some((e) => e.type === 'cached')).toBe(false);
+    expect(events.at(-1)).toEqual({ type: 'commit' });
+    const indexes = events.flatMap((e) => (e.type === 'step' ? [e.step.index] : []));
+    expect(indexes).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('marks the steps buildah served from its layer cache', () => {
+    const { events } = parse('single-cached');
+    const steps = events.flatMap((e) => (e.type === 'step' ? [e.step] : []));
+    expect(steps.map((s) => [s.n, s.cached])).toEqual([
+      [1, false], // FROM scratch is never "cached"
+      [2, true],
+      [3, true],
+      [4, true],
+      [5, true],
+      [6, true],
+    ]);
+    // The last step was cached: buildah prints no COMMIT line at all.
+    expect(events.some((e) => e.type === 'commit')).toBe(false);
+  });
+
+  it('numbers multi-stage steps across stages and names them with the stage', () => {
+    const { events } = parse('multi-stage');
+    expect(stepNames(events)).toEqual([
+      '[1/2] step 1/3: FROM scratch AS base',
+      '[1/2] step 2/3: COPY busybox /bin/sh',
+      '[1/2] step 3/3: RUN echo base > /base.txt',
+      '[2/2] step 1/4: FROM scratch',
+      '[2/2] step 2/4: COPY --from=base /base.txt /base.txt',
+      '[2/2] step 3/4: COPY busybox /bin/sh',
+      '[2/2] step 4/4: RUN cat /base.txt',
+    ]);
+    const last = events.filter((e) => e.type === 'step').at(-1);
+    expect(last?.type === 'step' && last.step.index).toBe(7);
+    expect(events.at(-1)).toEqual({ type: 'commit' });
+  });
+
+  it('leaves the failing step current and reads the exit status from stderr', () => {
+    const { parser } = parse('failing-run');
+    expect(parser.current?.name).toBe('step 3/3: RUN echo about to fail && exit 3');
+    const errors = fixture('failing-run.stderr').map(parseBuildError).filter(Boolean);
+    expect(errors).toEqual([{ instruction: 'RUN echo about to fail && exit 3', message: 'exit status 3', exitCode: 3 }]);
+  });
+
+  it('parses a non-RUN step error without an exit code', () => {
+    expect(parseBuildError('Error: building at STEP "COPY nope /x": checking on sources under "/ctx": copier: stat: "/nope": no such file or directory')).toEqual({
+      instruction: 'COPY nope /x',
+      message: 'checking on sources under "/ctx": copier: stat: "/nope": no such file or directory',
+    });
+  });
+
+  it('truncates very long instructions in phase names', () => {
+    const parser = new StepParser();
+    const [e] = parser.feed(`STEP 1/1: RUN ${'x'.repeat(500)}`);
+    expect(e?.type === 'step' && e.step.name.length).toBeLessThan(230);
+  });
+});
+
+describe('parseBuildError', () => {
+  it('splits at the known instruction when it contains a quote and colon', () => {
+    const line = 'Error: building at STEP "RUN echo "a": b": exit status 4';
+    expect(parseBuildError(line, 'RUN echo "a": b')).toEqual({ instruction: 'RUN echo "a": b', message: 'exit status 4', exitCode: 4 });
+  });
+  it('ignores other lines', () => {
+    expect(parseBuildError('subprocess exited with status 3')).toBeUndefined();
+  });
+});
