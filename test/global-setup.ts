@@ -5,7 +5,7 @@ import type { TestProject } from 'vitest/node';
 import { startPostgres, type EmbeddedPg } from '../apps/api/src/embedded/postgres.ts';
 import { startRedis, type EmbeddedRedis } from '../apps/api/src/embedded/redis.ts';
 import { startRegistry, type TestRegistry } from './harness/registry.ts';
-import { existsSync } from 'node:fs';
+import { deployMigrations } from '../prisma/migrate.ts';
 
 export const TEMPLATE_DB = 'archway_template';
 
@@ -32,13 +32,10 @@ export async function setup(project: TestProject) {
     startPostgres({ dir: join(root, 'pg'), database: TEMPLATE_DB }),
     startRegistry({ dir: join(root, 'registry') }),
   ]);
-  // TEMPORARY while prisma/migrate.ts is being written: skip when absent.
-  if (existsSync(new URL('../prisma/migrate.ts', import.meta.url))) {
-    const { deployMigrations } = await import('../prisma/migrate.ts');
-    await deployMigrations(pg.url);
-  }
+  await deployMigrations(pg.url);
   project.provide('redisUrl', redis.url);
-  project.provide('pgUrlPattern', pg.urlFor('{db}'));
+  // urlFor() percent-encodes the name; keep the `{db}` placeholder literal for .replace().
+  project.provide('pgUrlPattern', pg.urlFor('{db}').replace(encodeURIComponent('{db}'), '{db}'));
   project.provide('templateDb', TEMPLATE_DB);
   project.provide('registryHost', registry.host);
   project.provide('tmpRoot', root);
