@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { BadArchiveError } from './errors.ts';
+
+/** index.json, oci-layout, manifests and configs are small; anything larger is a layer. */
+export const SMALL_JSON_LIMIT = 4 * 1024 * 1024;
+/** Total small JSON kept in memory per archive; an honest archive holds a few KiB. */
+const SMALL_JSON_BUDGET = 16 * 1024 * 1024;
+const BLOB_NAME = /^blobs\/sha256\/([0-9a-f]{64})$/;
+const ALLOWED_DIRS = new Set(['', 'blobs', 'blobs/sha256']);
+
+/** One blob as it passes. `stream` must be consumed (uploaded, or drained with resume()). */
+export interface ArchiveBlob {
+  digest: string;
+  size: number;
+  /** Yields the blob's bytes; errors with BadArchiveError, before its last chunk, when they do not match the digest. */
+  stream: Readable;
+}
+
+export interface ArchiveContents {
+  /** index.json as stored. */
+  index: Buffer;
+  /** Every blob of the archive: digest → size. */
+  blobs: Map<string, number>;
+  /** Small blobs that look like JSON (manifests, configs), digest → bytes. */
+  json: Map<string, Buffer>;
+  size: number;
+  digest: string;
+}
+
+export interface ReadArchiveOptions {
+  /** BuildResult.archiveSize / archiveDigest: the archive must be exactly what the agent uploaded. */
+  expectedSize: number;
+  expectedDigest: string;
+  onBlob(blob: ArchiveBlob): Promise<void>;
+}
+
+/**
+ * Reads a per-platform archive (an OCI image layout in a tar, as `buildah push oci-archive:`
+ * writes) in one streaming pass: layers go by in chunks to `onBlob`, never to disk or memory.
+ */
+export async function readArchive(source: Readable, opts: ReadArchiveOptions): Promise<ArchiveContents> {
+  const extract = tar.extract();
+  const whole = createHash('sha256');
+  let size = 0;
+  const feeding = feed(source, extract, (chunk) => {
+    size += chunk.length;
+    if (size > opts.expectedSize) {
+      throw new BadArchiveError(`archive is larger than the ${opts.expectedSize} bytes the agent reported`);
+    }
+    whole.update(chunk);
+  });
+  // Errors of the feeding side surface through the iterator below.
+  feeding.catch((err) => extract.destroy(err));
+
+  const blobs = new Map<string, number>();
+  const json = new Map<string, Buffer>();
+  let jsonBytes = 0;
+  let index: Buffer | undefined;
+  let layout: Buffer | undefined;
+  try {
+    for await (const entry of extract) {
+      const name = checkEntry(entry.header);
+      if (name === null) {
+        entry.resume();
+        continue;
+      }
+      if (name === 'index.json' || name === 'oci-layout') {
+        if ((name === 'index.json' ? index : layout) !== undefined) throw new BadArchiveError(`archive has ${name} twice`);
+        const data = await readSmall(entry as unknown as AsyncIterable<Buffer>, entry.header.size, name);
+        if (name === 'index.json') index = data;
+        else layout = data;
+        continue;
+      }
+      const digest = `sha256:${BLOB_NAME.exec(name)![1]}`;
+      const blobSize = entry.header.size;
+      const keep: Buffer[] | null = blobSize <= SMALL_JSON_LIMIT ? [] : null;
+      const stream = Readable.from(verified(entry as unknown as AsyncIterable<Buffer>, digest, keep));
+      await passBlob(opts.onBlob, { digest, size: blobSize, stream });
+      blobs.set(digest, blobSize);
+      if (keep && keep.length > 0 && keep[0]![0] === 0x7b /* { */ && !json.has(digest)) {
+        jsonBytes += blobSize;
+        if (jsonBytes > SMALL_JSON_BUDGET) throw new BadArchiveError('archive holds too many JSON blobs (over 16 MiB)');
+        json.set(digest, Buffer.concat(keep));
+      }
+    }
+    await feeding;
+  } catch (err) {
+    source.destroy();
+    extract.destroy();
+    throw err;
+  }
+
+  const digest = `sha256:${whole.digest('hex')}`;
+  if (size !== opts.expectedSize) throw new BadArchiveError(`archive is ${size} bytes, but the agent reported ${opts.expectedSize}`);
+  if (digest !== opts.expectedDigest) throw new BadArchiveError(`archive digest is ${digest}, but the agent reported ${opts.expectedDigest}`);
+  if (!layout) throw new BadArchiveError('archive has no oci-layout file: not an OCI image layout');
+  if (!index) throw new BadArchiveError('archive has no index.json: not an OCI image layout');
+  return { index, blobs, json, size, digest };
+}
+
+/**
+ * Validates a tar header. Returns the normalised name of a file to read, or null for a harmless
+ * directory entry. Links and special files are refused: an OCI layout has none.
+ */
+function checkEntry(header: tar.Header): string | null {
+  const raw = header.name;
+  if (raw.includes('\0') || raw.includes('\\')) throw new BadArchiveError(`archive entry "${printable(raw)}" has an invalid name`);
+  if (raw.startsWith('/')) throw new BadArchiveError(`archive entry "${printable(raw)}" is an absolute path`);
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new BadArchiveError(`archive entry "${printable(raw)}" escapes the archive root`);
+  const name = parts.join('/');
+  if (header.type === 'directory') {
+    if (!ALLOWED_DIRS.has(name)) throw new BadArchiveError(`archive has an unexpected directory "${printable(raw)}"`);
+    return null;
+  }
+  if (header.type !== 'file' && header.type !== 'contiguous-file') {
+    throw new BadArchiveError(`archive entry "${printable(raw)}" is a ${header.type}; only regular files are allowed`);
+  }
+  if (name !== 'index.json' && name !== 'oci-layout' && !BLOB_NAME.test(name)) {
+    throw new BadArchiveError(`archive has an unexpected file "${printable(raw)}": expected oci-layout, index.json and blobs/sha256/<digest>`);
+  }
+  return name;
+}
+
+function printable(name: string): string {
+  return JSON.stringify(name.slice(0, 200)).slice(1, -1);
+}
+
+async function readSmall(entry: AsyncIterable<Buffer>, size: number, name: string): Promise<Buffer> {
+  if (size > SMALL_JSON_LIMIT) throw new BadArchiveError(`archive's ${name} is ${size} bytes, more than ${SMALL_JSON_LIMIT}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Yields a blob's bytes while hashing them, holding back the last chunk until the digest is
+ * checked: a registry never receives the whole of a blob whose content is wrong.
+ */
+async function* verified(entry: AsyncIterable<Buffer>, digest: string, keep: Buffer[] | null): AsyncGenerator<Buffer> {
+  const hash = createHash('sha256');
+  let pending: Buffer | undefined;
+  for await (const chunk of entry) {
+    hash.update(chunk);
+    keep?.push(chunk);
+    if (pending) yield pending;
+    pending = chunk;
+  }
+  const actual = `sha256:${hash.digest('hex')}`;
+  if (actual !== digest) throw new BadArchiveError(`blob ${digest} in the archive has content with digest ${actual}`);
+  if (pending) yield pending;
+}
+
+/** Runs the blob handler; the blob's own verification error wins over what it caused downstream. */
+async function passBlob(onBlob: ReadArchiveOptions['onBlob'], blob: ArchiveBlob): Promise<void> {
+  const ended = new Promise<void>((resolve, reject) => {
+    blob.stream.once('end', resolve);
+    blob.stream.once('error', reject);
+    blob.stream.once('close', () => (blob.stream.errored ? reject(blob.stream.errored) : resolve()));
+  });
+  ended.catch(() => {});
+  try {
+    await onBlob(blob);
+  } catch (err) {
+    if (blob.stream.errored instanceof BadArchiveError) throw blob.stream.errored;
+    throw err;
+  }
+  await ended;
+}
+
+/** Writes the source into the tar parser with backpressure, calling `onChunk` for each chunk first. */
+async function feed(source: Readable, extract: tar.Extract, onChunk: (chunk: Buffer) => void): Promise<void> {
+  for await (const chunk of source) {
+    onChunk(chunk as Buffer);
+    if (!extract.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          extract.off('drain', done);
+          extract.off('close', done);
+          resolve();
+        };
+        extract.on('drain', done);
+        extract.on('close', done);
+      });
+      if (extract.destroyed) return;
+    }
+  }
+  (extract as unknown as { end(): void }).end();
+}

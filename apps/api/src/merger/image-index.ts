@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import type { PlatformImage } from './push-platform.ts';
+import { OCI_INDEX } from './oci.ts';
+
+/** The OCI image index of a build: one entry per platform, in the order the build asked for. */
+export function buildImageIndex(images: PlatformImage[]): { body: Buffer; digest: string } {
+  const index = {
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: images.map((img) => ({
+      mediaType: img.mediaType,
+      digest: img.digest,
+      size: img.size,
+      platform: {
+        architecture: img.platform.architecture,
+        os: img.platform.os,
+        ...(img.platform.variant ? { variant: img.platform.variant } : {}),
+      },
+    })),
+  };
+  const body = Buffer.from(JSON.stringify(index));
+  return { body, digest: `sha256:${createHash('sha256').update(body).digest('hex')}` };
+}

@@ -1,0 +1,95 @@
+import { normalizePlatform, parseImageName, type BuildResult, type PublishJob } from '@archway/shared';
+import type { ObjectStore } from '@archway/shared/node';
+import type { RegistryPool } from '../registry/index.ts';
+import { BadArchiveError } from './errors.ts';
+import { buildImageIndex } from './image-index.ts';
+import { OCI_INDEX } from './oci.ts';
+import { pushPlatform, type PlatformImage } from './push-platform.ts';
+
+export interface PublishHooks {
+  /** Called around each platform's push, e.g. to emit phase events. */
+  platformStarted?(platform: string): Promise<void> | void;
+  platformEnded?(platform: string): Promise<void> | void;
+  indexStarted?(): Promise<void> | void;
+  indexEnded?(): Promise<void> | void;
+}
+
+export interface PublishInput {
+  store: ObjectStore;
+  registries: RegistryPool;
+  job: PublishJob;
+  results: BuildResult[];
+  /** Platforms pushed at once. Default 2. */
+  concurrency?: number;
+  /** Platforms already pushed (pipelining); they are not read again. */
+  pushed?: ReadonlyMap<string, PlatformImage>;
+  hooks?: PublishHooks;
+}
+
+export interface PublishOutcome {
+  indexDigest: string;
+  images: PlatformImage[];
+}
+
+/**
+ * Publishes a build: every platform's blobs and manifest, then the index by digest, then the
+ * index under each tag, last. A failure anywhere before the tags leaves no tag written.
+ */
+export async function publishBuild(input: PublishInput): Promise<PublishOutcome> {
+  const { job, hooks } = input;
+  if (!job.image) throw new BadArchiveError('the build asks to push but names no image');
+  const { registry, repository } = parseImageName(job.image);
+  const results = matchResults(job.platforms, input.results);
+  const client = await input.registries.client(registry);
+  await client.ping(repository);
+
+  const controller = new AbortController();
+  const images = await mapLimit(results, input.concurrency ?? 2, controller, async (result) => {
+    const early = input.pushed?.get(normalizePlatform(result.platform));
+    if (early) return early;
+    await hooks?.platformStarted?.(result.platform);
+    const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal });
+    await hooks?.platformEnded?.(result.platform);
+    return image;
+  });
+
+  await hooks?.indexStarted?.();
+  const index = buildImageIndex(images);
+  const indexDigest = await client.putManifest(repository, index.digest, OCI_INDEX, index.body);
+  for (const tag of job.tags) await client.putManifest(repository, tag, OCI_INDEX, index.body);
+  await hooks?.indexEnded?.();
+  return { indexDigest, images };
+}
+
+/** One BuildResult per platform of the build, in the build's order. */
+function matchResults(platforms: string[], results: BuildResult[]): BuildResult[] {
+  return platforms.map((p) => {
+    const wanted = normalizePlatform(p);
+    const matching = results.filter((r) => normalizePlatform(r.platform) === wanted);
+    if (matching.length !== 1) {
+      throw new BadArchiveError(`${matching.length === 0 ? 'no' : matching.length} built archive(s) for ${wanted} among the finished tasks, expected 1`);
+    }
+    return matching[0]!;
+  });
+}
+
+/** Runs `fn` over `items`, `limit` at a time; the first failure aborts the rest and is thrown. */
+async function mapLimit<T, R>(items: T[], limit: number, controller: AbortController, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (err) {
+        if (!failure) failure = { err };
+        controller.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure) throw failure.err;
+  return out;
+}

@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { repositoryScope } from './challenge.ts';
+import { describeBody, RegistryError } from './errors.ts';
+import { Transport, type TransportOptions } from './transport.ts';
+
+export interface RegistryStats {
+  blobsUploaded: number;
+  bytesUploaded: number;
+  /** Blobs the registry already had (HEAD 200). */
+  blobsExisting: number;
+  /** Blobs mounted from another repository of the same registry instead of uploaded. */
+  blobsMounted: number;
+  manifestsPut: number;
+}
+
+/** A blob body: a stream sent once, or a function that opens the source again for each attempt. */
+export type BlobSource = Readable | (() => Promise<Readable>);
+
+export const MANIFEST_ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+/** Remembered blob locations, so that a layer pushed to one repository is mounted into the next. */
+const MAX_KNOWN_LOCATIONS = 20_000;
+
+/** An OCI distribution client for one registry: blobs, mounts, manifests. */
+export class RegistryClient {
+  readonly stats: RegistryStats = { blobsUploaded: 0, bytesUploaded: 0, blobsExisting: 0, blobsMounted: 0, manifestsPut: 0 };
+  private readonly http: Transport;
+  private readonly locations = new Map<string, string>();
+
+  constructor(opts: TransportOptions) {
+    this.http = new Transport(opts);
+  }
+
+  get registry(): string {
+    return this.http.registry;
+  }
+
+  /** Checks that the registry answers and learns how it authenticates, before any streaming. */
+  async ping(repository: string): Promise<void> {
+    await this.http.ping(repository, [repositoryScope(repository, 'pull,push')]);
+  }
+
+  async blobExists(repository: string, digest: string): Promise<boolean> {
+    const res = await this.http.send({
+      method: 'HEAD',
+      url: `/v2/${repository}/blobs/${digest}`,
+      scopes: [repositoryScope(repository, 'pull,push')],
+      repository,
+      what: `HEAD blob ${digest} in ${repository}`,
+    });
+    await res.body?.cancel();
+    if (res.status === 200) {
+      this.stats.blobsExisting++;
+      this.remember(digest, repository);
+      return true;
+    }
+    if (res.status === 404) return false;
+    throw new RegistryError(`registry ${this.registry} answered ${res.status} to HEAD blob ${digest} in ${repository}`, {
+      status: res.status,
+      retryable: false,
+    });
+  }
+
+  /**
+   * Uploads a blob the registry lacks: mounted from another repository when we pushed it there
+   * before, else POST + monolithic PUT `?digest=` with the body streamed. A re-openable source is
+   * retried on retryable errors; a one-shot stream is not (the caller re-reads its source).
+   */
+  async uploadBlob(repository: string, blob: { digest: string; size: number; source: BlobSource }): Promise<'uploaded' | 'mounted'> {
+    const from = this.locations.get(blob.digest);
+    if (from && from !== repository && (await this.mountBlob(repository, blob.digest, from))) {
+      if (typeof blob.source !== 'function') blob.source.resume();
+      return 'mounted';
+    }
+    if (typeof blob.source !== 'function') {
+      await this.putBlob(repository, blob.digest, blob.size, blob.source);
+      return 'uploaded';
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.putBlob(repository, blob.digest, blob.size, await blob.source());
+        return 'uploaded';
+      } catch (err) {
+        if (!(err instanceof RegistryError && err.retryable) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  /** Cross-repository mount; false when the registry started a normal upload instead (202). */
+  async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    const query = new URLSearchParams({ mount: digest, from });
+    let res;
+    try {
+      res = await this.http.send({
+        method: 'POST',
+        url: `/v2/${repository}/blobs/uploads/?${query}`,
+        scopes: [repositoryScope(repository, 'pull,push'), repositoryScope(from, 'pull')],
+        repository,
+        what: `mount blob ${digest} from ${from} into ${repository}`,
+      });
+    } catch (err) {
+      // No pull right on the source repository: a plain upload still works.
+      if (err instanceof RegistryError && (err.status === 401 || err.status === 403)) return false;
+      throw err;
+    }
+    await res.body?.cancel();
+    if (res.status === 201) {
+      this.stats.blobsMounted++;
+      this.remember(digest, repository);
+      return true;
+    }
+    // 202 opened an upload session we leave unused; the registry expires it.
+    return false;
+  }
+
+  private async putBlob(repository: string, digest: string, size: number, body: Readable): Promise<void> {
+    const scopes = [repositoryScope(repository, 'pull,push')];
+    const start = await this.http.send({ method: 'POST', url: `/v2/${repository}/blobs/uploads/`, scopes, repository, what: `start upload of ${digest} to ${repository}` });
+    await start.body?.cancel();
+    const location = start.headers.get('location');
+    if (start.status !== 202 || !location) {
+      body.destroy();
+      throw new RegistryError(`registry ${this.registry} refused to start an upload to ${repository}: ${start.status}`, { status: start.status, retryable: false });
+    }
+    const url = new URL(location, this.http.baseUrl);
+    url.searchParams.set('digest', digest);
+    const res = await this.http.send({
+      method: 'PUT',
+      url: url.toString(),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body,
+      scopes,
+      repository,
+      what: `upload of blob ${digest} to ${repository}`,
+    });
+    if (res.status !== 201) {
+      throw new RegistryError(`registry ${this.registry} rejected blob ${digest} for ${repository}: ${res.status} ${await describeBody(res)}`, {
+        status: res.status,
+        retryable: false,
+      });
+    }
+    await res.body?.cancel();
+    this.stats.blobsUploaded++;
+    this.stats.bytesUploaded += size;
+    this.remember(digest, repository);
+  }
+
+  /** PUTs a manifest or index under a digest or a tag; returns its digest. */
+  async putManifest(repository: string, reference: string, mediaType: string, body: Buffer): Promise<string> {
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const res = await this.http.send({
+      method: 'PUT',
+      url: `/v2/${repository}/manifests/${reference}`,
+      headers: { 'content-type': mediaType },
+      body,
+      scopes: [repositoryScope(repository, 'pull,push')],
+      repository,
+      what: `PUT manifest ${reference} to ${repository}`,
+    });
+    if (res.status !== 201 && res.status !== 200) {
+      throw new RegistryError(`registry ${this.registry} rejected manifest ${reference} for ${repository}: ${res.status} ${await describeBody(res)}`, {
+        status: res.status,
+        retryable: false,
+      });
+    }
+    await res.body?.cancel();
+    const returned = res.headers.get('docker-content-digest');
+    if (returned && returned !== digest) {
+      throw new RegistryError(`registry ${this.registry} stored manifest ${reference} as ${returned}, expected ${digest}`, { retryable: false });
+    }
+    this.stats.manifestsPut++;
+    return digest;
+  }
+
+  /** Reads a manifest or index; null when the reference does not exist. */
+  async getManifest(repository: string, reference: string): Promise<{ mediaType: string; digest: string; body: Buffer } | null> {
+    const res = await this.http.send({
+      method: 'GET',
+      url: `/v2/${repository}/manifests/${reference}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      scopes: [repositoryScope(repository, 'pull')],
+      repository,
+      what: `GET manifest ${reference} of ${repository}`,
+    });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    if (res.status !== 200) {
+      throw new RegistryError(`registry ${this.registry} answered ${res.status} to GET manifest ${reference} of ${repository}: ${await describeBody(res)}`, {
+        status: res.status,
+        retryable: false,
+      });
+    }
+    const body = Buffer.from(await res.arrayBuffer());
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    return { mediaType: res.headers.get('content-type') ?? '', digest, body };
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  private remember(digest: string, repository: string): void {
+    this.locations.delete(digest);
+    this.locations.set(digest, repository);
+    if (this.locations.size > MAX_KNOWN_LOCATIONS) {
+      const oldest = this.locations.keys().next().value;
+      if (oldest !== undefined) this.locations.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Every failure of the registry client is a RegistryError. `retryable` separates what a later
+ * attempt may fix (5xx, 429, connection errors) from what it cannot (refused credentials, a
+ * manifest the registry rejects): the merger maps the latter to a final build failure.
+ */
+export class RegistryError extends Error {
+  constructor(
+    message: string,
+    readonly opts: { status?: number; retryable: boolean; cause?: unknown },
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'RegistryError';
+  }
+  get status(): number | undefined {
+    return this.opts.status;
+  }
+  get retryable(): boolean {
+    return this.opts.retryable;
+  }
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
+}
+
+/**
+ * A short, credential-free summary of an error body: the OCI error list
+ * (`{"errors":[{"code","message"}]}`) when there is one, else the first line of text.
+ */
+export async function describeBody(res: { text(): Promise<string>; statusText: string }): Promise<string> {
+  let text = '';
+  try {
+    text = (await res.text()).slice(0, 2000);
+  } catch {
+    return res.statusText;
+  }
+  try {
+    const json = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+    if (Array.isArray(json.errors) && json.errors.length > 0) {
+      return json.errors.map((e) => [e.code, e.message].filter(Boolean).join(' ')).join('; ');
+    }
+  } catch {
+    /* not JSON */
+  }
+  const line = text.split('\n')[0]?.trim();
+  return line ? line.slice(0, 200) : res.statusText;
+}
+
+/** `network` errors from fetch carry the interesting part (ECONNREFUSED, cert errors) in `cause`. */
+export function describeNetworkError(err: unknown): string {
+  const e = err as { message?: string; cause?: { code?: string; message?: string } };
+  const cause = e.cause;
+  if (cause?.code && cause.message) return `${cause.code}: ${cause.message}`;
+  if (cause?.message) return cause.message;
+  return e.message ?? String(err);
+}

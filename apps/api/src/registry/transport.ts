@@ -1,0 +1,143 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { rootCertificates } from 'node:tls';
+import { Agent, fetch, type Response } from 'undici';
+import type { Readable } from 'node:stream';
+import type { Credentials } from './auth-file.ts';
+import { Authenticator } from './auth.ts';
+import { describeBody, describeNetworkError, isRetryableStatus, RegistryError } from './errors.ts';
+import { apiHost } from './host.ts';
+
+export interface TransportOptions {
+  /** Registry name as in the image reference: `127.0.0.1:5000`, `ghcr.io`, `docker.io`. */
+  registry: string;
+  credentials?: Credentials;
+  /** Path of the auth file the credentials came from; only named in error messages. */
+  authFile?: string | null;
+  /** Plain HTTP: only for registries listed in ARCHWAY_INSECURE_REGISTRIES. */
+  insecure?: boolean;
+  /** PEM of an extra CA trusted on top of the system roots. */
+  ca?: string;
+  /** Further attempts after the first, for requests that can be replayed. Default 4. */
+  retries?: number;
+  /** First backoff delay; doubles per attempt, capped at 10 s. Default 250 ms. */
+  retryBaseMs?: number;
+}
+
+export interface RequestSpec {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
+  /** Path under the registry (`/v2/...`) or an absolute URL (an upload Location). */
+  url: string;
+  headers?: Record<string, string>;
+  /** A Buffer can be replayed; a stream is sent once (the caller retries by re-reading its source). */
+  body?: Buffer | Readable;
+  /** Token scopes the request needs. */
+  scopes: string[];
+  repository: string;
+  /** What we were doing, for error messages: `HEAD blob sha256:… in me/app`. */
+  what: string;
+}
+
+/** HTTP to one registry: TLS/CA, auth challenges, and retries with backoff where safe. */
+export class Transport {
+  readonly registry: string;
+  readonly baseUrl: string;
+  private readonly agent: Agent;
+  private readonly auth: Authenticator;
+  private readonly retries: number;
+  private readonly retryBaseMs: number;
+
+  constructor(opts: TransportOptions) {
+    this.registry = opts.registry;
+    this.baseUrl = `${opts.insecure ? 'http' : 'https'}://${apiHost(opts.registry)}`;
+    // A custom CA adds to the system roots instead of replacing them (token realms are often elsewhere).
+    this.agent = new Agent(opts.ca ? { connect: { ca: [...rootCertificates, opts.ca] } } : {});
+    this.auth = new Authenticator(opts.registry, opts.credentials, this.agent, opts.authFile ?? null);
+    this.retries = opts.retries ?? 4;
+    this.retryBaseMs = opts.retryBaseMs ?? 250;
+  }
+
+  /**
+   * Sends a request and returns the response of whatever status (the caller decides what it
+   * expected), except: 401/403 after authenticating → refused; 5xx/429/network errors are retried
+   * when the body is replayable, then thrown as retryable RegistryErrors.
+   */
+  async send(spec: RequestSpec): Promise<Response> {
+    const replayable = !(spec.body && !Buffer.isBuffer(spec.body));
+    let authRetried = false;
+    for (let attempt = 0; ; attempt++) {
+      const canRetry = replayable && attempt < this.retries;
+      const authorization = await this.auth.header(spec.scopes, spec.repository);
+      const headers: Record<string, string> = { 'user-agent': 'archway-merger', ...spec.headers };
+      if (authorization) headers.authorization = authorization;
+      let res: Response;
+      try {
+        res = await fetch(new URL(spec.url, this.baseUrl), {
+          method: spec.method,
+          headers,
+          body: spec.body,
+          duplex: spec.body && !Buffer.isBuffer(spec.body) ? 'half' : undefined,
+          dispatcher: this.agent,
+          redirect: 'follow',
+        });
+      } catch (err) {
+        const stream = spec.body && !Buffer.isBuffer(spec.body) ? spec.body : undefined;
+        // The body stream failed (e.g. its digest check): that error is the one that matters.
+        if (stream?.errored) throw stream.errored;
+        if (canRetry) {
+          await this.backoff(attempt);
+          continue;
+        }
+        throw new RegistryError(`registry ${this.registry} unreachable (${spec.what}): ${describeNetworkError(err)}`, {
+          retryable: true,
+          cause: err,
+        });
+      }
+      if (res.status === 401 && !authRetried && replayable) {
+        authRetried = true;
+        const retry = this.auth.onUnauthorized(res.headers.get('www-authenticate'), spec.scopes, authorization !== undefined);
+        await res.body?.cancel();
+        if (retry) continue;
+        throw this.auth.refused(spec.repository, 401, 'authentication failed');
+      }
+      if (res.status === 401 && !replayable) {
+        // A streamed body cannot be re-sent; the token likely expired mid-upload. Re-reading the
+        // source (the caller's retry) fetches a fresh one.
+        await res.body?.cancel();
+        this.auth.onUnauthorized(res.headers.get('www-authenticate'), spec.scopes, true);
+        throw new RegistryError(`registry ${this.registry} asked to authenticate again during ${spec.what}`, { status: 401, retryable: true });
+      }
+      if (res.status === 401 || res.status === 403) {
+        throw this.auth.refused(spec.repository, res.status, spec.method === 'HEAD' ? res.statusText : await describeBody(res));
+      }
+      if (isRetryableStatus(res.status)) {
+        if (canRetry) {
+          await res.body?.cancel();
+          await this.backoff(attempt);
+          continue;
+        }
+        const detail = spec.method === 'HEAD' ? res.statusText : await describeBody(res);
+        throw new RegistryError(`registry ${this.registry} failed (${spec.what}): ${res.status} ${detail}`, {
+          status: res.status,
+          retryable: true,
+        });
+      }
+      return res;
+    }
+  }
+
+  /** Learns the registry's challenge up front, so that streamed uploads never meet a 401. */
+  async ping(repository: string, scopes: string[]): Promise<void> {
+    const res = await this.send({ method: 'GET', url: '/v2/', scopes, repository, what: 'GET /v2/' });
+    await res.body?.cancel();
+    if (!res.ok) throw new RegistryError(`registry ${this.registry} is not an OCI registry: GET /v2/ answered ${res.status}`, { status: res.status, retryable: false });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async backoff(attempt: number): Promise<void> {
+    const ms = Math.min(this.retryBaseMs * 2 ** attempt, 10_000);
+    await delay(ms / 2 + Math.random() * (ms / 2));
+  }
+}
