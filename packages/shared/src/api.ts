@@ -125,3 +125,18 @@ export const ApiError = z.object({
   issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 export type ApiError = z.infer<typeof ApiError>;
+
+/** Depth of one platform's build queue, as `GET /api/v1/queues` lists it. */
+export const QueueDepth = z.object({
+  platform: z.string(),
+  queue: z.string(),
+  /** Jobs no agent has taken yet (excluding retries waiting for their backoff: `delayed`). */
+  waiting: z.number().int(),
+  active: z.number().int(),
+  delayed: z.number().int(),
+  /** Age of the oldest waiting job, null when none waits. */
+  oldestWaitingMs: z.number().int().nullable(),
+  /** Agents of this platform with a live heartbeat. */
+  agents: z.number().int(),
+});
+export type QueueDepth = z.infer<typeof QueueDepth>;

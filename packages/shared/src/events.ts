@@ -61,3 +61,11 @@ export const AgentInfo = z.object({
   at: z.string(),
 });
 export type AgentInfo = z.infer<typeof AgentInfo>;
+
+/** An agent as `GET /api/v1/agents` lists it: its last heartbeat, or `lost` once the heartbeat expired. */
+export const AgentView = AgentInfo.extend({
+  state: z.enum(['idle', 'busy', 'draining', 'lost']),
+  /** When the API last saw a heartbeat of this agent. */
+  lastHeartbeat: z.string(),
+});
+export type AgentView = z.infer<typeof AgentView>;
