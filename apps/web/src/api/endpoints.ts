@@ -1,0 +1,37 @@
+import type { Build, BuildList, BuildRequestInput, BuildStatus, CreatedBuild } from '@archway/shared';
+import { request } from './client.ts';
+import type { AgentView, QueueView, SessionInfo } from './types.ts';
+
+const V1 = '/api/v1';
+
+export function listBuilds(q: { limit?: number; cursor?: string | null; status?: BuildStatus | '' }): Promise<BuildList> {
+  const params = new URLSearchParams();
+  params.set('limit', String(q.limit ?? 50));
+  if (q.cursor) params.set('cursor', q.cursor);
+  if (q.status) params.set('status', q.status);
+  return request('GET', `${V1}/builds?${params}`);
+}
+
+export const getBuild = (id: string) => request<Build>('GET', `${V1}/builds/${encodeURIComponent(id)}`);
+export const createBuild = (body: BuildRequestInput) => request<CreatedBuild>('POST', `${V1}/builds`, body);
+export const rebuild = (id: string) => request<CreatedBuild>('POST', `${V1}/builds/${encodeURIComponent(id)}/rebuild`, {});
+export const cancelBuild = (id: string) => request<unknown>('POST', `${V1}/builds/${encodeURIComponent(id)}/cancel`, {});
+
+/** Accepts a bare list or `{ items }` so the page does not depend on the envelope. */
+async function list<T>(path: string): Promise<T[]> {
+  const body = await request<T[] | { items: T[] }>('GET', path);
+  return Array.isArray(body) ? body : body.items;
+}
+export const listAgents = () => list<AgentView>(`${V1}/agents`);
+export const listQueues = () => list<QueueView>(`${V1}/queues`);
+
+export const getSession = () => request<SessionInfo>('GET', `${V1}/session`);
+export const signIn = (token: string) => request<SessionInfo>('POST', `${V1}/session`, { token });
+export const signOut = () => request<void>('DELETE', `${V1}/session`);
+
+export function logUrl(buildId: string, platform: string, opts: { stream?: boolean; download?: boolean } = {}): string {
+  const params = new URLSearchParams({ platform });
+  if (opts.download) params.set('download', '1');
+  return `${V1}/builds/${encodeURIComponent(buildId)}/logs${opts.stream ? '/stream' : ''}?${params}`;
+}
+export const buildEventsUrl = `${V1}/events`;

@@ -1,0 +1,68 @@
+import { useEffect } from 'react';
+import { AgentsPage } from './agents/agents-page.tsx';
+import { SessionProvider, useSession } from './auth/session.tsx';
+import { SignInPage } from './auth/sign-in-page.tsx';
+import { BuildDetailPage } from './build-detail/build-detail-page.tsx';
+import { BuildsPage } from './builds/builds-page.tsx';
+import { Link, matchPath, Router, useRouter } from './router/router.tsx';
+
+export function App() {
+  return (
+    <Router>
+      <SessionProvider>
+        <Shell />
+      </SessionProvider>
+    </Router>
+  );
+}
+
+function Shell() {
+  const { state, signOut } = useSession();
+  if (state.status === 'loading') return <p className="muted page">Loading…</p>;
+  if (state.status === 'signed-out') return <SignInPage reason={state.reason} />;
+  return (
+    <>
+      <a className="skip-link" href="#main">Skip to content</a>
+      <header className="topbar">
+        <Link href="/builds" className="brand">Archway</Link>
+        <nav aria-label="Main">
+          <NavLink href="/builds">Builds</NavLink>
+          <NavLink href="/agents">Agents</NavLink>
+        </nav>
+        <span className="who muted small">{state.session.name}</span>
+        <button type="button" className="link-button" onClick={() => void signOut()}>Sign out</button>
+      </header>
+      <Routes />
+    </>
+  );
+}
+
+function NavLink({ href, children }: { href: string; children: string }) {
+  const { path } = useRouter();
+  const current = path === href || path.startsWith(`${href}/`);
+  return (
+    <Link href={href} aria-current={current ? 'page' : undefined}>
+      {children}
+    </Link>
+  );
+}
+
+function Routes() {
+  const { path, navigate } = useRouter();
+  const detail = matchPath('/builds/:id', path);
+  useEffect(() => {
+    if (path === '/' || path === '') navigate('/builds', true);
+  }, [path, navigate]);
+  useEffect(() => {
+    document.title = detail ? `Build ${detail.id!.slice(0, 8)} · Archway` : path.startsWith('/agents') ? 'Agents · Archway' : 'Builds · Archway';
+  }, [path, detail?.id]);
+  if (detail) return <BuildDetailPage id={detail.id!} />;
+  if (path === '/agents') return <AgentsPage />;
+  if (path === '/builds' || path === '/' || path === '') return <BuildsPage />;
+  return (
+    <main id="main" className="page">
+      <h1>Not found</h1>
+      <p>There is no page at <code>{path}</code>. <Link href="/builds">Go to builds</Link>.</p>
+    </main>
+  );
+}

@@ -1,0 +1,71 @@
+import type { Build } from '@archway/shared';
+import { Link, useRouter } from '../router/router.tsx';
+import { Timeline } from '../timeline/timeline.tsx';
+import { elapsed, formatDuration, formatTime, repoName } from '../ui/format.ts';
+import { StatusBadge } from '../ui/status-badge.tsx';
+import { useNow } from '../ui/use-now.ts';
+import { BuildActions } from './build-actions.tsx';
+import { FailureBanner } from './failure-banner.tsx';
+import { ImageInfo } from './image-info.tsx';
+import { PlatformLogs } from './platform-logs.tsx';
+import { useBuild } from './use-build.ts';
+
+const FINAL = new Set(['succeeded', 'failed', 'canceled']);
+
+export function BuildDetailPage({ id }: { id: string }) {
+  const { build, error, reload } = useBuild(id);
+  if (error && !build) {
+    return (
+      <main id="main" className="page">
+        <p className="error" role="alert">{error.status === 404 ? 'There is no build with this id.' : `Could not load the build: ${error.message}`}</p>
+        <Link href="/builds">Back to builds</Link>
+      </main>
+    );
+  }
+  if (!build) {
+    return (
+      <main id="main" className="page">
+        <p className="muted">Loading build…</p>
+      </main>
+    );
+  }
+  return <BuildDetail build={build} reload={reload} />;
+}
+
+function BuildDetail({ build, reload }: { build: Build; reload(): void }) {
+  const { path, search, navigate } = useRouter();
+  const now = useNow(!FINAL.has(build.status));
+  const selected = new URLSearchParams(search).get('platform') ?? defaultPlatform(build);
+  const select = (platform: string) => navigate(`${path}?platform=${encodeURIComponent(platform)}`, true);
+
+  return (
+    <main id="main" className="page build-detail">
+      <nav className="breadcrumbs" aria-label="Breadcrumb">
+        <Link href="/builds">Builds</Link> <span aria-hidden="true">/</span> <span>{build.id.slice(0, 8)}</span>
+      </nav>
+      <div className="page-head">
+        <div>
+          <h1>
+            {repoName(build.source.url)} <span className="muted">@ {build.source.ref}</span>
+          </h1>
+          <p className="build-meta">
+            <StatusBadge status={build.status} /> <span>{build.source.commit ? <code>{build.source.commit.slice(0, 12)}</code> : 'commit pending'}</span>
+            <span> · triggered by {build.trigger}</span>
+            <span> · created {formatTime(build.createdAt)}</span>
+            <span> · {formatDuration(elapsed(build.startedAt, build.finishedAt, now))}</span>
+          </p>
+        </div>
+        <BuildActions build={build} onChanged={reload} />
+      </div>
+      <FailureBanner build={build} />
+      <ImageInfo build={build} />
+      <Timeline build={build} />
+      <PlatformLogs build={build} selected={selected} onSelect={select} />
+    </main>
+  );
+}
+
+/** Open the tab that explains the outcome: the first failed platform, else the first. */
+function defaultPlatform(build: Build): string {
+  return (build.tasks.find((t) => t.status === 'failed') ?? build.tasks.find((t) => t.status === 'running') ?? build.tasks[0])?.platform ?? '';
+}

@@ -1,0 +1,44 @@
+import type { Build } from '@archway/shared';
+import { CopyButton } from '../ui/copy-button.tsx';
+import { formatBytes } from '../ui/format.ts';
+
+/** What was published (or built): index digest, tags and per-platform manifests, each copyable. */
+export function ImageInfo({ build }: { build: Build }) {
+  const refs = build.image ? build.tags.map((t) => `${build.image}:${t}`) : [];
+  const pinned = build.image && build.indexDigest ? `${build.image}@${build.indexDigest}` : null;
+  const built = build.tasks.filter((t) => t.manifestDigest);
+  if (!refs.length && !pinned && !built.length) return null;
+  return (
+    <section className="card image-info" aria-labelledby="image-title">
+      <h2 id="image-title">Image</h2>
+      <dl>
+        {pinned && (
+          <div>
+            <dt>Index digest</dt>
+            <dd><code>{pinned}</code> <CopyButton value={pinned} label="image digest" /></dd>
+          </div>
+        )}
+        {refs.length > 0 && (
+          <div>
+            <dt>{build.status === 'succeeded' ? 'Tags' : 'Tags (written when every platform succeeds)'}</dt>
+            {refs.map((r) => (
+              <dd key={r}><code>{r}</code> <CopyButton value={r} label={`tag ${r}`} /></dd>
+            ))}
+          </div>
+        )}
+        {built.length > 0 && (
+          <div>
+            <dt>Platform manifests</dt>
+            {built.map((t) => (
+              <dd key={t.id}>
+                <span className="platform-name">{t.platform}</span> <code>{t.manifestDigest}</code>{' '}
+                <CopyButton value={t.manifestDigest!} label={`${t.platform} digest`} />
+                {t.archiveSize != null && <span className="muted small"> archive {formatBytes(t.archiveSize)}</span>}
+              </dd>
+            ))}
+          </div>
+        )}
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,43 @@
+import type { Build } from '@archway/shared';
+import { Link } from '../router/router.tsx';
+import { elapsed, formatDuration, relativeTime, repoName } from '../ui/format.ts';
+import { StatusBadge } from '../ui/status-badge.tsx';
+
+export function BuildRow({ build, now }: { build: Build; now: number }) {
+  const href = `/builds/${build.id}`;
+  const duration = elapsed(build.startedAt, build.finishedAt, now);
+  const commit = build.source.commit?.slice(0, 8);
+  return (
+    <tr className={`build-row status-${build.status}`}>
+      <td data-label="Status">
+        <StatusBadge status={build.status} />
+      </td>
+      <td data-label="Build">
+        <Link href={href} className="build-link">
+          <strong>{repoName(build.source.url)}</strong>
+          <span className="muted"> @ {build.source.ref}</span>
+        </Link>
+        <div className="small muted">
+          {commit && <code>{commit}</code>} {build.image ? `→ ${build.image}${build.tags.length ? `:${build.tags[0]}` : ''}` : 'no push'}
+          {build.tags.length > 1 ? ` +${build.tags.length - 1}` : ''}
+        </div>
+      </td>
+      <td data-label="Platforms">
+        <ul className="platform-badges" aria-label="Platforms">
+          {build.tasks.map((t) => (
+            <li key={t.id}>
+              <StatusBadge status={t.status} label={t.platform} />
+            </li>
+          ))}
+        </ul>
+      </td>
+      <td data-label="Trigger">{build.trigger}</td>
+      <td data-label="Started">
+        <time dateTime={build.createdAt} title={new Date(build.createdAt).toLocaleString()}>
+          {relativeTime(build.createdAt, now)}
+        </time>
+      </td>
+      <td data-label="Duration" className="num">{formatDuration(duration)}</td>
+    </tr>
+  );
+}

@@ -1,0 +1,70 @@
+import { useMemo, useState } from 'react';
+import { useRouter } from '../router/router.tsx';
+import { repoName } from '../ui/format.ts';
+import { useNow } from '../ui/use-now.ts';
+import { BuildFilters, filtersFromSearch, filtersToSearch, type Filters } from './build-filters.tsx';
+import { BuildRow } from './build-row.tsx';
+import { NewBuildForm } from './new-build-form.tsx';
+import { useBuildList } from './use-build-list.ts';
+
+const FINAL = new Set(['succeeded', 'failed', 'canceled']);
+
+export function BuildsPage() {
+  const { search, navigate } = useRouter();
+  const filters = filtersFromSearch(search);
+  const { items, nextCursor, loading, error, loadMore } = useBuildList(filters.status);
+  const [showNew, setShowNew] = useState(false);
+  const anyRunning = items.some((b) => !FINAL.has(b.status));
+  const now = useNow(anyRunning);
+
+  const repos = useMemo(() => [...new Set(items.map((b) => repoName(b.source.url)))].sort(), [items]);
+  const visible = items.filter(
+    (b) =>
+      (!filters.repo || repoName(b.source.url).toLowerCase().includes(filters.repo.toLowerCase()) || b.source.url.includes(filters.repo)) &&
+      (!filters.branch || b.source.ref.toLowerCase().includes(filters.branch.toLowerCase())),
+  );
+  const setFilters = (f: Filters) => navigate(`/builds${filtersToSearch(f)}`, true);
+
+  return (
+    <main id="main" className="page">
+      <div className="page-head">
+        <h1>Builds</h1>
+        <button type="button" className="primary" aria-expanded={showNew} aria-controls="new-build" onClick={() => setShowNew((s) => !s)}>
+          New build
+        </button>
+      </div>
+      {showNew && <NewBuildForm id="new-build" onCancel={() => setShowNew(false)} />}
+      <BuildFilters value={filters} repos={repos} onChange={setFilters} />
+      {error && <p className="error" role="alert">Could not load builds: {error}</p>}
+      {loading && items.length === 0 ? (
+        <p className="muted">Loading builds…</p>
+      ) : visible.length === 0 ? (
+        <p className="muted">{items.length ? 'No loaded build matches these filters.' : 'No builds yet. Start one with “New build” or push to a connected repository.'}</p>
+      ) : (
+        <table className="builds-table">
+          <caption className="visually-hidden">Builds, newest first; updates live</caption>
+          <thead>
+            <tr>
+              <th scope="col">Status</th>
+              <th scope="col">Build</th>
+              <th scope="col">Platforms</th>
+              <th scope="col">Trigger</th>
+              <th scope="col">Started</th>
+              <th scope="col" className="num">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {visible.map((b) => (
+              <BuildRow key={b.id} build={b} now={now} />
+            ))}
+          </tbody>
+        </table>
+      )}
+      {nextCursor && (
+        <button type="button" className="load-more" onClick={() => void loadMore()}>
+          Load older builds
+        </button>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,71 @@
+import type { Build, BuildStatus } from '@archway/shared';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { subscribeBuilds } from '../api/build-events.ts';
+import { listBuilds } from '../api/endpoints.ts';
+
+const PAGE = 50;
+
+/** Newest builds first, kept current by the build event stream; older pages load on demand. */
+export function useBuildList(status: BuildStatus | '') {
+  const [items, setItems] = useState<Build[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const generation = useRef(0);
+
+  const load = useCallback(async () => {
+    const gen = ++generation.current;
+    setLoading(true);
+    try {
+      const page = await listBuilds({ limit: PAGE, status });
+      if (gen !== generation.current) return;
+      setItems(page.items);
+      setNextCursor(page.nextCursor);
+      setError(null);
+    } catch (err) {
+      if (gen === generation.current) setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      if (gen === generation.current) setLoading(false);
+    }
+  }, [status]);
+
+  const loadMore = useCallback(async () => {
+    if (!nextCursor) return;
+    const gen = generation.current;
+    try {
+      const page = await listBuilds({ limit: PAGE, status, cursor: nextCursor });
+      if (gen !== generation.current) return;
+      setItems((prev) => mergeBuilds(prev, page.items));
+      setNextCursor(page.nextCursor);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  }, [nextCursor, status]);
+
+  useEffect(() => {
+    void load();
+    return subscribeBuilds({
+      onBuild: (build) =>
+        setItems((prev) => {
+          const known = prev.some((b) => b.id === build.id);
+          // A build that no longer matches the status filter stays until the next reload, so
+          // rows do not vanish under the user's cursor; new builds appear only if they match.
+          if (!known && status && build.status !== status) return prev;
+          // An unknown build older than the oldest row belongs to a page not loaded yet.
+          const oldest = prev[prev.length - 1];
+          if (!known && oldest && build.createdAt < oldest.createdAt) return prev;
+          return mergeBuilds(prev, [build]);
+        }),
+      onResync: () => void load(),
+    });
+  }, [load, status]);
+
+  return { items, nextCursor, loading, error, loadMore, reload: load };
+}
+
+/** Upserts by id and keeps newest-first order. */
+export function mergeBuilds(current: Build[], incoming: Build[]): Build[] {
+  const byId = new Map(current.map((b) => [b.id, b]));
+  for (const b of incoming) byId.set(b.id, b);
+  return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+}

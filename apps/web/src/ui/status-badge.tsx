@@ -1,0 +1,34 @@
+import type { BuildStatus, TaskStatus } from '@archway/shared';
+
+const LABELS: Record<string, string> = {
+  queued: 'queued',
+  running: 'running',
+  publishing: 'publishing',
+  succeeded: 'succeeded',
+  built: 'built',
+  failed: 'failed',
+  canceled: 'canceled',
+};
+
+const ICONS: Record<string, string> = {
+  queued: '○',
+  running: '◔',
+  publishing: '◑',
+  succeeded: '✓',
+  built: '✓',
+  failed: '✕',
+  canceled: '⊘',
+};
+
+/** Status as text plus an icon: colour is never the only signal. */
+export function StatusBadge({ status, label }: { status: BuildStatus | TaskStatus | string; label?: string }) {
+  return (
+    <span className={`badge status-${status}`}>
+      <span aria-hidden="true" className="badge-icon">
+        {ICONS[status] ?? '•'}
+      </span>
+      {label ? `${label} ` : ''}
+      {LABELS[status] ?? status}
+    </span>
+  );
+}
