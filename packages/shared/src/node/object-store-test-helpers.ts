@@ -1,6 +1,8 @@
 // Helpers for the object store tests (not used by production code).
 import { createCipheriv, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /**
  * A deterministic pseudo-random stream of `size` bytes (AES-CTR keystream: fast, incompressible).
@@ -24,7 +26,8 @@ export function pseudoRandomStream(size: number, opts: { seed?: string; chunk?: 
       this.push(data);
     },
   });
-  return { stream, digest: () => `sha256:${hash.digest('hex')}` };
+  let digest: string | undefined;
+  return { stream, digest: () => (digest ??= `sha256:${hash.digest('hex')}`) };
 }
 
 export async function sha256Of(stream: Readable, onChunk?: () => void): Promise<{ digest: string; size: number }> {
@@ -59,4 +62,27 @@ export function failingStream(bytes: number, message = 'source failed'): Readabl
 
 export function sha256Hex(data: string | Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/**
+ * Tracks peak RSS above a baseline while data streams. Streamed buffers become garbage that V8
+ * collects only after ~64 MB of external memory piles up, so without help RSS measures GC timing,
+ * not what the code holds. `sample()` forces a full GC every `gcEvery` calls: what remains is the
+ * live set, and a store that buffers the whole object still shows it all.
+ */
+export function rssTracker(gcEvery = 16) {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  let calls = 0;
+  return {
+    sample() {
+      if (++calls % gcEvery === 0) gc();
+      peak = Math.max(peak, process.memoryUsage().rss);
+    },
+    /** Peak growth over the baseline, in MiB. */
+    growthMiB: () => (peak - base) / (1024 * 1024),
+  };
 }

@@ -1,4 +1,5 @@
 // One set of behaviours, run against every ObjectStore implementation so they cannot drift.
+import type {} from '../../../../test/global-setup.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

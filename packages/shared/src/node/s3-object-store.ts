@@ -157,7 +157,11 @@ export class S3ObjectStore implements ObjectStore {
     if (err instanceof ObjectNotFoundError) return err;
     const name = errorName(err);
     const message = err instanceof Error ? err.message : String(err);
-    return new Error(`object store ${this.where}: ${op} "${key}" failed: ${name ? `${name}: ` : ''}${message}${hintFor(name, err)}`, { cause: err });
+    const status = statusOf(err);
+    // No `cause`: the SDK error carries the raw request (signed headers) into whatever logs it.
+    return new Error(
+      `object store ${this.where}: ${op} "${key}" failed: ${name ? `${name}: ` : ''}${message}${status ? ` (HTTP ${status})` : ''}${hintFor(name, err)}`,
+    );
   }
 }
 
