@@ -2,6 +2,7 @@ import { hostname, machine } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { archFromMachine, formatPlatform, normalizePlatform, platformSlug } from '@archway/shared';
+import { createObjectStore } from '@archway/shared/node';
 
 /**
  * Agent configuration, read once from the environment at start. The table of variables lives in
@@ -10,7 +11,7 @@ import { archFromMachine, formatPlatform, normalizePlatform, platformSlug } from
 export interface AgentConfig {
   redisUrl: string;
   queuePrefix: string;
-  /** `file:///…` (passed to createObjectStore). */
+  /** `file:///…` or `s3://…` (passed to createObjectStore with the process env). */
   objectStore: string;
   /** Canonical `os/arch[/variant]`. */
   platform: string;
@@ -39,10 +40,7 @@ const Env = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, 'ARCHWAY_QUEUE_PREFIX may contain letters, digits, "_", "." and "-"')
     .default('archway'),
-  ARCHWAY_OBJECT_STORE: nonEmpty('ARCHWAY_OBJECT_STORE').refine(
-    (v) => v.startsWith('file:///') || v.startsWith('/'),
-    'ARCHWAY_OBJECT_STORE must be file:///absolute/path',
-  ),
+  ARCHWAY_OBJECT_STORE: nonEmpty('ARCHWAY_OBJECT_STORE'),
   ARCHWAY_AGENT_PLATFORM: z.string().trim().min(1).optional(),
   ARCHWAY_AGENT_DATA_DIR: z.string().trim().min(1).default('./.archway/agent'),
   ARCHWAY_AGENT_ID: z
@@ -74,6 +72,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     throw new ConfigError(`invalid agent configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  try {
+    createObjectStore(e.ARCHWAY_OBJECT_STORE, env); // validates the URL (and S3 settings) now, not at the first job
+  } catch (err) {
+    throw new ConfigError(`invalid agent configuration:\n  - ARCHWAY_OBJECT_STORE: ${(err as Error).message}`);
+  }
   let platform: string;
   try {
     platform = e.ARCHWAY_AGENT_PLATFORM ? normalizePlatform(e.ARCHWAY_AGENT_PLATFORM) : nativePlatform();

@@ -65,7 +65,7 @@ describe('StepParser', () => {
   it('leaves the failing step current and reads the exit status from stderr', () => {
     const { parser } = parse('failing-run');
     expect(parser.current?.name).toBe('step 3/3: RUN echo about to fail && exit 3');
-    const errors = fixture('failing-run.stderr').map(parseBuildError).filter(Boolean);
+    const errors = fixture('failing-run.stderr').map((l) => parseBuildError(l)).filter(Boolean);
     expect(errors).toEqual([{ instruction: 'RUN echo about to fail && exit 3', message: 'exit status 3', exitCode: 3 }]);
   });
 

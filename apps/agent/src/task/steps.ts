@@ -26,9 +26,17 @@ const CACHE_RE = /^--> Using cache [0-9a-f]{64}$/;
 const COMMIT_RE = /^(?:\[\d+\/\d+\] )?COMMIT(?: .*)?$/;
 const MAX_INSTRUCTION = 200;
 
+export function shortInstruction(instruction: string): string {
+  return instruction.length > MAX_INSTRUCTION ? `${instruction.slice(0, MAX_INSTRUCTION)}…` : instruction;
+}
+
+/** `[2/2] step 3/4` or `step 3/4`. */
+export function stepPosition(s: { n: number; m: number; stage?: { n: number; m: number } }): string {
+  return `${s.stage ? `[${s.stage.n}/${s.stage.m}] ` : ''}step ${s.n}/${s.m}`;
+}
+
 export function stepName(s: { n: number; m: number; stage?: { n: number; m: number }; instruction: string }): string {
-  const instr = s.instruction.length > MAX_INSTRUCTION ? `${s.instruction.slice(0, MAX_INSTRUCTION)}…` : s.instruction;
-  return `${s.stage ? `[${s.stage.n}/${s.stage.m}] ` : ''}step ${s.n}/${s.m}: ${instr}`;
+  return `${stepPosition(s)}: ${shortInstruction(s.instruction)}`;
 }
 
 /**

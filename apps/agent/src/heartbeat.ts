@@ -1,0 +1,90 @@
+import { statfs } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { AgentInfo } from '@archway/shared';
+import { redisKeys } from '@archway/shared/node';
+
+export const HEARTBEAT_INTERVAL_MS = 5000;
+export const HEARTBEAT_TTL_SECONDS = 15;
+
+export interface HeartbeatSource {
+  id: string;
+  platform: string;
+  version: string;
+  concurrency: number;
+  dataDir: string;
+  state(): AgentInfo['state'];
+  currentTasks(): string[];
+  cacheBytes(): number | null;
+}
+
+/** Free bytes for unprivileged writers on the filesystem holding `dir`; null when unknown. */
+export async function freeDiskBytes(dir: string): Promise<number | null> {
+  try {
+    const s = await statfs(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return null;
+  }
+}
+
+export async function agentInfo(src: HeartbeatSource): Promise<AgentInfo> {
+  return {
+    id: src.id,
+    platform: src.platform,
+    hostname: hostname(),
+    version: src.version,
+    state: src.state(),
+    currentTasks: src.currentTasks(),
+    concurrency: src.concurrency,
+    freeDiskBytes: await freeDiskBytes(src.dataDir),
+    cacheBytes: src.cacheBytes(),
+    at: new Date().toISOString(),
+  };
+}
+
+/**
+ * Publishes the agent's AgentInfo under `redisKeys(p).agent(id)` with a TTL, refreshed on an
+ * interval: a dead agent disappears from the dashboard when its key expires.
+ */
+export class Heartbeat {
+  private timer: NodeJS.Timeout | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly src: HeartbeatSource,
+    private readonly onError: (err: Error, recovered: boolean) => void,
+  ) {}
+
+  async beat(): Promise<void> {
+    const info = await agentInfo(this.src);
+    await this.redis.set(redisKeys(this.prefix).agent(this.src.id), JSON.stringify(info), 'EX', HEARTBEAT_TTL_SECONDS);
+  }
+
+  start(intervalMs = HEARTBEAT_INTERVAL_MS): void {
+    const tick = () => {
+      this.beat().then(
+        () => {
+          if (this.failing) this.onError(new Error('heartbeat recovered'), true);
+          this.failing = false;
+        },
+        (err: Error) => {
+          // Report once per outage, not every 5 s.
+          if (!this.failing) this.onError(err, false);
+          this.failing = true;
+        },
+      );
+    };
+    tick();
+    this.timer = setInterval(tick, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.redis.del(redisKeys(this.prefix).agent(this.src.id));
+  }
+}

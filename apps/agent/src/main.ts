@@ -1,0 +1,44 @@
+/**
+ * The build agent's entry point: `tsx apps/agent/src/main.ts` (configuration: apps/agent/ENV.md).
+ * SIGTERM/SIGINT: stop taking work and let the running build finish; a second signal aborts it
+ * (the attempt fails as retryable and BullMQ hands the task to another agent).
+ */
+import { startAgent } from './agent.ts';
+import { ConfigError, loadConfig } from './env.ts';
+import { createLogger } from './log.ts';
+
+const log = createLogger();
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`archway agent: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const agent = await startAgent(config, { log });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    log('signal', { signal, action: signals === 1 ? 'drain' : 'abort running tasks' });
+    const done = signals === 1 ? agent.close() : agent.forceClose();
+    done.then(
+      () => process.exit(0),
+      (err: Error) => {
+        log('agent.close-failed', { error: err.message }, 'error');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((err: Error) => {
+  log('agent.crashed', { error: err.message }, 'error');
+  process.exit(1);
+});

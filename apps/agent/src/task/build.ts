@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import type { TaskReporter } from '../report/reporter.ts';
+import { buildArgs, runBuildah, type BuildahSettings, type BuildSpec } from './buildah.ts';
+import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
+import { parseBuildError, shortInstruction, StepParser, stepPosition, type BuildError, type Step } from './steps.ts';
+
+export interface BuildPhaseOptions {
+  settings: BuildahSettings;
+  spec: BuildSpec;
+  signal: AbortSignal;
+  reporter: TaskReporter;
+  log: (line: string) => Promise<void>;
+}
+
+/** Base images that cannot exist are final; other pull errors (registry down) are worth a retry. */
+const PULL_FINAL_RE = /manifest unknown|name unknown|not found|unauthorized|denied|invalid reference|no image found|choosing an image from manifest list/i;
+
+/**
+ * Runs `buildah build`, turning its `STEP n/m` lines into `step` phases (with `cached`), and every
+ * line into the task log. Returns the built image id.
+ */
+export async function runBuild(o: BuildPhaseOptions): Promise<string> {
+  const parser = new StepParser();
+  let open: { phase: string; step: Step } | undefined;
+  let error: BuildError | undefined;
+  let lastErrorLine: string | undefined;
+  let noSpace = false;
+
+  const closeStep = async () => {
+    if (!open) return;
+    const { phase, step } = open;
+    open = undefined;
+    await o.reporter.phaseEnded(phase, step.cached);
+  };
+
+  const result = await runBuildah(o.settings, buildArgs(o.settings, o.spec), {
+    signal: o.signal,
+    onLine: async (line, stream) => {
+      await o.log(line);
+      if (/no space left on device/i.test(line)) noSpace = true;
+      if (stream === 'stderr') {
+        error = parseBuildError(line, parser.current?.instruction) ?? error;
+        if (/^Error: /.test(line)) lastErrorLine = line.slice('Error: '.length);
+        return;
+      }
+      for (const ev of parser.feed(line)) {
+        // `cached` is only known after the STEP line; it is reported when the step ends.
+        if (ev.type === 'step') {
+          await closeStep();
+          open = { phase: await o.reporter.phaseStarted(ev.step.name, 'step', ev.step.index), step: ev.step };
+        } else if (ev.type === 'commit') {
+          await closeStep();
+        }
+      }
+    },
+  });
+  if (result.aborted) throw new TaskCanceled();
+  const failedStep = parser.current;
+  await closeStep();
+
+  const p = o.settings.platform;
+  if (result.code === 0) {
+    const id = (await readFile(o.spec.iidFile, 'utf8')).trim();
+    if (!id) throw retryableFailure(`${p}: buildah did not write the image id`);
+    return id;
+  }
+  if (result.signal) throw retryableFailure(`${p}: buildah was killed by ${result.signal}`);
+  if (noSpace) throw retryableFailure(`${p}: no space left on device on agent while building${failedStep ? ` ${failedStep.name}` : ''}`);
+  if (!failedStep) throw finalFailure(`${p}: buildah build failed: ${lastErrorLine ?? `exit code ${result.code}`}`);
+
+  const where = stepPosition(failedStep);
+  const instr = shortInstruction(failedStep.instruction);
+  const step = failedStep.name;
+  if (error?.exitCode !== undefined) {
+    throw finalFailure(`${p}: ${where} "${instr}" failed with exit code ${error.exitCode}`, { step, exitCode: error.exitCode });
+  }
+  const message = error?.message ?? lastErrorLine ?? `buildah exited with code ${result.code}`;
+  if (/^FROM\b/i.test(failedStep.instruction) && !PULL_FINAL_RE.test(message)) {
+    throw retryableFailure(`${p}: ${where} "${instr}" failed: ${message}`);
+  }
+  throw finalFailure(`${p}: ${where} "${instr}" failed: ${message}`, { step });
+}

@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { platformSlug } from '@archway/shared';
+import { runProcess, type ProcessResult, type RunOptions } from './spawn.ts';
+
+/**
+ * buildah invocations. Storage is local, overlay, and separate per platform: buildah 1.28 mixes
+ * platforms in its layer cache when they share a store.
+ */
+export interface BuildahSettings {
+  buildah: string;
+  dataDir: string;
+  platform: string;
+  isolation: string;
+}
+
+export function storageDirs(s: Pick<BuildahSettings, 'dataDir' | 'platform'>) {
+  const slug = platformSlug(s.platform);
+  return { root: join(s.dataDir, 'storage', slug), runroot: join(s.dataDir, 'run', slug), tmp: join(s.dataDir, 'tmp') };
+}
+
+export function storageArgs(s: BuildahSettings): string[] {
+  const d = storageDirs(s);
+  return ['--root', d.root, '--runroot', d.runroot, '--storage-driver', 'overlay'];
+}
+
+export interface BuildSpec {
+  containerfile: string;
+  contextDir: string;
+  buildArgs: Record<string, string>;
+  /** buildah writes the built image id here; the image is pushed by id. */
+  iidFile: string;
+}
+
+/**
+ * `buildah build` arguments. No `-t`: the image stays untagged so the final step's layer remains
+ * in the cache (removing the only tag of an image deletes it, and with it the last step's cache);
+ * it is exported by id. `--force-rm` removes the working container when a step fails.
+ */
+export function buildArgs(s: BuildahSettings, spec: BuildSpec): string[] {
+  const args = [...storageArgs(s), 'build', '--platform', s.platform, '--layers', '--force-rm', '--isolation', s.isolation];
+  args.push('-f', spec.containerfile);
+  for (const [k, v] of Object.entries(spec.buildArgs)) args.push('--build-arg', `${k}=${v}`);
+  args.push('--iidfile', spec.iidFile, spec.contextDir);
+  return args;
+}
+
+/** Environment for buildah: its temporary files (layer diffs during push) stay on the agent's disk. */
+export function buildahEnv(s: BuildahSettings): NodeJS.ProcessEnv {
+  return { ...process.env, TMPDIR: storageDirs(s).tmp, BUILDAH_ISOLATION: s.isolation, LC_ALL: 'C' };
+}
+
+export function runBuildah(s: BuildahSettings, args: string[], opts: Omit<RunOptions, 'env'> = {}): Promise<ProcessResult> {
+  return runProcess(s.buildah, args, { ...opts, env: buildahEnv(s) });
+}
+
+/** Ids of the working containers in this platform's storage. */
+export async function listContainers(s: BuildahSettings): Promise<string[]> {
+  const ids: string[] = [];
+  const r = await runBuildah(s, [...storageArgs(s), 'containers', '--quiet'], { onLine: (l) => void (l.trim() && ids.push(l.trim())) });
+  if (r.code !== 0) throw new Error(`buildah containers failed with exit code ${r.code}`);
+  return ids;
+}
+
+/** Removes every working container in this platform's storage (left behind by a killed build). */
+export async function removeAllContainers(s: BuildahSettings): Promise<void> {
+  const out: string[] = [];
+  const r = await runBuildah(s, [...storageArgs(s), 'rm', '--all'], { onLine: (l) => void out.push(l) });
+  if (r.code !== 0) throw new Error(`buildah rm --all failed with exit code ${r.code}: ${out.slice(-3).join(' ')}`);
+}

@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { formatPlatform, parsePlatform, samePlatform } from '@archway/shared';
+import { runBuildah, storageArgs, type BuildahSettings } from './buildah.ts';
+import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
+import { readArchiveImage } from './oci-archive.ts';
+
+export interface ExportOptions {
+  settings: BuildahSettings;
+  imageId: string;
+  archivePath: string;
+  digestFile: string;
+  signal: AbortSignal;
+  log: (line: string) => Promise<void>;
+}
+
+/**
+ * Writes the built image as an oci-archive (OCI manifest, gzip layers) and checks that its config
+ * is for the task's platform: a base image that only exists for another platform is caught here,
+ * not at pull time on some user's machine.
+ */
+export async function exportImage(o: ExportOptions): Promise<{ manifestDigest: string }> {
+  const p = o.settings.platform;
+  const args = [...storageArgs(o.settings), 'push', '--format', 'oci', '--digestfile', o.digestFile, o.imageId, `oci-archive:${o.archivePath}`];
+  const tail: string[] = [];
+  const r = await runBuildah(o.settings, args, {
+    signal: o.signal,
+    onLine: async (line) => {
+      tail.push(line);
+      if (tail.length > 5) tail.shift();
+      await o.log(line);
+    },
+  });
+  if (r.aborted) throw new TaskCanceled();
+  if (r.code !== 0) throw retryableFailure(`${p}: exporting the image failed: ${tail.at(-1) ?? `buildah push exited with ${r.code ?? r.signal}`}`);
+
+  const pushed = (await readFile(o.digestFile, 'utf8')).trim();
+  const image = await readArchiveImage(o.archivePath);
+  if (image.manifestDigest !== pushed) {
+    throw retryableFailure(`${p}: the archive's manifest ${image.manifestDigest} differs from the pushed digest ${pushed}`);
+  }
+  const wanted = parsePlatform(p);
+  let actual: string;
+  try {
+    actual = formatPlatform(parsePlatform(formatPlatform(image.platform)));
+  } catch {
+    actual = formatPlatform(image.platform) || 'an unknown platform';
+  }
+  if (!image.platform.architecture || !safeSame(wanted, image.platform)) {
+    throw finalFailure(
+      `${p}: platform mismatch: the built image is for ${actual}, not ${p} (does the base image exist for ${p}?)`,
+    );
+  }
+  await o.log(`archway: exported ${image.manifestDigest} (${actual}, ${image.layers} layers)`);
+  return { manifestDigest: image.manifestDigest };
+}
+
+function safeSame(a: Parameters<typeof samePlatform>[0], b: Parameters<typeof samePlatform>[1]): boolean {
+  try {
+    return samePlatform(a, b);
+  } catch {
+    return false;
+  }
+}

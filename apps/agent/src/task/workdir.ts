@@ -1,0 +1,31 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface WorkDir {
+  root: string;
+  checkout: string;
+  log: string;
+  archive: string;
+  digest: string;
+  iid: string;
+}
+
+/** A fresh directory per task attempt under `<data>/work`; a leftover from a crash is replaced. */
+export async function createWorkDir(dataDir: string, taskId: string, attempt: number): Promise<WorkDir> {
+  const safeId = taskId.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const root = join(dataDir, 'work', `${safeId}-a${attempt}`);
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+  return {
+    root,
+    checkout: join(root, 'src'),
+    log: join(root, 'task.log'),
+    archive: join(root, 'image.tar'),
+    digest: join(root, 'digest'),
+    iid: join(root, 'iid'),
+  };
+}
+
+export async function removeWorkDir(dir: WorkDir): Promise<void> {
+  await rm(dir.root, { recursive: true, force: true, maxRetries: 3 });
+}

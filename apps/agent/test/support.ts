@@ -1,0 +1,122 @@
+/**
+ * Test helpers for the agent: real git repositories in temp dirs, agent configs with separate
+ * data dirs, a BullMQ queue on a unique prefix, and readers for the events/log streams.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Queue, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import type {} from '../../../test/global-setup.ts'; // inject() keys
+import { BuildEvent, buildQueueName, JOB_CATALOG, type BuildJob } from '@archway/shared';
+import { redisKeys } from '@archway/shared/node';
+import type { AgentConfig } from '../src/env.ts';
+
+export type RepoFile = string | { symlink: string } | { copy: string };
+
+/** A git repository with one commit holding `files`; returns its file:// URL and commit. */
+export async function makeRepo(files: Record<string, RepoFile>): Promise<{ dir: string; url: string; commit: string }> {
+  const dir = await mkdtemp(join(inject('tmpRoot'), 'repo-'));
+  for (const [path, content] of Object.entries(files)) {
+    const full = join(dir, path);
+    mkdirSync(dirname(full), { recursive: true });
+    if (typeof content === 'string') writeFileSync(full, content);
+    else if ('symlink' in content) symlinkSync(content.symlink, full);
+    else copyFileSync(content.copy, full);
+  }
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('-c', 'user.email=test@example.com', '-c', 'user.name=test', 'commit', '-qm', 'test');
+  return { dir, url: `file://${dir}`, commit: git('rev-parse', 'HEAD') };
+}
+
+export const BUSYBOX = '/bin/busybox';
+
+export async function agentConfig(prefix: string, platform: string, storeDir: string): Promise<AgentConfig> {
+  const dataDir = await mkdtemp(join(inject('tmpRoot'), `agent-${platform.replace(/\//g, '-')}-`));
+  return {
+    redisUrl: inject('redisUrl'),
+    queuePrefix: prefix,
+    objectStore: `file://${storeDir}`,
+    platform,
+    dataDir,
+    agentId: `test-${platform.replace(/\//g, '-')}`,
+    concurrency: 1,
+    isolation: 'chroot',
+    buildah: 'buildah',
+    git: 'git',
+  };
+}
+
+let seq = 0;
+export function buildJob(platform: string, repo: { url: string; commit: string }, extra: Partial<BuildJob> = {}): BuildJob {
+  seq++;
+  return {
+    buildId: `b${seq}-${Date.now()}`,
+    taskId: `t${seq}-${Date.now()}`,
+    platform,
+    source: { url: repo.url, ref: 'main', commit: repo.commit },
+    context: '.',
+    buildArgs: {},
+    ...extra,
+  };
+}
+
+/** Enqueues like the API does: jobId = taskId, attempts/backoff from the job catalog. */
+export async function enqueue(queue: Queue, job: BuildJob): Promise<Job> {
+  return queue.add('build', job, {
+    jobId: job.taskId,
+    attempts: JOB_CATALOG.build.attempts,
+    backoff: { type: 'fixed', delay: JOB_CATALOG.build.backoffMs },
+  });
+}
+
+export function buildQueue(prefix: string, platform: string): Queue {
+  return new Queue(buildQueueName(platform), { connection: { url: inject('redisUrl') }, prefix });
+}
+
+/** Polls until the job is completed or failed (BullMQ state), with a deadline. */
+export async function waitForFinished(queue: Queue, jobId: string, timeoutMs = 90_000): Promise<Job> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await queue.getJob(jobId);
+    const state = job ? await job.getState() : 'missing';
+    if (job && (state === 'completed' || state === 'failed')) return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function readEvents(redis: Redis, prefix: string, taskId?: string): Promise<BuildEvent[]> {
+  const entries = await redis.xrange(redisKeys(prefix).events, '-', '+');
+  const events = entries.map(([, fields]) => BuildEvent.parse(JSON.parse(fields[fields.indexOf('e') + 1]!)));
+  return taskId ? events.filter((e) => 'taskId' in e && e.taskId === taskId) : events;
+}
+
+export interface LogEntry {
+  line?: string;
+  attempt: number;
+  end: boolean;
+}
+
+export async function readLog(redis: Redis, prefix: string, taskId: string): Promise<LogEntry[]> {
+  const entries = await redis.xrange(redisKeys(prefix).log(taskId), '-', '+');
+  return entries.map(([, f]) => {
+    const get = (k: string) => (f.indexOf(k) >= 0 ? f[f.indexOf(k) + 1] : undefined);
+    return { line: get('l'), attempt: Number(get('a')), end: get('end') === '1' };
+  });
+}
+
+/** Polls `check` until it returns a truthy value, with a deadline. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
