@@ -1,3 +1,4 @@
+import type {} from '../../../../test/global-setup.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsObjectStore } from '@archway/shared/node';

@@ -83,6 +83,12 @@ export class Transport {
         const stream = spec.body && !Buffer.isBuffer(spec.body) ? spec.body : undefined;
         // The body stream failed (e.g. its digest check): that error is the one that matters.
         if (stream?.errored) throw stream.errored;
+        if (isCertificateError(err)) {
+          throw new RegistryError(
+            `registry ${this.registry} presented a certificate we do not trust (${describeNetworkError(err)}); set ARCHWAY_REGISTRY_CA_FILE to its CA, or list it in ARCHWAY_INSECURE_REGISTRIES if it speaks plain HTTP`,
+            { retryable: false, cause: err },
+          );
+        }
         if (canRetry) {
           await this.backoff(attempt);
           continue;
@@ -140,4 +146,20 @@ export class Transport {
     const ms = Math.min(this.retryBaseMs * 2 ** attempt, 10_000);
     await delay(ms / 2 + Math.random() * (ms / 2));
   }
+}
+
+const CERT_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** A certificate problem does not go away by retrying: fail at once with a hint. */
+function isCertificateError(err: unknown): boolean {
+  const code = (err as { cause?: { code?: string } }).cause?.code;
+  return code !== undefined && CERT_ERRORS.has(code);
 }

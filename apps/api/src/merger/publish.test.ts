@@ -1,0 +1,110 @@
+import type {} from '../../../../test/global-setup.ts';
+import { createReadStream } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { BuildResult, PublishJob } from '@archway/shared';
+import { FsObjectStore } from '@archway/shared/node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RegistryPool } from '../registry/index.ts';
+import { publishBuild } from './publish.ts';
+import { buildBusyboxArchive } from './test-support/buildah-archive.ts';
+import { makeLayer, resultFor, writeTestArchive } from './test-support/oci-archive.ts';
+import { skopeoConfig, skopeoRaw } from './test-support/tools.ts';
+
+const run = promisify(execFile);
+const amd64 = { os: 'linux', architecture: 'amd64' };
+const arm64 = { os: 'linux', architecture: 'arm64' };
+let host: string;
+let dir: string;
+let store: FsObjectStore;
+let pool: RegistryPool;
+
+beforeAll(async () => {
+  host = inject('registryHost');
+  dir = await mkdtemp(join(inject('tmpRoot'), 'publish-'));
+  store = new FsObjectStore(join(dir, 'store'));
+  pool = new RegistryPool({ authFile: null, insecureRegistries: [host] });
+});
+afterAll(() => pool.close());
+
+function job(repo: string, tags: string[], platforms: string[]): PublishJob {
+  return { buildId: randomUUID(), image: `${host}/${repo}`, tags, push: true, platforms };
+}
+
+describe('publishBuild', () => {
+  it('publishes two platforms as one OCI index under every tag', async () => {
+    const a = await writeTestArchive(store, 'two/amd64.tar', { platform: amd64 });
+    const b = await writeTestArchive(store, 'two/arm64.tar', { platform: arm64 });
+    const results = [resultFor(b, 'linux/arm64', 't-arm'), resultFor(a, 'linux/amd64', 't-amd')];
+    const out = await publishBuild({ store, registries: pool, job: job('me/two', ['1.0', 'latest'], ['linux/amd64', 'linux/arm64']), results });
+
+    for (const tag of ['1.0', 'latest']) {
+      const index = await skopeoRaw(`${host}/me/two:${tag}`);
+      expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+      expect(index.manifests).toEqual([
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: a.manifestDigest, size: expect.any(Number), platform: { architecture: 'amd64', os: 'linux' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: b.manifestDigest, size: expect.any(Number), platform: { architecture: 'arm64', os: 'linux' } },
+      ]);
+    }
+    const byDigest = await skopeoRaw(`${host}/me/two@${out.indexDigest}`);
+    expect(byDigest.manifests).toHaveLength(2);
+    expect((await skopeoConfig(`${host}/me/two@${a.manifestDigest}`)).architecture).toBe('amd64');
+    expect((await skopeoConfig(`${host}/me/two@${b.manifestDigest}`)).architecture).toBe('arm64');
+  });
+
+  it('does not upload blobs the registry already has, and mounts blobs pushed to another repository', async () => {
+    const shared = await makeLayer();
+    const a = await writeTestArchive(store, 'dedup/amd64.tar', { platform: amd64, layers: [shared, await makeLayer()] });
+    const first = new RegistryPool({ authFile: null, insecureRegistries: [host] });
+    await publishBuild({ store, registries: first, job: job('me/dedup', ['a'], ['linux/amd64']), results: [resultFor(a, 'linux/amd64', 't1')] });
+    const firstStats = (await first.client(host)).stats;
+    expect(firstStats.blobsUploaded).toBe(4); // 2 layers, config, manifest
+    await first.close();
+
+    // Same amd64 archive again plus an arm64 one sharing a layer: only arm64's own blobs travel.
+    const b = await writeTestArchive(store, 'dedup/arm64.tar', { platform: arm64, layers: [shared, await makeLayer()] });
+    const second = new RegistryPool({ authFile: null, insecureRegistries: [host] });
+    await publishBuild({
+      store,
+      registries: second,
+      job: job('me/dedup', ['b'], ['linux/amd64', 'linux/arm64']),
+      results: [resultFor(a, 'linux/amd64', 't1'), resultFor(b, 'linux/arm64', 't2')],
+    });
+    const client = await second.client(host);
+    expect(client.stats.blobsUploaded).toBe(3); // arm64's new layer, config, manifest
+    expect(client.stats.bytesUploaded).toBeLessThan(b.size);
+
+    // The same client, another repository: everything it pushed before is mounted, nothing uploaded.
+    const before = { ...client.stats };
+    await publishBuild({ store, registries: second, job: job('me/dedup-copy', ['c'], ['linux/arm64']), results: [resultFor(b, 'linux/arm64', 't2')] });
+    expect(client.stats.blobsUploaded - before.blobsUploaded).toBe(0);
+    expect(client.stats.blobsMounted - before.blobsMounted).toBe(4);
+    expect((await skopeoRaw(`${host}/me/dedup-copy:c`)).manifests[0].digest).toBe(b.manifestDigest);
+    await second.close();
+  });
+
+  it('publishes archives built by real buildah', async () => {
+    const results: BuildResult[] = [];
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const path = await buildBusyboxArchive(join(dir, 'buildah'), platform);
+      const key = `buildah/${platform.replace('/', '-')}.tar`;
+      const put = await store.put(key, createReadStream(path));
+      const { stdout } = await run('tar', ['-xOf', path, 'index.json']);
+      const manifestDigest = JSON.parse(stdout).manifests[0].digest;
+      results.push({ taskId: platform, platform, archiveKey: key, archiveSize: put.size, archiveDigest: put.digest, manifestDigest });
+    }
+    const out = await publishBuild({ store, registries: pool, job: job('me/busybox', ['v1'], ['linux/amd64', 'linux/arm64']), results });
+    const index = await skopeoRaw(`${host}/me/busybox:v1`);
+    expect(index.manifests.map((m: any) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
+    expect(index.manifests.map((m: any) => m.digest)).toEqual(results.map((r) => r.manifestDigest));
+    expect(out.images.map((i) => i.digest)).toEqual(results.map((r) => r.manifestDigest));
+    for (const m of index.manifests) {
+      const config = await skopeoConfig(`${host}/me/busybox@${m.digest}`);
+      expect(config.architecture).toBe(m.platform.architecture);
+      expect(config.os).toBe('linux');
+    }
+  });
+});
