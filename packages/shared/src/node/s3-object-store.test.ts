@@ -115,6 +115,11 @@ describe('S3ObjectStore against a real s3rver process', () => {
     expect(err.message).not.toContain(secret);
   });
 
+  it('points at the endpoint when nothing listens there', async () => {
+    const s = store({ endpoint: 'http://127.0.0.1:9' });
+    await expect(s.head('x')).rejects.toThrow(/head "x" failed: .*ECONNREFUSED.*ARCHWAY_S3_ENDPOINT/);
+  });
+
   it('says which bucket is missing', async () => {
     const s = store({ bucket: 'no-such-bucket' });
     await expect(s.get('x')).rejects.toThrow(/s3:\/\/no-such-bucket\/.*NoSuchBucket.*create the bucket/);
