@@ -1,0 +1,88 @@
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { redisKeys } from '@archway/shared/node';
+import { testPrefix, testRedis } from '../../../test/support/redis.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished } from '../test/support.ts';
+import { startAgent, type AgentHandle } from './agent.ts';
+import type { AgentConfig } from './env.ts';
+import { silentLogger } from './log.ts';
+import { cancelChannel } from './cancel.ts';
+import { listContainers } from './task/buildah.ts';
+
+const PLATFORM = 'linux/amd64';
+
+describe('cancel', () => {
+  const prefix = testPrefix();
+  let redis: Redis;
+  let agent: AgentHandle;
+  let config: AgentConfig;
+  let queue: Queue;
+
+  beforeAll(async () => {
+    redis = testRedis();
+    const storeDir = await mkdtemp(join(inject('tmpRoot'), 'store-'));
+    config = await agentConfig(prefix, PLATFORM, storeDir);
+    agent = await startAgent(config, { log: silentLogger });
+    queue = buildQueue(prefix, PLATFORM);
+  });
+
+  afterAll(async () => {
+    await agent?.close();
+    await queue?.close();
+    redis?.disconnect();
+  });
+
+  // What the API does: add to the set, then publish.
+  const cancel = async (taskId: string) => {
+    await redis.sadd(redisKeys(prefix).canceled, taskId);
+    await redis.publish(cancelChannel(prefix), taskId);
+  };
+
+  it('stops a running `RUN sleep 60` within seconds and leaves no working container', async () => {
+    const repo = await makeRepo({
+      Containerfile: 'FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\nRUN echo sleeping && sleep 60\n',
+      busybox: { copy: BUSYBOX },
+    });
+    const job = buildJob(PLATFORM, repo);
+    await enqueue(queue, job);
+    await waitFor('the RUN step to start', async () => (await readLog(redis, prefix, job.taskId)).some((l) => l.line === 'sleeping'));
+    expect(agent.currentTasks()).toEqual([job.taskId]);
+
+    const t0 = Date.now();
+    await cancel(job.taskId);
+    const done = await waitForFinished(queue, job.taskId, 30_000);
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeLessThan(10_000);
+    expect(await done.getState()).toBe('failed');
+    expect(done.failedReason).toBe('canceled');
+    expect(done.attemptsMade).toBe(1);
+
+    const events = await readEvents(redis, prefix, job.taskId);
+    expect(events.at(-1)).toMatchObject({ type: 'task.canceled', attempt: 1 });
+    expect(events.some((e) => e.type === 'task.failed' || e.type === 'task.built')).toBe(false);
+    // Every phase that started was ended (the timeline has no dangling phase).
+    const started = events.flatMap((e) => (e.type === 'phase.started' ? [e.name] : []));
+    const ended = events.flatMap((e) => (e.type === 'phase.ended' ? [e.name] : []));
+    expect(started).toContain('step 4/4: RUN echo sleeping && sleep 60');
+    expect(new Set(ended)).toEqual(new Set(started));
+    expect((await readLog(redis, prefix, job.taskId)).at(-1)).toMatchObject({ end: true });
+
+    const settings = { buildah: config.buildah, dataDir: config.dataDir, platform: PLATFORM, isolation: config.isolation };
+    expect(await listContainers(settings)).toEqual([]);
+    expect(agent.currentTasks()).toEqual([]);
+  });
+
+  it('does not start a task that was canceled while queued', async () => {
+    const repo = await makeRepo({ Containerfile: 'FROM scratch\n' });
+    const job = buildJob(PLATFORM, repo);
+    await redis.sadd(redisKeys(prefix).canceled, job.taskId);
+    await enqueue(queue, job);
+    const done = await waitForFinished(queue, job.taskId);
+    expect(done.failedReason).toBe('canceled');
+    const events = await readEvents(redis, prefix, job.taskId);
+    expect(events.map((e) => e.type)).toEqual(['task.canceled']);
+  });
+});
