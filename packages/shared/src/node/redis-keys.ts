@@ -15,6 +15,8 @@ export function redisKeys(prefix: string) {
     buildChanged: `${prefix}:build-changed`,
     /** A task id is added here when its build is canceled; agents watch it. */
     canceled: `${prefix}:canceled`,
+    /** A dashboard session (JSON, with a TTL), keyed by the sha256 of the session cookie's value. */
+    session: (idHash: string) => `${prefix}:session:${idHash}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
