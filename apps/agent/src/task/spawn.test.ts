@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readLines } from './lines.ts';
+import { capture, runProcess } from './spawn.ts';
+
+/** Running (not gone, not a zombie waiting to be reaped by whoever adopted it). */
+const running = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+describe('runProcess', () => {
+  it('streams stdout and stderr lines and reports the exit code', async () => {
+    const r = await capture('sh', ['-c', 'echo out1; echo err1 >&2; printf "no newline"; exit 7']);
+    expect(r.code).toBe(7);
+    expect(r.lines.sort()).toEqual(['err1', 'no newline', 'out1']);
+  });
+
+  it('passes arguments without a shell', async () => {
+    const r = await capture('printf', ['%s\n', '$(echo injected); `id`']);
+    expect(r.lines).toEqual(['$(echo injected); `id`']);
+  });
+
+  it('kills the whole process group, with SIGKILL when SIGTERM is ignored', async () => {
+    const controller = new AbortController();
+    let grandchild = 0;
+    const run = runProcess('sh', ['-c', 'trap "" TERM; sleep 30 & echo $!; wait'], {
+      signal: controller.signal,
+      killAfterMs: 300,
+      onLine: (l) => {
+        grandchild = Number(l);
+        controller.abort();
+      },
+    });
+    const t0 = Date.now();
+    const r = await run;
+    expect(r.aborted).toBe(true);
+    expect(r.signal).toBe('SIGKILL');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(grandchild).toBeGreaterThan(0);
+    expect(running(grandchild)).toBe(false);
+  });
+
+  it('says which program is missing', async () => {
+    await expect(runProcess('archway-no-such-binary', [])).rejects.toThrow('archway-no-such-binary not found');
+  });
+});
+
+describe('readLines', () => {
+  const lines = async (chunks: string[]) => {
+    const out: string[] = [];
+    for await (const l of readLines(Readable.from(chunks.map((c) => Buffer.from(c))))) out.push(l);
+    return out;
+  };
+
+  it('splits on \\n, \\r\\n and \\r across chunk boundaries', async () => {
+    expect(await lines(['a\r', '\nb\rc\n', 'd'])).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('keeps multi-byte characters split across chunks', async () => {
+    const bytes = Buffer.from('héllo\n');
+    const out: string[] = [];
+    for await (const l of readLines(Readable.from([bytes.subarray(0, 2), bytes.subarray(2)]))) out.push(l);
+    expect(out).toEqual(['héllo']);
+  });
+
+  it('cuts runaway lines into bounded pieces', async () => {
+    const out = await lines(['x'.repeat(40_000), '\n']);
+    expect(out.map((l) => l.length)).toEqual([16384, 16384, 40_000 - 32768]);
+  });
+});
