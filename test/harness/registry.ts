@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../../apps/api/src/embedded/free-port.ts';
@@ -41,8 +43,8 @@ ${opts.extraConfig ?? ''}
   for (;;) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited: ${output}`);
     try {
-      const res = await fetch(`${scheme}://127.0.0.1:${port}/v2/`);
-      if (res.status === 200 || res.status === 401) break;
+      const status = await probe(scheme, port);
+      if (status === 200 || status === 401) break;
     } catch {
       /* not listening yet */
     }
@@ -58,4 +60,19 @@ ${opts.extraConfig ?? ''}
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** GET /v2/ status. Readiness only: a TLS registry's test certificate is not verified here. */
+function probe(scheme: 'http' | 'https', port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = (scheme === 'https' ? httpsRequest : httpRequest)(
+      { host: '127.0.0.1', port, path: '/v2/', rejectUnauthorized: false },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -101,9 +101,11 @@ export class Transport {
       if (res.status === 401 && !authRetried && replayable) {
         authRetried = true;
         const retry = this.auth.onUnauthorized(res.headers.get('www-authenticate'), spec.scopes, authorization !== undefined);
-        await res.body?.cancel();
-        if (retry) continue;
-        throw this.auth.refused(spec.repository, 401, 'authentication failed');
+        if (retry) {
+          await res.body?.cancel();
+          continue;
+        }
+        throw this.auth.refused(spec.repository, 401, spec.method === 'HEAD' ? res.statusText : await describeBody(res));
       }
       if (res.status === 401 && !replayable) {
         // A streamed body cannot be re-sent; the token likely expired mid-upload. Re-reading the
