@@ -1,5 +1,5 @@
 import { listAgents, listQueues } from '../api/endpoints.ts';
-import type { AgentView } from '../api/types.ts';
+import type { AgentView } from '@archway/shared';
 import { Link } from '../router/router.tsx';
 import { formatBytes, formatDuration, relativeTime } from '../ui/format.ts';
 import { QueueTable } from './queue-table.tsx';
@@ -43,13 +43,13 @@ export function AgentsPage() {
               </thead>
               <tbody>
                 {list.map((a) => {
-                  const beat = a.at ?? a.lastHeartbeat;
+                  const beat = a.lastHeartbeat ?? a.at;
                   return (
                     <tr key={a.id}>
                       <td data-label="Host">{a.hostname}</td>
                       <td data-label="State"><span className={`badge agent-${a.state}`}>{a.state}</span></td>
                       <td data-label="Current task">
-                        {a.currentTasks?.length ? a.currentTasks.map((t) => <code key={t}>{t.slice(0, 8)} </code>) : <span className="muted">–</span>}
+                        {a.currentTasks.length ? a.currentTasks.map((t) => <code key={t}>{t.slice(0, 8)} </code>) : <span className="muted">–</span>}
                       </td>
                       <td data-label="Free disk" className="num">{formatBytes(a.freeDiskBytes)}</td>
                       <td data-label="Cache" className="num">{formatBytes(a.cacheBytes)}</td>

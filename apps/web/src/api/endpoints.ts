@@ -1,6 +1,6 @@
-import type { Build, BuildList, BuildRequestInput, BuildStatus, CreatedBuild } from '@archway/shared';
+import type { AgentView, Build, BuildList, BuildRequestInput, BuildStatus, CreatedBuild, QueueDepth } from '@archway/shared';
 import { request } from './client.ts';
-import type { AgentView, QueueView, SessionInfo } from './types.ts';
+import type { SessionInfo } from './types.ts';
 
 const V1 = '/api/v1';
 
@@ -23,7 +23,7 @@ async function list<T>(path: string): Promise<T[]> {
   return Array.isArray(body) ? body : body.items;
 }
 export const listAgents = () => list<AgentView>(`${V1}/agents`);
-export const listQueues = () => list<QueueView>(`${V1}/queues`);
+export const listQueues = () => list<QueueDepth>(`${V1}/queues`);
 
 export const getSession = () => request<SessionInfo>('GET', `${V1}/session`);
 export const signIn = (token: string) => request<SessionInfo>('POST', `${V1}/session`, { token });

@@ -56,8 +56,16 @@ export function PlatformLogs({ build, selected, onSelect }: { build: Build; sele
 }
 
 function TaskLog({ build, task }: { build: Build; task: Task }) {
-  const store = useTaskLog(build.id, task.platform, task.attempts);
   const live = task.status === 'queued' || task.status === 'running';
+  if (!live && !task.startedAt) {
+    return <p className="muted log-never">{task.platform} never started{task.error ? `: ${task.error}` : '.'}</p>;
+  }
+  return <TaskLogViewer build={build} task={task} />;
+}
+
+function TaskLogViewer({ build, task }: { build: Build; task: Task }) {
+  const live = task.status === 'queued' || task.status === 'running';
+  const store = useTaskLog(build.id, task.platform, task.attempts, !live);
   return (
     <>
       {task.agent && <p className="muted small">Built by {task.agent}{task.attempts > 1 ? `, attempt ${task.attempts}` : ''}</p>}

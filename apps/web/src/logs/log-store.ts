@@ -44,6 +44,15 @@ export class LogStore {
   /** The task attempt the viewer last streamed; a higher one means a retry with new lines. */
   attempt = 0;
 
+  /** Forgets every line (an interrupted whole-log download). */
+  reset(): void {
+    this.lines.length = 0;
+    this.lower = [];
+    this.lastId = null;
+    this.ended = false;
+    this.changed();
+  }
+
   /** A retry started after the stream ended: accept lines again (ids keep deduplicating). */
   reopen(): void {
     this.ended = false;

@@ -2,6 +2,7 @@ import { useEffect, useMemo } from 'react';
 import { logUrl } from '../api/endpoints.ts';
 import { LogStore } from './log-store.ts';
 import { connectLogStream } from './log-stream.ts';
+import { loadLogText } from './log-text.ts';
 
 // Stores survive tab switches: coming back to a platform shows its lines at once, and the new
 // connection's replay is dropped by id. Bounded so a long session does not keep every log.
@@ -21,15 +22,18 @@ function storeFor(key: string): LogStore {
 }
 
 /**
- * The log of one task, streamed while the viewer is mounted. `attempt` reconnects when a retry
- * starts after the previous attempt's stream ended.
+ * The log of one task while the viewer is mounted. A finished task's log is downloaded whole
+ * (from the object store; live Redis streams expire); a running one is streamed over SSE.
+ * `attempt` reconnects when a retry starts after the previous attempt's stream ended.
  */
-export function useTaskLog(buildId: string, platform: string, attempt: number): LogStore {
+export function useTaskLog(buildId: string, platform: string, attempt: number, finished: boolean): LogStore {
   const store = useMemo(() => storeFor(`${buildId}/${platform}`), [buildId, platform]);
   useEffect(() => {
-    if (store.ended && attempt > store.attempt) store.reopen();
+    if (store.ended && attempt > store.attempt && !finished) store.reopen();
     store.attempt = Math.max(store.attempt, attempt);
+    if (store.ended) return;
+    if (finished && store.length === 0) return loadLogText(logUrl(buildId, platform), store);
     return connectLogStream(logUrl(buildId, platform, { stream: true }), store);
-  }, [store, buildId, platform, attempt]);
+  }, [store, buildId, platform, attempt, finished]);
   return store;
 }
