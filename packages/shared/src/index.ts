@@ -4,3 +4,4 @@ export * from './paths.ts';
 export * from './api.ts';
 export * from './jobs.ts';
 export * from './events.ts';
+export * from './repos.ts';

@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { DEFAULT_PLATFORMS } from './api.ts';
+import { RepoPath } from './paths.ts';
+import { PlatformString } from './platform.ts';
+import { ImageNameString } from './reference.ts';
+
+/**
+ * Registered forge repositories, their webhook deliveries and API tokens: the request and answer
+ * shapes of /api/v1/repos, /api/v1/tokens and /hooks/*.
+ */
+export const RepoProvider = z.enum(['github', 'forgejo', 'gitea']);
+export type RepoProvider = z.infer<typeof RepoProvider>;
+
+export const RepoFullName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be "owner/name" (letters, digits, "_", "." and "-")')
+  .max(255);
+
+const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const BuildArgs = z.record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536));
+
+/** Which image tags a push produces (see apps/api/src/tag-rules). */
+export const TagRules = z
+  .object({
+    /** A push to the default branch tags `latest`. */
+    defaultBranchLatest: z.boolean().default(true),
+    /** A push to the default branch tags `sha-<7 hex>`. */
+    defaultBranchSha: z.boolean().default(true),
+    /** A push to any other branch tags the sanitised branch name (`feature/x` → `feature-x`). */
+    branches: z.boolean().default(true),
+    /** A tag `v1.2.3` (or `1.2.3`) tags `1.2.3`, `1.2` and `1`; pre-releases only their own version. */
+    semver: z.boolean().default(true),
+    /** When a release also moves `latest`: only the highest version of the repository, always, or never. */
+    semverLatest: z.enum(['highest', 'always', 'never']).default('highest'),
+    /** A git tag that is not a version tags its sanitised name. */
+    otherTags: z.boolean().default(true),
+  })
+  .strict();
+export type TagRules = z.infer<typeof TagRules>;
+export type TagRulesInput = z.input<typeof TagRules>;
+
+export const CancelSuperseded = z
+  .object({
+    /** A new push to a branch cancels the branch's queued or running build. */
+    branches: z.boolean().default(false),
+    /** A new push to a pull request cancels the PR's queued or running build. */
+    pullRequests: z.boolean().default(true),
+  })
+  .strict();
+export type CancelSuperseded = z.infer<typeof CancelSuperseded>;
+
+const BranchName = z.string().min(1).max(255).regex(/^[^\s\0~^:?*[\\]+$/, 'invalid branch name');
+const HttpUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http:// or https:// URL');
+
+export const RepoCreate = z
+  .object({
+    fullName: RepoFullName,
+    provider: RepoProvider,
+    cloneUrl: z.string().min(1, 'cloneUrl is required').max(2048),
+    defaultBranch: BranchName.default('main'),
+    /** REST API base of the forge, e.g. https://codeberg.org/api/v1; default: from the provider and clone URL. */
+    apiUrl: HttpUrl.optional(),
+    /** Image repository the builds push to; without it, builds push nothing. */
+    image: ImageNameString.optional(),
+    containerfile: RepoPath.optional(),
+    context: RepoPath.default('.'),
+    platforms: z.array(PlatformString).min(1).max(16).default(DEFAULT_PLATFORMS),
+    buildArgs: BuildArgs.default({}),
+    tagRules: TagRules.prefault({}),
+    cancelSuperseded: CancelSuperseded.prefault({}),
+    /** The webhook's shared secret; generated when absent. Shown once. */
+    webhookSecret: z.string().min(16, 'webhookSecret must be at least 16 characters').max(256).optional(),
+    /** Access token the forge accepts for commit statuses. Stored encrypted, never returned. */
+    forgeToken: z.string().min(1).max(4096).optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (new Set(r.platforms).size !== r.platforms.length) {
+      ctx.addIssue({ code: 'custom', path: ['platforms'], message: 'platforms must not repeat' });
+    }
+  });
+export type RepoCreate = z.infer<typeof RepoCreate>;
+export type RepoCreateInput = z.input<typeof RepoCreate>;
+
+export const RepoUpdate = z
+  .object({
+    cloneUrl: z.string().min(1).max(2048).optional(),
+    defaultBranch: BranchName.optional(),
+    apiUrl: HttpUrl.nullable().optional(),
+    image: ImageNameString.nullable().optional(),
+    containerfile: RepoPath.nullable().optional(),
+    context: RepoPath.optional(),
+    platforms: z.array(PlatformString).min(1).max(16).optional(),
+    buildArgs: BuildArgs.optional(),
+    tagRules: TagRules.partial().optional(),
+    cancelSuperseded: CancelSuperseded.partial().optional(),
+    webhookSecret: z.string().min(16, 'webhookSecret must be at least 16 characters').max(256).optional(),
+    /** true: generate a new webhook secret (returned once in the answer). */
+    rotateWebhookSecret: z.boolean().optional(),
+    /** null removes the token. */
+    forgeToken: z.string().min(1).max(4096).nullable().optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.platforms && new Set(r.platforms).size !== r.platforms.length) {
+      ctx.addIssue({ code: 'custom', path: ['platforms'], message: 'platforms must not repeat' });
+    }
+    if (r.webhookSecret && r.rotateWebhookSecret) {
+      ctx.addIssue({ code: 'custom', path: ['rotateWebhookSecret'], message: 'give webhookSecret or rotateWebhookSecret, not both' });
+    }
+  });
+export type RepoUpdate = z.infer<typeof RepoUpdate>;
+
+export const Repo = z.object({
+  id: z.string(),
+  fullName: z.string(),
+  provider: RepoProvider,
+  cloneUrl: z.string(),
+  defaultBranch: z.string(),
+  apiUrl: z.string().nullable(),
+  image: z.string().nullable(),
+  containerfile: z.string().nullable(),
+  context: z.string(),
+  platforms: z.array(z.string()),
+  buildArgs: z.record(z.string(), z.string()),
+  tagRules: TagRules,
+  cancelSuperseded: CancelSuperseded,
+  hasForgeToken: z.boolean(),
+  /** Where to point the forge's webhook. */
+  webhookUrl: z.string(),
+  /** Only in the answer that created or rotated it. */
+  webhookSecret: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Repo = z.infer<typeof Repo>;
+
+export const RepoList = z.object({ items: z.array(Repo) });
+export type RepoList = z.infer<typeof RepoList>;
+
+export const RepoListQuery = z.object({ fullName: z.string().optional() });
+export type RepoListQuery = z.infer<typeof RepoListQuery>;
+
+/** POST /api/v1/repos/:id/builds: a branch, tag or full ref (default: the default branch). */
+export const RepoBuildRequest = z
+  .object({
+    ref: z.string().min(1).max(255).regex(/^[^\s\0~^:?*[\\]+$/, 'invalid git ref').optional(),
+    commit: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full hex commit id').optional(),
+  })
+  .strict();
+export type RepoBuildRequest = z.infer<typeof RepoBuildRequest>;
+
+export const DeliveryResult = z.enum(['processing', 'queued', 'ignored', 'ping', 'error']);
+export type DeliveryResult = z.infer<typeof DeliveryResult>;
+
+export const WebhookDelivery = z.object({
+  id: z.string(),
+  /** The endpoint it arrived at: `github` or `forgejo`. */
+  source: z.string(),
+  deliveryId: z.string(),
+  event: z.string(),
+  action: z.string().nullable(),
+  repoId: z.string().nullable(),
+  result: DeliveryResult,
+  message: z.string().nullable(),
+  buildId: z.string().nullable(),
+  /** How often the forge sent this delivery id. */
+  attempts: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
+
+export const WebhookDeliveryList = z.object({ items: z.array(WebhookDelivery) });
+export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryList>;
+
+/** What /hooks/* answer (2xx). */
+export const HookResponse = z.object({
+  delivery: z.string(),
+  result: DeliveryResult,
+  ignored: z.string().optional(),
+  duplicate: z.boolean().optional(),
+  build: z.object({ id: z.string(), url: z.string() }).optional(),
+  message: z.string().optional(),
+});
+export type HookResponse = z.infer<typeof HookResponse>;
+
+export const TokenScope = z.enum(['read', 'build', 'admin']);
+export type TokenScope = z.infer<typeof TokenScope>;
+
+export const TokenCreate = z
+  .object({
+    name: z.string().trim().min(1, 'name is required').max(100),
+    scopes: z.array(TokenScope).min(1, 'give at least one scope: read, build or admin').max(3),
+  })
+  .strict();
+export type TokenCreate = z.infer<typeof TokenCreate>;
+
+export const TokenInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.string()),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type TokenInfo = z.infer<typeof TokenInfo>;
+
+/** The answer to creating a token: the only time its text is shown. */
+export const TokenCreated = TokenInfo.extend({ token: z.string() });
+export type TokenCreated = z.infer<typeof TokenCreated>;
+
+export const TokenList = z.object({ items: z.array(TokenInfo) });
+export type TokenList = z.infer<typeof TokenList>;
