@@ -17,6 +17,8 @@ export function redisKeys(prefix: string) {
     canceled: `${prefix}:canceled`,
     /** A dashboard session (JSON, with a TTL), keyed by the sha256 of the session cookie's value. */
     session: (idHash: string) => `${prefix}:session:${idHash}`,
+    /** A mutual-exclusion lock for a maintenance job (e.g. retention) shared by API replicas. */
+    lock: (name: string) => `${prefix}:lock:${name}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
