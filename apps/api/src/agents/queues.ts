@@ -1,0 +1,42 @@
+import { buildQueueName, normalizePlatform, type QueueDepth } from '@archway/shared';
+import type { PrismaClient } from '../db.ts';
+import type { Queues } from '../queue/queues.ts';
+import type { AgentInfo } from '@archway/shared';
+
+/**
+ * Depth of each platform's build queue. Platforms come from builds ever requested and from live
+ * agents, so a platform nobody serves shows up with waiting jobs and zero agents.
+ */
+export async function queueDepths(deps: { prisma: PrismaClient; queues: Queues }, agents: AgentInfo[]): Promise<QueueDepth[]> {
+  const fromTasks = await deps.prisma.task.findMany({ distinct: ['platform'], select: { platform: true } });
+  const platforms = new Set(fromTasks.map((t) => t.platform));
+  const agentPlatforms = agents.map((a) => canonical(a.platform));
+  for (const p of agentPlatforms) if (p) platforms.add(p);
+  const result: QueueDepth[] = [];
+  for (const platform of [...platforms].sort()) {
+    const name = buildQueueName(platform);
+    const queue = deps.queues.queue(name);
+    const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
+    // The wait list is LPUSHed: its oldest job is the last element.
+    const [oldest] = await queue.getJobs(['waiting'], -1, -1);
+    result.push({
+      platform,
+      queue: name,
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      oldestWaitingMs: oldest ? Math.max(0, Date.now() - oldest.timestamp) : null,
+      agents: agentPlatforms.filter((p) => p === platform).length,
+    });
+  }
+  return result;
+}
+
+/** An agent reporting a platform we cannot name has no queue of ours. */
+function canonical(platform: string): string | undefined {
+  try {
+    return normalizePlatform(platform);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,69 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AppDeps } from './deps.ts';
+import { installApiNotFound, installErrorHandler } from './errors.ts';
+import { installAuth } from './auth/plugin.ts';
+import { buildsPlugin } from './builds/plugin.ts';
+import { logsPlugin } from './logs/plugin.ts';
+import { eventsPlugin } from './events/plugin.ts';
+import { agentsPlugin } from './agents/plugin.ts';
+import { healthPlugin } from './health/plugin.ts';
+import { webPlugin } from './web/plugin.ts';
+
+export type { AppDeps };
+
+export interface BuildAppOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * The API server without listening: main.ts listens, tests use `app.inject()`.
+ * The deps are owned by the caller (closed by it, not by `app.close()`).
+ */
+export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Fastify's request serializer logs method and URL, never headers (no Authorization in logs).
+    logger: opts.logger ?? false,
+    // Large webhook or upload routes set their own limit; /api/v1 sets deps.bodyLimit below.
+    bodyLimit: deps.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: true, // SSE streams would otherwise keep close() waiting forever
+    disableRequestLogging: false,
+  });
+  installErrorHandler(app);
+  // Other credentials for /api/v1 (the dashboard's session): see RequestAuthenticator.
+  app.decorate('apiAuthenticators', []);
+
+  // Plugins take `{ deps }`, never deps itself: Fastify reads a `prefix` option as a route prefix.
+  await app.register(healthPlugin, { deps });
+
+  await app.register(
+    async (v1) => {
+      installApiNotFound(v1);
+      // Only JSON bodies; Fastify's default text/plain parser would let `"…"` through as a string.
+      v1.removeContentTypeParser('text/plain');
+      // An empty body with a JSON content type is "no body" (POST …/cancel from fetch()), not an error.
+      const json = v1.getDefaultJsonParser('error', 'error');
+      v1.removeContentTypeParser('application/json');
+      v1.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+        if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+        json(req, body as string, done);
+      });
+      installAuth(v1, deps.prisma);
+      await v1.register(buildsPlugin, { deps });
+      await v1.register(logsPlugin, { deps });
+      await v1.register(eventsPlugin, { deps });
+      await v1.register(agentsPlugin, { deps });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  // ── Dashboard ───────────────────────────────────────────────────────────────────────────────
+  // The web helper registers the dashboard's static files here: `await app.register(webPlugin)`.
+  // It owns the root 404 (SPA fallback); /api/v1 keeps its own JSON 404 above. A session login
+  // plugs into /api/v1 auth with `app.apiAuthenticators.push(fn)` (auth/plugin.ts); since the hook
+  // reads that array per request, pushing after the routes were registered is fine.
+  // ────────────────────────────────────────────────────────────────────────────────────────────
+  await app.register(webPlugin, deps);
+
+  return app;
+}

@@ -1,0 +1,23 @@
+import type { Redis } from 'ioredis';
+import type { ObjectStore } from '@archway/shared/node';
+import type { PrismaClient } from './db.ts';
+import type { Queues } from './queue/queues.ts';
+
+/** What the API's routes need; main.ts builds it from the environment, tests from real services. */
+export interface AppDeps {
+  prisma: PrismaClient;
+  /** Shared fail-fast client for plain commands. Blocking readers get their own connections. */
+  redis: Redis;
+  queues: Queues;
+  /** Key and queue prefix (ARCHWAY_QUEUE_PREFIX). */
+  prefix: string;
+  objectStore: ObjectStore;
+  /** Base URL of the API and dashboard, without trailing slash. */
+  publicUrl: string;
+  /** Largest request body under /api/v1, bytes. */
+  bodyLimit: number;
+  /** Timeout of `git ls-remote` (default 20 s). */
+  gitTimeoutMs?: number;
+  /** Interval of SSE heartbeat comments (default 15 s). */
+  heartbeatMs?: number;
+}

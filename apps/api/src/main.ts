@@ -1,0 +1,83 @@
+import { createObjectStore } from '@archway/shared/node';
+import { buildApp } from './app.ts';
+import { ensureAdminToken } from './auth/admin-token.ts';
+import { createPrisma } from './db.ts';
+import { ConfigError, loadConfig, redactUrl } from './env.ts';
+import { createQueues } from './queue/queues.ts';
+import { createRedis, redisReady } from './queue/redis.ts';
+import { startRecorder } from './recorder/recorder.ts';
+
+/**
+ * The API process: configuration from the environment (apps/api/ENV.md), Postgres, Redis, the
+ * recorder, then HTTP. SIGTERM/SIGINT: stop accepting, finish the recorder's current event, close
+ * Redis and Postgres. Migrations are applied by the caller (`npm run migrate`, or the embedded
+ * supervisor) before this starts.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee apps/api/ENV.md.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  const prisma = createPrisma(config.databaseUrl);
+  const redis = createRedis(config.redisUrl);
+  redis.on('error', () => {}); // fail-fast client: failures surface per request (503) and in /readyz
+  try {
+    await redisReady(redis, 30_000);
+  } catch (err) {
+    throw new Error(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${(err as Error).message}`);
+  }
+  const objectStore = createObjectStore(config.objectStore);
+  const queues = createQueues(redis, config.queuePrefix);
+
+  const app = await buildApp(
+    { prisma, redis, queues, prefix: config.queuePrefix, objectStore, publicUrl: config.publicUrl, bodyLimit: config.bodyLimit },
+    { logger: { level: config.logLevel } },
+  );
+  const log = app.log;
+
+  try {
+    await prisma.$queryRaw`SELECT 1`;
+  } catch (err) {
+    throw new Error(`cannot reach Postgres at ${redactUrl(config.databaseUrl)}: ${(err as Error).message}`);
+  }
+  const token = await ensureAdminToken(prisma, { dataDir: config.dataDir, token: config.adminToken });
+  if (token && !config.adminToken) log.info(`admin token: see ${config.dataDir}/admin-token`);
+  if (!token) log.info('admin token: not generated, admin tokens already exist');
+
+  const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than 20 s; exiting');
+      process.exit(1);
+    }, 20_000);
+    force.unref();
+    await app.close().catch((err) => log.error({ err }, 'closing HTTP'));
+    await recorder.close().catch((err) => log.error({ err }, 'closing the recorder'));
+    await queues.close();
+    redis.disconnect();
+    await prisma.$disconnect();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
+  await app.listen({ host: config.host, port: config.port });
+  log.info({ publicUrl: config.publicUrl, redis: redactUrl(config.redisUrl), prefix: config.queuePrefix }, 'Archway API ready');
+}
+
+main().catch((err) => {
+  process.stderr.write(`archway api: ${(err as Error).message}\n`);
+  process.exit(1);
+});

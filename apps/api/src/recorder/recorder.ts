@@ -1,0 +1,156 @@
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import { BuildEvent } from '@archway/shared';
+import { redisKeys } from '@archway/shared/node';
+import type { PrismaClient } from '../db.ts';
+import { applyEvent, isMissingParent } from './apply.ts';
+
+export const RECORDER_GROUP = 'recorder';
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RecorderDeps {
+  prisma: PrismaClient;
+  /** Any client of the Redis to use; the recorder opens its own connection from it. */
+  redis: Redis;
+  prefix: string;
+  log?: Logger;
+  /** Consumer name within the group; default `<hostname>-<pid>`. */
+  consumer?: string;
+  blockMs?: number;
+  /** Pending entries idle this long belong to a dead consumer and are taken over (default 60 s). */
+  claimIdleMs?: number;
+  batch?: number;
+}
+
+export interface Recorder {
+  /** Finishes the event being applied, then stops; unacknowledged entries stay pending for the next start. */
+  close(): Promise<void>;
+}
+
+const silent: Logger = { info() {}, warn() {}, error() {} };
+type Entry = [id: string, fields: string[] | null];
+
+/**
+ * The only writer of build state: reads the events stream as consumer group `recorder` and applies
+ * each event to Postgres (idempotently), tells the dashboard (PUBLISH buildChanged), then XACKs.
+ * An event is acknowledged only after it was applied, so a crash re-delivers it.
+ */
+export function startRecorder(deps: RecorderDeps): Recorder {
+  const log = deps.log ?? silent;
+  const keys = redisKeys(deps.prefix);
+  const consumer = deps.consumer ?? `${hostname()}-${process.pid}`;
+  const blockMs = deps.blockMs ?? 5000;
+  const claimIdleMs = deps.claimIdleMs ?? 60_000;
+  const batch = deps.batch ?? 100;
+  const claimEveryMs = Math.max(claimIdleMs, 5000);
+  // Waits through Redis outages (no fail-fast here): the loop has nobody to answer to.
+  const conn = deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, connectionName: 'archway-recorder' });
+  conn.on('error', (err) => log.warn({ err: err.message }, 'recorder: Redis connection error'));
+
+  let stopping = false;
+  let blocked = false;
+  const wake = new AbortController();
+
+  async function ensureGroup(): Promise<void> {
+    try {
+      await conn.xgroup('CREATE', keys.events, RECORDER_GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  }
+
+  /** Takes over what dead consumers left pending; it is then read back as our own pending. */
+  async function claimDead(): Promise<void> {
+    let cursor = '0-0';
+    do {
+      const res = (await conn.xautoclaim(keys.events, RECORDER_GROUP, consumer, claimIdleMs, cursor, 'COUNT', batch)) as [string, Entry[], string[]?];
+      cursor = res[0];
+      if (res[1].length > 0) log.info({ count: res[1].length }, 'recorder: took over pending events of another consumer');
+    } while (cursor !== '0-0' && !stopping);
+  }
+
+  async function handle([id, fields]: Entry): Promise<void> {
+    const raw = fields ? fields[fields.indexOf('e') + 1] : undefined;
+    let event: BuildEvent | undefined;
+    try {
+      event = raw ? BuildEvent.parse(JSON.parse(raw)) : undefined;
+    } catch (err) {
+      log.warn({ id, err: (err as Error).message }, 'recorder: dropping an invalid event');
+    }
+    if (event) {
+      let changed = false;
+      try {
+        changed = await applyEvent(deps.prisma, event);
+      } catch (err) {
+        if (!isMissingParent(err)) throw err; // kept pending, retried
+      }
+      if (changed) await conn.publish(keys.buildChanged, event.buildId);
+    }
+    await conn.xack(keys.events, RECORDER_GROUP, id);
+  }
+
+  async function run(): Promise<void> {
+    let readPending = true;
+    let failures = 0;
+    let lastClaim = 0;
+    while (!stopping) {
+      try {
+        if (Date.now() - lastClaim >= claimEveryMs) {
+          if (lastClaim === 0) await ensureGroup();
+          await claimDead();
+          lastClaim = Date.now();
+          readPending = true;
+        }
+        if (stopping) break;
+        blocked = !readPending;
+        const block = readPending ? [] : ['BLOCK', blockMs];
+        const args = ['GROUP', RECORDER_GROUP, consumer, 'COUNT', batch, ...block, 'STREAMS', keys.events, readPending ? '0' : '>'];
+        const res = (await conn.call('XREADGROUP', ...args)) as
+          | [string, Entry[]][]
+          | null;
+        blocked = false;
+        const entries = res?.[0]?.[1] ?? [];
+        if (readPending && entries.length === 0) readPending = false;
+        for (const entry of entries) {
+          if (stopping) break;
+          await handle(entry);
+        }
+        failures = 0;
+      } catch (err) {
+        blocked = false;
+        if (stopping) break;
+        const message = (err as Error).message;
+        if (message.includes('NOGROUP')) lastClaim = 0; // the stream was deleted: recreate the group
+        failures++;
+        readPending = true;
+        const wait = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+        log.error({ err: message, retryInMs: wait }, 'recorder: failed, will retry');
+        await sleep(wait, wake.signal);
+      }
+    }
+  }
+
+  const loop = run();
+  return {
+    async close() {
+      stopping = true;
+      wake.abort();
+      if (blocked) conn.disconnect(); // interrupts XREADGROUP BLOCK; nothing is half-applied then
+      await loop;
+      conn.disconnect();
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}

@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { FsObjectStore } from '@archway/shared/node';
+import { createTestDatabase } from '../../../../test/support/db.ts';
+import { testPrefix } from '../../../../test/support/redis.ts';
+import { buildApp } from '../app.ts';
+import { createToken } from '../auth/tokens.ts';
+import { createPrisma, type PrismaClient } from '../db.ts';
+import type { AppDeps } from '../deps.ts';
+import { createQueues, type Queues } from '../queue/queues.ts';
+import { createRedis, redisReady } from '../queue/redis.ts';
+
+/** A real API on a fresh database and Redis prefix, with an admin token. Close it in afterAll. */
+export interface ApiFixture {
+  app: FastifyInstance;
+  prisma: PrismaClient;
+  redis: Redis;
+  queues: Queues;
+  prefix: string;
+  objectStore: FsObjectStore;
+  deps: AppDeps;
+  token: string;
+  /** `{ authorization: 'Bearer <admin token>' }` */
+  auth: Record<string, string>;
+  tmp: string;
+  close(): Promise<void>;
+}
+
+export async function apiFixture(overrides: Partial<AppDeps> = {}): Promise<ApiFixture> {
+  const prisma = createPrisma(await createTestDatabase());
+  const prefix = testPrefix();
+  const redis = createRedis(inject('redisUrl'), 'archway-api-test');
+  await redisReady(redis);
+  const tmp = await mkdtemp(join(inject('tmpRoot'), 'api-'));
+  const objectStore = new FsObjectStore(join(tmp, 'objects'));
+  const queues = createQueues(redis, prefix);
+  const deps: AppDeps = {
+    prisma,
+    redis,
+    queues,
+    prefix,
+    objectStore,
+    publicUrl: 'http://archway.test',
+    bodyLimit: 1024 * 1024,
+    ...overrides,
+  };
+  const app = await buildApp(deps);
+  const { token } = await createToken(prisma, 'test admin', ['admin']);
+  return {
+    app,
+    prisma,
+    redis,
+    queues,
+    prefix,
+    objectStore,
+    deps,
+    token,
+    auth: { authorization: `Bearer ${token}` },
+    tmp,
+    async close() {
+      await app.close();
+      await queues.close();
+      redis.disconnect();
+      await prisma.$disconnect();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A real git repository with one commit (a Containerfile) on `main`, reachable as file://. */
+export async function makeGitRepo(root: string, name = 'repo'): Promise<{ dir: string; url: string; commit: string }> {
+  const dir = await mkdtemp(join(root, `${name}-`));
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: dir,
+      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    })
+      .toString()
+      .trim();
+  git('init', '-q', '-b', 'main');
+  await writeFile(join(dir, 'Containerfile'), 'FROM scratch\nCOPY hello /hello\n');
+  await writeFile(join(dir, 'hello'), 'hello\n');
+  git('add', '.');
+  git('commit', '-q', '-m', 'first');
+  git('tag', '-a', 'v1.0', '-m', 'v1.0');
+  return { dir, url: `file://${dir}`, commit: git('rev-parse', 'HEAD') };
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
