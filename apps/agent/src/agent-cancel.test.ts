@@ -10,7 +10,7 @@ import { startAgent, type AgentHandle } from './agent.ts';
 import type { AgentConfig } from './env.ts';
 import { silentLogger } from './log.ts';
 import { cancelChannel } from './cancel.ts';
-import { listContainers } from './task/buildah.ts';
+import { listContainers, runBuildah, storageArgs } from './task/buildah.ts';
 
 const PLATFORM = 'linux/amd64';
 
@@ -50,6 +50,11 @@ describe('cancel', () => {
     await enqueue(queue, job);
     await waitFor('the RUN step to start', async () => (await readLog(redis, prefix, job.taskId)).some((l) => l.line === 'sleeping'));
     expect(agent.currentTasks()).toEqual([job.taskId]);
+    // Stand-in for a working container a SIGKILLed buildah leaves behind (buildah's own cleanup
+    // on SIGTERM removes the build's container; the agent must remove the rest too).
+    const settings = { buildah: config.buildah, dataDir: config.dataDir, platform: PLATFORM, isolation: config.isolation };
+    expect((await runBuildah(settings, [...storageArgs(settings), 'from', 'scratch'])).code).toBe(0);
+    expect((await listContainers(settings)).length).toBeGreaterThanOrEqual(2);
 
     const t0 = Date.now();
     await cancel(job.taskId);
@@ -70,7 +75,6 @@ describe('cancel', () => {
     expect(new Set(ended)).toEqual(new Set(started));
     expect((await readLog(redis, prefix, job.taskId)).at(-1)).toMatchObject({ end: true });
 
-    const settings = { buildah: config.buildah, dataDir: config.dataDir, platform: PLATFORM, isolation: config.isolation };
     expect(await listContainers(settings)).toEqual([]);
     expect(agent.currentTasks()).toEqual([]);
   });

@@ -59,10 +59,15 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     conn.on('error', (err) => log('redis.error', { connection: name, error: err.message }, 'warn'));
   }
 
-  const cancels = new CancelWatcher(subscriber, config.queuePrefix, (taskId, running) => log('cancel.received', { task: taskId, running }));
+  let state: AgentInfo['state'] = 'idle';
+  const cancels = new CancelWatcher(
+    subscriber,
+    config.queuePrefix,
+    (taskId, running) => log('cancel.received', { task: taskId, running }),
+    () => void heartbeat.beat().catch(() => {}),
+  );
   await cancels.start();
 
-  let state: AgentInfo['state'] = 'idle';
   const heartbeat = new Heartbeat(
     redis,
     config.queuePrefix,

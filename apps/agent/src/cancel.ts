@@ -15,6 +15,8 @@ export class CancelWatcher {
     private readonly subscriber: Redis,
     private readonly prefix: string,
     private readonly onCancel: (taskId: string, running: boolean) => void,
+    /** Called when a task starts or ends (the heartbeat refreshes at once). */
+    private readonly onChange: () => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -30,11 +32,13 @@ export class CancelWatcher {
   register(taskId: string): AbortController {
     const controller = new AbortController();
     this.running.set(taskId, controller);
+    this.onChange();
     return controller;
   }
 
   unregister(taskId: string): void {
     this.running.delete(taskId);
+    this.onChange();
   }
 
   taskIds(): string[] {

@@ -50,6 +50,9 @@ export async function agentInfo(src: HeartbeatSource): Promise<AgentInfo> {
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  private stopped = false;
+  /** Beats run one after another, so an older state never overwrites a newer one. */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: Redis,
@@ -58,9 +61,14 @@ export class Heartbeat {
     private readonly onError: (err: Error, recovered: boolean) => void,
   ) {}
 
-  async beat(): Promise<void> {
-    const info = await agentInfo(this.src);
-    await this.redis.set(redisKeys(this.prefix).agent(this.src.id), JSON.stringify(info), 'EX', HEARTBEAT_TTL_SECONDS);
+  beat(): Promise<void> {
+    const run = this.chain.then(async () => {
+      if (this.stopped) return;
+      const info = await agentInfo(this.src);
+      await this.redis.set(redisKeys(this.prefix).agent(this.src.id), JSON.stringify(info), 'EX', HEARTBEAT_TTL_SECONDS);
+    });
+    this.chain = run.catch(() => {});
+    return run;
   }
 
   start(intervalMs = HEARTBEAT_INTERVAL_MS): void {
@@ -82,9 +90,12 @@ export class Heartbeat {
     this.timer.unref();
   }
 
+  /** Stops beating and deletes the key (after any beat in flight, which would recreate it). */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopped = true;
+    await this.chain;
     await this.redis.del(redisKeys(this.prefix).agent(this.src.id));
   }
 }

@@ -111,11 +111,11 @@ export async function readLog(redis: Redis, prefix: string, taskId: string): Pro
 }
 
 /** Polls `check` until it returns a truthy value, with a deadline. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T>, timeoutMs = 60_000): Promise<Exclude<T, null | undefined | false>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
-    if (v) return v;
+    if (v) return v as Exclude<T, null | undefined | false>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,0 +1,78 @@
+import { mkdtemp, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { redisKeys } from '@archway/shared/node';
+import { testPrefix, testRedis } from '../../../test/support/redis.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished } from '../test/support.ts';
+import { startAgent, type AgentHandle } from './agent.ts';
+import { silentLogger } from './log.ts';
+
+const PLATFORM = 'linux/amd64';
+
+describe('retries and shutdown', () => {
+  const prefix = testPrefix();
+  let redis: Redis;
+  let storeDir: string;
+  let queue: Queue;
+  const agents: AgentHandle[] = [];
+
+  beforeAll(async () => {
+    redis = testRedis();
+    storeDir = await mkdtemp(join(inject('tmpRoot'), 'store-'));
+    queue = buildQueue(prefix, PLATFORM);
+  });
+
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.close()));
+    await queue?.close();
+    redis?.disconnect();
+  });
+
+  it('retries an unreachable repository and succeeds on the second attempt', async () => {
+    const agent = await startAgent(await agentConfig(prefix, PLATFORM, storeDir), { log: silentLogger });
+    agents.push(agent);
+    const made = await makeRepo({ Containerfile: 'FROM scratch\nCOPY Containerfile /\n' });
+    const later = `${made.dir}-later`;
+    const job = buildJob(PLATFORM, { url: `file://${later}`, commit: made.commit });
+    await enqueue(queue, job);
+
+    // Attempt 1 fails (no repository there yet); the failure is not final.
+    const first = await waitFor('the first failure', async () => (await readEvents(redis, prefix, job.taskId)).find((e) => e.type === 'task.failed'));
+    expect(first).toMatchObject({ attempt: 1, final: false });
+    expect(first.type === 'task.failed' && first.reason).toMatch(/^linux\/amd64|git fetch/);
+    await rename(made.dir, later); // the "network" is back before the backoff ends
+
+    const done = await waitForFinished(queue, job.taskId);
+    expect(await done.getState()).toBe('completed');
+    expect(done.attemptsMade).toBe(2); // BullMQ counts the failed and the successful attempt
+    const events = await readEvents(redis, prefix, job.taskId);
+    expect(events.filter((e) => e.type === 'task.started').map((e) => e.type === 'task.started' && e.attempt)).toEqual([1, 2]);
+    expect(events.at(-1)).toMatchObject({ type: 'task.built', attempt: 2 });
+    const log = await readLog(redis, prefix, job.taskId);
+    expect(log.filter((l) => l.end).map((l) => l.attempt)).toEqual([1, 2]);
+    expect(log.some((l) => l.attempt === 1 && l.line?.includes('(will be retried)'))).toBe(true);
+    await agent.close();
+  });
+
+  it('close() waits for the running build, then removes the heartbeat', async () => {
+    const agent = await startAgent(await agentConfig(prefix, PLATFORM, storeDir), { log: silentLogger });
+    agents.push(agent);
+    const repo = await makeRepo({
+      Containerfile: 'FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\nRUN echo sleeping && sleep 2\n',
+      busybox: { copy: BUSYBOX },
+    });
+    const job = buildJob(PLATFORM, repo);
+    await enqueue(queue, job);
+    await waitFor('the RUN step', async () => (await readLog(redis, prefix, job.taskId)).some((l) => l.line === 'sleeping'));
+    // The heartbeat is refreshed as soon as a task starts, not only every 5 s.
+    const info = JSON.parse((await redis.get(redisKeys(prefix).agent(agent.id)))!);
+    expect(info).toMatchObject({ state: 'busy', currentTasks: [job.taskId] });
+
+    await agent.close();
+    const finished = await queue.getJob(job.taskId);
+    expect(await finished!.getState()).toBe('completed');
+    expect(await redis.exists(redisKeys(prefix).agent(agent.id))).toBe(0);
+  });
+});

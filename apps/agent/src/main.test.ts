@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { AgentInfo } from '@archway/shared';
+import { redisKeys } from '@archway/shared/node';
+import type {} from '../../../test/global-setup.ts';
+import { testPrefix, testRedis } from '../../../test/support/redis.ts';
+import { waitFor } from '../test/support.ts';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function startMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (out.stdout += d));
+  child.stderr.on('data', (d) => (out.stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, out, exited };
+}
+
+describe('main.ts (the agent process)', () => {
+  const redis = testRedis();
+  afterAll(() => redis.disconnect());
+
+  it('refuses to start with a clear message when required variables are missing', async () => {
+    const { out, exited } = startMain({ ARCHWAY_AGENT_CONCURRENCY: 'many' });
+    expect(await exited).toBe(2);
+    expect(out.stderr).toContain('REDIS_URL is required');
+    expect(out.stderr).toContain('ARCHWAY_OBJECT_STORE is required');
+    expect(out.stderr).toContain('ARCHWAY_AGENT_CONCURRENCY must be a number');
+  });
+
+  it('heartbeats, logs one line per event without the Redis password, and drains on SIGTERM', async () => {
+    const prefix = testPrefix();
+    const dataDir = await mkdtemp(join(inject('tmpRoot'), 'main-'));
+    const url = new URL(inject('redisUrl'));
+    url.password = 's3cret-never-logged';
+    const { child, out, exited } = startMain({
+      REDIS_URL: url.toString(),
+      ARCHWAY_QUEUE_PREFIX: prefix,
+      ARCHWAY_OBJECT_STORE: `file://${dataDir}/objects`,
+      ARCHWAY_AGENT_DATA_DIR: join(dataDir, 'agent'),
+      ARCHWAY_AGENT_ID: 'main-test',
+      ARCHWAY_AGENT_PLATFORM: 'linux/arm64',
+    });
+    try {
+      const key = redisKeys(prefix).agent('main-test');
+      const raw = await waitFor('the heartbeat', () => redis.get(key), 30_000);
+      expect(AgentInfo.parse(JSON.parse(raw))).toMatchObject({ id: 'main-test', platform: 'linux/arm64', state: 'idle' });
+      await waitFor('the start line', async () => out.stdout.includes('agent.started'));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(await redis.exists(key)).toBe(0);
+      expect(out.stdout).toMatch(/^\S+Z info agent\.started id=main-test platform=linux\/arm64 queue=build-linux-arm64 /m);
+      expect(out.stdout).toContain('agent.stopped');
+      expect(out.stdout + out.stderr).not.toContain('s3cret-never-logged');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
