@@ -26,3 +26,9 @@ export async function skopeoTagExists(ref: string, extra: string[] = ['--tls-ver
     throw err;
   }
 }
+
+/** The digest skopeo computes for what a reference points at. */
+export async function skopeoDigest(ref: string, extra: string[] = ['--tls-verify=false']): Promise<string> {
+  const { stdout } = await run('skopeo', ['inspect', ...extra, '--format', '{{.Digest}}', `docker://${ref}`]);
+  return stdout.trim();
+}

@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { locateAuthFile } from '../registry/auth-file.ts';
+import type { RegistryConfig } from '../registry/pool.ts';
+
+export interface MergerConfig {
+  redisUrl: string;
+  /** Prefix of BullMQ queues and of every other Redis key (redisKeys). */
+  prefix: string;
+  /** Object store URL (`file:///path` or `/path`), where agents put the archives. */
+  objectStore: string;
+  registry: RegistryConfig;
+  /** Publish jobs processed at once. */
+  concurrency: number;
+  /** Platforms of one build pushed at once. */
+  platformConcurrency: number;
+}
+
+const Env = z.object({
+  REDIS_URL: z.string({ error: 'REDIS_URL is required (redis://host:6379)' }).min(1, 'REDIS_URL is required (redis://host:6379)'),
+  ARCHWAY_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'ARCHWAY_QUEUE_PREFIX: letters, digits, "_" and "-" only').default('archway'),
+  ARCHWAY_OBJECT_STORE: z
+    .string({ error: 'ARCHWAY_OBJECT_STORE is required (file:///absolute/path)' })
+    .min(1, 'ARCHWAY_OBJECT_STORE is required (file:///absolute/path)'),
+  REGISTRY_AUTH_FILE: z.string().optional(),
+  DOCKER_CONFIG: z.string().optional(),
+  HOME: z.string().optional(),
+  ARCHWAY_INSECURE_REGISTRIES: z.string().default(''),
+  ARCHWAY_REGISTRY_CA_FILE: z
+    .string()
+    .optional()
+    .refine((p) => !p || existsSync(p), { message: 'ARCHWAY_REGISTRY_CA_FILE does not exist' }),
+  ARCHWAY_MERGER_CONCURRENCY: z.coerce.number({ error: 'ARCHWAY_MERGER_CONCURRENCY must be a number' }).int().min(1).max(64).default(2),
+});
+
+/** Reads the merger's configuration; throws one message naming every bad variable. */
+export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfig {
+  const parsed = Env.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    throw new Error(`invalid merger configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    redisUrl: e.REDIS_URL,
+    prefix: e.ARCHWAY_QUEUE_PREFIX,
+    objectStore: e.ARCHWAY_OBJECT_STORE,
+    registry: {
+      authFile: locateAuthFile(e),
+      insecureRegistries: e.ARCHWAY_INSECURE_REGISTRIES.split(',').map((s) => s.trim()).filter(Boolean),
+      caFile: e.ARCHWAY_REGISTRY_CA_FILE,
+    },
+    concurrency: e.ARCHWAY_MERGER_CONCURRENCY,
+    platformConcurrency: 2,
+  };
+}

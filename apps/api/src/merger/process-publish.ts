@@ -1,0 +1,79 @@
+import { BuildResult, formatPlatform, PublishJob, type BuildEvent, type PhaseKind } from '@archway/shared';
+import { nowIso, publishEvent, type ObjectStore } from '@archway/shared/node';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { RegistryError, type RegistryPool } from '../registry/index.ts';
+import { BadArchiveError } from './errors.ts';
+import { publishBuild } from './publish.ts';
+
+export interface PublishDeps {
+  redis: Redis;
+  prefix: string;
+  store: ObjectStore;
+  registries: RegistryPool;
+  platformConcurrency: number;
+}
+
+export interface PublishJobResult {
+  indexDigest: string | null;
+  manifests: { platform: string; digest: string }[];
+}
+
+type EventBody = BuildEvent extends infer E ? (E extends BuildEvent ? Omit<E, 'buildId' | 'at'> : never) : never;
+
+/**
+ * Handles one publish job: reads the children's BuildResults, publishes, and reports through the
+ * events stream (the recorder turns them into build state). A bad archive or refused credentials
+ * fail for good; registry outages are thrown as they are, for BullMQ to retry.
+ */
+export async function processPublishJob(job: Job, deps: PublishDeps): Promise<PublishJobResult> {
+  const data = parse(PublishJob, job.data, 'publish job payload');
+  const attempt = job.attemptsMade + 1;
+  const emit = (e: EventBody) => publishEvent(deps.redis, deps.prefix, { ...e, buildId: data.buildId, at: nowIso() } as BuildEvent);
+  if (!data.push) {
+    await emit({ type: 'build.succeeded', indexDigest: null });
+    return { indexDigest: null, manifests: [] };
+  }
+
+  const open = new Set<string>();
+  const phase = async (name: string, kind: PhaseKind | null) => {
+    if (kind) open.add(name);
+    else open.delete(name);
+    await emit(kind ? { type: 'phase.started', taskId: null, attempt, name, kind } : { type: 'phase.ended', taskId: null, attempt, name });
+  };
+  await emit({ type: 'build.publishing' });
+  await phase('publish', 'publish');
+  try {
+    const children = await job.getChildrenValues();
+    const results = Object.values(children).map((v) => parse(BuildResult, v, 'a task result'));
+    const out = await publishBuild({
+      store: deps.store,
+      registries: deps.registries,
+      job: data,
+      results,
+      concurrency: deps.platformConcurrency,
+      hooks: {
+        platformStarted: (p) => phase(`push ${p}`, 'push'),
+        platformEnded: (p) => phase(`push ${p}`, null),
+        indexStarted: () => phase('index', 'merge'),
+        indexEnded: () => phase('index', null),
+      },
+    });
+    await phase('publish', null);
+    await emit({ type: 'build.succeeded', indexDigest: out.indexDigest });
+    return { indexDigest: out.indexDigest, manifests: out.images.map((i) => ({ platform: formatPlatform(i.platform), digest: i.digest })) };
+  } catch (err) {
+    for (const name of [...open].reverse()) await phase(name, null);
+    const reason = (err as Error).message;
+    const unrecoverable = err instanceof BadArchiveError || err instanceof UnrecoverableError || (err instanceof RegistryError && !err.retryable);
+    if (unrecoverable || attempt >= (job.opts.attempts ?? 1)) await emit({ type: 'build.failed', reason });
+    throw unrecoverable && !(err instanceof UnrecoverableError) ? new UnrecoverableError(reason) : err;
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new UnrecoverableError(`${what} is invalid: ${r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  return r.data;
+}

@@ -1,0 +1,51 @@
+import { PUBLISH_QUEUE } from '@archway/shared';
+import { createObjectStore, type ObjectStore } from '@archway/shared/node';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { RegistryPool } from '../registry/index.ts';
+import type { MergerConfig } from './env.ts';
+import { processPublishJob, type PublishJobResult } from './process-publish.ts';
+
+export interface MergerHandle {
+  worker: Worker;
+  registries: RegistryPool;
+  /** Stops taking jobs, waits for the active ones, closes connections. */
+  close(): Promise<void>;
+}
+
+export interface StartMergerOptions {
+  /** An object store instance instead of the URL in the config (tests, in-process use). */
+  store?: ObjectStore;
+  log?: (line: string) => void;
+}
+
+/** Starts the publish worker. Usable in-process (tests, the supervisor) or from main.ts. */
+export async function startMerger(config: MergerConfig, opts: StartMergerOptions = {}): Promise<MergerHandle> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const store = opts.store ?? createObjectStore(config.objectStore);
+  const registries = new RegistryPool(config.registry);
+  // Workers block on Redis: they must retry forever rather than fail a command (BullMQ's advice).
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const events = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const deps = { redis: events, prefix: config.prefix, store, registries, platformConcurrency: config.platformConcurrency };
+
+  const worker = new Worker<unknown, PublishJobResult>(PUBLISH_QUEUE, (job) => processPublishJob(job, deps), {
+    connection,
+    prefix: config.prefix,
+    concurrency: config.concurrency,
+  });
+  worker.on('completed', (job, result) => log(`merger: build ${job.id} published ${result.indexDigest ?? '(not pushed)'}`));
+  worker.on('failed', (job, err) => log(`merger: build ${job?.id} attempt ${job?.attemptsMade} failed: ${err.message}`));
+  worker.on('error', (err) => log(`merger: worker error: ${err.message}`));
+  await worker.waitUntilReady();
+
+  return {
+    worker,
+    registries,
+    close: async () => {
+      await worker.close();
+      await registries.close();
+      await Promise.allSettled([connection.quit(), events.quit()]);
+    },
+  };
+}
