@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
 import { runProcess, type ProcessResult } from './spawn.ts';
 
@@ -34,7 +35,8 @@ function gitEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Fetches exactly one commit (shallow) into `dir` and checks it out detached.
+ * Fetches exactly one commit (shallow) into `dir` and checks it out detached (`git fetch --depth 1
+ * <url> <commit>`; servers that refuse fetching by id get a fetch of the ref instead).
  * A commit the remote does not have is a final failure; anything else (network, auth hiccups,
  * server errors) is retryable.
  */
@@ -64,22 +66,23 @@ export async function cloneCommit(o: CloneOptions): Promise<void> {
   const lastError = () => tail.filter((l) => /^(fatal|error):/.test(l)).at(-1) ?? tail.at(-1) ?? 'no output';
 
   await o.onLine(`archway: fetching ${o.commit} from ${url}`);
-  const setup = [['init', '-q', '.'], ['remote', 'add', 'origin', '--', o.url]];
-  for (const args of setup) {
-    const r = await git(args);
-    if (r.code !== 0) throw retryableFailure(`git ${args[0]} failed: ${lastError()}`);
-  }
+  let r = await git(['init', '-q', '.']);
+  if (r.code !== 0) throw retryableFailure(`git init failed: ${lastError()}`);
 
-  let r = await git(['fetch', '--depth', '1', '--no-tags', 'origin', o.commit]);
+  // Fetch by URL rather than through a configured remote: the URL (and any token in it) is never
+  // written into .git/config, which a `COPY . .` would carry into the image.
+  r = await git(['fetch', '--depth', '1', '--no-tags', '--', o.url, o.commit]);
   if (r.code !== 0) {
     if (!NOT_FOUND_RE.test(tail.join('\n'))) throw retryableFailure(`git fetch from ${url} failed: ${lastError()}`);
     // Some servers refuse fetching by id; the commit may still be near the tip of the ref.
     await o.onLine(`archway: fetching by id refused or unknown; trying ${o.ref} (depth ${FALLBACK_DEPTH})`);
-    r = await git(['fetch', '--depth', String(FALLBACK_DEPTH), '--no-tags', 'origin', '--', o.ref]);
+    r = await git(['fetch', '--depth', String(FALLBACK_DEPTH), '--no-tags', '--', o.url, o.ref]);
     if (r.code !== 0 && !NOT_FOUND_RE.test(tail.join('\n'))) throw retryableFailure(`git fetch from ${url} failed: ${lastError()}`);
     const has = await git(['cat-file', '-e', `${o.commit}^{commit}`]);
     if (has.code !== 0) throw finalFailure(`commit ${o.commit} not found in ${url}`);
   }
   r = await git(['checkout', '-q', '--detach', o.commit]);
   if (r.code !== 0) throw retryableFailure(`git checkout ${o.commit} failed: ${lastError()}`);
+  await rm(join(o.dir, '.git', 'FETCH_HEAD'), { force: true }); // it names the URL
+
 }

@@ -1,4 +1,4 @@
-import { realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { checkRepoPath } from '@archway/shared';
 import { finalFailure } from './errors.ts';
@@ -22,7 +22,11 @@ async function resolveInside(root: string, rel: string, what: string): Promise<s
   try {
     real = await realpath(join(root, rel));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && (await lstat(join(root, rel)).catch(() => undefined))?.isSymbolicLink()) {
+      throw finalFailure(`${what} "${rel}" is a symlink to a missing file`);
+    }
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw finalFailure(`${what} "${rel}" is a symlink loop`);
     throw err;
   }
