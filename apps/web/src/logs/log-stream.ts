@@ -1,12 +1,21 @@
 import type { LogStore } from './log-store.ts';
 
+/** The part of an SSE message the log stream reads. */
+export interface SseMessage {
+  data: string;
+  lastEventId: string;
+}
 /** The part of EventSource the log stream uses (the browser's, or undici's in Node tests). */
 export interface EventSourceLike {
   readonly readyState: number;
-  addEventListener(type: string, listener: (ev: MessageEvent<string>) => void): void;
+  addEventListener(type: string, listener: (ev: SseMessage) => void): void;
   close(): void;
 }
 export type EventSourceFactory = (url: string) => EventSourceLike;
+
+// Typed structurally so this module also compiles where DOM types are absent (Node-side tests).
+const browserEventSource: EventSourceFactory = (url) =>
+  new (globalThis as unknown as { EventSource: new (url: string) => EventSourceLike }).EventSource(url);
 
 const CLOSED = 2;
 const FLUSH_MS = 50;
@@ -21,7 +30,7 @@ const FLUSH_MS = 50;
 export function connectLogStream(
   url: string,
   store: LogStore,
-  create: EventSourceFactory = (u) => new EventSource(u) as unknown as EventSourceLike,
+  create: EventSourceFactory = browserEventSource,
 ): () => void {
   if (store.ended) return () => {};
   const source = create(url);

@@ -29,19 +29,15 @@ export function VirtualList({ count, rowHeight, renderRow, follow, onFollowChang
   const el = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(initialHeight);
-  const programmatic = useRef(false);
+  // Where our last programmatic scroll went: a scroll event landing there is ours, not the user's.
+  const expectedTop = useRef<number | null>(null);
   const total = count * rowHeight;
   const maxTop = Math.max(0, total - height);
 
   const scrollTo = useCallback((top: number) => {
     const clamped = Math.max(0, Math.min(top, Math.max(0, count * rowHeight - height)));
-    const node = el.current;
-    if (node) {
-      const before = node.scrollTop;
-      node.scrollTop = clamped;
-      // No scroll event fires when nothing moved; only expect one when it did.
-      programmatic.current = node.scrollTop !== before;
-    }
+    expectedTop.current = clamped;
+    if (el.current) el.current.scrollTop = clamped;
     setScrollTop(clamped);
   }, [count, rowHeight, height]);
 
@@ -79,11 +75,10 @@ export function VirtualList({ count, rowHeight, renderRow, follow, onFollowChang
     const node = el.current;
     if (!node) return;
     setScrollTop(node.scrollTop);
-    if (programmatic.current) {
-      programmatic.current = false;
-      return;
-    }
-    const atEnd = node.scrollTop + node.clientHeight >= node.scrollHeight - rowHeight;
+    if (expectedTop.current !== null && Math.abs(node.scrollTop - expectedTop.current) <= 1) return;
+    expectedTop.current = null;
+    // From our own geometry, not scrollHeight: the same in every browser (and in jsdom).
+    const atEnd = node.scrollTop + height >= total - rowHeight;
     if (atEnd !== follow) onFollowChange?.(atEnd);
   };
 
