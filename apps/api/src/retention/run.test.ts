@@ -30,7 +30,8 @@ describe.each(stores)('runRetention with %s', (_name, makeStore) => {
   let prisma: PrismaClient;
   let store: ObjectStore;
   const now = new Date();
-  const b = {} as Record<string, Seeded>;
+  type Name = 'published8d' | 'published6d' | 'published91d' | 'artifact8d' | 'artifact31d' | 'failed31d' | 'canceled10d' | 'running' | 'publishingOld';
+  const b = {} as Record<Name, Seeded>;
   const orphanId = randomUUID();
   const orphans = [`archives/${orphanId}/linux-amd64.tar`, `logs/${orphanId}/linux-amd64.log`, 'archives/not-a-uuid/linux-amd64.tar'];
   const foreign = ['archives/README.txt', 'cache/layer.tar'];
