@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { RawStreamEntry } from '../queue/stream-reply.ts';
 
 /** One entry of a task's log stream: a line, or the end marker. */
 export interface LogEntry {
@@ -8,11 +9,11 @@ export interface LogEntry {
   attempt?: number;
 }
 
-type RawEntry = [id: string, fields: string[]];
+type RawEntry = RawStreamEntry;
 
 export function parseEntry([id, fields]: RawEntry): LogEntry {
   const entry: LogEntry = { id };
-  for (let i = 0; i + 1 < fields.length; i += 2) {
+  for (let i = 0; fields && i + 1 < fields.length; i += 2) {
     const f = fields[i];
     const v = fields[i + 1]!;
     if (f === 'l') entry.line = v;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import { dedicatedConnection } from '../queue/redis.ts';
+import { streamEntries } from '../queue/stream-reply.ts';
 import type { SseStream } from '../sse/sse.ts';
 import { parseEntry, readLogEntries, type LogEntry } from './redis-log.ts';
 
@@ -41,11 +42,10 @@ export async function streamLog(opts: LogStreamOptions): Promise<void> {
         await sse.send('end', '');
         return;
       }
-      const res = (await conn.xread('COUNT', 500, 'BLOCK', opts.blockMs ?? 5000, 'STREAMS', opts.key, last)) as
-        | [string, [string, string[]][]][]
-        | null;
-      checkNow = res === null; // idle: is the task over (maybe without an end marker, e.g. a lost agent)?
-      for (const raw of res?.[0]?.[1] ?? []) {
+      const res = await conn.xread('COUNT', 500, 'BLOCK', opts.blockMs ?? 5000, 'STREAMS', opts.key, last);
+      const entries = streamEntries(res, opts.key);
+      checkNow = entries.length === 0; // idle: is the task over (maybe without an end marker, e.g. a lost agent)?
+      for (const raw of entries) {
         const e = parseEntry(raw);
         await send(e);
         if (e.end) checkNow = true;

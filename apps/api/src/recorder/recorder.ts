@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { BuildEvent } from '@archway/shared';
 import { redisKeys } from '@archway/shared/node';
 import type { PrismaClient } from '../db.ts';
+import { streamEntries, type RawStreamEntry } from '../queue/stream-reply.ts';
 import { applyEvent, isMissingParent } from './apply.ts';
 
 export const RECORDER_GROUP = 'recorder';
@@ -33,7 +34,7 @@ export interface Recorder {
 }
 
 const silent: Logger = { info() {}, warn() {}, error() {} };
-type Entry = [id: string, fields: string[] | null];
+type Entry = RawStreamEntry;
 
 /**
  * The only writer of build state: reads the events stream as consumer group `recorder` and applies
@@ -110,11 +111,9 @@ export function startRecorder(deps: RecorderDeps): Recorder {
         blocked = !readPending;
         const block = readPending ? [] : ['BLOCK', blockMs];
         const args = ['GROUP', RECORDER_GROUP, consumer, 'COUNT', batch, ...block, 'STREAMS', keys.events, readPending ? '0' : '>'];
-        const res = (await conn.call('XREADGROUP', ...args)) as
-          | [string, Entry[]][]
-          | null;
+        const res = await conn.call('XREADGROUP', ...args);
         blocked = false;
-        const entries = res?.[0]?.[1] ?? [];
+        const entries = streamEntries(res, keys.events);
         if (readPending && entries.length === 0) readPending = false;
         for (const entry of entries) {
           if (stopping) break;
