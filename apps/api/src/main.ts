@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, redactUrl } from './env.ts';
 import { createQueues } from './queue/queues.ts';
 import { createRedis, redisReady } from './queue/redis.ts';
 import { startRecorder } from './recorder/recorder.ts';
+import { loadRetentionPolicy, startRetention } from './retention/index.ts';
 
 /**
  * The API process: configuration from the environment (apps/api/ENV.md), Postgres, Redis, the
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
   if (!token) log.info('admin token: not generated, admin tokens already exist');
 
   const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log });
+  // Object-store retention (apps/api/src/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
+  const retention = await startRetention({ prisma, store: objectStore, policy: loadRetentionPolicy(), redis, prefix: config.queuePrefix, log });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
     force.unref();
     await app.close().catch((err) => log.error({ err }, 'closing HTTP'));
     await recorder.close().catch((err) => log.error({ err }, 'closing the recorder'));
+    await retention.close();
     await queues.close();
     redis.disconnect();
     await prisma.$disconnect();
