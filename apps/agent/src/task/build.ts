@@ -2,7 +2,17 @@ import { readFile } from 'node:fs/promises';
 import type { TaskReporter } from '../report/reporter.ts';
 import { buildArgs, runBuildah, type BuildahSettings, type BuildSpec } from './buildah.ts';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
-import { parseBuildError, shortInstruction, StepParser, stepPosition, type BuildError, type Step } from './steps.ts';
+import { formatPlatform, normalizePlatform } from '@archway/shared';
+import {
+  parseBuildError,
+  parsePlatformWarning,
+  shortInstruction,
+  StepParser,
+  stepPosition,
+  type BuildError,
+  type PlatformWarning,
+  type Step,
+} from './steps.ts';
 
 export interface BuildPhaseOptions {
   settings: BuildahSettings;
@@ -25,6 +35,7 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
   let error: BuildError | undefined;
   let lastErrorLine: string | undefined;
   let noSpace = false;
+  let mismatch: string | undefined;
 
   const closeStep = async () => {
     if (!open) return;
@@ -38,6 +49,8 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
     onLine: async (line, stream) => {
       await o.log(line);
       if (/no space left on device/i.test(line)) noSpace = true;
+      const warning = parsePlatformWarning(line);
+      if (warning && !mismatch) mismatch = await platformMismatch(warning, parser.current, o);
       if (stream === 'stderr') {
         error = parseBuildError(line, parser.current?.instruction) ?? error;
         if (/^Error: /.test(line)) lastErrorLine = line.slice('Error: '.length);
@@ -59,6 +72,7 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
   await closeStep();
 
   const p = o.settings.platform;
+  if (mismatch) throw finalFailure(mismatch);
   if (result.code === 0) {
     const id = (await readFile(o.spec.iidFile, 'utf8')).trim();
     if (!id) throw retryableFailure(`${p}: buildah did not write the image id`);
@@ -79,4 +93,27 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
     throw retryableFailure(`${p}: ${where} "${instr}" failed: ${message}`);
   }
   throw finalFailure(`${p}: ${where} "${instr}" failed: ${message}`, { step });
+}
+
+/**
+ * A base image pulled for the wrong platform in the final stage is a platform mismatch (buildah
+ * would stamp the task's platform on foreign binaries). Earlier stages may legitimately use other
+ * platforms' images (e.g. to copy out static files): those only get a note in the log.
+ */
+async function platformMismatch(w: PlatformWarning, step: Step | undefined, o: BuildPhaseOptions): Promise<string | undefined> {
+  const norm = (x: PlatformWarning['image']) => {
+    try {
+      return normalizePlatform(formatPlatform(x));
+    } catch {
+      return formatPlatform(x);
+    }
+  };
+  const image = norm(w.image);
+  if (image === norm(w.expected)) return undefined;
+  const where = step ? `${stepPosition(step)} "${shortInstruction(step.instruction)}"` : 'a FROM step';
+  if (step?.stage && step.stage.n !== step.stage.m) {
+    await o.log(`archway: note: the base image in ${where} is for ${image}, not ${o.settings.platform}`);
+    return undefined;
+  }
+  return `${o.settings.platform}: platform mismatch: the base image in ${where} is for ${image}, not ${o.settings.platform} (it has no ${o.settings.platform} variant)`;
 }

@@ -113,3 +113,23 @@ export function parseBuildError(line: string, currentInstruction?: string): Buil
   const status = /^exit status (\d+)$/.exec(message);
   return { instruction, message, ...(status ? { exitCode: Number(status[1]) } : {}) };
 }
+
+export interface PlatformWarning {
+  image: { os: string; architecture: string; variant?: string };
+  expected: { os: string; architecture: string; variant?: string };
+}
+
+// Go's %v of an OCI platform: {architecture os osversion [osfeatures] variant}
+const GO_PLATFORM = String.raw`\{(\S*) (\S*) (\S*) \[[^\]]*\] ?(\S*)\}`;
+const PLATFORM_WARNING_RE = new RegExp(`^WARNING: image platform \\(${GO_PLATFORM}\\) does not match the expected platform \\(${GO_PLATFORM}\\)`);
+
+/**
+ * buildah 1.28 pulls a base image that only exists for another platform with just this warning,
+ * then stamps the requested platform on the result: the only trace of the mismatch.
+ */
+export function parsePlatformWarning(line: string): PlatformWarning | undefined {
+  const m = PLATFORM_WARNING_RE.exec(line);
+  if (!m) return undefined;
+  const p = (arch: string, os: string, variant: string) => ({ os, architecture: arch, ...(variant ? { variant } : {}) });
+  return { image: p(m[1]!, m[2]!, m[4]!), expected: p(m[5]!, m[6]!, m[8]!) };
+}
