@@ -39,14 +39,14 @@ export async function sessionRoutes(app: FastifyInstance, deps: Deps): Promise<v
     const ttl = Math.round((Date.parse(record.expiresAt) - Date.now()) / 1000);
     reply.header('set-cookie', sessionCookie(cookieName(secure), id, { maxAgeSeconds: ttl, secure }));
     reply.header('cache-control', 'no-store');
-    return reply.code(201).send(view(record));
+    return reply.code(201).send({ signedIn: true, ...view(record) });
   });
 
+  // 200 either way: "not signed in" is an answer, not an error (and keeps the browser console clean).
   app.get('/api/v1/session', async (request, reply) => {
     const current = await currentSession(request);
-    if (!current) throw new UnauthorizedError('not signed in');
     reply.header('cache-control', 'no-store');
-    return view(current.record);
+    return current ? { signedIn: true, ...view(current.record) } : { signedIn: false };
   });
 
   app.delete('/api/v1/session', async (request, reply) => {

@@ -55,9 +55,11 @@ describe('dashboard session (real Postgres and Redis)', () => {
     expect((await f.app.inject({ method: 'GET', url: '/api/v1/builds', headers })).statusCode).toBe(200);
     const session = await f.app.inject({ method: 'GET', url: '/api/v1/session', headers });
     expect(session.statusCode).toBe(200);
-    expect(session.json().csrfToken).toBe(csrf);
+    expect(session.json()).toMatchObject({ signedIn: true, csrfToken: csrf, name: 'test admin' });
     expect((await f.app.inject({ method: 'GET', url: '/api/v1/builds' })).statusCode).toBe(401);
-    expect((await f.app.inject({ method: 'GET', url: '/api/v1/session' })).statusCode).toBe(401);
+    const anonymous = await f.app.inject({ method: 'GET', url: '/api/v1/session' });
+    expect(anonymous.statusCode).toBe(200);
+    expect(anonymous.json()).toEqual({ signedIn: false });
   });
 
   it('requires the CSRF token and our own Origin for mutations by cookie', async () => {
@@ -86,7 +88,7 @@ describe('dashboard session (real Postgres and Redis)', () => {
     expect((await f.app.inject({ method: 'GET', url: '/api/v1/builds', headers })).statusCode).toBe(200);
     await f.prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
     expect((await f.app.inject({ method: 'GET', url: '/api/v1/builds', headers })).statusCode).toBe(401);
-    expect((await f.app.inject({ method: 'GET', url: '/api/v1/session', headers })).statusCode).toBe(401);
+    expect((await f.app.inject({ method: 'GET', url: '/api/v1/session', headers })).json()).toEqual({ signedIn: false });
   });
 
   it('signs out: the session is gone and the cookie cleared', async () => {

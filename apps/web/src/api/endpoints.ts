@@ -1,6 +1,6 @@
 import type { AgentView, Build, BuildList, BuildRequestInput, BuildStatus, CreatedBuild, QueueDepth } from '@archway/shared';
 import { request } from './client.ts';
-import type { SessionInfo } from './types.ts';
+import type { SessionInfo, SessionState } from './types.ts';
 
 const V1 = '/api/v1';
 
@@ -25,7 +25,7 @@ async function list<T>(path: string): Promise<T[]> {
 export const listAgents = () => list<AgentView>(`${V1}/agents`);
 export const listQueues = () => list<QueueDepth>(`${V1}/queues`);
 
-export const getSession = () => request<SessionInfo>('GET', `${V1}/session`);
+export const getSession = () => request<SessionState>('GET', `${V1}/session`);
 export const signIn = (token: string) => request<SessionInfo>('POST', `${V1}/session`, { token });
 export const signOut = () => request<void>('DELETE', `${V1}/session`);
 

@@ -22,7 +22,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    getSession().then(accept, (err: unknown) => {
+    getSession().then((s) => (s.signedIn ? accept(s) : setState({ status: 'signed-out' })), (err: unknown) => {
       setState({ status: 'signed-out', reason: err instanceof ApiRequestError && err.status !== 401 ? err.message : undefined });
     });
     return onUnauthorized(() => {
