@@ -147,7 +147,7 @@ describe('merger worker', () => {
     const events = await eventsUntilDone(buildId);
     const failed = events.filter((e) => e.type === 'build.failed');
     expect(failed).toHaveLength(1);
-    expect((failed[0] as { reason: string }).reason).toMatch(new RegExp(`^registry ${deadHost} unreachable \\(GET /v2/\\): ECONNREFUSED`));
+    expect((failed[0] as { reason: string }).reason).toMatch(new RegExp(`^registry ${deadHost} unreachable \\(GET /v2/\\): connect ECONNREFUSED 127.0.0.1:`));
     expect(events.filter((e) => e.type === 'build.publishing')).toHaveLength(2);
     const job = await publishJob(buildId);
     expect(job.attemptsMade).toBe(2);

@@ -140,7 +140,7 @@ describe('RegistryClient retries', () => {
     const port = await freePort();
     const c = new RegistryClient({ registry: `127.0.0.1:${port}`, insecure: true, retries: 1, retryBaseMs: 5 });
     const err = await c.ping('x/y').catch((e) => e);
-    expect(err.message).toMatch(new RegExp(`^registry 127.0.0.1:${port} unreachable \\(GET /v2/\\): ECONNREFUSED`));
+    expect(err.message).toMatch(new RegExp(`^registry 127.0.0.1:${port} unreachable \\(GET /v2/\\): connect ECONNREFUSED 127.0.0.1:`));
     expect(err.retryable).toBe(true);
     await c.close();
   });

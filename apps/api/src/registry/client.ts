@@ -54,7 +54,7 @@ export class RegistryClient {
       repository,
       what: `HEAD blob ${digest} in ${repository}`,
     });
-    await res.body?.cancel();
+    await res.dump();
     if (res.status === 200) {
       this.stats.blobsExisting++;
       this.remember(digest, repository);
@@ -109,7 +109,7 @@ export class RegistryClient {
       if (err instanceof RegistryError && (err.status === 401 || err.status === 403)) return false;
       throw err;
     }
-    await res.body?.cancel();
+    await res.dump();
     if (res.status === 201) {
       this.stats.blobsMounted++;
       this.remember(digest, repository);
@@ -122,7 +122,7 @@ export class RegistryClient {
   private async putBlob(repository: string, digest: string, size: number, body: Readable): Promise<void> {
     const scopes = [repositoryScope(repository, 'pull,push')];
     const start = await this.http.send({ method: 'POST', url: `/v2/${repository}/blobs/uploads/`, scopes, repository, what: `start upload of ${digest} to ${repository}` });
-    await start.body?.cancel();
+    await start.dump();
     const location = start.headers.get('location');
     if (start.status !== 202 || !location) {
       body.destroy();
@@ -145,7 +145,7 @@ export class RegistryClient {
         retryable: false,
       });
     }
-    await res.body?.cancel();
+    await res.dump();
     this.stats.blobsUploaded++;
     this.stats.bytesUploaded += size;
     this.remember(digest, repository);
@@ -169,7 +169,7 @@ export class RegistryClient {
         retryable: false,
       });
     }
-    await res.body?.cancel();
+    await res.dump();
     const returned = res.headers.get('docker-content-digest');
     if (returned && returned !== digest) {
       throw new RegistryError(`registry ${this.registry} stored manifest ${reference} as ${returned}, expected ${digest}`, { retryable: false });
@@ -189,7 +189,7 @@ export class RegistryClient {
       what: `GET manifest ${reference} of ${repository}`,
     });
     if (res.status === 404) {
-      await res.body?.cancel();
+      await res.dump();
       return null;
     }
     if (res.status !== 200) {
@@ -198,7 +198,7 @@ export class RegistryClient {
         retryable: false,
       });
     }
-    const body = Buffer.from(await res.arrayBuffer());
+    const body = await res.buffer();
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     return { mediaType: res.headers.get('content-type') ?? '', digest, body };
   }

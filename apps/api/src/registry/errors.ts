@@ -27,12 +27,12 @@ export function isRetryableStatus(status: number): boolean {
  * A short, credential-free summary of an error body: the OCI error list
  * (`{"errors":[{"code","message"}]}`) when there is one, else the first line of text.
  */
-export async function describeBody(res: { text(): Promise<string>; statusText: string }): Promise<string> {
+export async function describeBody(res: { status: number; text(): Promise<string> }): Promise<string> {
   let text = '';
   try {
     text = (await res.text()).slice(0, 2000);
   } catch {
-    return res.statusText;
+    return '';
   }
   try {
     const json = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
@@ -43,14 +43,16 @@ export async function describeBody(res: { text(): Promise<string>; statusText: s
     /* not JSON */
   }
   const line = text.split('\n')[0]?.trim();
-  return line ? line.slice(0, 200) : res.statusText;
+  return line ? line.slice(0, 200) : (STATUS_TEXT[res.status] ?? '');
 }
 
 /** `network` errors from fetch carry the interesting part (ECONNREFUSED, cert errors) in `cause`. */
 export function describeNetworkError(err: unknown): string {
-  const e = err as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = e.cause;
-  if (cause?.code && cause.message) return `${cause.code}: ${cause.message}`;
-  if (cause?.message) return cause.message;
-  return e.message ?? String(err);
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  for (const x of [e.cause, e]) {
+    if (x?.code && x.message) return x.message.includes(x.code) ? x.message : `${x.code}: ${x.message}`;
+  }
+  return e.cause?.message ?? e.message ?? String(err);
 }
+
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { rootCertificates } from 'node:tls';
-import { Agent, fetch, type Response } from 'undici';
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import type { Credentials } from './auth-file.ts';
 import { Authenticator } from './auth.ts';
@@ -23,6 +23,30 @@ export interface TransportOptions {
   retryBaseMs?: number;
 }
 
+/** A response whose body must be consumed: read it, or dump() it. */
+export interface RegistryResponse {
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  buffer(): Promise<Buffer>;
+  dump(): Promise<void>;
+}
+
+function wrap(r: Dispatcher.ResponseData): RegistryResponse {
+  return {
+    status: r.statusCode,
+    headers: {
+      get: (name) => {
+        const v = r.headers[name.toLowerCase()];
+        return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+      },
+    },
+    text: () => r.body.text(),
+    buffer: async () => Buffer.from(await r.body.arrayBuffer()),
+    dump: () => r.body.dump(),
+  };
+}
+
 export interface RequestSpec {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT';
   /** Path under the registry (`/v2/...`) or an absolute URL (an upload Location). */
@@ -42,6 +66,7 @@ export class Transport {
   readonly registry: string;
   readonly baseUrl: string;
   private readonly agent: Agent;
+  private readonly dispatcher: Dispatcher;
   private readonly auth: Authenticator;
   private readonly retries: number;
   private readonly retryBaseMs: number;
@@ -51,6 +76,8 @@ export class Transport {
     this.baseUrl = `${opts.insecure ? 'http' : 'https'}://${apiHost(opts.registry)}`;
     // A custom CA adds to the system roots instead of replacing them (token realms are often elsewhere).
     this.agent = new Agent(opts.ca ? { connect: { ca: [...rootCertificates, opts.ca] } } : {});
+    // Blob storage behind a registry may redirect (S3); undici drops credentials across origins.
+    this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 5 }));
     this.auth = new Authenticator(opts.registry, opts.credentials, this.agent, opts.authFile ?? null);
     this.retries = opts.retries ?? 4;
     this.retryBaseMs = opts.retryBaseMs ?? 250;
@@ -61,7 +88,7 @@ export class Transport {
    * expected), except: 401/403 after authenticating → refused; 5xx/429/network errors are retried
    * when the body is replayable, then thrown as retryable RegistryErrors.
    */
-  async send(spec: RequestSpec): Promise<Response> {
+  async send(spec: RequestSpec): Promise<RegistryResponse> {
     const replayable = !(spec.body && !Buffer.isBuffer(spec.body));
     let authRetried = false;
     for (let attempt = 0; ; attempt++) {
@@ -69,16 +96,17 @@ export class Transport {
       const authorization = await this.auth.header(spec.scopes, spec.repository);
       const headers: Record<string, string> = { 'user-agent': 'archway-merger', ...spec.headers };
       if (authorization) headers.authorization = authorization;
-      let res: Response;
+      let res: RegistryResponse;
       try {
-        res = await fetch(new URL(spec.url, this.baseUrl), {
+        // undici's request(), not fetch(): fetch buffers a streamed request body whole when the
+        // server reads slower than we read the archive; request() keeps backpressure.
+        const r = await request(new URL(spec.url, this.baseUrl), {
           method: spec.method,
           headers,
           body: spec.body,
-          duplex: spec.body && !Buffer.isBuffer(spec.body) ? 'half' : undefined,
-          dispatcher: this.agent,
-          redirect: 'follow',
+          dispatcher: this.dispatcher,
         });
+        res = wrap(r);
       } catch (err) {
         const stream = spec.body && !Buffer.isBuffer(spec.body) ? spec.body : undefined;
         // The body stream failed (e.g. its digest check): that error is the one that matters.
@@ -102,28 +130,28 @@ export class Transport {
         authRetried = true;
         const retry = this.auth.onUnauthorized(res.headers.get('www-authenticate'), spec.scopes, authorization !== undefined);
         if (retry) {
-          await res.body?.cancel();
+          await res.dump();
           continue;
         }
-        throw this.auth.refused(spec.repository, 401, spec.method === 'HEAD' ? res.statusText : await describeBody(res));
+        throw this.auth.refused(spec.repository, 401, await describeBody(res));
       }
       if (res.status === 401 && !replayable) {
         // A streamed body cannot be re-sent; the token likely expired mid-upload. Re-reading the
         // source (the caller's retry) fetches a fresh one.
-        await res.body?.cancel();
+        await res.dump();
         this.auth.onUnauthorized(res.headers.get('www-authenticate'), spec.scopes, true);
         throw new RegistryError(`registry ${this.registry} asked to authenticate again during ${spec.what}`, { status: 401, retryable: true });
       }
       if (res.status === 401 || res.status === 403) {
-        throw this.auth.refused(spec.repository, res.status, spec.method === 'HEAD' ? res.statusText : await describeBody(res));
+        throw this.auth.refused(spec.repository, res.status, await describeBody(res));
       }
       if (isRetryableStatus(res.status)) {
         if (canRetry) {
-          await res.body?.cancel();
+          await res.dump();
           await this.backoff(attempt);
           continue;
         }
-        const detail = spec.method === 'HEAD' ? res.statusText : await describeBody(res);
+        const detail = await describeBody(res);
         throw new RegistryError(`registry ${this.registry} failed (${spec.what}): ${res.status} ${detail}`, {
           status: res.status,
           retryable: true,
@@ -136,8 +164,8 @@ export class Transport {
   /** Learns the registry's challenge up front, so that streamed uploads never meet a 401. */
   async ping(repository: string, scopes: string[]): Promise<void> {
     const res = await this.send({ method: 'GET', url: '/v2/', scopes, repository, what: 'GET /v2/' });
-    await res.body?.cancel();
-    if (!res.ok) throw new RegistryError(`registry ${this.registry} is not an OCI registry: GET /v2/ answered ${res.status}`, { status: res.status, retryable: false });
+    await res.dump();
+    if (res.status !== 200) throw new RegistryError(`registry ${this.registry} is not an OCI registry: GET /v2/ answered ${res.status}`, { status: res.status, retryable: false });
   }
 
   async close(): Promise<void> {
@@ -162,6 +190,6 @@ const CERT_ERRORS = new Set([
 
 /** A certificate problem does not go away by retrying: fail at once with a hint. */
 function isCertificateError(err: unknown): boolean {
-  const code = (err as { cause?: { code?: string } }).cause?.code;
-  return code !== undefined && CERT_ERRORS.has(code);
+  const e = err as { code?: string; cause?: { code?: string } };
+  return [e.code, e.cause?.code].some((code) => code !== undefined && CERT_ERRORS.has(code));
 }

@@ -16,7 +16,7 @@ export interface TestLayer {
   data: Buffer;
 }
 
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+export const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** A gzip'ed tar with one random file: a real layer. */
 export async function makeLayer(bytes = 32 * 1024): Promise<TestLayer> {
@@ -55,13 +55,13 @@ export interface TestArchive {
   layers: TestLayer[];
 }
 
-export async function writeTestArchive(store: ObjectStore, key: string, opts: TestArchiveOptions): Promise<TestArchive> {
-  const layers = opts.layers ?? [await makeLayer(), await makeLayer(48 * 1024)];
+/** config, manifest and index.json of a single-platform image with these layers. */
+export function imageDocuments(platform: Platform, layers: { digest: string; diffId: string; size: number }[]) {
   const config = Buffer.from(
     JSON.stringify({
-      architecture: opts.platform.architecture,
-      os: opts.platform.os,
-      ...(opts.platform.variant ? { variant: opts.platform.variant } : {}),
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant ? { variant: platform.variant } : {}),
       config: {},
       rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     }),
@@ -71,7 +71,7 @@ export async function writeTestArchive(store: ObjectStore, key: string, opts: Te
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-      layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.data.length })),
+      layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
     }),
   );
   const index = Buffer.from(
@@ -79,6 +79,17 @@ export async function writeTestArchive(store: ObjectStore, key: string, opts: Te
       schemaVersion: 2,
       manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(manifest), size: manifest.length }],
     }),
+  );
+  return { config, manifest, index };
+}
+
+export const OCI_LAYOUT_FILE = Buffer.from('{"imageLayoutVersion": "1.0.0"}');
+
+export async function writeTestArchive(store: ObjectStore, key: string, opts: TestArchiveOptions): Promise<TestArchive> {
+  const layers = opts.layers ?? [await makeLayer(), await makeLayer(48 * 1024)];
+  const { config, manifest, index } = imageDocuments(
+    opts.platform,
+    layers.map((l) => ({ digest: l.digest, diffId: l.diffId, size: l.data.length })),
   );
   const blob = (data: Buffer, as = data): TarEntry => ({ name: `blobs/sha256/${sha256(as).slice(7)}`, data });
   const entries: TarEntry[] = [
@@ -89,7 +100,7 @@ export async function writeTestArchive(store: ObjectStore, key: string, opts: Te
     blob(config),
     blob(manifest),
     { name: 'index.json', data: index },
-    { name: 'oci-layout', data: Buffer.from('{"imageLayoutVersion": "1.0.0"}') },
+    { name: 'oci-layout', data: OCI_LAYOUT_FILE },
   ];
   const put = await store.put(key, Readable.from(packEntries(entries)));
   return { key, size: put.size, digest: put.digest, manifestDigest: sha256(manifest), configDigest: sha256(config), layers };

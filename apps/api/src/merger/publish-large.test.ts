@@ -1,0 +1,56 @@
+import type {} from '../../../../test/global-setup.ts';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FsObjectStore } from '@archway/shared/node';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { RegistryPool } from '../registry/index.ts';
+import { publishBuild } from './publish.ts';
+import { resultFor } from './test-support/oci-archive.ts';
+import { writeLargeArchive } from './test-support/large-archive.ts';
+import { skopeoRaw } from './test-support/tools.ts';
+
+const LAYER = 256 * 1024 * 1024;
+let dir: string;
+let store: FsObjectStore;
+let pool: RegistryPool;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(inject('tmpRoot'), 'publish-large-'));
+  store = new FsObjectStore(dir);
+  pool = new RegistryPool({ authFile: null, insecureRegistries: [inject('registryHost')] });
+});
+afterAll(async () => {
+  await pool.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('publishes a 256 MiB layer with flat memory', async () => {
+  const host = inject('registryHost');
+  const archive = await writeLargeArchive(store, 'large.tar', { os: 'linux', architecture: 'amd64' }, LAYER);
+  expect(archive.size).toBeGreaterThan(LAYER);
+
+  const baseline = process.memoryUsage();
+  let peakRss = baseline.rss;
+  let peakBuffers = baseline.arrayBuffers;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakBuffers = Math.max(peakBuffers, m.arrayBuffers);
+  }, 20);
+  try {
+    await publishBuild({
+      store,
+      registries: pool,
+      job: { buildId: randomUUID(), image: `${host}/me/large`, tags: ['latest'], push: true, platforms: ['linux/amd64'] },
+      results: [resultFor(archive, 'linux/amd64', 't')],
+    });
+  } finally {
+    clearInterval(sampler);
+  }
+  // Holding the layer would cost 256 MiB; streaming needs a few chunks' worth.
+  expect(peakBuffers - baseline.arrayBuffers).toBeLessThan(64 * 1024 * 1024);
+  expect(peakRss - baseline.rss).toBeLessThan(96 * 1024 * 1024);
+  expect((await (await pool.client(host)).stats).bytesUploaded).toBeGreaterThanOrEqual(LAYER);
+  expect((await skopeoRaw(`${host}/me/large:latest`)).manifests[0].digest).toBe(archive.manifestDigest);
+});
