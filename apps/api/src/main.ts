@@ -26,6 +26,14 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  let objectStore;
+  try {
+    objectStore = createObjectStore(config.objectStore);
+  } catch (err) {
+    process.stderr.write(`invalid API configuration:\n  - ARCHWAY_OBJECT_STORE: ${(err as Error).message}\nSee apps/api/ENV.md.\n`);
+    process.exit(2);
+  }
+
   const prisma = createPrisma(config.databaseUrl);
   const redis = createRedis(config.redisUrl);
   redis.on('error', () => {}); // fail-fast client: failures surface per request (503) and in /readyz
@@ -34,7 +42,6 @@ async function main(): Promise<void> {
   } catch (err) {
     throw new Error(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${(err as Error).message}`);
   }
-  const objectStore = createObjectStore(config.objectStore);
   const queues = createQueues(redis, config.queuePrefix);
 
   const app = await buildApp(
