@@ -46,7 +46,10 @@ export function AgentsPage() {
                   const beat = a.lastHeartbeat ?? a.at;
                   return (
                     <tr key={a.id}>
-                      <td data-label="Host">{a.hostname}</td>
+                      <td data-label="Host">
+                        {a.hostname}
+                        {a.id !== a.hostname && <div className="small muted">{a.id}</div>}
+                      </td>
                       <td data-label="State"><span className={`badge agent-${a.state}`}>{a.state}</span></td>
                       <td data-label="Current task">
                         {a.currentTasks.length ? a.currentTasks.map((t) => <code key={t}>{t.slice(0, 8)} </code>) : <span className="muted">–</span>}
