@@ -8,6 +8,12 @@ import { eventsPlugin } from './events/plugin.ts';
 import { agentsPlugin } from './agents/plugin.ts';
 import { healthPlugin } from './health/plugin.ts';
 import { webPlugin } from './web/plugin.ts';
+import { randomBytes } from 'node:crypto';
+import { reposPlugin } from './repos/plugin.ts';
+import { hooksPlugin } from './hooks/plugin.ts';
+import { tokensPlugin } from './tokens/plugin.ts';
+import { artifactsPlugin } from './artifacts/plugin.ts';
+import { createSecretBox } from './secrets/secret-box.ts';
 
 export type { AppDeps };
 
@@ -35,6 +41,10 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
 
   // Plugins take `{ deps }`, never deps itself: Fastify reads a `prefix` option as a route prefix.
   await app.register(healthPlugin, { deps });
+  // Forge webhooks: signed by the forge, not by API tokens; raw bodies of their own size limit.
+  // Without a key (tests), secrets are sealed with a random one that lives as long as the app.
+  const secretBox = deps.secretBox ?? createSecretBox(randomBytes(32));
+  await app.register(hooksPlugin, { deps, secretBox, prefix: '/hooks' });
 
   await app.register(
     async (v1) => {
@@ -53,6 +63,9 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
       await v1.register(logsPlugin, { deps });
       await v1.register(eventsPlugin, { deps });
       await v1.register(agentsPlugin, { deps });
+      await v1.register(reposPlugin, { deps, secretBox });
+      await v1.register(tokensPlugin, { deps });
+      await v1.register(artifactsPlugin, { deps });
     },
     { prefix: '/api/v1' },
   );

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { ObjectStore } from '@archway/shared/node';
 import type { PrismaClient } from './db.ts';
 import type { Queues } from './queue/queues.ts';
+import type { SecretBox } from './secrets/secret-box.ts';
 
 /** What the API's routes need; main.ts builds it from the environment, tests from real services. */
 export interface AppDeps {
@@ -20,4 +21,8 @@ export interface AppDeps {
   gitTimeoutMs?: number;
   /** Interval of SSE heartbeat comments (default 15 s). */
   heartbeatMs?: number;
+  /** Seals webhook secrets and forge tokens at rest (secrets/); absent in tests: a random key per app. */
+  secretBox?: SecretBox;
+  /** Largest webhook body under /hooks, bytes (ARCHWAY_HOOK_BODY_LIMIT, default 5 MiB). */
+  hookBodyLimit?: number;
 }

@@ -44,6 +44,8 @@ export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<vo
     await deps.redis.sadd(keys.canceled, ...taskIds, buildId);
     for (const id of taskIds) await deps.redis.publish(`${deps.prefix}:cancel`, id);
     await removeWaitingJobs(deps.queues, buildId, build.tasks);
+    // The recorder did not make this change: tell the dashboard and the commit-status reporter.
+    await deps.redis.publish(keys.buildChanged, buildId);
   } catch (err) {
     throw new ServiceUnavailableError(
       `build ${buildId} is marked canceled, but Redis could not be told (${(err as Error).message}); agents may finish running tasks`,

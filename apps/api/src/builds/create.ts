@@ -12,11 +12,18 @@ export interface CreateBuildDeps {
   gitTimeoutMs?: number;
 }
 
+/** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
+export interface BuildOrigin {
+  repoId?: string | null;
+  /** `branch:<name>`, `tag:<name>` or `pr:<number>` */
+  triggerRef?: string | null;
+}
+
 /**
  * Turns a validated request into a Build with one Task per platform and its BullMQ flow.
  * Either both exist afterwards or neither: if the flow cannot be added the rows are deleted.
  */
-export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger = 'api'): Promise<Build> {
+export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
   checkSourceUrl(req.source.url);
   const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
 
@@ -34,6 +41,8 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
       buildArgs: req.buildArgs,
       push: req.push,
       trigger,
+      repoId: origin.repoId ?? null,
+      triggerRef: origin.triggerRef ?? null,
       tasks: { create: req.platforms.map((platform) => ({ platform })) },
     },
     include: { tasks: true },

@@ -38,7 +38,7 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
       buildArgs: old.buildArgs,
       push: old.push,
     });
-    const build = await createBuild(deps, req, 'rebuild');
+    const build = await createBuild(deps, req, 'rebuild', { repoId: old.repoId, triggerRef: old.triggerRef });
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });
 

@@ -1,0 +1,61 @@
+import type { RepoTrigger } from '../repos/trigger.ts';
+
+/** What a verified delivery asks for, independent of the forge that sent it. */
+export type HookEvent =
+  | { type: 'ping' }
+  | { type: 'trigger'; trigger: RepoTrigger }
+  | { type: 'ignored'; reason: string };
+
+const ZERO_SHA = /^0+$/;
+const SHA_RE = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** `owner/name` of the repository a payload is about, if it names one. */
+export function payloadRepoName(payload: unknown): string | undefined {
+  return str(obj(obj(payload)?.repository)?.full_name);
+}
+
+/**
+ * A push of a branch or tag (GitHub and Forgejo/Gitea share the shape). Deleted refs are ignored;
+ * the built commit is the head commit (for an annotated tag GitHub's `after` is the tag object).
+ */
+export function parsePush(payload: unknown): HookEvent {
+  const p = obj(payload) ?? {};
+  const ref = str(p.ref);
+  const after = str(p.after) ?? '';
+  if (!ref) return { type: 'ignored', reason: 'push without a ref' };
+  if (p.deleted === true || ZERO_SHA.test(after)) return { type: 'ignored', reason: `${ref} was deleted` };
+  const commit = str(obj(p.head_commit)?.id) ?? after;
+  if (!SHA_RE.test(commit)) return { type: 'ignored', reason: `push of ${ref} names no commit` };
+  if (ref.startsWith('refs/heads/')) return { type: 'trigger', trigger: { kind: 'branch', branch: ref.slice('refs/heads/'.length), commit } };
+  if (ref.startsWith('refs/tags/')) return { type: 'trigger', trigger: { kind: 'tag', tag: ref.slice('refs/tags/'.length), commit } };
+  return { type: 'ignored', reason: `push of ${ref} (neither a branch nor a tag)` };
+}
+
+/** A pull request whose head changed: built (never pushed) for the given actions only. */
+export function parsePullRequest(payload: unknown, buildActions: readonly string[]): HookEvent {
+  const p = obj(payload) ?? {};
+  const action = str(p.action) ?? '';
+  const pr = obj(p.pull_request);
+  const number = typeof p.number === 'number' ? p.number : typeof pr?.number === 'number' ? pr.number : undefined;
+  if (!buildActions.includes(action)) return { type: 'ignored', reason: `pull_request action "${action}" does not build (only ${buildActions.join(', ')})` };
+  const commit = str(obj(pr?.head)?.sha);
+  if (number === undefined || !commit || !SHA_RE.test(commit)) return { type: 'ignored', reason: 'pull_request without a number or head commit' };
+  return { type: 'trigger', trigger: { kind: 'pr', number, commit } };
+}
+
+export function parseGithubEvent(event: string, payload: unknown): HookEvent {
+  if (event === 'ping') return { type: 'ping' };
+  if (event === 'push') return parsePush(payload);
+  if (event === 'pull_request') return parsePullRequest(payload, ['opened', 'synchronize', 'reopened']);
+  return { type: 'ignored', reason: `event "${event}" is not handled (only ping, push, pull_request)` };
+}
+
+export function parseForgejoEvent(event: string, payload: unknown): HookEvent {
+  if (event === 'push') return parsePush(payload);
+  if (event === 'pull_request') return parsePullRequest(payload, ['opened', 'synchronized', 'reopened']);
+  return { type: 'ignored', reason: `event "${event}" is not handled (only push, pull_request)` };
+}

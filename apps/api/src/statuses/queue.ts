@@ -1,0 +1,33 @@
+import type { Queues } from '../queue/queues.ts';
+
+/** Commit statuses go out through this BullMQ queue: retries with backoff, one job per transition. */
+export const STATUS_QUEUE = 'statuses';
+
+/** `pending` once a build is queued or running; `final` once it succeeded, failed or was canceled. */
+export type StatusStage = 'pending' | 'final';
+
+export interface StatusJob {
+  buildId: string;
+  stage: StatusStage;
+}
+
+export interface StatusRetry {
+  attempts: number;
+  backoffMs: number;
+}
+
+export const DEFAULT_STATUS_RETRY: StatusRetry = { attempts: 6, backoffMs: 2000 };
+
+/**
+ * Queues the status of one transition. The job id makes it once per transition: the recorder's
+ * notifications, several API replicas and a webhook may all ask, BullMQ keeps the first.
+ */
+export async function enqueueStatus(queues: Queues, job: StatusJob, retry: StatusRetry = DEFAULT_STATUS_RETRY): Promise<void> {
+  await queues.queue(STATUS_QUEUE).add('status', job, {
+    jobId: `${job.buildId}-${job.stage}`,
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs },
+    removeOnComplete: { age: 24 * 3600 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  });
+}
