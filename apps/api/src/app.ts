@@ -7,6 +7,7 @@ import { logsPlugin } from './logs/plugin.ts';
 import { eventsPlugin } from './events/plugin.ts';
 import { agentsPlugin } from './agents/plugin.ts';
 import { healthPlugin } from './health/plugin.ts';
+import { installSse } from './sse/sse.ts';
 import { webPlugin } from './web/plugin.ts';
 import { randomBytes } from 'node:crypto';
 import { reposPlugin } from './repos/plugin.ts';
@@ -32,10 +33,9 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     // Large webhook or upload routes set their own limit; /api/v1 sets deps.bodyLimit below.
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,
-    forceCloseConnections: true, // SSE streams would otherwise keep close() waiting forever
-    disableRequestLogging: false,
   });
   installErrorHandler(app);
+  installSse(app);
   // Other credentials for /api/v1 (the dashboard's session): see RequestAuthenticator.
   app.decorate('apiAuthenticators', []);
 

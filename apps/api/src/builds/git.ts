@@ -33,10 +33,11 @@ function candidates(ref: string): string[] {
 }
 
 function gitEnv(): NodeJS.ProcessEnv {
+  const { GIT_ASKPASS: _a, SSH_ASKPASS: _s, ...env } = process.env;
   return {
-    ...process.env,
+    ...env,
+    // Never wait for a person: a private repository fails at once with git's own message.
     GIT_TERMINAL_PROMPT: '0',
-    GIT_ASKPASS: '/bin/true',
     GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
     GIT_ALLOW_PROTOCOL: ALLOWED_PROTOCOLS,
     LC_ALL: 'C',

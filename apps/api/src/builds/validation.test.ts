@@ -100,6 +100,31 @@ describe('POST /api/v1/builds rejects bad input', () => {
     expect(res.json().message).toMatch(/does not appear to be a git repository/);
     await nothingStored();
   });
+
+  it('answers 422 naming source.url when git does not answer in time', async () => {
+    const { createServer } = await import('node:net');
+    const { buildApp } = await import('../app.ts');
+    const held: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => held.push(socket)); // accepts, never speaks
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    const app = await buildApp({ ...f.deps, gitTimeoutMs: 500 });
+    try {
+      const started = Date.now();
+      const res = await app.inject({
+        method: 'POST', url: '/api/v1/builds', headers: f.auth,
+        payload: { ...valid(), source: { url: `git://127.0.0.1:${port}/repo.git` } },
+      });
+      expect(res.statusCode).toBe(422);
+      expect(res.json()).toMatchObject({ field: 'source.url', message: expect.stringContaining('did not answer within 0.5 s') });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await nothingStored();
+    } finally {
+      await app.close();
+      for (const s of held) s.destroy();
+      silent.close();
+    }
+  });
 });
 
 describe('authentication', () => {

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export const HEARTBEAT_MS = 15_000;
 
@@ -18,11 +18,26 @@ export function formatEvent(event: string, data: string, id?: string): string {
   return `${out}\n`;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Open event streams, ended when the server closes (they would hold close() open forever). */
+    sseStreams: Set<SseStream>;
+  }
+}
+
+/** Lets `app.close()` end open streams first; call once on the root instance. */
+export function installSse(app: FastifyInstance): void {
+  app.decorate('sseStreams', new Set<SseStream>());
+  app.addHook('preClose', async () => {
+    for (const stream of app.sseStreams) stream.close();
+  });
+}
+
 /**
  * Takes over the response for Server-Sent Events: headers, a heartbeat comment every
  * `heartbeatMs` (keeps proxies from timing out idle streams), and an AbortSignal for cleanup.
  */
-export function openSse(_request: FastifyRequest, reply: FastifyReply, heartbeatMs = HEARTBEAT_MS): SseStream {
+export function openSse(request: FastifyRequest, reply: FastifyReply, heartbeatMs = HEARTBEAT_MS): SseStream {
   const controller = new AbortController();
   reply.hijack();
   const res = reply.raw;
@@ -40,8 +55,10 @@ export function openSse(_request: FastifyRequest, reply: FastifyReply, heartbeat
   }, heartbeatMs);
   heartbeat.unref();
 
+  const streams = request.server.sseStreams;
   const close = () => {
     if (controller.signal.aborted) return;
+    streams.delete(stream);
     clearInterval(heartbeat);
     controller.abort();
     if (!res.writableEnded) res.end();
@@ -50,7 +67,7 @@ export function openSse(_request: FastifyRequest, reply: FastifyReply, heartbeat
   res.on('close', close);
   res.on('error', close);
 
-  return {
+  const stream: SseStream = {
     signal: controller.signal,
     close,
     send(event, data, id) {
@@ -67,4 +84,6 @@ export function openSse(_request: FastifyRequest, reply: FastifyReply, heartbeat
       });
     },
   };
+  streams.add(stream);
+  return stream;
 }
