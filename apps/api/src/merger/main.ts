@@ -1,20 +1,32 @@
+import { PUBLISH_QUEUE } from '@archway/shared';
 import { loadMergerEnv } from './env.ts';
-import { startMerger } from './worker.ts';
+import { startMerger, type MergerHandle } from './worker.ts';
 
 /** `tsx apps/api/src/merger/main.ts`: the publish worker as its own process. */
-const config = loadMergerEnv();
-const merger = await startMerger(config);
-console.log(
-  `merger: consuming ${config.prefix}:publish (concurrency ${config.concurrency}); auth file ${config.registry.authFile ?? 'none'}; insecure registries: ${config.registry.insecureRegistries.join(', ') || 'none'}`,
-);
-
+let starting: Promise<MergerHandle> | undefined;
 let stopping = false;
-const stop = async (signal: string) => {
+
+// Registered before anything else: a signal during start-up still stops cleanly.
+async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(`merger: ${signal}, finishing the active jobs`);
-  await merger.close();
+  const merger = await starting?.catch(() => undefined);
+  await merger?.close();
+  console.log('merger: stopped');
   process.exit(0);
-};
+}
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
+
+try {
+  const config = loadMergerEnv();
+  starting = startMerger(config);
+  await starting;
+  console.log(
+    `merger: consuming ${config.prefix}:${PUBLISH_QUEUE} (concurrency ${config.concurrency}); auth file ${config.registry.authFile ?? 'none'}; insecure registries: ${config.registry.insecureRegistries.join(', ') || 'none'}`,
+  );
+} catch (err) {
+  console.error(`merger: ${(err as Error).message}`);
+  process.exit(1);
+}

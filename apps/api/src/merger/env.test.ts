@@ -1,0 +1,36 @@
+import type {} from '../../../../test/global-setup.ts';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { loadMergerEnv } from './env.ts';
+
+describe('loadMergerEnv', () => {
+  it('applies defaults and finds the auth file', async () => {
+    const home = await mkdtemp(join(inject('tmpRoot'), 'merger-env-'));
+    const auth = join(home, 'auth.json');
+    await writeFile(auth, '{}');
+    const config = loadMergerEnv({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      ARCHWAY_OBJECT_STORE: 'file:///data/objects',
+      REGISTRY_AUTH_FILE: auth,
+      ARCHWAY_INSECURE_REGISTRIES: ' 127.0.0.1:5000, registry.lan ,',
+      HOME: home,
+    });
+    expect(config).toEqual({
+      redisUrl: 'redis://127.0.0.1:6379',
+      prefix: 'archway',
+      objectStore: 'file:///data/objects',
+      registry: { authFile: auth, insecureRegistries: ['127.0.0.1:5000', 'registry.lan'], caFile: undefined },
+      concurrency: 2,
+      platformConcurrency: 2,
+    });
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() =>
+      loadMergerEnv({ ARCHWAY_MERGER_CONCURRENCY: 'many', ARCHWAY_REGISTRY_CA_FILE: '/nonexistent/ca.pem', ARCHWAY_QUEUE_PREFIX: 'a b', HOME: '/nonexistent' }),
+    ).toThrow(
+      'invalid merger configuration: REDIS_URL is required (redis://host:6379); ARCHWAY_QUEUE_PREFIX: letters, digits, "_" and "-" only; ARCHWAY_OBJECT_STORE is required (file:///absolute/path); ARCHWAY_REGISTRY_CA_FILE does not exist; ARCHWAY_MERGER_CONCURRENCY must be a number',
+    );
+  });
+});
