@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AgentInfo, BuildResult, objectKeys } from '@archway/shared';
 import { FsObjectStore, redisKeys } from '@archway/shared/node';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitForFinished } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import { silentLogger } from './log.ts';
 import { readArchiveImage } from './task/oci-archive.ts';
@@ -117,6 +117,12 @@ describe('agent end to end (real redis, git, buildah, fs object store)', () => {
     const done = await waitForFinished(queues[platform]!, job.taskId);
     expect(done.failedReason).toBeUndefined();
     const events = await readEvents(redis, prefix, job.taskId);
+    // The heartbeat reports the layer cache's size once the agent is idle again.
+    const agent = agents[0]!;
+    await waitFor('the cache size in the heartbeat', async () => {
+      const info = AgentInfo.parse(JSON.parse((await redis.get(redisKeys(prefix).agent(agent.id)))!));
+      return info.state === 'idle' && (info.cacheBytes ?? 0) > 1_000_000; // busybox is ~1 MB
+    });
     const cached = events.flatMap((e) => (e.type === 'phase.ended' && e.name.startsWith('step ') ? [[e.name.slice(0, 8), e.cached]] : []));
     expect(cached).toEqual([
       ['step 1/5', false],

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { buildQueueName, type AgentInfo } from '@archway/shared';
@@ -8,11 +7,12 @@ import { createObjectStore, type ObjectStore } from '@archway/shared/node';
 import { CancelWatcher } from './cancel.ts';
 import { redactUrl, type AgentConfig } from './env.ts';
 import { Heartbeat } from './heartbeat.ts';
+import { cleanLeftovers } from './leftovers.ts';
+import { CacheSize } from './cache-size.ts';
+import { storageDirs } from './task/buildah.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createProcessor } from './processor.ts';
-import { removeAllContainers, storageDirs } from './task/buildah.ts';
 import { SHUTDOWN } from './task/run-task.ts';
-import { existsSync } from 'node:fs';
 
 export const AGENT_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -60,11 +60,17 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   }
 
   let state: AgentInfo['state'] = 'idle';
+  const cache = new CacheSize(storageDirs(settings).root);
+  await cache.refresh();
   const cancels = new CancelWatcher(
     subscriber,
     config.queuePrefix,
     (taskId, running) => log('cancel.received', { task: taskId, running }),
-    () => void heartbeat.beat().catch(() => {}),
+    () => {
+      void heartbeat.beat().catch(() => {});
+      // A finished build changed the cache; measure again when idle, then beat with the new size.
+      if (cancels.taskIds().length === 0) void cache.refresh().then(() => heartbeat.beat().catch(() => {}));
+    },
   );
   await cancels.start();
 
@@ -79,7 +85,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       dataDir: config.dataDir,
       state: () => (state === 'draining' ? 'draining' : cancels.taskIds().length > 0 ? 'busy' : 'idle'),
       currentTasks: () => cancels.taskIds(),
-      cacheBytes: () => null,
+      cacheBytes: () => cache.bytes,
     },
     (err, recovered) => log(recovered ? 'heartbeat.recovered' : 'heartbeat.failed', recovered ? {} : { error: err.message }, recovered ? 'info' : 'warn'),
   );
@@ -101,7 +107,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   worker.on('error', (err) => log('worker.error', { error: err.message }, 'warn'));
   await worker.waitUntilReady();
   void worker.run().catch((err: Error) => log('worker.stopped', { error: err.message }, 'error'));
-  heartbeat.start();
+  await heartbeat.start();
   log('agent.started', {
     id: config.agentId,
     platform: config.platform,
@@ -138,12 +144,4 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       await close();
     },
   };
-}
-
-/** Work dirs and working containers left by a previous run that crashed or was killed. */
-async function cleanLeftovers(config: AgentConfig, settings: Parameters<typeof removeAllContainers>[0], log: Logger): Promise<void> {
-  await rm(join(config.dataDir, 'work'), { recursive: true, force: true });
-  if (existsSync(storageDirs(settings).root)) {
-    await removeAllContainers(settings).catch((err: Error) => log('storage.cleanup-failed', { error: err.message }, 'warn'));
-  }
 }

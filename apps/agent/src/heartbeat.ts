@@ -71,8 +71,9 @@ export class Heartbeat {
     return run;
   }
 
-  start(intervalMs = HEARTBEAT_INTERVAL_MS): void {
-    const tick = () => {
+  /** Starts beating; resolves after the first beat (failures are reported through onError). */
+  start(intervalMs = HEARTBEAT_INTERVAL_MS): Promise<void> {
+    const tick = () =>
       this.beat().then(
         () => {
           if (this.failing) this.onError(new Error('heartbeat recovered'), true);
@@ -84,10 +85,9 @@ export class Heartbeat {
           this.failing = true;
         },
       );
-    };
-    tick();
     this.timer = setInterval(tick, intervalMs);
     this.timer.unref();
+    return tick();
   }
 
   /** Stops beating and deletes the key (after any beat in flight, which would recreate it). */

@@ -84,7 +84,8 @@ export async function waitForFinished(queue: Queue, jobId: string, timeoutMs = 9
   for (;;) {
     const job = await queue.getJob(jobId);
     const state = job ? await job.getState() : 'missing';
-    if (job && (state === 'completed' || state === 'failed')) return job;
+    // Re-read after the state is final: the first read may predate the return value/reason.
+    if (job && (state === 'completed' || state === 'failed')) return (await queue.getJob(jobId))!;
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { platformSlug } from '@archway/shared';
 import { runProcess, type ProcessResult, type RunOptions } from './spawn.ts';
@@ -11,6 +12,8 @@ export interface BuildahSettings {
   dataDir: string;
   platform: string;
   isolation: string;
+  /** The running buildah's process group id is kept here, so a restarted agent can kill an orphan. */
+  pidFile?: string;
 }
 
 export function storageDirs(s: Pick<BuildahSettings, 'dataDir' | 'platform'>) {
@@ -50,7 +53,8 @@ export function buildahEnv(s: BuildahSettings): NodeJS.ProcessEnv {
 }
 
 export function runBuildah(s: BuildahSettings, args: string[], opts: Omit<RunOptions, 'env'> = {}): Promise<ProcessResult> {
-  return runProcess(s.buildah, args, { ...opts, env: buildahEnv(s) });
+  const onSpawn = s.pidFile ? (pid: number) => writeFileSync(s.pidFile!, String(pid)) : undefined;
+  return runProcess(s.buildah, args, { ...opts, env: buildahEnv(s), onSpawn });
 }
 
 /** Ids of the working containers in this platform's storage. */

@@ -51,9 +51,15 @@ export async function runBuildTask(job: BuildJob, ctx: TaskContext): Promise<Bui
     throw new TaskCanceled();
   }
 
-  const settings: BuildahSettings = { buildah: config.buildah, dataDir: config.dataDir, platform: config.platform, isolation: config.isolation };
-  await mkdir(storageDirs(settings).tmp, { recursive: true });
   const work = await createWorkDir(config.dataDir, job.taskId, ctx.attempt);
+  const settings: BuildahSettings = {
+    buildah: config.buildah,
+    dataDir: config.dataDir,
+    platform: config.platform,
+    isolation: config.isolation,
+    pidFile: work.pidFile,
+  };
+  await mkdir(storageDirs(settings).tmp, { recursive: true });
   const sink = new LogSink({
     redis,
     prefix,

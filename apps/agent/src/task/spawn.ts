@@ -17,6 +17,8 @@ export interface RunOptions {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void | Promise<void>;
   /** Grace period between SIGTERM and SIGKILL of the process group. */
   killAfterMs?: number;
+  /** Called with the pid (= process group id) once the child runs. */
+  onSpawn?: (pid: number) => void;
 }
 
 export const KILL_AFTER_MS = 5000;
@@ -35,6 +37,7 @@ export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): 
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid) opts.onSpawn?.(child.pid);
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
     const killGroup = (sig: NodeJS.Signals) => {

@@ -8,6 +8,8 @@ export interface WorkDir {
   archive: string;
   digest: string;
   iid: string;
+  /** Process group of the buildah currently running for this task (see cleanLeftovers). */
+  pidFile: string;
 }
 
 /** A fresh directory per task attempt under `<data>/work`; a leftover from a crash is replaced. */
@@ -23,6 +25,7 @@ export async function createWorkDir(dataDir: string, taskId: string, attempt: nu
     archive: join(root, 'image.tar'),
     digest: join(root, 'digest'),
     iid: join(root, 'iid'),
+    pidFile: join(root, 'buildah.pid'),
   };
 }
 
