@@ -160,4 +160,23 @@ describe('authentication', () => {
     expect(list.statusCode).toBe(200);
     await nothingStored();
   });
+
+  it('accepts other credentials through app.apiAuthenticators (the dashboard session), scopes still apply', async () => {
+    const { buildApp } = await import('../app.ts');
+    const app = await buildApp(f.deps);
+    app.apiAuthenticators.push(async (request) =>
+      request.headers.cookie === 'session=good' ? { id: 'session-1', name: 'dashboard', scopes: ['read'] } : null,
+    );
+    try {
+      const ok = await app.inject({ method: 'GET', url: '/api/v1/builds', headers: { cookie: 'session=good' } });
+      expect(ok.statusCode).toBe(200);
+      const bad = await app.inject({ method: 'GET', url: '/api/v1/builds', headers: { cookie: 'session=bad' } });
+      expect(bad.statusCode).toBe(401);
+      const post = await app.inject({ method: 'POST', url: '/api/v1/builds', headers: { cookie: 'session=good' }, payload: valid() });
+      expect(post.statusCode).toBe(403);
+      await nothingStored();
+    } finally {
+      await app.close();
+    }
+  });
 });
