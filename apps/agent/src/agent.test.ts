@@ -132,4 +132,23 @@ describe('agent end to end (real redis, git, buildah, fs object store)', () => {
       ['step 5/5', true],
     ]);
   });
+
+  it('streams a chatty step completely and in order (live log and stored log)', async () => {
+    const platform = 'linux/amd64';
+    const chatty = await makeRepo({
+      Containerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "seq", "1", "30000"]\n',
+      busybox: { copy: BUSYBOX },
+    });
+    const job = buildJob(platform, chatty);
+    await enqueue(queues[platform]!, job);
+    const done = await waitForFinished(queues[platform]!, job.taskId);
+    expect(done.failedReason).toBeUndefined();
+    const expected = Array.from({ length: 30000 }, (_, i) => String(i + 1));
+    const live = (await readLog(redis, prefix, job.taskId)).flatMap((l) => (l.line !== undefined && /^\d+$/.test(l.line) ? [l.line] : []));
+    expect(live).toEqual(expected);
+    const chunks: Buffer[] = [];
+    for await (const c of await store.get(objectKeys.log(job.buildId, platform))) chunks.push(c as Buffer);
+    const stored = Buffer.concat(chunks).toString('utf8').split('\n').filter((l) => /^\d+$/.test(l));
+    expect(stored).toEqual(expected);
+  });
 });

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
-import { objectKeys, type BuildJob, type BuildResult, type PhaseKind } from '@archway/shared';
+import { normalizePlatform, objectKeys, type BuildJob, type BuildResult, type PhaseKind } from '@archway/shared';
 import { endLog, redisKeys, type ObjectStore } from '@archway/shared/node';
 import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';
@@ -108,7 +108,7 @@ async function build(
     return value;
   };
 
-  if (job.platform !== ctx.config.platform) {
+  if (!samePlatformString(job.platform, ctx.config.platform)) {
     // The queue name is per platform, so this only happens with a hand-made job.
     throw finalFailure(`task is for ${job.platform} but this agent builds ${ctx.config.platform}`);
   }
@@ -131,6 +131,14 @@ async function build(
   const archiveKey = objectKeys.archive(job.buildId, job.platform);
   const put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
   return { taskId: job.taskId, platform: job.platform, archiveKey, archiveSize: put.size, archiveDigest: put.digest, manifestDigest };
+}
+
+function samePlatformString(a: string, b: string): boolean {
+  try {
+    return normalizePlatform(a) === normalizePlatform(b);
+  } catch {
+    return false;
+  }
 }
 
 async function uploadLog(job: BuildJob, ctx: TaskContext, work: WorkDir): Promise<void> {
