@@ -1,8 +1,16 @@
 /**
- * A per-platform archive that cannot be published as it is: a bad entry, a digest that does not
- * match, an image for the wrong platform. Retrying does not help, so the job fails for good.
+ * A publish that cannot succeed by retrying (a bad image name, a missing task result): the job
+ * fails for good with this message as the build's reason.
  */
-export class BadArchiveError extends Error {
+export class FinalPublishError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FinalPublishError';
+  }
+}
+
+/** A per-platform archive that cannot be published as it is: a bad entry, a wrong digest or platform. */
+export class BadArchiveError extends FinalPublishError {
   constructor(message: string) {
     super(message);
     this.name = 'BadArchiveError';

@@ -1,4 +1,4 @@
-export { BadArchiveError } from './errors.ts';
+export { BadArchiveError, FinalPublishError } from './errors.ts';
 export { loadMergerEnv, type MergerConfig } from './env.ts';
 export { buildImageIndex } from './image-index.ts';
 export { processPublishJob, type PublishDeps, type PublishJobResult } from './process-publish.ts';

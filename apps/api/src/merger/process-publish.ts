@@ -4,7 +4,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { RegistryError, type RegistryPool } from '../registry/index.ts';
-import { BadArchiveError } from './errors.ts';
+import { FinalPublishError } from './errors.ts';
 import { publishBuild } from './publish.ts';
 
 export interface PublishDeps {
@@ -66,7 +66,7 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
   } catch (err) {
     for (const name of [...open].reverse()) await phase(name, null);
     const reason = (err as Error).message;
-    const unrecoverable = err instanceof BadArchiveError || err instanceof UnrecoverableError || (err instanceof RegistryError && !err.retryable);
+    const unrecoverable = err instanceof FinalPublishError || err instanceof UnrecoverableError || (err instanceof RegistryError && !err.retryable);
     if (unrecoverable || attempt >= (job.opts.attempts ?? 1)) await emit({ type: 'build.failed', reason });
     throw unrecoverable && !(err instanceof UnrecoverableError) ? new UnrecoverableError(reason) : err;
   }

@@ -10,9 +10,10 @@ import { FsObjectStore } from '@archway/shared/node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RegistryPool } from '../registry/index.ts';
 import { publishBuild } from './publish.ts';
+import { pushPlatform, type PlatformImage } from './push-platform.ts';
 import { buildBusyboxArchive } from './test-support/buildah-archive.ts';
 import { makeLayer, resultFor, writeTestArchive } from './test-support/oci-archive.ts';
-import { skopeoConfig, skopeoRaw } from './test-support/tools.ts';
+import { skopeoConfig, skopeoRaw, skopeoTagExists } from './test-support/tools.ts';
 
 const run = promisify(execFile);
 const amd64 = { os: 'linux', architecture: 'amd64' };
@@ -84,6 +85,25 @@ describe('publishBuild', () => {
     expect(client.stats.blobsMounted - before.blobsMounted).toBe(4);
     expect((await skopeoRaw(`${host}/me/dedup-copy:c`)).manifests[0].digest).toBe(b.manifestDigest);
     await second.close();
+  });
+
+  it('uses a platform pushed early (pipelining) without reading its archive again', async () => {
+    const a = await writeTestArchive(store, 'early/amd64.tar', { platform: amd64 });
+    const b = await writeTestArchive(store, 'early/arm64.tar', { platform: arm64 });
+    const client = await pool.client(host);
+    const early = await pushPlatform({ store, client, repository: 'me/early', result: resultFor(a, 'linux/amd64', 't-amd') });
+    expect(await skopeoTagExists(`${host}/me/early:latest`)).toBe(false);
+    await store.delete(a.key);
+    const pushed = new Map<string, PlatformImage>([['linux/amd64', early]]);
+    await publishBuild({
+      store,
+      registries: pool,
+      job: job('me/early', ['latest'], ['linux/amd64', 'linux/arm64']),
+      results: [resultFor(a, 'linux/amd64', 't-amd'), resultFor(b, 'linux/arm64', 't-arm')],
+      pushed,
+    });
+    const index = await skopeoRaw(`${host}/me/early:latest`);
+    expect(index.manifests.map((m: any) => m.digest)).toEqual([a.manifestDigest, b.manifestDigest]);
   });
 
   it('publishes archives built by real buildah', async () => {

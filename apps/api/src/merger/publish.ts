@@ -1,7 +1,7 @@
 import { normalizePlatform, parseImageName, type BuildResult, type PublishJob } from '@archway/shared';
 import type { ObjectStore } from '@archway/shared/node';
 import type { RegistryPool } from '../registry/index.ts';
-import { BadArchiveError } from './errors.ts';
+import { FinalPublishError } from './errors.ts';
 import { buildImageIndex } from './image-index.ts';
 import { OCI_INDEX } from './oci.ts';
 import { pushPlatform, type PlatformImage } from './push-platform.ts';
@@ -37,8 +37,14 @@ export interface PublishOutcome {
  */
 export async function publishBuild(input: PublishInput): Promise<PublishOutcome> {
   const { job, hooks } = input;
-  if (!job.image) throw new BadArchiveError('the build asks to push but names no image');
-  const { registry, repository } = parseImageName(job.image);
+  if (!job.image) throw new FinalPublishError('the build asks to push but names no image');
+  let name;
+  try {
+    name = parseImageName(job.image);
+  } catch (err) {
+    throw new FinalPublishError((err as Error).message);
+  }
+  const { registry, repository } = name;
   const results = matchResults(job.platforms, input.results);
   const client = await input.registries.client(registry);
   await client.ping(repository);
@@ -67,7 +73,7 @@ function matchResults(platforms: string[], results: BuildResult[]): BuildResult[
     const wanted = normalizePlatform(p);
     const matching = results.filter((r) => normalizePlatform(r.platform) === wanted);
     if (matching.length !== 1) {
-      throw new BadArchiveError(`${matching.length === 0 ? 'no' : matching.length} built archive(s) for ${wanted} among the finished tasks, expected 1`);
+      throw new FinalPublishError(`${matching.length === 0 ? 'no' : matching.length} built archive(s) for ${wanted} among the finished tasks, expected 1`);
     }
     return matching[0]!;
   });

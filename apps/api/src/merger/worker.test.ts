@@ -154,6 +154,15 @@ describe('merger worker', () => {
     expect(job.state).toBe('failed');
   });
 
+  it('fails for good on an invalid image name', async () => {
+    const buildId = await addBuild({ image: 'Not An Image', tags: ['latest'], push: true }, archiveFor('badname'));
+    const events = await eventsUntilDone(buildId);
+    expect(events.filter((e) => e.type === 'build.failed')).toEqual([
+      expect.objectContaining({ reason: 'invalid image name "Not An Image": expected registry/repository, lowercase, without tag' }),
+    ]);
+    expect((await publishJob(buildId)).attemptsMade).toBe(1);
+  });
+
   it('does not touch the registry when push is false', async () => {
     const buildId = await addBuild({ image: `${deadHost}/flow/app`, tags: ['latest'], push: false }, archiveFor('nopush'));
     const events = await eventsUntilDone(buildId);

@@ -30,7 +30,7 @@ export class RegistryPool {
     const fingerprint = createHash('sha256').update(JSON.stringify(creds ?? null)).digest('hex');
     const existing = this.clients.get(registry);
     if (existing && existing.fingerprint === fingerprint) return existing.client;
-    if (existing) void existing.client.close();
+    if (existing) existing.client.close().catch(() => {});
     const ca = this.config.caFile ? await readFile(this.config.caFile, 'utf8') : undefined;
     const client = new RegistryClient({
       registry,
