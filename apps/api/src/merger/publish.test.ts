@@ -9,6 +9,7 @@ import type { BuildResult, PublishJob } from '@archway/shared';
 import { FsObjectStore } from '@archway/shared/node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RegistryPool } from '../registry/index.ts';
+import { startFlakyProxy } from '../registry/test-support/flaky-proxy.ts';
 import { publishBuild } from './publish.ts';
 import { pushPlatform, type PlatformImage } from './push-platform.ts';
 import { buildBusyboxArchive } from './test-support/buildah-archive.ts';
@@ -104,6 +105,24 @@ describe('publishBuild', () => {
     });
     const index = await skopeoRaw(`${host}/me/early:latest`);
     expect(index.manifests.map((m: any) => m.digest)).toEqual([a.manifestDigest, b.manifestDigest]);
+  });
+
+  it('re-reads the archive when a streamed blob upload fails with a 5xx', async () => {
+    const proxy = await startFlakyProxy(host);
+    const flakyPool = new RegistryPool({ authFile: null, insecureRegistries: [proxy.host], retryBaseMs: 5 });
+    try {
+      let failed = 0;
+      // The first blob PUT fails: a streamed body cannot be replayed, so the whole pass is redone.
+      proxy.failWith = (req) => (req.method === 'PUT' && req.url?.includes('/blobs/uploads/') && failed++ === 0 ? 503 : null);
+      const a = await writeTestArchive(store, 'flaky/amd64.tar', { platform: amd64 });
+      await publishBuild({ store, registries: flakyPool, job: { ...job('me/flaky', ['latest'], ['linux/amd64']), image: `${proxy.host}/me/flaky` }, results: [resultFor(a, 'linux/amd64', 't')] });
+      expect(failed).toBeGreaterThan(1);
+      expect((await flakyPool.client(proxy.host)).stats.blobsUploaded).toBe(4);
+      expect((await skopeoRaw(`${host}/me/flaky:latest`)).manifests[0].digest).toBe(a.manifestDigest);
+    } finally {
+      await flakyPool.close();
+      await proxy.close();
+    }
   });
 
   it('publishes archives built by real buildah', async () => {
