@@ -13,7 +13,10 @@ const OPEN_BUILD = ['queued', 'running', 'publishing'];
  * changed (then the dashboard is told).
  */
 export async function applyEvent(prisma: PrismaClient, event: BuildEvent): Promise<boolean> {
-  const at = new Date(event.at);
+  // An agent with a broken clock format must not stall the stream: take the time of arrival then.
+  const parsed = new Date(event.at);
+  const at = Number.isNaN(parsed.getTime()) ? new Date() : parsed;
+  event = { ...event, at: at.toISOString() };
   switch (event.type) {
     case 'task.started': {
       const task = await prisma.task.updateMany({
@@ -108,7 +111,11 @@ async function applyRetriedFailure(prisma: PrismaClient, event: TaskFailed): Pro
   return task.count > 0;
 }
 
-/** Foreign-key failures mean the build was deleted meanwhile: nothing to record. */
-export function isMissingParent(err: unknown): boolean {
-  return prismaCode(err) === 'P2003' || prismaCode(err) === 'P2025';
+/**
+ * Errors retrying cannot fix: a foreign-key failure (the build was deleted meanwhile) or a value
+ * Prisma refuses. The event is dropped (and logged) rather than blocking every later one.
+ */
+export function isPermanent(err: unknown): boolean {
+  const code = prismaCode(err);
+  return code === 'P2003' || code === 'P2025' || (err as Error | null)?.name === 'PrismaClientValidationError';
 }

@@ -181,6 +181,14 @@ describe('recorder', () => {
       // Events of a build that does not exist (deleted) are acknowledged, not retried forever.
       await publishEvent(redis, prefix, { type: 'phase.started', buildId: '00000000-0000-4000-8000-000000000000', at: at(3), taskId: null, attempt: 1, name: 'merge', kind: 'merge' });
       await waitFor(() => caughtUp(prefix), 'event of an unknown build acknowledged');
+      // A time that is not a time is replaced by the time of arrival instead of stalling the stream.
+      const b2 = await newBuild(['linux/arm64']);
+      const before = Date.now();
+      await publishEvent(redis, prefix, { type: 'task.started', buildId: b2.id, at: 'half past nine', taskId: b2.task('linux/arm64'), agent: 'a', attempt: 1 });
+      await waitFor(() => caughtUp(prefix), 'event with a bad time applied');
+      const started = await prisma.task.findUniqueOrThrow({ where: { id: b2.task('linux/arm64') } });
+      expect(started.status).toBe('running');
+      expect(started.startedAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
     } finally {
       await recorder.close();
     }

@@ -4,7 +4,7 @@ import { BuildEvent } from '@archway/shared';
 import { redisKeys } from '@archway/shared/node';
 import type { PrismaClient } from '../db.ts';
 import { streamEntries, type RawStreamEntry } from '../queue/stream-reply.ts';
-import { applyEvent, isMissingParent } from './apply.ts';
+import { applyEvent, isPermanent } from './apply.ts';
 
 export const RECORDER_GROUP = 'recorder';
 
@@ -88,7 +88,8 @@ export function startRecorder(deps: RecorderDeps): Recorder {
       try {
         changed = await applyEvent(deps.prisma, event);
       } catch (err) {
-        if (!isMissingParent(err)) throw err; // kept pending, retried
+        if (!isPermanent(err)) throw err; // kept pending, retried (e.g. Postgres is down)
+        log.warn({ id, type: event.type, buildId: event.buildId, err: (err as Error).message }, 'recorder: dropping an event that cannot be applied');
       }
       if (changed) await conn.publish(keys.buildChanged, event.buildId);
     }
