@@ -73,6 +73,18 @@ export function startRecorder(deps: RecorderDeps): Recorder {
       cursor = res[0];
       if (res[1].length > 0) log.info({ count: res[1].length }, 'recorder: took over pending events of another consumer');
     } while (cursor !== '0-0' && !stopping);
+    await forgetIdleConsumers();
+  }
+
+  /** Every restart is a new consumer name; empty ones idle for an hour are removed from the group. */
+  async function forgetIdleConsumers(): Promise<void> {
+    const rows = (await conn.xinfo('CONSUMERS', keys.events, RECORDER_GROUP)) as unknown[][];
+    for (const row of rows) {
+      const info = Object.fromEntries(Array.from({ length: row.length / 2 }, (_, i) => [row[2 * i], row[2 * i + 1]]));
+      if (info.name !== consumer && Number(info.pending) === 0 && Number(info.idle) > 3_600_000) {
+        await conn.xgroup('DELCONSUMER', keys.events, RECORDER_GROUP, String(info.name));
+      }
+    }
   }
 
   async function handle([id, fields]: Entry): Promise<void> {
