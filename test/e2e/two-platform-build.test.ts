@@ -120,8 +120,8 @@ describe('end-to-end two-platform build', () => {
     expect(res.status).toBe(202);
     const build = await waitForFinal(((await res.json()) as { id: string }).id);
     expect(build.status).toBe('failed');
-    expect(build.error).toMatch(/linux\/(amd64|arm64)/);
-    expect(build.error).toMatch(/step 2\/2/);
+    expect(build.error).toMatch(/^linux\/(amd64|arm64): step/);
+    expect(build.error).toMatch(/step 3\/3/);
     expect(build.error).toMatch(/exit code 3/);
     const failed = build.tasks.find((t) => t.status === 'failed')!;
     expect(failed.exitCode).toBe(3);

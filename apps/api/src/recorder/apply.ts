@@ -96,7 +96,8 @@ async function applyFinalFailure(prisma: PrismaClient, event: TaskFailed, at: Da
   // The first platform to fail names the build's reason; later failures keep theirs on the task.
   const build = await prisma.build.updateMany({
     where: { id: event.buildId, status: { in: OPEN_BUILD } },
-    data: { status: 'failed', error: `${row.platform}: ${event.reason}`, finishedAt: at },
+    // Agents already lead their reasons with the platform; don't say it twice.
+    data: { status: 'failed', error: event.reason.startsWith(`${row.platform}:`) ? event.reason : `${row.platform}: ${event.reason}`, finishedAt: at },
   });
   return task.count + build.count > 0;
 }
