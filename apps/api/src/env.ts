@@ -18,6 +18,8 @@ export interface ApiConfig {
   publicUrl: string;
   /** Largest request body accepted under /api/v1, in bytes. */
   bodyLimit: number;
+  /** Largest webhook body accepted under /hooks, in bytes. */
+  hookBodyLimit: number;
   dataDir: string;
   /** The admin token to ensure on start; undefined: generate one and keep it in `<dataDir>/admin-token`. */
   adminToken: string | undefined;
@@ -57,6 +59,12 @@ const Env = z.object({
     .min(1024, 'ARCHWAY_BODY_LIMIT must be at least 1024 bytes')
     .max(256 * 1024 * 1024, 'ARCHWAY_BODY_LIMIT must be at most 256 MiB')
     .default(1024 * 1024),
+  ARCHWAY_HOOK_BODY_LIMIT: z.coerce
+    .number({ error: 'ARCHWAY_HOOK_BODY_LIMIT must be a number of bytes' })
+    .int('ARCHWAY_HOOK_BODY_LIMIT must be a whole number of bytes')
+    .min(1024, 'ARCHWAY_HOOK_BODY_LIMIT must be at least 1024 bytes')
+    .max(256 * 1024 * 1024, 'ARCHWAY_HOOK_BODY_LIMIT must be at most 256 MiB')
+    .default(5 * 1024 * 1024),
   ARCHWAY_DATA_DIR: z.string().trim().min(1).default('./.archway'),
   ARCHWAY_ADMIN_TOKEN: z.string().trim().min(16, 'ARCHWAY_ADMIN_TOKEN must be at least 16 characters').optional(),
   ARCHWAY_ADMIN_TOKEN_FILE: z.string().trim().min(1).optional(),
@@ -94,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     port: e.PORT,
     publicUrl: (e.ARCHWAY_PUBLIC_URL ?? `http://${publicHost}:${e.PORT}`).replace(/\/+$/, ''),
     bodyLimit: e.ARCHWAY_BODY_LIMIT,
+    hookBodyLimit: e.ARCHWAY_HOOK_BODY_LIMIT,
     dataDir,
     adminToken,
     logLevel: e.ARCHWAY_LOG_LEVEL,

@@ -6,6 +6,9 @@ import { ConfigError, loadConfig, redactUrl } from './env.ts';
 import { createQueues } from './queue/queues.ts';
 import { createRedis, redisReady } from './queue/redis.ts';
 import { startRecorder } from './recorder/recorder.ts';
+import { createSecretBox } from './secrets/secret-box.ts';
+import { loadSecretKey } from './secrets/secret-key.ts';
+import { startStatusReporter } from './statuses/reporter.ts';
 import { loadRetentionPolicy, startRetention } from './retention/index.ts';
 
 /**
@@ -43,9 +46,12 @@ async function main(): Promise<void> {
     throw new Error(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${(err as Error).message}`);
   }
   const queues = createQueues(redis, config.queuePrefix);
+  // Webhook secrets and forge tokens are stored sealed with this key (ARCHWAY_SECRET_KEY[_FILE]).
+  const secretKey = await loadSecretKey({ dataDir: config.dataDir });
+  const secretBox = createSecretBox(secretKey.key);
 
   const app = await buildApp(
-    { prisma, redis, queues, prefix: config.queuePrefix, objectStore, publicUrl: config.publicUrl, bodyLimit: config.bodyLimit },
+    { prisma, redis, queues, prefix: config.queuePrefix, objectStore, publicUrl: config.publicUrl, bodyLimit: config.bodyLimit, secretBox, hookBodyLimit: config.hookBodyLimit },
     { logger: { level: config.logLevel } },
   );
   const log = app.log;
@@ -60,6 +66,8 @@ async function main(): Promise<void> {
   if (!token) log.info('admin token: not generated, admin tokens already exist');
 
   const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log });
+  log.info({ source: secretKey.source }, 'secret key for stored forge secrets loaded');
+  const statuses = await startStatusReporter({ prisma, redis, prefix: config.queuePrefix, publicUrl: config.publicUrl, secretBox, log });
   // Object-store retention (apps/api/src/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
   const retention = await startRetention({ prisma, store: objectStore, policy: loadRetentionPolicy(), redis, prefix: config.queuePrefix, log });
 
@@ -75,6 +83,7 @@ async function main(): Promise<void> {
     force.unref();
     await app.close().catch((err) => log.error({ err }, 'closing HTTP'));
     await recorder.close().catch((err) => log.error({ err }, 'closing the recorder'));
+    await statuses.close().catch((err) => log.error({ err }, 'closing the commit-status reporter'));
     await retention.close();
     await queues.close();
     redis.disconnect();

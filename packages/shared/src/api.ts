@@ -100,6 +100,14 @@ export const Build = z.object({
   tasks: z.array(Task),
   /** Build-level phases (publish). */
   phases: z.array(Phase),
+  /** The registered repository it came from (webhook or repo build), if any. */
+  repoId: z.string().nullable().optional(),
+  /** `branch:<name>`, `tag:<name>` or `pr:<number>` for repository builds. */
+  triggerRef: z.string().nullable().optional(),
+  /** Last commit status the forge accepted; null when none was reported. */
+  statusState: z.string().nullable().optional(),
+  /** Why the commit status could not be reported to the forge (never fails the build). */
+  statusError: z.string().nullable().optional(),
 });
 export type Build = z.infer<typeof Build>;
 

@@ -72,6 +72,10 @@ export function toBuild(b: BuildRow): Build {
     finishedAt: iso(b.finishedAt),
     tasks: [...b.tasks].sort((x, y) => order(x.platform) - order(y.platform)).map(toTask),
     phases: [...b.phases].sort(byStart).map(toPhase),
+    repoId: b.repoId,
+    triggerRef: b.triggerRef,
+    statusState: b.statusState,
+    statusError: b.statusError,
   };
 }
 

@@ -6,7 +6,7 @@ import { createBuild } from '../builds/create.ts';
 import type { AppDeps } from '../deps.ts';
 import { HttpError, UnprocessableError } from '../errors.ts';
 import type { Build, Repo as RepoRow } from '../generated/prisma/client.ts';
-import { enqueueStatus } from '../statuses/queue.ts';
+import { enqueueStatus, STATUS_QUEUE } from '../statuses/queue.ts';
 import { deriveTags, sanitizeTag, type TagTrigger } from '../tag-rules/tag-rules.ts';
 import { GitError, listTags, readFileAtCommit } from './git.ts';
 import { repoTagRules } from './serialize.ts';
@@ -67,7 +67,7 @@ export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrig
     push,
   });
   const build = await createBuild(deps, req, how, origin);
-  await enqueueStatus(deps.queues, { buildId: build.id, stage: 'pending' }).catch(() => {
+  await enqueueStatus(deps.queues.queue(STATUS_QUEUE), { buildId: build.id, stage: 'pending' }).catch(() => {
     // Best effort: the recorder's first change of this build queues `pending` again.
   });
   const canceled = await cancelSuperseded(deps, repo, t, build);
@@ -116,7 +116,7 @@ async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, h
       triggerRef: triggerRef(t),
     },
   });
-  await enqueueStatus(deps.queues, { buildId: build.id, stage: 'final' }).catch(() => {});
+  await enqueueStatus(deps.queues.queue(STATUS_QUEUE), { buildId: build.id, stage: 'final' }).catch(() => {});
   return build;
 }
 

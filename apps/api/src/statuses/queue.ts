@@ -1,4 +1,4 @@
-import type { Queues } from '../queue/queues.ts';
+import type { Queue } from 'bullmq';
 
 /** Commit statuses go out through this BullMQ queue: retries with backoff, one job per transition. */
 export const STATUS_QUEUE = 'statuses';
@@ -22,8 +22,8 @@ export const DEFAULT_STATUS_RETRY: StatusRetry = { attempts: 6, backoffMs: 2000 
  * Queues the status of one transition. The job id makes it once per transition: the recorder's
  * notifications, several API replicas and a webhook may all ask, BullMQ keeps the first.
  */
-export async function enqueueStatus(queues: Queues, job: StatusJob, retry: StatusRetry = DEFAULT_STATUS_RETRY): Promise<void> {
-  await queues.queue(STATUS_QUEUE).add('status', job, {
+export async function enqueueStatus(queue: Queue, job: StatusJob, retry: StatusRetry = DEFAULT_STATUS_RETRY): Promise<void> {
+  await queue.add('status', job, {
     jobId: `${job.buildId}-${job.stage}`,
     attempts: retry.attempts,
     backoff: { type: 'exponential', delay: retry.backoffMs },
