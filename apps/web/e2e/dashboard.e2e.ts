@@ -95,7 +95,7 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
       const group = timeline.locator('.timeline-group', { has: page.getByRole('heading', { name: new RegExp(platform) }) });
       const names = await group.locator('.timeline-name').allTextContents();
       for (const phase of ['clone', 'export', 'upload']) assert.ok(names.includes(phase), `${platform} has ${phase}: ${names.join(', ')}`);
-      assert.ok(names.some((n) => /^STEP \d+\/\d+/.test(n)), `${platform} has Containerfile steps: ${names.join(', ')}`);
+      assert.ok(names.some((n) => /^step \d+\/\d+/i.test(n)), `${platform} has Containerfile steps: ${names.join(', ')}`);
     }
     const publish = timeline.locator('.timeline-group', { has: page.getByRole('heading', { name: /^publish/ }) });
     assert.ok((await publish.locator('.timeline-row').count()) > 0, 'build-level publish phases shown');
@@ -109,7 +109,12 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
   it('loads the finished log of the other platform (object store) in its tab', async () => {
     await page.getByRole('tab', { name: /linux\/arm64/ }).click();
     const log = page.getByRole('region', { name: 'Log of linux/arm64' });
-    await log.locator('.log-line', { hasText: 'archway: built sha256:' }).waitFor({ timeout: 30_000 });
+    await log.locator('.log-line', { hasText: 'archway: agent e2e-arm64 building linux/arm64' }).waitFor({ timeout: 30_000 });
+    await page.locator('.log-meta', { hasText: /^[\d,]+ lines$/ }).waitFor({ timeout: 10_000 });
+    // The whole log is there: search finds its last lines.
+    await page.getByRole('searchbox', { name: 'Search log' }).fill('archway: built sha256:');
+    await page.getByText('1 / 1').waitFor();
+    await log.locator('mark.match.current').waitFor();
     // Keyboard: arrow keys move between platform tabs.
     await page.getByRole('tab', { name: /linux\/arm64/ }).focus();
     await page.keyboard.press('ArrowLeft');
@@ -141,11 +146,12 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     await banner.waitFor();
     const text = (await banner.textContent()) ?? '';
     assert.match(text, /linux\/amd64/);
-    assert.match(text, /STEP 4\/5/);
+    assert.match(text, /step 4\/5/i);
+    assert.match(text, /exit code 3/);
     await page.getByRole('button', { name: 'Jump to failing step' }).click();
     const failed = page.locator('.log-line.failed-step');
     await failed.waitFor();
-    assert.match((await failed.textContent()) ?? '', /STEP 4\/5/);
+    assert.match((await failed.textContent()) ?? '', /STEP 4\/5/i);
     await shot('build-failed');
   });
 

@@ -40,7 +40,7 @@ export async function fixtureRepo(root: string): Promise<{ url: string; dir: str
   git('checkout', '-q', '-b', 'broken');
   await writeFile(
     join(dir, 'Containerfile'),
-    containerfile([run('echo preparing'), run("echo 'compiling…'; echo '\\033[31merror:\\033[0m tests failed' >&2; exit 3")]),
+    containerfile([run('echo preparing'), run("echo 'compiling…'; /bin/busybox printf '\\033[31merror:\\033[0m tests failed\\n' >&2; exit 3")]),
   );
   git('commit', '-q', '-am', 'broken');
   git('checkout', '-q', 'main');

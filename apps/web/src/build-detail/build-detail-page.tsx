@@ -1,4 +1,5 @@
 import type { Build } from '@archway/shared';
+import { useState } from 'react';
 import { Link, useRouter } from '../router/router.tsx';
 import { Timeline } from '../timeline/timeline.tsx';
 import { elapsed, formatDuration, formatTime, repoName } from '../ui/format.ts';
@@ -29,13 +30,15 @@ export function BuildDetailPage({ id }: { id: string }) {
       </main>
     );
   }
-  return <BuildDetail build={build} reload={reload} />;
+  return <BuildDetail key={build.id} build={build} reload={reload} />;
 }
 
 function BuildDetail({ build, reload }: { build: Build; reload(): void }) {
   const { path, search, navigate } = useRouter();
   const now = useNow(!FINAL.has(build.status));
-  const selected = new URLSearchParams(search).get('platform') ?? defaultPlatform(build);
+  // Chosen once: the open tab must not jump to another platform as statuses change.
+  const [fallback] = useState(() => defaultPlatform(build));
+  const selected = new URLSearchParams(search).get('platform') ?? fallback;
   const select = (platform: string) => navigate(`${path}?platform=${encodeURIComponent(platform)}`, true);
 
   return (

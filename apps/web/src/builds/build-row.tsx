@@ -8,18 +8,20 @@ export function BuildRow({ build, now }: { build: Build; now: number }) {
   const duration = elapsed(build.startedAt, build.finishedAt, now);
   const commit = build.source.commit?.slice(0, 8);
   return (
-    <tr className={`build-row status-${build.status}`}>
+    <tr className={`build-row build-${build.status}`}>
       <td data-label="Status">
         <StatusBadge status={build.status} />
       </td>
       <td data-label="Build">
-        <Link href={href} className="build-link">
-          <strong>{repoName(build.source.url)}</strong>
-          <span className="muted"> @ {build.source.ref}</span>
-        </Link>
-        <div className="small muted">
-          {commit && <code>{commit}</code>} {build.image ? `→ ${build.image}${build.tags.length ? `:${build.tags[0]}` : ''}` : 'no push'}
-          {build.tags.length > 1 ? ` +${build.tags.length - 1}` : ''}
+        <div>
+          <Link href={href} className="build-link">
+            <strong>{repoName(build.source.url)}</strong>
+            <span className="muted"> @ {build.source.ref}</span>
+          </Link>
+          <div className="small muted">
+            {commit && <code>{commit}</code>} {build.push && build.image ? `→ ${build.image}:${build.tags[0] ?? ''}` : 'not pushed'}
+            {build.push && build.tags.length > 1 ? ` +${build.tags.length - 1} tags` : ''}
+          </div>
         </div>
       </td>
       <td data-label="Platforms">
@@ -31,13 +33,17 @@ export function BuildRow({ build, now }: { build: Build; now: number }) {
           ))}
         </ul>
       </td>
-      <td data-label="Trigger">{build.trigger}</td>
+      <td data-label="Trigger">
+        <span>{build.trigger}</span>
+      </td>
       <td data-label="Started">
         <time dateTime={build.createdAt} title={new Date(build.createdAt).toLocaleString()}>
           {relativeTime(build.createdAt, now)}
         </time>
       </td>
-      <td data-label="Duration" className="num">{formatDuration(duration)}</td>
+      <td data-label="Duration" className="num">
+        <span>{formatDuration(duration)}</span>
+      </td>
     </tr>
   );
 }

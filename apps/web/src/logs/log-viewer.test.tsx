@@ -133,12 +133,22 @@ describe('<LogViewer>', () => {
     lines[100] = 'STEP 3/4: RUN make test';
     lines[25_000] = '\x1b[1mSTEP 3/4: RUN make test\x1b[0m';
     lines[25_001] = 'FAIL: test_upload';
-    view(storeOf(lines), { failedStep: 'STEP 3/4: RUN make test' });
+    const store = storeOf(lines, false);
+    view(store, { failedStep: 'step 3/4: RUN make test', initialFollow: true });
+    // While following (live), it does not jump by itself; the button does.
     expect(renderedLines()).not.toContain(25_001);
     fireEvent.click(screen.getByRole('button', { name: 'Jump to failing step' }));
     expect(renderedLines()).toContain(25_001);
     expect(rowOf(25_001)!.querySelector('.log-line')!.className).toContain('failed-step');
     expect(rowOf(101)).toBeNull();
+  });
+
+  it('opens the finished log of a failed task at the failing step', () => {
+    const lines = Array.from({ length: 5_000 }, (_, i) => `noise ${i + 1}`);
+    lines[4_000] = 'STEP 2/2: RUN false';
+    view(storeOf(lines), { failedStep: 'step 2/2: RUN false' });
+    expect(renderedLines()).toContain(4_001);
+    expect(rowOf(4_001)!.querySelector('.log-line')!.className).toContain('failed-step');
   });
 
   it('offers the raw log for download', () => {

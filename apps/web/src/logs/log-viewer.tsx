@@ -44,6 +44,14 @@ export function LogViewer({ store, failedStep, downloadHref, label, initialFollo
     goTo(matches[next]!);
   };
 
+  // A finished log of a failed task opens at the failing step: that is what the reader came for.
+  const autoJumped = useRef(initialFollow);
+  useEffect(() => {
+    if (autoJumped.current || !store.ended || failedLine === null) return;
+    autoJumped.current = true;
+    goTo(failedLine);
+  }, [store.ended, failedLine, goTo]);
+
   // A new query jumps to its first match (only on query changes, not on new lines).
   useEffect(() => {
     setCurrent(0);

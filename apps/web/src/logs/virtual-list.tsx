@@ -107,7 +107,8 @@ export function VirtualList({ count, rowHeight, renderRow, follow, onFollowChang
     );
   }
   return (
-    <div ref={el} className="vlist" onScroll={onScroll} onKeyDown={onKeyDown} tabIndex={0} role="region" aria-label={label}>
+    // As tall as the log, up to the CSS max-height (short logs leave no empty black box).
+    <div ref={el} className="vlist" style={{ height: total + 2 }} onScroll={onScroll} onKeyDown={onKeyDown} tabIndex={0} role="region" aria-label={label}>
       <div className="vlist-spacer" style={{ height: total }}>
         <div className="vlist-window" style={{ transform: `translateY(${first * rowHeight}px)` }}>
           {rows}

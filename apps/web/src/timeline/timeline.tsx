@@ -5,6 +5,7 @@ import { useNow } from '../ui/use-now.ts';
 import { layoutTimeline } from './layout.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'canceled']);
+const shorten = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** Phases of every platform on one time axis; the slowest phase is called out in words too. */
 export function Timeline({ build, now: fixedNow }: { build: Build; now?: number }) {
@@ -20,7 +21,7 @@ export function Timeline({ build, now: fixedNow }: { build: Build; now?: number 
       {!hasPhases && <p className="muted">No phases recorded yet.</p>}
       {slowest && (
         <p className="timeline-summary">
-          Slowest: <strong>{slowest.r.name}</strong> on {slowest.g.title}, {formatDuration(slowest.r.durationMs)}
+          Slowest: <strong title={slowest.r.name}>{shorten(slowest.r.name, 90)}</strong> on {slowest.g.title}, {formatDuration(slowest.r.durationMs)}
           {slowest.r.running ? ' so far' : ''} of {formatDuration(layout.spanMs)}.
         </p>
       )}
