@@ -4,7 +4,8 @@ import { formatBytes } from '../ui/format.ts';
 
 /** What was published (or built): index digest, tags and per-platform manifests, each copyable. */
 export function ImageInfo({ build }: { build: Build }) {
-  const refs = build.image ? build.tags.map((t) => `${build.image}:${t}`) : [];
+  // push: false builds stop at the archives: there are no tags to show.
+  const refs = build.push && build.image ? build.tags.map((t) => `${build.image}:${t}`) : [];
   const pinned = build.image && build.indexDigest ? `${build.image}@${build.indexDigest}` : null;
   const built = build.tasks.filter((t) => t.manifestDigest);
   if (!refs.length && !pinned && !built.length) return null;
