@@ -39,6 +39,19 @@ export const TagRules = z
 export type TagRules = z.infer<typeof TagRules>;
 export type TagRulesInput = z.input<typeof TagRules>;
 
+/** A change to some rules: only the fields given change (no defaults filled in). */
+export const TagRulesPatch = z
+  .object({
+    defaultBranchLatest: z.boolean().optional(),
+    defaultBranchSha: z.boolean().optional(),
+    branches: z.boolean().optional(),
+    semver: z.boolean().optional(),
+    semverLatest: z.enum(['highest', 'always', 'never']).optional(),
+    otherTags: z.boolean().optional(),
+  })
+  .strict();
+export type TagRulesPatch = z.infer<typeof TagRulesPatch>;
+
 export const CancelSuperseded = z
   .object({
     /** A new push to a branch cancels the branch's queued or running build. */
@@ -95,8 +108,8 @@ export const RepoUpdate = z
     context: RepoPath.optional(),
     platforms: z.array(PlatformString).min(1).max(16).optional(),
     buildArgs: BuildArgs.optional(),
-    tagRules: TagRules.partial().optional(),
-    cancelSuperseded: CancelSuperseded.partial().optional(),
+    tagRules: TagRulesPatch.optional(),
+    cancelSuperseded: z.object({ branches: z.boolean().optional(), pullRequests: z.boolean().optional() }).strict().optional(),
     webhookSecret: z.string().min(16, 'webhookSecret must be at least 16 characters').max(256).optional(),
     /** true: generate a new webhook secret (returned once in the answer). */
     rotateWebhookSecret: z.boolean().optional(),
