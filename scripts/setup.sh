@@ -31,7 +31,9 @@ stamp=node_modules/.archway-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "archway setup: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` (not `npm ci`): it follows the lock file, and npm 11 records only this
+  # machine's optional platform packages (turbo, esbuild), which `npm ci` then rejects.
+  npm install --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
 
