@@ -9,6 +9,10 @@ import { BuildResult } from './jobs.ts';
  */
 const base = { buildId: z.string(), at: z.string() };
 
+/** Why an attempt of a task ended without a result (shown in the task's history). */
+export const AttemptCause = z.enum(['step-failed', 'agent-lost', 'evicted', 'out-of-disk', 'timeout', 'error']);
+export type AttemptCause = z.infer<typeof AttemptCause>;
+
 export const BuildEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('task.started'), ...base, taskId: z.string(), agent: z.string(), attempt: z.number().int() }),
   z.object({
@@ -39,6 +43,22 @@ export const BuildEvent = z.discriminatedUnion('type', [
     exitCode: z.number().int().optional(),
     /** false: the job will be retried (another attempt follows). */
     final: z.boolean(),
+    cause: AttemptCause.optional(),
+    /** The agent the attempt ran on, when the event comes from another one (`agent-lost`). */
+    agent: z.string().optional(),
+  }),
+  /**
+   * The attempt was interrupted and its job put back in the queue without using up an attempt:
+   * the agent was shut down (`evicted`) or lacked disk space (`out-of-disk`). Another agent takes it.
+   */
+  z.object({
+    type: z.literal('task.requeued'),
+    ...base,
+    taskId: z.string(),
+    attempt: z.number().int(),
+    agent: z.string(),
+    reason: z.string(),
+    cause: AttemptCause,
   }),
   z.object({ type: z.literal('task.canceled'), ...base, taskId: z.string(), attempt: z.number().int() }),
   z.object({ type: z.literal('build.publishing'), ...base }),
@@ -59,6 +79,8 @@ export const AgentInfo = z.object({
   freeDiskBytes: z.number().nullable(),
   cacheBytes: z.number().nullable(),
   at: z.string(),
+  /** Why the agent takes no work right now, e.g. too little free disk. */
+  problem: z.string().nullable().optional(),
 });
 export type AgentInfo = z.infer<typeof AgentInfo>;
 

@@ -19,6 +19,13 @@ export const BuildJob = z.object({
   containerfile: z.string().optional(),
   context: z.string(),
   buildArgs: z.record(z.string(), z.string()),
+  /** Build time limit (the repository's setting); agents default to 60 min when absent. */
+  timeoutMs: z.number().int().positive().optional(),
+  /**
+   * Build secrets for `RUN --mount=type=secret,id=<id>`, each sealed with the agents' key
+   * (`sealBuildSecret` in @archway/shared/node): Redis never holds a value in clear text.
+   */
+  secrets: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), sealed: z.string() })).optional(),
 });
 export type BuildJob = z.infer<typeof BuildJob>;
 

@@ -50,6 +50,14 @@ export async function applyEvent(prisma: PrismaClient, event: BuildEvent): Promi
     }
     case 'task.failed':
       return event.final ? applyFinalFailure(prisma, event, at) : applyRetriedFailure(prisma, event);
+    case 'task.requeued': {
+      // Back in the queue without using up an attempt; the next task.started moves it on again.
+      const task = await prisma.task.updateMany({
+        where: { id: event.taskId, buildId: event.buildId, status: { in: OPEN_TASK }, attempts: { lte: event.attempt } },
+        data: { status: 'queued', error: `attempt ${event.attempt} on ${event.agent} requeued: ${event.reason}` },
+      });
+      return task.count > 0;
+    }
     case 'task.canceled': {
       const task = await prisma.task.updateMany({
         where: { id: event.taskId, buildId: event.buildId, status: { in: OPEN_TASK } },

@@ -17,8 +17,12 @@ export function redisKeys(prefix: string) {
     canceled: `${prefix}:canceled`,
     /** A dashboard session (JSON, with a TTL), keyed by the sha256 of the session cookie's value. */
     session: (idHash: string) => `${prefix}:session:${idHash}`,
+    /** The agent that last built a repository (sha256 of its URL) on a build queue: warm-cache affinity. */
+    affinity: (queue: string, repoHash: string) => `${prefix}:affinity:${queue}:${repoHash}`,
     /** A mutual-exclusion lock for a maintenance job (e.g. retention) shared by API replicas. */
     lock: (name: string) => `${prefix}:lock:${name}`,
+    /** The merger's platforms of a build pushed ahead of the publish job (hash platform → JSON, with a TTL). */
+    earlyPushes: (buildId: string) => `${prefix}:early-push:${buildId}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
