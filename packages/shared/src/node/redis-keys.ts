@@ -23,8 +23,6 @@ export function redisKeys(prefix: string) {
     lock: (name: string) => `${prefix}:lock:${name}`,
     /** The merger's platforms of a build pushed ahead of the publish job (hash platform → JSON, with a TTL). */
     earlyPushes: (buildId: string) => `${prefix}:early-push:${buildId}`,
-    /** The merger's platforms of a build pushed ahead of the publish job (hash platform → JSON, with a TTL). */
-    earlyPushes: (buildId: string) => `${prefix}:early-push:${buildId}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
