@@ -1,0 +1,24 @@
+import type { BuildView } from './types.ts';
+
+function duration(from: string | null, to: string | null): string {
+  if (!from || !to) return '';
+  const s = (Date.parse(to) - Date.parse(from)) / 1000;
+  return s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${s.toFixed(1)}s`;
+}
+
+/** A few lines a person reads at the end of `build --follow` and in `status`. */
+export function describeBuild(b: BuildView, apiUrl: string): string[] {
+  const lines = [`build ${b.id} ${b.status}${b.triggerRef ? ` (${b.triggerRef})` : ''}`];
+  lines.push(`  source   ${b.source.url} ${b.source.ref}${b.source.commit ? ` @ ${b.source.commit.slice(0, 12)}` : ''}`);
+  if (b.image) lines.push(`  image    ${b.image}${b.push ? ` tags ${b.tags.join(', ') || '(none)'}` : ' (not pushed)'}`);
+  if (b.indexDigest) lines.push(`  index    ${b.indexDigest}`);
+  for (const t of b.tasks) {
+    lines.push(`  ${t.platform.padEnd(14)} ${t.status.padEnd(9)} ${duration(t.startedAt, t.finishedAt).padEnd(8)}${t.agent ? ` on ${t.agent}` : ''}${t.error ? `  ${t.error}` : ''}`);
+  }
+  if (b.status !== 'succeeded' && b.error) lines.push(`  error    ${b.error}`);
+  if (b.statusError) lines.push(`  forge    ${b.statusError}`);
+  if (!b.push && b.status === 'succeeded') {
+    for (const t of b.tasks) lines.push(`  archive  ${apiUrl}/api/v1/builds/${b.id}/artifacts/${t.platform.replace(/\//g, '-')}`);
+  }
+  return lines;
+}
