@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +27,9 @@ describe('forge webhooks end to end', () => {
   let repo: Repo & { webhookSecret: string };
   let git: { url: string; commit: string; dir: string };
   let prCommit: string;
+  // Stands in for GitHub's commit status API: records what the API process posts.
+  const statuses: Array<{ path: string; auth: string | undefined; body: Record<string, string> }> = [];
+  let forge: Server;
   const registry = inject('registryHost');
   const image = `${registry}/e2e/forge`;
 
@@ -45,6 +50,17 @@ describe('forge webhooks end to end', () => {
     await commitFiles(git.dir, { '.archway.yaml': 'containerfile: fail/Containerfile\nplatforms: [linux/amd64]\n' }, 'broken');
     await sh('checkout', '-q', 'main');
 
+    forge = createServer((req, res) => {
+      let data = '';
+      req.on('data', (c) => (data += c));
+      req.on('end', () => {
+        statuses.push({ path: req.url!, auth: req.headers.authorization, body: JSON.parse(data) });
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => forge.listen(0, '127.0.0.1', r));
+    const apiUrl = `http://127.0.0.1:${(forge.address() as AddressInfo).port}/api/v3`;
+
     stack = await startStack({
       root,
       databaseUrl: await createTestDatabase(),
@@ -55,13 +71,23 @@ describe('forge webhooks end to end', () => {
     });
     const res = await stack.api('/api/v1/repos', {
       method: 'POST',
-      body: JSON.stringify({ fullName: 'Codertocat/Hello-World', provider: 'github', cloneUrl: git.url, defaultBranch: 'main', image, platforms: ['linux/amd64', 'linux/arm64'] }),
+      body: JSON.stringify({
+        fullName: 'Codertocat/Hello-World',
+        provider: 'github',
+        cloneUrl: git.url,
+        defaultBranch: 'main',
+        image,
+        platforms: ['linux/amd64', 'linux/arm64'],
+        apiUrl,
+        forgeToken: 'ghp_e2eStatusToken',
+      }),
     });
     expect(res.status, await res.clone().text()).toBe(201);
     repo = (await res.json()) as typeof repo;
   });
   afterAll(async () => {
     await stack?.stop();
+    forge?.close();
   });
 
   function deliver(event: string, payload: unknown, delivery = randomUUID()) {
@@ -113,6 +139,17 @@ describe('forge webhooks end to end', () => {
     expect(build.tags).toEqual(['latest', sha]);
     expect(await registryTags()).toEqual(['latest', sha].sort());
     for (const tag of ['latest', sha]) expect(await indexPlatforms(tag)).toEqual(['linux/amd64', 'linux/arm64']);
+
+    // The forge heard `pending`, then `success`, on this commit, with a link to the build.
+    const deadline = Date.now() + 30_000;
+    const posted = () => statuses.filter((st) => st.body.target_url?.endsWith(created.id));
+    while (posted().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(posted().map((st) => st.body.state)).toEqual(['pending', 'success']);
+    for (const st of posted()) {
+      expect(st.path).toBe(`/api/v3/repos/Codertocat/Hello-World/statuses/${git.commit}`);
+      expect(st.auth).toBe('Bearer ghp_e2eStatusToken');
+      expect(st.body.context).toBe(`archway/${image}`);
+    }
 
     const before = ((await (await stack.api('/api/v1/builds?limit=200')).json()) as { items: Build[] }).items.length;
     const replay = await deliver('push', payload, delivery);
