@@ -14,14 +14,16 @@ export interface MergerConfig {
   concurrency: number;
   /** Platforms of one build pushed at once. */
   platformConcurrency: number;
+  /** Platforms pushed ahead of their build's publish job, at once (pipelining); 0 turns it off. */
+  earlyPushes: number;
 }
 
 const Env = z.object({
   REDIS_URL: z.string({ error: 'REDIS_URL is required (redis://host:6379)' }).min(1, 'REDIS_URL is required (redis://host:6379)'),
   ARCHWAY_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'ARCHWAY_QUEUE_PREFIX: letters, digits, "_" and "-" only').default('archway'),
   ARCHWAY_OBJECT_STORE: z
-    .string({ error: 'ARCHWAY_OBJECT_STORE is required (file:///absolute/path)' })
-    .min(1, 'ARCHWAY_OBJECT_STORE is required (file:///absolute/path)'),
+    .string({ error: 'ARCHWAY_OBJECT_STORE is required (file:///absolute/path or s3://bucket/prefix)' })
+    .min(1, 'ARCHWAY_OBJECT_STORE is required (file:///absolute/path or s3://bucket/prefix)'),
   REGISTRY_AUTH_FILE: z.string().optional(),
   DOCKER_CONFIG: z.string().optional(),
   HOME: z.string().optional(),
@@ -31,6 +33,18 @@ const Env = z.object({
     .optional()
     .refine((p) => !p || existsSync(p), { message: 'ARCHWAY_REGISTRY_CA_FILE does not exist' }),
   ARCHWAY_MERGER_CONCURRENCY: z.coerce.number({ error: 'ARCHWAY_MERGER_CONCURRENCY must be a number' }).int().min(1).max(64).default(2),
+  ARCHWAY_MERGER_PLATFORM_CONCURRENCY: z.coerce
+    .number({ error: 'ARCHWAY_MERGER_PLATFORM_CONCURRENCY must be a number' })
+    .int('ARCHWAY_MERGER_PLATFORM_CONCURRENCY must be a whole number')
+    .min(1, 'ARCHWAY_MERGER_PLATFORM_CONCURRENCY must be 1 to 16')
+    .max(16, 'ARCHWAY_MERGER_PLATFORM_CONCURRENCY must be 1 to 16')
+    .default(2),
+  ARCHWAY_MERGER_EARLY_PUSHES: z.coerce
+    .number({ error: 'ARCHWAY_MERGER_EARLY_PUSHES must be a number' })
+    .int('ARCHWAY_MERGER_EARLY_PUSHES must be a whole number')
+    .min(0, 'ARCHWAY_MERGER_EARLY_PUSHES must be 0 to 64')
+    .max(64, 'ARCHWAY_MERGER_EARLY_PUSHES must be 0 to 64')
+    .default(2),
 });
 
 /** Reads the merger's configuration; throws one message naming every bad variable. */
@@ -50,6 +64,7 @@ export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfi
       caFile: e.ARCHWAY_REGISTRY_CA_FILE,
     },
     concurrency: e.ARCHWAY_MERGER_CONCURRENCY,
-    platformConcurrency: 2,
+    platformConcurrency: e.ARCHWAY_MERGER_PLATFORM_CONCURRENCY,
+    earlyPushes: e.ARCHWAY_MERGER_EARLY_PUSHES,
   };
 }

@@ -1,9 +1,11 @@
-import { BuildResult, formatPlatform, PublishJob, type BuildEvent, type PhaseKind } from '@archway/shared';
+import { BuildResult, formatPlatform, normalizePlatform, PublishJob, type BuildEvent, type PhaseKind } from '@archway/shared';
 import { nowIso, publishEvent, type ObjectStore } from '@archway/shared/node';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { RegistryError, type RegistryPool } from '../registry/index.ts';
+import { platformGuard } from './early-push/guard.ts';
+import type { EarlyPushState } from './early-push/state.ts';
 import { FinalPublishError } from './errors.ts';
 import { publishBuild } from './publish.ts';
 
@@ -13,6 +15,8 @@ export interface PublishDeps {
   store: ObjectStore;
   registries: RegistryPool;
   platformConcurrency: number;
+  /** Coordination with early pushes (pipelining); absent: every platform is pushed by the job. */
+  early?: EarlyPushState;
 }
 
 export interface PublishJobResult {
@@ -53,14 +57,17 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
       job: data,
       results,
       concurrency: deps.platformConcurrency,
+      guard: deps.early && data.image ? platformGuard(deps.early, data.buildId, data.image) : undefined,
       hooks: {
-        platformStarted: (p) => phase(`push ${p}`, 'push'),
-        platformEnded: (p) => phase(`push ${p}`, null),
+        // After a failed early push its phase exists already under the plain name.
+        platformStarted: (p, again) => phase(pushPhase(p, again), 'push'),
+        platformEnded: (p, again) => phase(pushPhase(p, again), null),
         indexStarted: () => phase('index', 'merge'),
         indexEnded: () => phase('index', null),
       },
     });
     await phase('publish', null);
+    await deps.early?.forget(data.buildId).catch(() => {});
     await emit({ type: 'build.succeeded', indexDigest: out.indexDigest });
     return { indexDigest: out.indexDigest, manifests: out.images.map((i) => ({ platform: formatPlatform(i.platform), digest: i.digest })) };
   } catch (err) {
@@ -70,6 +77,10 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
     if (unrecoverable || attempt >= (job.opts.attempts ?? 1)) await emit({ type: 'build.failed', reason });
     throw unrecoverable && !(err instanceof UnrecoverableError) ? new UnrecoverableError(reason) : err;
   }
+}
+
+function pushPhase(platform: string, again: boolean): string {
+  return again ? `push ${normalizePlatform(platform)} (again)` : `push ${normalizePlatform(platform)}`;
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

@@ -4,12 +4,13 @@ import type { RegistryPool } from '../registry/index.ts';
 import { FinalPublishError } from './errors.ts';
 import { buildImageIndex } from './image-index.ts';
 import { OCI_INDEX } from './oci.ts';
+import type { PlatformGuard } from './early-push/guard.ts';
 import { pushPlatform, type PlatformImage } from './push-platform.ts';
 
 export interface PublishHooks {
-  /** Called around each platform's push, e.g. to emit phase events. */
-  platformStarted?(platform: string): Promise<void> | void;
-  platformEnded?(platform: string): Promise<void> | void;
+  /** Called around each platform's push, e.g. to emit phase events; `again` after a failed early push. */
+  platformStarted?(platform: string, again: boolean): Promise<void> | void;
+  platformEnded?(platform: string, again: boolean): Promise<void> | void;
   indexStarted?(): Promise<void> | void;
   indexEnded?(): Promise<void> | void;
 }
@@ -23,6 +24,8 @@ export interface PublishInput {
   concurrency?: number;
   /** Platforms already pushed (pipelining); they are not read again. */
   pushed?: ReadonlyMap<string, PlatformImage>;
+  /** Coordinates with early pushes (pipelining across replicas); without it every platform is pushed here. */
+  guard?: PlatformGuard;
   hooks?: PublishHooks;
 }
 
@@ -53,10 +56,13 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   const images = await mapLimit(results, input.concurrency ?? 2, controller, async (result) => {
     const early = input.pushed?.get(normalizePlatform(result.platform));
     if (early) return early;
-    await hooks?.platformStarted?.(result.platform);
-    const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal });
-    await hooks?.platformEnded?.(result.platform);
-    return image;
+    const push = async (again: boolean) => {
+      await hooks?.platformStarted?.(result.platform, again);
+      const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal });
+      await hooks?.platformEnded?.(result.platform, again);
+      return image;
+    };
+    return input.guard ? input.guard.run(result, push, controller.signal) : push(false);
   });
 
   await hooks?.indexStarted?.();

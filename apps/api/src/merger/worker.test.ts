@@ -40,6 +40,7 @@ beforeAll(async () => {
     registry: { authFile: null, insecureRegistries: [host, deadHost], retries: 0, retryBaseMs: 5 },
     concurrency: 1,
     platformConcurrency: 2,
+    earlyPushes: 2,
   };
   merger = await startMerger(config, { log: () => {} });
   flows = new FlowProducer({ connection: testRedis({ worker: true }), prefix });

@@ -1,8 +1,11 @@
 import { PUBLISH_QUEUE } from '@archway/shared';
 import { createObjectStore, type ObjectStore } from '@archway/shared/node';
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RegistryPool } from '../registry/index.ts';
+import { startEventsConsumer, type EventsConsumer } from './early-push/consumer.ts';
+import { pushEarly } from './early-push/push-early.ts';
+import { EarlyPushState } from './early-push/state.ts';
 import type { MergerConfig } from './env.ts';
 import { processPublishJob, type PublishJobResult } from './process-publish.ts';
 
@@ -27,7 +30,8 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
   // Workers block on Redis: they must retry forever rather than fail a command (BullMQ's advice).
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const events = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  const deps = { redis: events, prefix: config.prefix, store, registries, platformConcurrency: config.platformConcurrency };
+  const early = new EarlyPushState(events, config.prefix);
+  const deps = { redis: events, prefix: config.prefix, store, registries, platformConcurrency: config.platformConcurrency, early };
 
   const worker = new Worker<unknown, PublishJobResult>(PUBLISH_QUEUE, (job) => processPublishJob(job, deps), {
     connection,
@@ -39,11 +43,28 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
   worker.on('error', (err) => log(`merger: worker error: ${err.message}`));
   await worker.waitUntilReady();
 
+  // Pipelining: a platform's blobs and manifest go to the registry as soon as its task is built.
+  let consumer: EventsConsumer | undefined;
+  let publishQueue: Queue | undefined;
+  if (config.earlyPushes > 0) {
+    publishQueue = new Queue(PUBLISH_QUEUE, { connection: events, prefix: config.prefix });
+    const earlyDeps = { redis: events, prefix: config.prefix, store, registries, state: early, publishQueue, log };
+    consumer = startEventsConsumer({
+      redis: events,
+      prefix: config.prefix,
+      concurrency: config.earlyPushes,
+      handle: (event, signal) => pushEarly(event, earlyDeps, signal),
+      log,
+    });
+  }
+
   return {
     worker,
     registries,
     close: async () => {
+      await consumer?.close();
       await worker.close();
+      await publishQueue?.close();
       await registries.close();
       await Promise.allSettled([connection.quit(), events.quit()]);
     },
