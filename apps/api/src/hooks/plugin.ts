@@ -3,7 +3,7 @@ import type { HookResponse } from '@archway/shared';
 import type { AppDeps } from '../deps.ts';
 import { BadRequestError, HttpError, NotFoundError, UnauthorizedError } from '../errors.ts';
 import type { Repo as RepoRow } from '../generated/prisma/client.ts';
-import type { SecretBox } from '../secrets/secret-box.ts';
+import { SecretBoxError, type SecretBox } from '../secrets/secret-box.ts';
 import { triggerRepoBuild } from '../repos/trigger.ts';
 import { claimDelivery, finishDelivery } from './deliveries.ts';
 import { parseForgejoEvent, parseGithubEvent, payloadRepoName, type HookEvent } from './events.ts';
@@ -84,7 +84,13 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
         'repository.full_name',
       );
     }
-    const secret = secretBox.open(repo.webhookSecret, 'webhook-secret');
+    let secret: string;
+    try {
+      secret = secretBox.open(repo.webhookSecret, 'webhook-secret');
+    } catch (err) {
+      if (err instanceof SecretBoxError) throw new HttpError(500, 'secret_key_mismatch', `${err.message}: ${repo.fullName}'s webhook secret`);
+      throw err;
+    }
     if (!source.verify(secret, request.body as Buffer, request)) {
       throw new UnauthorizedError(`the ${source.signatureHeader} signature is missing or wrong: set the webhook's secret to the one Archway gave for ${repo.fullName}`);
     }
