@@ -8,7 +8,8 @@ import { join } from 'node:path';
  *
  * - `main`: prints 40 coloured progress lines over ~6 s (watch them arrive), then a cached-able COPY.
  * - `slow`: prints a line a second for 5 minutes (to be canceled).
- * - `broken`: step 3 exits 3 (failure reason, jump to failing step).
+ * - `broken`: step 4 exits 3 (failure reason, jump to failing step).
+ * - `big`: prints 100,000 lines (the viewer must open and scroll them smoothly).
  */
 export async function fixtureRepo(root: string): Promise<{ url: string; dir: string }> {
   const dir = join(root, 'app-repo');
@@ -43,6 +44,14 @@ export async function fixtureRepo(root: string): Promise<{ url: string; dir: str
     containerfile([run('echo preparing'), run("echo 'compiling…'; /bin/busybox printf '\\033[31merror:\\033[0m tests failed\\n' >&2; exit 3")]),
   );
   git('commit', '-q', '-am', 'broken');
+  git('checkout', '-q', 'main');
+  git('checkout', '-q', '-b', 'big');
+  // ROUND (a build arg) lets a test force a fresh, uncached run of the step.
+  await writeFile(
+    join(dir, 'Containerfile'),
+    containerfile(['ARG ROUND=0', run("/bin/busybox awk 'BEGIN { for (i = 1; i <= 100000; i++) print \"line \" i \" of a long log\" }'; echo round $ROUND")]),
+  );
+  git('commit', '-q', '-am', 'big');
   git('checkout', '-q', 'main');
   return { url: `file://${dir}`, dir };
 }
