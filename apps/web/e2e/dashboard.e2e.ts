@@ -239,6 +239,15 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     await phone.close();
   });
 
+  it('signs out: the session ends and the API refuses the old cookie', async () => {
+    const old = (await context.cookies()).find((c) => c.name === 'archway_session')!;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Archway' }).waitFor();
+    assert.equal((await context.cookies()).some((c) => c.name === 'archway_session' && c.value), false);
+    const res = await fetch(`${stack.url}/api/v1/builds`, { headers: { cookie: `${old.name}=${old.value}` } });
+    assert.equal(res.status, 401);
+  });
+
   it('logged no console errors', () => {
     assert.deepEqual(errors, []);
   });
