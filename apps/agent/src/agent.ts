@@ -4,28 +4,38 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { buildQueueName, type AgentInfo } from '@archway/shared';
 import { createObjectStore, type ObjectStore } from '@archway/shared/node';
+import { Affinity } from './affinity.ts';
 import { CancelWatcher } from './cancel.ts';
+import { CacheSize } from './cache-size.ts';
+import { storageFs } from './disk/fs-type.ts';
+import { DiskGuard } from './disk/guard.ts';
 import { redactUrl, type AgentConfig } from './env.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { cleanLeftovers } from './leftovers.ts';
-import { CacheSize } from './cache-size.ts';
-import { storageDirs } from './task/buildah.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createProcessor } from './processor.ts';
+import { storageDirs } from './task/buildah.ts';
 import { SHUTDOWN } from './task/run-task.ts';
 
 export const AGENT_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** BullMQ fails a job that stalled more often than this on its own, silently; the agent counts lost attempts itself. */
+const MAX_STALLED = 1000;
 
 export interface AgentHandle {
   id: string;
   platform: string;
   queueName: string;
   worker: Worker;
+  disk: DiskGuard;
   /** Task ids being built right now. */
   currentTasks(): string[];
-  /** Stops taking work, waits for the running tasks to finish, then disconnects. */
-  close(): Promise<void>;
-  /** Aborts the running tasks (they fail, retryable) and then closes. For a second SIGTERM. */
+  /**
+   * Stops taking work and lets the running tasks finish; after `graceMs` (default
+   * ARCHWAY_AGENT_DRAIN_TIMEOUT) they are stopped and requeued. Then disconnects.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** Stops and requeues the running tasks at once, then closes. For a second SIGTERM. */
   forceClose(): Promise<void>;
 }
 
@@ -33,12 +43,17 @@ export interface StartOptions {
   log?: Logger;
   /** Defaults to createObjectStore(config.objectStore). */
   store?: ObjectStore;
+  /** How often an agent out of disk looks for space again (GC, then statfs). */
+  diskRecheckMs?: number;
 }
 
+/** The data dir is unusable for buildah's overlay storage (network, FUSE or overlay filesystem). */
+export class StorageError extends Error {}
+
 /**
- * Starts an agent: a BullMQ worker on its platform's build queue, the heartbeat and the cancel
- * subscription. The data dir must belong to this agent alone (its buildah storage is pruned of
- * working containers at start and whenever a task is canceled).
+ * Starts an agent: a BullMQ worker on its platform's build queue, the heartbeat, the cancel
+ * subscription and the disk guard. The data dir must be on a local filesystem and belong to this
+ * agent alone (its buildah storage is pruned of working containers at start and on cancel).
  */
 export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<AgentHandle> {
   const log = opts.log ?? createLogger();
@@ -47,6 +62,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   const settings = { buildah: config.buildah, dataDir: config.dataDir, platform: config.platform, isolation: config.isolation };
 
   await mkdir(config.dataDir, { recursive: true });
+  const fs = await storageFs(config.dataDir);
+  if (fs.problem) {
+    if (!config.allowNetworkStorage) throw new StorageError(fs.problem);
+    log('storage.unsuitable', { fs: fs.name, note: 'ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE=true' }, 'warn');
+  }
   await cleanLeftovers(config, settings, log);
 
   // Workers need maxRetriesPerRequest: null (BullMQ's blocking commands); the same setting keeps
@@ -62,10 +82,12 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   let state: AgentInfo['state'] = 'idle';
   const cache = new CacheSize(storageDirs(settings).root);
   await cache.refresh();
+  const running = () => cancels.taskIds().length;
+  const disk = new DiskGuard(config, settings, cache, log, running);
   const cancels = new CancelWatcher(
     subscriber,
     config.queuePrefix,
-    (taskId, running) => log('cancel.received', { task: taskId, running }),
+    (taskId, isRunning) => log('cancel.received', { task: taskId, running: isRunning }),
     () => {
       void heartbeat.beat().catch(() => {});
       // A finished build changed the cache; measure again when idle, then beat with the new size.
@@ -86,9 +108,33 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       state: () => (state === 'draining' ? 'draining' : cancels.taskIds().length > 0 ? 'busy' : 'idle'),
       currentTasks: () => cancels.taskIds(),
       cacheBytes: () => cache.bytes,
+      problem: () => disk.problem,
     },
     (err, recovered) => log(recovered ? 'heartbeat.recovered' : 'heartbeat.failed', recovered ? {} : { error: err.message }, recovered ? 'info' : 'warn'),
   );
+
+  // Out of disk: no more work until GC or the operator made room (checked every diskRecheckMs).
+  let recheck: NodeJS.Timeout | undefined;
+  const onOutOfDisk = (reason: string) => {
+    disk.problem = reason;
+    void worker.pause(true);
+    void heartbeat.beat().catch(() => {});
+    recheck ??= setInterval(() => {
+      if (state === 'draining' || running() > 0) return;
+      disk
+        .beforeTask(true)
+        .then((space) => {
+          if (!space.ok || state === 'draining') return;
+          clearInterval(recheck);
+          recheck = undefined;
+          log('disk.recovered', { free: space.freeBytes });
+          void worker.resume();
+          void heartbeat.beat().catch(() => {});
+        })
+        .catch((err: Error) => log('disk.recheck-failed', { error: err.message }, 'warn'));
+    }, opts.diskRecheckMs ?? 15_000);
+    recheck.unref();
+  };
 
   const processor = createProcessor({
     config,
@@ -96,6 +142,9 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     store,
     log,
     cancels,
+    disk,
+    affinity: new Affinity(redis, config.queuePrefix, queueName, config.agentId, config.affinityWaitMs),
+    onOutOfDisk,
     aloneOnStorage: () => cancels.taskIds().length <= 1,
   });
   const worker = new Worker(queueName, processor, {
@@ -103,11 +152,16 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     prefix: config.queuePrefix,
     concurrency: config.concurrency,
     autorun: false,
+    // A killed agent's task is back in the queue within lockDuration + 2 × stalledInterval.
+    lockDuration: config.lockMs,
+    stalledInterval: Math.max(1000, Math.floor(config.lockMs / 3)),
+    maxStalledCount: MAX_STALLED,
   });
   worker.on('error', (err) => log('worker.error', { error: err.message }, 'warn'));
   await worker.waitUntilReady();
   void worker.run().catch((err: Error) => log('worker.stopped', { error: err.message }, 'error'));
   await heartbeat.start();
+  disk.start();
   log('agent.started', {
     id: config.agentId,
     platform: config.platform,
@@ -115,17 +169,28 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     prefix: config.queuePrefix,
     redis: redactUrl(config.redisUrl),
     dataDir: config.dataDir,
+    fs: fs.name,
     concurrency: config.concurrency,
     version: AGENT_VERSION,
   });
 
   let closing: Promise<void> | undefined;
-  const close = () =>
+  const close = (graceMs = config.drainTimeoutMs) =>
     (closing ??= (async () => {
       state = 'draining';
-      log('agent.draining', { running: cancels.taskIds().join(',') || 'none' });
+      if (recheck) clearInterval(recheck);
+      log('agent.draining', { running: cancels.taskIds().join(',') || 'none', graceMs });
       await heartbeat.beat().catch(() => {});
-      await worker.close();
+      const grace = setTimeout(() => {
+        log('agent.drain-timeout', { requeued: cancels.taskIds().join(',') || 'none' }, 'warn');
+        cancels.abortAll(SHUTDOWN);
+      }, graceMs);
+      try {
+        await worker.close();
+      } finally {
+        clearTimeout(grace);
+      }
+      await disk.stop();
       await heartbeat.stop().catch(() => {});
       await cancels.stop();
       await Promise.allSettled([redis.quit(), subscriber.quit(), workerConnection.quit()]);
@@ -137,11 +202,12 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     platform: config.platform,
     queueName,
     worker,
+    disk,
     currentTasks: () => cancels.taskIds(),
     close,
     forceClose: async () => {
       cancels.abortAll(SHUTDOWN);
-      await close();
+      await close(0);
     },
   };
 }

@@ -20,7 +20,70 @@ describe('loadConfig', () => {
       isolation: 'chroot',
       buildah: 'buildah',
       git: 'git',
+      lockMs: 15_000,
+      drainTimeoutMs: 5 * 60_000,
+      buildTimeoutMs: 60 * 60_000,
+      minFreeSpace: { bytes: 2e9 },
+      stopFreeSpace: { bytes: 5e8 },
+      gc: {
+        reservedSpace: { percent: 10, capBytes: 10e9 },
+        maxUsedSpace: { percent: 60, capBytes: 100e9 },
+        minFreeSpace: { percent: 20, capBytes: 100e9 },
+        keepDurationMs: 60 * 86_400_000,
+        intervalMs: 10 * 60_000,
+      },
+      affinityWaitMs: 3000,
+      pull: 'newer',
+      allowNetworkStorage: false,
     });
+  });
+
+  it('reads sizes, durations and the GC policy', () => {
+    const c = loadConfig({
+      ...base,
+      ARCHWAY_AGENT_LOCK_DURATION: '5s',
+      ARCHWAY_AGENT_BUILD_TIMEOUT: '90m',
+      ARCHWAY_AGENT_MIN_FREE_SPACE: '1GiB',
+      ARCHWAY_AGENT_STOP_FREE_SPACE: '100MB',
+      ARCHWAY_AGENT_GC_RESERVED_SPACE: '0',
+      ARCHWAY_AGENT_GC_MAX_USED_SPACE: '50%',
+      ARCHWAY_AGENT_GC_MIN_FREE_SPACE: '5GB',
+      ARCHWAY_AGENT_GC_KEEP_DURATION: '48h',
+      ARCHWAY_AGENT_GC_INTERVAL: '0',
+      ARCHWAY_AGENT_AFFINITY_WAIT: '0',
+      ARCHWAY_AGENT_PULL: 'missing',
+      ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE: 'true',
+      ARCHWAY_AGENT_SECRET_KEY: 'k'.repeat(32),
+    });
+    expect(c).toMatchObject({
+      lockMs: 5000,
+      buildTimeoutMs: 90 * 60_000,
+      minFreeSpace: { bytes: 1024 ** 3 },
+      stopFreeSpace: { bytes: 1e8 },
+      gc: { reservedSpace: { bytes: 0 }, maxUsedSpace: { percent: 50 }, minFreeSpace: { bytes: 5e9 }, keepDurationMs: 48 * 3_600_000, intervalMs: 0 },
+      affinityWaitMs: 0,
+      pull: 'missing',
+      allowNetworkStorage: true,
+    });
+    expect(c.secretKey).toHaveLength(32);
+  });
+
+  it('names bad sizes, durations and contradicting watermarks', () => {
+    const msg = (env: Record<string, string>) => {
+      try {
+        loadConfig({ ...base, ...env });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    };
+    expect(msg({ ARCHWAY_AGENT_MIN_FREE_SPACE: 'lots' })).toContain('ARCHWAY_AGENT_MIN_FREE_SPACE must be a size like 512MB, 10GiB or 20% (got "lots")');
+    expect(msg({ ARCHWAY_AGENT_BUILD_TIMEOUT: '60' })).toContain('ARCHWAY_AGENT_BUILD_TIMEOUT must be a duration like 90s, 60m, 48h or 7d');
+    expect(msg({ ARCHWAY_AGENT_MIN_FREE_SPACE: '100MB', ARCHWAY_AGENT_STOP_FREE_SPACE: '1GB' })).toContain(
+      'ARCHWAY_AGENT_MIN_FREE_SPACE (100 MB) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE (1.0 GB)',
+    );
+    expect(msg({ ARCHWAY_AGENT_SECRET_KEY: 'short' })).toContain('ARCHWAY_AGENT_SECRET_KEY must be at least 32 characters');
+    expect(msg({ ARCHWAY_AGENT_LOCK_DURATION: '1s' })).toContain('ARCHWAY_AGENT_LOCK_DURATION must be at least 3s');
   });
 
   it('normalises the platform override and derives the id from it', () => {

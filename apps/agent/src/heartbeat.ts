@@ -1,8 +1,8 @@
-import { statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { AgentInfo } from '@archway/shared';
 import { redisKeys } from '@archway/shared/node';
+import { diskSpace } from './disk/space.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 5000;
 export const HEARTBEAT_TTL_SECONDS = 15;
@@ -16,13 +16,14 @@ export interface HeartbeatSource {
   state(): AgentInfo['state'];
   currentTasks(): string[];
   cacheBytes(): number | null;
+  /** Why the agent takes no work right now (out of disk), or null. */
+  problem(): string | null;
 }
 
 /** Free bytes for unprivileged writers on the filesystem holding `dir`; null when unknown. */
 export async function freeDiskBytes(dir: string): Promise<number | null> {
   try {
-    const s = await statfs(dir);
-    return s.bavail * s.bsize;
+    return (await diskSpace(dir)).free;
   } catch {
     return null;
   }
@@ -40,6 +41,7 @@ export async function agentInfo(src: HeartbeatSource): Promise<AgentInfo> {
     freeDiskBytes: await freeDiskBytes(src.dataDir),
     cacheBytes: src.cacheBytes(),
     at: new Date().toISOString(),
+    problem: src.problem(),
   };
 }
 

@@ -1,9 +1,10 @@
 /**
  * The build agent's entry point: `tsx apps/agent/src/main.ts` (configuration: apps/agent/ENV.md).
- * SIGTERM/SIGINT: stop taking work and let the running build finish; a second signal aborts it
- * (the attempt fails as retryable and BullMQ hands the task to another agent).
+ * SIGTERM/SIGINT: stop taking work and let the running build finish within
+ * ARCHWAY_AGENT_DRAIN_TIMEOUT; after that, or on a second signal, the build is stopped and its task
+ * goes back to the queue (requeued, no attempt used) for another agent.
  */
-import { startAgent } from './agent.ts';
+import { startAgent, StorageError } from './agent.ts';
 import { ConfigError, loadConfig } from './env.ts';
 import { createLogger } from './log.ts';
 
@@ -20,11 +21,20 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const agent = await startAgent(config, { log });
+  let agent;
+  try {
+    agent = await startAgent(config, { log });
+  } catch (err) {
+    if (err instanceof StorageError) {
+      process.stderr.write(`archway agent: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
-    log('signal', { signal, action: signals === 1 ? 'drain' : 'abort running tasks' });
+    log('signal', { signal, action: signals === 1 ? 'drain' : 'requeue running tasks' });
     const done = signals === 1 ? agent.close() : agent.forceClose();
     done.then(
       () => process.exit(0),

@@ -1,19 +1,31 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { BuildJob, type BuildResult } from '@archway/shared';
+import { DEFER_MS, HOLD_MS, type Affinity } from './affinity.ts';
+import { planAttempt, reportLostAttempt, writeMark } from './attempts.ts';
 import type { CancelWatcher } from './cancel.ts';
 import type { Logger } from './log.ts';
-import { TaskCanceled, TaskFailure } from './task/errors.ts';
+import { TaskCanceled, TaskFailure, TaskRequeue } from './task/errors.ts';
 import { runBuildTask, type TaskContext } from './task/run-task.ts';
 
-export type ProcessorDeps = Omit<TaskContext, 'signal' | 'attempt' | 'maxAttempts'> & { cancels: CancelWatcher; log: Logger };
+export type ProcessorDeps = Omit<TaskContext, 'signal' | 'abort' | 'attempt' | 'lastAttempt'> & {
+  cancels: CancelWatcher;
+  log: Logger;
+  affinity: Affinity;
+  /** The agent gave a task back for lack of disk space: stop taking work until space returns. */
+  onOutOfDisk: (reason: string) => void;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The BullMQ processor: parse the payload, run the task, and map its outcome onto BullMQ.
- * Final failures and cancels become UnrecoverableError (no retry, the parent build fails);
- * everything else is thrown as is and retried per the job's attempts/backoff.
+ * The BullMQ processor: parse the payload, settle which attempt this is, run the task, and map
+ * its outcome onto BullMQ. Final failures and cancels become UnrecoverableError (no retry, the
+ * parent build fails); a requeue (shutdown, out of disk) moves the job back to the queue without
+ * using an attempt; other failures are thrown as is and retried per the job's attempts/backoff.
  */
 export function createProcessor(deps: ProcessorDeps) {
-  return async (job: Job): Promise<BuildResult> => {
+  const agent = deps.config.agentId;
+  return async (job: Job, token?: string): Promise<BuildResult> => {
     const parsed = BuildJob.safeParse(job.data);
     if (!parsed.success) {
       const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
@@ -21,23 +33,55 @@ export function createProcessor(deps: ProcessorDeps) {
       throw new UnrecoverableError(`invalid build job payload (fields: ${fields})`);
     }
     const data = parsed.data;
-    const attempt = job.attemptsMade + 1;
-    const maxAttempts = job.opts.attempts ?? 1;
+
+    const preferred = await deps.affinity.deferTo(job, data.source.url);
+    if (preferred) {
+      deps.log('task.deferred', { task: data.taskId, to: preferred });
+      await job.moveToDelayed(Date.now() + DEFER_MS, token);
+      await sleep(HOLD_MS);
+      throw new DelayedError();
+    }
+
+    const plan = planAttempt(job);
+    if (plan.lost) {
+      const final = plan.spent >= plan.maxAttempts;
+      const reason = await reportLostAttempt(deps.redis, deps.config.queuePrefix, data, plan.lost, final, deps.config.lockMs);
+      deps.log('task.agent-lost', { task: data.taskId, agent: plan.lost.agent, attempt: plan.lost.attempt, final });
+      if (final) throw new UnrecoverableError(reason);
+    }
+    await writeMark(job, { attempt: plan.attempt, agent, running: true });
+    const lastAttempt = plan.spent + 1 >= plan.maxAttempts;
+
     const controller = deps.cancels.register(data.taskId);
     const started = Date.now();
-    deps.log('task.start', { task: data.taskId, build: data.buildId, platform: data.platform, attempt });
+    deps.log('task.start', { task: data.taskId, build: data.buildId, platform: data.platform, attempt: plan.attempt });
     try {
-      const result = await runBuildTask(data, { ...deps, signal: controller.signal, attempt, maxAttempts });
+      const result = await runBuildTask(data, {
+        ...deps,
+        signal: controller.signal,
+        abort: (reason) => controller.abort(reason),
+        attempt: plan.attempt,
+        lastAttempt,
+      });
       deps.log('task.built', { task: data.taskId, digest: result.manifestDigest, bytes: result.archiveSize, ms: Date.now() - started });
+      await deps.affinity.record(data.source.url).catch(() => {});
       return result;
     } catch (err) {
+      // The attempt ended here, reported: the next agent must not take it for a lost one.
+      await writeMark(job, { attempt: plan.attempt, agent, running: false }).catch(() => {});
+      if (err instanceof TaskRequeue) {
+        deps.log('task.requeued', { task: data.taskId, cause: err.attemptCause, reason: err.message }, 'warn');
+        if (err.attemptCause === 'out-of-disk') deps.onOutOfDisk(err.message);
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
       if (err instanceof TaskCanceled) {
         deps.log('task.canceled', { task: data.taskId, ms: Date.now() - started });
         throw new UnrecoverableError('canceled');
       }
-      const final = err instanceof TaskFailure && !err.retryable;
-      deps.log('task.failed', { task: data.taskId, final: final || attempt >= maxAttempts, reason: (err as Error).message, ms: Date.now() - started }, 'warn');
-      if (final) throw new UnrecoverableError(err.message);
+      const final = (err instanceof TaskFailure && !err.retryable) || lastAttempt;
+      deps.log('task.failed', { task: data.taskId, final, reason: (err as Error).message, ms: Date.now() - started }, 'warn');
+      if (final) throw new UnrecoverableError((err as Error).message);
       throw err;
     } finally {
       deps.cancels.unregister(data.taskId);

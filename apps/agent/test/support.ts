@@ -12,7 +12,7 @@ import { inject } from 'vitest';
 import type {} from '../../../test/global-setup.ts'; // inject() keys
 import { BuildEvent, buildQueueName, JOB_CATALOG, type BuildJob } from '@archway/shared';
 import { redisKeys } from '@archway/shared/node';
-import type { AgentConfig } from '../src/env.ts';
+import { loadConfig, type AgentConfig } from '../src/env.ts';
 
 export type RepoFile = string | { symlink: string } | { copy: string };
 
@@ -35,20 +35,18 @@ export async function makeRepo(files: Record<string, RepoFile>): Promise<{ dir: 
 
 export const BUSYBOX = '/bin/busybox';
 
-export async function agentConfig(prefix: string, platform: string, storeDir: string): Promise<AgentConfig> {
+/** A config as loadConfig makes it from the environment, with a fresh data dir; `env` overrides. */
+export async function agentConfig(prefix: string, platform: string, storeDir: string, env: Record<string, string> = {}): Promise<AgentConfig> {
   const dataDir = await mkdtemp(join(inject('tmpRoot'), `agent-${platform.replace(/\//g, '-')}-`));
-  return {
-    redisUrl: inject('redisUrl'),
-    queuePrefix: prefix,
-    objectStore: `file://${storeDir}`,
-    platform,
-    dataDir,
-    agentId: `test-${platform.replace(/\//g, '-')}`,
-    concurrency: 1,
-    isolation: 'chroot',
-    buildah: 'buildah',
-    git: 'git',
-  };
+  return loadConfig({
+    REDIS_URL: inject('redisUrl'),
+    ARCHWAY_QUEUE_PREFIX: prefix,
+    ARCHWAY_OBJECT_STORE: `file://${storeDir}`,
+    ARCHWAY_AGENT_PLATFORM: platform,
+    ARCHWAY_AGENT_DATA_DIR: dataDir,
+    ARCHWAY_AGENT_ID: `test-${platform.replace(/\//g, '-')}`,
+    ...env,
+  });
 }
 
 let seq = 0;

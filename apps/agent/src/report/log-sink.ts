@@ -14,6 +14,8 @@ export interface LogSinkOptions {
   maxBatch?: number;
   /** A failed live-log flush is reported here and dropped: the uploaded file still has the lines. */
   onFlushError?: (err: unknown) => void;
+  /** Applied to every line before it is stored anywhere (build secrets). */
+  redact?: (line: string) => string;
 }
 
 /**
@@ -38,8 +40,9 @@ export class LogSink {
     this.maxBatch = opts.maxBatch ?? 200;
   }
 
-  async write(line: string): Promise<void> {
+  async write(raw: string): Promise<void> {
     if (this.closed) return;
+    const line = this.opts.redact ? this.opts.redact(raw) : raw;
     this.lines++;
     this.batch.push(line);
     const fileOk = this.file.write(`${line}\n`);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { BuildResult, PhaseKind } from '@archway/shared';
+import type { AttemptCause, BuildResult, PhaseKind } from '@archway/shared';
 import { nowIso, publishEvent } from '@archway/shared/node';
 
 export interface ReporterContext {
@@ -8,6 +8,8 @@ export interface ReporterContext {
   buildId: string;
   taskId: string;
   attempt: number;
+  /** Masks build secrets in reasons and phase names. */
+  redact?: (text: string) => string;
 }
 
 /**
@@ -21,6 +23,10 @@ export class TaskReporter {
 
   constructor(private readonly ctx: ReporterContext) {}
 
+  private clean(text: string): string {
+    return this.ctx.redact ? this.ctx.redact(text) : text;
+  }
+
   private base() {
     return { buildId: this.ctx.buildId, at: nowIso(), taskId: this.ctx.taskId, attempt: this.ctx.attempt };
   }
@@ -30,7 +36,8 @@ export class TaskReporter {
   }
 
   /** Returns the name actually used (suffixed when the same name already occurred). */
-  async phaseStarted(name: string, kind: PhaseKind, step?: number): Promise<string> {
+  async phaseStarted(rawName: string, kind: PhaseKind, step?: number): Promise<string> {
+    const name = this.clean(rawName);
     let unique = name;
     for (let i = 2; this.used.has(unique); i++) unique = `${name} (${i})`;
     this.used.add(unique);
@@ -66,15 +73,20 @@ export class TaskReporter {
     await publishEvent(this.ctx.redis, this.ctx.prefix, { type: 'task.built', ...this.base(), result });
   }
 
-  async failed(reason: string, final: boolean, extra: { step?: string; exitCode?: number } = {}): Promise<void> {
+  async failed(reason: string, final: boolean, extra: { step?: string; exitCode?: number; cause?: AttemptCause } = {}): Promise<void> {
     await publishEvent(this.ctx.redis, this.ctx.prefix, {
       type: 'task.failed',
       ...this.base(),
-      reason,
+      reason: this.clean(reason),
       final,
-      ...(extra.step === undefined ? {} : { step: extra.step }),
+      ...(extra.step === undefined ? {} : { step: this.clean(extra.step) }),
       ...(extra.exitCode === undefined ? {} : { exitCode: extra.exitCode }),
+      ...(extra.cause === undefined ? {} : { cause: extra.cause }),
     });
+  }
+
+  async requeued(agent: string, reason: string, cause: AttemptCause): Promise<void> {
+    await publishEvent(this.ctx.redis, this.ctx.prefix, { type: 'task.requeued', ...this.base(), agent, reason: this.clean(reason), cause });
   }
 
   async canceled(): Promise<void> {

@@ -20,6 +20,8 @@ export interface BuildPhaseOptions {
   signal: AbortSignal;
   reporter: TaskReporter;
   log: (line: string) => Promise<void>;
+  /** Told the name of each step as it starts (for timeout and out-of-disk reasons). */
+  onStep?: (name: string) => void;
 }
 
 /** Base images that cannot exist are final; other pull errors (registry down) are worth a retry. */
@@ -52,6 +54,7 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
       const warning = parsePlatformWarning(line);
       if (warning && !mismatch) mismatch = await platformMismatch(warning, parser.current, o);
       if (stream === 'stderr') {
+        parser.feedStderr(line);
         error = parseBuildError(line, parser.current?.instruction) ?? error;
         if (/^Error: /.test(line)) lastErrorLine = line.slice('Error: '.length);
         return;
@@ -61,6 +64,7 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
         if (ev.type === 'step') {
           await closeStep();
           open = { phase: await o.reporter.phaseStarted(ev.step.name, 'step', ev.step.index), step: ev.step };
+          o.onStep?.(ev.step.name);
         } else if (ev.type === 'commit') {
           await closeStep();
         }
@@ -79,7 +83,7 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
     return id;
   }
   if (result.signal) throw retryableFailure(`${p}: buildah was killed by ${result.signal}`);
-  if (noSpace) throw retryableFailure(`${p}: no space left on device on agent while building${failedStep ? ` ${failedStep.name}` : ''}`);
+  if (noSpace) throw retryableFailure(`${p}: no space left on device on the agent while building${failedStep ? ` ${failedStep.name}` : ''}`, undefined, 'out-of-disk');
   if (!failedStep) throw finalFailure(`${p}: buildah build failed: ${lastErrorLine ?? `exit code ${result.code}`}`);
 
   const where = stepPosition(failedStep);

@@ -14,6 +14,12 @@ export interface BuildahSettings {
   isolation: string;
   /** The running buildah's process group id is kept here, so a restarted agent can kill an orphan. */
   pidFile?: string;
+  /** TMPDIR for buildah (layer diffs during export): the task's own, removed with its work dir. */
+  tmpDir?: string;
+  /** registries.conf for pulls (mirrors, pull-through proxies); default: the system's. */
+  registriesConf?: string;
+  /** `newer` (default), `missing` or `always`. */
+  pull?: 'newer' | 'missing' | 'always';
 }
 
 export function storageDirs(s: Pick<BuildahSettings, 'dataDir' | 'platform'>) {
@@ -32,7 +38,11 @@ export interface BuildSpec {
   buildArgs: Record<string, string>;
   /** buildah writes the built image id here; the image is pushed by id. */
   iidFile: string;
+  /** `RUN --mount=type=secret,id=<id>` sources: files (0600) in the task's work dir. */
+  secrets?: { id: string; path: string }[];
 }
+
+const PULL_FLAG = { newer: 'true', missing: 'false', always: 'always' } as const;
 
 /**
  * `buildah build` arguments. No `-t`: the image stays untagged so the final step's layer remains
@@ -41,15 +51,18 @@ export interface BuildSpec {
  */
 export function buildArgs(s: BuildahSettings, spec: BuildSpec): string[] {
   const args = [...storageArgs(s), 'build', '--platform', s.platform, '--layers', '--force-rm', '--isolation', s.isolation];
-  args.push('-f', spec.containerfile);
+  args.push(`--pull=${PULL_FLAG[s.pull ?? 'newer']}`, '-f', spec.containerfile);
   for (const [k, v] of Object.entries(spec.buildArgs)) args.push('--build-arg', `${k}=${v}`);
+  for (const secret of spec.secrets ?? []) args.push('--secret', `id=${secret.id},src=${secret.path}`);
   args.push('--iidfile', spec.iidFile, spec.contextDir);
   return args;
 }
 
 /** Environment for buildah: its temporary files (layer diffs during push) stay on the agent's disk. */
 export function buildahEnv(s: BuildahSettings): NodeJS.ProcessEnv {
-  return { ...process.env, TMPDIR: storageDirs(s).tmp, BUILDAH_ISOLATION: s.isolation, LC_ALL: 'C' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: s.tmpDir ?? storageDirs(s).tmp, BUILDAH_ISOLATION: s.isolation, LC_ALL: 'C' };
+  if (s.registriesConf) env.CONTAINERS_REGISTRIES_CONF = s.registriesConf;
+  return env;
 }
 
 export function runBuildah(s: BuildahSettings, args: string[], opts: Omit<RunOptions, 'env'> = {}): Promise<ProcessResult> {

@@ -1,17 +1,20 @@
-import { mkdir } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import { normalizePlatform, objectKeys, type BuildJob, type BuildResult, type PhaseKind } from '@archway/shared';
 import { endLog, redisKeys, type ObjectStore } from '@archway/shared/node';
+import type { DiskGuard } from '../disk/guard.ts';
 import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';
 import { LogSink } from '../report/log-sink.ts';
 import { TaskReporter } from '../report/reporter.ts';
+import { formatBytes, formatDuration } from '../units.ts';
 import { runBuild } from './build.ts';
-import { removeAllContainers, storageDirs, type BuildahSettings } from './buildah.ts';
+import { removeAllContainers, type BuildahSettings } from './buildah.ts';
 import { cloneCommit, redactGitUrl } from './clone.ts';
-import { finalFailure, retryableFailure, TaskCanceled, TaskFailure, throwIfCanceled } from './errors.ts';
+import { ABORT, finalFailure, retryableFailure, TaskCanceled, TaskFailure, TaskRequeue, throwIfCanceled } from './errors.ts';
 import { exportImage } from './export.ts';
 import { resolveBuildPaths } from './paths.ts';
+import { createRedactor, type Redactor } from './redact.ts';
+import { openSecrets, removeSecretFiles, writeSecretFiles } from './secrets.ts';
 import { uploadFile } from './upload.ts';
 import { createWorkDir, removeWorkDir, type WorkDir } from './workdir.ts';
 
@@ -21,34 +24,46 @@ export interface TaskContext {
   redis: Redis;
   store: ObjectStore;
   signal: AbortSignal;
-  /** 1-based: BullMQ's attemptsMade + 1. */
+  /** Aborts this task with one of ABORT's reasons (timeout, out of disk). */
+  abort: (reason: string) => void;
+  /** 1-based, unique per task across retries, requeues and lost agents. */
   attempt: number;
-  /** BullMQ's `attempts` for the job: no retry after the last one. */
-  maxAttempts: number;
+  /** No retry follows a retryable failure of this attempt (the job's attempts are used up). */
+  lastAttempt: boolean;
   log: Logger;
+  disk: DiskGuard;
   /** True when no other task of this agent uses the platform's buildah storage right now. */
   aloneOnStorage: () => boolean;
 }
 
-/** Abort reason used when the agent is forced to stop: the attempt fails (retryable), it is not a cancel. */
-export const SHUTDOWN = 'shutdown';
+/** Abort reason used when the agent is forced to stop: the task is requeued, it is not a cancel. */
+export const SHUTDOWN = ABORT.shutdown;
 
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * One attempt of one platform build: clone → build (steps) → export → upload, reporting phases,
- * log lines and the outcome. Returns the BuildResult; throws TaskFailure / TaskCanceled (after
- * reporting them) or any other error (reported as a retryable failure).
+ * One attempt of one platform build: disk check → clone → build (steps) → export → upload,
+ * reporting phases, log lines and the outcome. Returns the BuildResult; throws TaskFailure,
+ * TaskCanceled or TaskRequeue (after reporting them) or any other error (reported as retryable).
  */
 export async function runBuildTask(job: BuildJob, ctx: TaskContext): Promise<BuildResult> {
   const { config, redis } = ctx;
   const prefix = config.queuePrefix;
-  const reporter = new TaskReporter({ redis, prefix, buildId: job.buildId, taskId: job.taskId, attempt: ctx.attempt });
+  let redact: Redactor = (t) => t;
+  const reporter = new TaskReporter({ redis, prefix, buildId: job.buildId, taskId: job.taskId, attempt: ctx.attempt, redact: (t) => redact(t) });
 
-  if ((ctx.signal.aborted && ctx.signal.reason !== SHUTDOWN) || (await redis.sismember(redisKeys(prefix).canceled, job.taskId))) {
+  if ((ctx.signal.aborted && ctx.signal.reason === ABORT.canceled) || (await redis.sismember(redisKeys(prefix).canceled, job.taskId))) {
     await reporter.canceled();
     await endLog(redis, prefix, job.taskId, ctx.attempt);
     throw new TaskCanceled();
+  }
+
+  const space = await ctx.disk.beforeTask(ctx.aloneOnStorage());
+  if (!space.ok) {
+    // Never start a build that would run out of space halfway: give it back for another agent.
+    await reporter.requeued(config.agentId, space.reason, 'out-of-disk');
+    await endLog(redis, prefix, job.taskId, ctx.attempt);
+    throw new TaskRequeue(space.reason, 'out-of-disk');
   }
 
   const work = await createWorkDir(config.dataDir, job.taskId, ctx.attempt);
@@ -58,22 +73,37 @@ export async function runBuildTask(job: BuildJob, ctx: TaskContext): Promise<Bui
     platform: config.platform,
     isolation: config.isolation,
     pidFile: work.pidFile,
+    tmpDir: work.tmp,
+    pull: config.pull,
+    ...(config.registriesConf ? { registriesConf: config.registriesConf } : {}),
   };
-  await mkdir(storageDirs(settings).tmp, { recursive: true });
   const sink = new LogSink({
     redis,
     prefix,
     taskId: job.taskId,
     attempt: ctx.attempt,
     filePath: work.log,
+    redact: (l) => redact(l),
     onFlushError: (err) => ctx.log('log.flush-failed', { task: job.taskId, error: (err as Error).message }, 'warn'),
   });
   const line = (l: string) => sink.write(l);
 
+  const timeoutMs = job.timeoutMs ?? config.buildTimeoutMs;
+  const timer = setTimeout(() => ctx.abort(ABORT.timeout), timeoutMs);
+  timer.unref();
+  let lowDisk = '';
+  const unwatch = ctx.disk.watch((free, limit) => {
+    lowDisk = `free space on ${config.dataDir} fell to ${formatBytes(free)}, below ARCHWAY_AGENT_STOP_FREE_SPACE (${formatBytes(limit)})`;
+    ctx.abort(ABORT.outOfDisk);
+  });
+  const current = { step: undefined as string | undefined };
+
   try {
     await reporter.started(config.agentId);
-    await line(`archway: agent ${config.agentId} building ${job.platform} (attempt ${ctx.attempt}/${ctx.maxAttempts})`);
-    const result = await build(job, ctx, settings, work, reporter, line);
+    await line(`archway: agent ${config.agentId} building ${job.platform} (attempt ${ctx.attempt}${ctx.lastAttempt ? ', last' : ''}; ${formatBytes(space.freeBytes)} free; time limit ${formatDuration(timeoutMs)})`);
+    const secrets = openSecrets(job, config.secretKey);
+    redact = createRedactor(secrets.map((s) => s.value));
+    const result = await build(job, ctx, settings, work, reporter, line, secrets, current);
     await reporter.endOpenPhases();
     await line(`archway: built ${result.manifestDigest}, archive ${result.archiveSize} bytes`);
     await sink.close();
@@ -81,13 +111,37 @@ export async function runBuildTask(job: BuildJob, ctx: TaskContext): Promise<Bui
     await reporter.built(result);
     return result;
   } catch (caught) {
-    const err = ctx.signal.aborted && ctx.signal.reason === SHUTDOWN ? retryableFailure(`${job.platform}: agent ${config.agentId} was stopped during the build`) : caught;
+    const err = explainAbort(caught, job, ctx, { timeoutMs, lowDisk, step: current.step });
+    // The message also becomes BullMQ's failedReason and the agent's log line: mask secrets there too.
+    if (err instanceof Error) err.message = redact(err.message);
     await reportFailure(err, job, ctx, settings, work, reporter, sink);
     throw err;
   } finally {
+    clearTimeout(timer);
+    unwatch();
+    await removeSecretFiles(work.secrets).catch(() => {});
     await sink.close().catch(() => {});
     await endLog(redis, prefix, job.taskId, ctx.attempt).catch(() => {});
     await removeWorkDir(work).catch((err) => ctx.log('workdir.remove-failed', { task: job.taskId, error: (err as Error).message }, 'warn'));
+  }
+}
+
+/** An aborted signal says why the task stopped; the error thrown at that moment does not. */
+function explainAbort(err: unknown, job: BuildJob, ctx: TaskContext, o: { timeoutMs: number; lowDisk: string; step?: string }): unknown {
+  if (!ctx.signal.aborted) return err;
+  const where = o.step ? ` during ${o.step}` : '';
+  switch (ctx.signal.reason) {
+    case ABORT.shutdown:
+      return new TaskRequeue(`${job.platform}: agent ${ctx.config.agentId} was shut down${where}; the task goes back to the queue`, 'evicted');
+    case ABORT.timeout:
+      return finalFailure(`${job.platform}: the build exceeded its time limit of ${formatDuration(o.timeoutMs)}${where} and was stopped`, {
+        attemptCause: 'timeout',
+        ...(o.step ? { step: o.step } : {}),
+      });
+    case ABORT.outOfDisk:
+      return retryableFailure(`${job.platform}: out of disk on ${ctx.config.agentId}: ${o.lowDisk}; the build was stopped${where}`, err, 'out-of-disk');
+    default:
+      return err instanceof TaskCanceled ? err : new TaskCanceled();
   }
 }
 
@@ -98,6 +152,8 @@ async function build(
   work: WorkDir,
   reporter: TaskReporter,
   line: (l: string) => Promise<void>,
+  secrets: ReturnType<typeof openSecrets>,
+  current: { step: string | undefined },
 ): Promise<BuildResult> {
   const { signal } = ctx;
   const phase = async <T>(name: string, kind: PhaseKind, fn: () => Promise<T>): Promise<T> => {
@@ -122,9 +178,25 @@ async function build(
   const paths = await resolveBuildPaths(work.checkout, job.context, job.containerfile);
   await line(`archway: building ${paths.containerfileRel} with context ${job.context}`);
 
-  const imageId = await phase('build', 'build', () =>
-    runBuild({ settings, spec: { containerfile: paths.containerfile, contextDir: paths.contextDir, buildArgs: job.buildArgs, iidFile: work.iid }, signal, reporter, log: line }),
-  );
+  const secretFiles = await writeSecretFiles(work.secrets, secrets);
+  if (secretFiles.length > 0) await line(`archway: build secrets: ${secrets.map((s) => s.id).join(', ')} (values masked in this log)`);
+  const imageId = await phase('build', 'build', async () => {
+    try {
+      return await runBuild({
+        settings,
+        spec: { containerfile: paths.containerfile, contextDir: paths.contextDir, buildArgs: job.buildArgs, iidFile: work.iid, secrets: secretFiles },
+        signal,
+        reporter,
+        log: line,
+        onStep: (name) => void (current.step = name),
+      });
+    } finally {
+      // The secrets are needed by RUN steps only: gone before the image is even exported.
+      await removeSecretFiles(work.secrets);
+      current.step = undefined;
+    }
+  });
+  await ctx.disk.touchBuilt(imageId).catch((err: Error) => ctx.log('cache.touch-failed', { error: err.message }, 'warn'));
   const { manifestDigest } = await phase('export', 'export', () =>
     exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line }),
   );
@@ -159,7 +231,6 @@ async function reportFailure(
   reporter: TaskReporter,
   sink: LogSink,
 ): Promise<void> {
-  const canceled = err instanceof TaskCanceled;
   // Each step is best effort: the outcome event matters most, so one hiccup must not skip it.
   const attempt = async (what: string, fn: () => Promise<unknown>) => {
     try {
@@ -169,20 +240,27 @@ async function reportFailure(
     }
   };
   await attempt('end phases', () => reporter.endOpenPhases());
-  if (canceled) {
+  // A build killed mid-step can leave its working container (and its mount) behind.
+  if (ctx.signal.aborted && ctx.aloneOnStorage()) await attempt('remove containers', () => removeAllContainers(settings));
+  if (err instanceof TaskCanceled) {
     await sink.write('archway: canceled');
-    // A build killed mid-step can leave its working container behind.
-    if (ctx.aloneOnStorage()) await attempt('remove containers', () => removeAllContainers(settings));
     await attempt('close log', () => sink.close());
     await uploadLog(job, ctx, work);
     await attempt('report', () => reporter.canceled());
     return;
   }
+  if (err instanceof TaskRequeue) {
+    await sink.write(`archway: ${err.message}`);
+    await attempt('close log', () => sink.close());
+    await uploadLog(job, ctx, work);
+    await attempt('report', () => reporter.requeued(ctx.config.agentId, err.message, err.attemptCause));
+    return;
+  }
   const f = err instanceof TaskFailure ? err : undefined;
   const reason = f ? f.message : `${job.platform}: ${redactGitUrl((err as Error)?.message ?? String(err))}`;
-  const final = (f ? !f.retryable : false) || ctx.attempt >= ctx.maxAttempts;
+  const final = (f ? !f.retryable : false) || ctx.lastAttempt;
   await sink.write(`archway: failed: ${reason}${final ? '' : ' (will be retried)'}`);
   await attempt('close log', () => sink.close());
   await uploadLog(job, ctx, work);
-  await attempt('report', () => reporter.failed(reason, final, { step: f?.step, exitCode: f?.exitCode }));
+  await attempt('report', () => reporter.failed(reason, final, { step: f?.step, exitCode: f?.exitCode, cause: f?.attemptCause ?? 'error' }));
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseBuildError, parsePlatformWarning, StepParser, type StepEvent } from './steps.ts';
+import { parseBuildError, parsePlatformWarning, StepParser, type Step, type StepEvent } from './steps.ts';
 
 // Real buildah 1.28 output captured from builds of the Containerfiles described in each test.
 const fixture = (name: string) =>
@@ -35,7 +35,7 @@ describe('StepParser', () => {
     const { events } = parse('single-cached');
     const steps = events.flatMap((e) => (e.type === 'step' ? [e.step] : []));
     expect(steps.map((s) => [s.n, s.cached])).toEqual([
-      [1, false], // FROM scratch is never "cached"
+      [1, true], // nothing to pull: FROM is a cache hit
       [2, true],
       [3, true],
       [4, true],
@@ -44,6 +44,38 @@ describe('StepParser', () => {
     ]);
     // The last step was cached: buildah prints no COMMIT line at all.
     expect(events.some((e) => e.type === 'commit')).toBe(false);
+  });
+
+  it('counts a FROM step as a cache hit unless buildah pulls the base image (stderr)', () => {
+    const run = (lines: [string, 'out' | 'err'][]) => {
+      const p = new StepParser();
+      const steps: Step[] = [];
+      for (const [l, stream] of lines) {
+        if (stream === 'err') p.feedStderr(l);
+        else for (const e of p.feed(l)) if (e.type === 'step') steps.push(e.step);
+      }
+      return steps.map((s) => s.cached);
+    };
+    // Captured from buildah 1.28 with a registry base image, cold then warm (--pull=true).
+    expect(
+      run([
+        ['STEP 1/2: FROM 127.0.0.1:5999/base:1', 'out'],
+        ['Trying to pull 127.0.0.1:5999/base:1...', 'err'],
+        ['Getting image source signatures', 'err'],
+        ['Copying blob sha256:1e2cab4d8453caef620cdb68c86dcd11ad952e3047e34ad77c447af69ca22e9d', 'err'],
+        ['Writing manifest to image destination', 'err'],
+        ['STEP 2/2: RUN ["/bin/sh","-c","echo hi > /x"]', 'out'],
+        ['COMMIT', 'out'],
+      ]),
+    ).toEqual([false, false]);
+    expect(
+      run([
+        ['STEP 1/2: FROM 127.0.0.1:5999/base:1', 'out'],
+        ['STEP 2/2: RUN ["/bin/sh","-c","echo hi > /x"]', 'out'],
+        ['--> Using cache f7f3a3245ed6b05195594e790498929fcfe5d7500f1ceaeff9e193025f56891d', 'out'],
+        ['Copying blob sha256:1230059a0c83a6df32c15fa0d1106e361ae13335e50552d650c45a6b16db389b', 'err'],
+      ]),
+    ).toEqual([true, true]);
   });
 
   it('numbers multi-stage steps across stages and names them with the stage', () => {

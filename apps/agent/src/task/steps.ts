@@ -4,6 +4,8 @@
  *   `[2/2] STEP 3/4: RUN make`                      (multi-stage: stage 2 of 2)
  *   `--> Using cache <64 hex>`                      (the step was served from the layer cache)
  *   `COMMIT [name]` / `[2/2] COMMIT`               (the final commit; absent when the last step was cached)
+ * and, on stderr, `Trying to pull …`, `Copying blob …` while a FROM step pulls its base image.
+ * A FROM step counts as a cache hit when nothing was pulled (the base image was in storage).
  * and on failure, on stderr: `Error: building at STEP "RUN make": exit status 2`.
  * Captured real output is in ./fixtures.
  */
@@ -24,6 +26,9 @@ export type StepEvent = { type: 'step'; step: Step } | { type: 'cached'; step: S
 const STEP_RE = /^(?:\[(\d+)\/(\d+)\] )?STEP (\d+)\/(\d+): (.*)$/;
 const CACHE_RE = /^--> Using cache [0-9a-f]{64}$/;
 const COMMIT_RE = /^(?:\[\d+\/\d+\] )?COMMIT(?: .*)?$/;
+const FROM_RE = /^FROM\s/i;
+/** What buildah prints while it pulls (or re-pulls a newer) base image. */
+const PULL_RE = /^(?:Trying to pull |Getting image source signatures|Copying blob |Copying config |Writing manifest)/;
 const MAX_INSTRUCTION = 200;
 
 export function shortInstruction(instruction: string): string {
@@ -56,7 +61,8 @@ export class StepParser {
       const n = Number(m[3]);
       const total = Number(m[4]);
       if (!this.isNext(n, total, stage)) return [];
-      const step: Step = { index: ++this.index, n, m: total, stage, instruction: m[5]!, name: '', cached: false };
+      // A FROM step is a cache hit unless the base image has to be pulled (see below).
+      const step: Step = { index: ++this.index, n, m: total, stage, instruction: m[5]!, name: '', cached: FROM_RE.test(m[5]!) };
       step.name = stepName(step);
       this.current = step;
       return [{ type: 'step', step }];
@@ -70,6 +76,11 @@ export class StepParser {
       return [{ type: 'commit' }];
     }
     return [];
+  }
+
+  /** stderr lines: a pull while a FROM step is current makes it a cache miss. */
+  feedStderr(line: string): void {
+    if (!this.committed && this.current?.cached && FROM_RE.test(this.current.instruction) && PULL_RE.test(line)) this.current.cached = false;
   }
 
   private isNext(n: number, total: number, stage?: { n: number; m: number }): boolean {

@@ -10,6 +10,10 @@ export interface WorkDir {
   iid: string;
   /** Process group of the buildah currently running for this task (see cleanLeftovers). */
   pidFile: string;
+  /** buildah's TMPDIR for this task: its temporary files go with the work dir. */
+  tmp: string;
+  /** Build secret files (0700 dir, 0600 files), removed as soon as the build step is over. */
+  secrets: string;
 }
 
 /** A fresh directory per task attempt under `<data>/work`; a leftover from a crash is replaced. */
@@ -17,7 +21,7 @@ export async function createWorkDir(dataDir: string, taskId: string, attempt: nu
   const safeId = taskId.replace(/[^A-Za-z0-9_.-]/g, '_');
   const root = join(dataDir, 'work', `${safeId}-a${attempt}`);
   await rm(root, { recursive: true, force: true });
-  await mkdir(root, { recursive: true });
+  await mkdir(join(root, 'tmp'), { recursive: true });
   return {
     root,
     checkout: join(root, 'src'),
@@ -26,6 +30,8 @@ export async function createWorkDir(dataDir: string, taskId: string, attempt: nu
     digest: join(root, 'digest'),
     iid: join(root, 'iid'),
     pidFile: join(root, 'buildah.pid'),
+    tmp: join(root, 'tmp'),
+    secrets: join(root, 'secrets'),
   };
 }
 
