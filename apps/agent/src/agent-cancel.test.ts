@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,6 +13,12 @@ import { cancelChannel } from './cancel.ts';
 import { listContainers, runBuildah, storageArgs } from './task/buildah.ts';
 
 const PLATFORM = 'linux/amd64';
+
+/** Mount points under `dir` (overlay mounts a killed buildah could leave behind). */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  return mounts.split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(`${dir}/`));
+}
 
 describe('cancel', () => {
   const prefix = testPrefix();
@@ -60,7 +66,7 @@ describe('cancel', () => {
     await cancel(job.taskId);
     const done = await waitForFinished(queue, job.taskId, 30_000);
     const elapsed = Date.now() - t0;
-    expect(elapsed).toBeLessThan(10_000);
+    expect(elapsed).toBeLessThan(5_000);
     expect(await done.getState()).toBe('failed');
     expect(done.failedReason).toBe('canceled');
     expect(done.attemptsMade).toBe(1);
@@ -76,7 +82,32 @@ describe('cancel', () => {
     expect((await readLog(redis, prefix, job.taskId)).at(-1)).toMatchObject({ end: true });
 
     expect(await listContainers(settings)).toEqual([]);
+    expect(await mountsUnder(config.dataDir)).toEqual([]);
     expect(agent.currentTasks()).toEqual([]);
+  });
+
+  it('stops a build at its time limit: final `timeout` failure naming the step, nothing left behind', async () => {
+    const repo = await makeRepo({
+      Containerfile: 'FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\nRUN echo sleeping && sleep 60\n',
+      busybox: { copy: BUSYBOX },
+    });
+    const job = buildJob(PLATFORM, repo, { timeoutMs: 2000 });
+    const t0 = Date.now();
+    await enqueue(queue, job);
+    const done = await waitForFinished(queue, job.taskId, 30_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(await done.getState()).toBe('failed');
+    expect(done.attemptsMade).toBe(1); // not retried: the same build would time out again
+    const failed = (await readEvents(redis, prefix, job.taskId)).find((e) => e.type === 'task.failed');
+    expect(failed).toMatchObject({ final: true, cause: 'timeout', step: 'step 4/4: RUN echo sleeping && sleep 60' });
+    expect(failed?.type === 'task.failed' && failed.reason).toBe(
+      'linux/amd64: the build exceeded its time limit of 2 s during step 4/4: RUN echo sleeping && sleep 60 and was stopped',
+    );
+    const settings = { buildah: config.buildah, dataDir: config.dataDir, platform: PLATFORM, isolation: config.isolation };
+    expect(await listContainers(settings)).toEqual([]);
+    expect(await mountsUnder(config.dataDir)).toEqual([]);
+    // Its work dir (checkout, temporary files, log) is gone.
+    expect(await readdir(join(config.dataDir, 'work'))).toEqual([]);
   });
 
   it('does not start a task that was canceled while queued', async () => {

@@ -5,9 +5,10 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { redisKeys } from '@archway/shared/node';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, spawnAgent, waitFor, waitForFinished } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import { silentLogger } from './log.ts';
+import { listContainers } from './task/buildah.ts';
 
 const PLATFORM = 'linux/amd64';
 
@@ -74,5 +75,53 @@ describe('retries and shutdown', () => {
     const finished = await queue.getJob(job.taskId);
     expect(await finished!.getState()).toBe('completed');
     expect(await redis.exists(redisKeys(prefix).agent(agent.id))).toBe(0);
+  });
+
+  it('SIGTERM drains: a build that outlasts the grace period is requeued (no attempt used) and finishes on another agent', async () => {
+    const aConfig = await agentConfig(prefix, PLATFORM, storeDir, { ARCHWAY_AGENT_ID: 'drain-a' });
+    const a = spawnAgent({
+      REDIS_URL: aConfig.redisUrl,
+      ARCHWAY_QUEUE_PREFIX: prefix,
+      ARCHWAY_OBJECT_STORE: aConfig.objectStore,
+      ARCHWAY_AGENT_PLATFORM: PLATFORM,
+      ARCHWAY_AGENT_DATA_DIR: aConfig.dataDir,
+      ARCHWAY_AGENT_ID: 'drain-a',
+      ARCHWAY_AGENT_DRAIN_TIMEOUT: '1s',
+    });
+    try {
+      await waitFor('agent A to start', async () => a.out.stdout.includes('agent.started'), 30_000);
+      const repo = await makeRepo({
+        Containerfile: 'FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\nRUN echo sleeping && sleep 4\n',
+        busybox: { copy: BUSYBOX },
+      });
+      const job = buildJob(PLATFORM, repo);
+      await enqueue(queue, job);
+      await waitFor('the RUN step on A', async () => (await readLog(redis, prefix, job.taskId)).some((l) => l.line === 'sleeping'));
+      const b = await startAgent(await agentConfig(prefix, PLATFORM, storeDir, { ARCHWAY_AGENT_ID: 'drain-b' }), { log: silentLogger });
+      agents.push(b);
+
+      a.child.kill('SIGTERM');
+      expect(await a.exited).toBe(0);
+      expect(a.out.stdout).toContain('agent.drain-timeout');
+
+      const done = await waitForFinished(queue, job.taskId);
+      expect(await done.getState()).toBe('completed');
+      expect(done.attemptsMade).toBe(1); // the interrupted attempt did not count
+      const events = await readEvents(redis, prefix, job.taskId);
+      const outcome = events.filter((e) => ['task.started', 'task.failed', 'task.built', 'task.requeued'].includes(e.type));
+      expect(outcome.map((e) => [e.type, 'attempt' in e ? e.attempt : undefined, 'agent' in e ? e.agent : undefined])).toEqual([
+        ['task.started', 1, 'drain-a'],
+        ['task.requeued', 1, 'drain-a'],
+        ['task.started', 2, 'drain-b'],
+        ['task.built', 2, undefined],
+      ]);
+      expect(outcome[1]).toMatchObject({ cause: 'evicted' });
+      expect(outcome[1]!.type === 'task.requeued' && outcome[1]!.reason).toMatch(/agent drain-a was shut down during step 4\/4: RUN echo sleeping && sleep 4; the task goes back to the queue/);
+      // A cleaned up after itself before exiting: no working container left in its storage.
+      const settings = { buildah: aConfig.buildah, dataDir: aConfig.dataDir, platform: PLATFORM, isolation: aConfig.isolation };
+      expect(await listContainers(settings)).toEqual([]);
+    } finally {
+      a.child.kill('SIGKILL');
+    }
   });
 });

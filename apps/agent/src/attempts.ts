@@ -52,10 +52,8 @@ export function planAttempt(job: Job): AttemptPlan {
  * stream, so the task's history and live log show what happened before the next attempt starts.
  */
 export async function reportLostAttempt(redis: Redis, prefix: string, data: BuildJob, lost: AttemptMark, final: boolean, lockMs: number): Promise<string> {
-  const alive = (await redis.exists(redisKeys(prefix).agent(lost.agent))) === 1;
-  const what = alive
-    ? `agent ${lost.agent} stopped renewing its lock on the task for ${Math.round(lockMs / 1000)} s during attempt ${lost.attempt} (it still heartbeats: blocked, or cut off from Redis)`
-    : `agent ${lost.agent} was lost during attempt ${lost.attempt} (no heartbeat: killed, crashed, or its machine went away)`;
+  // Its heartbeat key may outlive it by up to its TTL, so it cannot tell a dead agent from a hung one.
+  const what = `agent ${lost.agent} was lost during attempt ${lost.attempt}: it stopped renewing its lock on the task for ${Math.round(lockMs / 1000)} s (killed, crashed, cut off from Redis, or its machine went away)`;
   const reason = `${data.platform}: ${what}${final ? '; no attempts left' : ''}`;
   await publishEvent(redis, prefix, {
     type: 'task.failed',

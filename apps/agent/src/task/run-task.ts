@@ -182,7 +182,7 @@ async function build(
   if (secretFiles.length > 0) await line(`archway: build secrets: ${secrets.map((s) => s.id).join(', ')} (values masked in this log)`);
   const imageId = await phase('build', 'build', async () => {
     try {
-      return await runBuild({
+      const id = await runBuild({
         settings,
         spec: { containerfile: paths.containerfile, contextDir: paths.contextDir, buildArgs: job.buildArgs, iidFile: work.iid, secrets: secretFiles },
         signal,
@@ -190,10 +190,11 @@ async function build(
         log: line,
         onStep: (name) => void (current.step = name),
       });
+      current.step = undefined;
+      return id;
     } finally {
       // The secrets are needed by RUN steps only: gone before the image is even exported.
       await removeSecretFiles(work.secrets);
-      current.step = undefined;
     }
   });
   await ctx.disk.touchBuilt(imageId).catch((err: Error) => ctx.log('cache.touch-failed', { error: err.message }, 'warn'));
