@@ -41,6 +41,14 @@ describe.each(stores)('ObjectStore contract: %s', (_name, make) => {
     expect(head!.lastModified).toBeInstanceOf(Date);
   });
 
+  it('reads a byte range (inclusive), e.g. one blob of an archive', async () => {
+    const body = Array.from({ length: 5000 }, (_, i) => String(i % 10)).join('');
+    await store.put('archives/b1/ranged.tar', readableFrom(body));
+    expect(await textOf(await store.get('archives/b1/ranged.tar', { start: 1234, end: 2345 }))).toBe(body.slice(1234, 2346));
+    expect(await textOf(await store.get('archives/b1/ranged.tar', { start: 4999, end: 4999 }))).toBe(body.slice(4999));
+    await expect(store.get('archives/b1/none.tar', { start: 0, end: 1 })).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
+
   it('stores an empty object', async () => {
     expect(await store.put('logs/empty.log', readableFrom(''))).toEqual({ size: 0, digest: sha256Hex('') });
     expect(await textOf(await store.get('logs/empty.log'))).toBe('');

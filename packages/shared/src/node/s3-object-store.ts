@@ -13,6 +13,7 @@ import {
   checkObjectKey,
   digestingStream,
   ObjectNotFoundError,
+  type ByteRange,
   type ObjectStore,
   type PutResult,
   type StoredObject,
@@ -100,9 +101,10 @@ export class S3ObjectStore implements ObjectStore {
     return digest.result();
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      const Range = range ? `bytes=${range.start}-${range.end}` : undefined;
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Range }));
       return res.Body as Readable;
     } catch (err) {
       if (errorName(err) === 'NoSuchKey') throw new ObjectNotFoundError(key);
