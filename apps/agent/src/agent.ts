@@ -68,6 +68,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     log('storage.unsuitable', { fs: fs.name, note: 'ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE=true' }, 'warn');
   }
   await cleanLeftovers(config, settings, log);
+  // buildah's TMPDIR outside tasks (GC, cleanup); tasks use their own under their work dir.
+  await mkdir(storageDirs(settings).tmp, { recursive: true });
 
   // Workers need maxRetriesPerRequest: null (BullMQ's blocking commands); the same setting keeps
   // event publishing waiting through a short Redis restart instead of failing the build.

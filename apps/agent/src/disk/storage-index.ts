@@ -68,7 +68,8 @@ export function layerChain(index: Pick<StorageIndex, 'layers'>, top: string): st
 
 /** Images whose top layer lies in `imageId`'s chain: the image, its build's cached steps and its base image. */
 export function imagesUnder(index: StorageIndex, imageId: string): string[] {
-  const image = index.images.find((i) => i.id === imageId);
+  const id = imageId.replace(/^sha256:/, ''); // buildah's --iidfile writes `sha256:<id>`
+  const image = index.images.find((i) => i.id === id);
   if (!image) return [];
   const chain = new Set(layerChain(index, image.topLayer));
   return index.images.filter((i) => chain.has(i.topLayer)).map((i) => i.id);
