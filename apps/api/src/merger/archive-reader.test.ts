@@ -1,11 +1,12 @@
 import type {} from '../../../../test/global-setup.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { FsObjectStore } from '@archway/shared/node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { readArchive, type ArchiveBlob } from './archive-reader.ts';
+import { scanArchive, SMALL_JSON_LIMIT, verifiedStream, type BlobEntry } from './archive-reader.ts';
 import { BadArchiveError } from './errors.ts';
-import { writeTestArchive, type TarEntry, type TestArchive } from './test-support/oci-archive.ts';
+import { makeLayer, writeTestArchive, type TarEntry, type TestArchive } from './test-support/oci-archive.ts';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 let store: FsObjectStore;
@@ -14,33 +15,39 @@ beforeAll(async () => {
   store = new FsObjectStore(await mkdtemp(join(inject('tmpRoot'), 'reader-')));
 });
 
-/** Reads an archive, draining blobs and counting the bytes each one delivered. */
+/** Scans an archive, collecting the blobs it reports. */
 async function read(archive: TestArchive, expected: Partial<{ size: number; digest: string }> = {}) {
-  const delivered = new Map<string, number>();
-  const contents = await readArchive(await store.get(archive.key), {
+  const reported: BlobEntry[] = [];
+  const contents = await scanArchive(await store.get(archive.key), {
     expectedSize: expected.size ?? archive.size,
     expectedDigest: expected.digest ?? archive.digest,
-    onBlob: async (blob: ArchiveBlob) => {
-      let n = 0;
-      for await (const chunk of blob.stream) n += (chunk as Buffer).length;
-      delivered.set(blob.digest, n);
-    },
+    onBlob: (blob) => void reported.push(blob),
   });
-  return { contents, delivered };
+  return { contents, reported };
+}
+
+/** sha256 of a blob read again by its reported range, through verifiedStream. */
+async function rangeDigest(key: string, blob: BlobEntry): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of verifiedStream(await store.get(key, { start: blob.offset, end: blob.offset + blob.size - 1 }), blob.digest)) hash.update(chunk);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 async function archiveWith(extraEntries: TarEntry[]) {
   return writeTestArchive(store, `bad/${Math.random()}.tar`, { platform: amd64, extraEntries });
 }
 
-describe('readArchive', () => {
-  it('streams every blob and keeps only the small JSON documents', async () => {
-    const archive = await writeTestArchive(store, 'ok.tar', { platform: amd64 });
-    const { contents, delivered } = await read(archive);
+describe('scanArchive', () => {
+  it('reports where every blob is, small and large, and keeps only the small JSON documents', async () => {
+    const large = await makeLayer(SMALL_JSON_LIMIT + 1000);
+    const archive = await writeTestArchive(store, 'ok.tar', { platform: amd64, layers: [await makeLayer(), large] });
+    const { contents, reported } = await read(archive);
     expect(contents.digest).toBe(archive.digest);
     expect(contents.size).toBe(archive.size);
     expect(contents.blobs.size).toBe(4);
-    for (const layer of archive.layers) expect(delivered.get(layer.digest)).toBe(layer.data.length);
+    expect(reported.map((b) => b.digest).sort()).toEqual([...contents.blobs.keys()].sort());
+    for (const blob of reported) expect(await rangeDigest(archive.key, blob)).toBe(blob.digest);
+    expect(reported.find((b) => b.digest === large.digest)!.size).toBe(large.data.length);
     expect([...contents.json.keys()].sort()).toEqual([archive.configDigest, archive.manifestDigest].sort());
     expect(JSON.parse(contents.index.toString()).manifests[0].digest).toBe(archive.manifestDigest);
   });
@@ -60,24 +67,26 @@ describe('readArchive', () => {
     expect(err.message).toMatch(message);
   });
 
-  it('rejects a blob whose content does not match its name, before its last byte', async () => {
+  it('rejects a small blob whose content does not match its name while scanning', async () => {
     const archive = await writeTestArchive(store, 'corrupt.tar', { platform: amd64, corruptLayer: true });
-    const delivered: number[] = [];
-    const err = await readArchive(await store.get(archive.key), {
-      expectedSize: archive.size,
-      expectedDigest: archive.digest,
-      onBlob: async (blob) => {
-        let n = 0;
-        try {
-          for await (const chunk of blob.stream) n += (chunk as Buffer).length;
-        } finally {
-          delivered.push(n);
-        }
-      },
-    }).catch((e) => e);
+    const err = await read(archive).then(() => null, (e: unknown) => e as Error);
     expect(err).toBeInstanceOf(BadArchiveError);
-    expect(err.message).toContain(`blob ${archive.layers[0]!.digest} in the archive has content with digest sha256:`);
-    expect(delivered[0]).toBeLessThan(archive.layers[0]!.data.length);
+    expect(err!.message).toContain(`blob ${archive.layers[0]!.digest} in the archive has content with digest sha256:`);
+  });
+
+  it('checks a large blob read again by range, failing before its last byte', async () => {
+    const large = await makeLayer(SMALL_JSON_LIMIT + 1000);
+    const archive = await writeTestArchive(store, 'corrupt-large.tar', { platform: amd64, layers: [large], corruptLayer: true });
+    // The scan does not hash large blobs: it reports them for whoever reads them again.
+    const { reported } = await read(archive);
+    const blob = reported.find((b) => b.digest === large.digest)!;
+    let delivered = 0;
+    const err = await (async () => {
+      for await (const chunk of verifiedStream(await store.get(archive.key, { start: blob.offset, end: blob.offset + blob.size - 1 }), blob.digest)) delivered += chunk.length;
+    })().catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(BadArchiveError);
+    expect(err!.message).toContain(`blob ${large.digest} in the archive has content with digest sha256:`);
+    expect(delivered).toBeLessThan(large.data.length);
   });
 
   it('rejects an archive that differs from what the agent reported', async () => {

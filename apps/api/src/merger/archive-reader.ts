@@ -10,12 +10,12 @@ const SMALL_JSON_BUDGET = 16 * 1024 * 1024;
 const BLOB_NAME = /^blobs\/sha256\/([0-9a-f]{64})$/;
 const ALLOWED_DIRS = new Set(['', 'blobs', 'blobs/sha256']);
 
-/** One blob as it passes. `stream` must be consumed (uploaded, or drained with resume()). */
-export interface ArchiveBlob {
+/** A blob of the archive: where its bytes are, to be read again on their own (by range). */
+export interface BlobEntry {
   digest: string;
   size: number;
-  /** Yields the blob's bytes; errors with BadArchiveError, before its last chunk, when they do not match the digest. */
-  stream: Readable;
+  /** Byte offset of the blob's content within the archive. */
+  offset: number;
 }
 
 export interface ArchiveContents {
@@ -29,18 +29,24 @@ export interface ArchiveContents {
   digest: string;
 }
 
-export interface ReadArchiveOptions {
+export interface ScanArchiveOptions {
   /** BuildResult.archiveSize / archiveDigest: the archive must be exactly what the agent uploaded. */
   expectedSize: number;
   expectedDigest: string;
-  onBlob(blob: ArchiveBlob): Promise<void>;
+  /**
+   * Called for each blob as soon as its place is known (large ones before their bytes went by,
+   * small ones once checked), so that uploading can start while the scan goes on.
+   */
+  onBlob?(blob: BlobEntry): void;
 }
 
 /**
- * Reads a per-platform archive (an OCI image layout in a tar, as `buildah push oci-archive:`
- * writes) in one streaming pass: layers go by in chunks to `onBlob`, never to disk or memory.
+ * Scans a per-platform archive (an OCI image layout in a tar, as `buildah push oci-archive:`
+ * writes) in one streaming pass: checks every entry, the archive's size and digest, and the
+ * digest of every small blob, and keeps the small JSON documents. Large blobs are not hashed
+ * here: whoever reads them again by range checks them (`verifiedStream`).
  */
-export async function readArchive(source: Readable, opts: ReadArchiveOptions): Promise<ArchiveContents> {
+export async function scanArchive(source: Readable, opts: ScanArchiveOptions): Promise<ArchiveContents> {
   const extract = tar.extract();
   const whole = createHash('sha256');
   let size = 0;
@@ -66,24 +72,32 @@ export async function readArchive(source: Readable, opts: ReadArchiveOptions): P
         entry.resume();
         continue;
       }
+      const body = entry as unknown as AsyncIterable<Buffer>;
       if (name === 'index.json' || name === 'oci-layout') {
         if ((name === 'index.json' ? index : layout) !== undefined) throw new BadArchiveError(`archive has ${name} twice`);
-        const data = await readSmall(entry as unknown as AsyncIterable<Buffer>, entry.header.size, name);
+        const data = await readSmall(body, entry.header.size, name);
         if (name === 'index.json') index = data;
         else layout = data;
         continue;
       }
       const digest = `sha256:${BLOB_NAME.exec(name)![1]}`;
-      const blobSize = entry.header.size;
-      const keep: Buffer[] | null = blobSize <= SMALL_JSON_LIMIT ? [] : null;
-      const stream = Readable.from(verified(entry as unknown as AsyncIterable<Buffer>, digest, keep));
-      await passBlob(opts.onBlob, { digest, size: blobSize, stream });
-      blobs.set(digest, blobSize);
-      if (keep && keep.length > 0 && keep[0]![0] === 0x7b /* { */ && !json.has(digest)) {
-        jsonBytes += blobSize;
-        if (jsonBytes > SMALL_JSON_BUDGET) throw new BadArchiveError('archive holds too many JSON blobs (over 16 MiB)');
-        json.set(digest, Buffer.concat(keep));
+      const blob: BlobEntry = { digest, size: entry.header.size ?? 0, offset: (entry.header as { byteOffset?: number }).byteOffset ?? -1 };
+      if (!Number.isSafeInteger(blob.offset) || blob.offset < 0) throw new Error('tar reader did not report entry offsets');
+      blobs.set(digest, blob.size);
+      if (blob.size > SMALL_JSON_LIMIT) {
+        opts.onBlob?.(blob);
+        for await (const _ of body); // eslint-disable-line @typescript-eslint/no-unused-vars
+        continue;
       }
+      const chunks: Buffer[] = [];
+      for await (const chunk of verified(body, digest)) chunks.push(chunk);
+      const data = Buffer.concat(chunks);
+      if (data[0] === 0x7b /* { */ && !json.has(digest)) {
+        jsonBytes += data.length;
+        if (jsonBytes > SMALL_JSON_BUDGET) throw new BadArchiveError('archive holds too many JSON blobs (over 16 MiB)');
+        json.set(digest, data);
+      }
+      opts.onBlob?.(blob);
     }
     await feeding;
   } catch (err) {
@@ -98,6 +112,13 @@ export async function readArchive(source: Readable, opts: ReadArchiveOptions): P
   if (!layout) throw new BadArchiveError('archive has no oci-layout file: not an OCI image layout');
   if (!index) throw new BadArchiveError('archive has no index.json: not an OCI image layout');
   return { index, blobs, json, size, digest };
+}
+
+/** A blob's bytes read again on their own, checked against its digest (see `verified`). */
+export function verifiedStream(source: Readable, digest: string): Readable {
+  const out = Readable.from(verified(source as AsyncIterable<Buffer>, digest), { objectMode: false });
+  out.once('close', () => source.destroy());
+  return out;
 }
 
 /**
@@ -139,35 +160,17 @@ async function readSmall(entry: AsyncIterable<Buffer>, size: number, name: strin
  * Yields a blob's bytes while hashing them, holding back the last chunk until the digest is
  * checked: a registry never receives the whole of a blob whose content is wrong.
  */
-async function* verified(entry: AsyncIterable<Buffer>, digest: string, keep: Buffer[] | null): AsyncGenerator<Buffer> {
+async function* verified(body: AsyncIterable<Buffer>, digest: string): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
   let pending: Buffer | undefined;
-  for await (const chunk of entry) {
+  for await (const chunk of body) {
     hash.update(chunk);
-    keep?.push(chunk);
     if (pending) yield pending;
     pending = chunk;
   }
   const actual = `sha256:${hash.digest('hex')}`;
   if (actual !== digest) throw new BadArchiveError(`blob ${digest} in the archive has content with digest ${actual}`);
   if (pending) yield pending;
-}
-
-/** Runs the blob handler; the blob's own verification error wins over what it caused downstream. */
-async function passBlob(onBlob: ReadArchiveOptions['onBlob'], blob: ArchiveBlob): Promise<void> {
-  const ended = new Promise<void>((resolve, reject) => {
-    blob.stream.once('end', resolve);
-    blob.stream.once('error', reject);
-    blob.stream.once('close', () => (blob.stream.errored ? reject(blob.stream.errored) : resolve()));
-  });
-  ended.catch(() => {});
-  try {
-    await onBlob(blob);
-  } catch (err) {
-    if (blob.stream.errored instanceof BadArchiveError) throw blob.stream.errored;
-    throw err;
-  }
-  await ended;
 }
 
 /** Writes the source into the tar parser with backpressure, calling `onChunk` for each chunk first. */

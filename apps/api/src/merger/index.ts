@@ -4,5 +4,5 @@ export { buildImageIndex } from './image-index.ts';
 export { processPublishJob, type PublishDeps, type PublishJobResult } from './process-publish.ts';
 export { publishBuild, type PublishHooks, type PublishInput, type PublishOutcome } from './publish.ts';
 export { pushPlatform, type PlatformImage, type PushPlatformInput } from './push-platform.ts';
-export { readArchive, type ArchiveBlob, type ArchiveContents } from './archive-reader.ts';
+export { scanArchive, verifiedStream, type ArchiveContents, type BlobEntry } from './archive-reader.ts';
 export { startMerger, type MergerHandle, type StartMergerOptions } from './worker.ts';

@@ -107,12 +107,12 @@ describe('publishBuild', () => {
     expect(index.manifests.map((m: any) => m.digest)).toEqual([a.manifestDigest, b.manifestDigest]);
   });
 
-  it('re-reads the archive when a streamed blob upload fails with a 5xx', async () => {
+  it('reads a blob again by range when its streamed upload fails with a 5xx', async () => {
     const proxy = await startFlakyProxy(host);
     const flakyPool = new RegistryPool({ authFile: null, insecureRegistries: [proxy.host], retryBaseMs: 5 });
     try {
       let failed = 0;
-      // The first blob PUT fails: a streamed body cannot be replayed, so the whole pass is redone.
+      // The first blob PUT fails: its body is a stream, so the blob is read again from the store.
       proxy.failWith = (req) => (req.method === 'PUT' && req.url?.includes('/blobs/uploads/') && failed++ === 0 ? 503 : null);
       const a = await writeTestArchive(store, 'flaky/amd64.tar', { platform: amd64 });
       await publishBuild({ store, registries: flakyPool, job: { ...job('me/flaky', ['latest'], ['linux/amd64']), image: `${proxy.host}/me/flaky` }, results: [resultFor(a, 'linux/amd64', 't')] });

@@ -1,8 +1,8 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import { Readable } from 'node:stream';
 import { formatPlatform, parsePlatform, samePlatform, type BuildResult, type Platform } from '@archway/shared';
 import { ObjectNotFoundError, type ObjectStore } from '@archway/shared/node';
-import { RegistryError, type RegistryClient } from '../registry/index.ts';
-import { readArchive, type ArchiveContents } from './archive-reader.ts';
+import type { RegistryClient } from '../registry/index.ts';
+import { scanArchive, verifiedStream, type ArchiveContents, type BlobEntry } from './archive-reader.ts';
 import { BadArchiveError } from './errors.ts';
 import { ImageConfig, ImageManifest, OCI_MANIFEST, OciIndex, parseJson } from './oci.ts';
 
@@ -20,10 +20,10 @@ export interface PushPlatformInput {
   client: RegistryClient;
   repository: string;
   result: BuildResult;
-  /** Aborting stops reading the archive (another platform failed). */
+  /** Aborting stops reading the archive and uploading (another platform failed). */
   signal?: AbortSignal;
-  /** Whole passes over the archive after a retryable registry error. Default 2. */
-  passRetries?: number;
+  /** Blobs uploaded at once. Default 4. */
+  blobConcurrency?: number;
 }
 
 /**
@@ -61,43 +61,88 @@ export async function pushPlatform(input: PushPlatformInput): Promise<PlatformIm
   return { taskId: result.taskId, platform, mediaType: OCI_MANIFEST, digest, size: manifestBytes.length };
 }
 
-/** One streaming pass: every blob goes to the registry unless it is there already. */
+/**
+ * One streaming scan of the archive, with every blob uploaded as soon as its place is known:
+ * read again by range and checked against its digest, `blobConcurrency` at a time, unless the
+ * registry has it already. The first failure stops the scan and the other uploads.
+ */
 async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveContents> {
-  const { store, client, repository, result, signal } = input;
-  const passRetries = input.passRetries ?? 2;
+  const { store, client, repository, result } = input;
   await client.ping(repository);
-  for (let pass = 0; ; pass++) {
-    signal?.throwIfAborted();
-    let source;
-    try {
-      source = await store.get(result.archiveKey);
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) throw new BadArchiveError(`archive ${result.archiveKey} of ${result.platform} is missing from the object store`);
-      throw err;
-    }
-    const abort = () => source.destroy(new Error(`publishing ${result.platform} was aborted`));
-    signal?.addEventListener('abort', abort, { once: true });
-    try {
-      return await readArchive(source, {
-        expectedSize: result.archiveSize,
-        expectedDigest: result.archiveDigest,
-        onBlob: async (blob) => {
-          if (await client.blobExists(repository, blob.digest)) {
-            blob.stream.resume();
-            return;
-          }
-          await client.uploadBlob(repository, { digest: blob.digest, size: blob.size, source: blob.stream });
-        },
-      });
-    } catch (err) {
-      signal?.throwIfAborted();
-      // Blobs uploaded so far are found by HEAD on the next pass.
-      if (!(err instanceof RegistryError && err.retryable) || pass >= passRetries) throw err;
-      await delay(1000 * 2 ** pass);
-    } finally {
-      signal?.removeEventListener('abort', abort);
-    }
+  input.signal?.throwIfAborted();
+  const source = await openArchive(store, result);
+  const controller = new AbortController();
+  let failure: { err: unknown } | undefined;
+  const fail = (err: unknown) => {
+    failure ??= { err };
+    controller.abort();
+    source.destroy();
+  };
+  const stop = () => fail(input.signal?.reason ?? new Error(`publishing ${result.platform} was aborted`));
+  input.signal?.addEventListener('abort', stop, { once: true });
+
+  const limit = limiter(input.blobConcurrency ?? 4);
+  const seen = new Set<string>();
+  const uploads: Promise<void>[] = [];
+  const upload = async (blob: BlobEntry) => {
+    if (controller.signal.aborted || (await client.blobExists(repository, blob.digest))) return;
+    const open = async () => {
+      controller.signal.throwIfAborted();
+      const raw = blob.size === 0 ? Readable.from([]) : await store.get(result.archiveKey, { start: blob.offset, end: blob.offset + blob.size - 1 });
+      const body = verifiedStream(raw, blob.digest);
+      // Its errors reach us through the upload (the transport reports `body.errored`).
+      body.on('error', () => {});
+      const abort = () => body.destroy(new Error(`publishing ${result.platform} was aborted`));
+      controller.signal.addEventListener('abort', abort, { once: true });
+      body.once('close', () => controller.signal.removeEventListener('abort', abort));
+      return body;
+    };
+    await client.uploadBlob(repository, { digest: blob.digest, size: blob.size, source: open });
+  };
+  try {
+    const contents = await scanArchive(source, {
+      expectedSize: result.archiveSize,
+      expectedDigest: result.archiveDigest,
+      onBlob: (blob) => {
+        if (seen.has(blob.digest)) return;
+        seen.add(blob.digest);
+        uploads.push(limit(() => upload(blob)).catch(fail));
+      },
+    }).catch((err) => {
+      fail(err);
+      return null;
+    });
+    await Promise.all(uploads);
+    if (failure) throw failure.err;
+    return contents!;
+  } finally {
+    input.signal?.removeEventListener('abort', stop);
   }
+}
+
+async function openArchive(store: ObjectStore, result: BuildResult): Promise<Readable> {
+  try {
+    return await store.get(result.archiveKey);
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) throw new BadArchiveError(`archive ${result.archiveKey} of ${result.platform} is missing from the object store`);
+    throw err;
+  }
+}
+
+/** Runs at most `n` of the given tasks at once. */
+function limiter(n: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
 }
 
 function smallBlob(contents: ArchiveContents, digest: string, size: number, what: string): Buffer {

@@ -83,7 +83,7 @@ function gate() {
 }
 
 /** A build flow as the API adds it, with one archive per platform. */
-async function addBuild(repo: string, tags: string[], plan: (platform: string, archive: TestArchive, result: BuildResult) => Partial<Plan> = () => ({})) {
+async function addBuild(repo: string, tags: string[], plan: (platform: string, archive: TestArchive, result: BuildResult) => Partial<Plan> | Promise<Partial<Plan>> = () => ({})) {
   const buildId = randomUUID();
   const archives = new Map<string, TestArchive>();
   const children = [];
@@ -93,7 +93,7 @@ async function addBuild(repo: string, tags: string[], plan: (platform: string, a
     const archive = await writeTestArchive(store, `archives/${buildId}/${architecture}.tar`, { platform: { os, architecture } });
     archives.set(platform, archive);
     const result = resultFor(archive, platform, taskId);
-    plans.set(taskId, { result, ...plan(platform, archive, result) });
+    plans.set(taskId, { result, ...(await plan(platform, archive, result)) });
     const data: BuildJob = { buildId, taskId, platform, source: { url: 'x', ref: 'main', commit: 'abc1234' }, context: '.', buildArgs: {} };
     children.push({ name: 'build', queueName: buildQueueName(platform), data, opts: { jobId: taskId, failParentOnFailure: true } });
   }
@@ -175,11 +175,14 @@ describe('pipelined publishing (early pushes from task.built)', () => {
 
   it('after a failed early push, the publish job pushes that platform itself', async () => {
     const arm = gate();
-    const { buildId, archives } = await addBuild('early/retry', ['latest'], (p) => (p === 'linux/arm64' ? { gate: arm.promise } : {}));
     // amd64's archive is unreadable when the early push runs (moved away), and back afterwards.
+    const { buildId, archives } = await addBuild('early/retry', ['latest'], async (p, archive) => {
+      if (p === 'linux/arm64') return { gate: arm.promise };
+      await store.put('aside.tar', await store.get(archive.key));
+      await store.delete(archive.key);
+      return {};
+    });
     const amd = archives.get('linux/amd64')!;
-    await store.put('aside.tar', await store.get(amd.key));
-    await store.delete(amd.key);
     const failed = await until('the early push failed', async () => {
       const r = await state.read(buildId, 'linux/amd64');
       return r?.state === 'failed' ? r : null;
