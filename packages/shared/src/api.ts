@@ -63,6 +63,22 @@ export const Phase = z.object({
 });
 export type Phase = z.infer<typeof Phase>;
 
+/** Why an attempt of a task ended without a result (shown in the task's history). */
+export const AttemptCause = z.enum(['step-failed', 'agent-lost', 'evicted', 'out-of-disk', 'timeout', 'error']);
+export type AttemptCause = z.infer<typeof AttemptCause>;
+
+/** One attempt of a task: the agent that ran it and how it ended (`requeued`: given back without using an attempt). */
+export const TaskAttempt = z.object({
+  attempt: z.number().int(),
+  agent: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  outcome: z.enum(['running', 'built', 'failed', 'requeued', 'canceled']),
+  cause: AttemptCause.nullable(),
+  reason: z.string().nullable(),
+});
+export type TaskAttempt = z.infer<typeof TaskAttempt>;
+
 export const Task = z.object({
   id: z.string(),
   platform: z.string(),
@@ -77,6 +93,8 @@ export const Task = z.object({
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   phases: z.array(Phase),
+  /** Every attempt, oldest first: retries, lost agents, requeues (shutdown, out of disk). */
+  history: z.array(TaskAttempt).optional(),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PhaseKind } from './api.ts';
+import { AttemptCause, PhaseKind } from './api.ts';
 import { BuildResult } from './jobs.ts';
 
 /**
@@ -8,10 +8,6 @@ import { BuildResult } from './jobs.ts';
  * (events are delivered at least once and may repeat).
  */
 const base = { buildId: z.string(), at: z.string() };
-
-/** Why an attempt of a task ended without a result (shown in the task's history). */
-export const AttemptCause = z.enum(['step-failed', 'agent-lost', 'evicted', 'out-of-disk', 'timeout', 'error']);
-export type AttemptCause = z.infer<typeof AttemptCause>;
 
 export const BuildEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('task.started'), ...base, taskId: z.string(), agent: z.string(), attempt: z.number().int() }),
