@@ -1,9 +1,9 @@
-import type { Build, BuildStatus, Phase, Task, TaskStatus, PhaseKind } from '@archway/shared';
+import type { Build, BuildStatus, Phase, Task, TaskAttempt, TaskStatus, PhaseKind } from '@archway/shared';
 import type { Prisma } from '../generated/prisma/client.ts';
 
 /** What to load for one `Build` answer: tasks with their phases, and the build's own phases. */
 export const BUILD_INCLUDE = {
-  tasks: { include: { phases: true } },
+  tasks: { include: { phases: true, history: { orderBy: { attempt: 'asc' } } } },
   phases: { where: { taskId: null } },
 } satisfies Prisma.BuildInclude;
 
@@ -45,6 +45,15 @@ function toTask(t: TaskRow): Task {
     startedAt: iso(t.startedAt),
     finishedAt: iso(t.finishedAt),
     phases: [...t.phases].sort(byStart).map(toPhase),
+    history: t.history.map((h) => ({
+      attempt: h.attempt,
+      agent: h.agent,
+      startedAt: iso(h.startedAt),
+      endedAt: iso(h.endedAt),
+      outcome: h.outcome as TaskAttempt['outcome'],
+      cause: h.cause as TaskAttempt['cause'],
+      reason: h.reason,
+    })),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { BuildEvent } from '@archway/shared';
 import type { PrismaClient } from '../db.ts';
 import { prismaCode } from '../db.ts';
+import { recordAttempt } from './attempts.ts';
 import { applyPhaseEnded, applyPhaseStarted } from './phases.ts';
 
 /** States a task or build may still leave. Final states are never left again. */
@@ -17,6 +18,11 @@ export async function applyEvent(prisma: PrismaClient, event: BuildEvent): Promi
   const parsed = new Date(event.at);
   const at = Number.isNaN(parsed.getTime()) ? new Date() : parsed;
   event = { ...event, at: at.toISOString() };
+  const changed = await applyState(prisma, event, at);
+  return (await recordAttempt(prisma, event, at)) || changed;
+}
+
+async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Promise<boolean> {
   switch (event.type) {
     case 'task.started': {
       const task = await prisma.task.updateMany({
