@@ -125,8 +125,8 @@ export async function collectGarbage(o: GcRun): Promise<GcReport> {
     await o.usage.retain(new Set(left.images.map((i) => i.id)));
   }
   report.after = { freeBytes, cacheBytes };
-  // A periodic pass that found nothing to do is not worth a line every interval.
-  if (report.removed.length === 0 && o.trigger === 'periodic') return report;
+  // A pass that found nothing to do is not worth a line every task or interval.
+  if (report.removed.length === 0) return report;
   o.log('gc.done', {
     trigger: o.trigger,
     removed: report.removed.length,

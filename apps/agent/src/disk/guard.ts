@@ -92,6 +92,7 @@ export class DiskGuard {
   async beforeTask(alone: boolean): Promise<SpaceCheck> {
     const need = await this.needFreeBytes();
     let freed = 0;
+    await this.chain; // never build while a GC pass (periodic, or another task's) is removing images
     if (alone) {
       try {
         freed = (await this.gc('before-task', need)).freedBytes;
