@@ -29,7 +29,7 @@ async function read(archive: TestArchive, expected: Partial<{ size: number; dige
 /** sha256 of a blob read again by its reported range, through verifiedStream. */
 async function rangeDigest(key: string, blob: BlobEntry): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of verifiedStream(await store.get(key, { start: blob.offset, end: blob.offset + blob.size - 1 }), blob.digest)) hash.update(chunk);
+  for await (const chunk of verifiedStream(await store.get(key, { start: blob.offset, end: blob.offset + blob.size - 1 }), blob.digest, blob.size)) hash.update(chunk);
   return `sha256:${hash.digest('hex')}`;
 }
 
@@ -74,6 +74,16 @@ describe('scanArchive', () => {
     expect(err!.message).toContain(`blob ${archive.layers[0]!.digest} in the archive has content with digest sha256:`);
   });
 
+  it('refuses more bytes than the blob has (a store ignoring the range)', async () => {
+    const archive = await writeTestArchive(store, 'overrun.tar', { platform: amd64 });
+    const { reported } = await read(archive);
+    const err = await (async () => {
+      for await (const _ of verifiedStream(await store.get(archive.key), reported[0]!.digest, reported[0]!.size));
+    })().then(() => null, (e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(BadArchiveError);
+    expect(err!.message).toBe(`blob ${reported[0]!.digest} in the archive is longer than its ${reported[0]!.size} bytes`);
+  });
+
   it('checks a large blob read again by range, failing before its last byte', async () => {
     const large = await makeLayer(SMALL_JSON_LIMIT + 1000);
     const archive = await writeTestArchive(store, 'corrupt-large.tar', { platform: amd64, layers: [large], corruptLayer: true });
@@ -82,7 +92,7 @@ describe('scanArchive', () => {
     const blob = reported.find((b) => b.digest === large.digest)!;
     let delivered = 0;
     const err = await (async () => {
-      for await (const chunk of verifiedStream(await store.get(archive.key, { start: blob.offset, end: blob.offset + blob.size - 1 }), blob.digest)) delivered += chunk.length;
+      for await (const chunk of verifiedStream(await store.get(archive.key, { start: blob.offset, end: blob.offset + blob.size - 1 }), blob.digest, blob.size)) delivered += chunk.length;
     })().catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(BadArchiveError);
     expect(err!.message).toContain(`blob ${large.digest} in the archive has content with digest sha256:`);

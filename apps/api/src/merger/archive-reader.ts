@@ -90,7 +90,7 @@ export async function scanArchive(source: Readable, opts: ScanArchiveOptions): P
         continue;
       }
       const chunks: Buffer[] = [];
-      for await (const chunk of verified(body, digest)) chunks.push(chunk);
+      for await (const chunk of verified(body, digest, blob.size)) chunks.push(chunk);
       const data = Buffer.concat(chunks);
       if (data[0] === 0x7b /* { */ && !json.has(digest)) {
         jsonBytes += data.length;
@@ -114,9 +114,9 @@ export async function scanArchive(source: Readable, opts: ScanArchiveOptions): P
   return { index, blobs, json, size, digest };
 }
 
-/** A blob's bytes read again on their own, checked against its digest (see `verified`). */
-export function verifiedStream(source: Readable, digest: string): Readable {
-  const out = Readable.from(verified(source as AsyncIterable<Buffer>, digest), { objectMode: false });
+/** A blob's bytes read again on their own, checked against its size and digest (see `verified`). */
+export function verifiedStream(source: Readable, digest: string, size: number): Readable {
+  const out = Readable.from(verified(source as AsyncIterable<Buffer>, digest, size), { objectMode: false });
   out.once('close', () => source.destroy());
   return out;
 }
@@ -160,10 +160,14 @@ async function readSmall(entry: AsyncIterable<Buffer>, size: number, name: strin
  * Yields a blob's bytes while hashing them, holding back the last chunk until the digest is
  * checked: a registry never receives the whole of a blob whose content is wrong.
  */
-async function* verified(body: AsyncIterable<Buffer>, digest: string): AsyncGenerator<Buffer> {
+async function* verified(body: AsyncIterable<Buffer>, digest: string, size: number): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
   let pending: Buffer | undefined;
+  let seen = 0;
   for await (const chunk of body) {
+    seen += chunk.length;
+    // A store answering more than the range asked for must not overrun the upload's length.
+    if (seen > size) throw new BadArchiveError(`blob ${digest} in the archive is longer than its ${size} bytes`);
     hash.update(chunk);
     if (pending) yield pending;
     pending = chunk;

@@ -24,14 +24,15 @@ describe('loadMergerEnv', () => {
       concurrency: 2,
       platformConcurrency: 2,
       earlyPushes: 2,
+      blobConcurrency: 4,
     });
   });
 
   it('names every bad variable at once', () => {
     expect(() =>
-      loadMergerEnv({ ARCHWAY_MERGER_CONCURRENCY: 'many', ARCHWAY_MERGER_PLATFORM_CONCURRENCY: '0', ARCHWAY_MERGER_EARLY_PUSHES: '1.5', ARCHWAY_REGISTRY_CA_FILE: '/nonexistent/ca.pem', ARCHWAY_QUEUE_PREFIX: 'a b', HOME: '/nonexistent' }),
+      loadMergerEnv({ ARCHWAY_MERGER_CONCURRENCY: 'many', ARCHWAY_MERGER_PLATFORM_CONCURRENCY: '0', ARCHWAY_MERGER_EARLY_PUSHES: '1.5', ARCHWAY_MERGER_BLOB_CONCURRENCY: '33', ARCHWAY_REGISTRY_CA_FILE: '/nonexistent/ca.pem', ARCHWAY_QUEUE_PREFIX: 'a b', HOME: '/nonexistent' }),
     ).toThrow(
-      'invalid merger configuration: REDIS_URL is required (redis://host:6379); ARCHWAY_QUEUE_PREFIX: letters, digits, "_" and "-" only; ARCHWAY_OBJECT_STORE is required (file:///absolute/path or s3://bucket/prefix); ARCHWAY_REGISTRY_CA_FILE does not exist; ARCHWAY_MERGER_CONCURRENCY must be a number; ARCHWAY_MERGER_PLATFORM_CONCURRENCY must be 1 to 16; ARCHWAY_MERGER_EARLY_PUSHES must be a whole number',
+      'invalid merger configuration: REDIS_URL is required (redis://host:6379); ARCHWAY_QUEUE_PREFIX: letters, digits, "_" and "-" only; ARCHWAY_OBJECT_STORE is required (file:///absolute/path or s3://bucket/prefix); ARCHWAY_REGISTRY_CA_FILE does not exist; ARCHWAY_MERGER_CONCURRENCY must be a number; ARCHWAY_MERGER_PLATFORM_CONCURRENCY must be 1 to 16; ARCHWAY_MERGER_EARLY_PUSHES must be a whole number; ARCHWAY_MERGER_BLOB_CONCURRENCY must be 1 to 32',
     );
   });
 });

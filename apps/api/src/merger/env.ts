@@ -16,6 +16,8 @@ export interface MergerConfig {
   platformConcurrency: number;
   /** Platforms pushed ahead of their build's publish job, at once (pipelining); 0 turns it off. */
   earlyPushes: number;
+  /** Blob uploads at once per publish job (all its platforms) and per early push. */
+  blobConcurrency: number;
 }
 
 const Env = z.object({
@@ -45,6 +47,12 @@ const Env = z.object({
     .min(0, 'ARCHWAY_MERGER_EARLY_PUSHES must be 0 to 64')
     .max(64, 'ARCHWAY_MERGER_EARLY_PUSHES must be 0 to 64')
     .default(2),
+  ARCHWAY_MERGER_BLOB_CONCURRENCY: z.coerce
+    .number({ error: 'ARCHWAY_MERGER_BLOB_CONCURRENCY must be a number' })
+    .int('ARCHWAY_MERGER_BLOB_CONCURRENCY must be a whole number')
+    .min(1, 'ARCHWAY_MERGER_BLOB_CONCURRENCY must be 1 to 32')
+    .max(32, 'ARCHWAY_MERGER_BLOB_CONCURRENCY must be 1 to 32')
+    .default(4),
 });
 
 /** Reads the merger's configuration; throws one message naming every bad variable. */
@@ -66,5 +74,6 @@ export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfi
     concurrency: e.ARCHWAY_MERGER_CONCURRENCY,
     platformConcurrency: e.ARCHWAY_MERGER_PLATFORM_CONCURRENCY,
     earlyPushes: e.ARCHWAY_MERGER_EARLY_PUSHES,
+    blobConcurrency: e.ARCHWAY_MERGER_BLOB_CONCURRENCY,
   };
 }

@@ -15,6 +15,8 @@ export interface PublishDeps {
   store: ObjectStore;
   registries: RegistryPool;
   platformConcurrency: number;
+  /** Blob uploads at once for the whole build. Default 4. */
+  blobConcurrency?: number;
   /** Coordination with early pushes (pipelining); absent: every platform is pushed by the job. */
   early?: EarlyPushState;
 }
@@ -57,6 +59,7 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
       job: data,
       results,
       concurrency: deps.platformConcurrency,
+      blobConcurrency: deps.blobConcurrency,
       guard: deps.early && data.image ? platformGuard(deps.early, data.buildId, data.image) : undefined,
       hooks: {
         // After a failed early push its phase exists already under the plain name.

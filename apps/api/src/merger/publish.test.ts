@@ -125,6 +125,44 @@ describe('publishBuild', () => {
     }
   });
 
+  it('uploads blobs of a build in parallel, never more than the limit at once', async () => {
+    const proxy = await startFlakyProxy(host);
+    const proxied = new RegistryPool({ authFile: null, insecureRegistries: [proxy.host] });
+    try {
+      let inFlight = 0;
+      let most = 0;
+      let overLimit: () => void = () => {};
+      const third = new Promise<void>((resolve) => (overLimit = resolve));
+      // The first blob uploads are held for a second, or until a third one is in flight: two
+      // must come (parallel), a third must not (limit 2). Then everything passes.
+      const window = Promise.race([third, new Promise<void>((r) => setTimeout(r, 1000))]);
+      proxy.hold = (req) => {
+        if (req.method !== 'PUT' || !req.url?.includes('/blobs/uploads/')) return null;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        req.once('end', () => inFlight--);
+        if (inFlight > 2) overLimit();
+        return window;
+      };
+      const layers = () => Promise.all([makeLayer(), makeLayer(), makeLayer()]);
+      const a = await writeTestArchive(store, 'parallel/amd64.tar', { platform: amd64, layers: await layers() });
+      const b = await writeTestArchive(store, 'parallel/arm64.tar', { platform: arm64, layers: await layers() });
+      await publishBuild({
+        store,
+        registries: proxied,
+        blobConcurrency: 2,
+        job: { ...job('me/parallel', ['latest'], ['linux/amd64', 'linux/arm64']), image: `${proxy.host}/me/parallel` },
+        results: [resultFor(a, 'linux/amd64', 't-amd'), resultFor(b, 'linux/arm64', 't-arm')],
+      });
+      expect(most).toBe(2);
+      expect((await proxied.client(proxy.host)).stats.blobsUploaded).toBe(10); // 3 layers, config, manifest each
+      expect((await skopeoRaw(`${host}/me/parallel:latest`)).manifests.map((m: any) => m.digest)).toEqual([a.manifestDigest, b.manifestDigest]);
+    } finally {
+      await proxied.close();
+      await proxy.close();
+    }
+  });
+
   it('publishes archives built by real buildah', async () => {
     const results: BuildResult[] = [];
     for (const platform of ['linux/amd64', 'linux/arm64']) {

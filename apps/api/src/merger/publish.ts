@@ -5,7 +5,7 @@ import { FinalPublishError } from './errors.ts';
 import { buildImageIndex } from './image-index.ts';
 import { OCI_INDEX } from './oci.ts';
 import type { PlatformGuard } from './early-push/guard.ts';
-import { pushPlatform, type PlatformImage } from './push-platform.ts';
+import { limiter, pushPlatform, type PlatformImage } from './push-platform.ts';
 
 export interface PublishHooks {
   /** Called around each platform's push, e.g. to emit phase events; `again` after a failed early push. */
@@ -22,6 +22,8 @@ export interface PublishInput {
   results: BuildResult[];
   /** Platforms pushed at once. Default 2. */
   concurrency?: number;
+  /** Blob uploads at once, all platforms of the build together. Default 4. */
+  blobConcurrency?: number;
   /** Platforms already pushed (pipelining); they are not read again. */
   pushed?: ReadonlyMap<string, PlatformImage>;
   /** Coordinates with early pushes (pipelining across replicas); without it every platform is pushed here. */
@@ -53,12 +55,13 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   await client.ping(repository);
 
   const controller = new AbortController();
+  const uploads = limiter(input.blobConcurrency ?? 4);
   const images = await mapLimit(results, input.concurrency ?? 2, controller, async (result) => {
     const early = input.pushed?.get(normalizePlatform(result.platform));
     if (early) return early;
     const push = async (again: boolean) => {
       await hooks?.platformStarted?.(result.platform, again);
-      const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal });
+      const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal, blobConcurrency: uploads });
       await hooks?.platformEnded?.(result.platform, again);
       return image;
     };

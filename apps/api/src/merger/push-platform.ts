@@ -22,8 +22,8 @@ export interface PushPlatformInput {
   result: BuildResult;
   /** Aborting stops reading the archive and uploading (another platform failed). */
   signal?: AbortSignal;
-  /** Blobs uploaded at once. Default 4. */
-  blobConcurrency?: number;
+  /** Blobs uploaded at once, or a limiter shared with other platforms of the build. Default 4. */
+  blobConcurrency?: number | Limiter;
 }
 
 /**
@@ -81,7 +81,7 @@ async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveCont
   const stop = () => fail(input.signal?.reason ?? new Error(`publishing ${result.platform} was aborted`));
   input.signal?.addEventListener('abort', stop, { once: true });
 
-  const limit = limiter(input.blobConcurrency ?? 4);
+  const limit = typeof input.blobConcurrency === 'function' ? input.blobConcurrency : limiter(input.blobConcurrency ?? 4);
   const seen = new Set<string>();
   const uploads: Promise<void>[] = [];
   const upload = async (blob: BlobEntry) => {
@@ -89,7 +89,7 @@ async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveCont
     const open = async () => {
       controller.signal.throwIfAborted();
       const raw = blob.size === 0 ? Readable.from([]) : await store.get(result.archiveKey, { start: blob.offset, end: blob.offset + blob.size - 1 });
-      const body = verifiedStream(raw, blob.digest);
+      const body = verifiedStream(raw, blob.digest, blob.size);
       // Its errors reach us through the upload (the transport reports `body.errored`).
       body.on('error', () => {});
       const abort = () => body.destroy(new Error(`publishing ${result.platform} was aborted`));
@@ -129,8 +129,10 @@ async function openArchive(store: ObjectStore, result: BuildResult): Promise<Rea
   }
 }
 
+export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
 /** Runs at most `n` of the given tasks at once. */
-function limiter(n: number) {
+export function limiter(n: number): Limiter {
   let active = 0;
   const waiting: (() => void)[] = [];
   return async <T>(task: () => Promise<T>): Promise<T> => {

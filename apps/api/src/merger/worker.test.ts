@@ -41,6 +41,7 @@ beforeAll(async () => {
     concurrency: 1,
     platformConcurrency: 2,
     earlyPushes: 2,
+    blobConcurrency: 4,
   };
   merger = await startMerger(config, { log: () => {} });
   flows = new FlowProducer({ connection: testRedis({ worker: true }), prefix });

@@ -31,7 +31,7 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const events = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const early = new EarlyPushState(events, config.prefix);
-  const deps = { redis: events, prefix: config.prefix, store, registries, platformConcurrency: config.platformConcurrency, early };
+  const deps = { redis: events, prefix: config.prefix, store, registries, platformConcurrency: config.platformConcurrency, blobConcurrency: config.blobConcurrency, early };
 
   const worker = new Worker<unknown, PublishJobResult>(PUBLISH_QUEUE, (job) => processPublishJob(job, deps), {
     connection,
@@ -48,7 +48,7 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
   let publishQueue: Queue | undefined;
   if (config.earlyPushes > 0) {
     publishQueue = new Queue(PUBLISH_QUEUE, { connection: events, prefix: config.prefix });
-    const earlyDeps = { redis: events, prefix: config.prefix, store, registries, state: early, publishQueue, log };
+    const earlyDeps = { redis: events, prefix: config.prefix, store, registries, state: early, publishQueue, blobConcurrency: config.blobConcurrency, log };
     consumer = startEventsConsumer({
       redis: events,
       prefix: config.prefix,

@@ -48,6 +48,7 @@ beforeAll(async () => {
     concurrency: 1,
     platformConcurrency: 2,
     earlyPushes: 2,
+    blobConcurrency: 4,
   };
   merger = await startMerger(config, { store, log: () => {} });
   flows = new FlowProducer({ connection: testRedis({ worker: true }), prefix });

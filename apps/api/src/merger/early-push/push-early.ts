@@ -16,6 +16,8 @@ export interface EarlyPushDeps {
   state: EarlyPushState;
   /** The publish queue, to read the parent job of a build. */
   publishQueue: Queue;
+  /** Blob uploads at once per early push. Default 4. */
+  blobConcurrency?: number;
   log: (line: string) => void;
 }
 
@@ -61,7 +63,7 @@ export async function pushEarly(event: TaskBuilt, deps: EarlyPushDeps, signal: A
     await emit({ type: 'phase.started', kind: 'push' });
     try {
       const client = await deps.registries.client(name.registry);
-      const pushed = await pushPlatform({ store: deps.store, client, repository: name.repository, result, signal });
+      const pushed = await pushPlatform({ store: deps.store, client, repository: name.repository, result, signal, blobConcurrency: deps.blobConcurrency });
       await state.write(event.buildId, platform, { state: 'pushed', pushed, ...recordKey(image, result) });
       deps.log(`merger: build ${event.buildId} ${platform} pushed early as ${pushed.digest}`);
       return 'pushed';

@@ -8,6 +8,8 @@ export interface FlakyProxy {
   seen: string[];
   /** Decides per request: a status to fail with (body drained first), or null to forward. */
   failWith: (req: IncomingMessage) => number | null;
+  /** Forwards a request only once this resolves (e.g. to hold uploads and count them in flight). */
+  hold: (req: IncomingMessage) => Promise<void> | null;
   close(): Promise<void>;
 }
 
@@ -17,8 +19,8 @@ export interface FlakyProxy {
  */
 export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
   const [targetHost, targetPort] = target.split(':');
-  const proxy: FlakyProxy = { host: '', seen: [], failWith: () => null, close: async () => {} };
-  const server: Server = createServer((req, res) => {
+  const proxy: FlakyProxy = { host: '', seen: [], failWith: () => null, hold: () => null, close: async () => {} };
+  const server: Server = createServer(async (req, res) => {
     proxy.seen.push(`${req.method} ${req.url?.split('?')[0]}`);
     const status = proxy.failWith(req);
     if (status !== null) {
@@ -26,6 +28,7 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
       req.on('end', () => res.writeHead(status, { 'content-type': 'text/plain' }).end('injected failure\n'));
       return;
     }
+    await proxy.hold(req);
     const upstream = request(
       { host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: { ...req.headers, host: target } },
       (up) => {
