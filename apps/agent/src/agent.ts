@@ -93,7 +93,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     () => {
       void heartbeat.beat().catch(() => {});
       // A finished build changed the cache; measure again when idle, then beat with the new size.
-      if (cancels.taskIds().length === 0) void cache.refresh().then(() => heartbeat.beat().catch(() => {}));
+      if (cancels.taskIds().length === 0) {
+        if (disk.containersLeft) void disk.cleanContainers();
+        void cache.refresh().then(() => heartbeat.beat().catch(() => {}));
+      }
     },
   );
   await cancels.start();

@@ -3,7 +3,7 @@ import { platformSlug } from '@archway/shared';
 import type { CacheSize } from '../cache-size.ts';
 import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';
-import { storageDirs, type BuildahSettings } from '../task/buildah.ts';
+import { removeAllContainers, storageDirs, type BuildahSettings } from '../task/buildah.ts';
 import { formatBytes, resolveSize } from '../units.ts';
 import { collectGarbage, type GcReport } from './gc.ts';
 import { diskSpace } from './space.ts';
@@ -27,6 +27,8 @@ export class DiskGuard {
   private timer: NodeJS.Timeout | undefined;
   /** Set while the agent gives work back for lack of space; shown in the heartbeat. */
   problem: string | null = null;
+  /** A build was stopped while another ran: its working container waits for the agent to be idle. */
+  containersLeft = false;
 
   constructor(
     private readonly config: AgentConfig,
@@ -139,6 +141,14 @@ export class DiskGuard {
       done = true;
       clearInterval(timer);
     };
+  }
+
+  /** Removes working containers (and their mounts) once no build runs; serialised with GC. */
+  cleanContainers(): Promise<void> {
+    this.containersLeft = false;
+    const run = this.chain.then(() => (this.running() === 0 ? removeAllContainers(this.settings) : void (this.containersLeft = true)));
+    this.chain = run.catch((err: Error) => this.log('storage.cleanup-failed', { error: err.message }, 'warn'));
+    return this.chain as Promise<void>;
   }
 
   /** Marks the built image, its cached steps and its base image as just used (LRU). */

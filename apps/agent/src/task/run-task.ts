@@ -241,8 +241,12 @@ async function reportFailure(
     }
   };
   await attempt('end phases', () => reporter.endOpenPhases());
-  // A build killed mid-step can leave its working container (and its mount) behind.
-  if (ctx.signal.aborted && ctx.aloneOnStorage()) await attempt('remove containers', () => removeAllContainers(settings));
+  // A build killed mid-step can leave its working container (and its mount) behind. Other
+  // builds' containers are indistinguishable from it, so with company it waits for idle.
+  if (ctx.signal.aborted) {
+    if (ctx.aloneOnStorage()) await attempt('remove containers', () => removeAllContainers(settings));
+    else ctx.disk.containersLeft = true;
+  }
   if (err instanceof TaskCanceled) {
     await sink.write('archway: canceled');
     await attempt('close log', () => sink.close());
