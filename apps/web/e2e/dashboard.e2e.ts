@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -56,6 +56,8 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
   });
 
   after(async () => {
+    // What the stack printed (API, merger, agents), to diagnose a failure without re-running.
+    if (stack) await writeFile(join(ARTIFACTS, 'stack.log'), stack.output());
     await browser?.close();
     if (process.env.ARCHWAY_E2E_KEEP) console.log(`stack left running at ${stack?.url}`);
     else await stack?.stop();
