@@ -134,6 +134,10 @@ export const BuildListQuery = z.object({
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor: z.string().optional(),
   status: BuildStatus.optional(),
+  /** Only builds of this registered repository (webhook and repo builds). */
+  repoId: z.string().optional(),
+  /** Only builds of this branch or tag (`main` also matches `refs/heads/main`). */
+  ref: z.string().min(1).max(255).optional(),
 });
 export type BuildListQuery = z.infer<typeof BuildListQuery>;
 

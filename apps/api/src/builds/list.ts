@@ -28,6 +28,11 @@ export function decodeCursor(text: string): Cursor {
 export async function listBuilds(prisma: PrismaClient, q: BuildListQuery): Promise<BuildList> {
   const where: Prisma.BuildWhereInput = {};
   if (q.status) where.status = q.status;
+  if (q.repoId !== undefined) {
+    if (!UUID_RE.test(q.repoId)) throw new BadRequestError('repoId must be a repository id (a UUID)', 'repoId');
+    where.repoId = q.repoId;
+  }
+  if (q.ref !== undefined) where.ref = { in: [q.ref, `refs/heads/${q.ref}`, `refs/tags/${q.ref}`] };
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
     where.OR = [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, id: { lt: c.id } }];
