@@ -1,0 +1,21 @@
+// Child process of bench/merge: the merger's publishBuild reading archives from the object store
+// and pushing them to the registry. Prints one JSON line with its peak RSS.
+//   BENCH_ARGS='{"store":"…","registry":"host:port","job":{…},"results":[…]}' node --import tsx child-publish.ts [--noop]
+import type { BuildResult, PublishJob } from '@archway/shared';
+import { createObjectStore } from '@archway/shared/node';
+import { publishBuild } from '../../apps/api/src/merger/index.ts';
+import { RegistryPool } from '../../apps/api/src/registry/index.ts';
+
+const args = JSON.parse(process.env.BENCH_ARGS ?? '{}') as { store: string; registry: string; job: PublishJob; results: BuildResult[]; blobConcurrency?: number };
+const started = performance.now();
+let bytesUploaded = 0;
+if (!process.argv.includes('--noop')) {
+  const store = createObjectStore(args.store);
+  const registries = new RegistryPool({ authFile: null, insecureRegistries: [args.registry] });
+  await publishBuild({ store, registries, job: args.job, results: args.results, blobConcurrency: args.blobConcurrency });
+  bytesUploaded = (await registries.client(args.registry)).stats.bytesUploaded;
+  await registries.close();
+  (store as { destroy?: () => void }).destroy?.();
+}
+const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+console.log(JSON.stringify({ maxRssMiB, ms: performance.now() - started, bytesUploaded }));

@@ -1,0 +1,175 @@
+// bench/merge: publishing a pair of per-platform archives (random, incompressible layers).
+//   (a) the seeds' path: skopeo copy oci-archive → containers-storage per platform, buildah manifest
+//       create/add, buildah manifest push --all (fresh overlay storage root);
+//   (b) Archway's publishBuild from the object store to a fresh repository;
+//   (c) pipelined: platform 1 pushed early; last platform's task.built → tags written;
+//   (d) peak RSS of the merger and of the agent's upload path moving a 1 GiB archive (child processes).
+//   npm run bench:merge [-- --rounds 3 --mib 320 --layers 4 --big-mib 1024 --s3 --keep]
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { objectKeys, type BuildResult } from '@archway/shared';
+import { createObjectStore, type ObjectStore } from '@archway/shared/node';
+import { startRedis } from '../../apps/api/src/embedded/redis.ts';
+import { publishBuild } from '../../apps/api/src/merger/index.ts';
+import { RegistryPool } from '../../apps/api/src/registry/index.ts';
+import { startRegistry } from '../../test/harness/registry.ts';
+import { startS3 } from '../../test/harness/s3.ts';
+import { fileSource, generateArchive, type GeneratedArchive } from './generate.ts';
+import { pipelined, type PipelinedTiming } from './pipelined.ts';
+import { seedsPath } from './seeds.ts';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+};
+const pairMiB = arg('mib', 320);
+const layerCount = arg('layers', 4);
+const bigMiB = arg('big-mib', 1024);
+const rounds = Math.max(1, arg('rounds', 3));
+const useS3 = process.argv.includes('--s3');
+const keep = process.argv.includes('--keep');
+
+/** Layer sizes for one platform: `total` bytes split 4:3:2:1-like over `n` layers. */
+function layerSizes(total: number, n: number): number[] {
+  const weights = Array.from({ length: n }, (_, i) => n - i);
+  const sum = weights.reduce((a, b) => a + b, 0);
+  return weights.map((w) => Math.floor((total * w) / sum));
+}
+
+async function put(store: ObjectStore, buildId: string, a: GeneratedArchive): Promise<BuildResult> {
+  const key = objectKeys.archive(buildId, a.platform);
+  const stored = await store.put(key, fileSource(a.path), { contentLength: a.size });
+  if (stored.digest !== a.digest) throw new Error(`stored ${key} has digest ${stored.digest}, expected ${a.digest}`);
+  return { taskId: `${buildId}-${a.platform}`, platform: a.platform, archiveKey: key, archiveSize: a.size, archiveDigest: a.digest, manifestDigest: a.manifestDigest };
+}
+
+/** Runs a bench child (`node --import tsx`) and returns the JSON line it prints. */
+function child(script: string, args: object, extra: string[] = []): Promise<{ maxRssMiB: number; ms: number }> {
+  const entry = fileURLToPath(new URL(script, import.meta.url));
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', entry, ...extra], { env: { ...process.env, BENCH_ARGS: JSON.stringify(args) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.once('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line));
+      else reject(new Error(`${script} exited ${code}: ${err || out}`));
+    });
+  });
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const m = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
+
+async function main() {
+  const root = await mkdtemp(join(tmpdir(), 'archway-bench-merge-'));
+  const [redis, s3] = await Promise.all([startRedis({ dir: join(root, 'redis') }), useS3 ? startS3({ dir: join(root, 's3') }) : Promise.resolve(null)]);
+  // Children inherit the S3 settings through the environment, like a deployment would set them.
+  if (s3) Object.assign(process.env, s3.env);
+  const storeUrl = s3 ? `s3://${s3.bucket}/bench` : `file://${join(root, 'objects')}`;
+  const store = createObjectStore(storeUrl);
+  try {
+    console.log(`generating two archives, ${pairMiB} MiB of random layers together (${layerCount} layers each)…`);
+    const archives: GeneratedArchive[] = [];
+    for (const p of PLATFORMS) archives.push(await generateArchive(join(root, 'archives'), p, layerSizes((pairMiB * MiB) / PLATFORMS.length, layerCount)));
+    const buildId = 'bench-pair';
+    const results = [];
+    for (const a of archives) results.push(await put(store, buildId, a));
+    const pairBytes = archives.reduce((n, a) => n + a.size, 0);
+    console.log(`archives: ${archives.map((a) => `${a.platform} ${mib(a.size)}`).join(', ')}; object store: ${s3 ? 's3 (s3rver)' : 'filesystem'}`);
+
+    const a: number[] = [];
+    const b: number[] = [];
+    const c: PipelinedTiming[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // A fresh registry per round: nothing pushed before can be found or mounted.
+      const registry = await startRegistry({ dir: join(root, `registry-${round}`) });
+      try {
+        await settle();
+        const seeds = await seedsPath(join(root, 'seeds'), archives, `${registry.host}/bench/seeds:latest`);
+        a.push(seeds.total);
+        await settle();
+        const pool = new RegistryPool({ authFile: null, insecureRegistries: [registry.host] });
+        const started = performance.now();
+        await publishBuild({ store, registries: pool, job: { buildId, image: `${registry.host}/bench/archway`, tags: ['latest'], push: true, platforms: PLATFORMS }, results });
+        b.push(performance.now() - started);
+        await pool.close();
+        await settle();
+        c.push(await pipelined({ redisUrl: redis.url, store, registry: registry.host, image: `${registry.host}/bench/pipelined`, tags: ['latest', '1'], results }));
+        console.log(`round ${round + 1}/${rounds}: (a) ${s(seeds.total)} [${seeds.steps.map((x) => `${x.name} ${s(x.ms)}`).join('; ')}]  (b) ${s(b.at(-1)!)}  (c) ${s(c.at(-1)!.afterLast)}`);
+      } finally {
+        await registry.stop();
+        await rm(join(root, `registry-${round}`), { recursive: true, force: true });
+      }
+    }
+
+    console.log(`(d) ${bigMiB} MiB archive: agent upload and merger publish, each in a child process…`);
+    const registry = await startRegistry({ dir: join(root, 'registry-big') });
+    const big = await generateArchive(join(root, 'big'), 'linux/amd64', layerSizes(bigMiB * MiB, 4), { gzip: false, seed: 'big' });
+    const bigKey = objectKeys.archive('bench-big', big.platform);
+    const idleAgent = await child('./child-upload.ts', {}, ['--noop']);
+    const agent = await child('./child-upload.ts', { store: storeUrl, key: bigKey, path: big.path });
+    const bigResult: BuildResult = { taskId: 'big', platform: big.platform, archiveKey: bigKey, archiveSize: big.size, archiveDigest: big.digest, manifestDigest: big.manifestDigest };
+    const idleMerger = await child('./child-publish.ts', {}, ['--noop']);
+    const merger = await child('./child-publish.ts', {
+      store: storeUrl,
+      registry: registry.host,
+      job: { buildId: 'bench-big', image: `${registry.host}/bench/big`, tags: ['latest'], push: true, platforms: [big.platform] },
+      results: [bigResult],
+    });
+    await registry.stop();
+
+    const A = median(a);
+    const B = median(b);
+    const C = median(c.map((x) => x.afterLast));
+    const last = c.at(-1)!;
+    const all = (xs: number[]) => (xs.length > 1 ? ` (${xs.map((x) => (x / 1000).toFixed(2)).join(', ')})` : '');
+    const rows: [string, string, string][] = [
+      [`(a) seeds' path: skopeo copy ×${PLATFORMS.length}, buildah manifest create/add, manifest push --all`, `${s(A)}${all(a)}`, ''],
+      ['(b) Archway publishBuild from the object store', `${s(B)}${all(b)}`, ''],
+      ['b/a', (B / A).toFixed(3), '≤ 0.25'],
+      ['(c) pipelined: last platform finished → tags written', `${s(C)}${all(c.map((x) => x.afterLast))}`, ''],
+      ['c/b', (C / B).toFixed(3), '≤ 0.20'],
+      ['    (c) registry work left after the last platform', `${mib(last.afterLastBytes)} uploaded, ${last.afterLastManifests} manifest PUTs`, ''],
+      ['    (c) platform 1, pushed early (before the last finished)', s(median(c.map((x) => x.earlyPush))), ''],
+      [`(d) peak RSS, merger publishing a ${mib(big.size)} archive`, `${merger.maxRssMiB.toFixed(0)} MiB (same process idle: ${idleMerger.maxRssMiB.toFixed(0)} MiB; ${s(merger.ms)})`, '< 200 MiB'],
+      [`(d) peak RSS, agent uploading the ${mib(big.size)} archive`, `${agent.maxRssMiB.toFixed(0)} MiB (same process idle: ${idleAgent.maxRssMiB.toFixed(0)} MiB; ${s(agent.ms)})`, '< 200 MiB'],
+    ];
+    console.log('');
+    console.log(`pair: ${mib(pairBytes)} (${archives.map((x) => `${x.platform} ${x.layers} layers`).join(', ')}); store: ${s3 ? 's3 (s3rver)' : 'filesystem'}; registry: docker-registry on loopback; medians of ${rounds} round(s)`);
+    const w0 = Math.max(...rows.map((r) => r[0].length));
+    const w1 = Math.max(...rows.map((r) => r[1].length));
+    for (const [name, value, target] of rows) console.log(`${name.padEnd(w0)}  ${value.padEnd(w1)}  ${target}`);
+  } finally {
+    (store as { destroy?: () => void }).destroy?.();
+    await Promise.allSettled([redis.stop(), s3?.stop()]);
+    if (!keep) await rm(root, { recursive: true, force: true });
+    else console.log(`kept ${root}`);
+  }
+  process.exit(0);
+}
+
+/** Flushes dirty pages first, so that one measurement does not pay for the previous one's writes. */
+async function settle(): Promise<void> {
+  await run('sync', []);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
