@@ -29,7 +29,7 @@ export interface PlatformLock {
 export interface EarlyPushStateOptions {
   /** A lock not renewed for this long is free again (its holder died). Default 30 s. */
   lockTtlMs?: number;
-  /** How often a waiter looks whether a lock was released. Default 100 ms. */
+  /** How often a waiter looks whether a lock was released. Default 25 ms. */
   pollMs?: number;
   /** Records live this long after their last write. Default 2 days. */
   recordTtlSeconds?: number;
@@ -65,7 +65,7 @@ export class EarlyPushState {
   ) {
     this.keys = redisKeys(prefix);
     this.lockTtlMs = opts.lockTtlMs ?? 30_000;
-    this.pollMs = opts.pollMs ?? 100;
+    this.pollMs = opts.pollMs ?? 25;
     this.recordTtl = opts.recordTtlSeconds ?? 2 * 24 * 3600;
   }
 
