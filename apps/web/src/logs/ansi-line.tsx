@@ -1,5 +1,5 @@
 import { memo, type CSSProperties, type ReactNode } from 'react';
-import { parseAnsi, type AnsiSegment } from './ansi.ts';
+import { parseAnsi, type AnsiSegment, type AnsiStyle } from './ansi.ts';
 
 /** Palette colours are classes (themeable); 256-colour and truecolour are inline styles. */
 function styleOf(seg: AnsiSegment): { className?: string; style?: CSSProperties } {
@@ -26,9 +26,12 @@ function styleOf(seg: AnsiSegment): { className?: string; style?: CSSProperties 
 /** Ranges [start, end) in the plain text of the line to highlight (search matches). */
 export type Highlight = { start: number; end: number; current: boolean };
 
-/** One log line: ANSI segments as spans, search matches as <mark>. Text is only ever a text node. */
-export const AnsiLine = memo(function AnsiLine({ text, highlights }: { text: string; highlights?: readonly Highlight[] }) {
-  const segments = parseAnsi(text);
+/**
+ * One log line: ANSI segments as spans, search matches as <mark>. Text is only ever a text node.
+ * `start` is the style left open by the lines before (LogStore.styleAt).
+ */
+export const AnsiLine = memo(function AnsiLine({ text, start, highlights }: { text: string; start?: AnsiStyle; highlights?: readonly Highlight[] }) {
+  const segments = parseAnsi(text, start);
   if (!highlights?.length) {
     return (
       <>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAnsi, stripAnsi } from './ansi.ts';
+import { ansiEndStyle, NO_STYLE, parseAnsi, stripAnsi } from './ansi.ts';
 
 describe('parseAnsi', () => {
   it('returns plain text as one unstyled segment', () => {
@@ -58,5 +58,31 @@ describe('stripAnsi', () => {
     const line = '\x1b[1;34m==>\x1b[0m \x1b[38;2;1;2;3mbuilding\x1b[0m step';
     expect(stripAnsi(line)).toBe(parseAnsi(line).map((s) => s.text).join(''));
     expect(stripAnsi(line)).toBe('==> building step');
+  });
+});
+
+describe('colour state across lines', () => {
+  it('starts a line in the style the previous line left open and reports the style it leaves', () => {
+    const first = 'plain \x1b[1;33mwarning: begins';
+    const open = ansiEndStyle(first);
+    expect(open).toEqual({ bold: true, fg: 3 });
+    expect(parseAnsi('continues here', open)).toEqual([{ text: 'continues here', bold: true, fg: 3 }]);
+    expect(parseAnsi('still \x1b[22mnot bold\x1b[0m plain', open)).toEqual([
+      { text: 'still ', bold: true, fg: 3 },
+      { text: 'not bold', fg: 3 },
+      { text: ' plain' },
+    ]);
+    expect(ansiEndStyle('still \x1b[22mnot bold\x1b[0m plain', open)).toBe(NO_STYLE);
+  });
+
+  it('keeps the start style object for lines without escapes (no work, no new objects)', () => {
+    const open = ansiEndStyle('\x1b[32m');
+    expect(ansiEndStyle('no escapes here', open)).toBe(open);
+  });
+
+  it('counts colour codes in text a carriage return overwrote', () => {
+    // A terminal shows "100%" in red: the SGR came before the rewrite.
+    expect(parseAnsi('\x1b[31m10%\r100%')).toEqual([{ text: '100%', fg: 1 }]);
+    expect(ansiEndStyle('\x1b[31m10%\r100%')).toEqual({ fg: 1 });
   });
 });

@@ -3,8 +3,9 @@
  * styled segments; every other escape sequence (cursor moves, erase line, OSC titles/links) is
  * dropped. Output is plain data rendered as React text nodes, so log text is never parsed as HTML.
  *
- * Each line is parsed on its own (the viewer renders only the visible window), so a colour left
- * open at the end of one line does not leak into the next; buildah and most tools reset per line.
+ * A colour left open at the end of a line continues on the next one, as in a terminal: the viewer
+ * renders only the visible window, so the state at the start of each line comes from the log
+ * store (`LogStore.styleAt`, computed once, forward) and is passed in as `start`.
  */
 export interface AnsiStyle {
   /** 0–15 (palette, themeable in CSS), or a CSS colour for 256-colour and truecolour codes. */
@@ -23,20 +24,38 @@ export interface AnsiSegment extends AnsiStyle {
 // CSI (ESC [ params intermediates final), OSC (ESC ] ... BEL or ESC \), or a lone 2-byte escape.
 const ESCAPE_RE = /\x1b\[([0-?]*)([ -/]*)([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|\x9b[0-?]*[ -/]*[@-~]/g;
 
-export function parseAnsi(input: string): AnsiSegment[] {
-  const line = lastCarriageReturnSegment(input);
+export function parseAnsi(input: string, start: AnsiStyle = NO_STYLE): AnsiSegment[] {
+  const cr = lastCarriageReturn(input);
+  // Text before the last `\r` was overwritten, but its colour codes still changed the state.
+  let style = cr.before ? ansiEndStyle(cr.before, start) : start;
+  const line = cr.line;
   const out: AnsiSegment[] = [];
-  let style: AnsiStyle = {};
   let last = 0;
   ESCAPE_RE.lastIndex = 0;
   for (let m = ESCAPE_RE.exec(line); m; m = ESCAPE_RE.exec(line)) {
     if (m.index > last) push(out, line.slice(last, m.index), style);
     last = m.index + m[0].length;
-    if (m[3] === 'm' && m[0].startsWith('\x1b[')) style = applySgr(style, m[1] ?? '');
+    if (isSgr(m)) style = applySgr(style, m[1] ?? '');
   }
   if (last < line.length) push(out, line.slice(last), style);
   return out;
 }
+
+/** The shared "no attributes" style: lines without escapes keep their start style by reference. */
+export const NO_STYLE: AnsiStyle = Object.freeze({});
+
+/** The style in effect after `input` (the whole line, overwritten parts included), given the style before it. */
+export function ansiEndStyle(input: string, start: AnsiStyle = NO_STYLE): AnsiStyle {
+  if (!input.includes('\x1b')) return start;
+  let style = start;
+  ESCAPE_RE.lastIndex = 0;
+  for (let m = ESCAPE_RE.exec(input); m; m = ESCAPE_RE.exec(input)) {
+    if (isSgr(m)) style = applySgr(style, m[1] ?? '');
+  }
+  return style;
+}
+
+const isSgr = (m: RegExpExecArray) => m[3] === 'm' && m[2] === '' && m[0].startsWith('\x1b[');
 
 /** Text of a line as shown (escapes removed); what search runs on. */
 export function stripAnsi(input: string): string {
@@ -46,10 +65,14 @@ export function stripAnsi(input: string): string {
 }
 
 /** Progress output rewrites a line with `\r`; a terminal would show only the last rewrite. */
-function lastCarriageReturnSegment(line: string): string {
-  const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
+function lastCarriageReturn(input: string): { before: string; line: string } {
+  const trimmed = input.endsWith('\r') ? input.slice(0, -1) : input;
   const cr = trimmed.lastIndexOf('\r');
-  return cr === -1 ? trimmed : trimmed.slice(cr + 1);
+  return cr === -1 ? { before: '', line: trimmed } : { before: trimmed.slice(0, cr), line: trimmed.slice(cr + 1) };
+}
+
+function lastCarriageReturnSegment(input: string): string {
+  return lastCarriageReturn(input).line;
 }
 
 function push(out: AnsiSegment[], text: string, style: AnsiStyle): void {
@@ -124,6 +147,7 @@ function xterm256(n: number): string {
 }
 
 function clean(s: AnsiStyle): AnsiStyle {
+  if (Object.values(s).every((v) => v === undefined)) return NO_STYLE;
   const out: AnsiStyle = {};
   for (const [k, v] of Object.entries(s) as [keyof AnsiStyle, AnsiStyle[keyof AnsiStyle]][]) {
     if (v !== undefined) (out as Record<string, unknown>)[k] = v;

@@ -58,4 +58,19 @@ describe('findFailedStepLine', () => {
     expect(findFailedStepLine(store, 'STEP 3/3: RUN x')).toBeNull();
     expect(findFailedStepLine(store, null)).toBeNull();
   });
+
+  it('carries an open colour from line to line, computing only up to the line asked for', () => {
+    const s = new LogStore();
+    s.append(['a', '\x1b[31mred', 'still red', '\x1b[0mplain', 'plain too'].map((line, i) => ({ id: `1-${i}`, line })));
+    expect(s.styleAt(0)).toEqual({});
+    expect(s.styleAt(2)).toEqual({ fg: 1 });
+    expect(s.styleAt(3)).toEqual({ fg: 1 });
+    expect(s.styleAt(4)).toEqual({});
+    // Lines appended later continue from the last line's state.
+    s.append([{ id: '2-0', line: '\x1b[4munder' }, { id: '2-1', line: 'line' }]);
+    expect(s.styleAt(6)).toEqual({ underline: true });
+    s.reset();
+    s.append([{ id: '3-0', line: 'fresh' }]);
+    expect(s.styleAt(0)).toEqual({});
+  });
 });

@@ -1,4 +1,4 @@
-import { stripAnsi } from './ansi.ts';
+import { ansiEndStyle, NO_STYLE, stripAnsi, type AnsiStyle } from './ansi.ts';
 import { compareStreamIds } from './stream-id.ts';
 
 /**
@@ -8,6 +8,8 @@ import { compareStreamIds } from './stream-id.ts';
 export class LogStore {
   readonly lines: string[] = [];
   private lower: (string | undefined)[] = [];
+  /** starts[i]: the ANSI style in effect where line i begins (filled forward on demand). */
+  private starts: AnsiStyle[] = [NO_STYLE];
   lastId: string | null = null;
   ended = false;
   error: string | null = null;
@@ -48,6 +50,7 @@ export class LogStore {
   reset(): void {
     this.lines.length = 0;
     this.lower = [];
+    this.starts = [NO_STYLE];
     this.lastId = null;
     this.ended = false;
     this.changed();
@@ -79,6 +82,18 @@ export class LogStore {
       this.lower[i] = t;
     }
     return t;
+  }
+
+  /**
+   * The style a line starts with: a colour left open by an earlier line continues (as in a
+   * terminal). Computed forward once per line, so rendering any window costs only the lines not
+   * seen before; lines without escapes share their predecessor's style object.
+   */
+  styleAt(i: number): AnsiStyle {
+    const starts = this.starts;
+    const upTo = Math.min(i, this.lines.length);
+    for (let k = starts.length; k <= upTo; k++) starts.push(ansiEndStyle(this.lines[k - 1]!, starts[k - 1]));
+    return starts[i] ?? starts[starts.length - 1]!;
   }
 
   private changed(): void {

@@ -171,4 +171,25 @@ describe('<LogViewer>', () => {
     expect(rowOf(300)!.textContent).toContain('line 300');
     expect(rowOf(299)!.textContent).toContain('line 299');
   });
+
+  it('continues a colour left open on an earlier line, also far outside the rendered window', () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i + 1}`);
+    lines[2] = '\x1b[31merror: the next lines are red';
+    lines[5] = 'red until here\x1b[0m, then plain';
+    lines[15_000] = '\x1b[1;32mgreen and bold from here';
+    view(storeOf(lines));
+    // Line 4 has no escape of its own: it is red because line 3 left red open.
+    expect(rowOf(4)!.querySelector('.log-text .ansi-fg-1')!.textContent).toBe('line 4');
+    expect(rowOf(6)!.querySelector('.ansi-fg-1')!.textContent).toBe('red until here');
+    expect(rowOf(6)!.textContent).toContain(', then plain');
+    expect(rowOf(7)!.querySelector('.log-text span')).toBeNull();
+    // Jump far down: the window there starts in the state line 15,001 left open.
+    const list = screen.getByRole('region', { name: 'Log of linux/amd64' });
+    list.scrollTop = 19_000 * ROW;
+    fireEvent.scroll(list);
+    const far = rowOf(19_001)!.querySelector('.log-text span')!;
+    expect(far.textContent).toBe('line 19001');
+    expect(far.className).toBe('ansi-fg-2 ansi-bold');
+    expect(rowOf(2)).toBeNull();
+  });
 });

@@ -79,7 +79,7 @@ export function LogViewer({ store, failedStep, downloadHref, label, initialFollo
       <div className={classes.join(' ')}>
         <span className="log-lineno" aria-hidden="true">{i + 1}</span>
         <span className="log-text">
-          <AnsiLine text={text} highlights={highlights} />
+          <AnsiLine text={text} start={store.styleAt(i)} highlights={highlights} />
         </span>
       </div>
     );
