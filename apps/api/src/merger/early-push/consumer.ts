@@ -48,6 +48,12 @@ export function startEventsConsumer(opts: EventsConsumerOptions): EventsConsumer
     } catch (err) {
       if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
     }
+    // Consumers of crashed processes (a new name per start) hold nothing: forget the idle ones.
+    const rows = (await conn.xinfo('CONSUMERS', key, EARLY_PUSH_GROUP)) as unknown[][];
+    for (const row of rows) {
+      const info = Object.fromEntries(Array.from({ length: row.length / 2 }, (_, i) => [row[2 * i], row[2 * i + 1]]));
+      if (info.name !== consumer && Number(info.idle) > 3_600_000) await conn.xgroup('DELCONSUMER', key, EARLY_PUSH_GROUP, String(info.name));
+    }
   }
 
   function dispatch(event: TaskBuilt): void {
