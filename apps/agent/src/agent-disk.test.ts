@@ -104,11 +104,15 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
 
     const requeued = await waitFor('the task to be given back', async () => (await readEvents(redis, prefix, c.taskId)).find((e) => e.type === 'task.requeued'));
     expect(requeued).toMatchObject({ attempt: 1, agent: config.agentId, cause: 'out-of-disk' });
-    expect(requeued.type === 'task.requeued' && requeued.reason).toMatch(
-      new RegExp(`^out of disk on ${config.agentId}: [\\d.]+ MB free on ${config.dataDir}, a build needs 28\\.0 MB \\(ARCHWAY_AGENT_MIN_FREE_SPACE\\); GC freed [\\d.]+ MB and nothing more can go$`),
+    expect(requeued.type === 'task.requeued' && requeued.reason, logLines.join('\n')).toMatch(
+      new RegExp(`^out of disk on ${config.agentId}: [\\d.]+ MB free on ${config.dataDir}, a build needs 28\\.0 MB \\(ARCHWAY_AGENT_MIN_FREE_SPACE\\); GC freed [\\d.]+ [KM]?B and nothing more can go$`),
     );
-    expect(await (await queue.getJob(c.taskId))!.getState()).toBe('waiting');
-    const info = AgentInfo.parse(JSON.parse((await redis.get(redisKeys(prefix).agent(config.agentId)))!));
+    // Back in the queue (the event goes out just before the job is moved), for any agent to take.
+    await waitFor('the job back in wait', async () => (await (await queue.getJob(c.taskId))!.getState()) === 'waiting');
+    const info = await waitFor('the problem in the heartbeat', async () => {
+      const i = AgentInfo.parse(JSON.parse((await redis.get(redisKeys(prefix).agent(config.agentId)))!));
+      return i.problem ? i : undefined;
+    });
     expect(info.problem).toMatch(/^out of disk on /);
     expect((await readEvents(redis, prefix, c.taskId)).some((e) => e.type === 'task.started')).toBe(false); // never started
 
@@ -126,6 +130,8 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
   });
 
   it('stops a running build before the filesystem is full, saying why', async () => {
+    await rm(join(mnt, 'filler-2'), { force: true }); // (left behind if the previous test failed)
+    await waitFor('the agent to take work', async () => AgentInfo.parse(JSON.parse((await redis.get(redisKeys(prefix).agent(config.agentId)))!)).problem === null);
     await fillTo('filler-3', NEED + 2 * MB);
     const repo = await makeRepo({
       // Writes 1 MB every 0.5 s: the watermark (8 MB free) is crossed long before ENOSPC.
