@@ -4,6 +4,8 @@ import { SessionProvider, useSession } from './auth/session.tsx';
 import { SignInPage } from './auth/sign-in-page.tsx';
 import { BuildDetailPage } from './build-detail/build-detail-page.tsx';
 import { BuildsPage } from './builds/builds-page.tsx';
+import { RepoPage } from './repos/repo-page.tsx';
+import { ReposPage } from './repos/repos-page.tsx';
 import { Link, matchPath, Router, useRouter } from './router/router.tsx';
 
 export function App() {
@@ -27,6 +29,7 @@ function Shell() {
         <Link href="/builds" className="brand">Archway</Link>
         <nav aria-label="Main">
           <NavLink href="/builds">Builds</NavLink>
+          <NavLink href="/repos">Repositories</NavLink>
           <NavLink href="/agents">Agents</NavLink>
         </nav>
         <span className="who muted small">{state.session.name}</span>
@@ -50,13 +53,22 @@ function NavLink({ href, children }: { href: string; children: string }) {
 function Routes() {
   const { path, navigate } = useRouter();
   const detail = matchPath('/builds/:id', path);
+  const repo = matchPath('/repos/:id', path);
   useEffect(() => {
     if (path === '/' || path === '') navigate('/builds', true);
   }, [path, navigate]);
   useEffect(() => {
-    document.title = detail ? `Build ${detail.id!.slice(0, 8)} · Archway` : path.startsWith('/agents') ? 'Agents · Archway' : 'Builds · Archway';
+    document.title = detail
+      ? `Build ${detail.id!.slice(0, 8)} · Archway`
+      : path.startsWith('/agents')
+        ? 'Agents · Archway'
+        : path.startsWith('/repos')
+          ? 'Repositories · Archway'
+          : 'Builds · Archway';
   }, [path, detail?.id]);
   if (detail) return <BuildDetailPage id={detail.id!} />;
+  if (repo) return <RepoPage key={repo.id} id={repo.id!} />;
+  if (path === '/repos') return <ReposPage />;
   if (path === '/agents') return <AgentsPage />;
   if (path === '/builds' || path === '/' || path === '') return <BuildsPage />;
   return (

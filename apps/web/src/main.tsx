@@ -5,6 +5,7 @@ import './styles/base.css';
 import './styles/pages.css';
 import './styles/logs.css';
 import './styles/timeline.css';
+import './styles/repos.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,14 +1,37 @@
-import type { AgentView, Build, BuildList, BuildRequestInput, BuildStatus, CreatedBuild, QueueDepth } from '@archway/shared';
+import type {
+  AgentView,
+  Build,
+  BuildList,
+  BuildRequestInput,
+  BuildStatus,
+  CreatedBuild,
+  QueueDepth,
+  Repo,
+  RepoBuildRequest,
+  RepoCreateInput,
+  RepoUpdate,
+  WebhookDelivery,
+} from '@archway/shared';
 import { request } from './client.ts';
 import type { SessionInfo, SessionState } from './types.ts';
 
 const V1 = '/api/v1';
 
-export function listBuilds(q: { limit?: number; cursor?: string | null; status?: BuildStatus | '' }): Promise<BuildList> {
+export interface BuildQuery {
+  status?: BuildStatus | '';
+  /** A registered repository's id. */
+  repoId?: string;
+  /** A branch or tag. */
+  ref?: string;
+}
+
+export function listBuilds(q: BuildQuery & { limit?: number; cursor?: string | null }): Promise<BuildList> {
   const params = new URLSearchParams();
   params.set('limit', String(q.limit ?? 50));
   if (q.cursor) params.set('cursor', q.cursor);
   if (q.status) params.set('status', q.status);
+  if (q.repoId) params.set('repoId', q.repoId);
+  if (q.ref) params.set('ref', q.ref);
   return request('GET', `${V1}/builds?${params}`);
 }
 
@@ -22,6 +45,15 @@ async function list<T>(path: string): Promise<T[]> {
   const body = await request<T[] | { items: T[] }>('GET', path);
   return Array.isArray(body) ? body : body.items;
 }
+const repoPath = (id: string) => `${V1}/repos/${encodeURIComponent(id)}`;
+export const listRepos = () => list<Repo>(`${V1}/repos`);
+export const getRepo = (id: string) => request<Repo>('GET', repoPath(id));
+export const createRepo = (body: RepoCreateInput) => request<Repo>('POST', `${V1}/repos`, body);
+export const updateRepo = (id: string, body: RepoUpdate) => request<Repo>('PATCH', repoPath(id), body);
+export const deleteRepo = (id: string) => request<void>('DELETE', repoPath(id));
+export const buildRepoRef = (id: string, body: RepoBuildRequest) => request<CreatedBuild & { canceled: string[]; error: string | null }>('POST', `${repoPath(id)}/builds`, body);
+export const listDeliveries = (id: string) => list<WebhookDelivery>(`${repoPath(id)}/deliveries?limit=20`);
+
 export const listAgents = () => list<AgentView>(`${V1}/agents`);
 export const listQueues = () => list<QueueDepth>(`${V1}/queues`);
 

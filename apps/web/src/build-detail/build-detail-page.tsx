@@ -5,7 +5,11 @@ import { Timeline } from '../timeline/timeline.tsx';
 import { elapsed, formatDuration, formatTime, repoName } from '../ui/format.ts';
 import { StatusBadge } from '../ui/status-badge.tsx';
 import { useNow } from '../ui/use-now.ts';
+import { refLabel } from '../builds/build-row.tsx';
+import { AttemptHistory } from './attempt-history.tsx';
 import { BuildActions } from './build-actions.tsx';
+import { CommitStatus } from './commit-status.tsx';
+import { RepoLink } from './repo-link.tsx';
 import { FailureBanner } from './failure-banner.tsx';
 import { ImageInfo } from './image-info.tsx';
 import { PlatformLogs } from './platform-logs.tsx';
@@ -49,7 +53,8 @@ function BuildDetail({ build, reload }: { build: Build; reload(): void }) {
       <div className="page-head">
         <div>
           <h1>
-            {repoName(build.source.url)} <span className="muted">@ {build.source.ref}</span>
+            {build.repoId ? <RepoLink repoId={build.repoId} fallback={repoName(build.source.url)} /> : repoName(build.source.url)}{' '}
+            <span className="muted">@ {refLabel(build)}</span>
           </h1>
           <p className="build-meta">
             <StatusBadge status={build.status} /> <span>{build.source.commit ? <code>{build.source.commit.slice(0, 12)}</code> : 'commit pending'}</span>
@@ -61,6 +66,8 @@ function BuildDetail({ build, reload }: { build: Build; reload(): void }) {
         <BuildActions build={build} onChanged={reload} />
       </div>
       <FailureBanner build={build} />
+      <CommitStatus build={build} />
+      <AttemptHistory build={build} now={now} />
       <ImageInfo build={build} />
       <Timeline build={build} />
       <PlatformLogs build={build} selected={selected} onSelect={select} />

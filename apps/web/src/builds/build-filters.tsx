@@ -1,17 +1,35 @@
-import type { BuildStatus } from '@archway/shared';
+import type { BuildStatus, Repo } from '@archway/shared';
+import { useEffect, useRef, useState } from 'react';
 
 const STATUSES: BuildStatus[] = ['queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled'];
 
 export interface Filters {
   status: BuildStatus | '';
+  /** A registered repository's id. */
   repo: string;
+  /** A branch or tag name. */
   branch: string;
 }
 
-/** Status filters on the server; repository and branch narrow the loaded builds as you type. */
-export function BuildFilters({ value, repos, onChange }: { value: Filters; repos: string[]; onChange(f: Filters): void }) {
+/** Every filter runs on the server (GET /api/v1/builds?status=&repoId=&ref=), so older pages filter too. */
+export function BuildFilters({ value, repos, onChange }: { value: Filters; repos: Repo[]; onChange(f: Filters): void }) {
+  // The branch applies once typing pauses, not on every keystroke.
+  const [branch, setBranch] = useState(value.branch);
+  const latest = useRef({ value, onChange });
+  latest.current = { value, onChange };
+  useEffect(() => setBranch(value.branch), [value.branch]);
+  useEffect(() => {
+    if (branch.trim() === latest.current.value.branch) return;
+    const t = setTimeout(() => latest.current.onChange({ ...latest.current.value, branch: branch.trim() }), 400);
+    return () => clearTimeout(t);
+  }, [branch]);
+  const known = repos.some((r) => r.id === value.repo);
+
   return (
-    <form className="filters" role="search" aria-label="Filter builds" onSubmit={(e) => e.preventDefault()}>
+    <form className="filters" role="search" aria-label="Filter builds" onSubmit={(e) => {
+      e.preventDefault();
+      onChange({ ...value, branch: branch.trim() });
+    }}>
       <div className="field">
         <label htmlFor="f-status">Status</label>
         <select id="f-status" value={value.status} onChange={(e) => onChange({ ...value, status: e.target.value as Filters['status'] })}>
@@ -23,16 +41,17 @@ export function BuildFilters({ value, repos, onChange }: { value: Filters; repos
       </div>
       <div className="field">
         <label htmlFor="f-repo">Repository</label>
-        <input id="f-repo" list="f-repo-list" value={value.repo} placeholder="any" onChange={(e) => onChange({ ...value, repo: e.target.value })} />
-        <datalist id="f-repo-list">
+        <select id="f-repo" value={value.repo} onChange={(e) => onChange({ ...value, repo: e.target.value })}>
+          <option value="">any</option>
           {repos.map((r) => (
-            <option key={r} value={r} />
+            <option key={r.id} value={r.id}>{r.fullName}</option>
           ))}
-        </datalist>
+          {value.repo && !known && <option value={value.repo}>{value.repo.slice(0, 8)}… (not registered)</option>}
+        </select>
       </div>
       <div className="field">
-        <label htmlFor="f-branch">Branch</label>
-        <input id="f-branch" value={value.branch} placeholder="any" onChange={(e) => onChange({ ...value, branch: e.target.value })} />
+        <label htmlFor="f-branch">Branch or tag</label>
+        <input id="f-branch" value={branch} placeholder="any" onChange={(e) => setBranch(e.target.value)} />
       </div>
     </form>
   );

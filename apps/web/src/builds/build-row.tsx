@@ -3,7 +3,8 @@ import { Link } from '../router/router.tsx';
 import { elapsed, formatDuration, relativeTime, repoName } from '../ui/format.ts';
 import { StatusBadge } from '../ui/status-badge.tsx';
 
-export function BuildRow({ build, now }: { build: Build; now: number }) {
+/** `repoName`: the registered repository's name, when the build came from one. */
+export function BuildRow({ build, now, repoName: registered }: { build: Build; now: number; repoName?: string }) {
   const href = `/builds/${build.id}`;
   const duration = elapsed(build.startedAt, build.finishedAt, now);
   const commit = build.source.commit?.slice(0, 8);
@@ -15,8 +16,8 @@ export function BuildRow({ build, now }: { build: Build; now: number }) {
       <td data-label="Build">
         <div>
           <Link href={href} className="build-link">
-            <strong>{repoName(build.source.url)}</strong>
-            <span className="muted"> @ {build.source.ref}</span>
+            <strong>{registered ?? repoName(build.source.url)}</strong>
+            <span className="muted"> @ {refLabel(build)}</span>
           </Link>
           <div className="small muted">
             {commit && <code>{commit}</code>} {build.push && build.image ? `→ ${build.image}:${build.tags[0] ?? ''}` : 'not pushed'}
@@ -46,4 +47,12 @@ export function BuildRow({ build, now }: { build: Build; now: number }) {
       </td>
     </tr>
   );
+}
+
+/** `branch:main` → `main`, `pr:12` → `PR #12`; else the requested ref. */
+export function refLabel(build: Build): string {
+  const t = build.triggerRef;
+  if (t?.startsWith('pr:')) return `PR #${t.slice(3)}`;
+  if (t?.startsWith('branch:') || t?.startsWith('tag:')) return t.slice(t.indexOf(':') + 1);
+  return build.source.ref;
 }

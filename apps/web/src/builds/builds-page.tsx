@@ -1,6 +1,6 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { useRouter } from '../router/router.tsx';
-import { repoName } from '../ui/format.ts';
+import { useRepos } from '../repos/use-repos.ts';
 import { useNow } from '../ui/use-now.ts';
 import { BuildFilters, filtersFromSearch, filtersToSearch, type Filters } from './build-filters.tsx';
 import { BuildRow } from './build-row.tsx';
@@ -12,18 +12,14 @@ const FINAL = new Set(['succeeded', 'failed', 'canceled']);
 export function BuildsPage() {
   const { search, navigate } = useRouter();
   const filters = filtersFromSearch(search);
-  const { items, nextCursor, loading, error, loadMore } = useBuildList(filters.status);
+  const { items, nextCursor, loading, error, loadMore } = useBuildList({ status: filters.status, repoId: filters.repo, ref: filters.branch });
+  const { repos } = useRepos();
   const [showNew, setShowNew] = useState(false);
   const anyRunning = items.some((b) => !FINAL.has(b.status));
   const now = useNow(anyRunning);
-
-  const repos = useMemo(() => [...new Set(items.map((b) => repoName(b.source.url)))].sort(), [items]);
-  const visible = items.filter(
-    (b) =>
-      (!filters.repo || repoName(b.source.url).toLowerCase().includes(filters.repo.toLowerCase()) || b.source.url.includes(filters.repo)) &&
-      (!filters.branch || b.source.ref.toLowerCase().includes(filters.branch.toLowerCase())),
-  );
-  const setFilters = (f: Filters) => navigate(`/builds${filtersToSearch(f)}`, true);
+  const repoNames = useMemo(() => new Map((repos ?? []).map((r) => [r.id, r.fullName])), [repos]);
+  const filtered = Boolean(filters.status || filters.repo || filters.branch);
+  const setFilters = useCallback((f: Filters) => navigate(`/builds${filtersToSearch(f)}`, true), [navigate]);
 
   return (
     <main id="main" className="page">
@@ -34,12 +30,12 @@ export function BuildsPage() {
         </button>
       </div>
       {showNew && <NewBuildForm id="new-build" onCancel={() => setShowNew(false)} />}
-      <BuildFilters value={filters} repos={repos} onChange={setFilters} />
+      <BuildFilters value={filters} repos={repos ?? []} onChange={setFilters} />
       {error && <p className="error" role="alert">Could not load builds: {error}</p>}
       {loading && items.length === 0 ? (
         <p className="muted">Loading builds…</p>
-      ) : visible.length === 0 ? (
-        <p className="muted">{items.length ? 'No loaded build matches these filters.' : 'No builds yet. Start one with “New build” or push to a connected repository.'}</p>
+      ) : items.length === 0 ? (
+        <p className="muted">{filtered ? 'No build matches these filters.' : 'No builds yet. Start one with “New build” or push to a connected repository.'}</p>
       ) : (
         <table className="builds-table">
           <caption className="visually-hidden">Builds, newest first; updates live</caption>
@@ -54,8 +50,8 @@ export function BuildsPage() {
             </tr>
           </thead>
           <tbody>
-            {visible.map((b) => (
-              <BuildRow key={b.id} build={b} now={now} />
+            {items.map((b) => (
+              <BuildRow key={b.id} build={b} now={now} repoName={b.repoId ? repoNames.get(b.repoId) : undefined} />
             ))}
           </tbody>
         </table>

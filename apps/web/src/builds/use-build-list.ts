@@ -1,12 +1,21 @@
-import type { Build, BuildStatus } from '@archway/shared';
+import type { Build } from '@archway/shared';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { subscribeBuilds } from '../api/build-events.ts';
-import { listBuilds } from '../api/endpoints.ts';
+import { listBuilds, type BuildQuery } from '../api/endpoints.ts';
 
 const PAGE = 50;
 
+/** Whether a build belongs to a filtered list (the server's filters, applied to live events). */
+export function matchesQuery(build: Build, q: BuildQuery): boolean {
+  if (q.status && build.status !== q.status) return false;
+  if (q.repoId && build.repoId !== q.repoId) return false;
+  if (q.ref && ![q.ref, `refs/heads/${q.ref}`, `refs/tags/${q.ref}`].includes(build.source.ref)) return false;
+  return true;
+}
+
 /** Newest builds first, kept current by the build event stream; older pages load on demand. */
-export function useBuildList(status: BuildStatus | '') {
+export function useBuildList(query: BuildQuery, pageSize = PAGE) {
+  const { status = '', repoId = '', ref = '' } = query;
   const [items, setItems] = useState<Build[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -17,7 +26,7 @@ export function useBuildList(status: BuildStatus | '') {
     const gen = ++generation.current;
     setLoading(true);
     try {
-      const page = await listBuilds({ limit: PAGE, status });
+      const page = await listBuilds({ limit: pageSize, status, repoId, ref });
       if (gen !== generation.current) return;
       setItems(page.items);
       setNextCursor(page.nextCursor);
@@ -27,20 +36,20 @@ export function useBuildList(status: BuildStatus | '') {
     } finally {
       if (gen === generation.current) setLoading(false);
     }
-  }, [status]);
+  }, [status, repoId, ref, pageSize]);
 
   const loadMore = useCallback(async () => {
     if (!nextCursor) return;
     const gen = generation.current;
     try {
-      const page = await listBuilds({ limit: PAGE, status, cursor: nextCursor });
+      const page = await listBuilds({ limit: pageSize, status, repoId, ref, cursor: nextCursor });
       if (gen !== generation.current) return;
       setItems((prev) => mergeBuilds(prev, page.items));
       setNextCursor(page.nextCursor);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
-  }, [nextCursor, status]);
+  }, [nextCursor, status, repoId, ref, pageSize]);
 
   useEffect(() => {
     void load();
@@ -48,9 +57,9 @@ export function useBuildList(status: BuildStatus | '') {
       onBuild: (build) =>
         setItems((prev) => {
           const known = prev.some((b) => b.id === build.id);
-          // A build that no longer matches the status filter stays until the next reload, so
-          // rows do not vanish under the user's cursor; new builds appear only if they match.
-          if (!known && status && build.status !== status) return prev;
+          // A build that no longer matches the filters stays until the next reload, so rows do
+          // not vanish under the user's cursor; new builds appear only if they match.
+          if (!known && !matchesQuery(build, { status, repoId, ref })) return prev;
           // An unknown build older than the oldest row belongs to a page not loaded yet.
           const oldest = prev[prev.length - 1];
           if (!known && oldest && build.createdAt < oldest.createdAt) return prev;
@@ -58,7 +67,7 @@ export function useBuildList(status: BuildStatus | '') {
         }),
       onResync: () => void load(),
     });
-  }, [load, status]);
+  }, [load, status, repoId, ref]);
 
   return { items, nextCursor, loading, error, loadMore, reload: load };
 }

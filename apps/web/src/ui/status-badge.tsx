@@ -8,6 +8,7 @@ const LABELS: Record<string, string> = {
   built: 'built',
   failed: 'failed',
   canceled: 'canceled',
+  requeued: 'given back',
 };
 
 const ICONS: Record<string, string> = {
@@ -18,6 +19,7 @@ const ICONS: Record<string, string> = {
   built: '✓',
   failed: '✕',
   canceled: '⊘',
+  requeued: '↺',
 };
 
 /** Status as text plus an icon: colour is never the only signal. */

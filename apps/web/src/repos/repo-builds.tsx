@@ -1,0 +1,51 @@
+import type { Repo } from '@archway/shared';
+import { BuildRow } from '../builds/build-row.tsx';
+import { useBuildList } from '../builds/use-build-list.ts';
+import { Link } from '../router/router.tsx';
+import { TrendChart } from '../trend/trend-chart.tsx';
+import { useNow } from '../ui/use-now.ts';
+
+const FINAL = new Set(['succeeded', 'failed', 'canceled']);
+const TREND = 30;
+const SHOWN = 10;
+
+/** The repository's latest builds (live) and how long each platform took over them. */
+export function RepoBuilds({ repo }: { repo: Repo }) {
+  const { items, loading, error } = useBuildList({ repoId: repo.id }, TREND);
+  const now = useNow(items.some((b) => !FINAL.has(b.status)));
+  return (
+    <section aria-labelledby="repo-builds-title">
+      <div className="section-head">
+        <h2 id="repo-builds-title">Builds</h2>
+        <Link href={`/builds?repo=${encodeURIComponent(repo.id)}`}>All builds of {repo.fullName}</Link>
+      </div>
+      {error && <p className="error" role="alert">Could not load builds: {error}</p>}
+      <h3 id="trend-title">Duration per platform</h3>
+      <TrendChart builds={items.slice(0, TREND)} limit={TREND} />
+      {loading && items.length === 0 ? (
+        <p className="muted">Loading builds…</p>
+      ) : items.length === 0 ? (
+        <p className="muted">No build yet: push to the repository, or use “Build ref”.</p>
+      ) : (
+        <table className="builds-table">
+          <caption className="visually-hidden">Latest builds of {repo.fullName}, newest first; updates live</caption>
+          <thead>
+            <tr>
+              <th scope="col">Status</th>
+              <th scope="col">Build</th>
+              <th scope="col">Platforms</th>
+              <th scope="col">Trigger</th>
+              <th scope="col">Started</th>
+              <th scope="col" className="num">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.slice(0, SHOWN).map((b) => (
+              <BuildRow key={b.id} build={b} now={now} repoName={repo.fullName} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

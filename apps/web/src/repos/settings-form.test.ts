@@ -1,0 +1,60 @@
+import type { Repo } from '@archway/shared';
+import { describe, expect, it } from 'vitest';
+import { formFromRepo, parseBuildArgs, patchFromForm } from './settings-form.ts';
+
+const repo: Repo = {
+  id: '8263dad7-0000-4000-8000-000000000001',
+  fullName: 'acme/webapp',
+  provider: 'github',
+  cloneUrl: 'https://github.com/acme/webapp.git',
+  defaultBranch: 'main',
+  apiUrl: null,
+  image: 'registry.example.com/acme/webapp',
+  containerfile: null,
+  context: '.',
+  platforms: ['linux/amd64', 'linux/arm64'],
+  buildArgs: { GO_VERSION: '1.22' },
+  tagRules: { defaultBranchLatest: true, defaultBranchSha: true, branches: true, semver: true, semverLatest: 'highest', otherTags: true },
+  cancelSuperseded: { branches: false, pullRequests: true },
+  hasForgeToken: true,
+  webhookUrl: 'https://archway.example.com/hooks/github',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
+
+describe('patchFromForm', () => {
+  it('sends nothing when nothing changed', () => {
+    expect(patchFromForm(repo, formFromRepo(repo))).toEqual({ patch: {} });
+  });
+
+  it('sends only the changed fields; emptied optional fields become null', () => {
+    const form = {
+      ...formFromRepo(repo),
+      image: '  ',
+      containerfile: 'docker/Containerfile',
+      platforms: 'linux/arm64 linux/amd64, linux/arm/v7',
+      buildArgs: 'GO_VERSION=1.23\nFLAGS=-X a=b\n\n',
+      tagRules: { ...repo.tagRules, semverLatest: 'never' as const, branches: false },
+      cancelSuperseded: { branches: true, pullRequests: true },
+    };
+    expect(patchFromForm(repo, form)).toEqual({
+      patch: {
+        image: null,
+        containerfile: 'docker/Containerfile',
+        platforms: ['linux/arm64', 'linux/amd64', 'linux/arm/v7'],
+        buildArgs: { GO_VERSION: '1.23', FLAGS: '-X a=b' },
+        tagRules: { branches: false, semverLatest: 'never' },
+        cancelSuperseded: { branches: true },
+      },
+    });
+  });
+
+  it('removing every build arg sends an empty object; a line without = names the field', () => {
+    expect(patchFromForm(repo, { ...formFromRepo(repo), buildArgs: '' })).toEqual({ patch: { buildArgs: {} } });
+    expect(patchFromForm(repo, { ...formFromRepo(repo), buildArgs: 'A=1\nnonsense' })).toEqual({
+      error: 'build args line 2: write NAME=value (got "nonsense")',
+      field: 'buildArgs',
+    });
+    expect(parseBuildArgs('=x')).toEqual({ error: 'build args line 1: write NAME=value (got "=x")' });
+  });
+});
