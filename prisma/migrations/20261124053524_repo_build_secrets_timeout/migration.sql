@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Repo" ADD COLUMN     "buildSecrets" JSONB NOT NULL DEFAULT '{}',
+ADD COLUMN     "buildTimeoutMs" INTEGER;
