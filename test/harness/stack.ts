@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTRY_POINTS, supervise, type Supervised } from '../../apps/api/src/embedded/children.ts';
@@ -31,7 +32,7 @@ export interface Stack {
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const port = await freePort();
-  const token = `arch_test_${opts.prefix}`;
+  const token = `arch_test_${opts.prefix}_${randomUUID()}`;
   const objectStoreDir = join(opts.root, 'objects');
   await mkdir(objectStoreDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {

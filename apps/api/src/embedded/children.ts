@@ -19,7 +19,16 @@ export interface Supervised {
  * name, and restarts it with backoff if it dies on its own — a crash of the merger must not leave
  * a running API with nobody publishing.
  */
-export function supervise(name: string, entry: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Supervised {
+/** Exit code our processes use for invalid configuration: restarting cannot help. */
+export const CONFIG_ERROR_EXIT = 2;
+
+export function supervise(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  onFatal?: (reason: string) => void,
+): Supervised {
   let child: ChildProcess | undefined;
   let stopping = false;
   let restarts = 0;
@@ -35,6 +44,12 @@ export function supervise(name: string, entry: string, env: NodeJS.ProcessEnv, l
     child.stderr?.on('data', forward);
     child.once('exit', (code, signal) => {
       if (stopping) return;
+      if (code === CONFIG_ERROR_EXIT) {
+        stopping = true;
+        log(`[${name}] stopped: invalid configuration (see the lines above); not restarting`);
+        onFatal?.(`${name}: invalid configuration`);
+        return;
+      }
       // A process that ran for a minute gets a fresh backoff.
       if (Date.now() - startedAt > 60_000) restarts = 0;
       const delay = Math.min(30_000, 500 * 2 ** restarts++);

@@ -42,17 +42,19 @@ async function main() {
     ARCHWAY_OBJECT_STORE: objectStore,
     ARCHWAY_AGENT_DATA_DIR: process.env.ARCHWAY_AGENT_DATA_DIR ?? join(dataDir, 'agent'),
   };
-  const children: Supervised[] = [supervise('api', ENTRY_POINTS.api, env, log), supervise('merger', ENTRY_POINTS.merger, env, log)];
-  if (process.env.ARCHWAY_EMBEDDED_AGENT !== 'false') children.push(supervise('agent', ENTRY_POINTS.agent, env, log));
+  // A child with invalid configuration stops everything: restarting it cannot help.
+  const fatal = (reason: string) => void shutdown(reason, 1);
+  const children: Supervised[] = [supervise('api', ENTRY_POINTS.api, env, log, fatal), supervise('merger', ENTRY_POINTS.merger, env, log, fatal)];
+  if (process.env.ARCHWAY_EMBEDDED_AGENT !== 'false') children.push(supervise('agent', ENTRY_POINTS.agent, env, log, fatal));
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (why: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: stopping (agents finish their current step or are requeued)…`);
+    log(`${why}: stopping (agents finish their current step or are requeued)…`);
     await Promise.allSettled(children.map((c) => c.stop()));
     await Promise.allSettled([redis?.stop(), pg?.stop(), ...stops.map((s) => s())]);
-    process.exit(0);
+    process.exit(code);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
