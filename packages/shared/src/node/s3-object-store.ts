@@ -1,12 +1,9 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-  type ListObjectsV2CommandOutput,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+// The AWS SDK costs ~40 MiB of heap and startup time: it is loaded (synchronously, so that
+// createObjectStore stays synchronous) only when an S3 store is first used.
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -41,11 +38,18 @@ export interface S3ObjectStoreOptions {
 const MiB = 1024 * 1024;
 const MAX_PARTS = 10_000;
 
+const requireSdk = createRequire(import.meta.url);
+let s3Sdk: typeof S3Sdk | undefined;
+let libStorage: typeof LibStorage | undefined;
+const sdk = () => (s3Sdk ??= requireSdk('@aws-sdk/client-s3') as typeof S3Sdk);
+const storage = () => (libStorage ??= requireSdk('@aws-sdk/lib-storage') as typeof LibStorage);
+
 /** Any S3-compatible store (AWS S3, MinIO, Ceph RGW, Garage, R2). Everything streams. */
 export class S3ObjectStore implements ObjectStore {
   readonly bucket: string;
   readonly prefix: string;
-  readonly client: S3Client;
+  private readonly clientConfig: S3ClientConfig;
+  private sdkClient: S3Client | undefined;
   private readonly partSize: number;
   private readonly queueSize: number;
   private readonly listPageSize: number;
@@ -59,7 +63,7 @@ export class S3ObjectStore implements ObjectStore {
     this.queueSize = Math.max(opts.queueSize ?? 2, 1);
     this.listPageSize = opts.listPageSize ?? 1000;
     this.where = `s3://${this.bucket}/${this.prefix}${opts.endpoint ? ` at ${opts.endpoint}` : ''}`;
-    this.client = new S3Client({
+    this.clientConfig = {
       region: opts.region ?? 'us-east-1',
       endpoint: opts.endpoint,
       forcePathStyle: opts.forcePathStyle ?? Boolean(opts.endpoint),
@@ -68,7 +72,12 @@ export class S3ObjectStore implements ObjectStore {
       // several S3-compatible servers; plain bodies work everywhere.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    };
+  }
+
+  /** The SDK client, created (and the SDK loaded) on first use. */
+  get client(): S3Client {
+    return (this.sdkClient ??= new (sdk().S3Client)(this.clientConfig));
   }
 
   private fullKey(key: string): string {
@@ -84,7 +93,7 @@ export class S3ObjectStore implements ObjectStore {
     const feeding = pipeline(body, digest);
     // Bigger parts only when the object would otherwise exceed S3's 10 000-part limit.
     const partSize = Math.max(this.partSize, Math.ceil((opts.contentLength ?? 0) / MAX_PARTS));
-    const upload = new Upload({
+    const upload = new (storage().Upload)({
       client: this.client,
       params: { Bucket: this.bucket, Key, Body: digest },
       partSize,
@@ -104,7 +113,7 @@ export class S3ObjectStore implements ObjectStore {
   async get(key: string, range?: ByteRange): Promise<Readable> {
     try {
       const Range = range ? `bytes=${range.start}-${range.end}` : undefined;
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Range }));
+      const res = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: this.bucket, Key: this.fullKey(key), Range }));
       return res.Body as Readable;
     } catch (err) {
       if (errorName(err) === 'NoSuchKey') throw new ObjectNotFoundError(key);
@@ -114,7 +123,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async head(key: string): Promise<StoredObject | null> {
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      const res = await this.client.send(new (sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.fullKey(key) }));
       return { key, size: res.ContentLength ?? 0, lastModified: res.LastModified ?? new Date(0) };
     } catch (err) {
       // HEAD responses carry no error body: a 404 is all S3 tells us.
@@ -125,7 +134,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      await this.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.bucket, Key: this.fullKey(key) }));
     } catch (err) {
       throw this.failure('delete', key, err);
     }
@@ -137,7 +146,7 @@ export class S3ObjectStore implements ObjectStore {
       let page: ListObjectsV2CommandOutput;
       try {
         page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, MaxKeys: this.listPageSize, ContinuationToken: token }),
+          new (sdk().ListObjectsV2Command)({ Bucket: this.bucket, Prefix: this.prefix + prefix, MaxKeys: this.listPageSize, ContinuationToken: token }),
         );
       } catch (err) {
         throw this.failure('list', prefix, err);
@@ -152,7 +161,8 @@ export class S3ObjectStore implements ObjectStore {
 
   /** Closes pooled connections. */
   destroy(): void {
-    this.client.destroy();
+    this.sdkClient?.destroy();
+    this.sdkClient = undefined;
   }
 
   private failure(op: string, key: string, err: unknown): Error {
