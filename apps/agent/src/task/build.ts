@@ -20,6 +20,8 @@ export interface BuildPhaseOptions {
   signal: AbortSignal;
   reporter: TaskReporter;
   log: (line: string) => Promise<void>;
+  /** buildah's stdout and stderr go to this file (in the work dir) and are read from there. */
+  outputFile: string;
   /** Told the name of each step as it starts (for timeout and out-of-disk reasons). */
   onStep?: (name: string) => void;
 }
@@ -48,17 +50,17 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
 
   const result = await runBuildah(o.settings, buildArgs(o.settings, o.spec), {
     signal: o.signal,
-    onLine: async (line, stream) => {
+    outputFile: o.outputFile,
+    // stdout and stderr arrive as one stream, in the order buildah wrote them: STEP lines only
+    // count in sequence, and pull/error lines are recognised by their text.
+    onLine: async (line) => {
       await o.log(line);
       if (/no space left on device/i.test(line)) noSpace = true;
       const warning = parsePlatformWarning(line);
       if (warning && !mismatch) mismatch = await platformMismatch(warning, parser.current, o);
-      if (stream === 'stderr') {
-        parser.feedStderr(line);
-        error = parseBuildError(line, parser.current?.instruction) ?? error;
-        if (/^Error: /.test(line)) lastErrorLine = line.slice('Error: '.length);
-        return;
-      }
+      parser.feedStderr(line);
+      error = parseBuildError(line, parser.current?.instruction) ?? error;
+      if (/^Error: /.test(line)) lastErrorLine = line.slice('Error: '.length);
       for (const ev of parser.feed(line)) {
         // `cached` is only known after the STEP line; it is reported when the step ends.
         if (ev.type === 'step') {

@@ -188,6 +188,7 @@ async function build(
         signal,
         reporter,
         log: line,
+        outputFile: work.buildOutput,
         onStep: (name) => void (current.step = name),
       });
       current.step = undefined;

@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { readLines } from './lines.ts';
+import { tailFile } from './tail.ts';
 
 export interface ProcessResult {
   code: number | null;
@@ -13,8 +15,18 @@ export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
-  /** Called for every stdout/stderr line, one at a time, in arrival order per stream. */
-  onLine?: (line: string, stream: 'stdout' | 'stderr') => void | Promise<void>;
+  /**
+   * Called for every output line, one at a time, in arrival order per stream; with `outputFile`,
+   * stdout and stderr are one stream (`output`) in the order the child wrote them.
+   */
+  onLine?: (line: string, stream: 'stdout' | 'stderr' | 'output') => void | Promise<void>;
+  /**
+   * Send stdout and stderr straight to this file (created 0600, truncated) instead of pipes, and
+   * read the lines from it. The child never waits for the reader: buildah's chroot runtime relays
+   * RUN output through a buffer it drops when it exits, so a reader slower than the output lost
+   * the end of it (see tail.ts). Finishes once the process exited and the file is read to its end.
+   */
+  outputFile?: string;
   /** Grace period between SIGTERM and SIGKILL of the process group. */
   killAfterMs?: number;
   /** Called with the pid (= process group id) once the child runs. */
@@ -31,12 +43,20 @@ export const KILL_AFTER_MS = 5000;
 export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): Promise<ProcessResult> {
   return new Promise<ProcessResult>((resolvePromise, reject) => {
     if (opts.signal?.aborted) return resolvePromise({ code: null, signal: null, aborted: true });
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    let stdio: StdioOptions = ['ignore', 'pipe', 'pipe'];
+    let outFd: number | undefined;
+    if (opts.outputFile) {
+      outFd = openSync(opts.outputFile, 'w', 0o600);
+      // One open file for both: its shared offset keeps stdout and stderr lines in write order.
+      stdio = ['ignore', outFd, outFd];
+    }
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio });
+    } finally {
+      // The child has its own copy; ours would only keep the file open.
+      if (outFd !== undefined) closeSync(outFd);
+    }
     if (child.pid) opts.onSpawn?.(child.pid);
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
@@ -67,10 +87,17 @@ export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): 
         await chain;
       }
     };
-    const pumps = Promise.all([pump(child.stdout!, 'stdout'), pump(child.stderr!, 'stderr')]);
+    let exited!: () => void;
+    const exitedPromise = new Promise<void>((r) => (exited = r));
+    const pumps = opts.outputFile
+      ? tailFile(opts.outputFile, { onLine: (l) => opts.onLine?.(l, 'output'), writerDone: exitedPromise }).catch((err) => {
+          lineError ??= err;
+        })
+      : Promise.all([pump(child.stdout!, 'stdout'), pump(child.stderr!, 'stderr')]);
 
     child.once('error', (err) => {
       opts.signal?.removeEventListener('abort', onAbort);
+      exited();
       const e = err as NodeJS.ErrnoException;
       reject(e.code === 'ENOENT' ? new Error(`${cmd} not found: install it or set its path in the agent's environment`) : err);
     });
@@ -79,6 +106,8 @@ export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): 
       if (aborted) killGroup('SIGKILL');
     });
     child.once('close', (code, signal) => {
+      // No pipes with `outputFile`: 'close' follows 'exit' at once, the file is then read to its end.
+      exited();
       opts.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
       pumps

@@ -78,7 +78,7 @@ export class StepParser {
     return [];
   }
 
-  /** stderr lines: a pull while a FROM step is current makes it a cache miss. */
+  /** Output lines (buildah prints pulls on stderr): a pull while a FROM step is current makes it a cache miss. */
   feedStderr(line: string): void {
     if (!this.committed && this.current?.cached && FROM_RE.test(this.current.instruction) && PULL_RE.test(line)) this.current.cached = false;
   }

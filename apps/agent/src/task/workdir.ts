@@ -5,6 +5,8 @@ export interface WorkDir {
   root: string;
   checkout: string;
   log: string;
+  /** buildah build's raw stdout+stderr (unredacted, so it stays here and goes with the work dir). */
+  buildOutput: string;
   archive: string;
   digest: string;
   iid: string;
@@ -26,6 +28,7 @@ export async function createWorkDir(dataDir: string, taskId: string, attempt: nu
     root,
     checkout: join(root, 'src'),
     log: join(root, 'task.log'),
+    buildOutput: join(root, 'buildah.out'),
     archive: join(root, 'image.tar'),
     digest: join(root, 'digest'),
     iid: join(root, 'iid'),
