@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { readLines } from './lines.ts';
 import { capture, runProcess } from './spawn.ts';
 
@@ -48,6 +50,61 @@ describe('runProcess', () => {
 
   it('says which program is missing', async () => {
     await expect(runProcess('archway-no-such-binary', [])).rejects.toThrow('archway-no-such-binary not found');
+  });
+});
+
+describe('runProcess with outputFile', () => {
+  const outFile = async () => join(await mkdtemp(join(inject('tmpRoot'), 'spawn-')), 'out');
+
+  it('reads every line, stdout and stderr in write order, though the reader is slower than the child', async () => {
+    const file = await outFile();
+    const seen: [string, string][] = [];
+    let exitedWhileReading = false;
+    let pid = 0;
+    const r = await runProcess('sh', ['-c', 'i=0; while [ $i -lt 3000 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done; printf tail; exit 4'], {
+      outputFile: file,
+      onSpawn: (p) => void (pid = p),
+      onLine: async (line, stream) => {
+        seen.push([line, stream]);
+        if (seen.length % 500 === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          exitedWhileReading ||= !running(pid);
+        }
+      },
+    });
+    expect(r.code).toBe(4);
+    const expected = Array.from({ length: 3000 }, (_, i) => [`out ${i}`, `err ${i}`]).flat();
+    expect(seen.map(([l]) => l)).toEqual([...expected, 'tail']);
+    expect(new Set(seen.map(([, s]) => s))).toEqual(new Set(['output']));
+    // The child did not wait for the reader: it was gone while lines were still being read.
+    expect(exitedWhileReading).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('stops the process group on abort and still reads what it wrote', async () => {
+    const controller = new AbortController();
+    const lines: string[] = [];
+    const r = await runProcess('sh', ['-c', 'echo started; sleep 30 & wait'], {
+      outputFile: await outFile(),
+      signal: controller.signal,
+      killAfterMs: 300,
+      onLine: (l) => {
+        lines.push(l);
+        controller.abort();
+      },
+    });
+    expect(r.aborted).toBe(true);
+    expect(lines).toEqual(['started']);
+  });
+
+  it('rejects with the first error of the line handler, after the process is done', async () => {
+    const run = runProcess('sh', ['-c', 'echo a; echo b'], {
+      outputFile: await outFile(),
+      onLine: (l) => {
+        if (l === 'a') throw new Error('sink broke');
+      },
+    });
+    await expect(run).rejects.toThrow('sink broke');
   });
 });
 
