@@ -38,7 +38,18 @@ export interface ScanArchiveOptions {
    * small ones once checked), so that uploading can start while the scan goes on.
    */
   onBlob?(blob: BlobEntry): void;
+  /**
+   * Large blobs, instead of `onBlob`: called before their bytes go by. Returning a consumer hands
+   * it the blob's bytes as they are read (one pass over the archive, no re-read): hashed on the
+   * way, the last chunk held back until the digest is checked, the scan waiting while the
+   * consumer is slow (bounded memory). A consumer that stops reading (destroys the stream) just
+   * gets nothing more; the scan goes on. Returning undefined skips the blob's bytes.
+   */
+  streamBlob?(blob: BlobEntry): Promise<((body: Readable) => void) | undefined>;
 }
+
+/** Bytes of a streamed blob buffered ahead of its consumer. */
+const STREAM_HIGH_WATER_MARK = 1024 * 1024;
 
 /**
  * Scans a per-platform archive (an OCI image layout in a tar, as `buildah push oci-archive:`
@@ -85,8 +96,17 @@ export async function scanArchive(source: Readable, opts: ScanArchiveOptions): P
       if (!Number.isSafeInteger(blob.offset) || blob.offset < 0) throw new Error('tar reader did not report entry offsets');
       blobs.set(digest, blob.size);
       if (blob.size > SMALL_JSON_LIMIT) {
-        opts.onBlob?.(blob);
-        for await (const _ of body); // eslint-disable-line @typescript-eslint/no-unused-vars
+        if (!opts.streamBlob) {
+          opts.onBlob?.(blob);
+          for await (const _ of body); // eslint-disable-line @typescript-eslint/no-unused-vars
+          continue;
+        }
+        const consumer = await opts.streamBlob(blob);
+        if (!consumer) {
+          for await (const _ of body); // eslint-disable-line @typescript-eslint/no-unused-vars
+          continue;
+        }
+        await passOn(body, blob, consumer);
         continue;
       }
       const chunks: Buffer[] = [];
@@ -175,6 +195,35 @@ async function* verified(body: AsyncIterable<Buffer>, digest: string, size: numb
   const actual = `sha256:${hash.digest('hex')}`;
   if (actual !== digest) throw new BadArchiveError(`blob ${digest} in the archive has content with digest ${actual}`);
   if (pending) yield pending;
+}
+
+/**
+ * Hands a blob's bytes to `consumer` through a bounded stream, checking the digest on the way;
+ * reads the entry to its end whatever the consumer does, so that the scan can go on.
+ */
+async function passOn(body: AsyncIterable<Buffer>, blob: BlobEntry, consumer: (body: Readable) => void): Promise<void> {
+  let wanted: (() => void) | undefined;
+  const out = new Readable({
+    highWaterMark: STREAM_HIGH_WATER_MARK,
+    read() {
+      wanted?.();
+    },
+  });
+  const gone = () => out.destroyed || out.readableEnded;
+  out.once('close', () => wanted?.());
+  consumer(out);
+  const push = async (chunk: Buffer) => {
+    if (gone() || out.push(chunk)) return;
+    await new Promise<void>((resolve) => (wanted = resolve));
+    wanted = undefined;
+  };
+  try {
+    for await (const chunk of verified(body, blob.digest, blob.size)) await push(chunk);
+  } catch (err) {
+    out.destroy(err as Error);
+    throw err;
+  }
+  if (!gone()) out.push(null);
 }
 
 /** Writes the source into the tar parser with backpressure, calling `onChunk` for each chunk first. */

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { formatPlatform, parsePlatform, samePlatform, type BuildResult, type Platform } from '@archway/shared';
 import { ObjectNotFoundError, type ObjectStore } from '@archway/shared/node';
-import type { RegistryClient } from '../registry/index.ts';
+import { RegistryError, type RegistryClient } from '../registry/index.ts';
 import { scanArchive, verifiedStream, type ArchiveContents, type BlobEntry } from './archive-reader.ts';
 import { BadArchiveError } from './errors.ts';
 import { ImageConfig, ImageManifest, OCI_MANIFEST, OciIndex, parseJson } from './oci.ts';
@@ -62,9 +62,11 @@ export async function pushPlatform(input: PushPlatformInput): Promise<PlatformIm
 }
 
 /**
- * One streaming scan of the archive, with every blob uploaded as soon as its place is known:
- * read again by range and checked against its digest, `blobConcurrency` at a time, unless the
- * registry has it already. The first failure stops the scan and the other uploads.
+ * One streaming scan of the archive, with every blob the registry lacks (HEAD) uploaded as the
+ * scan reaches it. Large blobs are streamed to the registry from that same pass (no second read
+ * of the archive); small ones are read again by range, `blobConcurrency` at a time. A blob whose
+ * one-pass upload fails with a retryable error is read again by range and retried. The first
+ * other failure stops the scan and the other uploads.
  */
 async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveContents> {
   const { store, client, repository, result } = input;
@@ -84,6 +86,12 @@ async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveCont
   const limit = typeof input.blobConcurrency === 'function' ? input.blobConcurrency : limiter(input.blobConcurrency ?? 4);
   const seen = new Set<string>();
   const uploads: Promise<void>[] = [];
+  const abortable = (body: Readable) => {
+    const abort = () => body.destroy(new Error(`publishing ${result.platform} was aborted`));
+    controller.signal.addEventListener('abort', abort, { once: true });
+    body.once('close', () => controller.signal.removeEventListener('abort', abort));
+    return body;
+  };
   const upload = async (blob: BlobEntry) => {
     if (controller.signal.aborted || (await client.blobExists(repository, blob.digest))) return;
     const open = async () => {
@@ -92,12 +100,23 @@ async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveCont
       const body = verifiedStream(raw, blob.digest, blob.size);
       // Its errors reach us through the upload (the transport reports `body.errored`).
       body.on('error', () => {});
-      const abort = () => body.destroy(new Error(`publishing ${result.platform} was aborted`));
-      controller.signal.addEventListener('abort', abort, { once: true });
-      body.once('close', () => controller.signal.removeEventListener('abort', abort));
-      return body;
+      return abortable(body);
     };
     await client.uploadBlob(repository, { digest: blob.digest, size: blob.size, source: open });
+  };
+  /** A large blob's bytes straight from the scan; a retryable failure falls back to `upload`. */
+  const uploadStreamed = async (blob: BlobEntry, body: Readable) => {
+    body.on('error', () => {});
+    try {
+      await limit(() => client.uploadBlob(repository, { digest: blob.digest, size: blob.size, source: abortable(body) }));
+      return;
+    } catch (err) {
+      if (!(err instanceof RegistryError && err.retryable) || controller.signal.aborted) throw err;
+    } finally {
+      // The scan waits on this stream while it is open: never leave it hanging.
+      body.destroy();
+    }
+    await limit(() => upload(blob));
   };
   try {
     const contents = await scanArchive(source, {
@@ -107,6 +126,12 @@ async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveCont
         if (seen.has(blob.digest)) return;
         seen.add(blob.digest);
         uploads.push(limit(() => upload(blob)).catch(fail));
+      },
+      streamBlob: async (blob) => {
+        if (seen.has(blob.digest) || controller.signal.aborted) return undefined;
+        seen.add(blob.digest);
+        if (await client.blobExists(repository, blob.digest)) return undefined;
+        return (body) => void uploads.push(uploadStreamed(blob, body).catch(fail));
       },
     }).catch((err) => {
       fail(err);

@@ -1,0 +1,94 @@
+import type {} from '../../../../test/global-setup.ts';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { FsObjectStore, type ByteRange } from '@archway/shared/node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RegistryPool } from '../registry/index.ts';
+import { startFlakyProxy } from '../registry/test-support/flaky-proxy.ts';
+import { SMALL_JSON_LIMIT } from './archive-reader.ts';
+import { BadArchiveError } from './errors.ts';
+import { publishBuild } from './publish.ts';
+import { makeLayer, resultFor, writeTestArchive } from './test-support/oci-archive.ts';
+import { skopeoTagExists } from './test-support/tools.ts';
+
+const amd64 = { os: 'linux', architecture: 'amd64' };
+
+/** A real filesystem store that records every read, to tell one pass from re-reads. */
+class CountingStore extends FsObjectStore {
+  reads: { key: string; range?: ByteRange }[] = [];
+  override async get(key: string, range?: ByteRange): Promise<Readable> {
+    this.reads.push({ key, range });
+    return super.get(key, range);
+  }
+}
+
+let host: string;
+let store: CountingStore;
+let pool: RegistryPool;
+
+beforeAll(async () => {
+  host = inject('registryHost');
+  store = new CountingStore(await mkdtemp(join(inject('tmpRoot'), 'push-streamed-')));
+  pool = new RegistryPool({ authFile: null, insecureRegistries: [host] });
+});
+afterAll(() => pool.close());
+
+const job = (image: string) => ({ buildId: randomUUID(), image, tags: ['latest'], push: true, platforms: ['linux/amd64'] });
+const rangedReadsOf = (key: string, size: number) => store.reads.filter((r) => r.key === key && r.range && r.range.end - r.range.start + 1 === size);
+
+describe('large blobs go to the registry from the one scan of the archive', () => {
+  it('uploads a large layer without reading the archive again', async () => {
+    const repo = `me/one-pass-${randomUUID().slice(0, 8)}`;
+    const large = await makeLayer(SMALL_JSON_LIMIT * 3);
+    const archive = await writeTestArchive(store, `${repo}/amd64.tar`, { platform: amd64, layers: [await makeLayer(), large] });
+    store.reads = [];
+    await publishBuild({ store, registries: pool, job: job(`${host}/${repo}`), results: [resultFor(archive, 'linux/amd64', 't')] });
+    expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(true);
+    const client = await pool.client(host);
+    expect(await client.blobExists(repo, large.digest)).toBe(true);
+    // One whole read; small blobs are read again by range, the large one never.
+    expect(store.reads.filter((r) => r.key === archive.key && !r.range)).toHaveLength(1);
+    expect(rangedReadsOf(archive.key, large.data.length)).toHaveLength(0);
+  });
+
+  it('fails on a large layer whose content does not match its digest: the registry never gets it, no tag', async () => {
+    const repo = `me/one-pass-bad-${randomUUID().slice(0, 8)}`;
+    const large = await makeLayer(SMALL_JSON_LIMIT * 2);
+    const archive = await writeTestArchive(store, `${repo}/amd64.tar`, { platform: amd64, layers: [large, await makeLayer()], corruptLayer: true });
+    const err = await publishBuild({ store, registries: pool, job: job(`${host}/${repo}`), results: [resultFor(archive, 'linux/amd64', 't')] }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(BadArchiveError);
+    expect(err!.message).toMatch(new RegExp(`^blob ${large.digest} in the archive has content with digest sha256:[0-9a-f]{64}$`));
+    expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(false);
+    expect(await (await pool.client(host)).blobExists(repo, large.digest)).toBe(false);
+  });
+
+  it('reads a large layer again by range when its one-pass upload fails with a retryable error', async () => {
+    const proxy = await startFlakyProxy(host);
+    const flakyPool = new RegistryPool({ authFile: null, insecureRegistries: [proxy.host], retryBaseMs: 5 });
+    try {
+      const repo = `me/one-pass-flaky-${randomUUID().slice(0, 8)}`;
+      const large = await makeLayer(SMALL_JSON_LIMIT * 2);
+      const archive = await writeTestArchive(store, `${repo}/amd64.tar`, { platform: amd64, layers: [large] });
+      // The first PUT of the large layer (the one-pass one) fails; the re-read one goes through.
+      let puts = 0;
+      proxy.failWith = (req) => {
+        const isLargePut = req.method === 'PUT' && req.url?.includes(encodeURIComponent(large.digest));
+        return isLargePut && puts++ === 0 ? 503 : null;
+      };
+      store.reads = [];
+      await publishBuild({ store, registries: flakyPool, job: job(`${proxy.host}/${repo}`), results: [resultFor(archive, 'linux/amd64', 't')] });
+      expect(puts).toBe(2);
+      expect(rangedReadsOf(archive.key, large.data.length)).toHaveLength(1);
+      expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(true);
+      expect(await (await pool.client(host)).blobExists(repo, large.digest)).toBe(true);
+    } finally {
+      await flakyPool.close();
+      await proxy.close();
+    }
+  });
+});
