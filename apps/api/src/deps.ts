@@ -25,4 +25,8 @@ export interface AppDeps {
   secretBox?: SecretBox;
   /** Largest webhook body under /hooks, bytes (ARCHWAY_HOOK_BODY_LIMIT, default 5 MiB). */
   hookBodyLimit?: number;
+  /** The agents' key (ARCHWAY_AGENT_SECRET_KEY[_FILE]) that seals repository build secrets per task. */
+  agentSecretKey?: Buffer;
+  /** Attempts of each platform's build job (ARCHWAY_BUILD_ATTEMPTS, default 2). */
+  buildAttempts?: number;
 }

@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { buildSecretKey } from '@archway/shared/node';
 import { ConfigError, loadConfig } from './env.ts';
 
 const base = { DATABASE_URL: 'postgresql://u:p@db:5432/archway', REDIS_URL: 'redis://redis:6379' };
@@ -53,5 +54,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN_FILE: file, ARCHWAY_ADMIN_TOKEN: 'another-secret-0123456' })).toThrow(/not both/);
     expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN_FILE: join(dir, 'missing') })).toThrow(/ARCHWAY_ADMIN_TOKEN_FILE: cannot read/);
     expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN: 'short' })).toThrow(/at least 16/);
+  });
+
+  it('reads the agents\' key for build secrets (inline or file, derived as agents derive it) and the build attempts', async () => {
+    const text = 'agent-secret-key-for-tests-0123456789abcdef';
+    expect(loadConfig(base)).toMatchObject({ agentSecretKey: undefined, buildAttempts: 2 });
+    const inline = loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY: text });
+    expect(inline.agentSecretKey?.equals(buildSecretKey(text))).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'env-'));
+    const file = join(dir, 'agent-key');
+    await writeFile(file, `${text}\n`);
+    expect(loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: file }).agentSecretKey?.equals(buildSecretKey(text))).toBe(true);
+    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: file, ARCHWAY_AGENT_SECRET_KEY: text })).toThrow(/not both/);
+    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY: 'short' })).toThrow(/ARCHWAY_AGENT_SECRET_KEY must be at least 32/);
+    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: join(dir, 'missing') })).toThrow(/ARCHWAY_AGENT_SECRET_KEY_FILE: cannot read/);
+    expect(loadConfig({ ...base, ARCHWAY_BUILD_ATTEMPTS: '5' }).buildAttempts).toBe(5);
+    for (const bad of ['0', '11', '1.5', 'x']) expect(() => loadConfig({ ...base, ARCHWAY_BUILD_ATTEMPTS: bad })).toThrow(/ARCHWAY_BUILD_ATTEMPTS/);
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { buildSecretKey } from '@archway/shared/node';
 
 /**
  * API configuration, read once from the environment at start. The table of variables lives in
@@ -24,6 +25,12 @@ export interface ApiConfig {
   /** The admin token to ensure on start; undefined: generate one and keep it in `<dataDir>/admin-token`. */
   adminToken: string | undefined;
   logLevel: string;
+  /** The agents' key that seals build secrets per task (ARCHWAY_AGENT_SECRET_KEY[_FILE]); undefined: not configured. */
+  agentSecretKey: Buffer | undefined;
+  /** Where agentSecretKey came from, for the start log line (never the key). */
+  agentSecretKeySource: string | undefined;
+  /** Attempts of each platform's build job (ARCHWAY_BUILD_ATTEMPTS). */
+  buildAttempts: number;
 }
 
 export class ConfigError extends Error {}
@@ -68,6 +75,14 @@ const Env = z.object({
   ARCHWAY_DATA_DIR: z.string().trim().min(1).default('./.archway'),
   ARCHWAY_ADMIN_TOKEN: z.string().trim().min(16, 'ARCHWAY_ADMIN_TOKEN must be at least 16 characters').optional(),
   ARCHWAY_ADMIN_TOKEN_FILE: z.string().trim().min(1).optional(),
+  ARCHWAY_AGENT_SECRET_KEY: z.string().optional(),
+  ARCHWAY_AGENT_SECRET_KEY_FILE: z.string().trim().min(1).optional(),
+  ARCHWAY_BUILD_ATTEMPTS: z.coerce
+    .number({ error: 'ARCHWAY_BUILD_ATTEMPTS must be a number' })
+    .int('ARCHWAY_BUILD_ATTEMPTS must be a whole number')
+    .min(1, 'ARCHWAY_BUILD_ATTEMPTS must be between 1 and 10')
+    .max(10, 'ARCHWAY_BUILD_ATTEMPTS must be between 1 and 10')
+    .default(2),
   ARCHWAY_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'ARCHWAY_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -84,11 +99,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   if (cleaned.ARCHWAY_ADMIN_TOKEN && cleaned.ARCHWAY_ADMIN_TOKEN_FILE) {
     problems.push('set ARCHWAY_ADMIN_TOKEN or ARCHWAY_ADMIN_TOKEN_FILE, not both');
   }
+  if (cleaned.ARCHWAY_AGENT_SECRET_KEY && cleaned.ARCHWAY_AGENT_SECRET_KEY_FILE) {
+    problems.push('set ARCHWAY_AGENT_SECRET_KEY or ARCHWAY_AGENT_SECRET_KEY_FILE, not both');
+  }
   if (!parsed.success || problems.length > 0) throw configError(problems);
   const e = parsed.data;
 
   let adminToken = e.ARCHWAY_ADMIN_TOKEN;
   if (e.ARCHWAY_ADMIN_TOKEN_FILE) adminToken = readSecretFile('ARCHWAY_ADMIN_TOKEN_FILE', e.ARCHWAY_ADMIN_TOKEN_FILE);
+
+  const agentKey = loadAgentSecretKey(e.ARCHWAY_AGENT_SECRET_KEY, e.ARCHWAY_AGENT_SECRET_KEY_FILE);
 
   const dataDir = resolve(e.ARCHWAY_DATA_DIR);
   // A wildcard bind address is not something a browser can reach; show loopback instead.
@@ -106,7 +126,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     dataDir,
     adminToken,
     logLevel: e.ARCHWAY_LOG_LEVEL,
+    agentSecretKey: agentKey?.key,
+    agentSecretKeySource: agentKey?.source,
+    buildAttempts: e.ARCHWAY_BUILD_ATTEMPTS,
   };
+}
+
+/** The same key text the agents hold; the AES key is derived exactly as they derive it. */
+function loadAgentSecretKey(inline: string | undefined, file: string | undefined): { key: Buffer; source: string } | undefined {
+  let text = inline;
+  let name = 'ARCHWAY_AGENT_SECRET_KEY';
+  if (file) {
+    name = `ARCHWAY_AGENT_SECRET_KEY_FILE (${file})`;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw configError([`ARCHWAY_AGENT_SECRET_KEY_FILE: cannot read ${file}: ${(err as Error).message}`]);
+    }
+  }
+  if (text === undefined) return undefined;
+  try {
+    return { key: buildSecretKey(text, name), source: file ?? 'ARCHWAY_AGENT_SECRET_KEY' };
+  } catch (err) {
+    throw configError([(err as Error).message]);
+  }
 }
 
 function readSecretFile(name: string, path: string): string {

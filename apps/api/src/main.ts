@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const secretBox = createSecretBox(secretKey.key);
 
   const app = await buildApp(
-    { prisma, redis, queues, prefix: config.queuePrefix, objectStore, publicUrl: config.publicUrl, bodyLimit: config.bodyLimit, secretBox, hookBodyLimit: config.hookBodyLimit },
+    { prisma, redis, queues, prefix: config.queuePrefix, objectStore, publicUrl: config.publicUrl, bodyLimit: config.bodyLimit, secretBox, hookBodyLimit: config.hookBodyLimit, agentSecretKey: config.agentSecretKey, buildAttempts: config.buildAttempts },
     { logger: { level: config.logLevel } },
   );
   const log = app.log;
@@ -67,6 +67,8 @@ async function main(): Promise<void> {
 
   const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log });
   log.info({ source: secretKey.source }, 'secret key for stored forge secrets loaded');
+  if (config.agentSecretKeySource) log.info({ source: config.agentSecretKeySource }, 'agent key for build secrets loaded');
+  else log.info('no ARCHWAY_AGENT_SECRET_KEY: builds of repositories with build secrets are refused');
   const statuses = await startStatusReporter({ prisma, redis, prefix: config.queuePrefix, publicUrl: config.publicUrl, secretBox, log });
   // Object-store retention (apps/api/src/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
   const retention = await startRetention({ prisma, store: objectStore, policy: loadRetentionPolicy(), redis, prefix: config.queuePrefix, log });

@@ -62,6 +62,20 @@ export const CancelSuperseded = z
   .strict();
 export type CancelSuperseded = z.infer<typeof CancelSuperseded>;
 
+/** Build secret ids, as `RUN --mount=type=secret,id=<id>` names them. */
+export const BUILD_SECRET_ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+const BuildSecretId = z.string().regex(BUILD_SECRET_ID_RE, 'secret ids are 1-64 letters, digits, "_", "." or "-"');
+const BuildSecretValue = z.string().min(1, 'a secret value must not be empty').max(65536, 'a secret value must be at most 64 KiB');
+const MAX_BUILD_SECRETS = 50;
+
+/** Durations like `30m`, `1h30m`, `90s` (1 minute to 24 hours): a repository's build time limit. */
+const DURATION_RE = /^(?:\d+(?:ms|s|m|h|d))+$/;
+export const BuildTimeout = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(DURATION_RE, 'must be a duration like "30m", "1h30m" or "90s"');
+
 const BranchName = z.string().min(1).max(255).regex(/^[^\s\0~^:?*[\\]+$/, 'invalid branch name');
 const HttpUrl = z
   .string()
@@ -88,6 +102,13 @@ export const RepoCreate = z
     webhookSecret: z.string().min(16, 'webhookSecret must be at least 16 characters').max(256).optional(),
     /** Access token the forge accepts for commit statuses. Stored encrypted, never returned. */
     forgeToken: z.string().min(1).max(4096).optional(),
+    /** Build secrets (id → value) for `RUN --mount=type=secret,id=<id>`. Stored encrypted, never returned (only the ids). */
+    secrets: z
+      .record(BuildSecretId, BuildSecretValue)
+      .refine((m) => Object.keys(m).length <= MAX_BUILD_SECRETS, `at most ${MAX_BUILD_SECRETS} secrets`)
+      .optional(),
+    /** Build time limit, e.g. `30m`; default: the agents' (60 min). */
+    buildTimeout: BuildTimeout.optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -115,6 +136,13 @@ export const RepoUpdate = z
     rotateWebhookSecret: z.boolean().optional(),
     /** null removes the token. */
     forgeToken: z.string().min(1).max(4096).nullable().optional(),
+    /** Sets the given secrets (id → value) and removes those given as null; other ids stay. */
+    secrets: z
+      .record(BuildSecretId, BuildSecretValue.nullable())
+      .refine((m) => Object.keys(m).length <= MAX_BUILD_SECRETS, `at most ${MAX_BUILD_SECRETS} secrets`)
+      .optional(),
+    /** null: back to the agents' default. */
+    buildTimeout: BuildTimeout.nullable().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -142,6 +170,10 @@ export const Repo = z.object({
   tagRules: TagRules,
   cancelSuperseded: CancelSuperseded,
   hasForgeToken: z.boolean(),
+  /** Ids of the repository's build secrets (the values are never returned). */
+  secrets: z.array(z.string()),
+  /** Build time limit (`30m`), null: the agents' default. */
+  buildTimeout: z.string().nullable(),
   /** Where to point the forge's webhook. */
   webhookUrl: z.string(),
   /** Only in the answer that created or rotated it. */

@@ -2,12 +2,21 @@ import type { FlowJob } from 'bullmq';
 import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, type BuildJob, type PublishJob } from '@archway/shared';
 import type { Build, Task } from '../generated/prisma/client.ts';
 
+/** Per-build settings of the child jobs (the repository's time limit and secrets, ARCHWAY_BUILD_ATTEMPTS). */
+export interface FlowOptions {
+  /** Attempts per platform; default JOB_CATALOG.build.attempts. */
+  attempts?: number;
+  timeoutMs?: number;
+  /** The build secrets sealed for one task id. */
+  secretsFor?: (taskId: string) => BuildJob['secrets'];
+}
+
 /**
  * The BullMQ flow of one build: the `publish` parent (jobId = build id) runs only after every
  * platform's child (jobId = task id) succeeded; one failed child fails the parent, so nothing is
  * published for a partial build.
  */
-export function buildFlow(build: Build, tasks: Task[]): FlowJob {
+export function buildFlow(build: Build, tasks: Task[], opts: FlowOptions = {}): FlowJob {
   const publish: PublishJob = {
     buildId: build.id,
     ...(build.image ? { image: build.image } : {}),
@@ -35,7 +44,10 @@ export function buildFlow(build: Build, tasks: Task[]): FlowJob {
         ...(build.containerfile ? { containerfile: build.containerfile } : {}),
         context: build.context,
         buildArgs: (build.buildArgs ?? {}) as Record<string, string>,
+        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       };
+      const secrets = opts.secretsFor?.(task.id);
+      if (secrets?.length) job.secrets = secrets;
       return {
         name: 'build',
         queueName: JOB_CATALOG.build.queue(task.platform),
@@ -43,7 +55,7 @@ export function buildFlow(build: Build, tasks: Task[]): FlowJob {
         opts: {
           jobId: task.id,
           failParentOnFailure: true,
-          attempts: JOB_CATALOG.build.attempts,
+          attempts: opts.attempts ?? JOB_CATALOG.build.attempts,
           backoff: { type: 'exponential', delay: JOB_CATALOG.build.backoffMs },
           removeOnComplete: { age: 7 * 24 * 3600 },
           removeOnFail: { age: 7 * 24 * 3600 },

@@ -1,12 +1,14 @@
 import { CancelSuperseded, TagRules, type Repo, type RepoProvider } from '@archway/shared';
+import { storedSecrets } from '../builds/build-secrets.ts';
 import type { Repo as RepoRow } from '../generated/prisma/client.ts';
+import { formatDuration } from '../retention/duration.ts';
 
 /** The webhook endpoint of a provider: Gitea repositories use the Forgejo one (same payloads). */
 export function hookPath(provider: string): string {
   return provider === 'github' ? '/hooks/github' : '/hooks/forgejo';
 }
 
-/** A repository as the API shows it: never the sealed secrets, only whether a forge token is set. */
+/** A repository as the API shows it: never the sealed secrets, only whether a forge token is set and the build secrets' ids. */
 export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string): Repo {
   return {
     id: row.id,
@@ -23,6 +25,8 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     tagRules: repoTagRules(row),
     cancelSuperseded: CancelSuperseded.parse({ branches: row.cancelSupersededBranches, pullRequests: row.cancelSupersededPulls }),
     hasForgeToken: row.forgeToken !== null,
+    secrets: Object.keys(storedSecrets(row.buildSecrets)).sort(),
+    buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
     webhookUrl: `${publicUrl}${hookPath(row.provider)}`,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
     createdAt: row.createdAt.toISOString(),

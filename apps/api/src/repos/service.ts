@@ -7,6 +7,8 @@ import { BadRequestError, ConflictError, HttpError, NotFoundError } from '../err
 import type { Prisma, Repo as RepoRow } from '../generated/prisma/client.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { UUID_RE } from '../builds/serialize.ts';
+import { storedSecrets } from '../builds/build-secrets.ts';
+import { parseDuration } from '../retention/duration.ts';
 import { repoTagRules } from './serialize.ts';
 
 export interface RepoDeps {
@@ -28,6 +30,28 @@ function checkCloneUrl(url: string): void {
   }
 }
 
+const MIN_TIMEOUT_MS = 60_000;
+const MAX_TIMEOUT_MS = 24 * 3_600_000;
+
+/** `30m` → ms, within 1 minute and 24 hours (an agent holds the job that long at most). */
+function buildTimeoutMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new BadRequestError('buildTimeout: must be a duration like "30m", "1h30m" or "90s"', 'buildTimeout');
+  if (ms < MIN_TIMEOUT_MS || ms > MAX_TIMEOUT_MS) throw new BadRequestError(`buildTimeout: must be between 1m and 24h (got ${text})`, 'buildTimeout');
+  return ms;
+}
+
+/** Seals the given values (null removes the id) over the stored ones; each value is bound to its id. */
+function sealSecrets(box: SecretBox, current: unknown, changes: Record<string, string | null>): Record<string, string> {
+  const next = { ...storedSecrets(current) };
+  for (const [id, value] of Object.entries(changes)) {
+    if (value === null) delete next[id];
+    else next[id] = box.seal(value, `build-secret:${id}`);
+  }
+  if (Object.keys(next).length > 50) throw new BadRequestError('secrets: a repository has at most 50 build secrets', 'secrets');
+  return next;
+}
+
 export async function findRepo(prisma: PrismaClient, id: string): Promise<RepoRow> {
   const repo = UUID_RE.test(id) ? await prisma.repo.findUnique({ where: { id } }) : null;
   if (!repo) throw new NotFoundError(`repository ${id} not found`, 'id');
@@ -44,6 +68,7 @@ async function ensureUnique(prisma: PrismaClient, provider: string, fullName: st
 /** Registers a repository; returns the row and the webhook secret in clear (shown once). */
 export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ repo: RepoRow; webhookSecret: string }> {
   checkCloneUrl(input.cloneUrl);
+  const timeoutMs = input.buildTimeout !== undefined ? buildTimeoutMs(input.buildTimeout) : null;
   await ensureUnique(deps.prisma, input.provider, input.fullName);
   const webhookSecret = input.webhookSecret ?? generateWebhookSecret();
   try {
@@ -64,6 +89,8 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         cancelSupersededPulls: input.cancelSuperseded.pullRequests,
         webhookSecret: deps.secretBox.seal(webhookSecret, 'webhook-secret'),
         forgeToken: input.forgeToken ? deps.secretBox.seal(input.forgeToken, 'forge-token') : null,
+        buildSecrets: sealSecrets(deps.secretBox, {}, input.secrets ?? {}),
+        buildTimeoutMs: timeoutMs,
       },
     });
     return { repo, webhookSecret };
@@ -89,6 +116,8 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.tagRules !== undefined) data.tagRules = { ...repoTagRules(current), ...input.tagRules };
   if (input.cancelSuperseded?.branches !== undefined) data.cancelSupersededBranches = input.cancelSuperseded.branches;
   if (input.cancelSuperseded?.pullRequests !== undefined) data.cancelSupersededPulls = input.cancelSuperseded.pullRequests;
+  if (input.buildTimeout !== undefined) data.buildTimeoutMs = input.buildTimeout === null ? null : buildTimeoutMs(input.buildTimeout);
+  if (input.secrets !== undefined) data.buildSecrets = sealSecrets(deps.secretBox, current.buildSecrets, input.secrets);
   if (input.forgeToken !== undefined) data.forgeToken = input.forgeToken === null ? null : deps.secretBox.seal(input.forgeToken, 'forge-token');
   let webhookSecret: string | undefined;
   if (input.webhookSecret !== undefined || input.rotateWebhookSecret) {
