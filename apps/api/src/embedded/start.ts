@@ -5,6 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { deployMigrations } from '../../../../prisma/migrate.ts';
+import { embeddedAgentKeyEnv } from './agent-key.ts';
 import { ENTRY_POINTS, supervise, type Supervised } from './children.ts';
 import { startPostgres, type EmbeddedPg } from './postgres.ts';
 import { startRedis, type EmbeddedRedis } from './redis.ts';
@@ -34,8 +35,13 @@ async function main() {
   const applied = await deployMigrations(databaseUrl);
   if (applied.length) log(`database: applied migrations ${applied.join(', ')}`);
 
+  // Build secrets: the API seals them with the key the agent opens them with.
+  const agentKey = await embeddedAgentKeyEnv(process.env, dataDir);
+  if (agentKey.generated) log(`build secrets: agent key generated in ${agentKey.env.ARCHWAY_AGENT_SECRET_KEY_FILE} (give it to agents on other machines)`);
+
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...agentKey.env,
     ARCHWAY_DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,

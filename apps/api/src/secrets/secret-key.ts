@@ -52,7 +52,8 @@ function derive(name: string, text: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
-async function writeKeyFile(dataDir: string, path: string, key: string): Promise<void> {
+/** Writes a new key file (0600) atomically; never replaces an existing one. */
+export async function writeKeyFile(dataDir: string, path: string, key: string): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   const tmp = `${path}.${randomUUID()}.tmp`;
   try {
