@@ -109,6 +109,8 @@ export const RepoCreate = z
       .optional(),
     /** Build time limit, e.g. `30m`; default: the agents' (60 min). */
     buildTimeout: BuildTimeout.optional(),
+    /** Pull request builds get the secrets too (they run the PR's Containerfile); default false. */
+    pullRequestSecrets: z.boolean().default(false),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -143,6 +145,7 @@ export const RepoUpdate = z
       .optional(),
     /** null: back to the agents' default. */
     buildTimeout: BuildTimeout.nullable().optional(),
+    pullRequestSecrets: z.boolean().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -172,6 +175,8 @@ export const Repo = z.object({
   hasForgeToken: z.boolean(),
   /** Ids of the repository's build secrets (the values are never returned). */
   secrets: z.array(z.string()),
+  /** Whether pull request builds get the secrets. */
+  pullRequestSecrets: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
   buildTimeout: z.string().nullable(),
   /** Where to point the forge's webhook. */

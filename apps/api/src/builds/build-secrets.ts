@@ -33,14 +33,20 @@ export function storedSecrets(json: unknown): Record<string, string> {
 /**
  * Reads the repository's time limit and opens its build secrets. Refuses (before anything is
  * created) when secrets exist but the agents' key is not configured or a value cannot be opened.
+ * Pull request builds (`triggerRef` `pr:<n>`) run the PR's Containerfile: they get the secrets
+ * only when the repository says so (`pullRequestSecrets`).
  */
-export async function repoBuildSettings(deps: RepoSettingsDeps, repoId: string | null | undefined): Promise<RepoBuildSettings> {
-  if (!repoId) return { secrets: [] };
-  const repo = await deps.prisma.repo.findUnique({ where: { id: repoId }, select: { fullName: true, buildSecrets: true, buildTimeoutMs: true } });
+export async function repoBuildSettings(deps: RepoSettingsDeps, origin: { repoId?: string | null; triggerRef?: string | null }): Promise<RepoBuildSettings> {
+  if (!origin.repoId) return { secrets: [] };
+  const repo = await deps.prisma.repo.findUnique({
+    where: { id: origin.repoId },
+    select: { fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true },
+  });
   if (!repo) return { secrets: [] }; // deleted meanwhile: a rebuild keeps working without its settings
   const sealed = Object.entries(storedSecrets(repo.buildSecrets)).sort(([a], [b]) => a.localeCompare(b));
   const settings: RepoBuildSettings = { secrets: [], ...(repo.buildTimeoutMs ? { timeoutMs: repo.buildTimeoutMs } : {}) };
-  if (sealed.length === 0) return settings;
+  const pullRequest = origin.triggerRef?.startsWith('pr:') ?? false;
+  if (sealed.length === 0 || (pullRequest && !repo.pullRequestSecrets)) return settings;
   const ids = sealed.map(([id]) => id).join(', ');
   if (!deps.agentSecretKey) {
     throw new NotConfiguredError(

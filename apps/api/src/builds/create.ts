@@ -37,7 +37,7 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   checkSourceUrl(req.source.url);
   const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
   // Before any row exists: a repository whose secrets cannot be sealed does not build at all.
-  const settings = await repoBuildSettings(deps, origin.repoId);
+  const settings = await repoBuildSettings(deps, origin);
 
   // One nested create is one transaction: the build never exists without its tasks.
   const build = await deps.prisma.build.create({

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,9 @@ describe('repository build secrets, time limit and attempts', () => {
 
   beforeAll(async () => {
     f = await apiFixture({ secretBox: createSecretBox(randomBytes(32)), agentSecretKey: AGENT_KEY, buildAttempts: 4 });
-    git = await makeGitRepo(f.tmp, 'secrets');
+    const repo = await makeGitRepo(f.tmp, 'secrets');
+    execFileSync('git', ['update-ref', 'refs/pull/1/head', repo.commit], { cwd: repo.dir }); // where forges keep a PR's head
+    git = repo;
   });
   afterAll(async () => {
     await f?.close();
@@ -40,8 +43,8 @@ describe('repository build secrets, time limit and attempts', () => {
       }),
     );
   };
-  const buildRepo = async () => {
-    const res = await call('POST', `/repos/${id}/builds`, { ref: 'main' });
+  const buildRepo = async (ref = 'main') => {
+    const res = await call('POST', `/repos/${id}/builds`, { ref });
     expect(res.statusCode, res.body).toBe(202);
     return res.json().id as string;
   };
@@ -57,7 +60,7 @@ describe('repository build secrets, time limit and attempts', () => {
     });
     expect(res.statusCode, res.body).toBe(201);
     id = res.json().id;
-    expect(res.json()).toMatchObject({ secrets: ['npm.rc', 'token'], buildTimeout: '30m' });
+    expect(res.json()).toMatchObject({ secrets: ['npm.rc', 'token'], buildTimeout: '30m', pullRequestSecrets: false });
     noValues(res.body, 'the create answer');
     for (const url of ['/repos', `/repos/${id}`]) {
       const shown = await call('GET', url);
@@ -113,6 +116,16 @@ describe('repository build secrets, time limit and attempts', () => {
     await call('PATCH', `/repos/${id}`, { secrets: { extra: null } });
   });
 
+  it('pull request builds get the secrets only with pullRequestSecrets', async () => {
+    const without = (await childJobs(await buildRepo('refs/pull/1/head')))[0]!;
+    expect(without.data.secrets).toBeUndefined();
+    const res = await call('PATCH', `/repos/${id}`, { pullRequestSecrets: true });
+    expect(res.json()).toMatchObject({ pullRequestSecrets: true });
+    const withSecrets = (await childJobs(await buildRepo('refs/pull/1/head')))[0]!;
+    expect(openBuildSecret(AGENT_KEY, withSecrets.task.id, 'token', withSecrets.data.secrets![0]!.sealed)).toBe('sealed-again-value');
+    await call('PATCH', `/repos/${id}`, { pullRequestSecrets: false });
+  });
+
   it('builds without a repository use ARCHWAY_BUILD_ATTEMPTS and carry no secrets', async () => {
     const res = await call('POST', '/builds', { source: { url: git.url, ref: 'main' }, platforms: ['linux/amd64'], push: false });
     expect(res.statusCode, res.body).toBe(202);
@@ -134,6 +147,9 @@ describe('repository build secrets, time limit and attempts', () => {
       noValues(res.body, 'the refusal');
       expect(await f.prisma.build.count()).toBe(builds);
       expect(await f.queues.queue(buildQueueName('linux/amd64')).getWaitingCount()).toBe(waiting);
+      // A pull request build, which gets no secrets, still builds.
+      const pr = await app.inject({ method: 'POST', url: `/api/v1/repos/${id}/builds`, headers: f.auth, payload: { ref: 'refs/pull/1/head' } });
+      expect(pr.statusCode, pr.body).toBe(202);
     } finally {
       await app.close();
     }

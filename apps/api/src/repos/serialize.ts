@@ -26,6 +26,7 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     cancelSuperseded: CancelSuperseded.parse({ branches: row.cancelSupersededBranches, pullRequests: row.cancelSupersededPulls }),
     hasForgeToken: row.forgeToken !== null,
     secrets: Object.keys(storedSecrets(row.buildSecrets)).sort(),
+    pullRequestSecrets: row.pullRequestSecrets,
     buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
     webhookUrl: `${publicUrl}${hookPath(row.provider)}`,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Repo" ADD COLUMN     "pullRequestSecrets" BOOLEAN NOT NULL DEFAULT false;
