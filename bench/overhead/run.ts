@@ -60,6 +60,8 @@ async function main() {
   const plain: number[] = [];
   const archway: number[] = [];
   const dispatch: number[] = [];
+  // Where Archway's time goes, per phase (summed over platforms), to see what the overhead is made of.
+  const phaseMs = new Map<string, number[]>();
   const toBuildah: number[] = [];
   try {
     for (let i = 0; i < rounds; i++) {
@@ -84,6 +86,14 @@ async function main() {
         await new Promise((r) => setTimeout(r, 25));
       }
       archway.push(performance.now() - started);
+      const detail = (await (await stack.api(`/api/v1/builds/${id}`)).json()) as {
+        phases: Array<{ name: string; durationMs: number | null }>;
+        tasks: Array<{ platform: string; phases: Array<{ kind: string; durationMs: number | null }> }>;
+      };
+      for (const t of detail.tasks)
+        for (const p of t.phases.filter((p) => p.kind !== 'step'))
+          phaseMs.set(`${t.platform} ${p.kind}`, [...(phaseMs.get(`${t.platform} ${p.kind}`) ?? []), p.durationMs ?? 0]);
+      for (const p of detail.phases) phaseMs.set(`build ${p.name}`, [...(phaseMs.get(`build ${p.name}`) ?? []), p.durationMs ?? 0]);
       // Dispatch: build row created (the flow is added in the same request) → agent took the job
       // (task.startedAt) and → buildah spawned (the `build` phase's start).
       const { rows } = await db.query(
@@ -111,6 +121,8 @@ async function main() {
   console.log(`ratio archway/plain: ${ratio.toFixed(3)}  (target <= 1.15)`);
   console.log(`dispatch latency (queued → agent took job): p50 ${median(dispatch).toFixed(1)} ms, p95 ${percentile(dispatch, 95).toFixed(1)} ms  (target p50 < 100 ms)`);
   console.log(`queued → buildah started (incl. clone):      p50 ${median(toBuildah).toFixed(1)} ms`);
+  console.log('archway phases (median ms):');
+  for (const [name, xs] of [...phaseMs].sort()) console.log(`  ${name.padEnd(32)} ${median(xs).toFixed(0)}`);
   process.exit(0);
 }
 
