@@ -4,6 +4,8 @@
 // per 1,000 lines/s fanned out, and the build's duration with 0 clients vs N clients.
 //   npm run bench:logs [-- --clients 50 --rate 200 --seconds 20 --rounds 2]
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { redisKeys } from '@archway/shared/node';
 import { benchServices, median, percentile } from '../lib/services.ts';
 import { makeGitRepo } from '../../test/harness/git-repo.ts';
 import { startStack, type Stack } from '../../test/harness/stack.ts';
@@ -49,6 +51,8 @@ interface Run {
   windowMs: number;
   cpuPercent: number;
   latencies: number[];
+  /** ms from each line's timestamp to the agent's XADD (the Redis stream id): the agent's side alone. */
+  toRedis: number[];
   complete: number;
 }
 
@@ -57,10 +61,29 @@ interface BuildView {
   error: string | null;
   startedAt: string | null;
   finishedAt: string | null;
-  tasks: { phases: { kind: string; name: string; durationMs: number | null }[] }[];
+  tasks: { id: string; phases: { kind: string; name: string; durationMs: number | null }[] }[];
 }
 
-async function oneRun(stack: Stack, repo: { url: string; commit: string }, pid: number, clients: number, round: string): Promise<Run> {
+const PREFIX = 'benchlogs';
+
+/** Line timestamp → XADD time of every bench line of a task's log stream (read back from Redis). */
+async function agentLatencies(redis: Redis, taskId: string): Promise<number[]> {
+  const key = redisKeys(PREFIX).log(taskId);
+  const out: number[] = [];
+  let start = '-';
+  for (;;) {
+    const page = (await redis.xrange(key, start, '+', 'COUNT', 1000)) as [string, string[]][];
+    for (const [id, fields] of page) {
+      const line = fields[fields.indexOf('l') + 1];
+      const m = fields.includes('l') && line ? LINE_RE.exec(line) : null;
+      if (m) out.push(Number(id.split('-')[0]) - Number(m[2]) * 1000);
+    }
+    if (page.length < 1000) return out;
+    start = `(${page[page.length - 1]![0]}`;
+  }
+}
+
+async function oneRun(stack: Stack, redis: Redis, repo: { url: string; commit: string }, pid: number, clients: number, round: string): Promise<Run> {
   const sampler = new CpuSampler(pid, 100);
   const res = await stack.api('/api/v1/builds', {
     method: 'POST',
@@ -94,6 +117,7 @@ async function oneRun(stack: Stack, repo: { url: string; commit: string }, pid: 
     windowMs: to - from,
     cpuPercent: sampler.percentBetween(from, to),
     latencies: results.flatMap((r) => r.latencies),
+    toRedis: await agentLatencies(redis, build.tasks[0]!.id),
     complete: results.filter((r) => r.seqs === TOTAL && r.inOrder).length,
   };
 }
@@ -107,28 +131,31 @@ async function main() {
     root: join(work, 'stack'),
     databaseUrl: services.databaseUrl,
     redisUrl: services.redisUrl,
-    prefix: 'benchlogs',
+    prefix: PREFIX,
     registryHost: services.registryHost,
     agents: [PLATFORM],
     env: { ARCHWAY_LOG_LEVEL: 'warn' },
   });
   const runs: Run[] = [];
+  const redis = new Redis(services.redisUrl);
   try {
     const pid = await apiPid();
     console.log(`api pid ${pid}, CLK_TCK ${clockTicks()}, api CPU so far ${(cpuTicks(pid) / clockTicks()).toFixed(1)} s`);
-    await oneRun(stack, repo, pid, 0, 'warmup'); // clone cache, COPY layer, JIT: not counted
+    await oneRun(stack, redis, repo, pid, 0, 'warmup'); // clone cache, COPY layer, JIT: not counted
     for (let r = 0; r < ROUNDS; r++) {
       // ABBA order so drift (other work on the machine) hits both sides alike.
       for (const clients of r % 2 === 0 ? [0, CLIENTS] : [CLIENTS, 0]) {
-        const run = await oneRun(stack, repo, pid, clients, `r${r}-c${clients}`);
+        const run = await oneRun(stack, redis, repo, pid, clients, `r${r}-c${clients}`);
         runs.push(run);
         console.log(
           `round ${r + 1} clients ${String(clients).padStart(3)}: build ${(run.buildMs / 1000).toFixed(2)} s, RUN step ${(run.stepMs / 1000).toFixed(2)} s, ` +
+            `agent→Redis p95 ${percentile(run.toRedis, 95).toFixed(1)} ms, ` +
             `API CPU ${run.cpuPercent.toFixed(1)} %${clients ? `, latency p50 ${percentile(run.latencies, 50).toFixed(1)} ms p95 ${percentile(run.latencies, 95).toFixed(1)} ms, ${run.complete}/${clients} clients got all ${TOTAL} lines in order` : ''}`,
         );
       }
     }
   } finally {
+    redis.disconnect();
     await stack.stop();
     await services.stop();
   }
@@ -148,6 +175,8 @@ function report(runs: Run[]) {
       p50: lat.length ? percentile(lat, 50) : NaN,
       p95: lat.length ? percentile(lat, 95) : NaN,
       p99: lat.length ? percentile(lat, 99) : NaN,
+      redis50: percentile(rs.flatMap((r) => r.toRedis), 50),
+      redis95: percentile(rs.flatMap((r) => r.toRedis), 95),
       cpu: median(rs.map((r) => r.cpuPercent)),
       build: median(rs.map((r) => r.buildMs)),
       step: median(rs.map((r) => r.stepMs)),
@@ -158,11 +187,11 @@ function report(runs: Run[]) {
   const [idle, busy] = rows as [(typeof rows)[0], (typeof rows)[0]];
   const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
   console.log('');
-  console.log('| clients | lines/s | deliveries/s | latency p50 | p95 | p99 | API CPU | build | RUN step | clients complete |');
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| clients | lines/s | deliveries/s | line → client p50 | p95 | p99 | line → Redis (agent) p50 / p95 | API CPU | build | RUN step | clients complete |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     console.log(
-      `| ${r.clients} | ${f(r.rate, 0)} | ${f(r.deliveries, 0)} | ${f(r.p50)} ms | ${f(r.p95)} ms | ${f(r.p99)} ms | ${f(r.cpu)} % | ${f(r.build / 1000, 2)} s | ${f(r.step / 1000, 2)} s | ${r.clients ? `${r.complete}/${r.expected}` : '–'} |`,
+      `| ${r.clients} | ${f(r.rate, 0)} | ${f(r.deliveries, 0)} | ${f(r.p50)} ms | ${f(r.p95)} ms | ${f(r.p99)} ms | ${f(r.redis50)} / ${f(r.redis95)} ms | ${f(r.cpu)} % | ${f(r.build / 1000, 2)} s | ${f(r.step / 1000, 2)} s | ${r.clients ? `${r.complete}/${r.expected}` : '–'} |`,
     );
   }
   const perK = busy.deliveries > 0 ? (busy.cpu / busy.deliveries) * 1000 : NaN;
