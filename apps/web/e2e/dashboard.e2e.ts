@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +17,7 @@ const BUILD_TIMEOUT = 240_000;
 
 let stack: Stack;
 let repoUrl: string;
+let repoDir: string;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -49,7 +52,7 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     await mkdir(ARTIFACTS, { recursive: true });
     await viteBuild({ root: WEB, logLevel: 'warn' });
     stack = await startStack();
-    repoUrl = (await fixtureRepo(stack.tmp)).url;
+    ({ url: repoUrl, dir: repoDir } = await fixtureRepo(stack.tmp));
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     ({ page, errors } = await openPage(context));
@@ -226,6 +229,145 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     await shot('agents');
   });
 
+  let repoPage: string;
+  let webhookSecret: string;
+  it('registers a repository through the UI and shows its webhook URL and the secret once', async () => {
+    await page.getByRole('link', { name: 'Repositories' }).click();
+    await page.getByRole('heading', { name: 'Repositories' }).waitFor();
+    await page.getByRole('button', { name: 'Register repository' }).click();
+    await page.locator('#rr-fullName').fill('e2e/app');
+    await page.locator('#rr-cloneUrl').fill(repoUrl);
+    await page.locator('#rr-image').fill(`${stack.registryHost}/e2e/repo-app`);
+    assert.equal(await page.locator('#rr-provider').inputValue(), 'github');
+    assert.equal(await page.locator('#rr-platforms').inputValue(), 'linux/amd64, linux/arm64');
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    await page.waitForURL(/\/repos\/[0-9a-f-]{36}$/);
+    repoPage = page.url();
+    await page.getByRole('heading', { name: 'e2e/app' }).waitFor();
+    assert.equal(await page.getByTestId('webhook-url').textContent(), `${stack.url}/hooks/github`);
+    webhookSecret = (await page.getByTestId('webhook-secret').textContent()) ?? '';
+    assert.ok(webhookSecret.length >= 16, `a webhook secret is shown (${webhookSecret.length} characters)`);
+    assert.equal(await page.getByRole('button', { name: 'Copy webhook secret' }).count(), 1);
+    // The GitHub steps are open while the secret is on screen.
+    await page.getByText('Let me select individual events').waitFor();
+    await shot('repo-registered');
+    // The shown secret is the one the API checks: a ping signed with it is accepted and listed.
+    const body = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1, repository: { full_name: 'e2e/app' } });
+    const res = await fetch(`${stack.url}/hooks/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'ping',
+        'x-github-delivery': randomUUID(),
+        'x-hub-signature-256': `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    const pong = await res.text();
+    assert.equal(res.status, 200, pong);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('.deliveries-table .badge', { hasText: 'ping' }).waitFor();
+    // Shown once: after a reload the page no longer has it.
+    await page.reload();
+    await page.getByRole('heading', { name: 'e2e/app' }).waitFor();
+    assert.equal(await page.getByTestId('webhook-secret').count(), 0);
+    await page.getByText('it is not shown again').waitFor();
+    assert.equal((await page.content()).includes(webhookSecret), false, 'the secret is nowhere in the page');
+  });
+
+  it('shows webhook and "Build ref" builds of the repository with a duration trend per platform', { timeout: 2 * BUILD_TIMEOUT }, async () => {
+    // A push webhook for the broken branch, signed with the secret: a failing build of the repository.
+    const commit = execFileSync('git', ['rev-parse', 'broken'], { cwd: repoDir }).toString().trim();
+    const body = JSON.stringify({ ref: 'refs/heads/broken', after: commit, head_commit: { id: commit }, repository: { full_name: 'e2e/app' } });
+    const res = await fetch(`${stack.url}/hooks/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': randomUUID(),
+        'x-hub-signature-256': `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    const answer = await res.text();
+    assert.equal(res.status, 202, answer);
+    const broken = (JSON.parse(answer) as { build: { id: string } }).build.id;
+    await page.goto(`${stack.url}/builds/${broken}`);
+    await page.locator('h1 .repo-link', { hasText: 'e2e/app' }).waitFor();
+    await waitForStatus('failed');
+
+    // "Build ref" on the repository page builds main with the repository's rules.
+    await page.goto(repoPage);
+    await page.locator('#br-ref').fill('main');
+    await page.getByRole('button', { name: 'Build ref' }).click();
+    await page.waitForURL((u) => { const id = buildIdOf(u.toString()); return id !== undefined && id !== broken; });
+    const built = buildIdOf(page.url())!;
+    await waitForStatus('succeeded');
+    const tags = await page.locator('.image-info code', { hasText: `${stack.registryHost}/e2e/repo-app:` }).allTextContents();
+    assert.ok(tags.includes(`${stack.registryHost}/e2e/repo-app:latest`), `default branch tags latest: ${tags.join(', ')}`);
+
+    await page.locator('h1 .repo-link').click();
+    await page.waitForURL(repoPage);
+    const rows = page.locator('.repo-page tr.build-row');
+    await rows.nth(1).waitFor();
+    assert.equal(await rows.count(), 2);
+    assert.match((await rows.nth(0).textContent()) ?? '', /main/);
+    assert.match((await rows.nth(1).textContent()) ?? '', /broken/);
+    const chart = page.getByTestId('trend-chart');
+    await chart.waitFor();
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const series = chart.locator(`.trend-series[data-platform="${platform}"]`);
+      assert.equal(await series.locator('a').count(), 2, `${platform}: a point per build`);
+      assert.ok((await series.locator(`a[href="/builds/${built}"] circle`).count()) === 1, `${platform}: the built one is a dot`);
+    }
+    assert.equal(await chart.locator('.trend-failed-band').count(), 1, 'the failed build is marked');
+    assert.equal(await chart.locator('.trend-point-failed').count(), 2, 'both failed platforms are crosses');
+    await shot('repo-page');
+
+    // The builds list filters by this repository and by branch on the server.
+    await page.goto(`${stack.url}/builds`);
+    await page.locator('tr.build-row').first().waitFor();
+    await page.locator('#f-repo').selectOption({ label: 'e2e/app' });
+    await page.waitForURL(/repo=/);
+    await page.locator('tr.build-row').nth(1).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('tr.build-row').length === 2);
+    await page.locator('#f-branch').fill('broken');
+    await page.waitForURL(/branch=broken/);
+    await page.waitForFunction(() => document.querySelectorAll('tr.build-row').length === 1);
+    assert.equal(await page.locator('tr.build-row a').first().getAttribute('href'), `/builds/${broken}`);
+  });
+
+  it('edits repository settings and sets and removes the forge token without ever showing it', async () => {
+    await page.goto(repoPage);
+    await page.getByRole('button', { name: 'Edit settings' }).click();
+    await page.locator('#rs-args').fill('GREETING=hello=world');
+    await page.getByLabel('Other branches tag their name').uncheck();
+    await page.getByLabel('the same branch').check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    const settings = page.locator('section.repo-settings');
+    await settings.getByText('GREETING=hello=world').waitFor();
+    await settings.getByText('Other branches tag their name: no').waitFor();
+    await settings.getByText('branches: yes, pull requests: yes').waitFor();
+    const api = (await (await fetch(repoPage.replace('/repos/', '/api/v1/repos/'), { headers: { authorization: `Bearer ${stack.token}` } })).json()) as {
+      buildArgs: Record<string, string>;
+      tagRules: { branches: boolean; semver: boolean };
+    };
+    assert.deepEqual(api.buildArgs, { GREETING: 'hello=world' });
+    assert.equal(api.tagRules.branches, false);
+    assert.equal(api.tagRules.semver, true, 'untouched rules keep their value');
+
+    const token = `forge_${randomUUID()}`;
+    await page.locator('#ft-token').fill(token);
+    await page.getByRole('button', { name: 'Save token' }).click();
+    await page.getByTestId('forge-token-state').filter({ hasText: 'A token is set' }).waitFor();
+    assert.equal(await page.locator('#ft-token').inputValue(), '');
+    await page.reload();
+    await page.getByTestId('forge-token-state').filter({ hasText: 'A token is set' }).waitFor();
+    assert.equal((await page.content()).includes(token), false, 'the token is nowhere in the page');
+    await page.getByRole('button', { name: 'Remove token' }).click();
+    await page.getByTestId('forge-token-state').filter({ hasText: 'No token' }).waitFor();
+  });
+
   it('works on a phone-sized screen', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, storageState: await context.storageState() });
     const { page: p, errors: phoneErrors } = await openPage(phone);
@@ -237,6 +379,11 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     await p.goto(`${stack.url}/builds/${firstBuild}`);
     await p.locator('section.timeline .timeline-row').first().waitFor();
     await shot('build-detail-phone', p);
+    await p.goto(repoPage);
+    await p.getByTestId('trend-chart').waitFor();
+    const repoOverflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(repoOverflow <= 1, `no horizontal scroll on the repository page (overflow ${repoOverflow}px)`);
+    await shot('repo-page-phone', p);
     assert.deepEqual(phoneErrors, []);
     await phone.close();
   });

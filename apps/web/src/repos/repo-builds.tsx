@@ -20,8 +20,12 @@ export function RepoBuilds({ repo }: { repo: Repo }) {
         <Link href={`/builds?repo=${encodeURIComponent(repo.id)}`}>All builds of {repo.fullName}</Link>
       </div>
       {error && <p className="error" role="alert">Could not load builds: {error}</p>}
-      <h3 id="trend-title">Duration per platform</h3>
-      <TrendChart builds={items.slice(0, TREND)} limit={TREND} />
+      {items.length > 0 && (
+        <>
+          <h3 id="trend-title">Duration per platform</h3>
+          <TrendChart builds={items.slice(0, TREND)} limit={TREND} />
+        </>
+      )}
       {loading && items.length === 0 ? (
         <p className="muted">Loading builds…</p>
       ) : items.length === 0 ? (

@@ -1,5 +1,5 @@
 import type { Build } from '@archway/shared';
-import { useId, type MouseEvent } from 'react';
+import { useEffect, useId, useRef, useState, type MouseEvent, type RefObject } from 'react';
 import { useRouter } from '../router/router.tsx';
 import { formatDuration } from '../ui/format.ts';
 import { trendData, trendLayout } from './trend.ts';
@@ -14,9 +14,11 @@ const SERIES = 6; // colours in the CSS (.trend-series-0 … -5); more platforms
 export function TrendChart({ builds, limit = 20 }: { builds: readonly Build[]; limit?: number }) {
   const { navigate } = useRouter();
   const titleId = useId();
+  const [box, width] = useWidth(640);
   const data = trendData(builds, limit);
   if (data.points.length === 0) return <p className="muted">No finished builds yet: durations show here once a build of this repository has run.</p>;
-  const l = trendLayout(data);
+  // Drawn at the size it is shown (text stays 11 px on a phone), between 300 and 720 units wide.
+  const l = trendLayout(data, Math.round(Math.min(720, Math.max(300, width))));
   const open = (e: MouseEvent, id: string) => {
     if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
     e.preventDefault();
@@ -25,7 +27,7 @@ export function TrendChart({ builds, limit = 20 }: { builds: readonly Build[]; l
   const failedBuilds = data.slots.filter((s) => s.status === 'failed').length;
 
   return (
-    <figure className="trend">
+    <figure className="trend" ref={box}>
       <svg viewBox={`0 0 ${l.width} ${l.height}`} role="img" aria-labelledby={titleId} className="trend-svg" data-testid="trend-chart">
         <title id={titleId}>
           Task duration per platform over the last {data.slots.length} builds{failedBuilds ? `, ${failedBuilds} failed` : ''}
@@ -90,4 +92,18 @@ function summary(ms: number[]): string {
   const sorted = [...ms].sort((a, b) => a - b);
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
   return `last ${formatDuration(ms[ms.length - 1]!)}, median ${formatDuration(median)} over ${ms.length} build${ms.length === 1 ? '' : 's'}`;
+}
+
+/** The element's width, followed with a ResizeObserver (where there is none, `fallback`). */
+function useWidth(fallback: number): [RefObject<HTMLElement | null>, number] {
+  const ref = useRef<HTMLElement | null>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(([entry]) => entry && entry.contentRect.width > 0 && setWidth(entry.contentRect.width));
+    ro.observe(el);
+    return () => ro.disconnect();
+  });
+  return [ref, width];
 }
