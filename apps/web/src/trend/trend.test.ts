@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { at, build, task } from '../test-support/builds.ts';
-import { durationTicks, trendData, trendLayout } from './trend.ts';
+import { durationTicks, SLOT_INSET, trendData, trendLayout } from './trend.ts';
 
 /** A build created at second `s` whose tasks ran for the given seconds. */
 function run(n: number, secs: Record<string, number>, extra: Parameters<typeof build>[1] = {}, taskStatus: 'built' | 'failed' = 'built') {
@@ -51,8 +51,8 @@ describe('trendLayout', () => {
   it('spaces builds evenly and puts longer durations higher', () => {
     const d = trendData([run(1, { 'linux/amd64': 60 }), run(2, { 'linux/amd64': 30 }), run(3, { 'linux/amd64': 120 })]);
     const l = trendLayout(d, 640, 220);
-    expect(l.slotX[0]).toBe(l.plot.left);
-    expect(l.slotX[2]).toBe(l.plot.right);
+    expect(l.slotX[0]).toBe(l.plot.left + SLOT_INSET);
+    expect(l.slotX[2]).toBe(l.plot.right - SLOT_INSET);
     expect(l.slotX[1]).toBeCloseTo((l.plot.left + l.plot.right) / 2, 6);
     const [a, b, c] = l.series[0]!.points;
     expect(b!.y).toBeGreaterThan(a!.y);

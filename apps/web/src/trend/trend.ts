@@ -71,12 +71,17 @@ export interface TrendLayout {
   series: { platform: string; index: number; path: string; points: (TrendPoint & { x: number; y: number })[] }[];
 }
 
+export const SLOT_INSET = 14;
+
 /** SVG coordinates: builds evenly spaced left to right, durations from 0 at the bottom. */
 export function trendLayout(data: TrendData, width = 640, height = 220): TrendLayout {
   const plot = { left: 56, top: 12, right: width - 12, bottom: height - 28 };
   const { top, step } = durationTicks(data.maxMs);
   const n = data.slots.length;
-  const slotX = data.slots.map((_, i) => (n <= 1 ? (plot.left + plot.right) / 2 : plot.left + ((plot.right - plot.left) * i) / (n - 1)));
+  // Points stay clear of the axis and the right edge (crosses and bands are drawn around them).
+  const x0 = plot.left + SLOT_INSET;
+  const x1 = plot.right - SLOT_INSET;
+  const slotX = data.slots.map((_, i) => (n <= 1 ? (x0 + x1) / 2 : x0 + ((x1 - x0) * i) / (n - 1)));
   const y = (ms: number) => plot.bottom - ((plot.bottom - plot.top) * ms) / top;
   const yTicks: TrendLayout['yTicks'] = [];
   for (let ms = 0; ms <= top; ms += step) yTicks.push({ y: y(ms), ms });
