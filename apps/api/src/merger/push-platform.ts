@@ -63,10 +63,10 @@ export async function pushPlatform(input: PushPlatformInput): Promise<PlatformIm
 
 /**
  * One streaming scan of the archive, with every blob the registry lacks (HEAD) uploaded as the
- * scan reaches it. Large blobs are streamed to the registry from that same pass (no second read
- * of the archive); small ones are read again by range, `blobConcurrency` at a time. A blob whose
- * one-pass upload fails with a retryable error is read again by range and retried. The first
- * other failure stops the scan and the other uploads.
+ * scan reaches it, `blobConcurrency` at a time: read again by range while an upload slot is free
+ * (uploads in parallel), else streamed to the registry from the scan itself once a slot frees
+ * (no second read). A streamed upload failing with a retryable error is read again by range and
+ * retried. The first other failure stops the scan and the other uploads.
  */
 async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveContents> {
   const { store, client, repository, result } = input;
@@ -92,8 +92,8 @@ async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveCont
     body.once('close', () => controller.signal.removeEventListener('abort', abort));
     return body;
   };
-  const upload = async (blob: BlobEntry) => {
-    if (controller.signal.aborted || (await client.blobExists(repository, blob.digest))) return;
+  const upload = async (blob: BlobEntry, missing = false) => {
+    if (controller.signal.aborted || (!missing && (await client.blobExists(repository, blob.digest)))) return;
     const open = async () => {
       controller.signal.throwIfAborted();
       const raw = blob.size === 0 ? Readable.from([]) : await store.get(result.archiveKey, { start: blob.offset, end: blob.offset + blob.size - 1 });
@@ -131,6 +131,13 @@ async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveCont
         if (seen.has(blob.digest) || controller.signal.aborted) return undefined;
         seen.add(blob.digest);
         if (await client.blobExists(repository, blob.digest)) return undefined;
+        // A free upload slot: read the blob again by range and upload it in parallel while the
+        // scan goes on (one stream to the registry is slower than several). Every slot busy:
+        // the upload waits anyway, so it takes the bytes from this read.
+        if (limit.free() > 0) {
+          uploads.push(limit(() => upload(blob, true)).catch(fail));
+          return undefined;
+        }
         return (body) => void uploads.push(uploadStreamed(blob, body).catch(fail));
       },
     }).catch((err) => {
@@ -154,13 +161,17 @@ async function openArchive(store: ObjectStore, result: BuildResult): Promise<Rea
   }
 }
 
-export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+export interface Limiter {
+  <T>(task: () => Promise<T>): Promise<T>;
+  /** Tasks that could start right now without waiting. */
+  free(): number;
+}
 
 /** Runs at most `n` of the given tasks at once. */
 export function limiter(n: number): Limiter {
   let active = 0;
   const waiting: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
+  const run = async <T>(task: () => Promise<T>): Promise<T> => {
     if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
     active++;
     try {
@@ -170,6 +181,7 @@ export function limiter(n: number): Limiter {
       waiting.shift()?.();
     }
   };
+  return Object.assign(run, { free: () => Math.max(0, n - active - waiting.length) });
 }
 
 function smallBlob(contents: ArchiveContents, digest: string, size: number, what: string): Buffer {

@@ -9,9 +9,8 @@ import { RegistryPool } from '../registry/index.ts';
 import { startFlakyProxy } from '../registry/test-support/flaky-proxy.ts';
 import { SMALL_JSON_LIMIT } from './archive-reader.ts';
 import { BadArchiveError } from './errors.ts';
-import { publishBuild } from './publish.ts';
+import { limiter, pushPlatform, type Limiter } from './push-platform.ts';
 import { makeLayer, resultFor, writeTestArchive } from './test-support/oci-archive.ts';
-import { skopeoTagExists } from './test-support/tools.ts';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 
@@ -35,39 +34,52 @@ beforeAll(async () => {
 });
 afterAll(() => pool.close());
 
-const job = (image: string) => ({ buildId: randomUUID(), image, tags: ['latest'], push: true, platforms: ['linux/amd64'] });
+/** Runs every upload at once but reports no free slot: every large blob streams from the scan. */
+const busy: Limiter = Object.assign(<T>(task: () => Promise<T>) => task(), { free: () => 0 });
 const rangedReadsOf = (key: string, size: number) => store.reads.filter((r) => r.key === key && r.range && r.range.end - r.range.start + 1 === size);
 
-describe('large blobs go to the registry from the one scan of the archive', () => {
-  it('uploads a large layer without reading the archive again', async () => {
+describe('large blobs and upload slots', () => {
+  it('streams a large layer from the scan when no upload slot is free, without reading the archive again', async () => {
     const repo = `me/one-pass-${randomUUID().slice(0, 8)}`;
     const large = await makeLayer(SMALL_JSON_LIMIT * 3);
     const archive = await writeTestArchive(store, `${repo}/amd64.tar`, { platform: amd64, layers: [await makeLayer(), large] });
     store.reads = [];
-    await publishBuild({ store, registries: pool, job: job(`${host}/${repo}`), results: [resultFor(archive, 'linux/amd64', 't')] });
-    expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(true);
     const client = await pool.client(host);
+    const image = await pushPlatform({ store, client, repository: repo, result: resultFor(archive, 'linux/amd64', 't'), blobConcurrency: busy });
+    expect(image.digest).toBe(archive.manifestDigest);
     expect(await client.blobExists(repo, large.digest)).toBe(true);
     // One whole read; small blobs are read again by range, the large one never.
     expect(store.reads.filter((r) => r.key === archive.key && !r.range)).toHaveLength(1);
     expect(rangedReadsOf(archive.key, large.data.length)).toHaveLength(0);
   });
 
-  it('fails on a large layer whose content does not match its digest: the registry never gets it, no tag', async () => {
+  it('reads a large layer again by range, in parallel with the scan, while an upload slot is free', async () => {
+    const repo = `me/ranged-${randomUUID().slice(0, 8)}`;
+    const large = await makeLayer(SMALL_JSON_LIMIT * 2);
+    const archive = await writeTestArchive(store, `${repo}/amd64.tar`, { platform: amd64, layers: [large] });
+    store.reads = [];
+    const client = await pool.client(host);
+    await pushPlatform({ store, client, repository: repo, result: resultFor(archive, 'linux/amd64', 't'), blobConcurrency: limiter(4) });
+    expect(await client.blobExists(repo, large.digest)).toBe(true);
+    expect(rangedReadsOf(archive.key, large.data.length)).toHaveLength(1);
+  });
+
+  it('fails on a streamed large layer whose content does not match its digest: the registry never gets it', async () => {
     const repo = `me/one-pass-bad-${randomUUID().slice(0, 8)}`;
     const large = await makeLayer(SMALL_JSON_LIMIT * 2);
     const archive = await writeTestArchive(store, `${repo}/amd64.tar`, { platform: amd64, layers: [large, await makeLayer()], corruptLayer: true });
-    const err = await publishBuild({ store, registries: pool, job: job(`${host}/${repo}`), results: [resultFor(archive, 'linux/amd64', 't')] }).then(
+    const client = await pool.client(host);
+    const err = await pushPlatform({ store, client, repository: repo, result: resultFor(archive, 'linux/amd64', 't'), blobConcurrency: busy }).then(
       () => null,
       (e: Error) => e,
     );
     expect(err).toBeInstanceOf(BadArchiveError);
     expect(err!.message).toMatch(new RegExp(`^blob ${large.digest} in the archive has content with digest sha256:[0-9a-f]{64}$`));
-    expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(false);
-    expect(await (await pool.client(host)).blobExists(repo, large.digest)).toBe(false);
+    expect(await client.blobExists(repo, large.digest)).toBe(false);
+    expect(await client.getManifest(repo, archive.manifestDigest)).toBeNull();
   });
 
-  it('reads a large layer again by range when its one-pass upload fails with a retryable error', async () => {
+  it('reads a streamed large layer again by range when its upload fails with a retryable error', async () => {
     const proxy = await startFlakyProxy(host);
     const flakyPool = new RegistryPool({ authFile: null, insecureRegistries: [proxy.host], retryBaseMs: 5 });
     try {
@@ -81,10 +93,10 @@ describe('large blobs go to the registry from the one scan of the archive', () =
         return isLargePut && puts++ === 0 ? 503 : null;
       };
       store.reads = [];
-      await publishBuild({ store, registries: flakyPool, job: job(`${proxy.host}/${repo}`), results: [resultFor(archive, 'linux/amd64', 't')] });
+      const client = await flakyPool.client(proxy.host);
+      await pushPlatform({ store, client, repository: repo, result: resultFor(archive, 'linux/amd64', 't'), blobConcurrency: busy });
       expect(puts).toBe(2);
       expect(rangedReadsOf(archive.key, large.data.length)).toHaveLength(1);
-      expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(true);
       expect(await (await pool.client(host)).blobExists(repo, large.digest)).toBe(true);
     } finally {
       await flakyPool.close();
