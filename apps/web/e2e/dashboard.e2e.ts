@@ -366,6 +366,39 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     assert.equal((await page.content()).includes(token), false, 'the token is nowhere in the page');
     await page.getByRole('button', { name: 'Remove token' }).click();
     await page.getByTestId('forge-token-state').filter({ hasText: 'No token' }).waitFor();
+
+    // Build secrets: the id is listed, the value never appears; removing it leaves none.
+    const secretValue = `npm_${randomUUID()}`;
+    await page.locator('#bs-id').fill('npm_token');
+    await page.locator('#bs-value').fill(secretValue);
+    await page.getByRole('button', { name: 'Add secret' }).click();
+    await page.getByRole('list', { name: 'Secret ids' }).getByText('npm_token').waitFor();
+    assert.equal((await page.content()).includes(secretValue), false, 'the secret value is nowhere in the page');
+    await page.getByRole('button', { name: 'Remove secret npm_token' }).click();
+    await page.locator('section.build-secrets').getByText('No build secrets.').waitFor();
+
+    // Rotating the webhook secret shows the new one once; the forge's old secret stops working.
+    await page.getByRole('button', { name: 'New secret…' }).click();
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    const rotated = (await page.getByTestId('webhook-secret').textContent()) ?? '';
+    assert.ok(rotated.length >= 16 && rotated !== webhookSecret, 'a new secret is shown');
+    const ping = (secret: string) => {
+      const body = JSON.stringify({ zen: 'Design for failure.', hook_id: 1, repository: { full_name: 'e2e/app' } });
+      return fetch(`${stack.url}/hooks/github`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'ping',
+          'x-github-delivery': randomUUID(),
+          'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+        },
+        body,
+      });
+    };
+    assert.equal((await ping(webhookSecret)).status, 401, 'the old secret is refused');
+    assert.equal((await ping(rotated)).status, 200, 'the new secret is accepted');
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    assert.equal(await page.getByTestId('webhook-secret').count(), 0);
   });
 
   it('works on a phone-sized screen', async () => {

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { deleteRepo } from '../api/endpoints.ts';
 import { Link, useRouter } from '../router/router.tsx';
 import { BuildRefForm } from './build-ref-form.tsx';
+import { BuildSecrets } from './build-secrets.tsx';
 import { Deliveries } from './deliveries.tsx';
 import { ForgeToken } from './forge-token.tsx';
 import { forgetSecret, peekSecret } from './one-time-secret.ts';
@@ -54,6 +55,7 @@ export function RepoPage({ id }: { id: string }) {
       <RepoBuilds repo={repo} />
       <RepoSettings repo={repo} onSaved={replace} />
       <ForgeToken repo={repo} onSaved={replace} />
+      <BuildSecrets repo={repo} onSaved={replace} />
       <Deliveries repoId={repo.id} />
       <DeleteRepo repo={repo} />
     </main>

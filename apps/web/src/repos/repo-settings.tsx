@@ -46,6 +46,8 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
           <Item label="Cancel superseded builds">
             branches: {yesNo(repo.cancelSuperseded.branches)}, pull requests: {yesNo(repo.cancelSuperseded.pullRequests)}
           </Item>
+          <Item label="Time limit">{repo.buildTimeout ? <code>{repo.buildTimeout}</code> : <span className="muted">the agents' default (60 min)</span>} per platform</Item>
+          <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
           <Item label="Forge API">{repo.apiUrl ? <code>{repo.apiUrl}</code> : <span className="muted">derived from the provider and clone URL</span>}</Item>
         </dl>
       )}
@@ -100,6 +102,7 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
         {text('context', 'context', 'Context')}
         {text('platforms', 'platforms', 'Platforms')}
         {text('api', 'apiUrl', 'Forge API URL (empty: derived)', 'https://codeberg.org/api/v1')}
+        {text('timeout', 'buildTimeout', 'Time limit per platform (empty: 60 min)', '45m, 1h30m')}
         <div className="field wide">
           <label htmlFor="rs-args">Build args (NAME=value, one per line)</label>
           <textarea id="rs-args" rows={3} value={form.buildArgs} onChange={set('buildArgs')} aria-invalid={invalid('buildArgs')} />
@@ -133,6 +136,13 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
             <label htmlFor={`rs-cancel-${k}`}>{k === 'branches' ? 'the same branch' : 'the same pull request'}</label>
           </div>
         ))}
+      </fieldset>
+      <fieldset>
+        <legend>Build secrets</legend>
+        <div className="field checkbox">
+          <input id="rs-pr-secrets" type="checkbox" checked={form.pullRequestSecrets} onChange={(e) => setForm({ ...form, pullRequestSecrets: e.target.checked })} />
+          <label htmlFor="rs-pr-secrets">Pull request builds get the secrets too (they run the pull request's Containerfile)</label>
+        </div>
       </fieldset>
       {error && <p className="error" role="alert">{error.message}</p>}
       <div className="actions">

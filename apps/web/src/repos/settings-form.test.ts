@@ -17,6 +17,9 @@ const repo: Repo = {
   tagRules: { defaultBranchLatest: true, defaultBranchSha: true, branches: true, semver: true, semverLatest: 'highest', otherTags: true },
   cancelSuperseded: { branches: false, pullRequests: true },
   hasForgeToken: true,
+  secrets: ['npm_token'],
+  pullRequestSecrets: false,
+  buildTimeout: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
@@ -36,6 +39,8 @@ describe('patchFromForm', () => {
       buildArgs: 'GO_VERSION=1.23\nFLAGS=-X a=b\n\n',
       tagRules: { ...repo.tagRules, semverLatest: 'never' as const, branches: false },
       cancelSuperseded: { branches: true, pullRequests: true },
+      buildTimeout: ' 45M ',
+      pullRequestSecrets: true,
     };
     expect(patchFromForm(repo, form)).toEqual({
       patch: {
@@ -45,6 +50,8 @@ describe('patchFromForm', () => {
         buildArgs: { GO_VERSION: '1.23', FLAGS: '-X a=b' },
         tagRules: { branches: false, semverLatest: 'never' },
         cancelSuperseded: { branches: true },
+        buildTimeout: '45m',
+        pullRequestSecrets: true,
       },
     });
   });
@@ -56,5 +63,11 @@ describe('patchFromForm', () => {
       field: 'buildArgs',
     });
     expect(parseBuildArgs('=x')).toEqual({ error: 'build args line 1: write NAME=value (got "=x")' });
+  });
+
+  it('an emptied time limit goes back to the agents\' default (null)', () => {
+    const limited = { ...repo, buildTimeout: '30m' };
+    expect(patchFromForm(limited, { ...formFromRepo(limited), buildTimeout: '' })).toEqual({ patch: { buildTimeout: null } });
+    expect(patchFromForm(limited, formFromRepo(limited))).toEqual({ patch: {} });
   });
 });

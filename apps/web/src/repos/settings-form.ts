@@ -12,6 +12,8 @@ export interface SettingsForm {
   buildArgs: string;
   tagRules: TagRules;
   cancelSuperseded: CancelSuperseded;
+  buildTimeout: string;
+  pullRequestSecrets: boolean;
 }
 
 export const splitList = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
@@ -46,6 +48,8 @@ export function formFromRepo(repo: Repo): SettingsForm {
     buildArgs: formatBuildArgs(repo.buildArgs),
     tagRules: { ...repo.tagRules },
     cancelSuperseded: { ...repo.cancelSuperseded },
+    buildTimeout: repo.buildTimeout ?? '',
+    pullRequestSecrets: repo.pullRequestSecrets,
   };
 }
 
@@ -81,5 +85,8 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   if (form.cancelSuperseded.branches !== repo.cancelSuperseded.branches) cancel.branches = form.cancelSuperseded.branches;
   if (form.cancelSuperseded.pullRequests !== repo.cancelSuperseded.pullRequests) cancel.pullRequests = form.cancelSuperseded.pullRequests;
   if (Object.keys(cancel).length) patch.cancelSuperseded = cancel;
+  const timeout = orNull(form.buildTimeout)?.toLowerCase() ?? null;
+  if (timeout !== repo.buildTimeout) patch.buildTimeout = timeout;
+  if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
   return { patch };
 }
