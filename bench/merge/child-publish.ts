@@ -8,6 +8,7 @@ import { RegistryPool } from '../../apps/api/src/registry/index.ts';
 
 const args = JSON.parse(process.env.BENCH_ARGS ?? '{}') as { store: string; registry: string; job: PublishJob; results: BuildResult[]; blobConcurrency?: number };
 const started = performance.now();
+const cpu0 = process.cpuUsage();
 let bytesUploaded = 0;
 if (!process.argv.includes('--noop')) {
   const store = createObjectStore(args.store);
@@ -18,4 +19,5 @@ if (!process.argv.includes('--noop')) {
   (store as { destroy?: () => void }).destroy?.();
 }
 const maxRssMiB = process.resourceUsage().maxRSS / 1024;
-console.log(JSON.stringify({ maxRssMiB, ms: performance.now() - started, bytesUploaded }));
+const cpu = process.cpuUsage(cpu0);
+console.log(JSON.stringify({ maxRssMiB, ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, bytesUploaded }));
