@@ -15,6 +15,12 @@ export class BuildChangeHub {
   private listeners = new Set<Listener>();
   private subscriber: Promise<Redis> | undefined;
   private closed = false;
+  /**
+   * Per build: the read in flight, and whether another change arrived meanwhile. Reads of one
+   * build never overlap, so a slow read of an older state cannot reach clients after a newer one
+   * (which left dashboards showing `publishing` for a build that had succeeded).
+   */
+  private reads = new Map<string, { dirty: boolean }>();
 
   constructor(
     private readonly deps: { prisma: PrismaClient; redis: Redis; prefix: string; onError?: (err: unknown) => void },
@@ -31,7 +37,7 @@ export class BuildChangeHub {
     if (this.closed) return Promise.reject(new Error('closed'));
     this.subscriber ??= (async () => {
       const sub = await dedicatedConnection(this.deps.redis, 'archway-api-events');
-      sub.on('message', (_channel: string, buildId: string) => void this.publish(buildId));
+      sub.on('message', (_channel: string, buildId: string) => this.changed(buildId));
       await sub.subscribe(redisKeys(this.deps.prefix).buildChanged);
       return sub;
     })().catch((err) => {
@@ -39,6 +45,23 @@ export class BuildChangeHub {
       throw err;
     });
     return this.subscriber;
+  }
+
+  private changed(buildId: string): void {
+    const inFlight = this.reads.get(buildId);
+    if (inFlight) {
+      inFlight.dirty = true; // coalesce: one more read after the current one
+      return;
+    }
+    const state = { dirty: false };
+    this.reads.set(buildId, state);
+    void (async () => {
+      do {
+        state.dirty = false;
+        await this.publish(buildId);
+      } while (state.dirty && !this.closed);
+      this.reads.delete(buildId);
+    })();
   }
 
   private async publish(buildId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Build } from '@archway/shared';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiRequestError } from '../api/client.ts';
 import { subscribeBuilds } from '../api/build-events.ts';
 import { getBuild } from '../api/endpoints.ts';
@@ -8,11 +8,14 @@ import { getBuild } from '../api/endpoints.ts';
 export function useBuild(id: string) {
   const [build, setBuild] = useState<Build | null>(null);
   const [error, setError] = useState<{ status: number; message: string } | null>(null);
+  // Counts pushed snapshots: a fetch that a pushed (newer) snapshot overtook must not win.
+  const pushed = useRef(0);
 
   const load = useCallback(async () => {
+    const seen = pushed.current;
     try {
       const b = await getBuild(id);
-      setBuild(b);
+      if (pushed.current === seen) setBuild(b);
       setError(null);
     } catch (err) {
       setError({ status: err instanceof ApiRequestError ? err.status : 0, message: err instanceof Error ? err.message : String(err) });
@@ -25,7 +28,9 @@ export function useBuild(id: string) {
     void load();
     return subscribeBuilds({
       onBuild: (b) => {
-        if (b.id === id) setBuild(b);
+        if (b.id !== id) return;
+        pushed.current++;
+        setBuild(b);
       },
       onResync: () => void load(),
     });

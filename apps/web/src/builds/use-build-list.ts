@@ -21,14 +21,20 @@ export function useBuildList(query: BuildQuery, pageSize = PAGE) {
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const generation = useRef(0);
+  // Builds pushed by the event stream, by id: newer than any page fetched before they arrived.
+  const pushed = useRef(new Map<string, Build>());
 
   const load = useCallback(async () => {
     const gen = ++generation.current;
+    pushed.current.clear();
     setLoading(true);
     try {
       const page = await listBuilds({ limit: pageSize, status, repoId, ref });
       if (gen !== generation.current) return;
-      setItems(page.items);
+      // Pushed snapshots win over the page; builds created while it loaded are kept too.
+      const oldest = page.items[page.items.length - 1];
+      const arrived = [...pushed.current.values()].filter((b) => matchesQuery(b, { status, repoId, ref }) && (!oldest || b.createdAt >= oldest.createdAt));
+      setItems(mergeBuilds(page.items, arrived));
       setNextCursor(page.nextCursor);
       setError(null);
     } catch (err) {
@@ -54,7 +60,8 @@ export function useBuildList(query: BuildQuery, pageSize = PAGE) {
   useEffect(() => {
     void load();
     return subscribeBuilds({
-      onBuild: (build) =>
+      onBuild: (build) => {
+        pushed.current.set(build.id, build);
         setItems((prev) => {
           const known = prev.some((b) => b.id === build.id);
           // A build that no longer matches the filters stays until the next reload, so rows do
@@ -64,7 +71,8 @@ export function useBuildList(query: BuildQuery, pageSize = PAGE) {
           const oldest = prev[prev.length - 1];
           if (!known && oldest && build.createdAt < oldest.createdAt) return prev;
           return mergeBuilds(prev, [build]);
-        }),
+        });
+      },
       onResync: () => void load(),
     });
   }, [load, status, repoId, ref]);
