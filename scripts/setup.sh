@@ -9,7 +9,7 @@ mode="${1:-runtime}"
 # command → Debian package
 declare -A need=([buildah]=buildah [skopeo]=skopeo [redis-server]=redis-server [git]=git [openssl]=openssl)
 if [ "$mode" = test ]; then
-  need+=([docker-registry]=docker-registry [busybox]=busybox-static [chromium]=chromium [htpasswd]=apache2-utils)
+  need+=([docker-registry]=docker-registry [busybox]=busybox-static [chromium]=chromium)
 fi
 missing=()
 for cmd in "${!need[@]}"; do
