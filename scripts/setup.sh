@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Archway needs on a Debian/Ubuntu machine with Node 20+, idempotently:
 # system packages (only the missing ones), npm dependencies, the Prisma client, the dashboard.
-# Usage: scripts/setup.sh [runtime|test]
+# Usage: scripts/setup.sh [runtime|test|agent]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-runtime}"
 
 # command → Debian package
-declare -A need=([buildah]=buildah [skopeo]=skopeo [redis-server]=redis-server [git]=git [openssl]=openssl)
+declare -A need=([buildah]=buildah [git]=git)
+if [ "$mode" != agent ]; then need+=([skopeo]=skopeo [redis-server]=redis-server [openssl]=openssl); fi
 if [ "$mode" = test ]; then
   need+=([docker-registry]=docker-registry [busybox]=busybox-static [chromium]=chromium)
 fi
@@ -37,7 +38,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-npm run --silent generate >/dev/null
-if [ "$mode" = runtime ] || [ "$mode" = test ]; then
+# An agent needs neither the database client nor the dashboard.
+if [ "$mode" != agent ]; then
+  npm run --silent generate >/dev/null
   npm run --silent build -w @archway/web >/dev/null
 fi
