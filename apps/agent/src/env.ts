@@ -238,14 +238,3 @@ function loadSecretKey(inline?: string, file?: string): Buffer | undefined {
   return buildSecretKey(text, `ARCHWAY_AGENT_SECRET_KEY_FILE (${file})`);
 }
 
-/** The Redis URL without its password, for log lines. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    if (u.username && u.protocol.startsWith('http')) u.username = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}

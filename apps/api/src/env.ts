@@ -167,14 +167,3 @@ function configError(problems: string[]): ConfigError {
   return new ConfigError(`invalid API configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }
 
-/** A URL without its password (and without an http username), for log lines. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    if (u.username && u.protocol.startsWith('http')) u.username = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { BadRequestError, UnprocessableError } from '../errors.ts';
-import { redactUrl } from '../env.ts';
+import { redactUrl } from '@archway/shared/node';
 
 export const GIT_TIMEOUT_MS = 20_000;
 // `ext::` and friends run commands; only transports that fetch data are allowed, also for redirects.

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redactUrl } from '../env.ts';
+import { redactUrl } from '@archway/shared/node';
 
 /**
  * The little git the API does for registered repositories: which refs exist (to tell a branch from
