@@ -3,7 +3,7 @@ import { useRouter } from '../router/router.tsx';
 import { useRepos } from '../repos/use-repos.ts';
 import { useNow } from '../ui/use-now.ts';
 import { BuildFilters, filtersFromSearch, filtersToSearch, type Filters } from './build-filters.tsx';
-import { BuildRow } from './build-row.tsx';
+import { BuildsTable } from './builds-table.tsx';
 import { NewBuildForm } from './new-build-form.tsx';
 import { useBuildList } from './use-build-list.ts';
 
@@ -37,24 +37,7 @@ export function BuildsPage() {
       ) : items.length === 0 ? (
         <p className="muted">{filtered ? 'No build matches these filters.' : 'No builds yet. Start one with “New build” or push to a connected repository.'}</p>
       ) : (
-        <table className="builds-table">
-          <caption className="visually-hidden">Builds, newest first; updates live</caption>
-          <thead>
-            <tr>
-              <th scope="col">Status</th>
-              <th scope="col">Build</th>
-              <th scope="col">Platforms</th>
-              <th scope="col">Trigger</th>
-              <th scope="col">Started</th>
-              <th scope="col" className="num">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((b) => (
-              <BuildRow key={b.id} build={b} now={now} repoName={b.repoId ? repoNames.get(b.repoId) : undefined} />
-            ))}
-          </tbody>
-        </table>
+        <BuildsTable builds={items} now={now} caption="Builds, newest first; updates live" repoName={(b) => (b.repoId ? repoNames.get(b.repoId) : undefined)} />
       )}
       {nextCursor && (
         <button type="button" className="load-more" onClick={() => void loadMore()}>

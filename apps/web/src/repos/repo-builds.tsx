@@ -1,5 +1,5 @@
 import type { Repo } from '@archway/shared';
-import { BuildRow } from '../builds/build-row.tsx';
+import { BuildsTable } from '../builds/builds-table.tsx';
 import { useBuildList } from '../builds/use-build-list.ts';
 import { Link } from '../router/router.tsx';
 import { TrendChart } from '../trend/trend-chart.tsx';
@@ -31,24 +31,7 @@ export function RepoBuilds({ repo }: { repo: Repo }) {
       ) : items.length === 0 ? (
         <p className="muted">No build yet: push to the repository, or use “Build ref”.</p>
       ) : (
-        <table className="builds-table">
-          <caption className="visually-hidden">Latest builds of {repo.fullName}, newest first; updates live</caption>
-          <thead>
-            <tr>
-              <th scope="col">Status</th>
-              <th scope="col">Build</th>
-              <th scope="col">Platforms</th>
-              <th scope="col">Trigger</th>
-              <th scope="col">Started</th>
-              <th scope="col" className="num">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.slice(0, SHOWN).map((b) => (
-              <BuildRow key={b.id} build={b} now={now} repoName={repo.fullName} />
-            ))}
-          </tbody>
-        </table>
+        <BuildsTable builds={items.slice(0, SHOWN)} now={now} caption={`Latest builds of ${repo.fullName}, newest first; updates live`} repoName={() => repo.fullName} />
       )}
     </section>
   );
