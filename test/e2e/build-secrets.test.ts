@@ -4,7 +4,6 @@ import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Build } from '@archway/shared';
 import { createTestDatabase } from '../support/db.ts';
 import { testPrefix } from '../support/redis.ts';
 import { makeGitRepo } from '../harness/git-repo.ts';
@@ -67,21 +66,12 @@ describe('repository build secrets end to end', () => {
     await stack?.stop();
   });
 
-  async function waitForFinal(id: string): Promise<Build> {
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      const build = (await (await stack.api(`/api/v1/builds/${id}`)).json()) as Build;
-      if (['succeeded', 'failed', 'canceled'].includes(build.status)) return build;
-      if (Date.now() > deadline) throw new Error(`build ${id} still ${build.status}:\n${stack.output.slice(-60).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 
   it('builds with the secret mounted; the value is in no log, no image config and no layer', async () => {
     const res = await stack.api(`/api/v1/repos/${repoId}/builds`, { method: 'POST', body: JSON.stringify({ ref: 'main' }) });
     expect(res.status, await res.clone().text()).toBe(202);
     const { id } = (await res.json()) as { id: string };
-    const build = await waitForFinal(id);
+    const build = await stack.waitForFinal(id);
     expect(build.status, `${JSON.stringify(build, null, 2)}\n${stack.output.slice(-40).join('\n')}`).toBe('succeeded');
 
     const log = await (await stack.api(`/api/v1/builds/${id}/logs?platform=linux%2Famd64`)).text();

@@ -104,15 +104,6 @@ describe('forge webhooks end to end', () => {
     });
   }
 
-  async function waitForFinal(id: string): Promise<Build> {
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      const build = (await (await stack.api(`/api/v1/builds/${id}`)).json()) as Build;
-      if (['succeeded', 'failed', 'canceled'].includes(build.status)) return build;
-      if (Date.now() > deadline) throw new Error(`build ${id} still ${build.status}:\n${stack.output.slice(-60).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 
   async function registryTags(): Promise<string[]> {
     const res = await fetch(`http://${registry}/v2/e2e/forge/tags/list`);
@@ -133,7 +124,7 @@ describe('forge webhooks end to end', () => {
     const res = await deliver('push', payload, delivery);
     expect(res.status).toBe(202);
     const { build: created } = (await res.json()) as { build: { id: string } };
-    const build = await waitForFinal(created.id);
+    const build = await stack.waitForFinal(created.id);
     expect(build.status, JSON.stringify(build, null, 2)).toBe('succeeded');
     const sha = `sha-${git.commit.slice(0, 7)}`;
     expect(build.tags).toEqual(['latest', sha]);
@@ -164,7 +155,7 @@ describe('forge webhooks end to end', () => {
     payload.ref = 'refs/tags/v1.2.3';
     const res = await deliver('push', payload);
     expect(res.status).toBe(202);
-    const build = await waitForFinal(((await res.json()) as { build: { id: string } }).build.id);
+    const build = await stack.waitForFinal(((await res.json()) as { build: { id: string } }).build.id);
     expect(build.status).toBe('succeeded');
     expect(build.tags).toEqual(['1.2.3', '1.2', '1', 'latest']);
     for (const tag of ['1.2.3', '1.2', '1']) expect(await indexPlatforms(tag)).toEqual(['linux/amd64', 'linux/arm64']);
@@ -176,7 +167,7 @@ describe('forge webhooks end to end', () => {
     payload.number = 7;
     const res = await deliver('pull_request', payload);
     expect(res.status).toBe(202);
-    const build = await waitForFinal(((await res.json()) as { build: { id: string } }).build.id);
+    const build = await stack.waitForFinal(((await res.json()) as { build: { id: string } }).build.id);
     expect(build.status, JSON.stringify(build, null, 2)).toBe('succeeded');
     expect(build).toMatchObject({ push: false, tags: [], source: { ref: 'refs/pull/7/head', commit: prCommit } });
     for (const platform of ['linux-amd64', 'linux-arm64']) {

@@ -3,7 +3,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Build } from '@archway/shared';
 import { createTestDatabase } from '../support/db.ts';
 import { testPrefix } from '../support/redis.ts';
 import { BUSYBOX_CONTAINERFILE, makeGitRepo } from '../harness/git-repo.ts';
@@ -39,15 +38,6 @@ describe('end-to-end two-platform build', () => {
     await stack?.stop();
   });
 
-  async function waitForFinal(id: string): Promise<Build> {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const build = (await (await stack.api(`/api/v1/builds/${id}`)).json()) as Build;
-      if (['succeeded', 'failed', 'canceled'].includes(build.status)) return build;
-      if (Date.now() > deadline) throw new Error(`build ${id} still ${build.status}:\n${stack.output.slice(-60).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 
   async function inspectRaw(ref: string): Promise<any> {
     const { stdout } = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
@@ -66,7 +56,7 @@ describe('end-to-end two-platform build', () => {
     });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
-    const build = await waitForFinal(id);
+    const build = await stack.waitForFinal(id);
     expect(build.status, JSON.stringify(build, null, 2)).toBe('succeeded');
     expect(build.source.commit).toBe(repo.commit);
     expect(build.indexDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -118,7 +108,7 @@ describe('end-to-end two-platform build', () => {
       }),
     });
     expect(res.status).toBe(202);
-    const build = await waitForFinal(((await res.json()) as { id: string }).id);
+    const build = await stack.waitForFinal(((await res.json()) as { id: string }).id);
     expect(build.status).toBe('failed');
     expect(build.error).toMatch(/^linux\/(amd64|arm64): step/);
     expect(build.error).toMatch(/step 3\/3/);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { FINAL_BUILD_STATUSES, type Build } from '@archway/shared';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTRY_POINTS, supervise, type Supervised } from '../../apps/api/src/embedded/children.ts';
@@ -21,6 +22,8 @@ export interface Stack {
   objectStoreDir: string;
   output: string[];
   api(path: string, init?: RequestInit): Promise<Response>;
+  /** Polls the build until it is succeeded, failed or canceled; the error shows the stack's output. */
+  waitForFinal(id: string, timeoutMs?: number): Promise<Build>;
   /** Stops one agent (SIGTERM) — for failure tests. */
   agents: Map<string, Supervised>;
   stop(): Promise<void>;
@@ -71,17 +74,27 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     if (Date.now() > deadline) throw new Error(`stack did not become ready:\n${output.slice(-40).join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const api: Stack['api'] = (path, init = {}) =>
+    fetch(`${url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers ?? {}) },
+    });
   return {
     url,
     token,
     objectStoreDir,
     output,
     agents,
-    api: (path, init = {}) =>
-      fetch(`${url}${path}`, {
-        ...init,
-        headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers ?? {}) },
-      }),
+    api,
+    waitForFinal: async (id, timeoutMs = 180_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const build = (await (await api(`/api/v1/builds/${id}`)).json()) as Build;
+        if (FINAL_BUILD_STATUSES.includes(build.status)) return build;
+        if (Date.now() > deadline) throw new Error(`build ${id} still ${build.status}:\n${output.slice(-60).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
     stop: async () => {
       await Promise.allSettled(procs.map((p) => p.stop()));
     },
