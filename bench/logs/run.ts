@@ -135,6 +135,9 @@ async function main() {
     registryHost: services.registryHost,
     agents: [PLATFORM],
     env: { ARCHWAY_LOG_LEVEL: 'warn' },
+  }).catch(async (err) => {
+    await services.stop();
+    throw err;
   });
   const runs: Run[] = [];
   const redis = new Redis(services.redisUrl);

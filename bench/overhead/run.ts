@@ -54,6 +54,9 @@ async function main() {
     prefix: 'bench',
     registryHost: services.registryHost,
     agents: PLATFORMS,
+  }).catch(async (err) => {
+    await services.stop();
+    throw err;
   });
   const db = new pg.Client({ connectionString: services.databaseUrl });
   await db.connect();

@@ -71,7 +71,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   for (;;) {
     const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
     if (ready) break;
-    if (Date.now() > deadline) throw new Error(`stack did not become ready:\n${output.slice(-40).join('\n')}`);
+    if (Date.now() > deadline) {
+      await Promise.allSettled(procs.map((p) => p.stop())); // leave nothing running behind a failure
+      throw new Error(`stack did not become ready:\n${output.slice(-40).join('\n')}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const api: Stack['api'] = (path, init = {}) =>
