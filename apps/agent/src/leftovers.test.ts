@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -7,16 +7,8 @@ import { agentConfig } from '../test/support.ts';
 import { cleanLeftovers } from './leftovers.ts';
 import { silentLogger } from './log.ts';
 import { listContainers, runBuildah, storageArgs } from './task/buildah.ts';
-import { waitFor } from '../test/support.ts';
+import { processRunning as running, waitFor } from '../test/support.ts';
 
-const running = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 describe('cleanLeftovers', () => {
   it('kills an orphaned build, removes work dirs and working containers, and spares unrelated pids', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /**
  * Test helpers for the agent: real git repositories in temp dirs, agent configs with separate
  * data dirs, a BullMQ queue on a unique prefix, and readers for the events/log streams.
@@ -142,4 +143,14 @@ export function spawnAgent(env: Record<string, string>): AgentProcess {
   child.stderr!.on('data', (d) => (out.stderr += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, out, exited };
+}
+
+/** Running (not gone, not a zombie waiting to be reaped by whoever adopted it). */
+export function processRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }

@@ -1,20 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, inject, it } from 'vitest';
 import { readLines } from './lines.ts';
 import { capture, runProcess } from './spawn.ts';
+import { processRunning as running } from '../../test/support.ts';
 
-/** Running (not gone, not a zombie waiting to be reaped by whoever adopted it). */
-const running = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 describe('runProcess', () => {
   it('streams stdout and stderr lines and reports the exit code', async () => {
