@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Build, Repo } from '@archway/shared';
 import { createTestDatabase } from '../support/db.ts';
 import { testPrefix } from '../support/redis.ts';
-import { BUSYBOX_CONTAINERFILE, commitFiles, makeGitRepo } from '../harness/git-repo.ts';
+import { busyboxRepoFiles, commitFiles, makeGitRepo } from '../harness/git-repo.ts';
 import { startStack, type Stack } from '../harness/stack.ts';
 import { githubExample, withCommit } from '../../apps/api/src/hooks/test-support.ts';
 import { hmacHex } from '../../apps/api/src/hooks/signature.ts';
@@ -35,12 +35,7 @@ describe('forge webhooks end to end', () => {
 
   beforeAll(async () => {
     const root = await mkdtemp(join(inject('tmpRoot'), 'e2e-forge-'));
-    git = await makeGitRepo(join(root, 'repo'), {
-      Containerfile: BUSYBOX_CONTAINERFILE,
-      busybox: { copyFrom: '/bin/busybox' },
-      'hello.txt': 'hello from a webhook\n',
-      'fail/Containerfile': 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo about to fail; exit 3"]\n',
-    });
+    git = await makeGitRepo(join(root, 'repo'), busyboxRepoFiles('hello from a webhook\n'));
     const sh = (...args: string[]) => run('git', args, { cwd: git.dir });
     await sh('tag', 'v1.2.3');
     await sh('checkout', '-q', '-b', 'feature');

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../support/db.ts';
 import { testPrefix } from '../support/redis.ts';
-import { BUSYBOX_CONTAINERFILE, makeGitRepo } from '../harness/git-repo.ts';
+import { busyboxRepoFiles, makeGitRepo } from '../harness/git-repo.ts';
 import { startStack, type Stack } from '../harness/stack.ts';
 
 const run = promisify(execFile);
@@ -19,12 +19,7 @@ describe('end-to-end two-platform build', () => {
 
   beforeAll(async () => {
     const root = await mkdtemp(join(inject('tmpRoot'), 'e2e-'));
-    repo = await makeGitRepo(join(root, 'repo'), {
-      Containerfile: BUSYBOX_CONTAINERFILE,
-      busybox: { copyFrom: '/bin/busybox' },
-      'hello.txt': 'hello from archway\n',
-      'fail/Containerfile': 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo about to fail; exit 3"]\n',
-    });
+    repo = await makeGitRepo(join(root, 'repo'), busyboxRepoFiles('hello from archway\n'));
     stack = await startStack({
       root,
       databaseUrl: await createTestDatabase(),

@@ -37,3 +37,13 @@ COPY hello.txt /hello.txt
 RUN ["/bin/busybox", "sh", "-c", "/bin/busybox mkdir -p /out && /bin/busybox cp /hello.txt /out/ && echo built"]
 RUN ["/bin/busybox", "sh", "-c", "echo second step"]
 `;
+
+/** The e2e fixture repo: the busybox image at the root, a RUN that exits 3 in `fail/`. */
+export function busyboxRepoFiles(hello: string): Record<string, string | { copyFrom: string }> {
+  return {
+    Containerfile: BUSYBOX_CONTAINERFILE,
+    busybox: { copyFrom: '/bin/busybox' },
+    'hello.txt': hello,
+    'fail/Containerfile': 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo about to fail; exit 3"]\n',
+  };
+}
