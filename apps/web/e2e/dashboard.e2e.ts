@@ -114,10 +114,14 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
   it('loads the finished log of the other platform (object store) in its tab', async () => {
     await page.getByRole('tab', { name: /linux\/arm64/ }).click();
     const log = page.getByRole('region', { name: 'Log of linux/arm64' });
-    await log.locator('.log-line', { hasText: 'archway: agent e2e-arm64 building linux/arm64' }).waitFor({ timeout: 30_000 });
-    await page.locator('.log-meta', { hasText: /^[\d,]+ lines$/ }).waitFor({ timeout: 10_000 });
-    // The whole log is there: search finds its last lines.
-    await page.getByRole('searchbox', { name: 'Search log' }).fill('archway: built sha256:');
+    await page.locator('.log-meta', { hasText: /^[\d,]+ lines$/ }).waitFor({ timeout: 30_000 });
+    // The whole log is there, first line to last. Search rather than look: a tab opened while
+    // its task was still running follows the end, so the first line may be scrolled away.
+    const search = page.getByRole('searchbox', { name: 'Search log' });
+    await search.fill('archway: agent e2e-arm64 building linux/arm64');
+    await page.getByText('1 / 1').waitFor({ timeout: 30_000 });
+    await log.locator('.log-line', { hasText: 'archway: agent e2e-arm64 building linux/arm64' }).waitFor();
+    await search.fill('archway: built sha256:');
     await page.getByText('1 / 1').waitFor();
     await log.locator('mark.match.current').waitFor();
     // Keyboard: arrow keys move between platform tabs.
