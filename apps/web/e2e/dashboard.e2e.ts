@@ -135,6 +135,8 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     await page.waitForURL((u) => buildIdOf(u.toString()) !== undefined && buildIdOf(u.toString()) !== firstBuild);
     const rebuilt = buildIdOf(page.url())!;
     assert.notEqual(rebuilt, firstBuild);
+    // The header must be the new build's before its status means anything.
+    await page.locator('.breadcrumbs', { hasText: rebuilt.slice(0, 8) }).waitFor();
     await waitForStatus('succeeded');
     assert.ok((await page.locator('.timeline-row.cached').count()) > 0, 'cached steps are marked');
   });

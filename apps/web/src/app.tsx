@@ -66,7 +66,8 @@ function Routes() {
           ? 'Repositories · Archway'
           : 'Builds · Archway';
   }, [path, detail?.id]);
-  if (detail) return <BuildDetailPage id={detail.id!} />;
+  // Keyed: another build's page starts empty instead of showing the previous build for a frame.
+  if (detail) return <BuildDetailPage key={detail.id} id={detail.id!} />;
   if (repo) return <RepoPage key={repo.id} id={repo.id!} />;
   if (path === '/repos') return <ReposPage />;
   if (path === '/agents') return <AgentsPage />;

@@ -36,5 +36,6 @@ export function useBuild(id: string) {
     });
   }, [id, load]);
 
-  return { build, error, reload: load };
+  // Never hand out a snapshot of another build (a late fetch for the previous id).
+  return { build: build?.id === id ? build : null, error, reload: load };
 }
