@@ -1,21 +1,25 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { makeRepo } from '../../test/support.ts';
-import { cloneCommit, redactGitUrl } from './clone.ts';
+import { cacheEntry, cloneCommit, redactGitUrl } from './clone.ts';
 import { TaskFailure } from './errors.ts';
 
-async function clone(url: string, commit: string, ref = 'main') {
-  const dir = join(await mkdtemp(join(inject('tmpRoot'), 'clone-')), 'src');
+async function clone(url: string, commit: string, ref = 'main', cacheDir?: string) {
+  const root = await mkdtemp(join(inject('tmpRoot'), 'clone-'));
+  const dir = join(root, 'src');
+  const cache = cacheDir ?? join(root, 'git');
   const lines: string[] = [];
-  const err = await cloneCommit({ git: 'git', url, ref, commit, dir, signal: new AbortController().signal, onLine: async (l) => void lines.push(l) }).then(
+  const err = await cloneCommit({ git: 'git', url, ref, commit, dir, cacheDir: cache, signal: new AbortController().signal, onLine: async (l) => void lines.push(l) }).then(
     () => undefined,
     (e: unknown) => e,
   );
-  return { dir, lines, err: err as TaskFailure | undefined };
+  return { dir, cache, lines, err: err as TaskFailure | undefined };
 }
+
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
 describe('cloneCommit', () => {
   it('checks out exactly the commit, shallow, without writing the URL into .git', async () => {
@@ -27,6 +31,41 @@ describe('cloneCommit', () => {
     expect(existsSync(join(dir, '.git', 'shallow'))).toBe(true);
     expect(readFileSync(join(dir, '.git', 'config'), 'utf8')).not.toContain(repo.dir);
     expect(existsSync(join(dir, '.git', 'FETCH_HEAD'))).toBe(false);
+  });
+
+  it('takes a commit fetched earlier from the git cache, without the remote, into a .git that stands alone', async () => {
+    const repo = await makeRepo({ 'a.txt': 'cached' });
+    const first = await clone(repo.url, repo.commit);
+    expect(first.err).toBeUndefined();
+    expect(first.lines.some((l) => l.startsWith('archway: fetching '))).toBe(true);
+    // The remote is gone: only the cache can supply the commit now.
+    await rm(repo.dir, { recursive: true, force: true });
+    const second = await clone(repo.url, repo.commit, 'main', first.cache);
+    expect(second.err).toBeUndefined();
+    expect(second.lines).toContain(`archway: ${repo.commit} is in this agent's git cache (fetched earlier from ${repo.url})`);
+    expect(readFileSync(join(second.dir, 'a.txt'), 'utf8')).toBe('cached');
+    // The checkout's .git does not lean on the cache (a COPY . . takes it into the image).
+    await rm(first.cache, { recursive: true, force: true });
+    expect(git(second.dir, 'rev-parse', 'HEAD')).toBe(repo.commit);
+    expect(git(second.dir, 'show', 'HEAD:a.txt')).toBe('cached');
+    expect(git(second.dir, 'status', '--porcelain')).toBe('');
+    expect(existsSync(join(second.dir, '.git', 'objects', 'info', 'alternates'))).toBe(false);
+  });
+
+  it('keeps URLs with other credentials apart and recovers from a fetch killed mid-way', async () => {
+    const cacheDir = join(await mkdtemp(join(inject('tmpRoot'), 'cache-')), 'git');
+    expect(cacheEntry(cacheDir, 'https://a:one@host/x.git')).not.toBe(cacheEntry(cacheDir, 'https://host/x.git'));
+    const repo = await makeRepo({ 'a.txt': 'v1' });
+    expect((await clone(repo.url, repo.commit, 'main', cacheDir)).err).toBeUndefined();
+    // A new commit while a killed fetch left git's lock behind.
+    writeFileSync(join(repo.dir, 'a.txt'), 'v2');
+    git(repo.dir, '-c', 'user.email=t@e', '-c', 'user.name=t', 'commit', '-qam', 'v2');
+    const next = git(repo.dir, 'rev-parse', 'HEAD');
+    writeFileSync(join(cacheEntry(cacheDir, repo.url), 'shallow.lock'), '');
+    const r = await clone(repo.url, next, 'main', cacheDir);
+    expect(r.err).toBeUndefined();
+    expect(readFileSync(join(r.dir, 'a.txt'), 'utf8')).toBe('v2');
+    expect(readdirSync(join(cacheEntry(cacheDir, repo.url), 'objects', 'pack')).filter((n) => n.endsWith('.pack'))).toHaveLength(2);
   });
 
   it('reports a missing commit as final', async () => {

@@ -1,4 +1,5 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, link, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
 import { runProcess, type ProcessResult } from './spawn.ts';
@@ -9,6 +10,8 @@ export interface CloneOptions {
   ref: string;
   commit: string;
   dir: string;
+  /** The agent's git cache (`<data>/git`): one bare repository per URL. */
+  cacheDir: string;
   signal: AbortSignal;
   onLine: (line: string) => Promise<void>;
 }
@@ -18,6 +21,13 @@ const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const NOT_FOUND_RE = /not our ref|couldn't find remote ref|unadvertised object|no such remote ref|bad object|not a valid object/i;
 /** The ref fallback digs this deep for servers that refuse fetching by commit id. */
 const FALLBACK_DEPTH = 50;
+/**
+ * A cache entry holding more packs (one per fetch) starts over: every pack is linked into each
+ * checkout's `.git`, so this bounds what a `COPY . .` carries besides the commit itself.
+ */
+const MAX_CACHED_PACKS = 16;
+/** Keep fetched objects packed (never loose) so a checkout links a few files, and never gc. */
+const CACHE_CONFIG = ['-c', 'fetch.unpackLimit=1', '-c', 'transfer.unpackLimit=1', '-c', 'gc.auto=0'];
 
 /** `https://user:token@host/x` → `https://***@host/x`: URLs go into logs and reasons. */
 export function redactGitUrl(text: string): string {
@@ -35,22 +45,58 @@ function gitEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Fetches exactly one commit (shallow) into `dir` and checks it out detached (`git fetch --depth 1
- * <url> <commit>`; servers that refuse fetching by id get a fetch of the ref instead).
- * A commit the remote does not have is a final failure; anything else (network, auth hiccups,
- * server errors) is retryable.
+ * Keyed by the whole URL, credentials included: a commit fetched with one token is never handed
+ * to a build whose URL carries another (or none).
+ */
+export function cacheEntry(cacheDir: string, url: string): string {
+  return join(cacheDir, `${createHash('sha256').update(url).digest('hex').slice(0, 32)}.git`);
+}
+
+/** One fetch or checkout per cache entry at a time (git's own locks would fail the other). */
+const entryLocks = new Map<string, Promise<unknown>>();
+async function withEntryLock<T>(entry: string, fn: () => Promise<T>): Promise<T> {
+  const before = entryLocks.get(entry) ?? Promise.resolve();
+  const run = before.catch(() => {}).then(fn);
+  entryLocks.set(entry, run);
+  try {
+    return await run;
+  } finally {
+    if (entryLocks.get(entry) === run) entryLocks.delete(entry);
+  }
+}
+
+/**
+ * Puts exactly one commit, checked out detached, into `dir`, with a `.git` of its own. The commit
+ * comes from the agent's git cache when an earlier task fetched it (a rebuild, a tag pushed after
+ * its branch, another image of the same commit); otherwise it is fetched shallow into the cache
+ * first (`git fetch --depth 1 <url> <commit>`; servers that refuse fetching by id get a fetch of
+ * the ref instead). A commit the remote does not have is a final failure; anything else (network,
+ * auth hiccups, server errors) is retryable.
  */
 export async function cloneCommit(o: CloneOptions): Promise<void> {
   const url = redactGitUrl(o.url);
   if (!COMMIT_RE.test(o.commit)) throw finalFailure(`invalid commit "${o.commit}": expected a full hex commit id`);
   if (o.url.startsWith('-')) throw finalFailure(`invalid repository URL "${url}"`);
-  await mkdir(o.dir, { recursive: true });
+  const entry = cacheEntry(o.cacheDir, o.url);
+  await withEntryLock(entry, async () => {
+    const git = gitRunner(o);
+    if (await hasCommit(o.git, entry, o.commit)) {
+      await o.onLine(`archway: ${o.commit} is in this agent's git cache (fetched earlier from ${url})`);
+    } else {
+      await fetchIntoCache(o, git, entry, url);
+    }
+    await checkoutFromCache(o, git, entry);
+  });
+}
 
+type Git = ((args: string[], cwd: string) => Promise<ProcessResult>) & { lastError(): string; output(): string };
+
+function gitRunner(o: CloneOptions): Git {
   const tail: string[] = [];
-  const git = async (args: string[]): Promise<ProcessResult> => {
+  const run = async (args: string[], cwd: string) => {
     tail.length = 0;
     const r = await runProcess(o.git, ['-c', 'protocol.ext.allow=never', '-c', 'advice.detachedHead=false', ...args], {
-      cwd: o.dir,
+      cwd,
       env: gitEnv(),
       signal: o.signal,
       onLine: async (line) => {
@@ -63,26 +109,82 @@ export async function cloneCommit(o: CloneOptions): Promise<void> {
     if (r.aborted) throw new TaskCanceled();
     return r;
   };
-  const lastError = () => tail.filter((l) => /^(fatal|error):/.test(l)).at(-1) ?? tail.at(-1) ?? 'no output';
+  return Object.assign(run, {
+    lastError: () => tail.filter((l) => /^(fatal|error):/.test(l)).at(-1) ?? tail.at(-1) ?? 'no output',
+    output: () => tail.join('\n'),
+  });
+}
 
+/** Quietly: "not a valid object" is the expected answer for a commit not fetched yet. */
+async function hasCommit(gitBinary: string, entry: string, commit: string): Promise<boolean> {
+  if (!(await exists(join(entry, 'HEAD')))) return false;
+  return (await runProcess(gitBinary, ['cat-file', '-e', `${commit}^{commit}`], { cwd: entry, env: gitEnv() })).code === 0;
+}
+
+async function fetchIntoCache(o: CloneOptions, git: Git, entry: string, url: string): Promise<void> {
   await o.onLine(`archway: fetching ${o.commit} from ${url}`);
-  let r = await git(['init', '-q', '.']);
-  if (r.code !== 0) throw retryableFailure(`git init failed: ${lastError()}`);
+  if ((await packCount(entry)) >= MAX_CACHED_PACKS) await rm(entry, { recursive: true, force: true });
+  await mkdir(entry, { recursive: true });
+  if (!(await exists(join(entry, 'HEAD')))) {
+    const r = await git(['init', '-q', '--bare', '.'], entry);
+    if (r.code !== 0) throw retryableFailure(`git init failed: ${git.lastError()}`);
+  }
+  // A fetch killed mid-way (cancel, agent crash) leaves its lock behind; this agent owns the entry.
+  await rm(join(entry, 'shallow.lock'), { force: true });
+  const fetch = (depth: number, what: string) => git([...CACHE_CONFIG, 'fetch', '-q', '--depth', String(depth), '--no-tags', '--', o.url, what], entry);
 
   // Fetch by URL rather than through a configured remote: the URL (and any token in it) is never
-  // written into .git/config, which a `COPY . .` would carry into the image.
-  r = await git(['fetch', '--depth', '1', '--no-tags', '--', o.url, o.commit]);
+  // written into a config, which a `COPY . .` would carry into the image.
+  let r = await fetch(1, o.commit);
   if (r.code !== 0) {
-    if (!NOT_FOUND_RE.test(tail.join('\n'))) throw retryableFailure(`git fetch from ${url} failed: ${lastError()}`);
+    if (!NOT_FOUND_RE.test(git.output())) {
+      // The entry may be what is broken: the retry starts from an empty one.
+      await rm(entry, { recursive: true, force: true });
+      throw retryableFailure(`git fetch from ${url} failed: ${git.lastError()}`);
+    }
     // Some servers refuse fetching by id; the commit may still be near the tip of the ref.
     await o.onLine(`archway: fetching by id refused or unknown; trying ${o.ref} (depth ${FALLBACK_DEPTH})`);
-    r = await git(['fetch', '--depth', String(FALLBACK_DEPTH), '--no-tags', '--', o.url, o.ref]);
-    if (r.code !== 0 && !NOT_FOUND_RE.test(tail.join('\n'))) throw retryableFailure(`git fetch from ${url} failed: ${lastError()}`);
-    const has = await git(['cat-file', '-e', `${o.commit}^{commit}`]);
-    if (has.code !== 0) throw finalFailure(`commit ${o.commit} not found in ${url}`);
+    r = await fetch(FALLBACK_DEPTH, o.ref);
+    if (r.code !== 0 && !NOT_FOUND_RE.test(git.output())) throw retryableFailure(`git fetch from ${url} failed: ${git.lastError()}`);
+    if (!(await hasCommit(o.git, entry, o.commit))) throw finalFailure(`commit ${o.commit} not found in ${url}`);
   }
-  r = await git(['checkout', '-q', '--detach', o.commit]);
-  if (r.code !== 0) throw retryableFailure(`git checkout ${o.commit} failed: ${lastError()}`);
-  await rm(join(o.dir, '.git', 'FETCH_HEAD'), { force: true }); // it names the URL
+  await rm(join(entry, 'FETCH_HEAD'), { force: true }); // it names the URL
+}
 
+/**
+ * `git init` in the work dir, the cache's packs hard-linked in (copied across filesystems) with
+ * its shallow boundary, then a detached checkout: no network, no repacking, and a `.git` that
+ * works on its own inside the build.
+ */
+async function checkoutFromCache(o: CloneOptions, git: Git, entry: string): Promise<void> {
+  await mkdir(o.dir, { recursive: true });
+  let r = await git(['init', '-q', '.'], o.dir);
+  if (r.code !== 0) throw retryableFailure(`git init failed: ${git.lastError()}`);
+  const packDir = join(entry, 'objects', 'pack');
+  for (const name of await readdir(packDir)) {
+    if (!/\.(pack|idx|rev)$/.test(name)) continue;
+    const to = join(o.dir, '.git', 'objects', 'pack', name);
+    await link(join(packDir, name), to).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EXDEV' || err.code === 'EPERM') return copyFile(join(packDir, name), to);
+      throw err;
+    });
+  }
+  if (await exists(join(entry, 'shallow'))) await copyFile(join(entry, 'shallow'), join(o.dir, '.git', 'shallow'));
+  r = await git(['checkout', '-q', '--detach', o.commit], o.dir);
+  if (r.code !== 0) {
+    await rm(entry, { recursive: true, force: true });
+    throw retryableFailure(`git checkout ${o.commit} failed: ${git.lastError()}`);
+  }
+}
+
+async function packCount(entry: string): Promise<number> {
+  const names = await readdir(join(entry, 'objects', 'pack')).catch(() => [] as string[]);
+  return names.filter((n) => n.endsWith('.pack')).length;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { normalizePlatform, objectKeys, type BuildJob, type BuildResult, type PhaseKind } from '@archway/shared';
 import { endLog, redisKeys, type ObjectStore } from '@archway/shared/node';
@@ -173,7 +174,7 @@ async function build(
   }
 
   await phase('clone', 'clone', () =>
-    cloneCommit({ git: ctx.config.git, url: job.source.url, ref: job.source.ref, commit: job.source.commit, dir: work.checkout, signal, onLine: line }),
+    cloneCommit({ git: ctx.config.git, url: job.source.url, ref: job.source.ref, commit: job.source.commit, dir: work.checkout, cacheDir: join(ctx.config.dataDir, 'git'), signal, onLine: line }),
   );
   const paths = await resolveBuildPaths(work.checkout, job.context, job.containerfile);
   await line(`archway: building ${paths.containerfileRel} with context ${job.context}`);
