@@ -1,13 +1,12 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { ObjectStore, PutResult } from '@archway/shared/node';
 import { retryableFailure, TaskCanceled } from './errors.ts';
 
-/** Streams a local file to the object store; the store hashes it on the way. */
+/** Stores a local file in the object store, which hashes it on the way. */
 export async function uploadFile(store: ObjectStore, key: string, path: string, signal?: AbortSignal): Promise<PutResult> {
   const { size } = await stat(path);
   try {
-    const put = await store.put(key, createReadStream(path, signal ? { signal } : {}), { contentLength: size });
+    const put = await store.putFile(key, path, signal ? { signal } : {});
     if (put.size !== size) throw new Error(`stored ${put.size} bytes of ${size}`);
     return put;
   } catch (err) {

@@ -1,6 +1,7 @@
 // One set of behaviours, run against every ObjectStore implementation so they cannot drift.
 import type {} from '../../../../test/global-setup.ts';
 import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startS3, type TestS3 } from '../../../../test/harness/s3.ts';
@@ -39,6 +40,20 @@ describe.each(stores)('ObjectStore contract: %s', (_name, make) => {
     const head = await store.head('archives/b1/linux-amd64.tar');
     expect(head).toMatchObject({ key: 'archives/b1/linux-amd64.tar', size: body.length });
     expect(head!.lastModified).toBeInstanceOf(Date);
+  });
+
+  it('stores a local file, which may then be deleted, with its size and sha256', async () => {
+    const dir = join(inject('tmpRoot'), `putfile-${randomUUID()}`);
+    await mkdir(dir, { recursive: true });
+    const body = 'layer bytes\n'.repeat(200_000);
+    await writeFile(join(dir, 'image.tar'), body);
+    const put = await store.putFile('archives/b2/linux-arm64.tar', join(dir, 'image.tar'));
+    expect(put).toEqual({ size: body.length, digest: sha256Hex(body) });
+    // The agent removes its work dir right after: the object must not go with it.
+    await rm(dir, { recursive: true });
+    expect(await textOf(await store.get('archives/b2/linux-arm64.tar'))).toBe(body);
+    await expect(store.putFile('archives/b2/missing.tar', join(dir, 'image.tar'))).rejects.toThrow(/ENOENT/);
+    expect(await store.head('archives/b2/missing.tar')).toBeNull();
   });
 
   it('reads a byte range (inclusive), e.g. one blob of an archive', async () => {

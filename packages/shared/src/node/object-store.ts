@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +27,8 @@ export interface PutResult {
  */
 export interface ObjectStore {
   put(key: string, body: Readable, opts?: { contentLength?: number }): Promise<PutResult>;
+  /** Stores a local file (an agent's archive or log); the file must not change meanwhile. */
+  putFile(key: string, path: string, opts?: { signal?: AbortSignal }): Promise<PutResult>;
   /**
    * Throws ObjectNotFoundError when the key does not exist. `range`: only bytes start..end
    * (inclusive, like HTTP Range), e.g. one blob of an archive read again on its own.
@@ -87,6 +89,32 @@ export class FsObjectStore implements ObjectStore {
     const digest = digestingStream();
     try {
       await pipeline(body, digest, createWriteStream(tmp));
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return digest.result();
+  }
+
+  /**
+   * A hard link when the file is on the store's filesystem (the embedded setup: the agent's work
+   * dir and the store share a disk), else a copy (a reflink where the filesystem can): the bytes
+   * are read once, to hash them, instead of read and written again.
+   */
+  async putFile(key: string, path: string, opts: { signal?: AbortSignal } = {}): Promise<PutResult> {
+    const target = this.path(key);
+    const digest = digestingStream();
+    await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) }), digest, async (chunks) => {
+      for await (const _ of chunks);
+    });
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.${randomUUID()}.partial`;
+    try {
+      await link(path, tmp).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EXDEV' && err.code !== 'EPERM') throw err;
+        return copyFile(path, tmp, constants.COPYFILE_FICLONE);
+      });
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });

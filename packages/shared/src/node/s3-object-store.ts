@@ -3,6 +3,8 @@
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type * as LibStorage from '@aws-sdk/lib-storage';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -83,6 +85,11 @@ export class S3ObjectStore implements ObjectStore {
   private fullKey(key: string): string {
     checkObjectKey(key);
     return this.prefix + key;
+  }
+
+  async putFile(key: string, path: string, opts: { signal?: AbortSignal } = {}): Promise<PutResult> {
+    const { size } = await stat(path);
+    return this.put(key, createReadStream(path, opts.signal ? { signal: opts.signal } : {}), { contentLength: size });
   }
 
   async put(key: string, body: Readable, opts: { contentLength?: number } = {}): Promise<PutResult> {
