@@ -55,19 +55,28 @@ const Env = z.object({
     .default(4),
 });
 
+/** A bad variable: restarting cannot help, so the process exits 2 (the supervisor gives up). */
+export class MergerConfigError extends Error {}
+
 /** Reads the merger's configuration; throws one message naming every bad variable. */
 export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfig {
   const parsed = Env.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
-    throw new Error(`invalid merger configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    throw new MergerConfigError(`invalid merger configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   const e = parsed.data;
+  let authFile: string | null;
+  try {
+    authFile = locateAuthFile(e);
+  } catch (err) {
+    throw new MergerConfigError(`invalid merger configuration: ${(err as Error).message}`);
+  }
   return {
     redisUrl: e.REDIS_URL,
     prefix: e.ARCHWAY_QUEUE_PREFIX,
     objectStore: e.ARCHWAY_OBJECT_STORE,
     registry: {
-      authFile: locateAuthFile(e),
+      authFile,
       insecureRegistries: e.ARCHWAY_INSECURE_REGISTRIES.split(',').map((s) => s.trim()).filter(Boolean),
       caFile: e.ARCHWAY_REGISTRY_CA_FILE,
     },

@@ -37,6 +37,6 @@ it('starts, consumes the publish queue and stops cleanly on SIGTERM', async () =
 
 it('exits with the configuration error, without a stack trace', async () => {
   const { code, output } = await runMain({ HOME: '/nonexistent' });
-  expect(code).toBe(1);
+  expect(code).toBe(2);
   expect(output.trim()).toBe('merger: invalid merger configuration: REDIS_URL is required (redis://host:6379); ARCHWAY_OBJECT_STORE is required (file:///absolute/path or s3://bucket/prefix)');
 });

@@ -1,5 +1,5 @@
 import { PUBLISH_QUEUE } from '@archway/shared';
-import { loadMergerEnv } from './env.ts';
+import { loadMergerEnv, MergerConfigError } from './env.ts';
 import { startMerger, type MergerHandle } from './worker.ts';
 
 /** `tsx apps/api/src/merger/main.ts`: the publish worker as its own process. */
@@ -28,5 +28,5 @@ try {
   );
 } catch (err) {
   console.error(`merger: ${(err as Error).message}`);
-  process.exit(1);
+  process.exit(err instanceof MergerConfigError ? 2 : 1);
 }
