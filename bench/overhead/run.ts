@@ -1,7 +1,7 @@
 // bench/overhead: one two-platform build, Archway end to end (request → index pushed) against the
 // same work done by a plain script (buildah build per platform in parallel, oci-archive, manifest
 // push). Both start from empty buildah storage each round. Prints the ratio and dispatch latency.
-//   npm run bench:overhead [-- --rounds 3]
+//   npm run bench:overhead [-- --rounds 3 --cold-git]
 import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +14,9 @@ import { startStack } from '../../test/harness/stack.ts';
 const run = promisify(execFile);
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3) || 3;
+// Every round builds the same commit. By default the agents' git cache keeps it after round 1, as
+// for a rebuild (the plain script builds from the local directory); --cold-git empties it per round.
+const coldGit = process.argv.includes('--cold-git');
 
 // Real work in RUN steps (32 MiB of random data, then hashing it) so the ratio measures overhead
 // around a build, not process start-up alone.
@@ -43,6 +46,22 @@ async function plainScript(root: string, ctx: string, image: string, tag: string
   return performance.now() - started;
 }
 
+type Span = { name: string; startedAt: string | null; endedAt: string | null };
+type TaskSpan = { platform: string; startedAt: string | null; finishedAt: string | null; phases: Array<Span & { kind: string }> };
+/** Non-step phases, tasks and the build as `start → end` offsets from the build's creation: the gaps show. */
+function timeline(b: { createdAt: string; finishedAt: string | null; phases: Span[]; tasks: TaskSpan[] }): string[] {
+  const t0 = Date.parse(b.createdAt);
+  const at = (iso: string | null) => (iso ? String(Date.parse(iso) - t0).padStart(5) : '    ?');
+  const rows: Array<[number, string]> = [];
+  for (const t of b.tasks) {
+    rows.push([Date.parse(t.startedAt ?? b.createdAt), `${at(t.startedAt)} → ${at(t.finishedAt)}  ${t.platform} task`]);
+    for (const p of t.phases.filter((p) => p.kind !== 'step')) rows.push([Date.parse(p.startedAt!), `${at(p.startedAt)} → ${at(p.endedAt)}  ${t.platform} ${p.name}`]);
+  }
+  for (const p of b.phases) rows.push([Date.parse(p.startedAt!), `${at(p.startedAt)} → ${at(p.endedAt)}  build ${p.name}`]);
+  rows.push([Date.parse(b.finishedAt ?? b.createdAt), `${at(b.finishedAt)}          build finished`]);
+  return rows.sort((x, y) => x[0] - y[0]).map(([, l]) => l);
+}
+
 async function main() {
   const services = await benchServices();
   const work = join(services.root, 'work');
@@ -66,6 +85,7 @@ async function main() {
   // Where Archway's time goes, per phase (summed over platforms), to see what the overhead is made of.
   const phaseMs = new Map<string, number[]>();
   const toBuildah: number[] = [];
+  let lastTimeline: string[] = [];
   try {
     for (let i = 0; i < rounds; i++) {
       const plainRoot = join(work, `plain-${i}`);
@@ -73,7 +93,11 @@ async function main() {
       plain.push(await plainScript(plainRoot, repo.dir, `${services.registryHost}/bench/plain`, `r${i}`));
       await rm(plainRoot, { recursive: true, force: true });
       // Cold storage per round, like the plain script: the agents' cache is not part of this claim.
-      for (const p of PLATFORMS) await rm(join(work, 'stack', `agent-${p.replace(/\//g, '-')}`, 'storage'), { recursive: true, force: true });
+      for (const p of PLATFORMS) {
+        const agentDir = join(work, 'stack', `agent-${p.replace(/\//g, '-')}`);
+        await rm(join(agentDir, 'storage'), { recursive: true, force: true });
+        if (coldGit) await rm(join(agentDir, 'git'), { recursive: true, force: true });
+      }
 
       const started = performance.now();
       const res = await stack.api('/api/v1/builds', {
@@ -90,9 +114,12 @@ async function main() {
       }
       archway.push(performance.now() - started);
       const detail = (await (await stack.api(`/api/v1/builds/${id}`)).json()) as {
-        phases: Array<{ name: string; durationMs: number | null }>;
-        tasks: Array<{ platform: string; phases: Array<{ kind: string; durationMs: number | null }> }>;
+        createdAt: string;
+        finishedAt: string | null;
+        phases: Array<{ name: string; startedAt: string; endedAt: string | null; durationMs: number | null }>;
+        tasks: Array<{ platform: string; startedAt: string | null; finishedAt: string | null; phases: Array<{ kind: string; name: string; startedAt: string; endedAt: string | null; durationMs: number | null }> }>;
       };
+      if (i === rounds - 1) lastTimeline = timeline(detail);
       for (const t of detail.tasks)
         for (const p of t.phases.filter((p) => p.kind !== 'step'))
           phaseMs.set(`${t.platform} ${p.kind}`, [...(phaseMs.get(`${t.platform} ${p.kind}`) ?? []), p.durationMs ?? 0]);
@@ -121,11 +148,13 @@ async function main() {
   console.log('');
   console.log(`plain script  median ${median(plain).toFixed(0)} ms  (${plain.map((x) => x.toFixed(0)).join(', ')})`);
   console.log(`archway       median ${median(archway).toFixed(0)} ms  (${archway.map((x) => x.toFixed(0)).join(', ')})`);
-  console.log(`ratio archway/plain: ${ratio.toFixed(3)}  (target <= 1.15)`);
+  console.log(`ratio archway/plain: ${ratio.toFixed(3)}  (target <= 1.15; git cache ${coldGit ? 'emptied every round (--cold-git)' : 'cold in round 1 only'})`);
   console.log(`dispatch latency (queued → agent took job): p50 ${median(dispatch).toFixed(1)} ms, p95 ${percentile(dispatch, 95).toFixed(1)} ms  (target p50 < 100 ms)`);
   console.log(`queued → buildah started (incl. clone):      p50 ${median(toBuildah).toFixed(1)} ms`);
   console.log('archway phases (median ms):');
   for (const [name, xs] of [...phaseMs].sort()) console.log(`  ${name.padEnd(32)} ${median(xs).toFixed(0)}`);
+  console.log('last round, ms after the build was created (start → end):');
+  for (const l of lastTimeline) console.log(`  ${l}`);
   process.exit(0);
 }
 
