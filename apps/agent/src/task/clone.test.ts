@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { makeRepo } from '../../test/support.ts';
-import { cacheEntry, cloneCommit, redactGitUrl } from './clone.ts';
+import { cacheEntry, cloneCommit, pruneCache, redactGitUrl } from './clone.ts';
 import { TaskFailure } from './errors.ts';
 
 async function clone(url: string, commit: string, ref = 'main', cacheDir?: string) {
@@ -66,6 +66,18 @@ describe('cloneCommit', () => {
     expect(r.err).toBeUndefined();
     expect(readFileSync(join(r.dir, 'a.txt'), 'utf8')).toBe('v2');
     expect(readdirSync(join(cacheEntry(cacheDir, repo.url), 'objects', 'pack')).filter((n) => n.endsWith('.pack'))).toHaveLength(2);
+  });
+
+  it('keeps the most recently used repositories when pruning', async () => {
+    const cacheDir = join(await mkdtemp(join(inject('tmpRoot'), 'cache-')), 'git');
+    const repos = [await makeRepo({ 'a.txt': '1' }), await makeRepo({ 'a.txt': '2' }), await makeRepo({ 'a.txt': '3' })];
+    for (const r of repos) expect((await clone(r.url, r.commit, 'main', cacheDir)).err).toBeUndefined();
+    // The first one used again: now the second is the least recently used.
+    expect((await clone(repos[0]!.url, repos[0]!.commit, 'main', cacheDir)).err).toBeUndefined();
+    await pruneCache(cacheDir, 2);
+    expect(existsSync(cacheEntry(cacheDir, repos[0]!.url))).toBe(true);
+    expect(existsSync(cacheEntry(cacheDir, repos[1]!.url))).toBe(false);
+    expect(existsSync(cacheEntry(cacheDir, repos[2]!.url))).toBe(true);
   });
 
   it('reports a missing commit as final', async () => {

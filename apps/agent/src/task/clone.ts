@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
 import { runProcess, type ProcessResult } from './spawn.ts';
@@ -28,6 +28,8 @@ const FALLBACK_DEPTH = 50;
 const MAX_CACHED_PACKS = 16;
 /** Keep fetched objects packed (never loose) so a checkout links a few files, and never gc. */
 const CACHE_CONFIG = ['-c', 'fetch.unpackLimit=1', '-c', 'transfer.unpackLimit=1', '-c', 'gc.auto=0'];
+/** Repositories kept in the cache; the least recently used beyond this are removed. */
+export const MAX_CACHED_REPOSITORIES = 64;
 
 /** `https://user:token@host/x` → `https://***@host/x`: URLs go into logs and reasons. */
 export function redactGitUrl(text: string): string {
@@ -86,7 +88,19 @@ export async function cloneCommit(o: CloneOptions): Promise<void> {
       await fetchIntoCache(o, git, entry, url);
     }
     await checkoutFromCache(o, git, entry);
+    const now = new Date();
+    await utimes(entry, now, now); // "recently used", for pruneCache
   });
+  await pruneCache(o.cacheDir, MAX_CACHED_REPOSITORIES);
+}
+
+/** Removes the least recently used entries beyond `keep` (none in use: each is removed under its lock). */
+export async function pruneCache(cacheDir: string, keep: number): Promise<void> {
+  const names = (await readdir(cacheDir).catch(() => [] as string[])).filter((n) => n.endsWith('.git'));
+  if (names.length <= keep) return;
+  const entries = await Promise.all(names.map(async (n) => ({ path: join(cacheDir, n), used: (await stat(join(cacheDir, n)).catch(() => null))?.mtimeMs ?? 0 })));
+  entries.sort((a, b) => b.used - a.used);
+  for (const { path } of entries.slice(keep)) await withEntryLock(path, () => rm(path, { recursive: true, force: true }));
 }
 
 type Git = ((args: string[], cwd: string) => Promise<ProcessResult>) & { lastError(): string; output(): string };
