@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { errorCodes, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './deps.ts';
 import { installApiNotFound, installErrorHandler } from './errors.ts';
 import { installAuth } from './auth/plugin.ts';
@@ -56,6 +56,12 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
       v1.removeContentTypeParser('application/json');
       v1.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
         if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+        json(req, body as string, done);
+      });
+      // `curl -d '{…}'` labels JSON as a form. Take it when it is JSON; a real form body is still 415.
+      // No CSRF opening: forms cannot send the bearer token, and session writes need the CSRF header.
+      v1.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (req, body, done) => {
+        if (!/^\s*[[{]/.test(body as string)) return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(req.headers['content-type'] ?? ''), undefined);
         json(req, body as string, done);
       });
       installAuth(v1, deps.prisma);

@@ -86,6 +86,18 @@ describe('POST /api/v1/builds', () => {
     expect((await get(pinned.json().id)).source.commit).toBe('abcdef1');
   });
 
+  it("takes JSON sent with curl -d's default form content type (the README's first example)", async () => {
+    const res = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/builds',
+      headers: { ...f.auth, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: JSON.stringify({ source: { url: repo.url, ref: 'main' }, platforms: ['linux/arm64'], push: false }),
+    });
+    expect(res.statusCode).toBe(202);
+    const build = await get(res.json().id);
+    expect(build).toMatchObject({ source: { url: repo.url, ref: 'main', commit: repo.commit }, platforms: ['linux/arm64'] });
+  });
+
   it('answers 503 and keeps nothing when the flow cannot be added', async () => {
     // A Redis that is not there: the fail-fast client refuses at once.
     const dead = new Redis(`redis://127.0.0.1:${await freePort()}`, { ...FAIL_FAST, lazyConnect: true, retryStrategy: () => null });
