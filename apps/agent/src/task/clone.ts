@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { linkOrCopy } from '@archway/shared/node';
 import { join } from 'node:path';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
 import { runProcess, type ProcessResult } from './spawn.ts';
@@ -177,11 +178,7 @@ async function checkoutFromCache(o: CloneOptions, git: Git, entry: string): Prom
   const packDir = join(entry, 'objects', 'pack');
   for (const name of await readdir(packDir)) {
     if (!/\.(pack|idx|rev)$/.test(name)) continue;
-    const to = join(o.dir, '.git', 'objects', 'pack', name);
-    await link(join(packDir, name), to).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EXDEV' || err.code === 'EPERM') return copyFile(join(packDir, name), to);
-      throw err;
-    });
+    await linkOrCopy(join(packDir, name), join(o.dir, '.git', 'objects', 'pack', name));
   }
   if (await exists(join(entry, 'shallow'))) await copyFile(join(entry, 'shallow'), join(o.dir, '.git', 'shallow'));
   r = await git(['checkout', '-q', '--detach', o.commit], o.dir);

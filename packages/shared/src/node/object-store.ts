@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
+import { linkOrCopy } from './link-or-copy.ts';
 // Cycle on purpose: s3-object-store.ts uses helpers from here only inside functions.
 import { S3ObjectStore } from './s3-object-store.ts';
 import { s3OptionsFromUrl } from './s3-settings.ts';
@@ -82,18 +83,23 @@ export class FsObjectStore implements ObjectStore {
     return join(this.root, ...key.split('/'));
   }
 
-  async put(key: string, body: Readable): Promise<PutResult> {
+  /** `write` fills a temp file next to the key's path, renamed into place only when it succeeded. */
+  private async writeAtomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.${randomUUID()}.partial`;
-    const digest = digestingStream();
     try {
-      await pipeline(body, digest, createWriteStream(tmp));
+      await write(tmp);
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  async put(key: string, body: Readable): Promise<PutResult> {
+    const digest = digestingStream();
+    await this.writeAtomically(key, (tmp) => pipeline(body, digest, createWriteStream(tmp)));
     return digest.result();
   }
 
@@ -103,23 +109,12 @@ export class FsObjectStore implements ObjectStore {
    * are read once, to hash them, instead of read and written again.
    */
   async putFile(key: string, path: string, opts: { signal?: AbortSignal } = {}): Promise<PutResult> {
-    const target = this.path(key);
+    this.path(key); // a bad key fails before the file is read
     const digest = digestingStream();
     await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) }), digest, async (chunks) => {
       for await (const _ of chunks);
     });
-    await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.${randomUUID()}.partial`;
-    try {
-      await link(path, tmp).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EXDEV' && err.code !== 'EPERM') throw err;
-        return copyFile(path, tmp, constants.COPYFILE_FICLONE);
-      });
-      await rename(tmp, target);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await this.writeAtomically(key, (tmp) => linkOrCopy(path, tmp));
     return digest.result();
   }
 
