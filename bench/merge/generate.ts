@@ -8,6 +8,7 @@ import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
+import { ArchiveLayoutHasher } from '@archway/shared/node';
 
 const CHUNK = 1024 * 1024;
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -73,6 +74,8 @@ export interface GeneratedArchive {
   path: string;
   size: number;
   digest: string;
+  /** BuildResult.archiveLayoutDigest, as the agent computes it. */
+  layoutDigest: string;
   manifestDigest: string;
   layers: number;
 }
@@ -114,11 +117,20 @@ export async function generateArchive(dir: string, platform: string, layerBytes:
   const pack = tar.pack();
   const whole = hashing();
   const writing = pipeline(pack as unknown as NodeJS.ReadableStream, whole, createWriteStream(path));
-  const small = (name: string, data: Buffer) => pack.entry({ name, mode: 0o644, mtime: new Date(0) }, data);
+  const layout = new ArchiveLayoutHasher();
+  const small = (name: string, data: Buffer) => {
+    if (layout.entry({ name, type: 'file', size: data.length })) layout.content(data);
+    pack.entry({ name, mode: 0o644, mtime: new Date(0) }, data);
+  };
+  const directory = (name: string) => {
+    layout.entry({ name, type: 'directory', size: 0 });
+    pack.entry({ name, type: 'directory', mode: 0o755, mtime: new Date(0) });
+  };
   small('oci-layout', Buffer.from('{"imageLayoutVersion": "1.0.0"}'));
-  pack.entry({ name: 'blobs/', type: 'directory', mode: 0o755, mtime: new Date(0) });
-  pack.entry({ name: 'blobs/sha256/', type: 'directory', mode: 0o755, mtime: new Date(0) });
+  directory('blobs/');
+  directory('blobs/sha256/');
   for (const layer of layers) {
+    layout.entry({ name: `blobs/sha256/${layer.digest.slice(7)}`, type: 'file', size: layer.size });
     const entry = pack.entry({ name: `blobs/sha256/${layer.digest.slice(7)}`, size: layer.size, mode: 0o644, mtime: new Date(0) });
     const ended = new Promise<void>((resolve, reject) => (entry.once('finish', () => resolve()), entry.once('error', reject)));
     for await (const chunk of createReadStream(layer.path, { highWaterMark: CHUNK })) await write(entry as unknown as Writable, chunk as Buffer);
@@ -132,7 +144,7 @@ export async function generateArchive(dir: string, platform: string, layerBytes:
   await writing;
   await rm(tmp, { recursive: true, force: true });
   const size = (await stat(path)).size;
-  return { platform, path, size, digest: whole.digest(), manifestDigest: sha256(manifest), layers: layers.length };
+  return { platform, path, size, digest: whole.digest(), layoutDigest: layout.digest(), manifestDigest: sha256(manifest), layers: layers.length };
 }
 
 /** A readable of a local file, for ObjectStore.put. */

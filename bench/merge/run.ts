@@ -47,7 +47,7 @@ async function put(store: ObjectStore, buildId: string, a: GeneratedArchive): Pr
   const key = objectKeys.archive(buildId, a.platform);
   const stored = await store.put(key, fileSource(a.path), { contentLength: a.size });
   if (stored.digest !== a.digest) throw new Error(`stored ${key} has digest ${stored.digest}, expected ${a.digest}`);
-  return { taskId: `${buildId}-${a.platform}`, platform: a.platform, archiveKey: key, archiveSize: a.size, archiveDigest: a.digest, manifestDigest: a.manifestDigest };
+  return { taskId: `${buildId}-${a.platform}`, platform: a.platform, archiveKey: key, archiveSize: a.size, archiveDigest: a.digest, archiveLayoutDigest: a.layoutDigest, manifestDigest: a.manifestDigest };
 }
 
 /** Runs a bench child (`node --import tsx`) and returns the JSON line it prints. */
@@ -129,7 +129,7 @@ async function main() {
     const bigKey = objectKeys.archive('bench-big', big.platform);
     const idleAgent = await child('./child-upload.ts', {}, ['--noop']);
     const agent = await child('./child-upload.ts', { store: storeUrl, key: bigKey, path: big.path });
-    const bigResult: BuildResult = { taskId: 'big', platform: big.platform, archiveKey: bigKey, archiveSize: big.size, archiveDigest: big.digest, manifestDigest: big.manifestDigest };
+    const bigResult: BuildResult = { taskId: 'big', platform: big.platform, archiveKey: bigKey, archiveSize: big.size, archiveDigest: big.digest, archiveLayoutDigest: big.layoutDigest, manifestDigest: big.manifestDigest };
     const idleMerger = await child('./child-publish.ts', {}, ['--noop']);
     const bigJob = (repo: string) => ({
       store: storeUrl,

@@ -35,8 +35,14 @@ export const BuildResult = z.object({
   platform: z.string(),
   archiveKey: z.string(),
   archiveSize: z.number().int(),
-  /** sha256 of the whole archive as uploaded, checked by the merger. */
+  /** sha256 of the whole archive as uploaded (what a download of the artifact hashes to). */
   archiveDigest: z.string(),
+  /**
+   * sha256 of the archive's tar listing with blob contents left out (`ArchiveLayoutHasher`): the
+   * merger checks this and every blob it uses against its own digest, hashing each byte once.
+   * Results without it (agents older than the merger) are checked against archiveDigest instead.
+   */
+  archiveLayoutDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
   manifestDigest: z.string(),
 });
 export type BuildResult = z.infer<typeof BuildResult>;

@@ -18,7 +18,7 @@ export interface ExportOptions {
  * is for the task's platform: a base image that only exists for another platform is caught here,
  * not at pull time on some user's machine.
  */
-export async function exportImage(o: ExportOptions): Promise<{ manifestDigest: string }> {
+export async function exportImage(o: ExportOptions): Promise<{ manifestDigest: string; layoutDigest: string }> {
   const p = o.settings.platform;
   const args = [...storageArgs(o.settings), 'push', '--format', 'oci', '--digestfile', o.digestFile, o.imageId, `oci-archive:${o.archivePath}`];
   const tail: string[] = [];
@@ -51,7 +51,7 @@ export async function exportImage(o: ExportOptions): Promise<{ manifestDigest: s
     );
   }
   await o.log(`archway: exported ${image.manifestDigest} (${actual}, ${image.layers} layers)`);
-  return { manifestDigest: image.manifestDigest };
+  return { manifestDigest: image.manifestDigest, layoutDigest: image.layoutDigest };
 }
 
 function safeSame(a: Parameters<typeof samePlatform>[0], b: Parameters<typeof samePlatform>[1]): boolean {

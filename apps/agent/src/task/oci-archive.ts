@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { Platform } from '@archway/shared';
+import { ArchiveLayoutHasher } from '@archway/shared/node';
 
 /** Manifests and configs are small JSON; layers (gzip/tar) are skipped without being held. */
 const MAX_JSON_BLOB = 4 * 1024 * 1024;
@@ -11,6 +12,8 @@ export interface ArchiveImage {
   configDigest: string;
   platform: Platform;
   layers: number;
+  /** BuildResult.archiveLayoutDigest: what the merger checks the archive against. */
+  layoutDigest: string;
 }
 
 interface Descriptor {
@@ -21,18 +24,21 @@ interface Descriptor {
 
 /**
  * Reads an oci-archive (an OCI layout in a tar, as `buildah push oci-archive:` writes it) in one
- * streaming pass and returns its single image's manifest digest and platform from the config.
- * buildah writes blobs before index.json, so small JSON blobs are kept until the end.
+ * streaming pass and returns its single image's manifest digest and platform from the config, and
+ * the archive's layout digest. buildah writes blobs before index.json, so small JSON blobs are
+ * kept until the end.
  */
 export async function readArchiveImage(path: string): Promise<ArchiveImage> {
   const json = new Map<string, Buffer>();
   let index: Buffer | undefined;
+  const layout = new ArchiveLayoutHasher();
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
+    const hashContent = layout.entry(header);
     const name = header.name.replace(/^\.\//, '');
     const blob = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
     const wanted = header.type === 'file' && (name === 'index.json' || (blob && (header.size ?? 0) <= MAX_JSON_BLOB));
-    if (!wanted) {
+    if (!wanted && !hashContent) {
       stream.on('end', () => next());
       stream.resume();
       return;
@@ -41,11 +47,13 @@ export async function readArchiveImage(path: string): Promise<ArchiveImage> {
     let looksJson: boolean | undefined;
     stream.on('data', (chunk: unknown) => {
       const c = chunk as Buffer;
+      if (hashContent) layout.content(c);
+      if (!wanted) return;
       looksJson ??= c[0] === 0x7b; // '{'
       if (looksJson) chunks.push(c);
     });
     stream.on('end', () => {
-      if (looksJson !== false) {
+      if (wanted && looksJson !== false) {
         const data = Buffer.concat(chunks);
         if (name === 'index.json') index = data;
         else json.set(`sha256:${blob![1]}`, data);
@@ -70,5 +78,5 @@ export async function readArchiveImage(path: string): Promise<ArchiveImage> {
   const config = parse(`config ${configDesc.digest}`, json.get(configDesc.digest));
   const platform: Platform = { os: String(config.os ?? ''), architecture: String(config.architecture ?? '') };
   if (typeof config.variant === 'string' && config.variant) platform.variant = config.variant;
-  return { manifestDigest, configDigest: configDesc.digest, platform, layers: ((manifest.layers ?? []) as unknown[]).length };
+  return { manifestDigest, configDigest: configDesc.digest, platform, layers: ((manifest.layers ?? []) as unknown[]).length, layoutDigest: layout.digest() };
 }

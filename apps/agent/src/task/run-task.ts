@@ -200,12 +200,12 @@ async function build(
     }
   });
   await ctx.disk.touchBuilt(imageId).catch((err: Error) => ctx.log('cache.touch-failed', { error: err.message }, 'warn'));
-  const { manifestDigest } = await phase('export', 'export', () =>
+  const { manifestDigest, layoutDigest } = await phase('export', 'export', () =>
     exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line }),
   );
   const archiveKey = objectKeys.archive(job.buildId, job.platform);
   const put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
-  return { taskId: job.taskId, platform: job.platform, archiveKey, archiveSize: put.size, archiveDigest: put.digest, manifestDigest };
+  return { taskId: job.taskId, platform: job.platform, archiveKey, archiveSize: put.size, archiveDigest: put.digest, archiveLayoutDigest: layoutDigest, manifestDigest };
 }
 
 function samePlatformString(a: string, b: string): boolean {

@@ -16,11 +16,12 @@ beforeAll(async () => {
 });
 
 /** Scans an archive, collecting the blobs it reports. */
-async function read(archive: TestArchive, expected: Partial<{ size: number; digest: string }> = {}) {
+async function read(archive: TestArchive, expected: Partial<{ size: number; digest: string; layoutDigest: string }> = {}) {
   const reported: BlobEntry[] = [];
   const contents = await scanArchive(await store.get(archive.key), {
     expectedSize: expected.size ?? archive.size,
     expectedDigest: expected.digest ?? archive.digest,
+    ...(expected.layoutDigest ? { expectedLayoutDigest: expected.layoutDigest } : {}),
     onBlob: (blob) => void reported.push(blob),
   });
   return { contents, reported };
@@ -42,7 +43,6 @@ describe('scanArchive', () => {
     const large = await makeLayer(SMALL_JSON_LIMIT + 1000);
     const archive = await writeTestArchive(store, 'ok.tar', { platform: amd64, layers: [await makeLayer(), large] });
     const { contents, reported } = await read(archive);
-    expect(contents.digest).toBe(archive.digest);
     expect(contents.size).toBe(archive.size);
     expect(contents.blobs.size).toBe(4);
     expect(reported.map((b) => b.digest).sort()).toEqual([...contents.blobs.keys()].sort());
@@ -105,5 +105,16 @@ describe('scanArchive', () => {
     await expect(read(archive, { digest: other })).rejects.toThrow(`archive digest is ${archive.digest}, but the agent reported ${other}`);
     await expect(read(archive, { size: archive.size + 512 })).rejects.toThrow(`archive is ${archive.size} bytes, but the agent reported ${archive.size + 512}`);
     await expect(read(archive, { size: 4096 })).rejects.toThrow('archive is larger than the 4096 bytes the agent reported');
+  });
+
+  it('checks the layout digest, when the agent reported one, instead of hashing the whole archive', async () => {
+    const archive = await writeTestArchive(store, 'layout.tar', { platform: amd64, layers: [await makeLayer(SMALL_JSON_LIMIT + 1000)] });
+    const other = await writeTestArchive(store, 'layout-other.tar', { platform: amd64 });
+    // The whole-archive digest is not looked at: a wrong one passes when the layout digest is right.
+    const { contents } = await read(archive, { layoutDigest: archive.layoutDigest, digest: `sha256:${'0'.repeat(64)}` });
+    expect(contents.blobs.size).toBe(3);
+    await expect(read(archive, { layoutDigest: other.layoutDigest })).rejects.toThrow(
+      `archive layout digest is ${archive.layoutDigest}, but the agent reported ${other.layoutDigest}`,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { ArchiveLayoutHasher, normalizeEntryName } from '@archway/shared/node';
 import * as tar from 'tar-stream';
 import { BadArchiveError } from './errors.ts';
 
@@ -26,13 +27,17 @@ export interface ArchiveContents {
   /** Small blobs that look like JSON (manifests, configs), digest → bytes. */
   json: Map<string, Buffer>;
   size: number;
-  digest: string;
 }
 
 export interface ScanArchiveOptions {
   /** BuildResult.archiveSize / archiveDigest: the archive must be exactly what the agent uploaded. */
   expectedSize: number;
   expectedDigest: string;
+  /**
+   * BuildResult.archiveLayoutDigest. When given, it is checked instead of `expectedDigest`: the
+   * entries' listing and non-blob contents are hashed, blob contents only by whoever uploads them.
+   */
+  expectedLayoutDigest?: string;
   /**
    * Called for each blob as soon as its place is known (large ones before their bytes went by,
    * small ones once checked), so that uploading can start while the scan goes on.
@@ -53,20 +58,22 @@ const STREAM_HIGH_WATER_MARK = 1024 * 1024;
 
 /**
  * Scans a per-platform archive (an OCI image layout in a tar, as `buildah push oci-archive:`
- * writes) in one streaming pass: checks every entry, the archive's size and digest, and the
- * digest of every small blob, and keeps the small JSON documents. Large blobs are not hashed
- * here: whoever reads them again by range checks them (`verifiedStream`).
+ * writes) in one streaming pass: checks every entry, the archive's size and its layout digest (or,
+ * without one, the digest of the whole archive), and the digest of every small blob, and keeps the
+ * small JSON documents. A large blob is hashed only when it is uploaded: streamed (`streamBlob`,
+ * checked on the way) or read again by range (`verifiedStream`).
  */
 export async function scanArchive(source: Readable, opts: ScanArchiveOptions): Promise<ArchiveContents> {
   const extract = tar.extract();
-  const whole = createHash('sha256');
+  const listing = opts.expectedLayoutDigest ? new ArchiveLayoutHasher() : null;
+  const whole = listing ? null : createHash('sha256');
   let size = 0;
   const feeding = feed(source, extract, (chunk) => {
     size += chunk.length;
     if (size > opts.expectedSize) {
       throw new BadArchiveError(`archive is larger than the ${opts.expectedSize} bytes the agent reported`);
     }
-    whole.update(chunk);
+    whole?.update(chunk);
   });
   // Errors of the feeding side surface through the iterator below.
   feeding.catch((err) => extract.destroy(err));
@@ -78,12 +85,13 @@ export async function scanArchive(source: Readable, opts: ScanArchiveOptions): P
   let layout: Buffer | undefined;
   try {
     for await (const entry of extract) {
+      const hashContent = listing?.entry(entry.header) ?? false;
       const name = checkEntry(entry.header);
       if (name === null) {
         entry.resume();
         continue;
       }
-      const body = entry as unknown as AsyncIterable<Buffer>;
+      const body = hashContent ? hashedBy(listing!, entry as unknown as AsyncIterable<Buffer>) : (entry as unknown as AsyncIterable<Buffer>);
       if (name === 'index.json' || name === 'oci-layout') {
         if ((name === 'index.json' ? index : layout) !== undefined) throw new BadArchiveError(`archive has ${name} twice`);
         const data = await readSmall(body, entry.header.size, name);
@@ -126,12 +134,25 @@ export async function scanArchive(source: Readable, opts: ScanArchiveOptions): P
     throw err;
   }
 
-  const digest = `sha256:${whole.digest('hex')}`;
   if (size !== opts.expectedSize) throw new BadArchiveError(`archive is ${size} bytes, but the agent reported ${opts.expectedSize}`);
-  if (digest !== opts.expectedDigest) throw new BadArchiveError(`archive digest is ${digest}, but the agent reported ${opts.expectedDigest}`);
+  if (listing) {
+    const found = listing.digest();
+    if (found !== opts.expectedLayoutDigest) throw new BadArchiveError(`archive layout digest is ${found}, but the agent reported ${opts.expectedLayoutDigest}`);
+  } else {
+    const found = `sha256:${whole!.digest('hex')}`;
+    if (found !== opts.expectedDigest) throw new BadArchiveError(`archive digest is ${found}, but the agent reported ${opts.expectedDigest}`);
+  }
   if (!layout) throw new BadArchiveError('archive has no oci-layout file: not an OCI image layout');
   if (!index) throw new BadArchiveError('archive has no index.json: not an OCI image layout');
-  return { index, blobs, json, size, digest };
+  return { index, blobs, json, size };
+}
+
+/** An entry's content, passed through `layout` on the way. */
+async function* hashedBy(layout: ArchiveLayoutHasher, body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    layout.content(chunk);
+    yield chunk;
+  }
 }
 
 /** A blob's bytes read again on their own, checked against its size and digest (see `verified`). */
@@ -149,9 +170,8 @@ function checkEntry(header: tar.Header): string | null {
   const raw = header.name;
   if (raw.includes('\0') || raw.includes('\\')) throw new BadArchiveError(`archive entry "${printable(raw)}" has an invalid name`);
   if (raw.startsWith('/')) throw new BadArchiveError(`archive entry "${printable(raw)}" is an absolute path`);
-  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new BadArchiveError(`archive entry "${printable(raw)}" escapes the archive root`);
-  const name = parts.join('/');
+  const name = normalizeEntryName(raw);
+  if (name.split('/').includes('..')) throw new BadArchiveError(`archive entry "${printable(raw)}" escapes the archive root`);
   if (header.type === 'directory') {
     if (!ALLOWED_DIRS.has(name)) throw new BadArchiveError(`archive has an unexpected directory "${printable(raw)}"`);
     return null;

@@ -63,9 +63,17 @@ describe('publishBuild with a bad archive', () => {
     expect(tagged).toBe(false);
   });
 
-  it('fails on an archive whose digest differs from the BuildResult and writes no tag', async () => {
+  it('fails on an archive whose layout digest differs from the BuildResult and writes no tag', async () => {
     const other = `sha256:${'ab'.repeat(32)}`;
-    const { err, tagged, broken } = await publishWithBadArm64({}, (r) => ({ ...r, archiveDigest: other }));
+    const { err, tagged, broken } = await publishWithBadArm64({}, (r) => ({ ...r, archiveLayoutDigest: other }));
+    expect(err).toBeInstanceOf(BadArchiveError);
+    expect(err!.message).toBe(`archive layout digest is ${broken.layoutDigest}, but the agent reported ${other}`);
+    expect(tagged).toBe(false);
+  });
+
+  it('checks the whole archive digest for a result without a layout digest (an older agent) and writes no tag', async () => {
+    const other = `sha256:${'ab'.repeat(32)}`;
+    const { err, tagged, broken } = await publishWithBadArm64({}, ({ archiveLayoutDigest: _, ...r }) => ({ ...r, archiveDigest: other }));
     expect(err).toBeInstanceOf(BadArchiveError);
     expect(err!.message).toBe(`archive digest is ${broken.digest}, but the agent reported ${other}`);
     expect(tagged).toBe(false);

@@ -64,10 +64,10 @@ describe('the merger reading archives from a real S3 server (s3rver)', () => {
 
   it('refuses an archive whose digest is not the one the agent reported, and tags nothing', async () => {
     const amd = await writeTestArchive(store, 'archives/s3-bad/amd64.tar', { platform: { os: 'linux', architecture: 'amd64' } });
-    const reported = { ...resultFor(amd, 'linux/amd64', 't'), archiveDigest: `sha256:${'0'.repeat(64)}` };
+    const reported = { ...resultFor(amd, 'linux/amd64', 't'), archiveLayoutDigest: `sha256:${'0'.repeat(64)}` };
     const publishing = publishBuild({ store, registries: pool, job: job('s3/bad', ['linux/amd64']), results: [reported] });
     await expect(publishing).rejects.toThrow(BadArchiveError);
-    await expect(publishing).rejects.toThrow(`archive digest is ${amd.digest}, but the agent reported sha256:${'0'.repeat(64)}`);
+    await expect(publishing).rejects.toThrow(`archive layout digest is ${amd.layoutDigest}, but the agent reported sha256:${'0'.repeat(64)}`);
     expect(await skopeoTagExists(`${host}/s3/bad:latest`)).toBe(false);
   });
 

@@ -63,9 +63,11 @@ export async function pushPlatform(input: PushPlatformInput): Promise<PlatformIm
 
 /**
  * One streaming scan of the archive, with every blob the registry lacks (HEAD) uploaded as the
- * scan reaches it, `blobConcurrency` at a time: read again by range while an upload slot is free
- * (uploads in parallel), else streamed to the registry from the scan itself once a slot frees
- * (no second read). A streamed upload failing with a retryable error is read again by range and
+ * scan reaches it, `blobConcurrency` at a time (a limit shared with the build's other platforms).
+ * A large blob goes to the registry straight from the scan, hashed on the way: each byte is read
+ * and hashed once (reading it again by range to upload in parallel cost more CPU and, from S3, a
+ * second download, for no gain: the registry hashes what it receives too). Small blobs are read
+ * again by range. A streamed upload failing with a retryable error is read again by range and
  * retried. The first other failure stops the scan and the other uploads.
  */
 async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveContents> {
@@ -92,8 +94,8 @@ async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveCont
     body.once('close', () => controller.signal.removeEventListener('abort', abort));
     return body;
   };
-  const upload = async (blob: BlobEntry, missing = false) => {
-    if (controller.signal.aborted || (!missing && (await client.blobExists(repository, blob.digest)))) return;
+  const upload = async (blob: BlobEntry) => {
+    if (controller.signal.aborted || (await client.blobExists(repository, blob.digest))) return;
     const open = async () => {
       controller.signal.throwIfAborted();
       const raw = blob.size === 0 ? Readable.from([]) : await store.get(result.archiveKey, { start: blob.offset, end: blob.offset + blob.size - 1 });
@@ -122,6 +124,7 @@ async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveCont
     const contents = await scanArchive(source, {
       expectedSize: result.archiveSize,
       expectedDigest: result.archiveDigest,
+      ...(result.archiveLayoutDigest ? { expectedLayoutDigest: result.archiveLayoutDigest } : {}),
       onBlob: (blob) => {
         if (seen.has(blob.digest)) return;
         seen.add(blob.digest);
@@ -131,13 +134,6 @@ async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveCont
         if (seen.has(blob.digest) || controller.signal.aborted) return undefined;
         seen.add(blob.digest);
         if (await client.blobExists(repository, blob.digest)) return undefined;
-        // A free upload slot: read the blob again by range and upload it in parallel while the
-        // scan goes on (one stream to the registry is slower than several). Every slot busy:
-        // the upload waits anyway, so it takes the bytes from this read.
-        if (limit.free() > 0) {
-          uploads.push(limit(() => upload(blob, true)).catch(fail));
-          return undefined;
-        }
         return (body) => void uploads.push(uploadStreamed(blob, body).catch(fail));
       },
     }).catch((err) => {
@@ -161,11 +157,7 @@ async function openArchive(store: ObjectStore, result: BuildResult): Promise<Rea
   }
 }
 
-export interface Limiter {
-  <T>(task: () => Promise<T>): Promise<T>;
-  /** Tasks that could start right now without waiting. */
-  free(): number;
-}
+export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
 
 /** Runs at most `n` of the given tasks at once. */
 export function limiter(n: number): Limiter {
@@ -181,7 +173,7 @@ export function limiter(n: number): Limiter {
       waiting.shift()?.();
     }
   };
-  return Object.assign(run, { free: () => Math.max(0, n - active - waiting.length) });
+  return run;
 }
 
 function smallBlob(contents: ArchiveContents, digest: string, size: number, what: string): Buffer {

@@ -6,3 +6,4 @@ export { s3OptionsFromUrl } from './s3-settings.ts';
 export * from './build-secrets.ts';
 export * from './redact-url.ts';
 export * from './link-or-copy.ts';
+export * from './archive-layout-digest.ts';

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import type { BuildResult, Platform } from '@archway/shared';
-import type { ObjectStore } from '@archway/shared/node';
+import { ArchiveLayoutHasher, type ObjectStore } from '@archway/shared/node';
 
 /**
  * Test helper: writes real per-platform archives (OCI image layout in a tar, like
@@ -50,6 +50,8 @@ export interface TestArchive {
   key: string;
   size: number;
   digest: string;
+  /** What the agent reports as archiveLayoutDigest. */
+  layoutDigest: string;
   manifestDigest: string;
   configDigest: string;
   layers: TestLayer[];
@@ -103,7 +105,18 @@ export async function writeTestArchive(store: ObjectStore, key: string, opts: Te
     { name: 'oci-layout', data: OCI_LAYOUT_FILE },
   ];
   const put = await store.put(key, Readable.from(packEntries(entries)));
-  return { key, size: put.size, digest: put.digest, manifestDigest: sha256(manifest), configDigest: sha256(config), layers };
+  return { key, size: put.size, digest: put.digest, layoutDigest: layoutDigestOf(entries), manifestDigest: sha256(manifest), configDigest: sha256(config), layers };
+}
+
+/** The layout digest of the archive `packEntries(entries)` writes, as an agent computes it. */
+export function layoutDigestOf(entries: TarEntry[]): string {
+  const hasher = new ArchiveLayoutHasher();
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    const size = type === 'file' ? (e.data?.length ?? 0) : 0;
+    if (hasher.entry({ name: e.name, type, size }) && e.data) hasher.content(e.data);
+  }
+  return hasher.digest();
 }
 
 async function* packEntries(entries: TarEntry[]): AsyncGenerator<Buffer> {
@@ -116,7 +129,15 @@ async function* packEntries(entries: TarEntry[]): AsyncGenerator<Buffer> {
   yield* pack as unknown as AsyncIterable<Buffer>;
 }
 
-/** The BuildResult an agent would return for an archive. */
-export function resultFor(archive: { key: string; size: number; digest: string; manifestDigest: string }, platform: string, taskId: string): BuildResult {
-  return { taskId, platform, archiveKey: archive.key, archiveSize: archive.size, archiveDigest: archive.digest, manifestDigest: archive.manifestDigest };
+/** The BuildResult an agent would return for an archive (without a layout digest: an older agent's). */
+export function resultFor(archive: { key: string; size: number; digest: string; layoutDigest?: string; manifestDigest: string }, platform: string, taskId: string): BuildResult {
+  return {
+    taskId,
+    platform,
+    archiveKey: archive.key,
+    archiveSize: archive.size,
+    archiveDigest: archive.digest,
+    ...(archive.layoutDigest ? { archiveLayoutDigest: archive.layoutDigest } : {}),
+    manifestDigest: archive.manifestDigest,
+  };
 }
