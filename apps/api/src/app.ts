@@ -7,6 +7,7 @@ import { logsPlugin } from './logs/plugin.ts';
 import { eventsPlugin } from './events/plugin.ts';
 import { agentsPlugin } from './agents/plugin.ts';
 import { healthPlugin } from './health/plugin.ts';
+import { metricsPlugin } from './metrics/plugin.ts';
 import { installSse } from './sse/sse.ts';
 import { webPlugin } from './web/plugin.ts';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +42,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
 
   // Plugins take `{ deps }`, never deps itself: Fastify reads a `prefix` option as a route prefix.
   await app.register(healthPlugin, { deps });
+  await app.register(metricsPlugin, { deps });
   // Forge webhooks: signed by the forge, not by API tokens; raw bodies of their own size limit.
   // Without a key (tests), secrets are sealed with a random one that lives as long as the app.
   const secretBox = deps.secretBox ?? createSecretBox(randomBytes(32));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, AgentView, QueueDepth } from '@archway/shared';
 import { redisKeys } from '@archway/shared/node';
-import { apiFixture, makeGitRepo, type ApiFixture } from '../testing/fixture.ts';
+import { apiFixture, queueBuilds, type ApiFixture } from '../testing/fixture.ts';
 
 let f: ApiFixture;
 
@@ -42,14 +42,7 @@ describe('GET /api/v1/agents', () => {
 
 describe('GET /api/v1/queues', () => {
   it('counts waiting and active jobs per platform, with the age of the oldest waiting job', async () => {
-    const repo = await makeGitRepo(f.tmp);
-    for (let i = 0; i < 2; i++) {
-      const res = await f.app.inject({
-        method: 'POST', url: '/api/v1/builds', headers: f.auth,
-        payload: { source: { url: repo.url }, push: false, platforms: ['linux/arm64', 'linux/riscv64'] },
-      });
-      expect(res.statusCode).toBe(202);
-    }
+    await queueBuilds(f, ['linux/arm64', 'linux/riscv64'], 2);
     const oldest = await f.queues.queue('build-linux-riscv64').getJobs(['waiting']);
     const firstAdded = Math.min(...oldest.map((j) => j.timestamp));
     const { Worker } = await import('bullmq');

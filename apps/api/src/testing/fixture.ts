@@ -90,6 +90,15 @@ export async function makeGitRepo(root: string, name = 'repo'): Promise<{ dir: s
   return { dir, url: `file://${dir}`, commit: git('rev-parse', 'HEAD') };
 }
 
+/** POSTs `count` REST builds (`push: false`) of a fresh repository for `platforms`; they stay queued (no agent). */
+export async function queueBuilds(f: ApiFixture, platforms: string[], count: number): Promise<void> {
+  const repo = await makeGitRepo(f.tmp);
+  for (let i = 0; i < count; i++) {
+    const res = await f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: f.auth, payload: { source: { url: repo.url }, push: false, platforms } });
+    if (res.statusCode !== 202) throw new Error(`POST /api/v1/builds answered ${res.statusCode}: ${res.body}`);
+  }
+}
+
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
