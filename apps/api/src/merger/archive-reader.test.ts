@@ -1,7 +1,8 @@
 import type {} from '../../../../test/global-setup.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { FsObjectStore } from '@archway/shared/node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { scanArchive, SMALL_JSON_LIMIT, verifiedStream, type BlobEntry } from './archive-reader.ts';
@@ -82,6 +83,19 @@ describe('scanArchive', () => {
     })().then(() => null, (e: unknown) => e as Error);
     expect(err).toBeInstanceOf(BadArchiveError);
     expect(err!.message).toBe(`blob ${reported[0]!.digest} in the archive is longer than its ${reported[0]!.size} bytes`);
+  });
+
+  it('hands a blob on in batches of at least 512 KiB, whatever the size of the pieces it is read in', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 5);
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const pieces = Readable.from((function* () {
+      for (let at = 0; at < data.length; at += 16 * 1024) yield data.subarray(at, at + 16 * 1024);
+    })());
+    const out: Buffer[] = [];
+    for await (const chunk of verifiedStream(pieces, digest, data.length)) out.push(chunk as Buffer);
+    expect(Buffer.concat(out).equals(data)).toBe(true);
+    expect(out.slice(0, -1).every((c) => c.length >= 512 * 1024)).toBe(true);
+    expect(out.length).toBeLessThanOrEqual(7);
   });
 
   it('checks a large blob read again by range, failing before its last byte', async () => {
