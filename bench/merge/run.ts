@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { objectKeys, type BuildResult } from '@archway/shared';
 import { createObjectStore, type ObjectStore } from '@archway/shared/node';
 import { startRedis } from '../../apps/api/src/embedded/redis.ts';
-import { publishBuild } from '../../apps/api/src/merger/index.ts';
+import { publishBuild, pushPlatform } from '../../apps/api/src/merger/index.ts';
 import { RegistryPool } from '../../apps/api/src/registry/index.ts';
 import { startRegistry } from '../../test/harness/registry.ts';
 import { startS3 } from '../../test/harness/s3.ts';
@@ -98,6 +98,8 @@ async function main() {
     // CPU time of the merger (this process) during (b): less sensitive to the machine's load than wall time.
     const bCpu: number[] = [];
     const c: PipelinedTiming[] = [];
+    // The last platform pushed on its own (fresh repository, nothing to mount): (c)'s floor.
+    const alone: number[] = [];
     for (let round = 0; round < rounds; round++) {
       // A fresh registry per round: nothing pushed before can be found or mounted.
       const registry = await startRegistry({ dir: join(root, `registry-${round}`) });
@@ -116,6 +118,12 @@ async function main() {
         await pool.close();
         await settle();
         c.push(await pipelined({ redisUrl: redis.url, store, registry: registry.host, image: `${registry.host}/bench/pipelined`, tags: ['latest', '1'], results }));
+        await settle();
+        const alonePool = new RegistryPool({ authFile: null, insecureRegistries: [registry.host] });
+        const aloneStarted = performance.now();
+        await pushPlatform({ store, client: await alonePool.client(registry.host), repository: 'bench/alone', result: results.at(-1)! });
+        alone.push(performance.now() - aloneStarted);
+        await alonePool.close();
         console.log(`round ${round + 1}/${rounds}: (a) ${s(seeds.total)} [${seeds.steps.map((x) => `${x.name} ${s(x.ms)}`).join('; ')}]  (b) ${s(b.at(-1)!)}  (c) ${s(c.at(-1)!.afterLast)}`);
       } finally {
         await registry.stop();
@@ -156,6 +164,7 @@ async function main() {
       ['b/a', (B / A).toFixed(3), '≤ 0.25'],
       ['(c) pipelined: last platform finished → tags written', `${s(C)}${all(c.map((x) => x.afterLast))}`, ''],
       ['c/b', (C / B).toFixed(3), '≤ 0.20'],
+      ['    (c) floor: the last platform pushed on its own (no index, no tags)', `${s(median(alone))}${all(alone)} = ${(median(alone) / B).toFixed(3)} of (b)`, ''],
       ['    (c) registry work left after the last platform', `${mib(last.afterLastBytes)} uploaded, ${last.afterLastManifests} manifest PUTs`, ''],
       ['    (c) platform 1, pushed early (before the last finished)', s(median(c.map((x) => x.earlyPush))), ''],
       [`(d) peak RSS, merger publishing a ${mib(big.size)} archive`, `${merger.maxRssMiB.toFixed(0)} MiB (same process idle: ${idleMerger.maxRssMiB.toFixed(0)} MiB; ${s(merger.ms)}, CPU ${s(merger.cpuMs ?? 0)})`, '< 200 MiB'],
