@@ -73,6 +73,8 @@ describe('agent end to end (real redis, git, buildah, fs object store)', () => {
     const image = await readArchiveImage(local);
     expect(image.platform).toEqual({ os: 'linux', architecture: platform.split('/')[1] });
     expect(image.manifestDigest).toBe(result.manifestDigest);
+    // What the merger checks the archive against (without it, it falls back to hashing it whole).
+    expect(result.archiveLayoutDigest).toBe(image.layoutDigest);
 
     const events = await readEvents(redis, prefix, job.taskId);
     const types = events.map((e) => e.type);

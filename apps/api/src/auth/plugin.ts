@@ -18,7 +18,7 @@ declare module 'fastify' {
     token?: TokenIdentity;
   }
   interface FastifyInstance {
-    /** Consulted in order when a /api/v1 request has no Authorization header. Push to add one. */
+    /** Consulted in order when a /api/v1 (or /metrics) request has no Authorization header. Push to add one. */
     apiAuthenticators: RequestAuthenticator[];
   }
 }

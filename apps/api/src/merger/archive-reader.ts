@@ -30,7 +30,7 @@ export interface ArchiveContents {
 }
 
 export interface ScanArchiveOptions {
-  /** BuildResult.archiveSize / archiveDigest: the archive must be exactly what the agent uploaded. */
+  /** BuildResult.archiveSize / archiveDigest: the archive must be what the agent uploaded. */
   expectedSize: number;
   expectedDigest: string;
   /**
@@ -46,7 +46,7 @@ export interface ScanArchiveOptions {
   /**
    * Large blobs, instead of `onBlob`: called before their bytes go by. Returning a consumer hands
    * it the blob's bytes as they are read (one pass over the archive, no re-read): hashed on the
-   * way, the last chunk held back until the digest is checked, the scan waiting while the
+   * way, the last batch held back until the digest is checked, the scan waiting while the
    * consumer is slow (bounded memory). A consumer that stops reading (destroys the stream) just
    * gets nothing more; the scan goes on. Returning undefined skips the blob's bytes.
    */

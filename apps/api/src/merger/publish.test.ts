@@ -171,6 +171,7 @@ describe('publishBuild', () => {
       const put = await store.put(key, createReadStream(path));
       const { stdout } = await run('tar', ['-xOf', path, 'index.json']);
       const manifestDigest = JSON.parse(stdout).manifests[0].digest;
+      // No layout digest: the path of results from agents older than the merger (whole-archive sha256).
       results.push({ taskId: platform, platform, archiveKey: key, archiveSize: put.size, archiveDigest: put.digest, manifestDigest });
     }
     const out = await publishBuild({ store, registries: pool, job: job('me/busybox', ['v1'], ['linux/amd64', 'linux/arm64']), results });

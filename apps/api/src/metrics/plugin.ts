@@ -5,8 +5,8 @@ import { collectMetrics } from './collect.ts';
 import { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.ts';
 
 /**
- * `GET /metrics` in Prometheus' text format. Needs an API token with the `read` scope, like
- * `GET /api/v1/queues` which shows the same numbers (Prometheus: `authorization: {credentials: …}`).
+ * `GET /metrics` in Prometheus' text format. Needs an API token with the `read` scope (or the
+ * dashboard's session), like `GET /api/v1/queues` which shows the same numbers.
  */
 export async function metricsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   installAuth(app, deps.prisma);

@@ -12,15 +12,17 @@ export function normalizeEntryName(raw: string): string {
 
 /**
  * The layout digest of an oci-archive (`BuildResult.archiveLayoutDigest`): sha256 over a listing of
- * its tar entries in order — type, size and name of each, then the content of every entry that is
- * not a blob. A blob's content is left out: its name is its sha256, which the merger checks for
+ * its tar entries in order (after a format line) — type, size and name of each, then the content of
+ * every entry that is not a blob. A blob's content is left out: its name is its sha256, which the merger checks for
  * every blob it uses. So every byte the merger relies on is verified, and hashed only once.
  *
  * Feed it every entry in order (`entry`), then, for entries where `entry` returned true, their
  * content (`content`).
  */
 export class ArchiveLayoutHasher {
-  private readonly hash = createHash('sha256');
+  /** The listing's format, first: a change of format reads as one, not as a damaged archive. */
+  static readonly FORMAT = 'archway-layout-listing/1';
+  private readonly hash = createHash('sha256').update(`${ArchiveLayoutHasher.FORMAT}\n`);
 
   /** Records an entry; returns whether its content is part of the digest. */
   entry(header: { name: string; type?: string | null; size?: number | null }): boolean {

@@ -129,7 +129,7 @@ async function* packEntries(entries: TarEntry[]): AsyncGenerator<Buffer> {
   yield* pack as unknown as AsyncIterable<Buffer>;
 }
 
-/** The BuildResult an agent would return for an archive (without a layout digest: an older agent's). */
+/** The BuildResult an agent would return for an archive (an archive without `layoutDigest`: an older agent's). */
 export function resultFor(archive: { key: string; size: number; digest: string; layoutDigest?: string; manifestDigest: string }, platform: string, taskId: string): BuildResult {
   return {
     taskId,
