@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { Writable } from 'node:stream';
 import { buildApp } from '../app.ts';
 import { createPrisma } from '../db.ts';
 import { freePort } from '../embedded/free-port.ts';
@@ -42,6 +43,29 @@ describe('health', () => {
       await app.close();
       deadRedis.disconnect();
       await deadPg.$disconnect().catch(() => {});
+    }
+  });
+
+  it('does not log probe and scrape requests, but logs a failed readiness check', async () => {
+    const lines: { msg: string; level: number; req?: { url: string } }[] = [];
+    const stream = new Writable({ write: (chunk, _e, cb) => (lines.push(JSON.parse(String(chunk))), cb()) });
+    const port = await freePort();
+    const deadRedis = new Redis(`redis://127.0.0.1:${port}`, { ...FAIL_FAST, lazyConnect: true, retryStrategy: () => null });
+    deadRedis.on('error', () => {});
+    const app = await buildApp(f.deps, { logger: { level: 'info', stream } });
+    const sick = await buildApp({ ...f.deps, redis: deadRedis }, { logger: { level: 'info', stream } });
+    try {
+      for (const url of ['/healthz', '/readyz', '/metrics']) expect((await app.inject({ method: 'GET', url, headers: f.auth })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/api/v1/builds', headers: f.auth })).statusCode).toBe(200);
+      const logged = lines.filter((l) => l.msg === 'incoming request').map((l) => l.req!.url);
+      expect(logged).toEqual(['/api/v1/builds']);
+
+      expect((await sick.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+      expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['not ready: redis unavailable']);
+    } finally {
+      await app.close();
+      await sick.close();
+      deadRedis.disconnect();
     }
   });
 });

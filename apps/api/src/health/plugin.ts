@@ -11,11 +11,14 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Probes and scrapes come every few seconds: their requests are not logged, their failures are. */
+export const QUIET_ROUTE = { logLevel: 'warn' } as const;
+
 /** `/healthz`: the process is up. `/readyz`: it can serve (Postgres and Redis answer). No auth. */
 export async function healthPlugin(app: FastifyInstance, { deps }: { deps: Pick<AppDeps, 'prisma' | 'redis'> }): Promise<void> {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', QUIET_ROUTE, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', QUIET_ROUTE, async (request, reply) => {
     const [pg, redis] = await Promise.allSettled([
       withTimeout(deps.prisma.$queryRaw`SELECT 1`, 'Postgres'),
       withTimeout(deps.redis.ping(), 'Redis'),
@@ -26,6 +29,7 @@ export async function healthPlugin(app: FastifyInstance, { deps }: { deps: Pick<
     };
     const failed = Object.entries(checks).filter(([, v]) => v !== 'ok').map(([k]) => k);
     if (failed.length === 0) return { status: 'ready', checks };
+    request.log.warn({ checks }, `not ready: ${failed.join(' and ')} unavailable`);
     return reply.code(503).send({ error: 'not_ready', message: `not ready: ${failed.join(' and ')} unavailable`, checks });
   });
 }
