@@ -32,6 +32,7 @@ describe('loadConfig', () => {
         keepDurationMs: 60 * 86_400_000,
         intervalMs: 10 * 60_000,
       },
+      gitCacheSize: { percent: 5, capBytes: 5e9 },
       affinityWaitMs: 3000,
       pull: 'newer',
       allowNetworkStorage: false,
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
       ARCHWAY_AGENT_GC_MIN_FREE_SPACE: '5GB',
       ARCHWAY_AGENT_GC_KEEP_DURATION: '48h',
       ARCHWAY_AGENT_GC_INTERVAL: '0',
+      ARCHWAY_AGENT_GIT_CACHE_SIZE: '200MB',
       ARCHWAY_AGENT_AFFINITY_WAIT: '0',
       ARCHWAY_AGENT_PULL: 'missing',
       ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE: 'true',
@@ -61,6 +63,7 @@ describe('loadConfig', () => {
       minFreeSpace: { bytes: 1024 ** 3 },
       stopFreeSpace: { bytes: 1e8 },
       gc: { reservedSpace: { bytes: 0 }, maxUsedSpace: { percent: 50 }, minFreeSpace: { bytes: 5e9 }, keepDurationMs: 48 * 3_600_000, intervalMs: 0 },
+      gitCacheSize: { bytes: 2e8 },
       affinityWaitMs: 0,
       pull: 'missing',
       allowNetworkStorage: true,
@@ -84,6 +87,7 @@ describe('loadConfig', () => {
     );
     expect(msg({ ARCHWAY_AGENT_SECRET_KEY: 'short' })).toContain('ARCHWAY_AGENT_SECRET_KEY must be at least 32 characters');
     expect(msg({ ARCHWAY_AGENT_LOCK_DURATION: '1s' })).toContain('ARCHWAY_AGENT_LOCK_DURATION must be at least 3s');
+    expect(msg({ ARCHWAY_AGENT_GIT_CACHE_SIZE: '5 repos' })).toContain('ARCHWAY_AGENT_GIT_CACHE_SIZE must be a size like 512MB, 10GiB or 20% (got "5 repos")');
   });
 
   it('normalises the platform override and derives the id from it', () => {

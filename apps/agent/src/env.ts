@@ -34,6 +34,8 @@ export interface AgentConfig {
   /** A running task is stopped (out of disk) when free space falls below this. */
   stopFreeSpace: Size;
   gc: GcPolicy;
+  /** The git cache (`<data>/git`) is pruned, least recently used first, to this size. */
+  gitCacheSize: Size;
   /** How long a job waits for the agent that last built its repository (warm cache); 0: no affinity. */
   affinityWaitMs: number;
   /** Opens the build secrets in job payloads; undefined: builds with secrets fail. */
@@ -129,6 +131,7 @@ const Env = z.object({
   ARCHWAY_AGENT_GC_MIN_FREE_SPACE: optionalSize('ARCHWAY_AGENT_GC_MIN_FREE_SPACE'),
   ARCHWAY_AGENT_GC_KEEP_DURATION: duration('ARCHWAY_AGENT_GC_KEEP_DURATION', '60d'),
   ARCHWAY_AGENT_GC_INTERVAL: duration('ARCHWAY_AGENT_GC_INTERVAL', '10m'),
+  ARCHWAY_AGENT_GIT_CACHE_SIZE: optionalSize('ARCHWAY_AGENT_GIT_CACHE_SIZE'),
   ARCHWAY_AGENT_AFFINITY_WAIT: duration('ARCHWAY_AGENT_AFFINITY_WAIT', '3s'),
   ARCHWAY_AGENT_SECRET_KEY: z.string().optional(),
   ARCHWAY_AGENT_SECRET_KEY_FILE: z.string().optional(),
@@ -143,6 +146,9 @@ const GC_DEFAULTS = {
   maxUsedSpace: { percent: 60, capBytes: 100e9 },
   minFreeSpace: { percent: 20, capBytes: 100e9 },
 } satisfies Record<string, Size>;
+
+/** 5% of the disk, at most 5 GB: a few dozen repositories' shallow fetches on a Raspberry Pi's card too. */
+const GIT_CACHE_DEFAULT: Size = { percent: 5, capBytes: 5e9 };
 
 export class ConfigError extends Error {}
 
@@ -199,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
       keepDurationMs: e.ARCHWAY_AGENT_GC_KEEP_DURATION,
       intervalMs: e.ARCHWAY_AGENT_GC_INTERVAL,
     },
+    gitCacheSize: e.ARCHWAY_AGENT_GIT_CACHE_SIZE ?? GIT_CACHE_DEFAULT,
     affinityWaitMs: e.ARCHWAY_AGENT_AFFINITY_WAIT,
     ...(secretKey ? { secretKey } : {}),
     ...(e.ARCHWAY_AGENT_REGISTRIES_CONF ? { registriesConf: resolve(e.ARCHWAY_AGENT_REGISTRIES_CONF) } : {}),

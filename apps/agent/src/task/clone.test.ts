@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { makeRepo } from '../../test/support.ts';
 import { cacheEntry, cloneCommit, pruneCache, redactGitUrl } from './clone.ts';
@@ -12,7 +13,7 @@ async function clone(url: string, commit: string, ref = 'main', cacheDir?: strin
   const dir = join(root, 'src');
   const cache = cacheDir ?? join(root, 'git');
   const lines: string[] = [];
-  const err = await cloneCommit({ git: 'git', url, ref, commit, dir, cacheDir: cache, signal: new AbortController().signal, onLine: async (l) => void lines.push(l) }).then(
+  const err = await cloneCommit({ git: 'git', url, ref, commit, dir, cacheDir: cache, cacheMaxBytes: 1e9, signal: new AbortController().signal, onLine: async (l) => void lines.push(l) }).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -74,10 +75,27 @@ describe('cloneCommit', () => {
     for (const r of repos) expect((await clone(r.url, r.commit, 'main', cacheDir)).err).toBeUndefined();
     // The first one used again: now the second is the least recently used.
     expect((await clone(repos[0]!.url, repos[0]!.commit, 'main', cacheDir)).err).toBeUndefined();
-    await pruneCache(cacheDir, 2);
+    await pruneCache(cacheDir, { keep: 2, maxBytes: 1e9 });
     expect(existsSync(cacheEntry(cacheDir, repos[0]!.url))).toBe(true);
     expect(existsSync(cacheEntry(cacheDir, repos[1]!.url))).toBe(false);
     expect(existsSync(cacheEntry(cacheDir, repos[2]!.url))).toBe(true);
+  });
+
+  it('keeps the cache under its size, least recently used out first, the one just used always in', async () => {
+    const cacheDir = join(await mkdtemp(join(inject('tmpRoot'), 'cache-')), 'git');
+    // 600 kB of base64 of random bytes each: git packs it to ≈ 450 kB (6 bits a character), plus
+    // ≈ 70 kB of repository files (hook samples): each entry holds ≈ 520 kB.
+    const repos: Awaited<ReturnType<typeof makeRepo>>[] = [];
+    for (let i = 0; i < 3; i++) repos.push(await makeRepo({ 'blob.txt': randomBytes(450_000).toString('base64') }));
+    for (const r of repos) expect((await clone(r.url, r.commit, 'main', cacheDir)).err).toBeUndefined();
+    const present = () => repos.map((r) => existsSync(cacheEntry(cacheDir, r.url)));
+    expect(present()).toEqual([true, true, true]);
+    // Room for two entries: the oldest goes.
+    await pruneCache(cacheDir, { keep: 64, maxBytes: 1_150_000 });
+    expect(present()).toEqual([false, true, true]);
+    // Room for none: the most recent one stays anyway.
+    await pruneCache(cacheDir, { keep: 64, maxBytes: 1 });
+    expect(present()).toEqual([false, false, true]);
   });
 
   it('reports a missing commit as final', async () => {

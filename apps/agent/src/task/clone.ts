@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { linkOrCopy } from '@archway/shared/node';
 import { join } from 'node:path';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
@@ -13,6 +13,8 @@ export interface CloneOptions {
   dir: string;
   /** The agent's git cache (`<data>/git`): one bare repository per URL. */
   cacheDir: string;
+  /** The cache is pruned (least recently used first) to this many bytes; the entry just used stays. */
+  cacheMaxBytes: number;
   signal: AbortSignal;
   onLine: (line: string) => Promise<void>;
 }
@@ -92,16 +94,39 @@ export async function cloneCommit(o: CloneOptions): Promise<void> {
     const now = new Date();
     await utimes(entry, now, now); // "recently used", for pruneCache
   });
-  await pruneCache(o.cacheDir, MAX_CACHED_REPOSITORIES);
+  await pruneCache(o.cacheDir, { keep: MAX_CACHED_REPOSITORIES, maxBytes: o.cacheMaxBytes });
 }
 
-/** Removes the least recently used entries beyond `keep` (none in use: each is removed under its lock). */
-export async function pruneCache(cacheDir: string, keep: number): Promise<void> {
+/**
+ * Keeps the most recently used entries, at most `keep` of them and `maxBytes` together; the most
+ * recent one stays whatever its size (a task just used it). Each is removed under its lock.
+ */
+export async function pruneCache(cacheDir: string, limits: { keep: number; maxBytes: number }): Promise<void> {
   const names = (await readdir(cacheDir).catch(() => [] as string[])).filter((n) => n.endsWith('.git'));
-  if (names.length <= keep) return;
-  const entries = await Promise.all(names.map(async (n) => ({ path: join(cacheDir, n), used: (await stat(join(cacheDir, n)).catch(() => null))?.mtimeMs ?? 0 })));
+  const entries = await Promise.all(
+    names.map(async (n) => {
+      const path = join(cacheDir, n);
+      return { path, used: (await stat(path).catch(() => null))?.mtimeMs ?? 0, bytes: await treeBytes(path) };
+    }),
+  );
   entries.sort((a, b) => b.used - a.used);
-  for (const { path } of entries.slice(keep)) await withEntryLock(path, () => rm(path, { recursive: true, force: true }));
+  let total = 0;
+  for (const [i, { path, bytes }] of entries.entries()) {
+    total += bytes;
+    if (i === 0 || (i < limits.keep && total <= limits.maxBytes)) continue;
+    await withEntryLock(path, () => rm(path, { recursive: true, force: true }));
+  }
+}
+
+/** Bytes of the files under `path` (a bare repository: packs, refs, a few small files). */
+async function treeBytes(path: string): Promise<number> {
+  const info = await lstat(path).catch(() => null);
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.size;
+  const names = await readdir(path).catch(() => [] as string[]);
+  let sum = 0;
+  for (const name of names) sum += await treeBytes(join(path, name));
+  return sum;
 }
 
 type Git = ((args: string[], cwd: string) => Promise<ProcessResult>) & { lastError(): string; output(): string };

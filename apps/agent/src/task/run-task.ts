@@ -7,7 +7,8 @@ import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';
 import { LogSink } from '../report/log-sink.ts';
 import { TaskReporter } from '../report/reporter.ts';
-import { formatBytes, formatDuration } from '../units.ts';
+import { formatBytes, formatDuration, resolveSize } from '../units.ts';
+import { diskSpace } from '../disk/space.ts';
 import { runBuild } from './build.ts';
 import { removeAllContainers, type BuildahSettings } from './buildah.ts';
 import { cloneCommit, redactGitUrl } from './clone.ts';
@@ -173,8 +174,9 @@ async function build(
     if (!BUILD_ARG_NAME.test(name)) throw finalFailure(`invalid build arg name "${name}"`);
   }
 
+  const cacheMaxBytes = resolveSize(ctx.config.gitCacheSize, (await diskSpace(ctx.config.dataDir)).total);
   await phase('clone', 'clone', () =>
-    cloneCommit({ git: ctx.config.git, url: job.source.url, ref: job.source.ref, commit: job.source.commit, dir: work.checkout, cacheDir: join(ctx.config.dataDir, 'git'), signal, onLine: line }),
+    cloneCommit({ git: ctx.config.git, url: job.source.url, ref: job.source.ref, commit: job.source.commit, dir: work.checkout, cacheDir: join(ctx.config.dataDir, 'git'), cacheMaxBytes, signal, onLine: line }),
   );
   const paths = await resolveBuildPaths(work.checkout, job.context, job.containerfile);
   await line(`archway: building ${paths.containerfileRel} with context ${job.context}`);
