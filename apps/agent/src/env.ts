@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, machine } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { archFromMachine, formatPlatform, normalizePlatform, platformSlug } from '@archway/shared';
+import { archFromMachine, formatPlatform, normalizePlatform, platformSlug, QueuePrefixSetting } from '@archway/shared';
 import { buildSecretKey, createObjectStore } from '@archway/shared/node';
 import { formatSize, parseDuration, parseSize, type Size } from './units.ts';
 
@@ -99,10 +99,7 @@ const nonEmpty = (name: string) => z.string({ error: `${name} is required` }).tr
 
 const Env = z.object({
   REDIS_URL: nonEmpty('REDIS_URL').refine((v) => /^rediss?:\/\//.test(v), 'REDIS_URL must start with redis:// or rediss://'),
-  ARCHWAY_QUEUE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, 'ARCHWAY_QUEUE_PREFIX may contain letters, digits, "_", "." and "-"')
-    .default('archway'),
+  ARCHWAY_QUEUE_PREFIX: QueuePrefixSetting,
   ARCHWAY_OBJECT_STORE: nonEmpty('ARCHWAY_OBJECT_STORE'),
   ARCHWAY_AGENT_PLATFORM: z.string().trim().min(1).optional(),
   ARCHWAY_AGENT_DATA_DIR: z.string().trim().min(1).default('./.archway/agent'),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { QueuePrefixSetting } from '@archway/shared';
 import { buildSecretKey } from '@archway/shared/node';
 
 /**
@@ -43,10 +44,7 @@ const Env = z.object({
     'DATABASE_URL must start with postgres:// or postgresql://',
   ),
   REDIS_URL: nonEmpty('REDIS_URL').refine((v) => /^rediss?:\/\//.test(v), 'REDIS_URL must start with redis:// or rediss://'),
-  ARCHWAY_QUEUE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, 'ARCHWAY_QUEUE_PREFIX may contain letters, digits, "_", "." and "-"')
-    .default('archway'),
+  ARCHWAY_QUEUE_PREFIX: QueuePrefixSetting,
   ARCHWAY_OBJECT_STORE: z.string().trim().min(1).optional(),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: z.coerce

@@ -60,4 +60,20 @@ describe('main.ts', () => {
     expect(code).toBe(2);
     expect(err).toContain('DATABASE_URL is required');
   });
+
+  it.each([
+    ['a retention duration', { ARCHWAY_RETAIN_LOGS: 'forever' }, 'ARCHWAY_RETAIN_LOGS'],
+    ['a secret key', { ARCHWAY_SECRET_KEY: 'short' }, 'ARCHWAY_SECRET_KEY: the secret key must be at least 32 characters'],
+  ])('exits 2, before connecting to anything, on %s that a restart cannot fix', async (_what, bad, message) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', main], {
+      env: { PATH: process.env.PATH, REDIS_URL: 'redis://127.0.0.1:1', DATABASE_URL: 'postgresql://x:y@127.0.0.1:1/none', ARCHWAY_DATA_DIR: await mkdtemp(join(inject('tmpRoot'), 'main-bad-')), ...bad },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toContain(message);
+    expect(err).not.toContain('cannot reach');
+  });
 });

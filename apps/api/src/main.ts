@@ -30,13 +30,21 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  let objectStore;
-  try {
-    objectStore = createObjectStore(config.objectStore);
-  } catch (err) {
-    process.stderr.write(`invalid API configuration:\n  - ARCHWAY_OBJECT_STORE: ${(err as Error).message}\nSee apps/api/ENV.md.\n`);
-    process.exit(2);
-  }
+  // What a restart cannot fix exits 2 (the embedded supervisor and Kubernetes' logs then show it
+  // once, instead of a restart loop): the object store URL, the retention policy, the secret key.
+  const configured = async <T>(load: () => T | Promise<T>, explain: (message: string) => string): Promise<T> => {
+    try {
+      return await load();
+    } catch (err) {
+      process.stderr.write(`${explain((err as Error).message)}\nSee apps/api/ENV.md.\n`);
+      process.exit(2);
+    }
+  };
+  const problem = (m: string) => `invalid API configuration:\n  - ${m}`;
+  const objectStore = await configured(() => createObjectStore(config.objectStore), (m) => problem(`ARCHWAY_OBJECT_STORE: ${m}`));
+  const retentionPolicy = await configured(() => loadRetentionPolicy(), (m) => m); // lists its problems itself
+  // Webhook secrets and forge tokens are stored sealed with this key (ARCHWAY_SECRET_KEY[_FILE]).
+  const secretKey = await configured(() => loadSecretKey({ dataDir: config.dataDir }), problem);
 
   const prisma = createPrisma(config.databaseUrl);
   const redis = createRedis(config.redisUrl);
@@ -47,8 +55,6 @@ async function main(): Promise<void> {
     throw new Error(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${(err as Error).message}`);
   }
   const queues = createQueues(redis, config.queuePrefix);
-  // Webhook secrets and forge tokens are stored sealed with this key (ARCHWAY_SECRET_KEY[_FILE]).
-  const secretKey = await loadSecretKey({ dataDir: config.dataDir });
   const secretBox = createSecretBox(secretKey.key);
 
   const app = await buildApp(
@@ -72,7 +78,7 @@ async function main(): Promise<void> {
   else log.info('no ARCHWAY_AGENT_SECRET_KEY: builds of repositories with build secrets are refused');
   const statuses = await startStatusReporter({ prisma, redis, prefix: config.queuePrefix, publicUrl: config.publicUrl, secretBox, log });
   // Object-store retention (apps/api/src/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
-  const retention = await startRetention({ prisma, store: objectStore, policy: loadRetentionPolicy(), redis, prefix: config.queuePrefix, log });
+  const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log });
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -6,6 +6,12 @@ import { platformSlug } from './platform.ts';
  * The API uses it to enqueue, the agent and merger to process. See apps/agent/CONTRACT.md.
  */
 export const PUBLISH_QUEUE = 'publish';
+
+/** ARCHWAY_QUEUE_PREFIX, parsed the same way by the API, the merger and the agents (they must agree). */
+export const QueuePrefixSetting = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+$/, 'ARCHWAY_QUEUE_PREFIX may contain letters, digits, "_", "." and "-"')
+  .default('archway');
 export function buildQueueName(platform: string): string {
   return `build-${platformSlug(platform)}`;
 }

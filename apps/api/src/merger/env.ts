@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { QueuePrefixSetting } from '@archway/shared';
+import { createObjectStore } from '@archway/shared/node';
 import { locateAuthFile } from '../registry/auth-file.ts';
 import type { RegistryConfig } from '../registry/pool.ts';
 
@@ -22,7 +24,7 @@ export interface MergerConfig {
 
 const Env = z.object({
   REDIS_URL: z.string({ error: 'REDIS_URL is required (redis://host:6379)' }).min(1, 'REDIS_URL is required (redis://host:6379)'),
-  ARCHWAY_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'ARCHWAY_QUEUE_PREFIX: letters, digits, "_" and "-" only').default('archway'),
+  ARCHWAY_QUEUE_PREFIX: QueuePrefixSetting,
   ARCHWAY_OBJECT_STORE: z
     .string({ error: 'ARCHWAY_OBJECT_STORE is required (file:///absolute/path or s3://bucket/prefix)' })
     .min(1, 'ARCHWAY_OBJECT_STORE is required (file:///absolute/path or s3://bucket/prefix)'),
@@ -70,6 +72,12 @@ export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfi
     authFile = locateAuthFile(e);
   } catch (err) {
     throw new MergerConfigError(`invalid merger configuration: ${(err as Error).message}`);
+  }
+  try {
+    // Validates the URL (and S3 settings) now, not at the first publish (the S3 client is lazy).
+    createObjectStore(e.ARCHWAY_OBJECT_STORE, env);
+  } catch (err) {
+    throw new MergerConfigError(`invalid merger configuration: ARCHWAY_OBJECT_STORE: ${(err as Error).message}`);
   }
   return {
     redisUrl: e.REDIS_URL,
