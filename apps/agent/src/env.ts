@@ -105,7 +105,7 @@ const Env = z.object({
   ARCHWAY_AGENT_DATA_DIR: z.string().trim().min(1).default('./.archway/agent'),
   ARCHWAY_AGENT_ID: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'ARCHWAY_AGENT_ID may contain letters, digits, "_", "." and "-" (max 128)')
+    .regex(/^[A-Za-z0-9_.-]{1,253}$/, 'ARCHWAY_AGENT_ID may contain letters, digits, "_", "." and "-" (max 253, a Kubernetes node name)')
     .optional(),
   ARCHWAY_AGENT_CONCURRENCY: z.coerce
     .number({ error: 'ARCHWAY_AGENT_CONCURRENCY must be a number' })
