@@ -21,6 +21,20 @@ describe('main.ts (the agent process)', () => {
     expect(out.stderr).toContain('ARCHWAY_AGENT_CONCURRENCY must be a number');
   });
 
+  it('refuses to start when, on this disk, the stop watermark is not under the start one (mixed units)', async () => {
+    const dataDir = await mkdtemp(join(inject('tmpRoot'), 'main-marks-'));
+    const { out, exited } = startMain({
+      REDIS_URL: inject('redisUrl'),
+      ARCHWAY_OBJECT_STORE: `file://${dataDir}/objects`,
+      ARCHWAY_AGENT_DATA_DIR: join(dataDir, 'agent'),
+      ARCHWAY_AGENT_MIN_FREE_SPACE: '1%',
+      ARCHWAY_AGENT_STOP_FREE_SPACE: '900TB',
+    });
+    expect(await exited).toBe(2);
+    expect(out.stderr).toMatch(/ARCHWAY_AGENT_MIN_FREE_SPACE \(1% = .+ here\) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE \(900 TB = 900 TB here\): a task would be stopped as soon as it starts/);
+    expect(out.stdout).not.toContain('agent.started');
+  });
+
   it('heartbeats, logs one line per event without the Redis password, and drains on SIGTERM', async () => {
     const prefix = testPrefix();
     const dataDir = await mkdtemp(join(inject('tmpRoot'), 'main-'));

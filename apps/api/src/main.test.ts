@@ -8,6 +8,7 @@ import { createTestDatabase } from '../../../test/support/db.ts';
 import { testPrefix } from '../../../test/support/redis.ts';
 import { freePort } from './embedded/free-port.ts';
 import { waitFor } from './testing/fixture.ts';
+import { runToExit } from './testing/run-to-exit.ts';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -50,30 +51,19 @@ describe('main.ts', () => {
   });
 
   it('exits with the variable named when the configuration is wrong', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: { PATH: process.env.PATH, REDIS_URL: 'redis://127.0.0.1:1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, stderr } = await runToExit(main, { PATH: process.env.PATH, REDIS_URL: 'redis://127.0.0.1:1' });
     expect(code).toBe(2);
-    expect(err).toContain('DATABASE_URL is required');
+    expect(stderr).toContain('DATABASE_URL is required');
   });
 
   it.each([
     ['a retention duration', { ARCHWAY_RETAIN_LOGS: 'forever' }, 'ARCHWAY_RETAIN_LOGS'],
     ['a secret key', { ARCHWAY_SECRET_KEY: 'short' }, 'ARCHWAY_SECRET_KEY: the secret key must be at least 32 characters'],
   ])('exits 2, before connecting to anything, on %s that a restart cannot fix', async (_what, bad, message) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: { PATH: process.env.PATH, REDIS_URL: 'redis://127.0.0.1:1', DATABASE_URL: 'postgresql://x:y@127.0.0.1:1/none', ARCHWAY_DATA_DIR: await mkdtemp(join(inject('tmpRoot'), 'main-bad-')), ...bad },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const dataDir = await mkdtemp(join(inject('tmpRoot'), 'main-bad-'));
+    const { code, stderr } = await runToExit(main, { PATH: process.env.PATH, REDIS_URL: 'redis://127.0.0.1:1', DATABASE_URL: 'postgresql://x:y@127.0.0.1:1/none', ARCHWAY_DATA_DIR: dataDir, ...bad });
     expect(code).toBe(2);
-    expect(err).toContain(message);
-    expect(err).not.toContain('cannot reach');
+    expect(stderr).toContain(message);
+    expect(stderr).not.toContain('cannot reach');
   });
 });

@@ -11,27 +11,31 @@ import { startPostgres, type EmbeddedPg } from './postgres.ts';
 import { startRedis, type EmbeddedRedis } from './redis.ts';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+/** Empty counts as unset, as in every process's own configuration. */
+const setting = (name: string) => process.env[name] || undefined;
 
 async function main() {
-  const dataDir = resolve(process.env.ARCHWAY_DATA_DIR ?? '.archway');
+  const pgPort = portEnv('ARCHWAY_EMBEDDED_PG_PORT');
+  const redisPort = portEnv('ARCHWAY_EMBEDDED_REDIS_PORT');
+  const dataDir = resolve(setting('ARCHWAY_DATA_DIR') ?? '.archway');
   await mkdir(dataDir, { recursive: true });
   const stops: Array<() => Promise<void>> = [];
 
-  let databaseUrl = process.env.DATABASE_URL;
+  let databaseUrl = setting('DATABASE_URL');
   let pg: EmbeddedPg | undefined;
   if (!databaseUrl) {
-    pg = await startPostgres({ dir: join(dataDir, 'postgres'), port: numberEnv('ARCHWAY_EMBEDDED_PG_PORT') });
+    pg = await startPostgres({ dir: join(dataDir, 'postgres'), port: pgPort });
     databaseUrl = pg.url;
     log(`postgres: embedded, data in ${join(dataDir, 'postgres')}`);
   }
-  let redisUrl = process.env.REDIS_URL;
+  let redisUrl = setting('REDIS_URL');
   let redis: EmbeddedRedis | undefined;
   if (!redisUrl) {
-    redis = await startRedis({ dir: join(dataDir, 'redis'), port: numberEnv('ARCHWAY_EMBEDDED_REDIS_PORT') });
+    redis = await startRedis({ dir: join(dataDir, 'redis'), port: redisPort });
     redisUrl = redis.url;
     log(`redis: embedded (AOF), data in ${join(dataDir, 'redis')}`);
   }
-  const objectStore = process.env.ARCHWAY_OBJECT_STORE ?? `file://${join(dataDir, 'objects')}`;
+  const objectStore = setting('ARCHWAY_OBJECT_STORE') ?? `file://${join(dataDir, 'objects')}`;
   const applied = await deployMigrations(databaseUrl);
   if (applied.length) log(`database: applied migrations ${applied.join(', ')}`);
 
@@ -46,7 +50,7 @@ async function main() {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     ARCHWAY_OBJECT_STORE: objectStore,
-    ARCHWAY_AGENT_DATA_DIR: process.env.ARCHWAY_AGENT_DATA_DIR ?? join(dataDir, 'agent'),
+    ARCHWAY_AGENT_DATA_DIR: setting('ARCHWAY_AGENT_DATA_DIR') ?? join(dataDir, 'agent'),
   };
   // A child with invalid configuration stops everything: restarting it cannot help.
   const fatal = (reason: string) => void shutdown(reason, 1);
@@ -65,10 +69,12 @@ async function main() {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  const host = process.env.HOST ?? '127.0.0.1';
-  const port = process.env.PORT ?? '8080';
-  const url = process.env.ARCHWAY_PUBLIC_URL ?? `http://${host}:${port}`;
-  await waitForReady(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/readyz`);
+  // As the API derives its public URL: a wildcard address is reached on loopback.
+  const listen = setting('HOST') ?? '127.0.0.1';
+  const host = listen === '0.0.0.0' || listen === '::' ? '127.0.0.1' : listen;
+  const port = setting('PORT') ?? '8080';
+  const url = setting('ARCHWAY_PUBLIC_URL') ?? `http://${host}:${port}`;
+  await waitForReady(`http://${host}:${port}/readyz`);
   const token = await readFile(join(dataDir, 'admin-token'), 'utf8').catch(() => undefined);
   log('');
   log(`Archway is up.`);
@@ -77,9 +83,14 @@ async function main() {
   log(`  Stop with Ctrl-C.`);
 }
 
-function numberEnv(name: string): number | undefined {
-  const v = process.env[name];
-  return v ? Number(v) : undefined;
+class EmbeddedConfigError extends Error {}
+
+function portEnv(name: string): number | undefined {
+  const v = setting(name);
+  if (v === undefined) return undefined;
+  const port = Number(v);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EmbeddedConfigError(`${name} must be a port number (1-65535), got "${v}"`);
+  return port;
 }
 
 async function waitForReady(url: string): Promise<void> {
@@ -97,5 +108,5 @@ async function waitForReady(url: string): Promise<void> {
 
 main().catch((err) => {
   console.error(`archway: ${err instanceof Error ? err.message : err}`);
-  process.exit(1);
+  process.exit(err instanceof EmbeddedConfigError ? 2 : 1);
 });
