@@ -12,24 +12,24 @@ export async function queueDepths(deps: { prisma: PrismaClient; queues: Queues }
   const platforms = new Set(fromTasks.map((t) => t.platform));
   const agentPlatforms = agents.map((a) => canonical(a.platform));
   for (const p of agentPlatforms) if (p) platforms.add(p);
-  const result: QueueDepth[] = [];
-  for (const platform of [...platforms].sort()) {
-    const name = buildQueueName(platform);
-    const queue = deps.queues.queue(name);
-    const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
-    // The wait list is LPUSHed: its oldest job is the last element.
-    const [oldest] = await queue.getJobs(['waiting'], -1, -1);
-    result.push({
-      platform,
-      queue: name,
-      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
-      active: counts.active ?? 0,
-      delayed: counts.delayed ?? 0,
-      oldestWaitingMs: oldest ? Math.max(0, Date.now() - oldest.timestamp) : null,
-      agents: agentPlatforms.filter((p) => p === platform).length,
-    });
-  }
-  return result;
+  // One round trip per platform at once, not one after another: /metrics asks on every scrape.
+  return Promise.all(
+    [...platforms].sort().map(async (platform): Promise<QueueDepth> => {
+      const name = buildQueueName(platform);
+      const queue = deps.queues.queue(name);
+      // The wait list is LPUSHed: its oldest job is the last element.
+      const [counts, [oldest]] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'), queue.getJobs(['waiting'], -1, -1)]);
+      return {
+        platform,
+        queue: name,
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        oldestWaitingMs: oldest ? Math.max(0, Date.now() - oldest.timestamp) : null,
+        agents: agentPlatforms.filter((p) => p === platform).length,
+      };
+    }),
+  );
 }
 
 /** An agent reporting a platform we cannot name has no queue of ours. */
