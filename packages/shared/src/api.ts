@@ -12,11 +12,14 @@ export const FINAL_BUILD_STATUSES: readonly BuildStatus[] = ['succeeded', 'faile
 export const DEFAULT_PLATFORMS = ['linux/amd64', 'linux/arm64'];
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export const BuildSource = z.object({
-  url: z.string().min(1, 'source.url is required').max(2048),
-  ref: z.string().min(1).max(255).regex(/^[^\s\0~^:?*[\\]+$/, 'invalid git ref').default('main'),
-  commit: z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit id').optional(),
-});
+export const BuildSource = z
+  .object({
+    url: z.string().min(1, 'source.url is required').max(2048),
+    ref: z.string().min(1).max(255).regex(/^[^\s\0~^:?*[\\]+$/, 'invalid git ref').default('main'),
+    commit: z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit id').optional(),
+  })
+  // `{"branch": "dev"}` must not quietly build main.
+  .strict();
 export type BuildSource = z.infer<typeof BuildSource>;
 
 export const BuildRequest = z

@@ -21,7 +21,7 @@ describe('GET /api/v1/builds/:id/artifacts/:platform', () => {
     });
     const bytes = Buffer.alloc(300_000, 7);
     await f.objectStore.put(objectKeys.archive(build.id, 'linux/amd64'), Readable.from([bytes]));
-    for (const platform of ['linux-amd64', 'linux%2Famd64', 'amd64']) {
+    for (const platform of ['linux-amd64', 'linux/amd64', 'linux%2Famd64', 'amd64']) {
       const res = await f.app.inject({ url: `/api/v1/builds/${build.id}/artifacts/${platform}`, headers: f.auth });
       expect(res.statusCode, platform).toBe(200);
       expect(res.headers['content-type']).toBe('application/x-tar');

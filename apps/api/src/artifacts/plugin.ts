@@ -19,12 +19,14 @@ function slugOf(input: string): string | undefined {
  * `skopeo copy oci-archive:<file> …` use them. Streamed from the object store.
  */
 export async function artifactsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  app.get<{ Params: { id: string; platform: string } }>('/builds/:id/artifacts/:platform', async (request, reply) => {
+  // A wildcard, so that `linux/arm64` works unencoded too.
+  app.get<{ Params: { id: string; '*': string } }>('/builds/:id/artifacts/*', async (request, reply) => {
     const build = await findBuild(deps, request.params.id);
-    const wanted = slugOf(request.params.platform);
+    const platform = request.params['*'];
+    const wanted = slugOf(platform);
     const task = build.tasks.find((t) => platformSlug(t.platform) === wanted);
     if (!task) {
-      throw new NotFoundError(`build ${build.id} has no platform "${request.params.platform}" (it has ${build.platforms.join(', ')})`, 'platform');
+      throw new NotFoundError(`build ${build.id} has no platform "${platform}" (it has ${build.platforms.join(', ')})`, 'platform');
     }
     if (task.status !== 'built') throw new NotFoundError(`the ${task.platform} archive of build ${build.id} does not exist: the task is ${task.status}`, 'platform');
     if (build.archivesDeletedAt) throw new NotFoundError(`the archives of build ${build.id} were removed by the retention policy`, 'platform');

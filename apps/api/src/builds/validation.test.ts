@@ -43,6 +43,7 @@ describe('POST /api/v1/builds rejects bad input', () => {
     ['an invalid tag', () => ({ ...valid(), tags: ['no spaces!'] }), 'tags.0'],
     ['a missing source.url', () => ({ ...valid(), source: { ref: 'main' } }), 'source.url'],
     ['an unknown field', () => ({ ...valid(), extra: 1 }), 'extra'],
+    ['an unknown field in source (a typo must not build main)', () => ({ ...valid(), source: { url: 'https://git.example.com/a.git', branch: 'dev' } }), 'source.branch'],
     ['a repeated platform', () => ({ ...valid(), platforms: ['linux/amd64', 'amd64'] }), 'platforms'],
     ['a source.url starting with "-"', () => ({ ...valid(), source: { url: '--upload-pack=touch /tmp/x' } }), 'source.url'],
     ['a source.url with the ext:: transport', () => ({ ...valid(), source: { url: 'ext::sh -c touch% /tmp/pwned' } }), 'source.url'],
