@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -93,9 +93,13 @@ describe('cloneCommit', () => {
     // Room for two entries: the oldest goes.
     await pruneCache(cacheDir, { keep: 64, maxBytes: 1_150_000 });
     expect(present()).toEqual([false, true, true]);
-    // Room for none: the most recent one stays anyway.
+    // Room for none: the most recent one stays anyway; what an interrupted prune left goes.
+    const leftover = join(cacheDir, 'x.git.trash-0000');
+    mkdirSync(join(leftover, 'objects'), { recursive: true });
     await pruneCache(cacheDir, { keep: 64, maxBytes: 1 });
     expect(present()).toEqual([false, false, true]);
+    expect(existsSync(leftover)).toBe(false);
+    expect(readdirSync(cacheDir).filter((n) => n.includes('.trash-'))).toEqual([]);
   });
 
   it('reports a missing commit as final', async () => {

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { copyFile, lstat, mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { copyFile, lstat, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { linkOrCopy } from '@archway/shared/node';
 import { join } from 'node:path';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
@@ -94,15 +94,22 @@ export async function cloneCommit(o: CloneOptions): Promise<void> {
     const now = new Date();
     await utimes(entry, now, now); // "recently used", for pruneCache
   });
-  await pruneCache(o.cacheDir, { keep: MAX_CACHED_REPOSITORIES, maxBytes: o.cacheMaxBytes });
+  // Off the build's path: measuring 64 entries takes ~100 ms, and the build needs none of it.
+  pruning = pruning.then(() => pruneCache(o.cacheDir, { keep: MAX_CACHED_REPOSITORIES, maxBytes: o.cacheMaxBytes })).catch(() => {});
 }
+
+/** Background prunes, one at a time. */
+let pruning: Promise<void> = Promise.resolve();
 
 /**
  * Keeps the most recently used entries, at most `keep` of them and `maxBytes` together; the most
  * recent one stays whatever its size (a task just used it). Each is removed under its lock.
  */
 export async function pruneCache(cacheDir: string, limits: { keep: number; maxBytes: number }): Promise<void> {
-  const names = (await readdir(cacheDir).catch(() => [] as string[])).filter((n) => n.endsWith('.git'));
+  const all = await readdir(cacheDir).catch(() => [] as string[]);
+  // Left by a prune the agent's exit interrupted: never in use.
+  for (const n of all.filter((n) => n.includes('.trash-'))) await rm(join(cacheDir, n), { recursive: true, force: true });
+  const names = all.filter((n) => n.endsWith('.git'));
   const entries = await Promise.all(
     names.map(async (n) => {
       const path = join(cacheDir, n);
@@ -114,7 +121,10 @@ export async function pruneCache(cacheDir: string, limits: { keep: number; maxBy
   for (const [i, { path, bytes }] of entries.entries()) {
     total += bytes;
     if (i === 0 || (i < limits.keep && total <= limits.maxBytes)) continue;
-    await withEntryLock(path, () => rm(path, { recursive: true, force: true }));
+    // Renamed first (atomic), then removed: an interrupted removal never leaves half an entry.
+    const trash = `${path}.trash-${randomUUID().slice(0, 8)}`;
+    const moved = await withEntryLock(path, () => rename(path, trash).then(() => true, () => false));
+    if (moved) await rm(trash, { recursive: true, force: true });
   }
 }
 
