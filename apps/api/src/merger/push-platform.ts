@@ -65,9 +65,9 @@ export async function pushPlatform(input: PushPlatformInput): Promise<PlatformIm
  * One streaming scan of the archive, with every blob the registry lacks (HEAD) uploaded as the
  * scan reaches it, `blobConcurrency` at a time (a limit shared with the build's other platforms).
  * A large blob goes to the registry straight from the scan, hashed on the way: each byte is read
- * and hashed once (reading it again by range to upload in parallel cost more CPU and, from S3, a
- * second download, for no gain: the registry hashes what it receives too). Small blobs are read
- * again by range. A streamed upload failing with a retryable error is read again by range and
+ * and hashed once. (Reading it again by range, to upload several at once, cost more CPU than it
+ * saved in `bench/merge`, where the registry's own hashing already keeps both cores busy; from S3
+ * it is a second download.) Small blobs are read again by range. A streamed upload failing with a retryable error is read again by range and
  * retried. The first other failure stops the scan and the other uploads.
  */
 async function uploadArchiveBlobs(input: PushPlatformInput): Promise<ArchiveContents> {
