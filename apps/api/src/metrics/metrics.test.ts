@@ -53,11 +53,15 @@ describe('GET /metrics', () => {
     };
     await f.redis.set(redisKeys(f.prefix).agent(agent.id), JSON.stringify(agent), 'EX', 30);
 
+    const firstAdded = Math.min(...(await f.queues.queue('build-linux-riscv64').getJobs(['waiting'])).map((j) => j.timestamp));
+    const scrapedFrom = Date.now();
     const after = parse((await scrape()).body);
     expect(after.get('archway_queue_jobs{platform="linux/riscv64",state="waiting"}')).toBe(2);
     expect(after.get('archway_queue_jobs{platform="linux/arm64",state="waiting"}')).toBe(2);
     expect(after.get('archway_queue_jobs{platform="linux/arm64",state="active"}')).toBe(0);
-    expect(after.get('archway_queue_oldest_waiting_seconds{platform="linux/riscv64"}')).toBeGreaterThanOrEqual(0);
+    const oldest = after.get('archway_queue_oldest_waiting_seconds{platform="linux/riscv64"}')! * 1000;
+    expect(oldest).toBeGreaterThanOrEqual(scrapedFrom - firstAdded);
+    expect(oldest).toBeLessThan(Date.now() - firstAdded + 1000);
     expect(after.get('archway_agents{platform="linux/arm64"}')).toBe(1);
     expect(after.get('archway_agents{platform="linux/riscv64"}')).toBe(0);
     expect(after.get('archway_builds{status="queued"}')).toBe(2);
