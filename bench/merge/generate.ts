@@ -4,11 +4,11 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform, type Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
-import { ArchiveLayoutHasher } from '@archway/shared/node';
+import { ArchiveLayoutHasher, digestingStream } from '@archway/shared/node';
 
 const CHUNK = 1024 * 1024;
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -18,22 +18,6 @@ export async function* randomBytesStream(size: number, seed: string): AsyncGener
   const cipher = createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16));
   const zeros = Buffer.alloc(CHUNK);
   for (let left = size; left > 0; left -= CHUNK) yield cipher.update(left >= CHUNK ? zeros : zeros.subarray(0, left));
-}
-
-function hashing(): Transform & { digest(): string; size(): number } {
-  const hash = createHash('sha256');
-  let size = 0;
-  const t = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  }) as Transform & { digest(): string; size(): number };
-  let done: string | undefined;
-  t.digest = () => (done ??= `sha256:${hash.digest('hex')}`);
-  t.size = () => size;
-  return t;
 }
 
 /** Resolves when `w` accepted a write (backpressure). */
@@ -52,8 +36,8 @@ interface LayerFile {
 /** One layer: a tar holding one random file, gzip'ed (or not), written to `path`. */
 async function writeLayer(path: string, bytes: number, seed: string, gzip: boolean): Promise<LayerFile> {
   const pack = tar.pack();
-  const raw = hashing();
-  const compressed = hashing();
+  const raw = digestingStream();
+  const compressed = digestingStream();
   const source = pack as unknown as NodeJS.ReadableStream;
   const writing = gzip
     ? pipeline(source, raw, createGzip({ level: 1 }), compressed, createWriteStream(path))
@@ -66,7 +50,8 @@ async function writeLayer(path: string, bytes: number, seed: string, gzip: boole
   pack.finalize();
   await writing;
   const mediaType = gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar';
-  return { path, digest: compressed.digest(), diffId: raw.digest(), size: compressed.size(), mediaType };
+  const packed = compressed.result();
+  return { path, digest: packed.digest, diffId: raw.result().digest, size: packed.size, mediaType };
 }
 
 export interface GeneratedArchive {
@@ -115,7 +100,7 @@ export async function generateArchive(dir: string, platform: string, layerBytes:
 
   const path = join(dir, `${slug}.tar`);
   const pack = tar.pack();
-  const whole = hashing();
+  const whole = digestingStream();
   const writing = pipeline(pack as unknown as NodeJS.ReadableStream, whole, createWriteStream(path));
   const layout = new ArchiveLayoutHasher();
   const small = (name: string, data: Buffer) => {
@@ -144,7 +129,7 @@ export async function generateArchive(dir: string, platform: string, layerBytes:
   await writing;
   await rm(tmp, { recursive: true, force: true });
   const size = (await stat(path)).size;
-  return { platform, path, size, digest: whole.digest(), layoutDigest: layout.digest(), manifestDigest: sha256(manifest), layers: layers.length };
+  return { platform, path, size, digest: whole.result().digest, layoutDigest: layout.digest(), manifestDigest: sha256(manifest), layers: layers.length };
 }
 
 /** A readable of a local file, for ObjectStore.put. */
