@@ -1,6 +1,6 @@
 import type { Repo } from '@archway/shared';
 import { useState, type FormEvent } from 'react';
-import { updateRepo } from '../api/endpoints.ts';
+import { useRepoUpdate } from './use-repo-update.ts';
 
 /**
  * Build secrets for `RUN --mount=type=secret,id=<id>`: the API returns only their ids, so this
@@ -9,23 +9,12 @@ import { updateRepo } from '../api/endpoints.ts';
 export function BuildSecrets({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo): void }) {
   const [id, setId] = useState('');
   const [value, setValue] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
-
-  const save = async (secrets: Record<string, string | null>, done: string) => {
-    setBusy(true);
-    setMessage(null);
-    try {
-      onSaved(await updateRepo(repo.id, { secrets }));
+  const { busy, message, save: update } = useRepoUpdate(repo, onSaved);
+  const save = (secrets: Record<string, string | null>, done: string) =>
+    update({ secrets }, done, () => {
       setId('');
       setValue('');
-      setMessage({ error: false, text: done });
-    } catch (err) {
-      setMessage({ error: true, text: err instanceof Error ? err.message : String(err) });
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (id.trim() && value) void save({ [id.trim()]: value }, `Secret ${id.trim()} saved.`);

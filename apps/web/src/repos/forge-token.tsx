@@ -1,27 +1,12 @@
 import type { Repo } from '@archway/shared';
 import { useState, type FormEvent } from 'react';
-import { updateRepo } from '../api/endpoints.ts';
+import { useRepoUpdate } from './use-repo-update.ts';
 
 /** Sets or removes the forge token for commit statuses. The API never returns it; neither do we. */
 export function ForgeToken({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo): void }) {
   const [token, setToken] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
-
-  const save = async (value: string | null) => {
-    setBusy(true);
-    setMessage(null);
-    try {
-      const updated = await updateRepo(repo.id, { forgeToken: value });
-      setToken('');
-      setMessage({ error: false, text: value === null ? 'Token removed.' : 'Token saved.' });
-      onSaved(updated);
-    } catch (err) {
-      setMessage({ error: true, text: err instanceof Error ? err.message : String(err) });
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, message, save: update } = useRepoUpdate(repo, onSaved);
+  const save = (value: string | null) => update({ forgeToken: value }, value === null ? 'Token removed.' : 'Token saved.', () => setToken(''));
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (token.trim()) void save(token.trim());
