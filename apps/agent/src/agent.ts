@@ -9,7 +9,7 @@ import { CancelWatcher } from './cancel.ts';
 import { CacheSize } from './cache-size.ts';
 import { storageFs } from './disk/fs-type.ts';
 import { DiskGuard } from './disk/guard.ts';
-import { diskSpace } from './disk/space.ts';
+import { checkWatermarks } from './disk/watermarks.ts';
 import { type AgentConfig } from './env.ts';
 import { redactUrl } from '@archway/shared/node';
 import { Heartbeat } from './heartbeat.ts';
@@ -18,7 +18,6 @@ import { createLogger, type Logger } from './log.ts';
 import { createProcessor } from './processor.ts';
 import { storageDirs } from './task/buildah.ts';
 import { SHUTDOWN } from './task/run-task.ts';
-import { formatBytes, formatSize, resolveSize } from './units.ts';
 
 export const AGENT_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -52,18 +51,6 @@ export interface StartOptions {
 
 /** The data dir is unusable for buildah's overlay storage (network, FUSE or overlay filesystem). */
 export class StorageError extends Error {}
-
-/**
- * MIN_FREE_SPACE above STOP_FREE_SPACE, on this disk: loadConfig compares them when both are bytes
- * or both percentages; a mix (`2GB` and `5%`) only means something against the real disk.
- */
-async function checkWatermarks(config: AgentConfig): Promise<string | undefined> {
-  const { total } = await diskSpace(config.dataDir);
-  const min = resolveSize(config.minFreeSpace, total);
-  const stop = resolveSize(config.stopFreeSpace, total);
-  if (min > stop) return undefined;
-  return `ARCHWAY_AGENT_MIN_FREE_SPACE (${formatSize(config.minFreeSpace)} = ${formatBytes(min)} here) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE (${formatSize(config.stopFreeSpace)} = ${formatBytes(stop)} here): a task would be stopped as soon as it starts`;
-}
 
 /**
  * Starts an agent: a BullMQ worker on its platform's build queue, the heartbeat, the cancel

@@ -219,7 +219,7 @@ function crossCheck(e: ParsedEnv): string[] {
   if (e.ARCHWAY_AGENT_BUILD_TIMEOUT <= 0) problems.push('ARCHWAY_AGENT_BUILD_TIMEOUT must be more than 0');
   const min = e.ARCHWAY_AGENT_MIN_FREE_SPACE;
   const stop = e.ARCHWAY_AGENT_STOP_FREE_SPACE;
-  // Comparable only in the same unit; mixed units are checked against the real disk at start (agent.ts).
+  // Comparable only in the same unit; mixed units are checked against the real disk at start (disk/watermarks.ts).
   const comparable = ('bytes' in min && 'bytes' in stop) || ('percent' in min && 'percent' in stop);
   if (comparable && (('bytes' in min ? min.bytes : min.percent) as number) <= (('bytes' in stop ? stop.bytes : stop.percent) as number)) {
     problems.push(
