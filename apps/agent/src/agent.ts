@@ -49,7 +49,7 @@ export interface StartOptions {
   diskRecheckMs?: number;
 }
 
-/** The data dir is unusable for buildah's overlay storage (network, FUSE or overlay filesystem). */
+/** The data dir cannot serve builds: a network, FUSE or overlay filesystem, or free-space watermarks that contradict each other on it. Exit code 2. */
 export class StorageError extends Error {}
 
 /**
