@@ -32,6 +32,11 @@ export function clockTicks(): number {
   return ticks;
 }
 
+/** utime + stime of the process, in milliseconds. */
+export function cpuMs(pid: number): number {
+  return (cpuTicks(pid) * 1000) / clockTicks();
+}
+
 /** utime + stime of the process, in clock ticks. */
 export function cpuTicks(pid: number): number {
   const f = statFields(pid);

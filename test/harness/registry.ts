@@ -8,6 +8,8 @@ import { freePort } from '../../apps/api/src/embedded/free-port.ts';
 export interface TestRegistry {
   /** host:port, e.g. `127.0.0.1:5000`. */
   host: string;
+  /** The registry process, for benchmarks that read its CPU time. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ ${opts.extraConfig ?? ''}
   }
   return {
     host: `127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
