@@ -8,6 +8,7 @@ import { startRegistry, type TestRegistry } from '../../../../test/harness/regis
 import { freePort } from '../embedded/free-port.ts';
 import { RegistryClient } from './client.ts';
 import { RegistryError } from './errors.ts';
+import { makeTestCerts } from './test-support/tls.ts';
 import { startFlakyProxy, type FlakyProxy } from './test-support/flaky-proxy.ts';
 import { startTokenServer, type TokenServer } from './test-support/token-server.ts';
 
@@ -142,6 +143,44 @@ describe('RegistryClient retries', () => {
     const err = await c.ping('x/y').catch((e) => e);
     expect(err.message).toMatch(new RegExp(`^registry 127.0.0.1:${port} unreachable \\(GET /v2/\\): connect ECONNREFUSED 127.0.0.1:`));
     expect(err.retryable).toBe(true);
+    await c.close();
+  });
+});
+
+describe('RegistryClient against a registry of the other scheme', () => {
+  let dir: string;
+  let plain: TestRegistry;
+  let tls: TestRegistry;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(inject('tmpRoot'), 'scheme-'));
+    const certs = await makeTestCerts(join(dir, 'certs'));
+    [plain, tls] = await Promise.all([
+      startRegistry({ dir: join(dir, 'plain') }),
+      startRegistry({ dir: join(dir, 'tls'), tls: { cert: certs.cert, key: certs.key } }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([plain?.stop(), tls?.stop()]);
+  });
+
+  // Retries with minute-long backoffs would outlast the test's timeout: the failure must be at once.
+  const slowRetries = { retries: 4, retryBaseMs: 60_000 };
+
+  it('says to list a plain-HTTP registry in ARCHWAY_INSECURE_REGISTRIES, without retrying', async () => {
+    const c = new RegistryClient({ registry: plain.host, insecure: false, ...slowRetries });
+    const err = await c.ping('x/y').catch((e) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect(err.message).toBe(`registry ${plain.host} answered our TLS handshake in plain HTTP; if it is meant to serve plain HTTP, list it in ARCHWAY_INSECURE_REGISTRIES`);
+    expect(err.retryable).toBe(false);
+    await c.close();
+  });
+
+  it('says a registry listed as insecure probably speaks HTTPS', async () => {
+    const c = new RegistryClient({ registry: tls.host, insecure: true, ...slowRetries });
+    const err = await c.ping('x/y').catch((e) => e);
+    expect(err.message).toBe(`registry ${tls.host} refused plain HTTP (GET /v2/ answered 400): it is listed in ARCHWAY_INSECURE_REGISTRIES but probably speaks HTTPS`);
+    expect(err.retryable).toBe(false);
     await c.close();
   });
 });

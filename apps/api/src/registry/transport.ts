@@ -117,6 +117,12 @@ export class Transport {
             { retryable: false, cause: err },
           );
         }
+        if (isPlainHttpAnswer(err)) {
+          throw new RegistryError(
+            `registry ${this.registry} answered our TLS handshake in plain HTTP; if it is meant to serve plain HTTP, list it in ARCHWAY_INSECURE_REGISTRIES`,
+            { retryable: false, cause: err },
+          );
+        }
         if (canRetry) {
           await this.backoff(attempt);
           continue;
@@ -165,6 +171,13 @@ export class Transport {
   async ping(repository: string, scopes: string[]): Promise<void> {
     const res = await this.send({ method: 'GET', url: '/v2/', scopes, repository, what: 'GET /v2/' });
     await res.dump();
+    if (res.status === 400 && this.baseUrl.startsWith('http:')) {
+      // Go's TLS servers answer a plain-HTTP request with "400 Client sent an HTTP request to an HTTPS server".
+      throw new RegistryError(
+        `registry ${this.registry} refused plain HTTP (GET /v2/ answered 400): it is listed in ARCHWAY_INSECURE_REGISTRIES but probably speaks HTTPS`,
+        { status: 400, retryable: false },
+      );
+    }
     if (res.status !== 200) throw new RegistryError(`registry ${this.registry} is not an OCI registry: GET /v2/ answered ${res.status}`, { status: res.status, retryable: false });
   }
 
@@ -187,6 +200,12 @@ const CERT_ERRORS = new Set([
   'CERT_NOT_YET_VALID',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
+
+/** OpenSSL's answer when the server's first bytes are not a TLS record: it speaks plain HTTP. */
+function isPlainHttpAnswer(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return [e.code, e.cause?.code].some((code) => code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG');
+}
 
 /** A certificate problem does not go away by retrying: fail at once with a hint. */
 function isCertificateError(err: unknown): boolean {
