@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { runToExit } from '../testing/run-to-exit.ts';
+import { AlreadyRunning, lockDataDir } from './data-dir-lock.ts';
 
 const start = fileURLToPath(new URL('./start.ts', import.meta.url));
 
@@ -14,5 +16,29 @@ describe('npm start (embedded/start.ts)', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('archway: ARCHWAY_EMBEDDED_PG_PORT must be a port number (1-65535), got "fivefourthreetwo"');
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('refuses a second start on the same data directory, with exit code 2, before starting anything', async () => {
+    const dataDir = await mkdtemp(join(inject('tmpRoot'), 'start-'));
+    // This test process stands in for the running instance.
+    await writeFile(join(dataDir, 'archway.pid'), `${process.pid}\n`);
+    const { code, stderr } = await runToExit(start, { PATH: process.env.PATH, ARCHWAY_DATA_DIR: dataDir });
+    expect(code).toBe(2);
+    expect(stderr).toContain(`archway: Archway is already running from ${dataDir} (pid ${process.pid}): stop it first, or set ARCHWAY_DATA_DIR to another directory`);
+    expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
+    expect(await readFile(join(dataDir, 'archway.pid'), 'utf8')).toBe(`${process.pid}\n`);
+  });
+});
+
+describe('lockDataDir', () => {
+  it('takes over the pid file of a process that is gone, and removes it on release', async () => {
+    const dataDir = await mkdtemp(join(inject('tmpRoot'), 'lock-'));
+    const gone = spawnSync('true').pid;
+    await writeFile(join(dataDir, 'archway.pid'), `${gone}\n`);
+    const release = await lockDataDir(dataDir);
+    expect(await readFile(join(dataDir, 'archway.pid'), 'utf8')).toBe(`${process.pid}\n`);
+    await expect(lockDataDir(dataDir)).rejects.toBeInstanceOf(AlreadyRunning);
+    await release();
+    expect(existsSync(join(dataDir, 'archway.pid'))).toBe(false);
   });
 });

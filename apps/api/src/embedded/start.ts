@@ -4,8 +4,10 @@
 // DATABASE_URL / REDIS_URL / ARCHWAY_OBJECT_STORE switch any of them to a real deployment.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { inspect } from 'node:util';
 import { deployMigrations } from '../../../../prisma/migrate.ts';
 import { embeddedAgentKeyEnv } from './agent-key.ts';
+import { AlreadyRunning, lockDataDir } from './data-dir-lock.ts';
 import { ENTRY_POINTS, supervise, type Supervised } from './children.ts';
 import { startPostgres, type EmbeddedPg } from './postgres.ts';
 import { startRedis, type EmbeddedRedis } from './redis.ts';
@@ -19,6 +21,7 @@ async function main() {
   const redisPort = portEnv('ARCHWAY_EMBEDDED_REDIS_PORT');
   const dataDir = resolve(setting('ARCHWAY_DATA_DIR') ?? '.archway');
   await mkdir(dataDir, { recursive: true });
+  const unlock = await lockDataDir(dataDir);
   const stops: Array<() => Promise<void>> = [];
 
   let databaseUrl = setting('DATABASE_URL');
@@ -64,6 +67,7 @@ async function main() {
     log(`${why}: stopping (agents finish their current step or are requeued)…`);
     await Promise.allSettled(children.map((c) => c.stop()));
     await Promise.allSettled([redis?.stop(), pg?.stop(), ...stops.map((s) => s())]);
+    await unlock();
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -93,6 +97,13 @@ function portEnv(name: string): number | undefined {
   return port;
 }
 
+/** Some libraries reject with strings, arrays of log lines or errors without a message. */
+function describe(err: unknown): string {
+  if (err instanceof Error && err.message) return err.message;
+  if (Array.isArray(err)) return err.map(String).join('\n');
+  return inspect(err);
+}
+
 async function waitForReady(url: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -107,6 +118,6 @@ async function waitForReady(url: string): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(`archway: ${err instanceof Error ? err.message : err}`);
-  process.exit(err instanceof EmbeddedConfigError ? 2 : 1);
+  console.error(`archway: ${describe(err)}`);
+  process.exit(err instanceof EmbeddedConfigError || err instanceof AlreadyRunning ? 2 : 1);
 });

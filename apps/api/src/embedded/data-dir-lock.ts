@@ -1,0 +1,38 @@
+import { open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** A second `npm start` on the same data directory: its Postgres and Redis would fight the first's. */
+export class AlreadyRunning extends Error {}
+
+/**
+ * Claims `dataDir` for this process with a pid file; returns its release. A pid file whose process
+ * is gone (a crash, a power cut) is taken over.
+ */
+export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const path = join(dataDir, 'archway.pid');
+  for (let tries = 0; tries < 3; tries++) {
+    try {
+      const file = await open(path, 'wx');
+      await file.writeFile(`${process.pid}\n`);
+      await file.close();
+      return () => rm(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      throw new AlreadyRunning(`Archway is already running from ${dataDir} (pid ${pid}): stop it first, or set ARCHWAY_DATA_DIR to another directory`);
+    }
+    await rm(path, { force: true });
+  }
+  throw new Error(`could not claim ${path}: another process keeps writing it`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
