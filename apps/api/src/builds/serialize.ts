@@ -1,4 +1,5 @@
 import type { Build, BuildStatus, Phase, Task, TaskAttempt, TaskStatus, PhaseKind } from '@archway/shared';
+import { redactUrl } from '@archway/shared/node';
 import type { Prisma } from '../generated/prisma/client.ts';
 
 /** What to load for one `Build` answer: tasks with their phases, and the build's own phases. */
@@ -65,7 +66,7 @@ export function toBuild(b: BuildRow): Build {
   return {
     id: b.id,
     status: b.status as BuildStatus,
-    source: { url: b.sourceUrl, ref: b.ref, commit: b.commit },
+    source: { url: redactUrl(b.sourceUrl), ref: b.ref, commit: b.commit },
     containerfile: b.containerfile,
     context: b.context,
     platforms: b.platforms,

@@ -57,6 +57,31 @@ describe('/api/v1/repos', () => {
     }
   });
 
+  it('never shows credentials inside clone URLs, and keeps the stored ones when the masked URL is sent back', async () => {
+    const withCreds = 'https://bot:s3cret-token@git.example.com/acme/creds.git';
+    const res = await call('POST', '/repos', { fullName: 'acme/creds', provider: 'forgejo', cloneUrl: withCreds });
+    expect(res.statusCode, res.body).toBe(201);
+    const repo = res.json();
+    expect(repo.cloneUrl).toBe('https://***:***@git.example.com/acme/creds.git');
+    for (const url of ['/repos', `/repos/${repo.id}`]) expect((await call('GET', url)).body).not.toContain('s3cret-token');
+    expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe(withCreds);
+
+    // A client edits the path of the URL it was shown.
+    const patched = await call('PATCH', `/repos/${repo.id}`, { cloneUrl: 'https://***:***@git.example.com/acme/creds-renamed.git' });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json().cloneUrl).toBe('https://***:***@git.example.com/acme/creds-renamed.git');
+    expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe('https://bot:s3cret-token@git.example.com/acme/creds-renamed.git');
+    // New credentials replace the stored ones.
+    await call('PATCH', `/repos/${repo.id}`, { cloneUrl: 'https://bot:rotated@git.example.com/acme/creds.git' });
+    expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe('https://bot:rotated@git.example.com/acme/creds.git');
+
+    const build = await f.prisma.build.create({ data: { sourceUrl: withCreds, ref: 'main', platforms: ['linux/amd64'], tags: [] } });
+    const shown = await call('GET', `/builds/${build.id}`);
+    expect(shown.json().source.url).toBe('https://***:***@git.example.com/acme/creds.git');
+    expect((await call('GET', '/builds')).body).not.toContain('s3cret-token');
+    await call('DELETE', `/repos/${repo.id}`);
+  });
+
   it('refuses a second registration (any case), bad input naming the field, and non-admin tokens', async () => {
     const dup = await call('POST', '/repos', { fullName: 'ACME/App', provider: 'github', cloneUrl: git.url });
     expect(dup.statusCode).toBe(409);

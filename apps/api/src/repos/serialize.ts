@@ -1,4 +1,5 @@
 import { CancelSuperseded, TagRules, type Repo, type RepoProvider } from '@archway/shared';
+import { redactUrl } from '@archway/shared/node';
 import { storedSecrets } from '../builds/build-secrets.ts';
 import type { Repo as RepoRow } from '../generated/prisma/client.ts';
 import { formatDuration } from '../retention/duration.ts';
@@ -14,7 +15,8 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     id: row.id,
     fullName: row.fullName,
     provider: row.provider as RepoProvider,
-    cloneUrl: row.cloneUrl,
+    // Credentials in the URL stay in the database (the agents clone with them), never in answers.
+    cloneUrl: redactUrl(row.cloneUrl),
     defaultBranch: row.defaultBranch,
     apiUrl: row.apiUrl,
     image: row.image,

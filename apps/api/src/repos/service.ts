@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RepoCreate, RepoUpdate } from '@archway/shared';
+import { keepMaskedCredentials } from '@archway/shared/node';
 import { checkSourceUrl } from '../builds/git.ts';
 import type { PrismaClient } from '../db.ts';
 import { prismaCode } from '../db.ts';
@@ -104,9 +105,10 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
 /** Applies a partial update; returns the new webhook secret when it was set or rotated. */
 export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate): Promise<{ repo: RepoRow; webhookSecret?: string }> {
   const current = await findRepo(deps.prisma, id);
-  if (input.cloneUrl !== undefined) checkCloneUrl(input.cloneUrl);
+  const cloneUrl = input.cloneUrl === undefined ? undefined : keepMaskedCredentials(input.cloneUrl, current.cloneUrl);
+  if (cloneUrl !== undefined) checkCloneUrl(cloneUrl);
   const data: Prisma.RepoUpdateInput = {};
-  if (input.cloneUrl !== undefined) data.cloneUrl = input.cloneUrl;
+  if (cloneUrl !== undefined) data.cloneUrl = cloneUrl;
   if (input.defaultBranch !== undefined) data.defaultBranch = input.defaultBranch;
   if (input.apiUrl !== undefined) data.apiUrl = input.apiUrl;
   if (input.image !== undefined) data.image = input.image;
