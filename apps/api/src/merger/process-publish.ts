@@ -82,6 +82,18 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
   }
 }
 
+/** Fails the build of a publish job that BullMQ gave up on after it stalled (see worker.ts). */
+export async function reportStalled(redis: Redis, prefix: string, job: Job, log: (line: string) => void): Promise<void> {
+  const data = PublishJob.safeParse(job.data);
+  if (!data.success) return;
+  const reason = `the publish stopped ${job.stalledCounter} times without finishing (the merger was killed, ran out of memory or lost its Redis connection); see the merger's log`;
+  try {
+    await publishEvent(redis, prefix, { type: 'build.failed', buildId: data.data.buildId, reason, at: nowIso() });
+  } catch (err) {
+    log(`merger: could not report the stalled publish of build ${data.data.buildId}: ${(err as Error).message}`);
+  }
+}
+
 function pushPhase(platform: string, again: boolean): string {
   return again ? `push ${normalizePlatform(platform)} (again)` : `push ${normalizePlatform(platform)}`;
 }

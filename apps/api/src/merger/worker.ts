@@ -7,7 +7,7 @@ import { startEventsConsumer, type EventsConsumer } from './early-push/consumer.
 import { pushEarly } from './early-push/push-early.ts';
 import { EarlyPushState } from './early-push/state.ts';
 import type { MergerConfig } from './env.ts';
-import { processPublishJob, type PublishJobResult } from './process-publish.ts';
+import { processPublishJob, reportStalled, type PublishJobResult } from './process-publish.ts';
 
 export interface MergerHandle {
   worker: Worker;
@@ -39,7 +39,12 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
     concurrency: config.concurrency,
   });
   worker.on('completed', (job, result) => log(`merger: build ${job.id} published ${result.indexDigest ?? '(not pushed)'}`));
-  worker.on('failed', (job, err) => log(`merger: build ${job?.id} attempt ${job?.attemptsMade} failed: ${err.message}`));
+  worker.on('failed', (job, err) => {
+    log(`merger: build ${job?.id} attempt ${job?.attemptsMade} failed: ${err.message}`);
+    // A job that stalled too often (its merger was killed, ran out of memory or lost Redis mid-publish)
+    // is failed by BullMQ without running processPublishJob: the build would stay "publishing".
+    if (job?.deferredFailure) void reportStalled(events, config.prefix, job, log);
+  });
   worker.on('error', (err) => log(`merger: worker error: ${err.message}`));
   await worker.waitUntilReady();
 
