@@ -16,3 +16,11 @@ export class BadArchiveError extends FinalPublishError {
     this.name = 'BadArchiveError';
   }
 }
+
+/** The build was canceled while it published: no tag is written, and the build stays canceled. */
+export class PublishCanceled extends Error {
+  constructor() {
+    super('canceled');
+    this.name = 'PublishCanceled';
+  }
+}

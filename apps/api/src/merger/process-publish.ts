@@ -1,12 +1,12 @@
 import { BuildResult, formatPlatform, normalizePlatform, PublishJob, type BuildEvent, type PhaseKind } from '@archway/shared';
-import { nowIso, publishEvent, type ObjectStore } from '@archway/shared/node';
+import { nowIso, publishEvent, redisKeys, type ObjectStore } from '@archway/shared/node';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { RegistryError, type RegistryPool } from '../registry/index.ts';
 import { platformGuard } from './early-push/guard.ts';
 import type { EarlyPushState } from './early-push/state.ts';
-import { FinalPublishError } from './errors.ts';
+import { FinalPublishError, PublishCanceled } from './errors.ts';
 import { publishBuild } from './publish.ts';
 
 export interface PublishDeps {
@@ -37,6 +37,10 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
   const data = parse(PublishJob, job.data, 'publish job payload');
   const attempt = job.attemptsMade + 1;
   const emit = (e: EventBody) => publishEvent(deps.redis, deps.prefix, { ...e, buildId: data.buildId, at: nowIso() } as BuildEvent);
+  // A cancel can reach the flow after its last task was built (the agent missed the message, or
+  // the API saw the build still running): the API put the build id in the canceled set.
+  const canceled = async () => (await deps.redis.sismember(redisKeys(deps.prefix).canceled, data.buildId)) === 1;
+  if (await canceled()) throw new UnrecoverableError('canceled');
   if (!data.push) {
     await emit({ type: 'build.succeeded', indexDigest: null });
     return { indexDigest: null, manifests: [] };
@@ -67,6 +71,9 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
         platformEnded: (p, again) => phase(pushPhase(p, again), null),
         indexStarted: () => phase('index', 'merge'),
         indexEnded: () => phase('index', null),
+        beforeTags: async () => {
+          if (await canceled()) throw new PublishCanceled();
+        },
       },
     });
     await phase('publish', null);
@@ -75,6 +82,7 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
     return { indexDigest: out.indexDigest, manifests: out.images.map((i) => ({ platform: formatPlatform(i.platform), digest: i.digest })) };
   } catch (err) {
     for (const name of [...open].reverse()) await phase(name, null);
+    if (err instanceof PublishCanceled) throw new UnrecoverableError('canceled');
     const reason = (err as Error).message;
     const unrecoverable = err instanceof FinalPublishError || err instanceof UnrecoverableError || (err instanceof RegistryError && !err.retryable);
     if (unrecoverable || attempt >= (job.opts.attempts ?? 1)) await emit({ type: 'build.failed', reason });

@@ -13,6 +13,8 @@ export interface PublishHooks {
   platformEnded?(platform: string, again: boolean): Promise<void> | void;
   indexStarted?(): Promise<void> | void;
   indexEnded?(): Promise<void> | void;
+  /** Last chance to stop before any tag moves (e.g. the build was canceled): throw to stop. */
+  beforeTags?(): Promise<void> | void;
 }
 
 export interface PublishInput {
@@ -71,6 +73,7 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   await hooks?.indexStarted?.();
   const index = buildImageIndex(images);
   const indexDigest = await client.putManifest(repository, index.digest, OCI_INDEX, index.body);
+  await hooks?.beforeTags?.();
   for (const tag of job.tags) await client.putManifest(repository, tag, OCI_INDEX, index.body);
   await hooks?.indexEnded?.();
   return { indexDigest, images };

@@ -59,12 +59,12 @@ afterAll(async () => {
 });
 
 /** Adds a build flow the way the API does; the publish job may override attempts/backoff. */
-async function addBuild(publish: Omit<PublishJob, 'buildId' | 'platforms'>, make: (platform: string, taskId: string) => Promise<BuildResult>, opts: { attempts: number; backoff: number } = { attempts: JOB_CATALOG.publish.attempts, backoff: JOB_CATALOG.publish.backoffMs }) {
+async function addBuild(publish: Omit<PublishJob, 'buildId' | 'platforms'>, make: (platform: string, taskId: string, buildId: string) => Promise<BuildResult>, opts: { attempts: number; backoff: number } = { attempts: JOB_CATALOG.publish.attempts, backoff: JOB_CATALOG.publish.backoffMs }) {
   const buildId = randomUUID();
   const children = [];
   for (const platform of PLATFORMS) {
     const taskId = randomUUID();
-    results.set(taskId, await make(platform, taskId));
+    results.set(taskId, await make(platform, taskId, buildId));
     const data: BuildJob = { buildId, taskId, platform, source: { url: 'x', ref: 'main', commit: 'abc1234' }, context: '.', buildArgs: {} };
     children.push({ name: 'build', queueName: buildQueueName(platform), data, opts: { jobId: taskId, failParentOnFailure: true } });
   }
@@ -163,6 +163,22 @@ describe('merger worker', () => {
       expect.objectContaining({ reason: 'invalid image name "Not An Image": expected registry/repository, lowercase, without tag' }),
     ]);
     expect((await publishJob(buildId)).attemptsMade).toBe(1);
+  });
+
+  it('does not publish a build canceled after its tasks were built: no tag, no build.failed', async () => {
+    // The cancel lands while the last task finishes (an agent that missed the message): the API
+    // has put the build id in the canceled set before the publish job runs.
+    const make = archiveFor('canceled');
+    const buildId = await addBuild({ image: `${host}/flow/canceled`, tags: ['latest'], push: true }, async (platform, taskId, id) => {
+      await redis.sadd(redisKeys(prefix).canceled, id);
+      return make(platform, taskId);
+    });
+    const job = await publishJob(buildId);
+    expect(job.state).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    const entries = await redis.xrange(redisKeys(prefix).events, '-', '+');
+    expect(entries.map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!))).filter((e) => e.buildId === buildId)).toEqual([]);
+    expect(await skopeoTagExists(`${host}/flow/canceled:latest`)).toBe(false);
   });
 
   it('does not touch the registry when push is false', async () => {
