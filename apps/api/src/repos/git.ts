@@ -63,7 +63,9 @@ function failure(what: string, url: string, r: Run): GitError {
 
 /** `git ls-remote` of the given patterns (all refs when none): ref name → commit (peeled for annotated tags). */
 export async function lsRemote(url: string, patterns: string[] = [], timeoutMs?: number): Promise<Map<string, string>> {
-  const r = await git(['ls-remote', '--', url, ...patterns], { timeoutMs });
+  // An annotated tag's commit is only listed when its peeled name (`^{}`) is asked for too.
+  const peeled = patterns.filter((p) => p.startsWith('refs/tags/') && !p.includes('*')).map((p) => `${p}^{}`);
+  const r = await git(['ls-remote', '--', url, ...patterns, ...peeled], { timeoutMs });
   if (r.code !== 0) throw failure('git ls-remote', url, r);
   const refs = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {

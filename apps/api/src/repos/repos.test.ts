@@ -134,7 +134,20 @@ describe('/api/v1/repos', () => {
     const tag = await call('POST', `/repos/${id}/builds`, { ref: 'v1.0' });
     expect(tag.statusCode, tag.body).toBe(202);
     // `v1.0` is not semver (no patch): its sanitised name.
-    expect((await f.prisma.build.findUniqueOrThrow({ where: { id: tag.json().id } })).tags).toEqual(['v1.0']);
+    // An annotated tag builds its commit, not the tag object.
+    expect(await f.prisma.build.findUniqueOrThrow({ where: { id: tag.json().id } })).toMatchObject({ tags: ['v1.0'], commit: git.commit });
+
+    // A commit may be named, but only the one the ref points at (an annotated tag: its commit).
+    const pinned = await call('POST', `/repos/${id}/builds`, { ref: 'v1.0', commit: git.commit });
+    expect(pinned.statusCode, pinned.body).toBe(202);
+    const other = 'f'.repeat(40);
+    const foreign = await call('POST', `/repos/${id}/builds`, { ref: 'main', commit: other });
+    expect(foreign.statusCode).toBe(422);
+    expect(foreign.json()).toMatchObject({
+      field: 'commit',
+      message: `commit ${other} is not the head of refs/heads/main (${git.commit}): leave "commit" out to build the head, or build that commit with POST /api/v1/builds`,
+    });
+    expect(await f.prisma.build.count({ where: { commit: other } })).toBe(0);
 
     const missing = await call('POST', `/repos/${id}/builds`, { ref: 'nope' });
     expect(missing.statusCode).toBe(422);

@@ -25,8 +25,17 @@ export async function resolveRepoTrigger(repo: RepoRow, ref: string | undefined,
     throw err;
   }
   for (const name of candidates) {
-    const sha = commit ?? refs.get(name);
-    if (!refs.has(name) || !sha) continue;
+    const head = refs.get(name);
+    if (!head) continue;
+    // The ref's rules (tags such as latest, build secrets) apply to what the ref points at; another
+    // commit labelled with it could be a fork's pull request built with the repository's secrets.
+    if (commit && commit.toLowerCase() !== head) {
+      throw new UnprocessableError(
+        `commit ${commit} is not the head of ${name} (${head}): leave "commit" out to build the head, or build that commit with POST /api/v1/builds`,
+        'commit',
+      );
+    }
+    const sha = head;
     if (pull) return { kind: 'pr', number: Number(pull[1]), commit: sha };
     if (name.startsWith('refs/heads/')) return { kind: 'branch', branch: name.slice('refs/heads/'.length), commit: sha };
     if (name.startsWith('refs/tags/')) return { kind: 'tag', tag: name.slice('refs/tags/'.length), commit: sha };
