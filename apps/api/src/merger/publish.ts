@@ -40,7 +40,9 @@ export interface PublishOutcome {
 
 /**
  * Publishes a build: every platform's blobs and manifest, then the index by digest, then the
- * index under each tag, last. A failure anywhere before the tags leaves no tag written.
+ * index under each tag, last. A failure anywhere before the tags leaves no tag written; a registry
+ * refusing a later tag after earlier ones moved names those in the error (no registry API moves
+ * several tags at once).
  */
 export async function publishBuild(input: PublishInput): Promise<PublishOutcome> {
   const { job, hooks } = input;
@@ -74,7 +76,17 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   const index = buildImageIndex(images);
   const indexDigest = await client.putManifest(repository, index.digest, OCI_INDEX, index.body);
   await hooks?.beforeTags?.();
-  for (const tag of job.tags) await client.putManifest(repository, tag, OCI_INDEX, index.body);
+  const moved: string[] = [];
+  for (const tag of job.tags) {
+    try {
+      await client.putManifest(repository, tag, OCI_INDEX, index.body);
+    } catch (err) {
+      // A registry that refuses one tag (e.g. an immutable one) after others moved: say which did.
+      if (moved.length && err instanceof Error) err.message += ` (tags already moved to ${index.digest}: ${moved.join(', ')})`;
+      throw err;
+    }
+    moved.push(tag);
+  }
   await hooks?.indexEnded?.();
   return { indexDigest, images };
 }
