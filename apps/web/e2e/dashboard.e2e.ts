@@ -235,6 +235,15 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     await shot('agents');
   });
 
+  it('says on the build page when no agent of a platform is connected, and the build can still be canceled', async () => {
+    await startBuildFromForm({ ref: 'main', platforms: 'linux/riscv64', push: false });
+    await page.getByText('No agent for linux/riscv64 is connected.').waitFor({ timeout: 15_000 });
+    await shot('no-agent');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await waitForStatus('canceled', 30_000);
+    assert.equal(await page.getByText('No agent for linux/riscv64 is connected.').count(), 0);
+  });
+
   let repoPage: string;
   let webhookSecret: string;
   it('registers a repository through the UI and shows its webhook URL and the secret once', async () => {

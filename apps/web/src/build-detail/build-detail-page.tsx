@@ -14,6 +14,7 @@ import { FailureBanner } from './failure-banner.tsx';
 import { ImageInfo } from './image-info.tsx';
 import { PlatformLogs } from './platform-logs.tsx';
 import { useBuild } from './use-build.ts';
+import { WaitingForAgent } from './waiting-for-agent.tsx';
 
 const FINAL = new Set(['succeeded', 'failed', 'canceled']);
 
@@ -66,6 +67,7 @@ function BuildDetail({ build, reload }: { build: Build; reload(): void }) {
         <BuildActions build={build} onChanged={reload} />
       </div>
       <FailureBanner build={build} />
+      <WaitingForAgent build={build} />
       <CommitStatus build={build} />
       <AttemptHistory build={build} now={now} />
       <ImageInfo build={build} />
