@@ -4,7 +4,7 @@ import { DEFER_MS, HOLD_MS, type Affinity } from './affinity.ts';
 import { planAttempt, reportLostAttempt, writeMark } from './attempts.ts';
 import type { CancelWatcher } from './cancel.ts';
 import type { Logger } from './log.ts';
-import { TaskCanceled, TaskFailure, TaskRequeue } from './task/errors.ts';
+import { TaskCanceled, TaskFailure, TaskLost, TaskRequeue } from './task/errors.ts';
 import { runBuildTask, type TaskContext } from './task/run-task.ts';
 
 export type ProcessorDeps = Omit<TaskContext, 'signal' | 'abort' | 'attempt' | 'lastAttempt'> & {
@@ -62,11 +62,17 @@ export function createProcessor(deps: ProcessorDeps) {
         abort: (reason) => controller.abort(reason),
         attempt: plan.attempt,
         lastAttempt,
+        ownsJob: async () => !token || (await job.extendLock(token, deps.config.lockMs)) === 1,
       });
       deps.log('task.built', { task: data.taskId, digest: result.manifestDigest, bytes: result.archiveSize, ms: Date.now() - started });
       await deps.affinity.record(data.source.url).catch(() => {});
       return result;
     } catch (err) {
+      if (err instanceof TaskLost) {
+        // The job and its attempt mark belong to the attempt that took over: touch neither.
+        deps.log('task.lost-lock', { task: data.taskId, attempt: plan.attempt, reason: err.message }, 'warn');
+        throw err;
+      }
       // The attempt ended here, reported: the next agent must not take it for a lost one.
       await writeMark(job, { attempt: plan.attempt, agent, running: false }).catch(() => {});
       if (err instanceof TaskRequeue) {

@@ -61,3 +61,15 @@ export class TaskCanceled extends Error {
 export function throwIfCanceled(signal: AbortSignal): void {
   if (signal.aborted) throw new TaskCanceled();
 }
+
+/**
+ * This agent lost the job's lock before reporting the task built (Redis was out of reach longer
+ * than the lock lasts): the stalled-job check gave the job to another attempt, which reports it.
+ * Nothing is reported for this one, so that its result never replaces the new attempt's.
+ */
+export class TaskLost extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TaskLost';
+  }
+}

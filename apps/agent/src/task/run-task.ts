@@ -12,7 +12,7 @@ import { diskSpace } from '../disk/space.ts';
 import { runBuild } from './build.ts';
 import { removeAllContainers, type BuildahSettings } from './buildah.ts';
 import { cloneCommit, redactGitUrl } from './clone.ts';
-import { ABORT, finalFailure, retryableFailure, TaskCanceled, TaskFailure, TaskRequeue, throwIfCanceled } from './errors.ts';
+import { ABORT, finalFailure, retryableFailure, TaskCanceled, TaskFailure, TaskLost, TaskRequeue, throwIfCanceled } from './errors.ts';
 import { exportImage } from './export.ts';
 import { resolveBuildPaths } from './paths.ts';
 import { createRedactor, type Redactor } from './redact.ts';
@@ -36,6 +36,8 @@ export interface TaskContext {
   disk: DiskGuard;
   /** True when no other task of this agent uses the platform's buildah storage right now. */
   aloneOnStorage: () => boolean;
+  /** Whether this attempt still holds the job (its lock), checked before reporting it built. */
+  ownsJob?: () => Promise<boolean>;
 }
 
 /** Abort reason used when the agent is forced to stop: the task is requeued, it is not a cancel. */
@@ -110,13 +112,16 @@ export async function runBuildTask(job: BuildJob, ctx: TaskContext): Promise<Bui
     await line(`archway: built ${result.manifestDigest}, archive ${result.archiveSize} bytes`);
     await sink.close();
     await uploadLog(job, ctx, work);
+    if (ctx.ownsJob && !(await ctx.ownsJob())) {
+      throw new TaskLost(`${job.platform}: agent ${ctx.config.agentId} lost the job's lock during attempt ${ctx.attempt} (Redis out of reach longer than ARCHWAY_AGENT_LOCK_DURATION); another attempt builds it`);
+    }
     await reporter.built(result);
     return result;
   } catch (caught) {
     const err = explainAbort(caught, job, ctx, { timeoutMs, lowDisk, step: current.step });
     // The message also becomes BullMQ's failedReason and the agent's log line: mask secrets there too.
     if (err instanceof Error) err.message = redact(err.message);
-    await reportFailure(err, job, ctx, settings, work, reporter, sink);
+    if (!(err instanceof TaskLost)) await reportFailure(err, job, ctx, settings, work, reporter, sink);
     throw err;
   } finally {
     clearTimeout(timer);

@@ -41,7 +41,9 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
     case 'task.built': {
       const r = event.result;
       const task = await prisma.task.updateMany({
-        where: { id: event.taskId, buildId: event.buildId, status: { in: OPEN_TASK } },
+        // An attempt that lost its job to a later one (whose task.started came first) must not
+        // record its archive: the merger publishes the later attempt's.
+        where: { id: event.taskId, buildId: event.buildId, status: { in: OPEN_TASK }, attempts: { lte: event.attempt } },
         data: {
           status: 'built',
           error: null,

@@ -161,6 +161,31 @@ describe('recorder', () => {
     }
   });
 
+  it('ignores task.built of an attempt that a later attempt took over', async () => {
+    const prefix = testPrefix();
+    const b = await newBuild(['linux/amd64']);
+    const amd = b.task('linux/amd64');
+    const recorder = startRecorder({ prisma, redis, prefix, blockMs: 200 });
+    const stale = { ...result(amd, 'linux/amd64'), archiveKey: 'archives/stale.tar', manifestDigest: `sha256:${'3'.repeat(64)}` };
+    try {
+      for (const e of [
+        { type: 'task.started', buildId: b.id, at: at(1), taskId: amd, agent: 'x86-1', attempt: 1 },
+        { type: 'task.started', buildId: b.id, at: at(5), taskId: amd, agent: 'x86-2', attempt: 2 },
+        { type: 'task.built', buildId: b.id, at: at(6), taskId: amd, attempt: 1, result: stale },
+      ] as BuildEvent[]) {
+        await publishEvent(redis, prefix, e);
+      }
+      await waitFor(() => caughtUp(prefix), 'events applied');
+      expect(await prisma.task.findUniqueOrThrow({ where: { id: amd } })).toMatchObject({ status: 'running', attempts: 2, manifestDigest: null });
+
+      await publishEvent(redis, prefix, { type: 'task.built', buildId: b.id, at: at(9), taskId: amd, attempt: 2, result: result(amd, 'linux/amd64') });
+      await waitFor(() => caughtUp(prefix), 'events applied');
+      expect(await prisma.task.findUniqueOrThrow({ where: { id: amd } })).toMatchObject({ status: 'built', attempts: 2, manifestDigest: `sha256:${'2'.repeat(64)}` });
+    } finally {
+      await recorder.close();
+    }
+  });
+
   it('takes over events a dead consumer left pending, and skips events it cannot parse', async () => {
     const prefix = testPrefix();
     const keys = redisKeys(prefix);
