@@ -9,7 +9,7 @@ import { createRedis, redisReady } from './queue/redis.ts';
 import { startRecorder } from './recorder/recorder.ts';
 import { createSecretBox } from './secrets/secret-box.ts';
 import { loadSecretKey } from './secrets/secret-key.ts';
-import { startStatusReporter } from './statuses/reporter.ts';
+import { changesStatus, startStatusReporter } from './statuses/reporter.ts';
 import { loadRetentionPolicy, startRetention } from './retention/index.ts';
 
 /**
@@ -72,11 +72,12 @@ async function main(): Promise<void> {
   if (token && !config.adminToken) log.info(`admin token: see ${config.dataDir}/admin-token`);
   if (!token) log.info('admin token: not generated, admin tokens already exist');
 
-  const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log });
   log.info({ source: secretKey.source }, 'secret key for stored forge secrets loaded');
   if (config.agentSecretKeySource) log.info({ source: config.agentSecretKeySource }, 'agent key for build secrets loaded');
   else log.info('no ARCHWAY_AGENT_SECRET_KEY: builds of repositories with build secrets are refused');
+  // Before the recorder: every final event it applies also queues its commit status directly.
   const statuses = await startStatusReporter({ prisma, redis, prefix: config.queuePrefix, publicUrl: config.publicUrl, secretBox, log });
+  const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log, afterApply: async (e) => (changesStatus(e) ? statuses.sync(e.buildId) : undefined) });
   // Object-store retention (apps/api/src/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
   const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log });
 

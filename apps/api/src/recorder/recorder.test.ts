@@ -186,6 +186,38 @@ describe('recorder', () => {
     }
   });
 
+  it('runs afterApply for every event, changed or not, and keeps an event pending until it succeeds', async () => {
+    const prefix = testPrefix();
+    const b = await newBuild(['linux/amd64']);
+    const seen: string[] = [];
+    let failOnce = true;
+    const recorder = startRecorder({
+      prisma,
+      redis,
+      prefix,
+      blockMs: 200,
+      afterApply: async (e) => {
+        seen.push(e.type);
+        // As when Redis refuses the status job: the event must come back.
+        if (e.type === 'build.failed' && failOnce) {
+          failOnce = false;
+          throw new Error('Redis refused');
+        }
+      },
+    });
+    try {
+      const failed = { type: 'build.failed', buildId: b.id, at: at(3), reason: 'boom' } as BuildEvent;
+      await publishEvent(redis, prefix, failed);
+      // The same event again, as after an API crash between Postgres and the acknowledgement: it changes nothing.
+      await publishEvent(redis, prefix, failed);
+      await waitFor(() => caughtUp(prefix), 'events applied and acknowledged', 15_000);
+      expect(seen).toEqual(['build.failed', 'build.failed', 'build.failed']);
+      expect(await prisma.build.findUniqueOrThrow({ where: { id: b.id } })).toMatchObject({ status: 'failed', error: 'boom' });
+    } finally {
+      await recorder.close();
+    }
+  });
+
   it('takes over events a dead consumer left pending, and skips events it cannot parse', async () => {
     const prefix = testPrefix();
     const keys = redisKeys(prefix);

@@ -26,6 +26,13 @@ export interface RecorderDeps {
   /** Pending entries idle this long belong to a dead consumer and are taken over (default 60 s). */
   claimIdleMs?: number;
   batch?: number;
+  /**
+   * Runs after each event is applied, changed or not, before it is acknowledged; a failure keeps
+   * the event pending and retried. For work that must not be lost with a lossy notification
+   * (commit statuses): an API that died between Postgres and the notification re-applies the
+   * event, changes nothing, and would otherwise never notify.
+   */
+  afterApply?: (event: BuildEvent) => Promise<void>;
 }
 
 export interface Recorder {
@@ -104,6 +111,7 @@ export function startRecorder(deps: RecorderDeps): Recorder {
         log.warn({ id, type: event.type, buildId: event.buildId, err: (err as Error).message }, 'recorder: dropping an event that cannot be applied');
       }
       if (changed) await conn.publish(keys.buildChanged, event.buildId);
+      await deps.afterApply?.(event);
     }
     await conn.xack(keys.events, RECORDER_GROUP, id);
   }

@@ -1,6 +1,6 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FINAL_BUILD_STATUSES, type BuildStatus } from '@archway/shared';
+import { FINAL_BUILD_STATUSES, type BuildEvent, type BuildStatus } from '@archway/shared';
 import { redisKeys } from '@archway/shared/node';
 import type { PrismaClient } from '../db.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
@@ -21,7 +21,14 @@ export interface ReporterDeps {
 }
 
 export interface StatusReporter {
+  /** Queues the status the build's current state calls for (once per stage); throws when Redis refuses. */
+  sync(buildId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Events after which a build's commit status may have to change. */
+export function changesStatus(event: BuildEvent): boolean {
+  return event.type === 'build.succeeded' || event.type === 'build.failed' || (event.type === 'task.failed' && event.final) || event.type === 'task.started';
 }
 
 /**
@@ -67,6 +74,7 @@ export async function startStatusReporter(deps: ReporterDeps): Promise<StatusRep
   }
 
   return {
+    sync: onChange,
     async close() {
       sub.disconnect();
       await worker.close();

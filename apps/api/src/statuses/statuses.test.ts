@@ -104,6 +104,16 @@ describe('commit statuses', () => {
     });
   });
 
+  it('sync() queues the final status without any notification, once however often it is called', async () => {
+    // The recorder calls it for every final event it applies, also for a repeat that changes nothing.
+    const build = await repoBuild(githubRepo, 'succeeded');
+    await reporter.sync(build.id);
+    await reporter.sync(build.id);
+    await waitFor(async () => requestsFor(build.id).length === 1, 'success status');
+    expect(requestsFor(build.id)[0]!.body).toMatchObject({ state: 'success' });
+    expect(await f.queues.queue('statuses').getJob(`${build.id}-final`)).toBeDefined();
+  });
+
   it('retries with backoff when the forge fails, and clears the error once it succeeds', async () => {
     const build = await repoBuild(githubRepo, 'canceled');
     forge.failNext.push({ status: 502, body: { message: 'Bad gateway' } }, { status: 503, body: { message: 'Unavailable' } });
