@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { copyFile, lstat, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
-import { linkOrCopy } from '@archway/shared/node';
+import { GIT_ALLOWED_PROTOCOLS, linkOrCopy } from '@archway/shared/node';
 import { join } from 'node:path';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
 import { runProcess, type ProcessResult } from './spawn.ts';
@@ -45,6 +45,8 @@ function gitEnv(): NodeJS.ProcessEnv {
     // Never wait for a password on a terminal or an ssh host-key prompt: fail instead.
     GIT_TERMINAL_PROMPT: '0',
     GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
+    // As in the API: a URL (or a submodule's) never makes git run a command (`ext::`).
+    GIT_ALLOW_PROTOCOL: GIT_ALLOWED_PROTOCOLS,
     LC_ALL: 'C',
   };
 }

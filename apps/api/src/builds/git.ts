@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
 import { BadRequestError, UnprocessableError } from '../errors.ts';
-import { redactUrl } from '@archway/shared/node';
+import { GIT_ALLOWED_PROTOCOLS, redactUrl } from '@archway/shared/node';
 
 export const GIT_TIMEOUT_MS = 20_000;
-// `ext::` and friends run commands; only transports that fetch data are allowed, also for redirects.
-const ALLOWED_PROTOCOLS = 'http:https:ssh:git:file';
 const SCP_LIKE = /^[A-Za-z0-9._~-]+@[A-Za-z0-9.-]+:(?!\/\/)/;
 
 /**
@@ -39,7 +37,7 @@ function gitEnv(): NodeJS.ProcessEnv {
     // Never wait for a person: a private repository fails at once with git's own message.
     GIT_TERMINAL_PROMPT: '0',
     GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
-    GIT_ALLOW_PROTOCOL: ALLOWED_PROTOCOLS,
+    GIT_ALLOW_PROTOCOL: GIT_ALLOWED_PROTOCOLS,
     LC_ALL: 'C',
   };
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redactUrl } from '@archway/shared/node';
+import { GIT_ALLOWED_PROTOCOLS, redactUrl } from '@archway/shared/node';
 
 /**
  * The little git the API does for registered repositories: which refs exist (to tell a branch from
@@ -19,8 +19,7 @@ function gitEnv(): NodeJS.ProcessEnv {
     GIT_TERMINAL_PROMPT: '0',
     GIT_ASKPASS: '/bin/true',
     GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
-    // `ext::` and friends run commands; only transports that fetch data.
-    GIT_ALLOW_PROTOCOL: 'http:https:ssh:git:file',
+    GIT_ALLOW_PROTOCOL: GIT_ALLOWED_PROTOCOLS,
     LC_ALL: 'C',
   };
 }

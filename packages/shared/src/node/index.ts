@@ -7,3 +7,4 @@ export * from './build-secrets.ts';
 export * from './redact-url.ts';
 export * from './link-or-copy.ts';
 export * from './archive-layout-digest.ts';
+export * from './git-protocols.ts';
