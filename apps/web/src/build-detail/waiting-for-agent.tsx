@@ -5,18 +5,24 @@ import { Link } from '../router/router.tsx';
 
 const REFRESH_MS = 5_000;
 
-/** Platforms of the build whose queued tasks no live agent can take. */
+const WAITING = new Set(['queued', 'running']);
+
+/**
+ * Platforms of the build whose open tasks no live agent can take: queued with none ever there, or
+ * running on an agent that stopped answering (its job is taken up again only by an agent of that
+ * platform, when one connects).
+ */
 export function platformsWithoutAgent(build: Build, queues: QueueDepth[]): string[] {
-  const queued = [...new Set(build.tasks.filter((t) => t.status === 'queued').map((t) => t.platform))];
-  return queued.filter((p) => (queues.find((q) => q.platform === p)?.agents ?? 0) === 0);
+  const open = [...new Set(build.tasks.filter((t) => WAITING.has(t.status)).map((t) => t.platform))];
+  return open.filter((p) => (queues.find((q) => q.platform === p)?.agents ?? 0) === 0);
 }
 
 /**
- * Says why a task stays queued when no agent of its platform is connected: without it the build
- * page shows a queued build and nothing else (the reason was only on the Agents page).
+ * Says why a task does not move when no agent of its platform is connected: without it the build
+ * page shows a queued (or forever running) task and nothing else.
  */
 export function WaitingForAgent({ build }: { build: Build }) {
-  if (!build.tasks.some((t) => t.status === 'queued')) return null;
+  if (!build.tasks.some((t) => WAITING.has(t.status))) return null;
   return <QueueCheck build={build} />;
 }
 
@@ -31,8 +37,8 @@ export function NoAgentBanner({ platforms, othersGoOn }: { platforms: string[]; 
   if (platforms.length === 0) return null;
   return (
     <div className="banner banner-neutral" role="status">
-      <strong>No agent for {platforms.join(' or ')} is connected.</strong> {platforms.length === 1 ? 'Its task waits' : 'Their tasks wait'} in the queue until
-      one starts (<Link href="/agents">Agents</Link>){othersGoOn ? '; the other platforms go on.' : '.'}
+      <strong>No agent for {platforms.join(' or ')} is connected.</strong> {platforms.length === 1 ? 'Its task waits' : 'Their tasks wait'} until one
+      connects (<Link href="/agents">Agents</Link>){othersGoOn ? '; the other platforms go on.' : '.'}
     </div>
   );
 }
