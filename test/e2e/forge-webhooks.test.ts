@@ -31,7 +31,9 @@ describe('forge webhooks end to end', () => {
   const statuses: Array<{ path: string; auth: string | undefined; body: Record<string, string> }> = [];
   let forge: Server;
   const registry = inject('registryHost');
-  const image = `${registry}/e2e/forge`;
+  // Fresh: the tag lists asserted below hold only this run's tags.
+  const repository = `e2e/forge-${randomUUID().slice(0, 8)}`;
+  const image = `${registry}/${repository}`;
 
   beforeAll(async () => {
     const root = await mkdtemp(join(inject('tmpRoot'), 'e2e-forge-'));
@@ -101,7 +103,7 @@ describe('forge webhooks end to end', () => {
 
 
   async function registryTags(): Promise<string[]> {
-    const res = await fetch(`http://${registry}/v2/e2e/forge/tags/list`);
+    const res = await fetch(`http://${registry}/v2/${repository}/tags/list`);
     return res.status === 404 ? [] : (((await res.json()) as { tags: string[] | null }).tags ?? []).sort();
   }
 

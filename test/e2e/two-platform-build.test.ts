@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -92,13 +93,14 @@ describe('end-to-end two-platform build', () => {
   });
 
   it('fails with platform, step and exit code when a RUN step fails, and writes no tag', async () => {
+    const repository = `e2e/broken-${randomUUID().slice(0, 8)}`; // fresh: nothing in it from an earlier run
     const res = await stack.api('/api/v1/builds', {
       method: 'POST',
       body: JSON.stringify({
         source: { url: repo.url, ref: 'main' },
         containerfile: 'fail/Containerfile',
         platforms: ['linux/amd64', 'linux/arm64'],
-        image: `${registry}/e2e/broken`,
+        image: `${registry}/${repository}`,
         tags: ['1.0'],
       }),
     });
@@ -111,7 +113,7 @@ describe('end-to-end two-platform build', () => {
     const failed = build.tasks.find((t) => t.status === 'failed')!;
     expect(failed.exitCode).toBe(3);
     expect(failed.failedStep).toMatch(/RUN/);
-    const tags = await fetch(`http://${registry}/v2/e2e/broken/tags/list`);
+    const tags = await fetch(`http://${registry}/v2/${repository}/tags/list`);
     expect(tags.status).toBe(404);
   });
 });

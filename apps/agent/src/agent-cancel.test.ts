@@ -91,17 +91,22 @@ describe('cancel', () => {
       Containerfile: 'FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\nRUN echo sleeping && sleep 60\n',
       busybox: { copy: BUSYBOX },
     });
-    const job = buildJob(PLATFORM, repo, { timeoutMs: 2000 });
+    // The limit covers the whole attempt (clone, steps 1-3 too): long enough that step 4 is
+    // reached first even on a loaded machine, far shorter than `sleep 60`.
+    const LIMIT = 10_000;
+    const job = buildJob(PLATFORM, repo, { timeoutMs: LIMIT });
     const t0 = Date.now();
     await enqueue(queue, job);
-    const done = await waitForFinished(queue, job.taskId, 30_000);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    const done = await waitForFinished(queue, job.taskId, 60_000);
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(LIMIT);
+    expect(elapsed).toBeLessThan(LIMIT + 10_000); // stopped at the limit, not after the sleep
     expect(await done.getState()).toBe('failed');
     expect(done.attemptsMade).toBe(1); // not retried: the same build would time out again
     const failed = (await readEvents(redis, prefix, job.taskId)).find((e) => e.type === 'task.failed');
     expect(failed).toMatchObject({ final: true, cause: 'timeout', step: 'step 4/4: RUN echo sleeping && sleep 60' });
     expect(failed?.type === 'task.failed' && failed.reason).toBe(
-      'linux/amd64: the build exceeded its time limit of 2 s during step 4/4: RUN echo sleeping && sleep 60 and was stopped',
+      'linux/amd64: the build exceeded its time limit of 10 s during step 4/4: RUN echo sleeping && sleep 60 and was stopped',
     );
     const settings = { buildah: config.buildah, dataDir: config.dataDir, platform: PLATFORM, isolation: config.isolation };
     expect(await listContainers(settings)).toEqual([]);

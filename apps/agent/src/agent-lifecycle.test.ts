@@ -37,13 +37,20 @@ describe('retries and shutdown', () => {
     const made = await makeRepo({ Containerfile: 'FROM scratch\nCOPY Containerfile /\n' });
     const later = `${made.dir}-later`;
     const job = buildJob(PLATFORM, { url: `file://${later}`, commit: made.commit });
-    await enqueue(queue, job);
+    // A backoff far longer than the test: the retry waits, delayed, until the repository is in
+    // place, and is then promoted (no race with a 2 s backoff on a slow machine).
+    await enqueue(queue, job, { backoff: { type: 'fixed', delay: 10 * 60_000 } });
 
     // Attempt 1 fails (no repository there yet); the failure is not final.
     const first = await waitFor('the first failure', async () => (await readEvents(redis, prefix, job.taskId)).find((e) => e.type === 'task.failed'));
     expect(first).toMatchObject({ attempt: 1, final: false });
     expect(first.type === 'task.failed' && first.reason).toMatch(/^linux\/amd64|git fetch/);
-    await rename(made.dir, later); // the "network" is back before the backoff ends
+    const waiting = await waitFor('the retry to be scheduled', async () => {
+      const j = await queue.getJob(job.taskId);
+      return j && (await j.getState()) === 'delayed' ? j : null;
+    });
+    await rename(made.dir, later); // the "network" is back before the retry
+    await waiting.promote();
 
     const done = await waitForFinished(queue, job.taskId);
     expect(await done.getState()).toBe('completed');

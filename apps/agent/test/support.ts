@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Queue, type Job } from 'bullmq';
+import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import type {} from '../../../test/global-setup.ts'; // inject() keys
@@ -65,12 +65,13 @@ export function buildJob(platform: string, repo: { url: string; commit: string }
   };
 }
 
-/** Enqueues like the API does: jobId = taskId, attempts/backoff from the job catalog. */
-export async function enqueue(queue: Queue, job: BuildJob): Promise<Job> {
+/** Enqueues like the API does: jobId = taskId, attempts/backoff from the job catalog; `opts` overrides. */
+export async function enqueue(queue: Queue, job: BuildJob, opts: JobsOptions = {}): Promise<Job> {
   return queue.add('build', job, {
     jobId: job.taskId,
     attempts: JOB_CATALOG.build.attempts,
     backoff: { type: 'fixed', delay: JOB_CATALOG.build.backoffMs },
+    ...opts,
   });
 }
 

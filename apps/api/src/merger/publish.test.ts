@@ -32,6 +32,15 @@ beforeAll(async () => {
 });
 afterAll(() => pool.close());
 
+/** Polls `check` until it holds, failing with `what` after `ms`. */
+async function waitUntil(what: string, check: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function job(repo: string, tags: string[], platforms: string[]): PublishJob {
   return { buildId: randomUUID(), image: `${host}/${repo}`, tags, push: true, platforms };
 }
@@ -91,19 +100,20 @@ describe('publishBuild', () => {
   it('uses a platform pushed early (pipelining) without reading its archive again', async () => {
     const a = await writeTestArchive(store, 'early/amd64.tar', { platform: amd64 });
     const b = await writeTestArchive(store, 'early/arm64.tar', { platform: arm64 });
+    const repo = `me/early-${randomUUID().slice(0, 8)}`; // fresh: no tag from an earlier run
     const client = await pool.client(host);
-    const early = await pushPlatform({ store, client, repository: 'me/early', result: resultFor(a, 'linux/amd64', 't-amd') });
-    expect(await skopeoTagExists(`${host}/me/early:latest`)).toBe(false);
+    const early = await pushPlatform({ store, client, repository: repo, result: resultFor(a, 'linux/amd64', 't-amd') });
+    expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(false);
     await store.delete(a.key);
     const pushed = new Map<string, PlatformImage>([['linux/amd64', early]]);
     await publishBuild({
       store,
       registries: pool,
-      job: job('me/early', ['latest'], ['linux/amd64', 'linux/arm64']),
+      job: job(repo, ['latest'], ['linux/amd64', 'linux/arm64']),
       results: [resultFor(a, 'linux/amd64', 't-amd'), resultFor(b, 'linux/arm64', 't-arm')],
       pushed,
     });
-    const index = await skopeoRaw(`${host}/me/early:latest`);
+    const index = await skopeoRaw(`${host}/${repo}:latest`);
     expect(index.manifests.map((m: any) => m.digest)).toEqual([a.manifestDigest, b.manifestDigest]);
   });
 
@@ -131,35 +141,51 @@ describe('publishBuild', () => {
     try {
       let inFlight = 0;
       let most = 0;
-      let overLimit: () => void = () => {};
-      const third = new Promise<void>((resolve) => (overLimit = resolve));
-      // The first blob uploads are held for a second, or until a third one is in flight: two
-      // must come (parallel), a third must not (limit 2). Then everything passes.
-      const window = Promise.race([third, new Promise<void>((r) => setTimeout(r, 1000))]);
+      let open: () => void = () => {};
+      const latch = new Promise<void>((resolve) => (open = resolve));
+      // An upload holds one of the client's slots from its HEAD (has the registry the blob?)
+      // until its PUT is answered. Here it is in flight from its HEAD reaching the proxy until its
+      // PUT's body is through: within that time, so never more than the client runs at once, and
+      // as wide as the proxy sees, so that uploads over the limit do overlap.
+      // A latch, no clock: no blob PUT goes on until two uploads are in flight at once, which
+      // happens only if uploads run in parallel (one at a time, the first PUT waits for good).
+      // After that every upload passes; the most in flight at once must be the limit (2).
       proxy.hold = (req) => {
-        if (req.method !== 'PUT' || !req.url?.includes('/blobs/uploads/')) return null;
-        inFlight++;
-        most = Math.max(most, inFlight);
-        req.once('end', () => inFlight--);
-        if (inFlight > 2) overLimit();
-        return window;
+        if (req.method === 'HEAD' && req.url?.includes('/blobs/sha256:')) {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          if (inFlight >= 2) open();
+          return null;
+        }
+        if (req.method === 'PUT' && req.url?.includes('/blobs/uploads/')) {
+          req.once('end', () => inFlight--);
+          return latch;
+        }
+        return null;
       };
       const layers = () => Promise.all([makeLayer(), makeLayer(), makeLayer()]);
       const a = await writeTestArchive(store, 'parallel/amd64.tar', { platform: amd64, layers: await layers() });
       const b = await writeTestArchive(store, 'parallel/arm64.tar', { platform: arm64, layers: await layers() });
-      await publishBuild({
+      const publishing = publishBuild({
         store,
         registries: proxied,
         blobConcurrency: 2,
         job: { ...job('me/parallel', ['latest'], ['linux/amd64', 'linux/arm64']), image: `${proxy.host}/me/parallel` },
         results: [resultFor(a, 'linux/amd64', 't-amd'), resultFor(b, 'linux/arm64', 't-arm')],
       });
+      publishing.catch(() => {}); // awaited below; a serial pusher never settles (held upload)
+      // Uploads one at a time would leave the first one held for good: fail with that, not the test timeout.
+      await waitUntil('two blob uploads in flight at once', () => most >= 2, 30_000);
+      await publishing;
       expect(most).toBe(2);
-      expect((await proxied.client(proxy.host)).stats.blobsUploaded).toBe(10); // 3 layers, config, manifest each
+      // Every upload was counted, from its HEAD to its PUT: 3 layers, config, manifest each.
+      expect(proxy.seen.filter((r) => r.startsWith('HEAD ') && r.includes('/blobs/sha256:'))).toHaveLength(10);
+      expect(proxy.seen.filter((r) => r.startsWith('PUT ') && r.includes('/blobs/uploads/'))).toHaveLength(10);
+      expect((await proxied.client(proxy.host)).stats.blobsUploaded).toBe(10);
       expect((await skopeoRaw(`${host}/me/parallel:latest`)).manifests.map((m: any) => m.digest)).toEqual([a.manifestDigest, b.manifestDigest]);
     } finally {
+      await proxy.close(); // first: it drops an upload still held, which the pool would wait for
       await proxied.close();
-      await proxy.close();
     }
   });
 

@@ -128,15 +128,16 @@ const pushStarts = (events: BuildEvent[]) => events.flatMap((e) => (e.type === '
 
 describe('pipelined publishing (early pushes from task.built)', () => {
   it('pushes the first platform while the second still builds; after the last one only its blobs, the index and the tags remain', async () => {
+    const repo = `early/app-${randomUUID().slice(0, 8)}`; // fresh: no tag from an earlier run
     const arm = gate();
-    const { buildId, archives } = await addBuild('early/app', ['1', 'latest'], (p) => (p === 'linux/arm64' ? { gate: arm.promise } : {}));
+    const { buildId, archives } = await addBuild(repo, ['1', 'latest'], (p) => (p === 'linux/arm64' ? { gate: arm.promise } : {}));
     const amd = archives.get('linux/amd64')!;
 
     await until('amd64 pushed early', async () => (await state.read(buildId, 'linux/amd64'))?.state === 'pushed');
     // In the registry by digest, while arm64 has not even finished building: no tag yet.
-    expect(await headStatus('early/app', 'manifests', amd.manifestDigest)).toBe(200);
-    for (const digest of [amd.configDigest, ...amd.layers.map((l) => l.digest)]) expect(await headStatus('early/app', 'blobs', digest)).toBe(200);
-    for (const tag of ['1', 'latest']) expect(await headStatus('early/app', 'manifests', tag)).toBe(404);
+    expect(await headStatus(repo, 'manifests', amd.manifestDigest)).toBe(200);
+    for (const digest of [amd.configDigest, ...amd.layers.map((l) => l.digest)]) expect(await headStatus(repo, 'blobs', digest)).toBe(200);
+    for (const tag of ['1', 'latest']) expect(await headStatus(repo, 'manifests', tag)).toBe(404);
     expect(pushStarts(await buildEvents(buildId))).toEqual(['push linux/amd64']);
 
     // What happens from here on is the work left after the last platform: amd64's archive is
@@ -153,15 +154,16 @@ describe('pipelined publishing (early pushes from task.built)', () => {
     expect(pushStarts(events)).toEqual(['push linux/amd64', 'push linux/arm64']);
     expect(client.stats.blobsUploaded - before.blobsUploaded).toBe(4); // arm64's blobs: two layers, config, manifest
     expect(client.stats.manifestsPut - before.manifestsPut).toBe(4); // arm64's manifest, the index, two tags
-    const index = await skopeoRaw(`${host}/early/app:latest`);
+    const index = await skopeoRaw(`${host}/${repo}:latest`);
     expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([amd.manifestDigest, archives.get('linux/arm64')!.manifestDigest]);
-    expect((await skopeoRaw(`${host}/early/app:1`)).manifests).toEqual(index.manifests);
+    expect((await skopeoRaw(`${host}/${repo}:1`)).manifests).toEqual(index.manifests);
     expect(await state.read(buildId, 'linux/amd64')).toBeNull(); // forgotten once published
   });
 
   it('leaves no tag when a later platform fails after an early push', async () => {
+    const repo = `early/failing-${randomUUID().slice(0, 8)}`; // fresh: no tag from an earlier run
     const arm = gate();
-    const { buildId, archives } = await addBuild('early/failing', ['latest'], (p) => (p === 'linux/arm64' ? { gate: arm.promise, fail: 'step 3 failed' } : {}));
+    const { buildId, archives } = await addBuild(repo, ['latest'], (p) => (p === 'linux/arm64' ? { gate: arm.promise, fail: 'step 3 failed' } : {}));
     await until('amd64 pushed early', async () => (await state.read(buildId, 'linux/amd64'))?.state === 'pushed');
     arm.open();
     const queue = new Queue(PUBLISH_QUEUE, { connection: redis, prefix });
@@ -170,8 +172,8 @@ describe('pipelined publishing (early pushes from task.built)', () => {
     } finally {
       await queue.close();
     }
-    expect(await headStatus('early/failing', 'manifests', archives.get('linux/amd64')!.manifestDigest)).toBe(200);
-    expect(await skopeoTagExists(`${host}/early/failing:latest`)).toBe(false);
+    expect(await headStatus(repo, 'manifests', archives.get('linux/amd64')!.manifestDigest)).toBe(200);
+    expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(false);
   });
 
   it('after a failed early push, the publish job pushes that platform itself', async () => {

@@ -1,12 +1,17 @@
 import type {} from '../../../../../test/global-setup.ts';
 import { randomUUID } from 'node:crypto';
-import type { BuildResult } from '@archway/shared';
-import { redisKeys } from '@archway/shared/node';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BuildEvent, PUBLISH_QUEUE, type BuildResult, type PublishJob } from '@archway/shared';
+import { FsObjectStore, nowIso, redisKeys } from '@archway/shared/node';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testPrefix, testRedis } from '../../../../../test/support/redis.ts';
+import { RegistryPool } from '../../registry/index.ts';
 import type { PlatformImage } from '../push-platform.ts';
 import { platformGuard } from './guard.ts';
+import { pushEarly } from './push-early.ts';
 import { EarlyPushState, recordKey } from './state.ts';
 
 const IMAGE = 'registry.test/me/app';
@@ -17,7 +22,9 @@ let state: EarlyPushState;
 beforeAll(() => {
   redis = testRedis();
   prefix = testPrefix();
-  state = new EarlyPushState(redis, prefix, { lockTtlMs: 300, pollMs: 10 });
+  // Locks with the default TTL (30 s): none here must expire while its holder is alive, however
+  // slow the machine. The renewal test makes its own short-lived ones.
+  state = new EarlyPushState(redis, prefix, { pollMs: 10 });
 });
 afterAll(() => redis.disconnect());
 
@@ -56,7 +63,30 @@ describe('platformGuard (the publish job side of pipelining)', () => {
     const pushed = await platformGuard(state, buildId, IMAGE).run(r, own.push, new AbortController().signal);
     expect(own.calls).toEqual([true]);
     expect(await state.read(buildId, r.platform)).toMatchObject({ state: 'pushed', pushed: { digest: pushed.digest }, taskId: r.taskId });
-    // A late early push of the same archive finds the record and does nothing.
+    const recorded = await state.read(buildId, r.platform);
+
+    // A late early push of the same archive (its task.built handled only now) finds the record
+    // and does nothing: no push started, the record as the publish job left it.
+    const publishQueue = new Queue(PUBLISH_QUEUE, { connection: redis, prefix });
+    // Were it to push, it would fail (no such registry, no archive) and record that failure.
+    const registries = new RegistryPool({ authFile: null, insecureRegistries: [], retries: 0 });
+    try {
+      const job: PublishJob = { buildId, image: IMAGE, tags: ['latest'], push: true, platforms: [r.platform] };
+      await publishQueue.add('publish', job, { jobId: buildId }); // waiting: the build is still open
+      const store = new FsObjectStore(await mkdtemp(join(inject('tmpRoot'), 'guard-')));
+      const log: string[] = [];
+      const event = { type: 'task.built' as const, buildId, taskId: r.taskId, attempt: 1, result: r, at: nowIso() };
+      const outcome = await pushEarly(event, { redis, prefix, store, registries, state, publishQueue, log: (l) => log.push(l) }, new AbortController().signal);
+      expect(outcome).toBe('skipped');
+      expect(log).toEqual([]);
+      expect(await state.read(buildId, r.platform)).toEqual(recorded);
+      const events = (await redis.xrange(redisKeys(prefix).events, '-', '+')).map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!)));
+      expect(events.filter((e) => e.buildId === buildId)).toEqual([]); // no `push linux/amd64` phase
+    } finally {
+      await publishQueue.close();
+      await registries.close();
+    }
+    // Nor is the lock left taken.
     expect(await state.tryLock(buildId, r.platform)).not.toBeNull();
   });
 
@@ -90,12 +120,14 @@ describe('platformGuard (the publish job side of pipelining)', () => {
   });
 
   it('renews a lock while its holder works, and releases only its own', async () => {
+    // Renewed every TTL/3 (200 ms): a renewal may come up to 400 ms late before the lock expires.
+    const short = new EarlyPushState(redis, prefix, { lockTtlMs: 600, pollMs: 10 });
     const buildId = randomUUID();
     const key = redisKeys(prefix).lock(`early-push:${buildId}:linux/amd64`);
-    const lock = (await state.tryLock(buildId, 'linux/amd64'))!;
-    expect(await state.tryLock(buildId, 'linux/amd64')).toBeNull();
-    // Time passing is what is tested: the lock outlives three TTLs of 300 ms only if renewed.
-    const until = Date.now() + 1000;
+    const lock = (await short.tryLock(buildId, 'linux/amd64'))!;
+    expect(await short.tryLock(buildId, 'linux/amd64')).toBeNull();
+    // Time passing is what is tested: the lock outlives three TTLs of 600 ms only if renewed.
+    const until = Date.now() + 2000;
     while (Date.now() < until) {
       expect(await redis.exists(key)).toBe(1);
       await new Promise((r) => setTimeout(r, 50));
