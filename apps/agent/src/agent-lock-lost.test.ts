@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { mkdtemp } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { buildQueueName } from '@archway/shared';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -51,6 +52,10 @@ describe('an agent that loses the job lock mid-build (Redis out of reach longer 
       ['task.built', 2],
     ]);
     expect(outcome[1]).toMatchObject({ cause: 'agent-lost', final: false });
-    expect(done.returnvalue).toEqual((outcome[3] as Extract<typeof outcome[number], { type: 'task.built' }>).result);
+    const built = (outcome[3] as Extract<typeof outcome[number], { type: 'task.built' }>).result;
+    expect(done.returnvalue).toEqual(built);
+    // The stale attempt stopped before its upload: the stored archive is the one attempt 2 reported.
+    const stored = createHash('sha256').update(await readFile(join(storeDir, ...built.archiveKey.split('/')))).digest('hex');
+    expect(`sha256:${stored}`).toBe(built.archiveDigest);
   });
 });

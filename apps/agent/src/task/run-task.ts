@@ -111,10 +111,8 @@ export async function runBuildTask(job: BuildJob, ctx: TaskContext): Promise<Bui
     await reporter.endOpenPhases();
     await line(`archway: built ${result.manifestDigest}, archive ${result.archiveSize} bytes`);
     await sink.close();
+    await checkOwnership(job, ctx);
     await uploadLog(job, ctx, work);
-    if (ctx.ownsJob && !(await ctx.ownsJob())) {
-      throw new TaskLost(`${job.platform}: agent ${ctx.config.agentId} lost the job's lock during attempt ${ctx.attempt} (Redis out of reach longer than ARCHWAY_AGENT_LOCK_DURATION); another attempt builds it`);
-    }
     await reporter.built(result);
     return result;
   } catch (caught) {
@@ -211,8 +209,17 @@ async function build(
     exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line }),
   );
   const archiveKey = objectKeys.archive(job.buildId, job.platform);
+  // The key is the task's, not the attempt's: an attempt that lost the job must not overwrite the archive of the one that took over.
+  await checkOwnership(job, ctx);
   const put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
   return { taskId: job.taskId, platform: job.platform, archiveKey, archiveSize: put.size, archiveDigest: put.digest, archiveLayoutDigest: layoutDigest, manifestDigest };
+}
+
+/** Throws TaskLost when another attempt holds the job now (this one's lock expired). */
+async function checkOwnership(job: BuildJob, ctx: TaskContext): Promise<void> {
+  if (ctx.ownsJob && !(await ctx.ownsJob())) {
+    throw new TaskLost(`${job.platform}: agent ${ctx.config.agentId} lost the job's lock during attempt ${ctx.attempt} (Redis out of reach longer than ARCHWAY_AGENT_LOCK_DURATION); another attempt builds it`);
+  }
 }
 
 function samePlatformString(a: string, b: string): boolean {
