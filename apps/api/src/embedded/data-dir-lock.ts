@@ -28,12 +28,22 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && (await isArchway(pid))) {
       throw new AlreadyRunning(`Archway is already running from ${dataDir} (pid ${pid}): stop it first, or set ARCHWAY_DATA_DIR to another directory`);
     }
     await rm(path, { force: true });
   }
   throw new Error(`could not claim ${path}: another process keeps writing it`);
+}
+
+/**
+ * Pids come back: after a crash in a container, this very process may have the old one, and
+ * after a power cut another program may. Only a start.ts process counts (where /proc tells).
+ */
+async function isArchway(pid: number): Promise<boolean> {
+  if (pid === process.pid || pid === process.ppid) return false;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  return cmdline === undefined || cmdline.includes('embedded/start.ts');
 }
 
 function isAlive(pid: number): boolean {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +8,18 @@ import { runToExit } from '../testing/run-to-exit.ts';
 import { AlreadyRunning, lockDataDir } from './data-dir-lock.ts';
 
 const start = fileURLToPath(new URL('./start.ts', import.meta.url));
+
+/** A live process whose command line names embedded/start.ts, as a running `npm start`'s does. */
+async function standInForArchway() {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', start], { stdio: 'ignore' });
+  // Until exec, /proc shows the parent's command line.
+  const deadline = Date.now() + 10_000;
+  while (!(await readFile(`/proc/${child.pid}/cmdline`, 'utf8').catch(() => '')).includes('embedded/start.ts')) {
+    if (Date.now() > deadline) throw new Error('the stand-in process did not start');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return child;
+}
 
 describe('npm start (embedded/start.ts)', () => {
   it('refuses a port that is not a number, with exit code 2, before starting anything', async () => {
@@ -20,13 +32,17 @@ describe('npm start (embedded/start.ts)', () => {
 
   it('refuses a second start on the same data directory, with exit code 2, before starting anything', async () => {
     const dataDir = await mkdtemp(join(inject('tmpRoot'), 'start-'));
-    // This test process stands in for the running instance.
-    await writeFile(join(dataDir, 'archway.pid'), `${process.pid}\n`);
-    const { code, stderr } = await runToExit(start, { PATH: process.env.PATH, ARCHWAY_DATA_DIR: dataDir });
-    expect(code).toBe(2);
-    expect(stderr).toContain(`archway: Archway is already running from ${dataDir} (pid ${process.pid}): stop it first, or set ARCHWAY_DATA_DIR to another directory`);
-    expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
-    expect(await readFile(join(dataDir, 'archway.pid'), 'utf8')).toBe(`${process.pid}\n`);
+    const running = await standInForArchway();
+    try {
+      await writeFile(join(dataDir, 'archway.pid'), `${running.pid}\n`);
+      const { code, stderr } = await runToExit(start, { PATH: process.env.PATH, ARCHWAY_DATA_DIR: dataDir });
+      expect(code).toBe(2);
+      expect(stderr).toContain(`archway: Archway is already running from ${dataDir} (pid ${running.pid}): stop it first, or set ARCHWAY_DATA_DIR to another directory`);
+      expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
+      expect(await readFile(join(dataDir, 'archway.pid'), 'utf8')).toBe(`${running.pid}\n`);
+    } finally {
+      running.kill('SIGKILL');
+    }
   });
 });
 
@@ -37,9 +53,25 @@ describe('lockDataDir', () => {
     await writeFile(join(dataDir, 'archway.pid'), `${gone}\n`);
     const release = await lockDataDir(dataDir);
     expect(await readFile(join(dataDir, 'archway.pid'), 'utf8')).toBe(`${process.pid}\n`);
-    await expect(lockDataDir(dataDir)).rejects.toBeInstanceOf(AlreadyRunning);
     await release();
     expect(existsSync(join(dataDir, 'archway.pid'))).toBe(false);
+  });
+
+  it('takes over a pid that came back as another program, or as this very process (a container restarted)', async () => {
+    const dataDir = await mkdtemp(join(inject('tmpRoot'), 'lock-'));
+    const other = spawn('sleep', ['30']);
+    const archway = await standInForArchway();
+    try {
+      for (const pid of [other.pid, process.pid]) {
+        await writeFile(join(dataDir, 'archway.pid'), `${pid}\n`);
+        await (await lockDataDir(dataDir))();
+      }
+      await writeFile(join(dataDir, 'archway.pid'), `${archway.pid}\n`);
+      await expect(lockDataDir(dataDir)).rejects.toBeInstanceOf(AlreadyRunning);
+    } finally {
+      other.kill('SIGKILL');
+      archway.kill('SIGKILL');
+    }
   });
 });
 
