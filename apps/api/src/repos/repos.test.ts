@@ -71,6 +71,13 @@ describe('/api/v1/repos', () => {
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json().cloneUrl).toBe('https://***:***@git.example.com/acme/creds-renamed.git');
     expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe('https://bot:s3cret-token@git.example.com/acme/creds-renamed.git');
+    // The mask never carries the stored token to another server, or from https to http.
+    for (const elsewhere of ['https://***:***@evil.example/acme/creds.git', 'http://***:***@git.example.com/acme/creds.git']) {
+      const moved = await call('PATCH', `/repos/${repo.id}`, { cloneUrl: elsewhere });
+      expect(moved.statusCode, elsewhere).toBe(400);
+      expect(moved.json()).toMatchObject({ field: 'cloneUrl', message: expect.stringContaining('same scheme, host and port') });
+    }
+    expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe('https://bot:s3cret-token@git.example.com/acme/creds-renamed.git');
     // New credentials replace the stored ones.
     await call('PATCH', `/repos/${repo.id}`, { cloneUrl: 'https://bot:rotated@git.example.com/acme/creds.git' });
     expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe('https://bot:rotated@git.example.com/acme/creds.git');

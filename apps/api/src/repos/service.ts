@@ -106,6 +106,9 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
 export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate): Promise<{ repo: RepoRow; webhookSecret?: string }> {
   const current = await findRepo(deps.prisma, id);
   const cloneUrl = input.cloneUrl === undefined ? undefined : keepMaskedCredentials(input.cloneUrl, current.cloneUrl);
+  if (input.cloneUrl !== undefined && cloneUrl === undefined) {
+    throw new BadRequestError('cloneUrl: "***" stands for the stored credentials only on the same scheme, host and port; give the credentials for the new server', 'cloneUrl');
+  }
   if (cloneUrl !== undefined) checkCloneUrl(cloneUrl);
   const data: Prisma.RepoUpdateInput = {};
   if (cloneUrl !== undefined) data.cloneUrl = cloneUrl;

@@ -12,18 +12,25 @@ export function redactUrl(url: string): string {
 
 /**
  * A URL sent back as the API showed it (credentials `***`) means "keep the stored credentials":
- * a client that edits another part of a masked clone URL must not store the mask.
+ * a client that edits the path of a masked clone URL must not store the mask. Only for the same
+ * scheme, host and port: the stored token must never go to another server (or unencrypted).
+ * Returns undefined when the mask cannot stand for the stored credentials.
  */
-export function keepMaskedCredentials(next: string, stored: string): string {
+export function keepMaskedCredentials(next: string, stored: string): string | undefined {
   let n: URL;
-  let s: URL;
   try {
     n = new URL(next);
-    s = new URL(stored);
   } catch {
     return next;
   }
   if (n.username !== '***' && n.password !== '***') return next;
+  let s: URL;
+  try {
+    s = new URL(stored);
+  } catch {
+    return undefined;
+  }
+  if (n.protocol !== s.protocol || n.host !== s.host) return undefined;
   if (n.username === '***') n.username = s.username;
   if (n.password === '***') n.password = s.password;
   return n.toString();
