@@ -80,6 +80,9 @@ describe('POST /api/v1/builds', () => {
     const tagged = await create({ source: { url: repo.url, ref: 'v1.0' }, platforms: ['linux/arm64'] });
     expect(tagged.statusCode).toBe(202);
     expect((await get(tagged.json().id)).source).toEqual({ url: repo.url, ref: 'v1.0', commit: repo.commit });
+    const fullRef = await create({ source: { url: repo.url, ref: 'refs/tags/v1.0' }, platforms: ['linux/arm64'] });
+    expect(fullRef.statusCode).toBe(202);
+    expect((await get(fullRef.json().id)).source.commit).toBe(repo.commit);
 
     const pinned = await create({ source: { url: repo.url, ref: 'whatever', commit: 'abcdef1' }, platforms: ['linux/arm64'] });
     expect(pinned.statusCode).toBe(202);

@@ -26,6 +26,8 @@ export function checkSourceUrl(url: string): void {
 
 /** The refs to ask for, in order of preference, for what a user calls a ref. */
 function candidates(ref: string): string[] {
+  // An annotated tag's `^{}` line names its commit; the plain line names the tag object.
+  if (ref.startsWith('refs/tags/')) return [`${ref}^{}`, ref];
   if (ref === 'HEAD' || ref.startsWith('refs/')) return [ref];
   return [`refs/heads/${ref}`, `refs/tags/${ref}^{}`, `refs/tags/${ref}`];
 }
