@@ -10,14 +10,18 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testPrefix, testRedis } from '../../../../test/support/redis.ts';
 import { freePort } from '../embedded/free-port.ts';
 import type { MergerConfig } from './env.ts';
+import { OCI_INDEX } from './oci.ts';
 import { resultFor, writeTestArchive } from './test-support/oci-archive.ts';
 import { skopeoDigest, skopeoRaw, skopeoTagExists } from './test-support/tools.ts';
+import { startFlakyProxy, type FlakyProxy } from '../registry/test-support/flaky-proxy.ts';
 import { startMerger, type MergerHandle } from './worker.ts';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 let prefix: string;
 let host: string;
 let deadHost: string;
+/** A proxy in front of the registry, to hold a chosen request. */
+let proxy: FlakyProxy;
 let store: FsObjectStore;
 let redis: Redis;
 let merger: MergerHandle;
@@ -30,6 +34,7 @@ beforeAll(async () => {
   prefix = testPrefix();
   host = inject('registryHost');
   deadHost = `127.0.0.1:${await freePort()}`;
+  proxy = await startFlakyProxy(host);
   const dir = await mkdtemp(join(inject('tmpRoot'), 'merger-worker-'));
   store = new FsObjectStore(dir);
   redis = testRedis();
@@ -37,7 +42,7 @@ beforeAll(async () => {
     redisUrl: inject('redisUrl'),
     prefix,
     objectStore: dir,
-    registry: { authFile: null, insecureRegistries: [host, deadHost], retries: 0, retryBaseMs: 5 },
+    registry: { authFile: null, insecureRegistries: [host, deadHost, proxy.host], retries: 0, retryBaseMs: 5 },
     concurrency: 1,
     platformConcurrency: 2,
     earlyPushes: 2,
@@ -55,6 +60,7 @@ afterAll(async () => {
   await Promise.all(agents.map((a) => a.close()));
   await flows.close();
   await merger.close();
+  await proxy.close();
   redis.disconnect();
 });
 
@@ -179,6 +185,34 @@ describe('merger worker', () => {
     const entries = await redis.xrange(redisKeys(prefix).events, '-', '+');
     expect(entries.map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!))).filter((e) => e.buildId === buildId)).toEqual([]);
     expect(await skopeoTagExists(`${host}/flow/canceled:latest`)).toBe(false);
+  });
+
+  it('does not tag a build canceled while its index was being written: no tag, no build.failed', async () => {
+    const repo = `flow/late-cancel-${randomUUID().slice(0, 8)}`;
+    let buildId = '';
+    let indexHeld!: () => void;
+    const held = new Promise<void>((r) => (indexHeld = r));
+    // The index PUT (by digest) waits until the cancel has landed; the check before the tags must see it.
+    proxy.hold = (req) => {
+      if (req.method !== 'PUT' || !req.url?.startsWith(`/v2/${repo}/manifests/`) || req.headers['content-type'] !== OCI_INDEX) return null;
+      indexHeld();
+      return redis.sadd(redisKeys(prefix).canceled, buildId).then(() => {});
+    };
+    try {
+      buildId = await addBuild({ image: `${proxy.host}/${repo}`, tags: ['latest', '1'], push: true }, archiveFor('late-cancel'));
+      await held;
+      const job = await publishJob(buildId);
+      expect(job.state).toBe('failed');
+      expect(job.attemptsMade).toBe(1);
+      const entries = await redis.xrange(redisKeys(prefix).events, '-', '+');
+      const types = entries.map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!))).filter((e) => e.buildId === buildId).map((e) => e.type);
+      expect(types).toContain('build.publishing');
+      expect(types.filter((t) => t === 'build.failed' || t === 'build.succeeded')).toEqual([]);
+      for (const tag of ['latest', '1']) expect(await skopeoTagExists(`${host}/${repo}:${tag}`)).toBe(false);
+      expect(proxy.seen.filter((r) => r.startsWith(`PUT /v2/${repo}/manifests/`) && !r.includes('sha256:'))).toEqual([]);
+    } finally {
+      proxy.hold = () => null;
+    }
   });
 
   it('does not touch the registry when push is false', async () => {
