@@ -25,6 +25,8 @@ export class Authenticator {
     private readonly dispatcher: Dispatcher,
     /** Named in errors so a person knows which file to fix. */
     private readonly authFile: string | null,
+    /** The registry itself speaks plain HTTP (ARCHWAY_INSECURE_REGISTRIES): a plain-HTTP realm is no worse. */
+    private readonly insecure = false,
   ) {}
 
   /** The Authorization header for a request needing `scopes`, if the registry asked for one. */
@@ -76,6 +78,13 @@ export class Authenticator {
     if (!realm) throw new RegistryError(`registry ${this.host} sent a Bearer challenge without a realm`, { retryable: false });
     const url = new URL(realm);
     const creds = this.credentials;
+    if (creds && url.protocol === 'http:' && !this.insecure) {
+      // A registry reached over TLS must not get its credentials sent in clear text to wherever its challenge points.
+      throw new RegistryError(
+        `registry ${this.host} asks for credentials at a plain-HTTP token endpoint (${url.origin}); refusing to send them unencrypted (list ${this.host} in ARCHWAY_INSECURE_REGISTRIES only if all of it is meant to be plain HTTP)`,
+        { retryable: false },
+      );
+    }
     let res;
     try {
       if (creds?.identityToken) {

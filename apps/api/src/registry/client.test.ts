@@ -1,6 +1,6 @@
 import type {} from '../../../../test/global-setup.ts';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -162,6 +162,27 @@ describe('RegistryClient against a registry of the other scheme', () => {
   });
   afterAll(async () => {
     await Promise.all([plain?.stop(), tls?.stop()]);
+  });
+
+  it('never sends credentials to a plain-HTTP token endpoint of a registry reached over TLS', async () => {
+    await mkdir(join(dir, 'tokens'));
+    const tokens = await startTokenServer(join(dir, 'tokens'), { user: 'robot', password: 'p@ss', refreshToken: 'r' });
+    const certs = await makeTestCerts(join(dir, 'certs-bearer'));
+    const bearerTls = await startRegistry({ dir: join(dir, 'bearer-tls'), tls: { cert: certs.cert, key: certs.key }, extraConfig: tokens.registryConfig });
+    try {
+      const c = new RegistryClient({ registry: bearerTls.host, ca: await readFile(certs.caCert, 'utf8'), credentials: { username: 'robot', password: 'p@ss' } });
+      const err = await pushSmallImage(c, 'me/app').catch((e) => e);
+      expect(err).toBeInstanceOf(RegistryError);
+      expect(err.message).toBe(
+        `registry ${bearerTls.host} asks for credentials at a plain-HTTP token endpoint (${new URL(tokens.realm).origin}); refusing to send them unencrypted (list ${bearerTls.host} in ARCHWAY_INSECURE_REGISTRIES only if all of it is meant to be plain HTTP)`,
+      );
+      expect(err.retryable).toBe(false);
+      expect(tokens.seen).toEqual([]);
+      await c.close();
+    } finally {
+      await bearerTls.stop();
+      await tokens.close();
+    }
   });
 
   // Retries with minute-long backoffs would outlast the test's timeout: the failure must be at once.

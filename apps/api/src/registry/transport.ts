@@ -78,7 +78,7 @@ export class Transport {
     this.agent = new Agent(opts.ca ? { connect: { ca: [...rootCertificates, opts.ca] } } : {});
     // Blob storage behind a registry may redirect (S3); undici drops credentials across origins.
     this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 5 }));
-    this.auth = new Authenticator(opts.registry, opts.credentials, this.agent, opts.authFile ?? null);
+    this.auth = new Authenticator(opts.registry, opts.credentials, this.agent, opts.authFile ?? null, opts.insecure ?? false);
     this.retries = opts.retries ?? 4;
     this.retryBaseMs = opts.retryBaseMs ?? 250;
   }
