@@ -36,10 +36,17 @@ export async function startRedis(opts: { dir: string; port?: number; binary?: st
   });
   child.stdout?.resume();
   child.stderr?.resume();
+  // Whatever way this process ends, Redis must not outlive it: a second one on the same AOF
+  // directory (the next start) would write the same files.
+  const onExit = () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', onExit);
   return {
     url: `redis://127.0.0.1:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
+        process.off('exit', onExit);
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');

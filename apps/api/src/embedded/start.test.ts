@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { runToExit } from '../testing/run-to-exit.ts';
+import { freePort } from './free-port.ts';
 import { AlreadyRunning, lockDataDir } from './data-dir-lock.ts';
 
 const start = fileURLToPath(new URL('./start.ts', import.meta.url));
@@ -86,3 +87,57 @@ describe('the data directory claim', () => {
     expect(existsSync(join(dataDir, 'archway.pid'))).toBe(false);
   });
 });
+
+describe('npm start, stopped with Ctrl-C', () => {
+  it('stops its Redis and Postgres and releases the data directory (nothing left to clash with the next start)', { timeout: 180_000 }, async () => {
+    const dataDir = await mkdtemp(join(inject('tmpRoot'), 'start-stop-'));
+    const [port, redisPort] = await Promise.all([freePort(), freePort()]);
+    const supervisor = spawn(process.execPath, ['--import', 'tsx', start], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ARCHWAY_DATA_DIR: dataDir, PORT: String(port), ARCHWAY_EMBEDDED_REDIS_PORT: String(redisPort), ARCHWAY_EMBEDDED_AGENT: 'false', ARCHWAY_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    supervisor.stdout!.on('data', (d) => (out += d));
+    supervisor.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => supervisor.once('exit', (code) => r(code)));
+    try {
+      const deadline = Date.now() + 150_000;
+      while (!out.includes('Archway is up.')) {
+        if (supervisor.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${out.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const postgresPid = Number((await readFile(join(dataDir, 'postgres', 'cluster', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      const redisPid = await pidListeningOn(redisPort);
+      expect(isRunning(postgresPid)).toBe(true);
+      expect(isRunning(redisPid)).toBe(true);
+
+      supervisor.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(isRunning(redisPid)).toBe(false);
+      expect(isRunning(postgresPid)).toBe(false);
+      expect(existsSync(join(dataDir, 'archway.pid'))).toBe(false);
+    } finally {
+      supervisor.kill('SIGKILL');
+    }
+  });
+});
+
+/** The redis-server serving `port`: its command line names the port (`redis-server 127.0.0.1:<port>`). */
+async function pidListeningOn(port: number): Promise<number> {
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.startsWith('redis-server') && cmdline.includes(`:${port}`)) return Number(name);
+  }
+  throw new Error(`no redis-server on port ${port}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A child that exited but was not reaped yet is a zombie: not running.
+  return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+}

