@@ -35,10 +35,9 @@ export async function resolveRepoTrigger(repo: RepoRow, ref: string | undefined,
         'commit',
       );
     }
-    const sha = head;
-    if (pull) return { kind: 'pr', number: Number(pull[1]), commit: sha };
-    if (name.startsWith('refs/heads/')) return { kind: 'branch', branch: name.slice('refs/heads/'.length), commit: sha };
-    if (name.startsWith('refs/tags/')) return { kind: 'tag', tag: name.slice('refs/tags/'.length), commit: sha };
+    if (pull) return { kind: 'pr', number: Number(pull[1]), commit: head };
+    if (name.startsWith('refs/heads/')) return { kind: 'branch', branch: name.slice('refs/heads/'.length), commit: head };
+    if (name.startsWith('refs/tags/')) return { kind: 'tag', tag: name.slice('refs/tags/'.length), commit: head };
   }
   throw new UnprocessableError(`${repo.fullName} has no branch or tag "${wanted}" (git ls-remote ${candidates.join(' ')} found nothing)`, 'ref');
 }
