@@ -9,6 +9,7 @@ import type { BuildResult, PublishJob } from '@archway/shared';
 import { FsObjectStore } from '@archway/shared/node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RegistryPool } from '../registry/index.ts';
+import { waitFor } from '../testing/fixture.ts';
 import { startFlakyProxy } from '../registry/test-support/flaky-proxy.ts';
 import { publishBuild } from './publish.ts';
 import { pushPlatform, type PlatformImage } from './push-platform.ts';
@@ -31,15 +32,6 @@ beforeAll(async () => {
   pool = new RegistryPool({ authFile: null, insecureRegistries: [host] });
 });
 afterAll(() => pool.close());
-
-/** Polls `check` until it holds, failing with `what` after `ms`. */
-async function waitUntil(what: string, check: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function job(repo: string, tags: string[], platforms: string[]): PublishJob {
   return { buildId: randomUUID(), image: `${host}/${repo}`, tags, push: true, platforms };
@@ -175,7 +167,7 @@ describe('publishBuild', () => {
       });
       publishing.catch(() => {}); // awaited below; a serial pusher never settles (held upload)
       // Uploads one at a time would leave the first one held for good: fail with that, not the test timeout.
-      await waitUntil('two blob uploads in flight at once', () => most >= 2, 30_000);
+      await waitFor(async () => most >= 2, 'two blob uploads in flight at once', 30_000);
       await publishing;
       expect(most).toBe(2);
       // Every upload was counted, from its HEAD to its PUT: 3 layers, config, manifest each.

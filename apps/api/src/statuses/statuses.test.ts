@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '@archway/shared/node';
 import { apiFixture, waitFor, type ApiFixture } from '../testing/fixture.ts';
 import { createSecretBox } from '../secrets/secret-box.ts';
+import { STATUS_QUEUE } from './queue.ts';
 import { startStatusReporter, type StatusReporter } from './reporter.ts';
 
 interface Received {
@@ -111,7 +112,7 @@ describe('commit statuses', () => {
     await reporter.sync(build.id);
     await waitFor(async () => requestsFor(build.id).length === 1, 'success status');
     expect(requestsFor(build.id)[0]!.body).toMatchObject({ state: 'success' });
-    expect(await f.queues.queue('statuses').getJob(`${build.id}-final`)).toBeDefined();
+    expect(await f.queues.queue(STATUS_QUEUE).getJob(`${build.id}-final`)).toBeDefined();
   });
 
   it('retries with backoff when the forge fails, and clears the error once it succeeds', async () => {
