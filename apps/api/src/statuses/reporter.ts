@@ -26,9 +26,12 @@ export interface StatusReporter {
   close(): Promise<void>;
 }
 
-/** Events after which a build's commit status may have to change. */
+/**
+ * Events that end a build, after which its final commit status is due. The pending one is queued
+ * when the build is triggered (repos/trigger.ts): no lookup per task start for it.
+ */
 export function changesStatus(event: BuildEvent): boolean {
-  return event.type === 'build.succeeded' || event.type === 'build.failed' || (event.type === 'task.failed' && event.final) || event.type === 'task.started';
+  return event.type === 'build.succeeded' || event.type === 'build.failed' || (event.type === 'task.failed' && event.final);
 }
 
 /**
