@@ -39,3 +39,22 @@ describe('LogSink', () => {
     await sink.close();
   });
 });
+
+describe('LogSink under chatty output', () => {
+  const redis = testRedis();
+  afterAll(() => redis.disconnect());
+
+  // 200 lines of 81 characters are just over the file stream's 16 KiB buffer, so the write that
+  // fills it is the one that also flushes a full batch to Redis: the file drained during that
+  // flush and the sink then waited for a 'drain' that had already happened, for ever.
+  it('keeps going when the file buffer fills during a Redis flush (81-character lines)', async () => {
+    const prefix = testPrefix();
+    const filePath = join(await mkdtemp(join(inject('tmpRoot'), 'sink-')), 'task.log');
+    const sink = new LogSink({ redis, prefix, taskId: 't3', attempt: 1, filePath });
+    const line = 'x'.repeat(81);
+    for (let i = 0; i < 3000; i++) await sink.write(line);
+    await sink.close();
+    expect(await redis.xlen(redisKeys(prefix).log('t3'))).toBe(3000);
+    expect((await readFile(filePath, 'utf8')).length).toBe(3000 * 82);
+  });
+});

@@ -2,6 +2,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import { appendLogLines } from '@archway/shared/node';
+import { formatBytes } from '../units.ts';
+
+const noop = () => {};
 
 export interface LogSinkOptions {
   redis: Redis;
@@ -16,7 +19,22 @@ export interface LogSinkOptions {
   onFlushError?: (err: unknown) => void;
   /** Applied to every line before it is stored anywhere (build secrets). */
   redact?: (line: string) => string;
+  /** Bound of the live log in Redis per attempt (the file keeps every line); see `LiveLogLimit`. */
+  liveLimit?: LiveLogLimit;
 }
+
+/**
+ * The live log of one attempt stops growing at whichever comes first, like BuildKit's and
+ * GitLab's log limits: a build printing gigabytes must not fill Redis, which also holds the queues.
+ * The agent's own `archway: ` lines (failure reason, timings) always get through.
+ */
+export interface LiveLogLimit {
+  lines: number;
+  bytes: number;
+}
+
+export const DEFAULT_LIVE_LOG_LIMIT: LiveLogLimit = { lines: 200_000, bytes: 32 * 1024 ** 2 };
+const AGENT_LINE = 'archway: ';
 
 /**
  * Task log lines → the file on disk and, batched, the task's Redis log stream
@@ -31,6 +49,9 @@ export class LogSink {
   private readonly flushMs: number;
   private readonly maxBatch: number;
   private closed = false;
+  private liveLines = 0;
+  private liveBytes = 0;
+  private liveStopped = false;
   lines = 0;
 
   constructor(private readonly opts: LogSinkOptions) {
@@ -44,11 +65,34 @@ export class LogSink {
     if (this.closed) return;
     const line = this.opts.redact ? this.opts.redact(raw) : raw;
     this.lines++;
-    this.batch.push(line);
+    if (this.goesLive(line)) this.batch.push(line);
     const fileOk = this.file.write(`${line}\n`);
+    // Listen for 'drain' before anything awaits: the file usually drains while the Redis flush
+    // below is in flight, and a listener added after that waits for a 'drain' that never comes
+    // (it hung agents on chatty builds: ~200 lines of 80 characters fill the 16 KiB buffer).
+    // A file error ends the wait too; close() reports it.
+    const drained = fileOk || this.file.destroyed ? undefined : once(this.file, 'drain').then(noop, noop);
     if (this.batch.length >= this.maxBatch) await this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
-    if (!fileOk && !this.file.destroyed) await once(this.file, 'drain');
+    await drained;
+  }
+
+  private goesLive(line: string): boolean {
+    if (line.startsWith(AGENT_LINE)) return true;
+    if (this.liveStopped) return false;
+    const limit = this.opts.liveLimit ?? DEFAULT_LIVE_LOG_LIMIT;
+    const bytes = Buffer.byteLength(line);
+    if (this.liveLines + 1 > limit.lines || this.liveBytes + bytes > limit.bytes) {
+      this.liveStopped = true;
+      this.batch.push(
+        `${AGENT_LINE}the live log stops here, at ${this.liveLines} lines (${formatBytes(this.liveBytes)}): the agent's live log limit; ` +
+          'the build goes on and its full log can be downloaded when this task ends',
+      );
+      return false;
+    }
+    this.liveLines++;
+    this.liveBytes += bytes;
+    return true;
   }
 
   /** Sends the pending lines; resolves once every earlier line reached Redis (or was dropped). */
