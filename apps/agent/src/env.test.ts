@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       affinityWaitMs: 3000,
       pull: 'newer',
       allowNetworkStorage: false,
+      liveLogLimit: { lines: 200_000, bytes: 32 * 1024 ** 2 },
     });
   });
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { archFromMachine, formatPlatform, normalizePlatform, platformSlug, QueuePrefixSetting } from '@archway/shared';
 import { buildSecretKey, createObjectStore } from '@archway/shared/node';
 import { formatSize, parseDuration, parseSize, type Size } from './units.ts';
+import { DEFAULT_LIVE_LOG_LIMIT, type LiveLogLimit } from './report/log-sink.ts';
 
 /**
  * Agent configuration, read once from the environment at start. The table of variables lives in
@@ -46,6 +47,8 @@ export interface AgentConfig {
   pull: 'newer' | 'missing' | 'always';
   /** Start even when the data dir is on a network/FUSE/overlay filesystem. */
   allowNetworkStorage: boolean;
+  /** Bound of a task attempt's live log in Redis; the uploaded full log keeps every line. */
+  liveLogLimit: LiveLogLimit;
 }
 
 /** buildkitd's gcpolicy semantics (reservedSpace, maxUsedSpace, minFreeSpace, keepDuration). */
@@ -135,6 +138,22 @@ const Env = z.object({
   ARCHWAY_AGENT_REGISTRIES_CONF: z.string().trim().min(1).optional(),
   ARCHWAY_AGENT_PULL: z.enum(['newer', 'missing', 'always'], { error: 'ARCHWAY_AGENT_PULL must be newer, missing or always' }).default('newer'),
   ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE: bool('ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE'),
+  ARCHWAY_AGENT_LIVE_LOG_MAX_LINES: z.coerce
+    .number({ error: 'ARCHWAY_AGENT_LIVE_LOG_MAX_LINES must be a number' })
+    .int('ARCHWAY_AGENT_LIVE_LOG_MAX_LINES must be an integer')
+    .min(100, 'ARCHWAY_AGENT_LIVE_LOG_MAX_LINES must be at least 100')
+    .default(DEFAULT_LIVE_LOG_LIMIT.lines),
+  ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE: z
+    .string()
+    .default(String(DEFAULT_LIVE_LOG_LIMIT.bytes))
+    .transform((v, ctx) => {
+      const parsed = parseSize(v);
+      if (!parsed || !('bytes' in parsed) || parsed.bytes < 64 * 1024) {
+        ctx.addIssue({ code: 'custom', message: `ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE must be a size of at least 64KiB like 32MiB (got "${v}")` });
+        return 0;
+      }
+      return parsed.bytes;
+    }),
 });
 
 /** buildkitd's defaults: 10% of the disk (at most 10 GB) reserved, 60% (≤ 100 GB) max used, 20% (≤ 100 GB) kept free. */
@@ -208,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     ...(e.ARCHWAY_AGENT_REGISTRIES_CONF ? { registriesConf: resolve(e.ARCHWAY_AGENT_REGISTRIES_CONF) } : {}),
     pull: e.ARCHWAY_AGENT_PULL,
     allowNetworkStorage: e.ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE,
+    liveLogLimit: { lines: e.ARCHWAY_AGENT_LIVE_LOG_MAX_LINES, bytes: e.ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE },
   };
 }
 

@@ -88,6 +88,7 @@ export async function runBuildTask(job: BuildJob, ctx: TaskContext): Promise<Bui
     attempt: ctx.attempt,
     filePath: work.log,
     redact: (l) => redact(l),
+    liveLimit: config.liveLogLimit,
     onFlushError: (err) => ctx.log('log.flush-failed', { task: job.taskId, error: (err as Error).message }, 'warn'),
   });
   const line = (l: string) => sink.write(l);

@@ -90,7 +90,7 @@ export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): 
     let exited!: () => void;
     const exitedPromise = new Promise<void>((r) => (exited = r));
     const pumps = opts.outputFile
-      ? tailFile(opts.outputFile, { onLine: (l) => opts.onLine?.(l, 'output'), writerDone: exitedPromise }).catch((err) => {
+      ? tailFile(opts.outputFile, { onLine: (l) => opts.onLine?.(l, 'output'), writerDone: exitedPromise, stopped: opts.signal }).catch((err) => {
           lineError ??= err;
         })
       : Promise.all([pump(child.stdout!, 'stdout'), pump(child.stderr!, 'stderr')]);

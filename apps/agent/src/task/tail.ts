@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { formatBytes } from '../units.ts';
 import { LineSplitter } from './lines.ts';
 
 export interface TailOptions {
@@ -8,7 +9,17 @@ export interface TailOptions {
   writerDone: Promise<unknown>;
   /** How often to look for new data while the writer is quiet. */
   pollMs?: number;
+  /**
+   * The writer was stopped (cancel, time limit, shutdown): once it is gone, a backlog larger than
+   * `BACKLOG_KEEP` is skipped down to its last `BACKLOG_KEEP` bytes — what it printed just before
+   * the stop — with a line saying so. A `yes` stopped at its time limit leaves gigabytes the agent
+   * would otherwise read line by line for minutes after the build has ended.
+   */
+  stopped?: AbortSignal;
 }
+
+/** Output kept when a stopped writer left more unread (see `TailOptions.stopped`). */
+export const BACKLOG_KEEP = 1_000_000;
 
 const CHUNK = 64 * 1024;
 
@@ -43,13 +54,31 @@ export async function tailFile(path: string, o: TailOptions): Promise<void> {
   const fh = await open(path, 'r');
   try {
     let pos = 0;
+    let skipped = false;
+    let dropFirst = false;
     for (;;) {
       // Checked before the read: a read after the writer is gone that finds nothing is the end.
       const finished = done;
+      if (done && o.stopped?.aborted && !skipped) {
+        skipped = true;
+        const { size } = await fh.stat();
+        if (size - pos > BACKLOG_KEEP) {
+          const skip = size - BACKLOG_KEEP - pos;
+          await emit([...splitter.end(), `archway: ${formatBytes(skip)} of output written before the stop were not read; its last ${formatBytes(BACKLOG_KEEP)} follow`]);
+          pos += skip;
+          // The first line after the jump is cut: it starts with the rest of a skipped line.
+          dropFirst = true;
+        }
+      }
       const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
       if (bytesRead > 0) {
         pos += bytesRead;
-        await emit(splitter.push(buf.subarray(0, bytesRead)));
+        const lines = splitter.push(buf.subarray(0, bytesRead));
+        if (dropFirst && lines.length > 0) {
+          lines.shift();
+          dropFirst = false;
+        }
+        await emit(lines);
         continue;
       }
       if (finished) break;
