@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh runtime
-exec node --import tsx apps/api/src/embedded/start.ts
+exec node --import tsx apps/launcher/src/start.ts

@@ -8,4 +8,4 @@ npx tsc -p . --noEmit
 npx turbo run typecheck --output-logs=errors-only
 npx vitest run "$@"
 # Browser tests: Debian's Chromium driven by playwright-core against the real running stack.
-if [ $# -eq 0 ]; then npm run --silent e2e -w @archway/web; fi
+if [ $# -eq 0 ]; then npm run --silent e2e; fi

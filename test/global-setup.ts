@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startPostgres, type EmbeddedPg } from '../apps/api/src/embedded/postgres.ts';
-import { startRedis, type EmbeddedRedis } from '../apps/api/src/embedded/redis.ts';
+import { startPostgres, type EmbeddedPg } from '../apps/launcher/src/postgres.ts';
+import { startRedis, type EmbeddedRedis } from '../apps/launcher/src/redis.ts';
 import { startRegistry, type TestRegistry } from './harness/registry.ts';
 import { deployMigrations } from '../prisma/migrate.ts';
 

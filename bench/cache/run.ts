@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BuildEvent, buildQueueName, JOB_CATALOG, type BuildJob } from '@archway/shared';
-import { redisKeys } from '@archway/shared/node';
-import { startRedis } from '../../apps/api/src/embedded/redis.ts';
+import { BuildEvent, buildQueueName, JOB_CATALOG, type BuildJob } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
+import { startRedis } from '../../apps/launcher/src/redis.ts';
 import { commitFiles, makeGitRepo } from '../../test/harness/git-repo.ts';
 import { median } from '../lib/services.ts';
 

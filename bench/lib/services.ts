@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPostgres } from '../../apps/api/src/embedded/postgres.ts';
-import { startRedis } from '../../apps/api/src/embedded/redis.ts';
+import { startPostgres } from '../../apps/launcher/src/postgres.ts';
+import { startRedis } from '../../apps/launcher/src/redis.ts';
 import { startRegistry } from '../../test/harness/registry.ts';
 import { deployMigrations } from '../../prisma/migrate.ts';
 

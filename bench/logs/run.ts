@@ -5,7 +5,7 @@
 //   npm run bench:logs [-- --clients 50 --rate 200 --seconds 20 --rounds 2]
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { redisKeys } from '@archway/shared/node';
+import { redisKeys } from '@archway/contract';
 import { benchServices, median, percentile } from '../lib/services.ts';
 import { makeGitRepo } from '../../test/harness/git-repo.ts';
 import { startStack, type Stack } from '../../test/harness/stack.ts';

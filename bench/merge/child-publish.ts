@@ -1,10 +1,10 @@
 // Child process of bench/merge: the merger's publishBuild reading archives from the object store
 // and pushing them to the registry. Prints one JSON line with its peak RSS.
 //   BENCH_ARGS='{"store":"…","registry":"host:port","job":{…},"results":[…]}' node --import tsx child-publish.ts [--noop]
-import type { BuildResult, PublishJob } from '@archway/shared';
-import { createObjectStore } from '@archway/shared/node';
-import { publishBuild } from '../../apps/api/src/merger/index.ts';
-import { RegistryPool } from '../../apps/api/src/registry/index.ts';
+import type { BuildResult, PublishJob } from '@archway/contract';
+import { createObjectStore } from '@archway/runtime';
+import { publishBuild } from '../../apps/merger/src/index.ts';
+import { RegistryPool } from '../../apps/merger/src/registry/index.ts';
 
 const args = JSON.parse(process.env.BENCH_ARGS ?? '{}') as { store: string; registry: string; job: PublishJob; results: BuildResult[]; blobConcurrency?: number };
 const started = performance.now();

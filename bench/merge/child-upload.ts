@@ -1,7 +1,7 @@
 // Child process of bench/merge: the agent's upload path (apps/agent uploadFile) moving one archive
 // from local disk to the object store. Prints one JSON line with its peak RSS.
 //   BENCH_ARGS='{"store":"file:///…","key":"…","path":"…"}' node --import tsx child-upload.ts [--noop]
-import { createObjectStore } from '@archway/shared/node';
+import { createObjectStore } from '@archway/runtime';
 import { uploadFile } from '../../apps/agent/src/task/upload.ts';
 
 const args = JSON.parse(process.env.BENCH_ARGS ?? '{}') as { store: string; key: string; path: string };

@@ -8,7 +8,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
-import { ArchiveLayoutHasher, digestingStream } from '@archway/shared/node';
+import { ArchiveLayoutHasher, digestingStream } from '@archway/runtime';
 
 const CHUNK = 1024 * 1024;
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;

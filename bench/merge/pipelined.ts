@@ -2,12 +2,13 @@
 // with stand-in agents. The first platform finishes, is pushed early; then the last one finishes
 // and we measure from its `task.built` to the build's `build.succeeded` (tags written).
 import { randomUUID } from 'node:crypto';
-import { buildQueueName, BuildEvent, PUBLISH_QUEUE, type BuildJob, type BuildResult, type PublishJob } from '@archway/shared';
-import { nowIso, publishEvent, redisKeys, type ObjectStore } from '@archway/shared/node';
+import { buildQueueName, BuildEvent, PUBLISH_QUEUE, type BuildJob, type BuildResult, type PublishJob } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
+import { nowIso, publishEvent, type ObjectStore } from '@archway/runtime';
 import { FlowProducer, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { EarlyPushState } from '../../apps/api/src/merger/early-push/state.ts';
-import { startMerger } from '../../apps/api/src/merger/index.ts';
+import { EarlyPushState } from '../../apps/merger/src/early-push/state.ts';
+import { startMerger } from '../../apps/merger/src/index.ts';
 
 export interface PipelinedTiming {
   /** Last platform's task.built → build.succeeded. */

@@ -32,7 +32,7 @@ async function variablesReadByTheCode(): Promise<Set<string>> {
       }
     }
   };
-  for (const d of ['apps/api/src', 'apps/agent/src', 'packages/shared/src']) await walk(join(root, d));
+  for (const d of ['apps/api/src', 'apps/agent/src', 'apps/merger/src', 'apps/launcher/src', 'packages/shared']) await walk(join(root, d));
   return names;
 }
 

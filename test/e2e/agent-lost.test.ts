@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 import { createTestDatabase } from '../support/db.ts';
 import { testPrefix, testRedis } from '../support/redis.ts';
 import { makeGitRepo } from '../harness/git-repo.ts';

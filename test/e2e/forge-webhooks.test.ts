@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Build, Repo } from '@archway/shared';
+import type { Build, Repo } from '@archway/contract';
 import { createTestDatabase } from '../support/db.ts';
 import { testPrefix } from '../support/redis.ts';
 import { busyboxRepoFiles, commitFiles, makeGitRepo } from '../harness/git-repo.ts';
 import { startStack, type Stack } from '../harness/stack.ts';
-import { githubExample, withCommit } from '../../apps/api/src/hooks/test-support.ts';
-import { hmacHex } from '../../apps/api/src/hooks/signature.ts';
+import { githubExample, withCommit } from '../../apps/api/src/http/hooks/test-support.ts';
+import { hmacHex } from '../../apps/api/src/http/hooks/signature.ts';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../apps/cli/bin/archway.js', import.meta.url));

@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from '../../apps/api/src/embedded/free-port.ts';
+import { freePort } from '@archway/runtime';
 
 export interface TestRegistry {
   /** host:port, e.g. `127.0.0.1:5000`. */

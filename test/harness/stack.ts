@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { FINAL_BUILD_STATUSES, type Build } from '@archway/shared';
+import { FINAL_BUILD_STATUSES, type Build } from '@archway/contract';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ENTRY_POINTS, supervise, type Supervised } from '../../apps/api/src/embedded/children.ts';
-import { freePort } from '../../apps/api/src/embedded/free-port.ts';
+import { ENTRY_POINTS, supervise, type Supervised } from '../../apps/launcher/src/children.ts';
+import { freePort } from '@archway/runtime';
 
 export interface StackOptions {
   root: string;

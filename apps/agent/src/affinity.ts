@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AgentInfo } from '@archway/shared';
-import { redisKeys } from '@archway/shared/node';
+import { AgentInfo } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
 
 /** Affinity records outlive any sensible cache: a month. */
 const RECORD_TTL_SECONDS = 30 * 24 * 3600;

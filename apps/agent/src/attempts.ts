@@ -1,7 +1,8 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { endLog, nowIso, publishEvent, redisKeys } from '@archway/shared/node';
-import type { BuildJob } from '@archway/shared';
+import { redisKeys } from '@archway/contract';
+import { endLog, nowIso, publishEvent } from '@archway/runtime';
+import type { BuildJob } from '@archway/contract';
 
 /**
  * Attempt bookkeeping kept in the BullMQ job's progress, which survives retries, requeues and

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { hostname, machine } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { archFromMachine, formatPlatform, normalizePlatform, platformSlug, QueuePrefixSetting } from '@archway/shared';
-import { buildSecretKey, createObjectStore } from '@archway/shared/node';
+import { archFromMachine, formatPlatform, normalizePlatform, platformSlug, QueuePrefixSetting } from '@archway/contract';
+import { buildSecretKey, createObjectStore } from '@archway/runtime';
 import { formatSize, parseDuration, parseSize, type Size } from './units.ts';
 import { DEFAULT_LIVE_LOG_LIMIT, type LiveLogLimit } from './report/log-sink.ts';
 

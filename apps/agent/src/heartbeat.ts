@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { AgentInfo } from '@archway/shared';
-import { redisKeys } from '@archway/shared/node';
+import type { AgentInfo } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
 import { diskSpace } from './disk/space.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 5000;

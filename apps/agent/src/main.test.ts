@@ -1,8 +1,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { AgentInfo } from '@archway/shared';
-import { redisKeys } from '@archway/shared/node';
+import { AgentInfo } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
 import type {} from '../../../test/global-setup.ts';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
 import { spawnAgent, waitFor } from '../test/support.ts';

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import { BuildJob, type BuildResult } from '@archway/shared';
+import { BuildJob, type BuildResult } from '@archway/contract';
 import { DEFER_MS, HOLD_MS, type Affinity } from './affinity.ts';
 import { planAttempt, reportLostAttempt, writeMark } from './attempts.ts';
 import type { CancelWatcher } from './cancel.ts';

@@ -12,8 +12,8 @@ import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import type {} from '../../../test/global-setup.ts'; // inject() keys
-import { BuildEvent, buildQueueName, JOB_CATALOG, type BuildJob } from '@archway/shared';
-import { redisKeys } from '@archway/shared/node';
+import { BuildEvent, buildQueueName, JOB_CATALOG, type BuildJob } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
 import { loadConfig, type AgentConfig } from '../src/env.ts';
 
 export type RepoFile = string | { symlink: string } | { copy: string };

@@ -1,21 +1,21 @@
 import Fastify, { errorCodes, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './deps.ts';
-import { installApiNotFound, installErrorHandler } from './errors.ts';
-import { installAuth } from './auth/plugin.ts';
-import { buildsPlugin } from './builds/plugin.ts';
-import { logsPlugin } from './logs/plugin.ts';
-import { eventsPlugin } from './events/plugin.ts';
-import { agentsPlugin } from './agents/plugin.ts';
-import { healthPlugin } from './health/plugin.ts';
-import { metricsPlugin } from './metrics/plugin.ts';
-import { installSse } from './sse/sse.ts';
-import { webPlugin } from './web/plugin.ts';
+import { installApiNotFound, installErrorHandler } from './infra/errors.ts';
+import { installAuth } from './http/auth/plugin.ts';
+import { buildsPlugin } from './http/builds/plugin.ts';
+import { logsPlugin } from './http/logs/plugin.ts';
+import { eventsPlugin } from './http/events/plugin.ts';
+import { agentsPlugin } from './http/agents/plugin.ts';
+import { healthPlugin } from './http/health/plugin.ts';
+import { metricsPlugin } from './http/metrics/plugin.ts';
+import { installSse } from './infra/sse/sse.ts';
+import { webPlugin } from './http/web/plugin.ts';
 import { randomBytes } from 'node:crypto';
-import { reposPlugin } from './repos/plugin.ts';
-import { hooksPlugin } from './hooks/plugin.ts';
-import { tokensPlugin } from './tokens/plugin.ts';
-import { artifactsPlugin } from './artifacts/plugin.ts';
-import { createSecretBox } from './secrets/secret-box.ts';
+import { reposPlugin } from './http/repos/plugin.ts';
+import { hooksPlugin } from './http/hooks/plugin.ts';
+import { tokensPlugin } from './http/tokens/plugin.ts';
+import { artifactsPlugin } from './http/artifacts/plugin.ts';
+import { createSecretBox } from './infra/secrets/secret-box.ts';
 
 export type { AppDeps };
 

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { ObjectStore } from '@archway/shared/node';
-import type { PrismaClient } from './db.ts';
-import type { Queues } from './queue/queues.ts';
-import type { SecretBox } from './secrets/secret-box.ts';
+import type { ObjectStore } from '@archway/runtime';
+import type { PrismaClient } from './infra/db.ts';
+import type { Queues } from './infra/queue/queues.ts';
+import type { SecretBox } from './infra/secrets/secret-box.ts';
 
 /** What the API's routes need; main.ts builds it from the environment, tests from real services. */
 export interface AppDeps {

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createTestDatabase } from '../../../test/support/db.ts';
 import { testPrefix } from '../../../test/support/redis.ts';
-import { freePort } from './embedded/free-port.ts';
+import { freePort } from '@archway/runtime';
 import { waitFor } from './testing/fixture.ts';
-import { runToExit } from './testing/run-to-exit.ts';
+import { runToExit } from '../../../test/support/run-to-exit.ts';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 

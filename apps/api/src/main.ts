@@ -1,16 +1,16 @@
-import { createObjectStore } from '@archway/shared/node';
+import { createObjectStore } from '@archway/runtime';
 import { buildApp } from './app.ts';
-import { ensureAdminToken } from './auth/admin-token.ts';
-import { createPrisma } from './db.ts';
-import { ConfigError, loadConfig } from './env.ts';
-import { redactUrl } from '@archway/shared/node';
-import { createQueues } from './queue/queues.ts';
-import { createRedis, redisReady } from './queue/redis.ts';
-import { startRecorder } from './recorder/recorder.ts';
-import { createSecretBox } from './secrets/secret-box.ts';
-import { loadSecretKey } from './secrets/secret-key.ts';
-import { changesStatus, startStatusReporter } from './statuses/reporter.ts';
-import { loadRetentionPolicy, startRetention } from './retention/index.ts';
+import { ensureAdminToken } from './http/auth/admin-token.ts';
+import { createPrisma } from './infra/db.ts';
+import { ConfigError, loadConfig } from './infra/env.ts';
+import { redactUrl } from '@archway/runtime';
+import { createQueues } from './infra/queue/queues.ts';
+import { createRedis, redisReady } from './infra/queue/redis.ts';
+import { startRecorder } from './workers/recorder/recorder.ts';
+import { createSecretBox } from './infra/secrets/secret-box.ts';
+import { loadSecretKey } from './infra/secrets/secret-key.ts';
+import { changesStatus, startStatusReporter } from './workers/statuses/reporter.ts';
+import { loadRetentionPolicy, startRetention } from './workers/retention/index.ts';
 
 /**
  * The API process: configuration from the environment (apps/api/ENV.md), Postgres, Redis, the
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   // Before the recorder: every final event it applies also queues its commit status directly.
   const statuses = await startStatusReporter({ prisma, redis, prefix: config.queuePrefix, publicUrl: config.publicUrl, secretBox, log });
   const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log, afterApply: async (e) => (changesStatus(e) ? statuses.sync(e.buildId) : undefined) });
-  // Object-store retention (apps/api/src/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
+  // Object-store retention (apps/api/src/workers/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
   const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log });
 
   let stopping = false;

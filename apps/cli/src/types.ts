@@ -1,4 +1,4 @@
-/** The parts of the API's answers the CLI reads (the full shapes live in @archway/shared). */
+/** The parts of the API's answers the CLI reads (the full shapes live in @archway/contract). */
 export interface TaskView {
   id: string;
   platform: string;

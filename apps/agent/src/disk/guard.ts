@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { platformSlug } from '@archway/shared';
+import { platformSlug } from '@archway/contract';
 import type { CacheSize } from '../cache-size.ts';
 import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { redisKeys } from '@archway/shared/node';
+import { redisKeys } from '@archway/contract';
 import { testPrefix, testRedis } from '../../../../test/support/redis.ts';
 import { LogSink } from './log-sink.ts';
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { AttemptCause, BuildResult, PhaseKind } from '@archway/shared';
-import { nowIso, publishEvent } from '@archway/shared/node';
+import type { AttemptCause, BuildResult, PhaseKind } from '@archway/contract';
+import { nowIso, publishEvent } from '@archway/runtime';
 
 export interface ReporterContext {
   redis: Redis;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { TaskReporter } from '../report/reporter.ts';
 import { buildArgs, runBuildah, type BuildahSettings, type BuildSpec } from './buildah.ts';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
-import { formatPlatform, normalizePlatform } from '@archway/shared';
+import { formatPlatform, normalizePlatform } from '@archway/contract';
 import {
   parseBuildError,
   parsePlatformWarning,

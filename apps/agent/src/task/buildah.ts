@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { platformSlug } from '@archway/shared';
+import { platformSlug } from '@archway/contract';
 import { runProcess, type ProcessResult, type RunOptions } from './spawn.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { copyFile, lstat, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
-import { GIT_ALLOWED_PROTOCOLS, linkOrCopy } from '@archway/shared/node';
+import { GIT_ALLOWED_PROTOCOLS, linkOrCopy } from '@archway/runtime';
 import { join } from 'node:path';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
 import { runProcess, type ProcessResult } from './spawn.ts';

@@ -1,4 +1,4 @@
-import type { AttemptCause } from '@archway/shared';
+import type { AttemptCause } from '@archway/contract';
 
 /**
  * How a task attempt can end badly. The processor maps these onto BullMQ: `TaskFailure` with

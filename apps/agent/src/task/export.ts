@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { formatPlatform, parsePlatform, samePlatform } from '@archway/shared';
+import { formatPlatform, parsePlatform, samePlatform } from '@archway/contract';
 import { runBuildah, storageArgs, type BuildahSettings } from './buildah.ts';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
 import { readArchiveImage } from './oci-archive.ts';

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import type { Platform } from '@archway/shared';
-import { ArchiveLayoutHasher } from '@archway/shared/node';
+import type { Platform } from '@archway/contract';
+import { ArchiveLayoutHasher } from '@archway/runtime';
 
 /** Manifests and configs are small JSON; layers (gzip/tar) are skipped without being held. */
 const MAX_JSON_BLOB = 4 * 1024 * 1024;

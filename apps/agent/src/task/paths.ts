@@ -1,6 +1,6 @@
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { checkRepoPath } from '@archway/shared';
+import { checkRepoPath } from '@archway/contract';
 import { finalFailure } from './errors.ts';
 
 export interface BuildPaths {

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { normalizePlatform, objectKeys, type BuildJob, type BuildResult, type PhaseKind } from '@archway/shared';
-import { endLog, redisKeys, type ObjectStore } from '@archway/shared/node';
+import { normalizePlatform, objectKeys, type BuildJob, type BuildResult, type PhaseKind } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
+import { endLog, type ObjectStore } from '@archway/runtime';
 import type { DiskGuard } from '../disk/guard.ts';
 import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';

@@ -1,7 +1,7 @@
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BuildJob } from '@archway/shared';
-import { openBuildSecret } from '@archway/shared/node';
+import type { BuildJob } from '@archway/contract';
+import { openBuildSecret } from '@archway/runtime';
 import { finalFailure } from './errors.ts';
 
 export interface OpenedSecret {

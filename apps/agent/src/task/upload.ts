@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { ObjectStore, PutResult } from '@archway/shared/node';
+import type { ObjectStore, PutResult } from '@archway/runtime';
 import { retryableFailure, TaskCanceled } from './errors.ts';
 
 /** Stores a local file in the object store, which hashes it on the way. */

@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { FsObjectStore } from '@archway/shared/node';
+import { FsObjectStore } from '@archway/runtime';
 import { createTestDatabase } from '../../../../test/support/db.ts';
 import { testPrefix } from '../../../../test/support/redis.ts';
+export { waitFor } from '../../../../test/support/wait.ts';
 import { buildApp } from '../app.ts';
-import { createToken } from '../auth/tokens.ts';
-import { createPrisma, type PrismaClient } from '../db.ts';
+import { createToken } from '../http/auth/tokens.ts';
+import { createPrisma, type PrismaClient } from '../infra/db.ts';
 import type { AppDeps } from '../deps.ts';
-import { createQueues, type Queues } from '../queue/queues.ts';
-import { createRedis, redisReady } from '../queue/redis.ts';
+import { createQueues, type Queues } from '../infra/queue/queues.ts';
+import { createRedis, redisReady } from '../infra/queue/redis.ts';
 
 /** A real API on a fresh database and Redis prefix, with an admin token. Close it in afterAll. */
 export interface ApiFixture {
@@ -96,16 +97,5 @@ export async function queueBuilds(f: ApiFixture, platforms: string[], count: num
   for (let i = 0; i < count; i++) {
     const res = await f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: f.auth, payload: { source: { url: repo.url }, push: false, platforms } });
     if (res.statusCode !== 202) throw new Error(`POST /api/v1/builds answered ${res.statusCode}: ${res.body}`);
-  }
-}
-
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }

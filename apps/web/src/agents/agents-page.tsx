@@ -1,5 +1,5 @@
 import { listAgents, listQueues } from '../api/endpoints.ts';
-import type { AgentView } from '@archway/shared';
+import type { AgentView } from '@archway/contract';
 import { Link } from '../router/router.tsx';
 import { formatBytes, formatDuration, relativeTime } from '../ui/format.ts';
 import { QueueTable } from './queue-table.tsx';

@@ -1,4 +1,4 @@
-import type { QueueDepth } from '@archway/shared';
+import type { QueueDepth } from '@archway/contract';
 import { formatDuration } from '../ui/format.ts';
 
 export function QueueTable({ queues }: { queues: QueueDepth[] }) {

@@ -1,4 +1,4 @@
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 import { buildEventsUrl } from './endpoints.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { ApiError } from '@archway/shared';
+import type { ApiError } from '@archway/contract';
 
 /**
  * The one place the dashboard talks HTTP. Requests are same-origin and authenticated by the

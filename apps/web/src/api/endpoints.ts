@@ -11,7 +11,7 @@ import type {
   RepoCreateInput,
   RepoUpdate,
   WebhookDelivery,
-} from '@archway/shared';
+} from '@archway/contract';
 import { request } from './client.ts';
 import type { SessionInfo, SessionState } from './types.ts';
 

@@ -1,4 +1,4 @@
-import type { Build, TaskAttempt } from '@archway/shared';
+import type { Build, TaskAttempt } from '@archway/contract';
 import { elapsed, formatDuration, formatTime } from '../ui/format.ts';
 import { StatusBadge } from '../ui/status-badge.tsx';
 

@@ -1,4 +1,4 @@
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 import { useState } from 'react';
 import { cancelBuild, rebuild } from '../api/endpoints.ts';
 import { useRouter } from '../router/router.tsx';

@@ -1,4 +1,4 @@
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 import { useState } from 'react';
 import { Link, useRouter } from '../router/router.tsx';
 import { Timeline } from '../timeline/timeline.tsx';

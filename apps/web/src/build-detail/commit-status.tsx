@@ -1,4 +1,4 @@
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 
 /**
  * The commit status reported to the forge. A status that could not be reported never fails the

@@ -1,4 +1,4 @@
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 import { describeFailure } from './failure.ts';
 
 export function FailureBanner({ build }: { build: Build }) {

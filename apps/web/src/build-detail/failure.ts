@@ -1,4 +1,4 @@
-import type { Build, Task } from '@archway/shared';
+import type { Build, Task } from '@archway/contract';
 
 /**
  * The reason a build failed, in a sentence a person can act on: which platform, which step,

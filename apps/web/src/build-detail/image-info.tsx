@@ -1,4 +1,4 @@
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 import { CopyButton } from '../ui/copy-button.tsx';
 import { formatBytes } from '../ui/format.ts';
 

@@ -1,4 +1,4 @@
-import type { Build, Task } from '@archway/shared';
+import type { Build, Task } from '@archway/contract';
 import { useRef, type KeyboardEvent } from 'react';
 import { logUrl } from '../api/endpoints.ts';
 import { LogViewer } from '../logs/log-viewer.tsx';

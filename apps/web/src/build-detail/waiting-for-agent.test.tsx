@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import type { QueueDepth } from '@archway/shared';
+import type { QueueDepth } from '@archway/contract';
 import { cleanup, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { build, task } from '../test-support/builds.ts';

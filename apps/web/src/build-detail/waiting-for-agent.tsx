@@ -1,4 +1,4 @@
-import type { Build, QueueDepth } from '@archway/shared';
+import type { Build, QueueDepth } from '@archway/contract';
 import { usePoll } from '../agents/use-poll.ts';
 import { listQueues } from '../api/endpoints.ts';
 import { Link } from '../router/router.tsx';

@@ -1,4 +1,4 @@
-import type { BuildStatus, Repo } from '@archway/shared';
+import type { BuildStatus, Repo } from '@archway/contract';
 import { useEffect, useRef, useState } from 'react';
 
 const STATUSES: BuildStatus[] = ['queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled'];

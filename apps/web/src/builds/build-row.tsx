@@ -1,4 +1,4 @@
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 import { Link } from '../router/router.tsx';
 import { elapsed, formatDuration, relativeTime, repoName } from '../ui/format.ts';
 import { StatusBadge } from '../ui/status-badge.tsx';

@@ -1,4 +1,4 @@
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 import { BuildRow } from './build-row.tsx';
 
 /** The builds table of the builds page and of a repository page. */

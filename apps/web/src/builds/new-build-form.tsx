@@ -1,4 +1,4 @@
-import type { BuildRequestInput } from '@archway/shared';
+import type { BuildRequestInput } from '@archway/contract';
 import { useState, type FormEvent } from 'react';
 import { createBuild } from '../api/endpoints.ts';
 import { useRouter } from '../router/router.tsx';

@@ -1,4 +1,4 @@
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { subscribeBuilds } from '../api/build-events.ts';
 import { listBuilds, type BuildQuery } from '../api/endpoints.ts';

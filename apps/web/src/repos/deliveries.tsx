@@ -1,4 +1,4 @@
-import type { WebhookDelivery } from '@archway/shared';
+import type { WebhookDelivery } from '@archway/contract';
 import { useCallback, useEffect, useState } from 'react';
 import { listDeliveries } from '../api/endpoints.ts';
 import { Link } from '../router/router.tsx';

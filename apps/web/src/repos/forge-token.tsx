@@ -1,4 +1,4 @@
-import type { Repo } from '@archway/shared';
+import type { Repo } from '@archway/contract';
 import { useState, type FormEvent } from 'react';
 import { useRepoUpdate } from './use-repo-update.ts';
 

@@ -1,4 +1,4 @@
-import type { RepoCreateInput, RepoProvider } from '@archway/shared';
+import type { RepoCreateInput, RepoProvider } from '@archway/contract';
 import { useState, type FormEvent } from 'react';
 import { createRepo } from '../api/endpoints.ts';
 import { useRouter } from '../router/router.tsx';

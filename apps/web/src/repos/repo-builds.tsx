@@ -1,4 +1,4 @@
-import type { Repo } from '@archway/shared';
+import type { Repo } from '@archway/contract';
 import { BuildsTable } from '../builds/builds-table.tsx';
 import { useBuildList } from '../builds/use-build-list.ts';
 import { Link } from '../router/router.tsx';

@@ -1,4 +1,4 @@
-import type { Repo } from '@archway/shared';
+import type { Repo } from '@archway/contract';
 import { useEffect, useState } from 'react';
 import { deleteRepo } from '../api/endpoints.ts';
 import { Link, useRouter } from '../router/router.tsx';

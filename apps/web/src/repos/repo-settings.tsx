@@ -1,4 +1,4 @@
-import type { Repo, TagRules } from '@archway/shared';
+import type { Repo, TagRules } from '@archway/contract';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { updateRepo } from '../api/endpoints.ts';
 import { formFromRepo, patchFromForm, type SettingsForm } from './settings-form.ts';

@@ -1,4 +1,4 @@
-import type { Repo } from '@archway/shared';
+import type { Repo } from '@archway/contract';
 import { describe, expect, it } from 'vitest';
 import { formFromRepo, parseBuildArgs, patchFromForm } from './settings-form.ts';
 

@@ -1,4 +1,4 @@
-import type { CancelSuperseded, Repo, RepoUpdate, TagRules } from '@archway/shared';
+import type { CancelSuperseded, Repo, RepoUpdate, TagRules } from '@archway/contract';
 
 /** The repository settings as the edit form holds them (text fields as typed). */
 export interface SettingsForm {

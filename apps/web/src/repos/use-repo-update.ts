@@ -1,4 +1,4 @@
-import type { Repo, RepoUpdate } from '@archway/shared';
+import type { Repo, RepoUpdate } from '@archway/contract';
 import { useState } from 'react';
 import { updateRepo } from '../api/endpoints.ts';
 

@@ -1,4 +1,4 @@
-import type { Repo } from '@archway/shared';
+import type { Repo } from '@archway/contract';
 import { useCallback, useEffect, useState } from 'react';
 import { ApiRequestError } from '../api/client.ts';
 import { getRepo } from '../api/endpoints.ts';

@@ -1,4 +1,4 @@
-import type { Repo } from '@archway/shared';
+import type { Repo } from '@archway/contract';
 import { useCallback, useEffect, useState } from 'react';
 import { listRepos } from '../api/endpoints.ts';
 

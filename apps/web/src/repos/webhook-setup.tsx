@@ -1,4 +1,4 @@
-import type { Repo } from '@archway/shared';
+import type { Repo } from '@archway/contract';
 import { useState } from 'react';
 import { updateRepo } from '../api/endpoints.ts';
 import { CopyButton } from '../ui/copy-button.tsx';

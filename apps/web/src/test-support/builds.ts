@@ -1,4 +1,4 @@
-import type { Build, Phase, Task } from '@archway/shared';
+import type { Build, Phase, Task } from '@archway/contract';
 
 export const T0 = Date.parse('2026-01-01T10:00:00.000Z');
 export const at = (s: number) => new Date(T0 + s * 1000).toISOString();

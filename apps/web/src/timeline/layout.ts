@@ -1,4 +1,4 @@
-import type { Build, Phase, Task } from '@archway/shared';
+import type { Build, Phase, Task } from '@archway/contract';
 
 export interface TimelineRow {
   key: string;

@@ -1,4 +1,4 @@
-import type { Build } from '@archway/shared';
+import type { Build } from '@archway/contract';
 import { useEffect, useId, useRef, useState, type MouseEvent, type RefObject } from 'react';
 import { useRouter } from '../router/router.tsx';
 import { formatDuration } from '../ui/format.ts';

@@ -1,4 +1,4 @@
-import type { Build, TaskStatus } from '@archway/shared';
+import type { Build, TaskStatus } from '@archway/contract';
 
 /** One finished task of one build: how long that platform took. */
 export interface TrendPoint {

@@ -1,4 +1,4 @@
-import type { BuildStatus, TaskStatus } from '@archway/shared';
+import type { BuildStatus, TaskStatus } from '@archway/contract';
 
 const LABELS: Record<string, string> = {
   queued: 'queued',

@@ -1,0 +1,42 @@
+import { buildQueueName, normalizePlatform, type QueueDepth } from '@archway/contract';
+import type { PrismaClient } from '../../infra/db.ts';
+import type { Queues } from '../../infra/queue/queues.ts';
+import type { AgentInfo } from '@archway/contract';
+
+/**
+ * Depth of each platform's build queue. Platforms come from builds ever requested and from live
+ * agents, so a platform nobody serves shows up with waiting jobs and zero agents.
+ */
+export async function queueDepths(deps: { prisma: PrismaClient; queues: Queues }, agents: AgentInfo[]): Promise<QueueDepth[]> {
+  const fromTasks = await deps.prisma.task.findMany({ distinct: ['platform'], select: { platform: true } });
+  const platforms = new Set(fromTasks.map((t) => t.platform));
+  const agentPlatforms = agents.map((a) => canonical(a.platform));
+  for (const p of agentPlatforms) if (p) platforms.add(p);
+  // One round trip per platform at once, not one after another: /metrics asks on every scrape.
+  return Promise.all(
+    [...platforms].sort().map(async (platform): Promise<QueueDepth> => {
+      const name = buildQueueName(platform);
+      const queue = deps.queues.queue(name);
+      // The wait list is LPUSHed: its oldest job is the last element.
+      const [counts, [oldest]] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'), queue.getJobs(['waiting'], -1, -1)]);
+      return {
+        platform,
+        queue: name,
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        oldestWaitingMs: oldest ? Math.max(0, Date.now() - oldest.timestamp) : null,
+        agents: agentPlatforms.filter((p) => p === platform).length,
+      };
+    }),
+  );
+}
+
+/** An agent reporting a platform we cannot name has no queue of ours. */
+function canonical(platform: string): string | undefined {
+  try {
+    return normalizePlatform(platform);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { objectKeys, platformSlug } from '@archway/contract';
+import type { AppDeps } from '../../deps.ts';
+import { findBuild } from '../builds/plugin.ts';
+import { NotFoundError } from '../../infra/errors.ts';
+
+/** `linux-arm64`, `linux/arm64` (URL-encoded) or `arm64` all name the same platform. */
+function slugOf(input: string): string | undefined {
+  try {
+    return platformSlug(input.replace(/^([a-z0-9]+)-([a-z0-9]+)(?:-(v\d+))?$/, (_, os, arch, v) => `${os}/${arch}${v ? `/${v}` : ''}`));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Per-platform build outputs: the oci-archive an agent uploaded (an OCI layout as a tar). PR and
+ * `push: false` builds keep these as their result; `buildah pull oci-archive:<file>` or
+ * `skopeo copy oci-archive:<file> …` use them. Streamed from the object store.
+ */
+export async function artifactsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  // A wildcard, so that `linux/arm64` works unencoded too.
+  app.get<{ Params: { id: string; '*': string } }>('/builds/:id/artifacts/*', async (request, reply) => {
+    const build = await findBuild(deps, request.params.id);
+    const platform = request.params['*'];
+    const wanted = slugOf(platform);
+    const task = build.tasks.find((t) => platformSlug(t.platform) === wanted);
+    if (!task) {
+      throw new NotFoundError(`build ${build.id} has no platform "${platform}" (it has ${build.platforms.join(', ')})`, 'platform');
+    }
+    if (task.status !== 'built') throw new NotFoundError(`the ${task.platform} archive of build ${build.id} does not exist: the task is ${task.status}`, 'platform');
+    if (build.archivesDeletedAt) throw new NotFoundError(`the archives of build ${build.id} were removed by the retention policy`, 'platform');
+    const key = objectKeys.archive(build.id, task.platform);
+    const head = await deps.objectStore.head(key);
+    if (!head) throw new NotFoundError(`the ${task.platform} archive of build ${build.id} is no longer in the object store`, 'platform');
+    return reply
+      .type('application/x-tar')
+      .header('content-length', String(head.size))
+      .header('content-disposition', `attachment; filename="${build.id}-${platformSlug(task.platform)}.tar"`)
+      .send(await deps.objectStore.get(key));
+  });
+}

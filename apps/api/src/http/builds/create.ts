@@ -1,0 +1,75 @@
+import type { BuildRequest } from '@archway/contract';
+import type { PrismaClient } from '../../infra/db.ts';
+import { ServiceUnavailableError } from '../../infra/errors.ts';
+import type { Queues } from '../../infra/queue/queues.ts';
+import type { Build } from '../../generated/prisma/client.ts';
+import type { SecretBox } from '../../infra/secrets/secret-box.ts';
+import { repoBuildSettings, sealerFor } from './build-secrets.ts';
+import { buildFlow } from './flow.ts';
+import { checkSourceUrl, resolveRef } from './git.ts';
+
+export interface CreateBuildDeps {
+  prisma: PrismaClient;
+  queues: Queues;
+  gitTimeoutMs?: number;
+  /** Opens the repository's stored build secrets. */
+  secretBox?: SecretBox;
+  /** The agents' key (ARCHWAY_AGENT_SECRET_KEY[_FILE]) that seals build secrets per task. */
+  agentSecretKey?: Buffer;
+  /** Attempts per platform (ARCHWAY_BUILD_ATTEMPTS). */
+  buildAttempts?: number;
+}
+
+/** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
+export interface BuildOrigin {
+  repoId?: string | null;
+  /** `branch:<name>`, `tag:<name>` or `pr:<number>` */
+  triggerRef?: string | null;
+}
+
+/**
+ * Turns a validated request into a Build with one Task per platform and its BullMQ flow.
+ * Either both exist afterwards or neither: if the flow cannot be added the rows are deleted.
+ * Builds of a registered repository (and their rebuilds) carry its time limit and its build
+ * secrets, sealed for each task with the agents' key.
+ */
+export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
+  checkSourceUrl(req.source.url);
+  const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
+  // Before any row exists: a repository whose secrets cannot be sealed does not build at all.
+  const settings = await repoBuildSettings(deps, origin);
+
+  // One nested create is one transaction: the build never exists without its tasks.
+  const build = await deps.prisma.build.create({
+    data: {
+      sourceUrl: req.source.url,
+      ref: req.source.ref,
+      commit,
+      containerfile: req.containerfile ?? null,
+      context: req.context,
+      platforms: req.platforms,
+      image: req.image ?? null,
+      tags: req.tags,
+      buildArgs: req.buildArgs,
+      push: req.push,
+      trigger,
+      repoId: origin.repoId ?? null,
+      triggerRef: origin.triggerRef ?? null,
+      tasks: { create: req.platforms.map((platform) => ({ platform })) },
+    },
+    include: { tasks: true },
+  });
+
+  try {
+    const flow = buildFlow(build, build.tasks, {
+      ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
+      ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
+      secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
+    });
+    await deps.queues.flow.add(flow);
+  } catch (err) {
+    await deps.prisma.build.delete({ where: { id: build.id } }).catch(() => {});
+    throw new ServiceUnavailableError(`the build could not be queued (Redis: ${(err as Error).message}); nothing was created, try again`);
+  }
+  return build;
+}

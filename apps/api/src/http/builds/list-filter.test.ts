@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BuildList } from '@archway/contract';
+import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+
+// GET /api/v1/builds?repoId=&ref= : the dashboard's repository page and its builds filters.
+let f: ApiFixture;
+let repo: { dir: string; url: string; commit: string };
+
+beforeAll(async () => {
+  f = await apiFixture();
+  repo = await makeGitRepo(f.tmp);
+});
+afterAll(async () => f?.close());
+
+const list = async (query: string) => {
+  const res = await f.app.inject({ method: 'GET', url: `/api/v1/builds?${query}`, headers: f.auth });
+  expect(res.statusCode, res.body).toBe(200);
+  return (res.json() as BuildList).items.map((b) => b.id);
+};
+
+describe('GET /api/v1/builds filters', () => {
+  it('filters by repository and by branch, alone and together with status', async () => {
+    const reg = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/repos',
+      headers: f.auth,
+      payload: { fullName: 'acme/app', provider: 'github', cloneUrl: repo.url, platforms: ['linux/amd64'] },
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
+    const repoId = reg.json().id as string;
+    const fromRepo = await f.app.inject({ method: 'POST', url: `/api/v1/repos/${repoId}/builds`, headers: f.auth, payload: { ref: 'main' } });
+    expect(fromRepo.statusCode, fromRepo.body).toBe(202);
+    const repoBuild = fromRepo.json().id as string;
+    const adHoc = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/builds',
+      headers: f.auth,
+      payload: { source: { url: repo.url, ref: 'main' }, platforms: ['linux/amd64'], push: false },
+    });
+    expect(adHoc.statusCode, adHoc.body).toBe(202);
+    const adHocBuild = adHoc.json().id as string;
+
+    expect(await list(`repoId=${repoId}`)).toEqual([repoBuild]);
+    expect(await list(`repoId=${repoId}&status=failed`)).toEqual([]);
+    expect(await list('ref=main')).toEqual([adHocBuild, repoBuild]);
+    expect(await list('ref=refs/heads/main')).toEqual([]);
+    expect(await list('ref=other')).toEqual([]);
+    expect(await list(`ref=main&repoId=${repoId}`)).toEqual([repoBuild]);
+    // A repository id that exists nowhere is an empty list, not an error.
+    expect(await list('repoId=00000000-0000-4000-8000-000000000000')).toEqual([]);
+  });
+
+  it('answers 400 naming repoId when it is not a repository id', async () => {
+    const res = await f.app.inject({ method: 'GET', url: '/api/v1/builds?repoId=acme/app', headers: f.auth });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().field).toBe('repoId');
+  });
+});

@@ -1,0 +1,93 @@
+import type { Build, BuildStatus, Phase, Task, TaskAttempt, TaskStatus, PhaseKind } from '@archway/contract';
+import { redactUrl } from '@archway/runtime';
+import type { Prisma } from '../../generated/prisma/client.ts';
+
+/** What to load for one `Build` answer: tasks with their phases, and the build's own phases. */
+export const BUILD_INCLUDE = {
+  tasks: { include: { phases: true, history: { orderBy: { attempt: 'asc' } } } },
+  phases: { where: { taskId: null } },
+} satisfies Prisma.BuildInclude;
+
+export type BuildRow = Prisma.BuildGetPayload<{ include: typeof BUILD_INCLUDE }>;
+type PhaseRow = BuildRow['phases'][number];
+type TaskRow = BuildRow['tasks'][number];
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function toPhase(p: PhaseRow): Phase {
+  return {
+    name: p.name,
+    kind: p.kind as PhaseKind,
+    step: p.step,
+    attempt: p.attempt,
+    startedAt: p.startedAt.toISOString(),
+    endedAt: iso(p.endedAt),
+    durationMs: p.durationMs,
+    cached: p.cached,
+  };
+}
+
+function byStart(a: PhaseRow, b: PhaseRow): number {
+  return a.attempt - b.attempt || a.startedAt.getTime() - b.startedAt.getTime() || (a.step ?? 0) - (b.step ?? 0);
+}
+
+function toTask(t: TaskRow): Task {
+  return {
+    id: t.id,
+    platform: t.platform,
+    status: t.status as TaskStatus,
+    agent: t.agent,
+    attempts: t.attempts,
+    error: t.error,
+    failedStep: t.failedStep,
+    exitCode: t.exitCode,
+    manifestDigest: t.manifestDigest,
+    archiveSize: t.archiveSize === null ? null : Number(t.archiveSize),
+    startedAt: iso(t.startedAt),
+    finishedAt: iso(t.finishedAt),
+    phases: [...t.phases].sort(byStart).map(toPhase),
+    history: t.history.map((h) => ({
+      attempt: h.attempt,
+      agent: h.agent,
+      startedAt: iso(h.startedAt),
+      endedAt: iso(h.endedAt),
+      outcome: h.outcome as TaskAttempt['outcome'],
+      cause: h.cause as TaskAttempt['cause'],
+      reason: h.reason,
+    })),
+  };
+}
+
+export function toBuild(b: BuildRow): Build {
+  const order = (platform: string) => {
+    const i = b.platforms.indexOf(platform);
+    return i === -1 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  return {
+    id: b.id,
+    status: b.status as BuildStatus,
+    source: { url: redactUrl(b.sourceUrl), ref: b.ref, commit: b.commit },
+    containerfile: b.containerfile,
+    context: b.context,
+    platforms: b.platforms,
+    image: b.image,
+    tags: b.tags,
+    buildArgs: (b.buildArgs ?? {}) as Record<string, string>,
+    push: b.push,
+    trigger: b.trigger,
+    error: b.error,
+    indexDigest: b.indexDigest,
+    createdAt: b.createdAt.toISOString(),
+    startedAt: iso(b.startedAt),
+    finishedAt: iso(b.finishedAt),
+    tasks: [...b.tasks].sort((x, y) => order(x.platform) - order(y.platform)).map(toTask),
+    phases: [...b.phases].sort(byStart).map(toPhase),
+    repoId: b.repoId,
+    triggerRef: b.triggerRef,
+    statusState: b.statusState,
+    statusError: b.statusError,
+  };
+}
+
+/** Build ids are UUIDs; anything else cannot exist (and must not reach Postgres as a uuid). */
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+
+// Every bad request is answered 4xx naming the field, and leaves nothing behind: no rows, no jobs.
+let f: ApiFixture;
+let repo: { url: string; commit: string };
+
+beforeAll(async () => {
+  f = await apiFixture();
+  repo = await makeGitRepo(f.tmp);
+});
+afterAll(async () => f?.close());
+
+const valid = () => ({
+  source: { url: repo.url, ref: 'main' },
+  platforms: ['linux/amd64', 'linux/arm64'],
+  image: 'registry.example.com/me/app',
+  tags: ['1.0'],
+});
+
+async function nothingStored(): Promise<void> {
+  expect(await f.prisma.build.count()).toBe(0);
+  expect(await f.prisma.task.count()).toBe(0);
+  // Every BullMQ key lives under the prefix: none means no job, no queue.
+  expect(await f.redis.keys(`${f.prefix}:*`)).toEqual([]);
+}
+
+async function post(body: unknown, headers: Record<string, string> = {}) {
+  return f.app.inject({
+    method: 'POST',
+    url: '/api/v1/builds',
+    headers: { ...f.auth, 'content-type': 'application/json', ...headers },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+describe('POST /api/v1/builds rejects bad input', () => {
+  const cases: [string, () => unknown, string][] = [
+    ['an unknown platform', () => ({ ...valid(), platforms: ['linux/foo'] }), 'platforms.0'],
+    ['an absolute containerfile', () => ({ ...valid(), containerfile: '/etc/passwd' }), 'containerfile'],
+    ['a context leaving the repository', () => ({ ...valid(), context: '../x' }), 'context'],
+    ['an invalid image name', () => ({ ...valid(), image: 'Bad/Name:tag' }), 'image'],
+    ['an invalid tag', () => ({ ...valid(), tags: ['no spaces!'] }), 'tags.0'],
+    ['a missing source.url', () => ({ ...valid(), source: { ref: 'main' } }), 'source.url'],
+    ['an unknown field', () => ({ ...valid(), extra: 1 }), 'extra'],
+    ['an unknown field in source (a typo must not build main)', () => ({ ...valid(), source: { url: 'https://git.example.com/a.git', branch: 'dev' } }), 'source.branch'],
+    ['a repeated platform', () => ({ ...valid(), platforms: ['linux/amd64', 'amd64'] }), 'platforms'],
+    ['a source.url starting with "-"', () => ({ ...valid(), source: { url: '--upload-pack=touch /tmp/x' } }), 'source.url'],
+    ['a source.url with the ext:: transport', () => ({ ...valid(), source: { url: 'ext::sh -c touch% /tmp/pwned' } }), 'source.url'],
+    ['a source.url with an unsupported scheme', () => ({ ...valid(), source: { url: 'ftp://example.com/x.git' } }), 'source.url'],
+  ];
+  for (const [name, body, field] of cases) {
+    it(`answers 400 for ${name}`, async () => {
+      const res = await post(body());
+      expect(res.statusCode, res.body).toBe(400);
+      const err = res.json();
+      expect(err.error).toBe('bad_request');
+      if (field) expect(err.field).toBe(field);
+      if (field === 'source.url' && name.includes('missing')) expect(err.message).toBe('source.url: is required');
+      expect(err.message).toMatch(/\S/);
+      await nothingStored();
+    });
+  }
+
+  it('answers 400 "invalid JSON body" for a body that is not JSON', async () => {
+    const res = await post('{"source": ');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'bad_request', message: 'invalid JSON body' });
+    await nothingStored();
+  });
+
+  it('answers 415 for a body that is not application/json', async () => {
+    const res = await post('source=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().message).toContain('application/json');
+    const text = await post(JSON.stringify(valid()), { 'content-type': 'text/plain' });
+    expect(text.statusCode).toBe(415);
+    await nothingStored();
+  });
+
+  it('answers 413 giving the limit for a body over 1 MiB', async () => {
+    const big = { ...valid(), buildArgs: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`A${i}`, 'x'.repeat(60_000)])) };
+    const res = await post(big);
+    expect(res.statusCode).toBe(413);
+    expect(res.json().message).toContain('1 MiB (1048576 bytes)');
+    await nothingStored();
+  });
+
+  it('answers 422 naming source.ref, with git\'s answer, for a ref that does not exist', async () => {
+    const res = await post({ ...valid(), source: { url: repo.url, ref: 'no-such-branch' } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ error: 'unprocessable', field: 'source.ref' });
+    expect(res.json().message).toContain('no-such-branch');
+    await nothingStored();
+  });
+
+  it('answers 422 naming source.url with git\'s message for a repository that does not exist', async () => {
+    const res = await post({ ...valid(), source: { url: `file://${f.tmp}/missing-repo`, ref: 'main' } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().field).toBe('source.url');
+    expect(res.json().message).toMatch(/does not appear to be a git repository/);
+    await nothingStored();
+  });
+
+  it('answers 422 naming source.url when git does not answer in time', async () => {
+    const { createServer } = await import('node:net');
+    const { buildApp } = await import('../../app.ts');
+    const held: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => held.push(socket)); // accepts, never speaks
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    const app = await buildApp({ ...f.deps, gitTimeoutMs: 500 });
+    try {
+      const started = Date.now();
+      const res = await app.inject({
+        method: 'POST', url: '/api/v1/builds', headers: f.auth,
+        payload: { ...valid(), source: { url: `git://127.0.0.1:${port}/repo.git` } },
+      });
+      expect(res.statusCode).toBe(422);
+      expect(res.json()).toMatchObject({ field: 'source.url', message: expect.stringContaining('did not answer within 0.5 s') });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await nothingStored();
+    } finally {
+      await app.close();
+      for (const s of held) s.destroy();
+      silent.close();
+    }
+  });
+});
+
+describe('authentication', () => {
+  it('answers 401 with WWW-Authenticate without a token', async () => {
+    const res = await f.app.inject({ method: 'POST', url: '/api/v1/builds', payload: valid() });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.json().error).toBe('unauthorized');
+    await nothingStored();
+  });
+
+  it('answers 401 for a wrong token and for a revoked one', async () => {
+    const wrong = await post(valid(), { authorization: 'Bearer arch_not-a-real-token' });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers['www-authenticate']).toBe('Bearer');
+
+    const { createToken } = await import('../auth/tokens.ts');
+    const revoked = await createToken(f.prisma, 'old', ['admin']);
+    await f.prisma.apiToken.update({ where: { id: revoked.id }, data: { revokedAt: new Date() } });
+    const res = await post(valid(), { authorization: `Bearer ${revoked.token}` });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().message).toBe(wrong.json().message); // unknown and revoked look the same
+    await nothingStored();
+  });
+
+  it('answers 403 when the token lacks the scope', async () => {
+    const { createToken } = await import('../auth/tokens.ts');
+    const reader = await createToken(f.prisma, 'reader', ['read']);
+    const res = await post(valid(), { authorization: `Bearer ${reader.token}` });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().message).toContain('"build" scope');
+    const list = await f.app.inject({ method: 'GET', url: '/api/v1/builds', headers: { authorization: `Bearer ${reader.token}` } });
+    expect(list.statusCode).toBe(200);
+    await nothingStored();
+  });
+
+  it('accepts other credentials through app.apiAuthenticators (the dashboard session), scopes still apply', async () => {
+    const { buildApp } = await import('../../app.ts');
+    const app = await buildApp(f.deps);
+    app.apiAuthenticators.push(async (request) =>
+      request.headers.cookie === 'session=good' ? { id: 'session-1', name: 'dashboard', scopes: ['read'] } : null,
+    );
+    try {
+      const ok = await app.inject({ method: 'GET', url: '/api/v1/builds', headers: { cookie: 'session=good' } });
+      expect(ok.statusCode).toBe(200);
+      const bad = await app.inject({ method: 'GET', url: '/api/v1/builds', headers: { cookie: 'session=bad' } });
+      expect(bad.statusCode).toBe(401);
+      const post = await app.inject({ method: 'POST', url: '/api/v1/builds', headers: { cookie: 'session=good' }, payload: valid() });
+      expect(post.statusCode).toBe(403);
+      await nothingStored();
+    } finally {
+      await app.close();
+    }
+  });
+});

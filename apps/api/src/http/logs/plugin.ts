@@ -1,0 +1,77 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { normalizePlatform, objectKeys, platformSlug } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
+import type { AppDeps } from '../../deps.ts';
+import { findBuild } from '../builds/plugin.ts';
+import { BadRequestError, NotFoundError } from '../../infra/errors.ts';
+import { openSse } from '../../infra/sse/sse.ts';
+import { logText } from './redis-log.ts';
+import { streamLog } from './stream.ts';
+
+const FINISHED_TASK = ['built', 'failed', 'canceled'];
+const STREAM_ID = /^\d+-\d+$/;
+
+interface LogRoute {
+  Params: { id: string };
+  Querystring: { platform?: string; download?: string };
+}
+
+/** Build logs per platform: the whole text, or a live Server-Sent Events stream. */
+export async function logsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  async function findTask(id: string, platform: string | undefined) {
+    const build = await findBuild(deps, id);
+    if (platform === undefined || platform === '') {
+      if (build.tasks.length === 1) return { build, task: build.tasks[0]! };
+      throw new BadRequestError(`platform is required: one of ${build.platforms.join(', ')}`, 'platform');
+    }
+    let wanted: string;
+    try {
+      wanted = normalizePlatform(platform);
+    } catch {
+      wanted = platform;
+    }
+    const task = build.tasks.find((t) => t.platform === wanted);
+    if (!task) throw new NotFoundError(`build ${id} has no platform "${platform}" (it has ${build.platforms.join(', ')})`, 'platform');
+    return { build, task };
+  }
+
+  app.get<LogRoute>('/builds/:id/logs', async (request, reply) => {
+    const { build, task } = await findTask(request.params.id, request.query.platform);
+    const finished = FINISHED_TASK.includes(task.status);
+    reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store');
+    if (request.query.download === '1' || request.query.download === 'true') {
+      reply.header('content-disposition', `attachment; filename="archway-${build.id}-${platformSlug(task.platform)}.log"`);
+    }
+    if (finished) {
+      const key = objectKeys.log(build.id, task.platform);
+      if (await deps.objectStore.head(key)) return reply.send(await deps.objectStore.get(key));
+    }
+    const streamKey = redisKeys(deps.prefix).log(task.id);
+    if (finished && (await deps.redis.exists(streamKey)) === 0) {
+      throw new NotFoundError(`the log of ${task.platform} for build ${build.id} is no longer available`, 'platform');
+    }
+    return reply.send(Readable.from(logText(deps.redis, streamKey)));
+  });
+
+  app.get<LogRoute>('/builds/:id/logs/stream', async (request, reply) => {
+    const { task } = await findTask(request.params.id, request.query.platform);
+    const lastEventId = request.headers['last-event-id'];
+    const after = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined;
+    if (after !== undefined && !STREAM_ID.test(after)) {
+      throw new BadRequestError('Last-Event-ID must be the id of a previous event (e.g. 1700000000000-0)', 'Last-Event-ID');
+    }
+    const sse = openSse(request, reply, deps.heartbeatMs);
+    await streamLog({
+      redis: deps.redis,
+      key: redisKeys(deps.prefix).log(task.id),
+      after,
+      isFinished: async () => {
+        const t = await deps.prisma.task.findUnique({ where: { id: task.id }, select: { status: true } });
+        return !t || FINISHED_TASK.includes(t.status);
+      },
+      sse,
+      log: request.log,
+    });
+  });
+}

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../deps.ts';
+import { installAuth } from '../auth/plugin.ts';
+import { QUIET_ROUTE } from '../health/plugin.ts';
+import { collectMetrics } from './collect.ts';
+import { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.ts';
+
+/**
+ * `GET /metrics` in Prometheus' text format. Needs an API token with the `read` scope (or the
+ * dashboard's session), like `GET /api/v1/queues` which shows the same numbers.
+ */
+export async function metricsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  installAuth(app, deps.prisma);
+  app.get('/metrics', QUIET_ROUTE, async (_request, reply) => {
+    const body = formatExposition(await collectMetrics(deps));
+    return reply.type(EXPOSITION_CONTENT_TYPE).send(body);
+  });
+}

@@ -1,0 +1,44 @@
+import { CancelSuperseded, TagRules, type Repo, type RepoProvider } from '@archway/contract';
+import { redactUrl } from '@archway/runtime';
+import { storedSecrets } from '../builds/build-secrets.ts';
+import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
+import { formatDuration } from '../../workers/retention/duration.ts';
+
+/** The webhook endpoint of a provider: Gitea repositories use the Forgejo one (same payloads). */
+export function hookPath(provider: string): string {
+  return provider === 'github' ? '/hooks/github' : '/hooks/forgejo';
+}
+
+/** A repository as the API shows it: never the sealed secrets, only whether a forge token is set and the build secrets' ids. */
+export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string): Repo {
+  return {
+    id: row.id,
+    fullName: row.fullName,
+    provider: row.provider as RepoProvider,
+    // Credentials in the URL stay in the database (the agents clone with them), never in answers.
+    cloneUrl: redactUrl(row.cloneUrl),
+    defaultBranch: row.defaultBranch,
+    apiUrl: row.apiUrl,
+    image: row.image,
+    containerfile: row.containerfile,
+    context: row.context,
+    platforms: row.platforms,
+    buildArgs: (row.buildArgs ?? {}) as Record<string, string>,
+    tagRules: repoTagRules(row),
+    cancelSuperseded: CancelSuperseded.parse({ branches: row.cancelSupersededBranches, pullRequests: row.cancelSupersededPulls }),
+    hasForgeToken: row.forgeToken !== null,
+    secrets: Object.keys(storedSecrets(row.buildSecrets)).sort(),
+    pullRequestSecrets: row.pullRequestSecrets,
+    buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
+    webhookUrl: `${publicUrl}${hookPath(row.provider)}`,
+    ...(webhookSecret !== undefined ? { webhookSecret } : {}),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** Stored rules with today's defaults filled in (a rule added later applies its default). */
+export function repoTagRules(row: Pick<RepoRow, 'tagRules'>): TagRules {
+  const parsed = TagRules.safeParse(row.tagRules ?? {});
+  return parsed.success ? parsed.data : TagRules.parse({});
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { TokenCreate, type TokenCreated, type TokenInfo, type TokenList } from '@archway/contract';
+import type { AppDeps } from '../../deps.ts';
+import { createToken } from '../auth/tokens.ts';
+import { UUID_RE } from '../builds/serialize.ts';
+import { NotFoundError } from '../../infra/errors.ts';
+import type { ApiToken } from '../../generated/prisma/client.ts';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function toInfo(row: ApiToken): TokenInfo {
+  return { id: row.id, name: row.name, scopes: row.scopes, createdAt: row.createdAt.toISOString(), lastUsedAt: iso(row.lastUsedAt), revokedAt: iso(row.revokedAt) };
+}
+
+/**
+ * API tokens (admin only): create (the text is in that answer only; the database keeps its
+ * sha256), list, revoke. Revoking keeps the row so the list shows who had access until when.
+ */
+export async function tokensPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  const admin = { config: { scope: 'admin' as const } };
+
+  app.post('/tokens', admin, async (request, reply) => {
+    const input = TokenCreate.parse(request.body);
+    const scopes = [...new Set(input.scopes)];
+    const { id, token } = await createToken(deps.prisma, input.name, scopes);
+    const row = await deps.prisma.apiToken.findUniqueOrThrow({ where: { id } });
+    return reply.code(201).send({ ...toInfo(row), token } satisfies TokenCreated);
+  });
+
+  app.get('/tokens', admin, async (): Promise<TokenList> => {
+    const rows = await deps.prisma.apiToken.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    return { items: rows.map(toInfo) };
+  });
+
+  app.delete<{ Params: { id: string } }>('/tokens/:id', admin, async (request) => {
+    const id = request.params.id;
+    const row = UUID_RE.test(id) ? await deps.prisma.apiToken.findUnique({ where: { id } }) : null;
+    if (!row) throw new NotFoundError(`token ${id} not found`, 'id');
+    const revoked = await deps.prisma.apiToken.update({ where: { id }, data: { revokedAt: row.revokedAt ?? new Date() } });
+    return toInfo(revoked);
+  });
+}

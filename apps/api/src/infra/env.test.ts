@@ -1,0 +1,74 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { buildSecretKey } from '@archway/runtime';
+import { ConfigError, loadConfig } from './env.ts';
+
+const base = { DATABASE_URL: 'postgresql://u:p@db:5432/archway', REDIS_URL: 'redis://redis:6379' };
+
+describe('loadConfig', () => {
+  it('applies the defaults', () => {
+    const c = loadConfig(base);
+    expect(c).toMatchObject({
+      queuePrefix: 'archway',
+      host: '127.0.0.1',
+      port: 8080,
+      publicUrl: 'http://127.0.0.1:8080',
+      bodyLimit: 1024 * 1024,
+      adminToken: undefined,
+      logLevel: 'info',
+    });
+    expect(c.dataDir).toMatch(/\/\.archway$/);
+    expect(c.objectStore).toBe(`file://${c.dataDir}/objects`);
+  });
+
+  it('derives the public URL from HOST and PORT, and strips a trailing slash from ARCHWAY_PUBLIC_URL', () => {
+    expect(loadConfig({ ...base, HOST: '0.0.0.0', PORT: '9000' }).publicUrl).toBe('http://127.0.0.1:9000');
+    expect(loadConfig({ ...base, ARCHWAY_PUBLIC_URL: 'https://ci.example.com/' }).publicUrl).toBe('https://ci.example.com');
+  });
+
+  it('lists every problem, naming the variable', () => {
+    let err: unknown;
+    try {
+      loadConfig({ REDIS_URL: 'http://x', PORT: 'eighty', ARCHWAY_BODY_LIMIT: '10', ARCHWAY_QUEUE_PREFIX: 'a b' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    for (const name of ['DATABASE_URL is required', 'REDIS_URL must start with', 'PORT must be a number', 'ARCHWAY_BODY_LIMIT must be at least', 'ARCHWAY_QUEUE_PREFIX may contain']) {
+      expect(msg).toContain(name);
+    }
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ ...base, PORT: '', ARCHWAY_ADMIN_TOKEN: '' })).toMatchObject({ port: 8080, adminToken: undefined });
+  });
+
+  it('reads the admin token from ARCHWAY_ADMIN_TOKEN_FILE, and refuses both at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'env-'));
+    const file = join(dir, 'token');
+    await writeFile(file, 'a-secret-from-kubernetes-0123\n');
+    expect(loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN_FILE: file }).adminToken).toBe('a-secret-from-kubernetes-0123');
+    expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN_FILE: file, ARCHWAY_ADMIN_TOKEN: 'another-secret-0123456' })).toThrow(/not both/);
+    expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN_FILE: join(dir, 'missing') })).toThrow(/ARCHWAY_ADMIN_TOKEN_FILE: cannot read/);
+    expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN: 'short' })).toThrow(/at least 16/);
+  });
+
+  it('reads the agents\' key for build secrets (inline or file, derived as agents derive it) and the build attempts', async () => {
+    const text = 'agent-secret-key-for-tests-0123456789abcdef';
+    expect(loadConfig(base)).toMatchObject({ agentSecretKey: undefined, buildAttempts: 2 });
+    const inline = loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY: text });
+    expect(inline.agentSecretKey?.equals(buildSecretKey(text))).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'env-'));
+    const file = join(dir, 'agent-key');
+    await writeFile(file, `${text}\n`);
+    expect(loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: file }).agentSecretKey?.equals(buildSecretKey(text))).toBe(true);
+    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: file, ARCHWAY_AGENT_SECRET_KEY: text })).toThrow(/not both/);
+    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY: 'short' })).toThrow(/ARCHWAY_AGENT_SECRET_KEY must be at least 32/);
+    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: join(dir, 'missing') })).toThrow(/ARCHWAY_AGENT_SECRET_KEY_FILE: cannot read/);
+    expect(loadConfig({ ...base, ARCHWAY_BUILD_ATTEMPTS: '5' }).buildAttempts).toBe(5);
+    for (const bad of ['0', '11', '1.5', 'x']) expect(() => loadConfig({ ...base, ARCHWAY_BUILD_ATTEMPTS: bad })).toThrow(/ARCHWAY_BUILD_ATTEMPTS/);
+  });
+});

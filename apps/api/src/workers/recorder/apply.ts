@@ -1,0 +1,138 @@
+import type { BuildEvent } from '@archway/contract';
+import type { PrismaClient } from '../../infra/db.ts';
+import { prismaCode } from '../../infra/db.ts';
+import { recordAttempt } from './attempts.ts';
+import { applyPhaseEnded, applyPhaseStarted } from './phases.ts';
+
+/** States a task or build may still leave. Final states are never left again. */
+const OPEN_TASK = ['queued', 'running'];
+const OPEN_BUILD = ['queued', 'running', 'publishing'];
+
+/**
+ * Applies one event to Postgres. Every write is guarded by the state it may come from, so events
+ * that repeat (at-least-once delivery) or arrive late change nothing. Returns whether any row
+ * changed (then the dashboard is told).
+ */
+export async function applyEvent(prisma: PrismaClient, event: BuildEvent): Promise<boolean> {
+  // An agent with a broken clock format must not stall the stream: take the time of arrival then.
+  const parsed = new Date(event.at);
+  const at = Number.isNaN(parsed.getTime()) ? new Date() : parsed;
+  event = { ...event, at: at.toISOString() };
+  const changed = await applyState(prisma, event, at);
+  return (await recordAttempt(prisma, event, at)) || changed;
+}
+
+async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Promise<boolean> {
+  switch (event.type) {
+    case 'task.started': {
+      const task = await prisma.task.updateMany({
+        // A late duplicate of an earlier attempt must not wind the attempt counter back.
+        where: { id: event.taskId, buildId: event.buildId, status: { in: OPEN_TASK }, attempts: { lte: event.attempt } },
+        data: { status: 'running', attempts: event.attempt, agent: event.agent },
+      });
+      const first = await prisma.task.updateMany({ where: { id: event.taskId, startedAt: null }, data: { startedAt: at } });
+      const build = await prisma.build.updateMany({ where: { id: event.buildId, status: 'queued' }, data: { status: 'running', startedAt: at } });
+      return task.count + first.count + build.count > 0;
+    }
+    case 'phase.started':
+      return applyPhaseStarted(prisma, event);
+    case 'phase.ended':
+      return applyPhaseEnded(prisma, event);
+    case 'task.built': {
+      const r = event.result;
+      const task = await prisma.task.updateMany({
+        // An attempt that lost its job to a later one (whose task.started came first) must not
+        // record its archive: the merger publishes the later attempt's.
+        where: { id: event.taskId, buildId: event.buildId, status: { in: OPEN_TASK }, attempts: { lte: event.attempt } },
+        data: {
+          status: 'built',
+          error: null,
+          manifestDigest: r.manifestDigest,
+          archiveKey: r.archiveKey,
+          archiveSize: BigInt(r.archiveSize),
+          archiveDigest: r.archiveDigest,
+          finishedAt: at,
+        },
+      });
+      return task.count > 0;
+    }
+    case 'task.failed':
+      return event.final ? applyFinalFailure(prisma, event, at) : applyRetriedFailure(prisma, event);
+    case 'task.requeued': {
+      // Back in the queue without using up an attempt; the next task.started moves it on again.
+      const task = await prisma.task.updateMany({
+        where: { id: event.taskId, buildId: event.buildId, status: { in: OPEN_TASK }, attempts: { lte: event.attempt } },
+        data: { status: 'queued', error: `attempt ${event.attempt} on ${event.agent} requeued: ${event.reason}` },
+      });
+      return task.count > 0;
+    }
+    case 'task.canceled': {
+      const task = await prisma.task.updateMany({
+        where: { id: event.taskId, buildId: event.buildId, status: { in: OPEN_TASK } },
+        data: { status: 'canceled', finishedAt: at },
+      });
+      return task.count > 0;
+    }
+    case 'build.publishing': {
+      const b = await prisma.build.updateMany({ where: { id: event.buildId, status: { in: ['queued', 'running'] } }, data: { status: 'publishing' } });
+      return b.count > 0;
+    }
+    case 'build.succeeded': {
+      const b = await prisma.build.updateMany({
+        where: { id: event.buildId, status: { in: OPEN_BUILD } },
+        data: { status: 'succeeded', indexDigest: event.indexDigest, finishedAt: at, error: null },
+      });
+      return b.count > 0;
+    }
+    case 'build.failed': {
+      const b = await prisma.build.updateMany({
+        where: { id: event.buildId, status: { in: OPEN_BUILD } },
+        data: { status: 'failed', error: event.reason, finishedAt: at },
+      });
+      return b.count > 0;
+    }
+  }
+}
+
+type TaskFailed = Extract<BuildEvent, { type: 'task.failed' }>;
+
+async function applyFinalFailure(prisma: PrismaClient, event: TaskFailed, at: Date): Promise<boolean> {
+  const task = await prisma.task.updateMany({
+    where: { id: event.taskId, buildId: event.buildId, status: { in: OPEN_TASK } },
+    data: {
+      status: 'failed',
+      error: event.reason,
+      failedStep: event.step ?? null,
+      exitCode: event.exitCode ?? null,
+      finishedAt: at,
+    },
+  });
+  const row = await prisma.task.findUnique({ where: { id: event.taskId }, select: { platform: true } });
+  if (!row) return task.count > 0;
+  // The first platform to fail names the build's reason; later failures keep theirs on the task.
+  const build = await prisma.build.updateMany({
+    where: { id: event.buildId, status: { in: OPEN_BUILD } },
+    // Agents already lead their reasons with the platform; don't say it twice.
+    data: { status: 'failed', error: event.reason.startsWith(`${row.platform}:`) ? event.reason : `${row.platform}: ${event.reason}`, finishedAt: at },
+  });
+  return task.count + build.count > 0;
+}
+
+/** Another attempt follows: the task stays open, the reason is kept so the retry is explained. */
+async function applyRetriedFailure(prisma: PrismaClient, event: TaskFailed): Promise<boolean> {
+  const step = event.step ? ` at ${event.step}` : '';
+  const task = await prisma.task.updateMany({
+    where: { id: event.taskId, buildId: event.buildId, status: { in: OPEN_TASK }, attempts: { lte: event.attempt } },
+    data: { error: `attempt ${event.attempt} failed${step}: ${event.reason} (retrying)` },
+  });
+  return task.count > 0;
+}
+
+/**
+ * Errors retrying cannot fix: a foreign-key failure (the build was deleted meanwhile) or a value
+ * Prisma refuses. The event is dropped (and logged) rather than blocking every later one.
+ */
+export function isPermanent(err: unknown): boolean {
+  const code = prismaCode(err);
+  return code === 'P2003' || code === 'P2025' || (err as Error | null)?.name === 'PrismaClientValidationError';
+}

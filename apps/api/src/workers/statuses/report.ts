@@ -1,0 +1,61 @@
+import type { PrismaClient } from '../../infra/db.ts';
+import type { SecretBox } from '../../infra/secrets/secret-box.ts';
+import { forgeApiBase, postCommitStatus, StatusPostError, type CommitStatus, type ForgeState } from './client.ts';
+import type { StatusJob } from './queue.ts';
+
+export interface ReportDeps {
+  prisma: PrismaClient;
+  secretBox: SecretBox;
+  publicUrl: string;
+}
+
+const FINAL: Record<string, ForgeState> = { succeeded: 'success', failed: 'failure', canceled: 'error' };
+
+export type ReportOutcome = 'posted' | 'skipped';
+
+function describe(build: { status: string; error: string | null; push: boolean; tags: string[]; platforms: string[] }): string {
+  switch (build.status) {
+    case 'queued':
+      return `Queued: ${build.platforms.join(', ')}`;
+    case 'running':
+    case 'publishing':
+      return `Building ${build.platforms.join(', ')}`;
+    case 'succeeded':
+      return build.push ? `Pushed ${build.tags.join(', ')}` : `Built ${build.platforms.join(', ')} (not pushed)`;
+    case 'canceled':
+      return 'Canceled';
+    default:
+      return build.error ?? 'Failed';
+  }
+}
+
+/**
+ * Posts the commit status of one transition of a build of a registered repository (no repository
+ * or no forge token: nothing to do). A failure is written on the build (`statusError`) and
+ * rethrown for the queue to retry; it never changes the build's own status.
+ */
+export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<ReportOutcome> {
+  const build = await deps.prisma.build.findUnique({ where: { id: job.buildId }, include: { repo: true } });
+  const repo = build?.repo;
+  if (!build || !repo || !repo.forgeToken || !build.commit) return 'skipped';
+  const final = FINAL[build.status];
+  // `pending` after the end would overwrite the result on the forge: the final job reports instead.
+  if (job.stage === 'pending' && (final || (build.statusState && build.statusState !== 'pending'))) return 'skipped';
+  if (job.stage === 'final' && !final) return 'skipped';
+  const status: CommitStatus = {
+    state: job.stage === 'pending' ? 'pending' : final!,
+    targetUrl: `${deps.publicUrl}/builds/${build.id}`,
+    description: describe(build),
+    context: build.image ? `archway/${build.image}` : 'archway',
+  };
+  try {
+    const token = deps.secretBox.open(repo.forgeToken, 'forge-token');
+    await postCommitStatus({ provider: repo.provider, apiBase: forgeApiBase(repo), fullName: repo.fullName, sha: build.commit, token }, status);
+  } catch (err) {
+    const reason = err instanceof StatusPostError ? err.message : `internal error: ${(err as Error).message}`;
+    await deps.prisma.build.update({ where: { id: build.id }, data: { statusError: `commit status "${status.state}" not reported: ${reason}`.slice(0, 1000) } });
+    throw err;
+  }
+  await deps.prisma.build.update({ where: { id: build.id }, data: { statusState: status.state, statusError: null } });
+  return 'posted';
+}

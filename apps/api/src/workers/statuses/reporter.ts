@@ -1,0 +1,87 @@
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { FINAL_BUILD_STATUSES, type BuildEvent, type BuildStatus } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
+import type { PrismaClient } from '../../infra/db.ts';
+import type { SecretBox } from '../../infra/secrets/secret-box.ts';
+import { StatusPostError } from './client.ts';
+import { DEFAULT_STATUS_RETRY, enqueueStatus, STATUS_QUEUE, type StatusJob, type StatusRetry } from './queue.ts';
+import { reportStatus } from './report.ts';
+import { SecretBoxError } from '../../infra/secrets/secret-box.ts';
+
+export interface ReporterDeps {
+  prisma: PrismaClient;
+  redis: Redis;
+  prefix: string;
+  publicUrl: string;
+  secretBox: SecretBox;
+  retry?: StatusRetry;
+  concurrency?: number;
+  log?: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
+}
+
+export interface StatusReporter {
+  /** Queues the status the build's current state calls for (once per stage); throws when Redis refuses. */
+  sync(buildId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Events that end a build, after which its final commit status is due. The pending one is queued
+ * when the build is triggered (repos/trigger.ts): no lookup per task start for it.
+ */
+export function changesStatus(event: BuildEvent): boolean {
+  return event.type === 'build.succeeded' || event.type === 'build.failed' || (event.type === 'task.failed' && event.final);
+}
+
+/**
+ * Drives commit statuses from build state changes: listens to `buildChanged` (published by the
+ * recorder and by cancel), turns each change of a repository's build into a job on the
+ * `statuses` queue (`pending` or `final`, once each), and posts them with retries and backoff.
+ */
+export async function startStatusReporter(deps: ReporterDeps): Promise<StatusReporter> {
+  const retry = deps.retry ?? DEFAULT_STATUS_RETRY;
+  const worker = new Worker<StatusJob>(
+    STATUS_QUEUE,
+    async (job) => {
+      try {
+        return await reportStatus(deps, job.data);
+      } catch (err) {
+        deps.log?.warn({ buildId: job.data.buildId, stage: job.data.stage, attempt: job.attemptsMade + 1, err: (err as Error).message }, 'commit status not reported');
+        if ((err instanceof StatusPostError && err.permanent) || err instanceof SecretBoxError) throw new UnrecoverableError((err as Error).message);
+        throw err;
+      }
+    },
+    {
+      connection: deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, connectionName: 'archway-statuses' }),
+      prefix: deps.prefix,
+      concurrency: deps.concurrency ?? 4,
+    },
+  );
+  worker.on('error', (err) => deps.log?.warn({ err: err.message }, 'statuses worker error'));
+  const queue = new Queue<StatusJob>(STATUS_QUEUE, { connection: deps.redis, prefix: deps.prefix, skipMetasUpdate: true });
+  queue.on('error', () => {});
+
+  const sub = deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, connectionName: 'archway-statuses-sub' });
+  sub.on('error', () => {});
+  sub.on('message', (_channel: string, buildId: string) => {
+    void onChange(buildId).catch((err) => deps.log?.warn({ buildId, err: (err as Error).message }, 'commit status not queued'));
+  });
+  await sub.subscribe(redisKeys(deps.prefix).buildChanged);
+
+  async function onChange(buildId: string): Promise<void> {
+    const build = await deps.prisma.build.findUnique({ where: { id: buildId }, select: { status: true, repoId: true } });
+    if (!build?.repoId) return;
+    const stage = FINAL_BUILD_STATUSES.includes(build.status as BuildStatus) ? 'final' : 'pending';
+    await enqueueStatus(queue, { buildId, stage }, retry);
+  }
+
+  return {
+    sync: onChange,
+    async close() {
+      sub.disconnect();
+      await worker.close();
+      await queue.close();
+    },
+  };
+}

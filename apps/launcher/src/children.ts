@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Where the processes' entry points live, relative to this file. */
+export const ENTRY_POINTS = {
+  api: fileURLToPath(new URL('../../api/src/main.ts', import.meta.url)),
+  merger: fileURLToPath(new URL('../../merger/src/main.ts', import.meta.url)),
+  agent: fileURLToPath(new URL('../../agent/src/main.ts', import.meta.url)),
+} as const;
+export type ChildName = keyof typeof ENTRY_POINTS;
+
+export interface Supervised {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs one TypeScript entry point as a child (`node --import tsx`), prefixing its output with its
+ * name, and restarts it with backoff if it dies on its own — a crash of the merger must not leave
+ * a running API with nobody publishing.
+ */
+/** Exit code our processes use for invalid configuration: restarting cannot help. */
+export const CONFIG_ERROR_EXIT = 2;
+
+export function supervise(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  onFatal?: (reason: string) => void,
+): Supervised {
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let restarts = 0;
+  let startedAt = 0;
+
+  const start = () => {
+    startedAt = Date.now();
+    child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const forward = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line) log(`[${name}] ${line}`);
+    };
+    child.stdout?.on('data', forward);
+    child.stderr?.on('data', forward);
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      if (code === CONFIG_ERROR_EXIT) {
+        stopping = true;
+        log(`[${name}] stopped: invalid configuration (see the lines above); not restarting`);
+        onFatal?.(`${name}: invalid configuration`);
+        return;
+      }
+      // A process that ran for a minute gets a fresh backoff.
+      if (Date.now() - startedAt > 60_000) restarts = 0;
+      const delay = Math.min(30_000, 500 * 2 ** restarts++);
+      log(`[${name}] exited (${signal ?? code}); restarting in ${delay} ms`);
+      setTimeout(() => !stopping && start(), delay).unref();
+    });
+  };
+  start();
+
+  return {
+    name,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        stopping = true;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+        const kill = setTimeout(() => child?.kill('SIGKILL'), 30_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}

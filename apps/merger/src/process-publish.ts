@@ -1,0 +1,114 @@
+import { BuildResult, formatPlatform, normalizePlatform, PublishJob, type BuildEvent, type PhaseKind } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
+import { nowIso, publishEvent, type ObjectStore } from '@archway/runtime';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { RegistryError, type RegistryPool } from './registry/index.ts';
+import { platformGuard } from './early-push/guard.ts';
+import type { EarlyPushState } from './early-push/state.ts';
+import { FinalPublishError, PublishCanceled } from './errors.ts';
+import { publishBuild } from './publish.ts';
+
+export interface PublishDeps {
+  redis: Redis;
+  prefix: string;
+  store: ObjectStore;
+  registries: RegistryPool;
+  platformConcurrency: number;
+  /** Blob uploads at once for the whole build. Default 4. */
+  blobConcurrency?: number;
+  /** Coordination with early pushes (pipelining); absent: every platform is pushed by the job. */
+  early?: EarlyPushState;
+}
+
+export interface PublishJobResult {
+  indexDigest: string | null;
+  manifests: { platform: string; digest: string }[];
+}
+
+type EventBody = BuildEvent extends infer E ? (E extends BuildEvent ? Omit<E, 'buildId' | 'at'> : never) : never;
+
+/**
+ * Handles one publish job: reads the children's BuildResults, publishes, and reports through the
+ * events stream (the recorder turns them into build state). A bad archive or refused credentials
+ * fail for good; registry outages are thrown as they are, for BullMQ to retry.
+ */
+export async function processPublishJob(job: Job, deps: PublishDeps): Promise<PublishJobResult> {
+  const data = parse(PublishJob, job.data, 'publish job payload');
+  const attempt = job.attemptsMade + 1;
+  const emit = (e: EventBody) => publishEvent(deps.redis, deps.prefix, { ...e, buildId: data.buildId, at: nowIso() } as BuildEvent);
+  // A cancel can reach the flow after its last task was built (the agent missed the message, or
+  // the API saw the build still running): the API put the build id in the canceled set.
+  const canceled = async () => (await deps.redis.sismember(redisKeys(deps.prefix).canceled, data.buildId)) === 1;
+  if (await canceled()) throw new UnrecoverableError('canceled');
+  if (!data.push) {
+    await emit({ type: 'build.succeeded', indexDigest: null });
+    return { indexDigest: null, manifests: [] };
+  }
+
+  const open = new Set<string>();
+  const phase = async (name: string, kind: PhaseKind | null) => {
+    if (kind) open.add(name);
+    else open.delete(name);
+    await emit(kind ? { type: 'phase.started', taskId: null, attempt, name, kind } : { type: 'phase.ended', taskId: null, attempt, name });
+  };
+  await emit({ type: 'build.publishing' });
+  await phase('publish', 'publish');
+  try {
+    const children = await job.getChildrenValues();
+    const results = Object.values(children).map((v) => parse(BuildResult, v, 'a task result'));
+    const out = await publishBuild({
+      store: deps.store,
+      registries: deps.registries,
+      job: data,
+      results,
+      concurrency: deps.platformConcurrency,
+      blobConcurrency: deps.blobConcurrency,
+      guard: deps.early && data.image ? platformGuard(deps.early, data.buildId, data.image) : undefined,
+      hooks: {
+        // After a failed early push its phase exists already under the plain name.
+        platformStarted: (p, again) => phase(pushPhase(p, again), 'push'),
+        platformEnded: (p, again) => phase(pushPhase(p, again), null),
+        indexStarted: () => phase('index', 'merge'),
+        indexEnded: () => phase('index', null),
+        beforeTags: async () => {
+          if (await canceled()) throw new PublishCanceled();
+        },
+      },
+    });
+    await phase('publish', null);
+    await deps.early?.forget(data.buildId).catch(() => {});
+    await emit({ type: 'build.succeeded', indexDigest: out.indexDigest });
+    return { indexDigest: out.indexDigest, manifests: out.images.map((i) => ({ platform: formatPlatform(i.platform), digest: i.digest })) };
+  } catch (err) {
+    for (const name of [...open].reverse()) await phase(name, null);
+    if (err instanceof PublishCanceled) throw new UnrecoverableError('canceled');
+    const reason = (err as Error).message;
+    const unrecoverable = err instanceof FinalPublishError || err instanceof UnrecoverableError || (err instanceof RegistryError && !err.retryable);
+    if (unrecoverable || attempt >= (job.opts.attempts ?? 1)) await emit({ type: 'build.failed', reason });
+    throw unrecoverable && !(err instanceof UnrecoverableError) ? new UnrecoverableError(reason) : err;
+  }
+}
+
+/** Fails the build of a publish job that BullMQ gave up on after it stalled (see worker.ts). */
+export async function reportStalled(redis: Redis, prefix: string, job: Job, log: (line: string) => void): Promise<void> {
+  const data = PublishJob.safeParse(job.data);
+  if (!data.success) return;
+  const reason = `the publish stopped ${job.stalledCounter} times without finishing (the merger was killed, ran out of memory or lost its Redis connection); see the merger's log`;
+  try {
+    await publishEvent(redis, prefix, { type: 'build.failed', buildId: data.data.buildId, reason, at: nowIso() });
+  } catch (err) {
+    log(`merger: could not report the stalled publish of build ${data.data.buildId}: ${(err as Error).message}`);
+  }
+}
+
+function pushPhase(platform: string, again: boolean): string {
+  return again ? `push ${normalizePlatform(platform)} (again)` : `push ${normalizePlatform(platform)}`;
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new UnrecoverableError(`${what} is invalid: ${r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  return r.data;
+}

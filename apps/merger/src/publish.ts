@@ -1,0 +1,125 @@
+import { normalizePlatform, parseImageName, type BuildResult, type PublishJob } from '@archway/contract';
+import type { ObjectStore } from '@archway/runtime';
+import type { RegistryPool } from './registry/index.ts';
+import { FinalPublishError } from './errors.ts';
+import { buildImageIndex } from './image-index.ts';
+import { OCI_INDEX } from './oci.ts';
+import type { PlatformGuard } from './early-push/guard.ts';
+import { limiter, pushPlatform, type PlatformImage } from './push-platform.ts';
+
+export interface PublishHooks {
+  /** Called around each platform's push, e.g. to emit phase events; `again` after a failed early push. */
+  platformStarted?(platform: string, again: boolean): Promise<void> | void;
+  platformEnded?(platform: string, again: boolean): Promise<void> | void;
+  indexStarted?(): Promise<void> | void;
+  indexEnded?(): Promise<void> | void;
+  /** Last chance to stop before any tag moves (e.g. the build was canceled): throw to stop. */
+  beforeTags?(): Promise<void> | void;
+}
+
+export interface PublishInput {
+  store: ObjectStore;
+  registries: RegistryPool;
+  job: PublishJob;
+  results: BuildResult[];
+  /** Platforms pushed at once. Default 2. */
+  concurrency?: number;
+  /** Blob uploads at once, all platforms of the build together. Default 4. */
+  blobConcurrency?: number;
+  /** Platforms already pushed (pipelining); they are not read again. */
+  pushed?: ReadonlyMap<string, PlatformImage>;
+  /** Coordinates with early pushes (pipelining across replicas); without it every platform is pushed here. */
+  guard?: PlatformGuard;
+  hooks?: PublishHooks;
+}
+
+export interface PublishOutcome {
+  indexDigest: string;
+  images: PlatformImage[];
+}
+
+/**
+ * Publishes a build: every platform's blobs and manifest, then the index by digest, then the
+ * index under each tag, last. A failure anywhere before the tags leaves no tag written; a registry
+ * refusing a later tag after earlier ones moved names those in the error (no registry API moves
+ * several tags at once).
+ */
+export async function publishBuild(input: PublishInput): Promise<PublishOutcome> {
+  const { job, hooks } = input;
+  if (!job.image) throw new FinalPublishError('the build asks to push but names no image');
+  let name;
+  try {
+    name = parseImageName(job.image);
+  } catch (err) {
+    throw new FinalPublishError((err as Error).message);
+  }
+  const { registry, repository } = name;
+  const results = matchResults(job.platforms, input.results);
+  const client = await input.registries.client(registry);
+  await client.ping(repository);
+
+  const controller = new AbortController();
+  const uploads = limiter(input.blobConcurrency ?? 4);
+  const images = await mapLimit(results, input.concurrency ?? 2, controller, async (result) => {
+    const early = input.pushed?.get(normalizePlatform(result.platform));
+    if (early) return early;
+    const push = async (again: boolean) => {
+      await hooks?.platformStarted?.(result.platform, again);
+      const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal, blobConcurrency: uploads });
+      await hooks?.platformEnded?.(result.platform, again);
+      return image;
+    };
+    return input.guard ? input.guard.run(result, push, controller.signal) : push(false);
+  });
+
+  await hooks?.indexStarted?.();
+  const index = buildImageIndex(images);
+  const indexDigest = await client.putManifest(repository, index.digest, OCI_INDEX, index.body);
+  await hooks?.beforeTags?.();
+  const moved: string[] = [];
+  for (const tag of job.tags) {
+    try {
+      await client.putManifest(repository, tag, OCI_INDEX, index.body);
+    } catch (err) {
+      // A registry that refuses one tag (e.g. an immutable one) after others moved: say which did.
+      if (moved.length && err instanceof Error) err.message += ` (tags already moved to ${index.digest}: ${moved.join(', ')})`;
+      throw err;
+    }
+    moved.push(tag);
+  }
+  await hooks?.indexEnded?.();
+  return { indexDigest, images };
+}
+
+/** One BuildResult per platform of the build, in the build's order. */
+function matchResults(platforms: string[], results: BuildResult[]): BuildResult[] {
+  return platforms.map((p) => {
+    const wanted = normalizePlatform(p);
+    const matching = results.filter((r) => normalizePlatform(r.platform) === wanted);
+    if (matching.length !== 1) {
+      throw new FinalPublishError(`${matching.length === 0 ? 'no' : matching.length} built archive(s) for ${wanted} among the finished tasks, expected 1`);
+    }
+    return matching[0]!;
+  });
+}
+
+/** Runs `fn` over `items`, `limit` at a time; the first failure aborts the rest and is thrown. */
+async function mapLimit<T, R>(items: T[], limit: number, controller: AbortController, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (err) {
+        if (!failure) failure = { err };
+        controller.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure) throw failure.err;
+  return out;
+}

@@ -1,0 +1,77 @@
+import { PUBLISH_QUEUE } from '@archway/contract';
+import { createObjectStore, type ObjectStore } from '@archway/runtime';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { RegistryPool } from './registry/index.ts';
+import { startEventsConsumer, type EventsConsumer } from './early-push/consumer.ts';
+import { pushEarly } from './early-push/push-early.ts';
+import { EarlyPushState } from './early-push/state.ts';
+import type { MergerConfig } from './env.ts';
+import { processPublishJob, reportStalled, type PublishJobResult } from './process-publish.ts';
+
+export interface MergerHandle {
+  worker: Worker;
+  registries: RegistryPool;
+  /** Stops taking jobs, waits for the active ones, closes connections. */
+  close(): Promise<void>;
+}
+
+export interface StartMergerOptions {
+  /** An object store instance instead of the URL in the config (tests, in-process use). */
+  store?: ObjectStore;
+  log?: (line: string) => void;
+}
+
+/** Starts the publish worker. Usable in-process (tests, the supervisor) or from main.ts. */
+export async function startMerger(config: MergerConfig, opts: StartMergerOptions = {}): Promise<MergerHandle> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const store = opts.store ?? createObjectStore(config.objectStore);
+  const registries = new RegistryPool(config.registry);
+  // Workers block on Redis: they must retry forever rather than fail a command (BullMQ's advice).
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const events = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const early = new EarlyPushState(events, config.prefix);
+  const deps = { redis: events, prefix: config.prefix, store, registries, platformConcurrency: config.platformConcurrency, blobConcurrency: config.blobConcurrency, early };
+
+  const worker = new Worker<unknown, PublishJobResult>(PUBLISH_QUEUE, (job) => processPublishJob(job, deps), {
+    connection,
+    prefix: config.prefix,
+    concurrency: config.concurrency,
+  });
+  worker.on('completed', (job, result) => log(`merger: build ${job.id} published ${result.indexDigest ?? '(not pushed)'}`));
+  worker.on('failed', (job, err) => {
+    log(`merger: build ${job?.id} attempt ${job?.attemptsMade} failed: ${err.message}`);
+    // A job that stalled too often (its merger was killed, ran out of memory or lost Redis mid-publish)
+    // is failed by BullMQ without running processPublishJob: the build would stay "publishing".
+    if (job?.deferredFailure) void reportStalled(events, config.prefix, job, log);
+  });
+  worker.on('error', (err) => log(`merger: worker error: ${err.message}`));
+  await worker.waitUntilReady();
+
+  // Pipelining: a platform's blobs and manifest go to the registry as soon as its task is built.
+  let consumer: EventsConsumer | undefined;
+  let publishQueue: Queue | undefined;
+  if (config.earlyPushes > 0) {
+    publishQueue = new Queue(PUBLISH_QUEUE, { connection: events, prefix: config.prefix });
+    const earlyDeps = { redis: events, prefix: config.prefix, store, registries, state: early, publishQueue, blobConcurrency: config.blobConcurrency, log };
+    consumer = startEventsConsumer({
+      redis: events,
+      prefix: config.prefix,
+      concurrency: config.earlyPushes,
+      handle: (event, signal) => pushEarly(event, earlyDeps, signal),
+      log,
+    });
+  }
+
+  return {
+    worker,
+    registries,
+    close: async () => {
+      await consumer?.close();
+      await worker.close();
+      await publishQueue?.close();
+      await registries.close();
+      await Promise.allSettled([connection.quit(), events.quit()]);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { platformSlug } from './platform.ts';
+
+/**
+ * The job catalog: every BullMQ job Archway enqueues, its payload schema, result and retry policy.
+ * The API uses it to enqueue, the agent and merger to process. See apps/agent/CONTRACT.md.
+ */
+export const PUBLISH_QUEUE = 'publish';
+
+/** ARCHWAY_QUEUE_PREFIX, parsed the same way by the API, the merger and the agents (they must agree). */
+export const QueuePrefixSetting = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+$/, 'ARCHWAY_QUEUE_PREFIX may contain letters, digits, "_", "." and "-"')
+  .default('archway');
+export function buildQueueName(platform: string): string {
+  return `build-${platformSlug(platform)}`;
+}
+
+export const BuildJob = z.object({
+  buildId: z.string(),
+  taskId: z.string(),
+  platform: z.string(),
+  source: z.object({ url: z.string(), ref: z.string(), commit: z.string() }),
+  /** Undefined: `Containerfile`, then `Dockerfile`. */
+  containerfile: z.string().optional(),
+  context: z.string(),
+  buildArgs: z.record(z.string(), z.string()),
+  /** Build time limit (the repository's setting); agents default to 60 min when absent. */
+  timeoutMs: z.number().int().positive().optional(),
+  /**
+   * Build secrets for `RUN --mount=type=secret,id=<id>`, each sealed with the agents' key
+   * (`sealBuildSecret` in @archway/runtime): Redis never holds a value in clear text.
+   */
+  secrets: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), sealed: z.string() })).optional(),
+});
+export type BuildJob = z.infer<typeof BuildJob>;
+
+/** What an agent returns for a built platform; the merger reads it from the parent job. */
+export const BuildResult = z.object({
+  taskId: z.string(),
+  platform: z.string(),
+  archiveKey: z.string(),
+  archiveSize: z.number().int(),
+  /** sha256 of the whole archive as uploaded (what a download of the artifact hashes to). */
+  archiveDigest: z.string(),
+  /**
+   * sha256 of the archive's tar listing with blob contents left out (`ArchiveLayoutHasher`): the
+   * merger checks this and every blob it uses against its own digest, hashing each byte once.
+   * Results without it (agents older than the merger) are checked against archiveDigest instead.
+   */
+  archiveLayoutDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
+  manifestDigest: z.string(),
+});
+export type BuildResult = z.infer<typeof BuildResult>;
+
+export const PublishJob = z.object({
+  buildId: z.string(),
+  image: z.string().optional(),
+  tags: z.array(z.string()),
+  push: z.boolean(),
+  platforms: z.array(z.string()),
+});
+export type PublishJob = z.infer<typeof PublishJob>;
+
+export const JOB_CATALOG = {
+  build: { queue: buildQueueName, attempts: 2, backoffMs: 2000 },
+  publish: { queue: () => PUBLISH_QUEUE, attempts: 3, backoffMs: 5000 },
+} as const;
+
+/** Object-store keys: archives and logs are addressed by build and platform, never by user names. */
+export const objectKeys = {
+  archive: (buildId: string, platform: string) => `archives/${buildId}/${platformSlug(platform)}.tar`,
+  log: (buildId: string, platform: string) => `logs/${buildId}/${platformSlug(platform)}.log`,
+};
