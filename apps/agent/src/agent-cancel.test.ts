@@ -9,7 +9,6 @@ import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEven
 import { startAgent, type AgentHandle } from './agent.ts';
 import type { AgentConfig } from './env.ts';
 import { silentLogger } from './log.ts';
-import { cancelChannel } from './cancel.ts';
 import { listContainers, runBuildah, storageArgs } from './task/buildah.ts';
 
 const PLATFORM = 'linux/amd64';
@@ -44,7 +43,7 @@ describe('cancel', () => {
   // What the API does: add to the set, then publish.
   const cancel = async (taskId: string) => {
     await redis.sadd(redisKeys(prefix).canceled, taskId);
-    await redis.publish(cancelChannel(prefix), taskId);
+    await redis.publish(redisKeys(prefix).cancel, taskId);
   };
 
   it('stops a running `RUN sleep 60` within seconds and leaves no working container', async () => {

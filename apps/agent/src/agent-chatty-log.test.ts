@@ -11,7 +11,6 @@ import { FsObjectStore } from '@archway/runtime';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
 import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
-import { cancelChannel } from './cancel.ts';
 import { silentLogger } from './log.ts';
 
 const PLATFORM = 'linux/amd64';
@@ -97,7 +96,7 @@ describe('agent with chatty build output', () => {
     await waitFor('the chatty step to fill the live log', async () => (await readLog(redis, prefix, job.taskId)).filter((e) => e.line === LINE).length > 1000);
     const t0 = Date.now();
     await redis.sadd(redisKeys(prefix).canceled, job.taskId);
-    await redis.publish(cancelChannel(prefix), job.taskId);
+    await redis.publish(redisKeys(prefix).cancel, job.taskId);
     const done = await waitForFinished(queue, job.taskId, 60_000);
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(done.failedReason).toBe('canceled');

@@ -8,7 +8,6 @@ import { redisKeys } from '@archway/contract';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
 import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
-import { cancelChannel } from './cancel.ts';
 import type { AgentConfig } from './env.ts';
 import { silentLogger } from './log.ts';
 import { listContainers } from './task/buildah.ts';
@@ -54,7 +53,7 @@ describe('two builds at once on one agent (ARCHWAY_AGENT_CONCURRENCY=2)', () => 
     expect(new Set(info.currentTasks)).toEqual(new Set([keep.taskId, drop.taskId]));
 
     await redis.sadd(redisKeys(prefix).canceled, drop.taskId);
-    await redis.publish(cancelChannel(prefix), drop.taskId);
+    await redis.publish(redisKeys(prefix).cancel, drop.taskId);
     expect((await waitForFinished(queue, drop.taskId)).failedReason).toBe('canceled');
     const kept = await waitForFinished(queue, keep.taskId);
     expect(kept.failedReason).toBeUndefined();

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
+import { redisKeys } from '@archway/contract';
 
-/** The API PUBLISHes a task id here when it cancels a build (after adding it to the canceled set). */
-export const cancelChannel = (prefix: string) => `${prefix}:cancel`;
+const cancelChannel = (prefix: string) => redisKeys(prefix).cancel;
 
 /**
  * Running tasks and their AbortControllers, plus the subscription that aborts them. The canceled

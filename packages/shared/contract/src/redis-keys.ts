@@ -15,6 +15,8 @@ export function redisKeys(prefix: string) {
     buildChanged: `${prefix}:build-changed`,
     /** A task id is added here when its build is canceled; agents watch it. */
     canceled: `${prefix}:canceled`,
+    /** Pub/sub channel: the API PUBLISHes a task id here after adding it to `canceled`; running agents stop it. */
+    cancel: `${prefix}:cancel`,
     /** A dashboard session (JSON, with a TTL), keyed by the sha256 of the session cookie's value. */
     session: (idHash: string) => `${prefix}:session:${idHash}`,
     /** The agent that last built a repository (sha256 of its URL) on a build queue: warm-cache affinity. */

@@ -1,4 +1,6 @@
 export * from './object-store.ts';
+export * from './fs-object-store.ts';
+export * from './create-object-store.ts';
 export * from './events.ts';
 export * from './s3-object-store.ts';
 export { s3OptionsFromUrl } from './s3-settings.ts';
@@ -10,3 +12,4 @@ export * from './git-protocols.ts';
 export * from './free-port.ts';
 export * from './stream-reply.ts';
 export * from './key-file.ts';
+export * from './stream-consumer.ts';

@@ -1,14 +1,7 @@
+// The store interface and the helpers both stores use; each store lives in its own file
+// (fs-object-store.ts, s3-object-store.ts) and create-object-store.ts picks one from a URL.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { randomUUID } from 'node:crypto';
-import { linkOrCopy } from './link-or-copy.ts';
-// Cycle on purpose: s3-object-store.ts uses helpers from here only inside functions.
-import { S3ObjectStore } from './s3-object-store.ts';
-import { s3OptionsFromUrl } from './s3-settings.ts';
 
 export interface StoredObject {
   key: string;
@@ -72,112 +65,6 @@ export function digestingStream(): Transform & { result(): PutResult } {
   }) as Transform & { result(): PutResult };
   t.result = () => ({ size, digest: `sha256:${hash.digest('hex')}` });
   return t;
-}
-
-/** The embedded default: a directory. Writes go to a temp file and are renamed into place. */
-export class FsObjectStore implements ObjectStore {
-  constructor(readonly root: string) {}
-
-  private path(key: string): string {
-    checkObjectKey(key);
-    return join(this.root, ...key.split('/'));
-  }
-
-  /** `write` fills a temp file next to the key's path, renamed into place only when it succeeded. */
-  private async writeAtomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
-    const target = this.path(key);
-    await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.${randomUUID()}.partial`;
-    try {
-      await write(tmp);
-      await rename(tmp, target);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-  }
-
-  async put(key: string, body: Readable): Promise<PutResult> {
-    const digest = digestingStream();
-    await this.writeAtomically(key, (tmp) => pipeline(body, digest, createWriteStream(tmp)));
-    return digest.result();
-  }
-
-  /**
-   * A hard link when the file is on the store's filesystem (the embedded setup: the agent's work
-   * dir and the store share a disk), else a copy (a reflink where the filesystem can): the bytes
-   * are read once, to hash them, instead of read and written again.
-   */
-  async putFile(key: string, path: string, opts: { signal?: AbortSignal } = {}): Promise<PutResult> {
-    this.path(key); // a bad key fails before the file is read
-    const digest = digestingStream();
-    await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) }), digest, async (chunks) => {
-      for await (const _ of chunks);
-    });
-    await this.writeAtomically(key, (tmp) => linkOrCopy(path, tmp));
-    return digest.result();
-  }
-
-  async get(key: string, range?: ByteRange): Promise<Readable> {
-    const p = this.path(key);
-    try {
-      const s = await stat(p);
-      if (!s.isFile()) throw new ObjectNotFoundError(key);
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError || (err as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectNotFoundError(key);
-      throw err;
-    }
-    // 1 MiB reads: with the default 64 KiB, a thread-pool round trip per read slows archive streaming.
-    return createReadStream(p, { highWaterMark: 1024 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
-  }
-
-  async head(key: string): Promise<StoredObject | null> {
-    try {
-      const s = await stat(this.path(key));
-      return s.isFile() ? { key, size: s.size, lastModified: s.mtime } : null;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-  }
-
-  async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
-  }
-
-  async *list(prefix: string): AsyncIterable<StoredObject> {
-    const walk = async function* (dir: string, root: string): AsyncIterable<StoredObject> {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
-      }
-      for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-        const full = join(dir, e.name);
-        if (e.isDirectory()) yield* walk(full, root);
-        else if (e.isFile() && !e.name.endsWith('.partial')) {
-          const s = await stat(full);
-          yield { key: relative(root, full).split(sep).join('/'), size: s.size, lastModified: s.mtime };
-        }
-      }
-    };
-    for await (const obj of walk(this.root, this.root)) {
-      if (obj.key.startsWith(prefix)) yield obj;
-    }
-  }
-}
-
-/**
- * `file:///path` or a plain path → filesystem store; `s3://bucket/optional/prefix` → S3 store
- * configured from the environment (ARCHWAY_S3_*, AWS_* — see packages/shared/runtime/ENV-S3.md).
- */
-export function createObjectStore(url: string, env: Record<string, string | undefined> = process.env): ObjectStore {
-  if (url.startsWith('file://')) return new FsObjectStore(new URL(url).pathname);
-  if (url.startsWith('/')) return new FsObjectStore(url);
-  if (url.startsWith('s3://')) return new S3ObjectStore(s3OptionsFromUrl(url, env));
-  throw new Error(`unsupported object store "${url}": use file:///absolute/path or s3://bucket/prefix`);
 }
 
 export function readableFrom(data: string | Buffer): Readable {

@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Job } from 'bullmq';
-import { PUBLISH_QUEUE, buildQueueName } from '@archway/contract';
-import { redisKeys } from '@archway/contract';
+import { PUBLISH_QUEUE, buildQueueName, redisKeys } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../infra/errors.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
@@ -42,7 +41,7 @@ export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<vo
   try {
     // Announce before removing jobs: an agent that takes a job in between still sees the set.
     await deps.redis.sadd(keys.canceled, ...taskIds, buildId);
-    for (const id of taskIds) await deps.redis.publish(`${deps.prefix}:cancel`, id);
+    for (const id of taskIds) await deps.redis.publish(redisKeys(deps.prefix).cancel, id);
     await removeWaitingJobs(deps.queues, buildId, build.tasks);
     // The recorder did not make this change: tell the dashboard and the commit-status reporter.
     await deps.redis.publish(keys.buildChanged, buildId);
