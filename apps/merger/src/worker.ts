@@ -22,6 +22,14 @@ export interface StartMergerOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * BullMQ's defaults (30 s lock, stalled check every 30 s, a job failed after its second stall) left
+ * a killed merger's publish waiting about a minute, and failed a build whose merger crashed twice
+ * although a new attempt resumes it cheaply (blobs already in the registry are not sent again).
+ * The lock is renewed every half of its duration; the publish does no long synchronous work.
+ */
+export const PUBLISH_STALLS = { lockDuration: 10_000, stalledInterval: 3_000, maxStalledCount: 3 } as const;
+
 /** Starts the publish worker. Usable in-process (tests, the supervisor) or from main.ts. */
 export async function startMerger(config: MergerConfig, opts: StartMergerOptions = {}): Promise<MergerHandle> {
   const log = opts.log ?? ((line: string) => console.log(line));
@@ -37,6 +45,7 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
     connection,
     prefix: config.prefix,
     concurrency: config.concurrency,
+    ...PUBLISH_STALLS,
   });
   worker.on('completed', (job, result) => log(`merger: build ${job.id} published ${result.indexDigest ?? '(not pushed)'}`));
   worker.on('failed', (job, err) => {

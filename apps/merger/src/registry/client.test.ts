@@ -125,6 +125,42 @@ describe('RegistryClient retries', () => {
     await c.close();
   });
 
+  // Seen under concurrent pushes of one repository: a blob upload racing another, a manifest PUT
+  // before its blob is visible. Both pass on a later try; the proxy answers like distribution.
+  it('retries the transient rejections of concurrent pushes (DIGEST_INVALID, MANIFEST_BLOB_UNKNOWN)', async () => {
+    const reject = (code: string) => ({ status: 400, body: JSON.stringify({ errors: [{ code, message: 'injected', detail: {} }] }) });
+    let blobRejections = 0;
+    let manifestRejections = 0;
+    proxy.failWith = (req) => {
+      if (req.method === 'PUT' && req.url?.includes('/blobs/uploads/') && blobRejections++ < 1) return reject('DIGEST_INVALID');
+      if (req.method === 'PUT' && req.url?.includes('/manifests/') && manifestRejections++ < 2) return reject('MANIFEST_BLOB_UNKNOWN');
+      return null;
+    };
+    proxy.seen.length = 0;
+    const c = client();
+    const b = blob(4096);
+    expect(await c.uploadBlob('race/app', { ...b, source: async () => Readable.from([b.data]) })).toBe('uploaded');
+    const manifest = manifestFor(b);
+    const digest = await c.putManifest('race/app', 'v1', 'application/vnd.oci.image.manifest.v1+json', manifest);
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect({ blobRejections, manifestRejections }).toEqual({ blobRejections: 2, manifestRejections: 3 });
+    expect(await c.getManifest('race/app', 'v1')).toMatchObject({ digest });
+    proxy.failWith = () => null;
+    await c.close();
+  });
+
+  it('does not retry a rejection that is not transient (MANIFEST_INVALID)', async () => {
+    proxy.failWith = (req) => (req.method === 'PUT' ? { status: 400, body: JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: 'bad' }] }) } : null);
+    proxy.seen.length = 0;
+    const c = client();
+    const err = await c.putManifest('race/app', 'v2', 'application/vnd.oci.image.manifest.v1+json', manifestFor(blob())).catch((e) => e);
+    expect(err.message).toBe(`registry ${proxy.host} rejected manifest v2 for race/app: 400 MANIFEST_INVALID bad`);
+    expect(err.retryable).toBe(false);
+    expect(proxy.seen.filter((s) => s.startsWith('PUT'))).toHaveLength(1);
+    proxy.failWith = () => null;
+    await c.close();
+  });
+
   it('gives up after its retries with a retryable error', async () => {
     proxy.failWith = () => 502;
     proxy.seen.length = 0;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { repositoryScope } from './challenge.ts';
-import { describeBody, RegistryError } from './errors.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describeBody, isTransientRejection, RegistryError } from './errors.ts';
 import { Transport, type TransportOptions } from './transport.ts';
 
 export interface RegistryStats {
@@ -26,15 +27,19 @@ export const MANIFEST_ACCEPT = [
 
 /** Remembered blob locations, so that a layer pushed to one repository is mounted into the next. */
 const MAX_KNOWN_LOCATIONS = 20_000;
+/** Tries of a manifest PUT the registry rejected transiently (see isTransientRejection). */
+const MANIFEST_RETRIES = 4;
 
 /** An OCI distribution client for one registry: blobs, mounts, manifests. */
 export class RegistryClient {
   readonly stats: RegistryStats = { blobsUploaded: 0, bytesUploaded: 0, blobsExisting: 0, blobsMounted: 0, manifestsPut: 0 };
   private readonly http: Transport;
   private readonly locations = new Map<string, string>();
+  private readonly retryBaseMs: number;
 
   constructor(opts: TransportOptions) {
     this.http = new Transport(opts);
+    this.retryBaseMs = opts.retryBaseMs ?? 250;
   }
 
   get registry(): string {
@@ -140,9 +145,11 @@ export class RegistryClient {
       what: `upload of blob ${digest} to ${repository}`,
     });
     if (res.status !== 201) {
-      throw new RegistryError(`registry ${this.registry} rejected blob ${digest} for ${repository}: ${res.status} ${await describeBody(res)}`, {
+      const detail = await describeBody(res);
+      // A transient rejection is retried by uploadBlob, which opens the source again.
+      throw new RegistryError(`registry ${this.registry} rejected blob ${digest} for ${repository}: ${res.status} ${detail}`, {
         status: res.status,
-        retryable: false,
+        retryable: isTransientRejection(res.status, detail),
       });
     }
     await res.dump();
@@ -154,21 +161,33 @@ export class RegistryClient {
   /** PUTs a manifest or index under a digest or a tag; returns its digest. */
   async putManifest(repository: string, reference: string, mediaType: string, body: Buffer): Promise<string> {
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-    const res = await this.http.send({
-      method: 'PUT',
-      url: `/v2/${repository}/manifests/${reference}`,
-      headers: { 'content-type': mediaType },
-      body,
-      scopes: [repositoryScope(repository, 'pull,push')],
-      repository,
-      what: `PUT manifest ${reference} to ${repository}`,
-    });
-    if (res.status !== 201 && res.status !== 200) {
-      throw new RegistryError(`registry ${this.registry} rejected manifest ${reference} for ${repository}: ${res.status} ${await describeBody(res)}`, {
-        status: res.status,
-        retryable: false,
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.http.send({
+        method: 'PUT',
+        url: `/v2/${repository}/manifests/${reference}`,
+        headers: { 'content-type': mediaType },
+        body,
+        scopes: [repositoryScope(repository, 'pull,push')],
+        repository,
+        what: `PUT manifest ${reference} to ${repository}`,
       });
+      if (res.status !== 201 && res.status !== 200) {
+        const detail = await describeBody(res);
+        const transient = isTransientRejection(res.status, detail);
+        if (transient && attempt < MANIFEST_RETRIES) {
+          await delay(this.retryBaseMs * 2 ** attempt);
+          continue;
+        }
+        throw new RegistryError(`registry ${this.registry} rejected manifest ${reference} for ${repository}: ${res.status} ${detail}`, {
+          status: res.status,
+          retryable: transient,
+        });
+      }
+      return this.acceptedManifest(res, reference, digest);
     }
+  }
+
+  private async acceptedManifest(res: Awaited<ReturnType<Transport['send']>>, reference: string, digest: string): Promise<string> {
     await res.dump();
     const returned = res.headers.get('docker-content-digest');
     if (returned && returned !== digest) {

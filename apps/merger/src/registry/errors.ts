@@ -24,6 +24,19 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /**
+ * Rejections that distribution registries answer under concurrent pushes to one repository and
+ * that a later try gets past: `DIGEST_INVALID` when two uploads of the same blob race,
+ * `MANIFEST_BLOB_UNKNOWN` / `BLOB_UNKNOWN` while a just-uploaded blob is not visible yet (seen under
+ * load, and with eventually consistent storage behind the registry). Our own bytes are checked
+ * against their digests while they stream, so a real corruption never gets this far.
+ */
+const TRANSIENT_REJECTIONS = ['DIGEST_INVALID', 'MANIFEST_BLOB_UNKNOWN', 'BLOB_UNKNOWN', 'BLOB_UPLOAD_UNKNOWN'];
+
+export function isTransientRejection(status: number, detail: string): boolean {
+  return (status === 400 || status === 404) && TRANSIENT_REJECTIONS.some((code) => detail.startsWith(code) || detail.includes(`; ${code}`));
+}
+
+/**
  * A short, credential-free summary of an error body: the OCI error list
  * (`{"errors":[{"code","message"}]}`) when there is one, else the first line of text.
  */

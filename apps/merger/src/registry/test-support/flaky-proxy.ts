@@ -6,8 +6,8 @@ export interface FlakyProxy {
   host: string;
   /** Every request seen, as `METHOD path` (query left out). */
   seen: string[];
-  /** Decides per request: a status to fail with (body drained first), or null to forward. */
-  failWith: (req: IncomingMessage) => number | null;
+  /** Decides per request: a status (or a status and a body) to fail with (request body drained first), or null to forward. */
+  failWith: (req: IncomingMessage) => number | { status: number; body: string } | null;
   /** Forwards a request only once this resolves (e.g. to hold uploads and count them in flight). */
   hold: (req: IncomingMessage) => Promise<void> | null;
   close(): Promise<void>;
@@ -22,10 +22,11 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
   const proxy: FlakyProxy = { host: '', seen: [], failWith: () => null, hold: () => null, close: async () => {} };
   const server: Server = createServer(async (req, res) => {
     proxy.seen.push(`${req.method} ${req.url?.split('?')[0]}`);
-    const status = proxy.failWith(req);
-    if (status !== null) {
+    const failure = proxy.failWith(req);
+    if (failure !== null) {
+      const { status, body } = typeof failure === 'number' ? { status: failure, body: 'injected failure\n' } : failure;
       req.resume();
-      req.on('end', () => res.writeHead(status, { 'content-type': 'text/plain' }).end('injected failure\n'));
+      req.on('end', () => res.writeHead(status, { 'content-type': typeof failure === 'number' ? 'text/plain' : 'application/json' }).end(body));
       return;
     }
     await proxy.hold(req);
