@@ -26,6 +26,8 @@ export interface Stack {
   waitForFinal(id: string, timeoutMs?: number): Promise<Build>;
   /** Stops one agent (SIGTERM) — for failure tests. */
   agents: Map<string, Supervised>;
+  /** The API and merger processes (supervised: restarted when they die) — for fault tests. */
+  processes: { api: Supervised; merger: Supervised };
   stop(): Promise<void>;
 }
 
@@ -53,7 +55,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   const output: string[] = [];
   const log = (line: string) => output.push(line);
-  const procs: Supervised[] = [supervise('api', ENTRY_POINTS.api, env, log), supervise('merger', ENTRY_POINTS.merger, env, log)];
+  const processes = { api: supervise('api', ENTRY_POINTS.api, env, log), merger: supervise('merger', ENTRY_POINTS.merger, env, log) };
+  const procs: Supervised[] = [processes.api, processes.merger];
   const agents = new Map<string, Supervised>();
   for (const platform of opts.agents) {
     const slug = platform.replace(/\//g, '-');
@@ -88,13 +91,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     objectStoreDir,
     output,
     agents,
+    processes,
     api,
     waitForFinal: async (id, timeoutMs = 180_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const build = (await (await api(`/api/v1/builds/${id}`)).json()) as Build;
-        if (FINAL_BUILD_STATUSES.includes(build.status)) return build;
-        if (Date.now() > deadline) throw new Error(`build ${id} still ${build.status}:\n${output.slice(-60).join('\n')}`);
+        // An API that is down or restarting (fault tests) answers nothing or 503 for a while.
+        const res = await api(`/api/v1/builds/${id}`).catch(() => undefined);
+        const build = res?.ok ? ((await res.json()) as Build) : undefined;
+        if (build && FINAL_BUILD_STATUSES.includes(build.status)) return build;
+        if (Date.now() > deadline) throw new Error(`build ${id} still ${build?.status ?? `unknown (API answered ${res?.status ?? 'nothing'})`}:\n${output.slice(-60).join('\n')}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },

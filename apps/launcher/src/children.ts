@@ -11,6 +11,8 @@ export type ChildName = keyof typeof ENTRY_POINTS;
 
 export interface Supervised {
   name: string;
+  /** The running child's pid (undefined between a death and its restart). */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export function supervise(
 
   return {
     name,
+    pid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
     stop: () =>
       new Promise<void>((resolve) => {
         stopping = true;
