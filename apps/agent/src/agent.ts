@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { buildQueueName, type AgentInfo } from '@archway/contract';
-import { createObjectStore, type ObjectStore } from '@archway/runtime';
+import { connectRedis, createObjectStore, redactUrl, type ObjectStore } from '@archway/runtime';
 import { Affinity } from './affinity.ts';
 import { CancelWatcher } from './cancel.ts';
 import { CacheSize } from './cache-size.ts';
@@ -11,7 +10,6 @@ import { storageFs } from './disk/fs-type.ts';
 import { DiskGuard } from './disk/guard.ts';
 import { checkWatermarks } from './disk/watermarks.ts';
 import { type AgentConfig } from './env.ts';
-import { redactUrl } from '@archway/runtime';
 import { Heartbeat } from './heartbeat.ts';
 import { cleanLeftovers } from './leftovers.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -78,9 +76,9 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   // Workers need maxRetriesPerRequest: null (BullMQ's blocking commands); the same setting keeps
   // event publishing waiting through a short Redis restart instead of failing the build.
   const redisOpts = { maxRetriesPerRequest: null, connectionName: `archway-agent:${config.agentId}` };
-  const redis = new Redis(config.redisUrl, redisOpts);
-  const subscriber = new Redis(config.redisUrl, redisOpts);
-  const workerConnection = new Redis(config.redisUrl, redisOpts);
+  const redis = connectRedis(config.redisUrl, redisOpts);
+  const subscriber = connectRedis(config.redisUrl, redisOpts);
+  const workerConnection = connectRedis(config.redisUrl, redisOpts);
   for (const [name, conn] of [['redis', redis], ['subscriber', subscriber], ['worker', workerConnection]] as const) {
     conn.on('error', (err) => log('redis.error', { connection: name, error: err.message }, 'warn'));
   }

@@ -3,7 +3,7 @@ import { hostname, machine } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { archFromMachine, formatPlatform, normalizePlatform, platformSlug, QueuePrefixSetting } from '@archway/contract';
-import { buildSecretKey, createObjectStore } from '@archway/runtime';
+import { buildSecretKey, createObjectStore, redisUrlProblem } from '@archway/runtime';
 import { formatSize, parseDuration, parseSize, type Size } from './units.ts';
 import { DEFAULT_LIVE_LOG_LIMIT, type LiveLogLimit } from './report/log-sink.ts';
 
@@ -101,7 +101,10 @@ const bool = (name: string) =>
 const nonEmpty = (name: string) => z.string({ error: `${name} is required` }).trim().min(1, `${name} is required`);
 
 const Env = z.object({
-  REDIS_URL: nonEmpty('REDIS_URL').refine((v) => /^rediss?:\/\//.test(v), 'REDIS_URL must start with redis:// or rediss://'),
+  REDIS_URL: nonEmpty('REDIS_URL').superRefine((v, ctx) => {
+    const problem = redisUrlProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   ARCHWAY_QUEUE_PREFIX: QueuePrefixSetting,
   ARCHWAY_OBJECT_STORE: nonEmpty('ARCHWAY_OBJECT_STORE'),
   ARCHWAY_AGENT_PLATFORM: z.string().trim().min(1).optional(),

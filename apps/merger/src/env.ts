@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { QueuePrefixSetting } from '@archway/contract';
-import { createObjectStore } from '@archway/runtime';
+import { createObjectStore, redisUrlProblem } from '@archway/runtime';
 import { locateAuthFile } from './registry/auth-file.ts';
 import type { RegistryConfig } from './registry/pool.ts';
 
@@ -23,7 +23,13 @@ export interface MergerConfig {
 }
 
 const Env = z.object({
-  REDIS_URL: z.string({ error: 'REDIS_URL is required (redis://host:6379)' }).min(1, 'REDIS_URL is required (redis://host:6379)'),
+  REDIS_URL: z
+    .string({ error: 'REDIS_URL is required (redis://host:6379)' })
+    .min(1, 'REDIS_URL is required (redis://host:6379)')
+    .superRefine((v, ctx) => {
+      const problem = redisUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   ARCHWAY_QUEUE_PREFIX: QueuePrefixSetting,
   ARCHWAY_OBJECT_STORE: z
     .string({ error: 'ARCHWAY_OBJECT_STORE is required (file:///absolute/path or s3://bucket/prefix)' })

@@ -1,7 +1,6 @@
 import { PUBLISH_QUEUE } from '@archway/contract';
-import { createObjectStore, type ObjectStore } from '@archway/runtime';
+import { connectRedis, createObjectStore, type ObjectStore } from '@archway/runtime';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { RegistryPool } from './registry/index.ts';
 import { startEventsConsumer, type EventsConsumer } from './early-push/consumer.ts';
 import { pushEarly } from './early-push/push-early.ts';
@@ -36,8 +35,8 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
   const store = opts.store ?? createObjectStore(config.objectStore);
   const registries = new RegistryPool(config.registry);
   // Workers block on Redis: they must retry forever rather than fail a command (BullMQ's advice).
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  const events = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const connection = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
+  const events = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   const early = new EarlyPushState(events, config.prefix);
   const deps = { redis: events, prefix: config.prefix, store, registries, platformConcurrency: config.platformConcurrency, blobConcurrency: config.blobConcurrency, early };
 

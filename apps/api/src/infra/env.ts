@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { QueuePrefixSetting } from '@archway/contract';
-import { buildSecretKey } from '@archway/runtime';
+import { buildSecretKey, redisUrlProblem } from '@archway/runtime';
 
 /**
  * API configuration, read once from the environment at start. The table of variables lives in
@@ -43,7 +43,10 @@ const Env = z.object({
     (v) => /^postgres(ql)?:\/\//.test(v),
     'DATABASE_URL must start with postgres:// or postgresql://',
   ),
-  REDIS_URL: nonEmpty('REDIS_URL').refine((v) => /^rediss?:\/\//.test(v), 'REDIS_URL must start with redis:// or rediss://'),
+  REDIS_URL: nonEmpty('REDIS_URL').superRefine((v, ctx) => {
+    const problem = redisUrlProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   ARCHWAY_QUEUE_PREFIX: QueuePrefixSetting,
   ARCHWAY_OBJECT_STORE: z.string().trim().min(1).optional(),
   HOST: z.string().trim().min(1).default('127.0.0.1'),

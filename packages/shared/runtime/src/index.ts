@@ -13,3 +13,4 @@ export * from './free-port.ts';
 export * from './stream-reply.ts';
 export * from './key-file.ts';
 export * from './stream-consumer.ts';
+export * from './redis-connection.ts';

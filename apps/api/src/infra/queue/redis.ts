@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '@archway/runtime';
 
 /**
  * API-side Redis clients fail fast: a request must not hang while Redis is away, it answers 503.
@@ -7,7 +8,7 @@ import { Redis } from 'ioredis';
 export const FAIL_FAST = { maxRetriesPerRequest: 1, enableOfflineQueue: false } as const;
 
 export function createRedis(url: string, name = 'archway-api'): Redis {
-  return new Redis(url, { ...FAIL_FAST, connectionName: name, lazyConnect: false });
+  return connectRedis(url, { ...FAIL_FAST, connectionName: name, lazyConnect: false });
 }
 
 /** Resolves when the client can take commands (needed before the first one, as the offline queue is off). */
