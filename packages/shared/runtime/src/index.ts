@@ -1,4 +1,5 @@
 export * from './object-store.ts';
+export * from './create-object-store.ts';
 export * from './events.ts';
 export * from './s3-object-store.ts';
 export { s3OptionsFromUrl } from './s3-settings.ts';

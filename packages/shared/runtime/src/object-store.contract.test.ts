@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startS3, type TestS3 } from '../../../../test/harness/s3.ts';
 import { failingStream, sha256Hex, textOf } from '../../../../test/support/object-store-helpers.ts';
-import { createObjectStore, ObjectNotFoundError, readableFrom, type ObjectStore } from './object-store.ts';
+import { createObjectStore } from './create-object-store.ts';
+import { ObjectNotFoundError, readableFrom, type ObjectStore } from './object-store.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 
 let s3: TestS3;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startS3, type TestS3 } from '../../../../test/harness/s3.ts';
 import { pseudoRandomStream, rssTracker, sha256Of, textOf } from '../../../../test/support/object-store-helpers.ts';
-import { createObjectStore, ObjectNotFoundError, readableFrom } from './object-store.ts';
+import { createObjectStore } from './create-object-store.ts';
+import { ObjectNotFoundError, readableFrom } from './object-store.ts';
 import { S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.ts';
 
 const MB = 1024 * 1024;

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { createObjectStore, FsObjectStore } from './object-store.ts';
+import { createObjectStore } from './create-object-store.ts';
+import { FsObjectStore } from './object-store.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 import { s3OptionsFromUrl } from './s3-settings.ts';
 
