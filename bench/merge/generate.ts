@@ -4,7 +4,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
@@ -44,7 +44,10 @@ async function writeLayer(path: string, bytes: number, seed: string, gzip: boole
     : pipeline(source, raw, compressed, createWriteStream(path));
   const entry = pack.entry({ name: `data/${seed}.bin`, size: bytes, mode: 0o644, mtime: new Date(0) });
   for await (const chunk of randomBytesStream(bytes, seed)) await write(entry as unknown as Writable, chunk);
-  const ended = new Promise<void>((resolve, reject) => (entry.once('finish', () => resolve()), entry.once('error', reject)));
+  const ended = new Promise<void>((resolve, reject) => {
+    entry.once('finish', () => resolve());
+    entry.once('error', reject);
+  });
   (entry as unknown as { end(): void }).end();
   await ended;
   pack.finalize();
@@ -117,7 +120,10 @@ export async function generateArchive(dir: string, platform: string, layerBytes:
   for (const layer of layers) {
     layout.entry({ name: `blobs/sha256/${layer.digest.slice(7)}`, type: 'file', size: layer.size });
     const entry = pack.entry({ name: `blobs/sha256/${layer.digest.slice(7)}`, size: layer.size, mode: 0o644, mtime: new Date(0) });
-    const ended = new Promise<void>((resolve, reject) => (entry.once('finish', () => resolve()), entry.once('error', reject)));
+    const ended = new Promise<void>((resolve, reject) => {
+    entry.once('finish', () => resolve());
+    entry.once('error', reject);
+  });
     for await (const chunk of createReadStream(layer.path, { highWaterMark: CHUNK })) await write(entry as unknown as Writable, chunk as Buffer);
     (entry as unknown as { end(): void }).end();
     await ended;

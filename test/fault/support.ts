@@ -84,7 +84,7 @@ export async function waitForRunning(stack: Stack, id: string, timeoutMs = 120_0
       .api(`/api/v1/builds/${id}`)
       .then((r) => (r.ok ? (r.json() as Promise<Build>) : undefined))
       .catch(() => undefined);
-    if (build && build.tasks.every((t) => t.status === 'running')) return;
+    if (build?.tasks.every((t) => t.status === 'running')) return;
     if (Date.now() > deadline) throw new Error(`build ${id} never had all tasks running:\n${stack.output.slice(-40).join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -9,7 +9,7 @@ import { CacheSize } from './cache-size.ts';
 import { storageFs } from './disk/fs-type.ts';
 import { DiskGuard } from './disk/guard.ts';
 import { checkWatermarks } from './disk/watermarks.ts';
-import { type AgentConfig } from './env.ts';
+import type { AgentConfig } from './env.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { cleanLeftovers } from './leftovers.ts';
 import { createLogger, type Logger } from './log.ts';

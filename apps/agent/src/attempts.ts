@@ -1,6 +1,5 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { redisKeys } from '@archway/contract';
 import { endLog, nowIso, publishEvent } from '@archway/runtime';
 import type { BuildJob } from '@archway/contract';
 

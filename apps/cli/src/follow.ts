@@ -51,7 +51,9 @@ export async function followBuild(client: ApiClient, buildId: string, o: Output)
   }
   // Finished tasks' streams deliver their last lines and end; a task that never ran (its build
   // failed elsewhere) has nothing more to say.
-  const timer = setTimeout(() => streams.forEach((s) => s.controller.abort()), DRAIN_MS);
+  const timer = setTimeout(() => {
+    for (const s of streams.values()) s.controller.abort();
+  }, DRAIN_MS);
   for (const t of build.tasks) if (!TASK_FINAL.includes(t.status)) streams.get(t.platform)?.controller.abort();
   await Promise.allSettled([...streams.values()].map((s) => s.done));
   clearTimeout(timer);

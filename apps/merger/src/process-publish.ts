@@ -3,7 +3,7 @@ import { redisKeys } from '@archway/contract';
 import { nowIso, publishEvent, type ObjectStore } from '@archway/runtime';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { RegistryError, type RegistryPool } from './registry/index.ts';
 import { platformGuard } from './early-push/guard.ts';
 import type { EarlyPushState } from './early-push/state.ts';

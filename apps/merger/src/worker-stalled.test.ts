@@ -23,7 +23,11 @@ describe('a publish whose merger keeps dying', () => {
   async function dieDuringPublish(): Promise<void> {
     let started!: () => void;
     const taken = new Promise<void>((r) => (started = r));
-    const dying = new Worker(PUBLISH_QUEUE, () => (started(), new Promise(() => {})), { connection: testRedis({ worker: true }), prefix, ...quickStalls });
+    const hang = () => {
+      started();
+      return new Promise(() => {});
+    };
+    const dying = new Worker(PUBLISH_QUEUE, hang, { connection: testRedis({ worker: true }), prefix, ...quickStalls });
     await taken;
     await dying.close(true);
   }

@@ -57,15 +57,16 @@ function Routes() {
   useEffect(() => {
     if (path === '/' || path === '') navigate('/builds', true);
   }, [path, navigate]);
+  const detailId = detail?.id;
   useEffect(() => {
-    document.title = detail
-      ? `Build ${detail.id!.slice(0, 8)} · Archway`
+    document.title = detailId
+      ? `Build ${detailId.slice(0, 8)} · Archway`
       : path.startsWith('/agents')
         ? 'Agents · Archway'
         : path.startsWith('/repos')
           ? 'Repositories · Archway'
           : 'Builds · Archway';
-  }, [path, detail?.id]);
+  }, [path, detailId]);
   // Keyed: another build's page starts empty instead of showing the previous build for a frame.
   if (detail) return <BuildDetailPage key={detail.id} id={detail.id!} />;
   if (repo) return <RepoPage key={repo.id} id={repo.id!} />;

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/complexity/useSimpleNumberKeys: statfs magic numbers read as in linux/magic.h
 import { statfs } from 'node:fs/promises';
 
 /**

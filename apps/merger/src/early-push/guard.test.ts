@@ -38,7 +38,11 @@ function image(digest: string): PlatformImage {
 /** A push that records how it was called. */
 function recorder(digest = `sha256:${'c'.repeat(64)}`) {
   const calls: boolean[] = [];
-  return { calls, push: async (again: boolean) => (calls.push(again), image(digest)) };
+  const push = async (again: boolean) => {
+    calls.push(again);
+    return image(digest);
+  };
+  return { calls, push };
 }
 
 describe('platformGuard (the publish job side of pipelining)', () => {

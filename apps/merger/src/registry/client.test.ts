@@ -118,7 +118,11 @@ describe('RegistryClient retries', () => {
 
     proxy.seen.length = 0;
     let opened = 0;
-    const outcome = await c.uploadBlob('retry/app', { ...b, source: async () => (opened++, Readable.from([b.data])) });
+    const source = async () => {
+      opened++;
+      return Readable.from([b.data]);
+    };
+    const outcome = await c.uploadBlob('retry/app', { ...b, source });
     expect(outcome).toBe('uploaded');
     expect(opened).toBe(2);
     expect(await c.blobExists('retry/app', b.digest)).toBe(true);

@@ -34,6 +34,7 @@ export function SignInPage({ reason }: { reason?: string }) {
           name="token"
           type="password"
           autoComplete="current-password"
+          // biome-ignore lint/a11y/noAutofocus: the page's only field; signing in is all it is for
           autoFocus
           value={token}
           onChange={(e) => setToken(e.target.value)}

@@ -10,6 +10,7 @@ export function FailureBanner({ build }: { build: Build }) {
       {failure.details.length > 0 && (
         <ul>
           {failure.details.map((d, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: a fixed list that never reorders; details may repeat
             <li key={i}>{d}</li>
           ))}
         </ul>

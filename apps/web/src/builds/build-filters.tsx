@@ -26,6 +26,7 @@ export function BuildFilters({ value, repos, onChange }: { value: Filters; repos
   const known = repos.some((r) => r.id === value.repo);
 
   return (
+    // biome-ignore lint/a11y/useSemanticElements: <form role="search"> is the ARIA pattern; <search> is not yet in React's types
     <form className="filters" role="search" aria-label="Filter builds" onSubmit={(e) => {
       e.preventDefault();
       onChange({ ...value, branch: branch.trim() });

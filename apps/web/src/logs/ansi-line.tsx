@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noArrayIndexKey: a line's segments are positional and never reorder
 import { memo, type CSSProperties, type ReactNode } from 'react';
 import { parseAnsi, type AnsiSegment, type AnsiStyle } from './ansi.ts';
 

@@ -22,6 +22,7 @@ export interface AnsiSegment extends AnsiStyle {
 }
 
 // CSI (ESC [ params intermediates final), OSC (ESC ] ... BEL or ESC \), or a lone 2-byte escape.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this parser's job
 const ESCAPE_RE = /\x1b\[([0-?]*)([ -/]*)([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|\x9b[0-?]*[ -/]*[@-~]/g;
 
 export function parseAnsi(input: string, start: AnsiStyle = NO_STYLE): AnsiSegment[] {

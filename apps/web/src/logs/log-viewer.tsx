@@ -27,7 +27,9 @@ export function LogViewer({ store, failedStep, downloadHref, label, initialFollo
   const searchId = useId();
 
   // `version` stands for the store's contents: recompute when lines arrive.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the trigger (see above)
   const matches = useMemo(() => findMatches(store, query), [store, query, version]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the trigger (see above)
   const failedLine = useMemo(() => findFailedStepLine(store, failedStep), [store, failedStep, version]);
   const currentLine = matches.length ? matches[Math.min(current, matches.length - 1)]! : null;
 
@@ -53,6 +55,7 @@ export function LogViewer({ store, failedStep, downloadHref, label, initialFollo
   }, [store.ended, failedLine, goTo]);
 
   // A new query jumps to its first match (only on query changes, not on new lines).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only a new query jumps (see above)
   useEffect(() => {
     setCurrent(0);
     if (query && matches.length) goTo(matches[0]!);

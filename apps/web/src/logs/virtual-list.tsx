@@ -63,6 +63,7 @@ export function VirtualList({ count, rowHeight, renderRow, follow, onFollowChang
   }, []);
 
   // Pin to the end while following; runs after the new rows are laid out.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: new rows (`count`) and a new `height` are the triggers
   useLayoutEffect(() => {
     if (follow) scrollTo(Number.MAX_SAFE_INTEGER);
   }, [follow, count, height, scrollTo]);
@@ -108,6 +109,8 @@ export function VirtualList({ count, rowHeight, renderRow, follow, onFollowChang
   }
   return (
     // As tall as the log, up to the CSS max-height (short logs leave no empty black box).
+    // A scrollable region must take keyboard focus to scroll with the keys (WCAG 2.1.1).
+    // biome-ignore lint/a11y/useSemanticElements lint/a11y/noNoninteractiveTabindex: see above
     <div ref={el} className="vlist" style={{ height: total + 2 }} onScroll={onScroll} onKeyDown={onKeyDown} tabIndex={0} role="region" aria-label={label}>
       <div className="vlist-spacer" style={{ height: total }}>
         <div className="vlist-window" style={{ transform: `translateY(${first * rowHeight}px)` }}>

@@ -58,7 +58,7 @@ export function parsePlatform(input: string): Platform {
   let variant = rawVariant ?? alias.variant;
   if (variant !== undefined) {
     const allowed = KNOWN_VARIANTS[architecture];
-    if (!allowed || !allowed.includes(variant)) {
+    if (!allowed?.includes(variant)) {
       throw new Error(`unknown platform "${input}": variant "${variant}" is not valid for ${architecture}`);
     }
     if (architecture === 'arm64' && variant === 'v8') variant = undefined;

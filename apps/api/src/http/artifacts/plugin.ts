@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { objectKeys, platformSlug } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
-import { findBuild } from '../builds/plugin.ts';
+import { findBuild } from '../builds/index.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 
 /** `linux-arm64`, `linux/arm64` (URL-encoded) or `arm64` all name the same platform. */

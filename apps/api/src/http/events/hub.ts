@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Build } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
-import { BUILD_INCLUDE, toBuild } from '../builds/serialize.ts';
+import { BUILD_INCLUDE, toBuild } from '../builds/index.ts';
 import { dedicatedConnection } from '../../infra/queue/redis.ts';
 
 type Listener = (build: Build) => void;

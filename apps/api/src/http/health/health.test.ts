@@ -48,7 +48,12 @@ describe('health', () => {
 
   it('does not log probe and scrape requests, but logs a failed readiness check', async () => {
     const lines: { msg: string; level: number; req?: { url: string } }[] = [];
-    const stream = new Writable({ write: (chunk, _e, cb) => (lines.push(JSON.parse(String(chunk))), cb()) });
+    const stream = new Writable({
+      write: (chunk, _e, cb) => {
+        lines.push(JSON.parse(String(chunk)));
+        cb();
+      },
+    });
     const port = await freePort();
     const deadRedis = new Redis(`redis://127.0.0.1:${port}`, { ...FAIL_FAST, lazyConnect: true, retryStrategy: () => null });
     deadRedis.on('error', () => {});

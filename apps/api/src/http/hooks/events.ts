@@ -1,4 +1,4 @@
-import type { RepoTrigger } from '../repos/trigger.ts';
+import type { RepoTrigger } from '../repos/index.ts';
 
 /** What a verified delivery asks for, independent of the forge that sent it. */
 export type HookEvent =

@@ -4,7 +4,7 @@ import type { AppDeps } from '../../deps.ts';
 import { BadRequestError, HttpError, NotFoundError, UnauthorizedError } from '../../infra/errors.ts';
 import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
 import { SecretBoxError, type SecretBox } from '../../infra/secrets/secret-box.ts';
-import { triggerRepoBuild } from '../repos/trigger.ts';
+import { triggerRepoBuild } from '../repos/index.ts';
 import { claimDelivery, finishDelivery } from './deliveries.ts';
 import { parseForgejoEvent, parseGithubEvent, payloadRepoName, type HookEvent } from './events.ts';
 import { verifyForgejoSignature, verifyGithubSignature } from './signature.ts';

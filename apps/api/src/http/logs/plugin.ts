@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { normalizePlatform, objectKeys, platformSlug } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
-import { findBuild } from '../builds/plugin.ts';
+import { findBuild } from '../builds/index.ts';
 import { BadRequestError, NotFoundError } from '../../infra/errors.ts';
 import { openSse } from '../../infra/sse/sse.ts';
 import { logText } from './redis-log.ts';

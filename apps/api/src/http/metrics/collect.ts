@@ -1,7 +1,6 @@
 import { BuildStatus, PUBLISH_QUEUE, TaskStatus } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
-import { liveAgents } from '../agents/registry.ts';
-import { queueDepths } from '../agents/queues.ts';
+import { liveAgents, queueDepths } from '../agents/index.ts';
 import type { MetricFamily } from './exposition.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../deps.ts';
-import { installAuth } from '../auth/plugin.ts';
-import { QUIET_ROUTE } from '../health/plugin.ts';
+import { installAuth } from '../auth/index.ts';
+import { QUIET_ROUTE } from '../health/index.ts';
 import { collectMetrics } from './collect.ts';
 import { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.ts';
 

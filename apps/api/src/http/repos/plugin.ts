@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { RepoBuildRequest, RepoCreate, RepoListQuery, RepoUpdate, type CreatedBuild, type RepoList, type WebhookDeliveryList } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
-import { toDelivery } from '../hooks/deliveries.ts';
+import { toDelivery } from '../hooks/index.ts';
 import { resolveRepoTrigger } from './resolve.ts';
 import { createRepo, deleteRepo, findRepo, updateRepo } from './service.ts';
 import { toRepo } from './serialize.ts';

@@ -1,8 +1,8 @@
 import { CancelSuperseded, TagRules, type Repo, type RepoProvider } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
-import { storedSecrets } from '../builds/build-secrets.ts';
+import { storedSecrets } from '../builds/index.ts';
 import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
-import { formatDuration } from '../../workers/retention/duration.ts';
+import { formatDuration } from '../../workers/retention/index.ts';
 
 /** The webhook endpoint of a provider: Gitea repositories use the Forgejo one (same payloads). */
 export function hookPath(provider: string): string {

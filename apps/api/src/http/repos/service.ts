@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { RepoCreate, RepoUpdate } from '@archway/contract';
 import { keepMaskedCredentials } from '@archway/runtime';
-import { checkSourceUrl } from '../builds/git.ts';
+import { checkSourceUrl, storedSecrets, UUID_RE } from '../builds/index.ts';
 import type { PrismaClient } from '../../infra/db.ts';
 import { prismaCode } from '../../infra/db.ts';
 import { BadRequestError, ConflictError, HttpError, NotFoundError } from '../../infra/errors.ts';
 import type { Prisma, Repo as RepoRow } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
-import { UUID_RE } from '../builds/serialize.ts';
-import { storedSecrets } from '../builds/build-secrets.ts';
-import { parseDuration } from '../../workers/retention/duration.ts';
+import { parseDuration } from '../../workers/retention/index.ts';
 import { repoTagRules } from './serialize.ts';
 
 export interface RepoDeps {

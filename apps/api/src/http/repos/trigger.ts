@@ -1,13 +1,11 @@
 import { BuildRequest, type TagRules } from '@archway/contract';
-import { ARCHWAY_YAML, parseArchwayYaml } from '../../rules/archway-yaml/parse.ts';
-import { renderTagTemplates, type ArchwayYaml } from '../../rules/archway-yaml/schema.ts';
-import { cancelBuild } from '../builds/cancel.ts';
-import { createBuild } from '../builds/create.ts';
+import { ARCHWAY_YAML, parseArchwayYaml, renderTagTemplates, type ArchwayYaml } from '../../rules/archway-yaml/index.ts';
+import { cancelBuild, createBuild } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError, UnprocessableError } from '../../infra/errors.ts';
 import type { Build, Repo as RepoRow } from '../../generated/prisma/client.ts';
-import { enqueueStatus, STATUS_QUEUE } from '../../workers/statuses/queue.ts';
-import { deriveTags, sanitizeTag, type TagTrigger } from '../../rules/tag-rules/tag-rules.ts';
+import { enqueueStatus, STATUS_QUEUE } from '../../workers/statuses/index.ts';
+import { deriveTags, sanitizeTag, type TagTrigger } from '../../rules/tag-rules/index.ts';
 import { GitError, listTags, readFileAtCommit } from './git.ts';
 import { repoTagRules } from './serialize.ts';
 

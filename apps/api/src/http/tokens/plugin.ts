@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { TokenCreate, type TokenCreated, type TokenInfo, type TokenList } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
-import { createToken } from '../auth/tokens.ts';
-import { UUID_RE } from '../builds/serialize.ts';
+import { createToken } from '../auth/index.ts';
+import { UUID_RE } from '../builds/index.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import type { ApiToken } from '../../generated/prisma/client.ts';
 

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { PrismaClient } from '../../infra/db.ts';
-import type { RequestAuthenticator } from '../auth/plugin.ts';
-import type { TokenIdentity } from '../auth/tokens.ts';
+import type { RequestAuthenticator, TokenIdentity } from '../auth/index.ts';
 import { ForbiddenError } from '../../infra/errors.ts';
 import { readCookie } from './cookies.ts';
 import { csrfMatches, type SessionRecord, type SessionStore } from './session-store.ts';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { PrismaClient } from '../../infra/db.ts';
-import { lookupToken } from '../auth/tokens.ts';
+import { lookupToken } from '../auth/index.ts';
 import { ForbiddenError, UnauthorizedError } from '../../infra/errors.ts';
 import { clearedCookie, sessionCookie } from './cookies.ts';
 import { assertSameOrigin, cookieName, CSRF_HEADER, isSecureRequest, sessionIdentity, sessionIdOf } from './session-auth.ts';

@@ -2,3 +2,4 @@ export { loadRetentionPolicy, RetentionConfigError, type RetentionPolicy } from 
 export { runRetention, type RetentionRunDeps } from './run.ts';
 export { runRetentionExclusive, startRetention, MAINTENANCE_QUEUE, RETENTION_JOB, type RetentionDeps, type RetentionService } from './scheduler.ts';
 export type { RetentionCounts, RetentionLog } from './log.ts';
+export { formatDuration, parseDuration } from './duration.ts';

@@ -1,5 +1,5 @@
 import { redisKeys } from '@archway/contract';
-import { type ObjectStore } from '@archway/runtime';
+import type { ObjectStore } from '@archway/runtime';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PrismaClient } from '../../generated/prisma/client.ts';

@@ -37,7 +37,7 @@ function describe(build: { status: string; error: string | null; push: boolean; 
 export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<ReportOutcome> {
   const build = await deps.prisma.build.findUnique({ where: { id: job.buildId }, include: { repo: true } });
   const repo = build?.repo;
-  if (!build || !repo || !repo.forgeToken || !build.commit) return 'skipped';
+  if (!build || !repo?.forgeToken || !build.commit) return 'skipped';
   const final = FINAL[build.status];
   // `pending` after the end would overwrite the result on the forge: the final job reports instead.
   if (job.stage === 'pending' && (final || (build.statusState && build.statusState !== 'pending'))) return 'skipped';

@@ -1,0 +1,3 @@
+// What other features use of auth: installing it on a scope, the authenticator type, token lookup and creation.
+export { installAuth, type RequestAuthenticator } from './plugin.ts';
+export { createToken, lookupToken, type TokenIdentity } from './tokens.ts';

@@ -1,0 +1,1 @@
+export { deriveTags, sanitizeTag, type TagTrigger } from './tag-rules.ts';
