@@ -3,6 +3,10 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../app.ts';
 import { apiFixture, type ApiFixture } from '../../testing/fixture.ts';
+import { Redis } from 'ioredis';
+import { freePort } from '@archway/runtime';
+import { FAIL_FAST } from '../../infra/queue/redis.ts';
+import { checkResponses, ResponseChecker } from '../../testing/response-check.ts';
 import { DOCS_PREFIX, documentedPath, DOCUMENTED_PATH } from './plugin.ts';
 
 type Operation = { responses: Record<string, { description: string; content?: Record<string, { schema?: object }> }>; security?: unknown[] };
@@ -109,5 +113,36 @@ describe('OpenAPI document', () => {
     // The dashboard still answers its own deep links.
     const dashboard = await f.app.inject({ method: 'GET', url: '/builds/some-id' });
     expect(dashboard.body).not.toContain('swagger-ui');
+  });
+});
+
+describe('response check against the document', () => {
+  it('flags bodies, statuses and media types the document does not describe', () => {
+    const checker = new ResponseChecker(doc);
+    const build = '/api/v1/builds/:id';
+    expect(checker.check('GET', '/healthz', 200, 'application/json', '{"status":"ok"}')).toBeUndefined();
+    expect(checker.check('GET', '/healthz', 200, 'application/json', '{"status":"fine"}')).toMatch(/does not match the document's 200 schema/);
+    expect(checker.check('GET', build, 200, 'application/json', '{"id":"x"}')).toMatch(/must have required property/);
+    expect(checker.check('GET', build, 404, 'application/json', '{"error":"not_found","message":"build x not found","field":"id"}')).toBeUndefined();
+    expect(checker.check('GET', build, 404, 'application/json', '{"error":"not_found","msg":"x"}')).toMatch(/4XX schema/);
+    expect(checker.check('GET', build, 302, 'text/html', '')).toMatch(/no answer for status 302/);
+    expect(checker.check('GET', '/metrics', 200, 'application/json', '{}')).toMatch(/the document says text\/plain/);
+    expect(checker.check('GET', '/nowhere', 200, 'application/json', '{}')).toMatch(/not in the document/);
+  });
+
+  it('accepts /readyz\'s 503, which carries its checks', async () => {
+    const port = await freePort();
+    const deadRedis = new Redis(`redis://127.0.0.1:${port}`, { ...FAIL_FAST, lazyConnect: true, retryStrategy: () => null });
+    deadRedis.on('error', () => {});
+    const mismatches: string[] = [];
+    const sick = await buildApp({ ...f.deps, redis: deadRedis }, { setup: (a) => checkResponses(a, mismatches) });
+    try {
+      const res = await sick.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(mismatches).toEqual([]);
+    } finally {
+      await sick.close();
+      deadRedis.disconnect();
+    }
   });
 });
