@@ -15,12 +15,15 @@ import { reposPlugin } from './http/repos/plugin.ts';
 import { hooksPlugin } from './http/hooks/plugin.ts';
 import { tokensPlugin } from './http/tokens/plugin.ts';
 import { artifactsPlugin } from './http/artifacts/plugin.ts';
+import { openapiPlugin } from './http/openapi/plugin.ts';
 import { createSecretBox } from './infra/secrets/secret-box.ts';
 
 export type { AppDeps };
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** Called before any route is registered, so that its hooks reach every route (tests check answers here). */
+  setup?: (app: FastifyInstance) => void;
 }
 
 /**
@@ -35,8 +38,11 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,
   });
+  opts.setup?.(app);
   installErrorHandler(app);
   installSse(app);
+  // First: it records every route registered after it into /api/v1/openapi.json.
+  await app.register(openapiPlugin);
   // Other credentials for /api/v1 (the dashboard's session): see RequestAuthenticator.
   app.decorate('apiAuthenticators', []);
 

@@ -14,6 +14,7 @@ import { createPrisma, type PrismaClient } from '../infra/db.ts';
 import type { AppDeps } from '../deps.ts';
 import { createQueues, type Queues } from '../infra/queue/queues.ts';
 import { createRedis, redisReady } from '../infra/queue/redis.ts';
+import { checkResponses } from './response-check.ts';
 
 /** A real API on a fresh database and Redis prefix, with an admin token. Close it in afterAll. */
 export interface ApiFixture {
@@ -28,6 +29,8 @@ export interface ApiFixture {
   /** `{ authorization: 'Bearer <admin token>' }` */
   auth: Record<string, string>;
   tmp: string;
+  /** Answers that did not match the OpenAPI document (see response-check.ts); close() fails on any. */
+  openapiMismatches: string[];
   close(): Promise<void>;
 }
 
@@ -49,7 +52,8 @@ export async function apiFixture(overrides: Partial<AppDeps> = {}): Promise<ApiF
     bodyLimit: 1024 * 1024,
     ...overrides,
   };
-  const app = await buildApp(deps);
+  const openapiMismatches: string[] = [];
+  const app = await buildApp(deps, { setup: (a) => checkResponses(a, openapiMismatches) });
   const { token } = await createToken(prisma, 'test admin', ['admin']);
   return {
     app,
@@ -62,12 +66,16 @@ export async function apiFixture(overrides: Partial<AppDeps> = {}): Promise<ApiF
     token,
     auth: { authorization: `Bearer ${token}` },
     tmp,
+    openapiMismatches,
     async close() {
       await app.close();
       await queues.close();
       redis.disconnect();
       await prisma.$disconnect();
       await rm(tmp, { recursive: true, force: true });
+      if (openapiMismatches.length > 0) {
+        throw new Error(`${openapiMismatches.length} answer(s) did not match /api/v1/openapi.json:\n${openapiMismatches.join('\n')}`);
+      }
     },
   };
 }

@@ -173,3 +173,28 @@ export const QueueDepth = z.object({
   agents: z.number().int(),
 });
 export type QueueDepth = z.infer<typeof QueueDepth>;
+
+/** `GET /api/v1/queues`. */
+export const QueueDepthList = z.object({ items: z.array(QueueDepth) });
+export type QueueDepthList = z.infer<typeof QueueDepthList>;
+
+/** `GET /healthz`: the process is up. */
+export const Liveness = z.object({ status: z.literal('ok') });
+
+/** `GET /readyz`: each dependency's check, `ok` or `failed: <why>`. */
+export const ReadinessChecks = z.object({ postgres: z.string(), redis: z.string() });
+export const Readiness = z.object({ status: z.literal('ready'), checks: ReadinessChecks });
+/** The 503 of `/readyz`: an ApiError that also carries the checks. */
+export const NotReady = ApiError.extend({ checks: ReadinessChecks });
+
+/** `POST /api/v1/session`: trade an API token for the dashboard's session cookie. */
+export const SessionSignIn = z
+  .object({ token: z.string({ error: 'token is required' }).trim().min(1, 'token is required').max(512, 'token is too long') })
+  .strict();
+
+/** What the session endpoints answer: never the cookie itself, which stays httpOnly. */
+export const SessionState = z.discriminatedUnion('signedIn', [
+  z.object({ signedIn: z.literal(true), name: z.string(), csrfToken: z.string(), expiresAt: z.string() }),
+  z.object({ signedIn: z.literal(false) }),
+]);
+export type SessionState = z.infer<typeof SessionState>;

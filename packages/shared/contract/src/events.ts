@@ -87,3 +87,6 @@ export const AgentView = AgentInfo.extend({
   lastHeartbeat: z.string(),
 });
 export type AgentView = z.infer<typeof AgentView>;
+
+/** `GET /api/v1/agents`. */
+export const AgentList = z.object({ items: z.array(AgentView) });

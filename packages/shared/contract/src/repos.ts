@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_PLATFORMS } from './api.ts';
+import { CreatedBuild, DEFAULT_PLATFORMS } from './api.ts';
 import { RepoPath } from './paths.ts';
 import { PlatformString } from './platform.ts';
 import { ImageNameString } from './reference.ts';
@@ -265,3 +265,13 @@ export type TokenCreated = z.infer<typeof TokenCreated>;
 
 export const TokenList = z.object({ items: z.array(TokenInfo) });
 export type TokenList = z.infer<typeof TokenList>;
+
+/** `POST /api/v1/repos/:id/builds`: the created build, the builds it superseded, and why it failed at once (if it did). */
+export const RepoBuildCreated = CreatedBuild.extend({ canceled: z.array(z.string()), error: z.string().nullable() });
+export type RepoBuildCreated = z.infer<typeof RepoBuildCreated>;
+
+/**
+ * `GET /api/v1/repos/:id/deliveries`. Documentation only: the route clamps `limit` to 1-200 and
+ * reads anything else as the default 50 instead of refusing it.
+ */
+export const DeliveryListQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });

@@ -1,14 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import type { AgentView, QueueDepth } from '@archway/contract';
+import { AgentList, QueueDepthList, type AgentView, type QueueDepth } from '@archway/contract';
+import { describeRoute } from '../../infra/openapi/describe.ts';
 import type { AppDeps } from '../../deps.ts';
 import { listAgents, liveAgents } from './registry.ts';
 import { queueDepths } from './queues.ts';
 
 /** Agents (live and lost) and the depth of each platform's build queue. */
 export async function agentsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  app.get('/agents', async (): Promise<{ items: AgentView[] }> => ({ items: await listAgents(deps) }));
+  const agentsSchema = describeRoute({ tags: ['fleet'], summary: 'Agents: live ones and those whose heartbeat expired (`lost`)', answers: { 200: AgentList } });
+  app.get('/agents', { schema: agentsSchema }, async (): Promise<{ items: AgentView[] }> => ({ items: await listAgents(deps) }));
 
-  app.get('/queues', async (): Promise<{ items: QueueDepth[] }> => {
+  const queuesSchema = describeRoute({ tags: ['fleet'], summary: 'Depth of each platform\'s build queue', answers: { 200: QueueDepthList } });
+  app.get('/queues', { schema: queuesSchema }, async (): Promise<{ items: QueueDepth[] }> => {
     const agents = await liveAgents(deps.redis, deps.prefix);
     return { items: await queueDepths(deps, agents) };
   });

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { objectKeys, platformSlug } from '@archway/contract';
+import { z } from 'zod';
+import { describeRoute } from '../../infra/openapi/describe.ts';
 import type { AppDeps } from '../../deps.ts';
 import { findBuild } from '../builds/index.ts';
 import { NotFoundError } from '../../infra/errors.ts';
@@ -20,7 +22,15 @@ function slugOf(input: string): string | undefined {
  */
 export async function artifactsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   // A wildcard, so that `linux/arm64` works unencoded too.
-  app.get<{ Params: { id: string; '*': string } }>('/builds/:id/artifacts/*', async (request, reply) => {
+  const schema = describeRoute({
+    tags: ['builds'],
+    summary: 'Download the oci-archive of one platform',
+    description: 'The rest of the path names the platform: `linux-arm64`, `linux/arm64` or `arm64`.',
+    // The wildcard `*` is the platform; the document names it so (openapi/plugin.ts).
+    params: z.object({ id: z.string().describe('The build id'), platform: z.string().describe('`linux-arm64`, `linux/arm64` or `arm64`') }),
+    answers: { 200: { type: 'application/x-tar', description: 'An OCI layout as a tar (`buildah pull oci-archive:<file>`)', schema: { type: 'string', contentMediaType: 'application/x-tar' } } },
+  });
+  app.get<{ Params: { id: string; '*': string } }>('/builds/:id/artifacts/*', { schema }, async (request, reply) => {
     const build = await findBuild(deps, request.params.id);
     const platform = request.params['*'];
     const wanted = slugOf(platform);

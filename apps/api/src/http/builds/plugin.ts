@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { BuildListQuery, BuildRequest, type CreatedBuild } from '@archway/contract';
+import { Build as BuildShape, BuildList, BuildListQuery, BuildRequest, CreatedBuild } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { cancelBuild } from './cancel.ts';
@@ -7,25 +7,33 @@ import { createBuild } from './create.ts';
 import { listBuilds } from './list.ts';
 import { BUILD_INCLUDE, UUID_RE, toBuild } from './serialize.ts';
 import type { Build } from '../../generated/prisma/client.ts';
+import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
+
+const tags = ['builds'];
+const accepted = CreatedBuild.describe('Accepted: the build is queued. `Location` is its API URL; `url` is its dashboard page.');
 
 /** Builds: create, list, show, rebuild, cancel. Mounted under /api/v1. */
 export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const created = (build: Build): CreatedBuild => ({ id: build.id, status: 'queued', url: `${deps.publicUrl}/builds/${build.id}` });
   const apiUrl = (id: string) => `${deps.publicUrl}/api/v1/builds/${id}`;
 
-  app.post('/builds', async (request, reply) => {
+  const createSchema = describeRoute({ tags, summary: 'Start a build of a git repository', body: BuildRequest, answers: { 202: accepted } });
+  app.post('/builds', { schema: createSchema }, async (request, reply) => {
     const req = BuildRequest.parse(request.body);
     const build = await createBuild(deps, req, 'api');
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });
 
-  app.get('/builds', async (request) => listBuilds(deps.prisma, BuildListQuery.parse(request.query)));
+  const listSchema = describeRoute({ tags, summary: 'List builds, newest first', query: BuildListQuery, answers: { 200: BuildList } });
+  app.get('/builds', { schema: listSchema }, async (request) => listBuilds(deps.prisma, BuildListQuery.parse(request.query)));
 
-  app.get<{ Params: { id: string } }>('/builds/:id', async (request) => {
+  const showSchema = describeRoute({ tags, summary: 'One build with its tasks and phases', params: IdParams, answers: { 200: BuildShape } });
+  app.get<{ Params: { id: string } }>('/builds/:id', { schema: showSchema }, async (request) => {
     return toBuild(await findBuild(deps, request.params.id));
   });
 
-  app.post<{ Params: { id: string } }>('/builds/:id/rebuild', async (request, reply) => {
+  const rebuildSchema = describeRoute({ tags, summary: 'Build the same commit with the same settings again', params: IdParams, answers: { 202: accepted } });
+  app.post<{ Params: { id: string } }>('/builds/:id/rebuild', { schema: rebuildSchema }, async (request, reply) => {
     const old = await findBuild(deps, request.params.id);
     // Same commit and settings; parsing again applies today's validation to the stored values.
     const req = BuildRequest.parse({
@@ -42,7 +50,8 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });
 
-  app.post<{ Params: { id: string } }>('/builds/:id/cancel', async (request) => {
+  const cancelSchema = describeRoute({ tags, summary: 'Cancel a queued or running build (no body)', params: IdParams, answers: { 200: BuildShape } });
+  app.post<{ Params: { id: string } }>('/builds/:id/cancel', { schema: cancelSchema }, async (request) => {
     await findBuild(deps, request.params.id);
     await cancelBuild(deps, request.params.id);
     return toBuild(await findBuild(deps, request.params.id));

@@ -3,6 +3,14 @@ import type { AppDeps } from '../../deps.ts';
 import { ServiceUnavailableError } from '../../infra/errors.ts';
 import { openSse, type SseStream } from '../../infra/sse/sse.ts';
 import { BuildChangeHub } from './hub.ts';
+import { describeRoute } from '../../infra/openapi/describe.ts';
+
+const schema = describeRoute({
+  tags: ['events'],
+  summary: 'Every change of any build, live, as Server-Sent Events',
+  description: 'Each `build` event carries the whole Build object as JSON.',
+  answers: { 200: { type: 'text/event-stream', description: 'Server-Sent Events (`event: build`)' } },
+});
 
 const MAX_BACKLOG = 1000;
 
@@ -11,7 +19,7 @@ export async function eventsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
   const hub = new BuildChangeHub({ ...deps, onError: (err) => app.log.warn({ err }, 'build change not delivered') });
   app.addHook('onClose', async () => hub.close());
 
-  app.get('/events', async (request, reply) => {
+  app.get('/events', { schema }, async (request, reply) => {
     const queue: string[] = [];
     let sse: SseStream | undefined;
     let writing = false;

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { Liveness, NotReady, Readiness } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
+import { describeRoute } from '../../infra/openapi/describe.ts';
 
 const CHECK_TIMEOUT_MS = 3000;
 
@@ -16,9 +18,16 @@ export const QUIET_ROUTE = { logLevel: 'warn' } as const;
 
 /** `/healthz`: the process is up. `/readyz`: it can serve (Postgres and Redis answer). No auth. */
 export async function healthPlugin(app: FastifyInstance, { deps }: { deps: Pick<AppDeps, 'prisma' | 'redis'> }): Promise<void> {
-  app.get('/healthz', QUIET_ROUTE, async () => ({ status: 'ok' }));
+  const healthz = describeRoute({ tags: ['operations'], summary: 'Liveness: the process is up', public: true, answers: { 200: Liveness } });
+  app.get('/healthz', { ...QUIET_ROUTE, schema: healthz }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', QUIET_ROUTE, async (request, reply) => {
+  const readyz = describeRoute({
+    tags: ['operations'],
+    summary: 'Readiness: Postgres and Redis answer',
+    public: true,
+    answers: { 200: Readiness, 503: NotReady.describe('Not ready: `checks` says which dependency failed and why') },
+  });
+  app.get('/readyz', { ...QUIET_ROUTE, schema: readyz }, async (request, reply) => {
     const [pg, redis] = await Promise.allSettled([
       withTimeout(deps.prisma.$queryRaw`SELECT 1`, 'Postgres'),
       withTimeout(deps.redis.ping(), 'Redis'),

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { HookResponse } from '@archway/contract';
+import { HookResponse } from '@archway/contract';
+import { z } from 'zod';
+import { describeRoute } from '../../infra/openapi/describe.ts';
 import type { AppDeps } from '../../deps.ts';
 import { BadRequestError, HttpError, NotFoundError, UnauthorizedError } from '../../infra/errors.ts';
 import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
@@ -28,6 +30,41 @@ const header = (request: FastifyRequest, ...names: string[]): string | undefined
   }
   return undefined;
 };
+
+/** What the document says of each endpoint; the handler reads these headers itself (see SOURCES). */
+const HOOK_DOCS: Record<Source['name'], { summary: string; headers: z.ZodObject }> = {
+  github: {
+    summary: 'GitHub webhook (push, pull_request, ping)',
+    headers: z.object({
+      'x-github-event': z.string(),
+      'x-github-delivery': z.string(),
+      'x-hub-signature-256': z.string().describe('sha256=<HMAC of the body with the webhook secret>'),
+    }),
+  },
+  forgejo: {
+    summary: 'Forgejo or Gitea webhook (push, pull_request); Gitea\'s X-Gitea-* headers are read when X-Forgejo-* are absent',
+    headers: z.object({
+      'x-forgejo-event': z.string(),
+      'x-forgejo-delivery': z.string(),
+      'x-forgejo-signature': z.string().describe('HMAC-SHA256 of the body with the webhook secret, in hex'),
+    }),
+  },
+};
+
+function hookSchema(name: Source['name']) {
+  return describeRoute({
+    tags: ['hooks'],
+    summary: HOOK_DOCS[name].summary,
+    description: 'The forge\'s JSON payload, signed with the repository\'s webhook secret. A repeated delivery id queues nothing new.',
+    public: true,
+    headers: HOOK_DOCS[name].headers,
+    body: z.object({ repository: z.object({ full_name: z.string() }) }).describe('The forge\'s event payload'),
+    answers: {
+      200: HookResponse.describe('A ping, or a delivery already received (`duplicate`)'),
+      202: HookResponse.describe('Accepted: a build was queued (`build`) or the event was ignored (`ignored` says why)'),
+    },
+  });
+}
 
 const SOURCES: Source[] = [
   {
@@ -62,7 +99,7 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
 
   for (const source of SOURCES) {
-    app.post(`/${source.name}`, { bodyLimit }, async (request, reply) => {
+    app.post(`/${source.name}`, { bodyLimit, schema: hookSchema(source.name) }, async (request, reply) => {
       const { status, body } = await handle(source, request);
       return reply.code(status).send(body);
     });

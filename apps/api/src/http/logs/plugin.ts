@@ -8,9 +8,32 @@ import { BadRequestError, NotFoundError } from '../../infra/errors.ts';
 import { openSse } from '../../infra/sse/sse.ts';
 import { logText } from './redis-log.ts';
 import { streamLog } from './stream.ts';
+import { z } from 'zod';
+import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
 
 const FINISHED_TASK = ['built', 'failed', 'canceled'];
 const STREAM_ID = /^\d+-\d+$/;
+
+const LogQuery = z.object({
+  platform: z.string().optional().describe('Which platform\'s log (`linux/arm64`); may be left out when the build has one'),
+  download: z.enum(['1', 'true']).optional().describe('Answer as a file download (Content-Disposition)'),
+});
+const logSchema = describeRoute({
+  tags: ['builds'],
+  summary: 'The log of one platform as text (so far, while it runs)',
+  params: IdParams,
+  query: LogQuery,
+  answers: { 200: { type: 'text/plain', description: 'The log lines' } },
+});
+const streamSchema = describeRoute({
+  tags: ['builds', 'events'],
+  summary: 'The log of one platform, live, as Server-Sent Events',
+  description: 'Each `line` event is one log line; its id resumes the stream (`Last-Event-ID`). An `end` event follows once the task has finished.',
+  params: IdParams,
+  query: LogQuery.pick({ platform: true }),
+  headers: z.object({ 'last-event-id': z.string().regex(STREAM_ID).optional().describe('Resume after this event id') }),
+  answers: { 200: { type: 'text/event-stream', description: 'Server-Sent Events' } },
+});
 
 interface LogRoute {
   Params: { id: string };
@@ -36,7 +59,7 @@ export async function logsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps
     return { build, task };
   }
 
-  app.get<LogRoute>('/builds/:id/logs', async (request, reply) => {
+  app.get<LogRoute>('/builds/:id/logs', { schema: logSchema }, async (request, reply) => {
     const { build, task } = await findTask(request.params.id, request.query.platform);
     const finished = FINISHED_TASK.includes(task.status);
     reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store');
@@ -54,7 +77,7 @@ export async function logsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps
     return reply.send(Readable.from(logText(deps.redis, streamKey)));
   });
 
-  app.get<LogRoute>('/builds/:id/logs/stream', async (request, reply) => {
+  app.get<LogRoute>('/builds/:id/logs/stream', { schema: streamSchema }, async (request, reply) => {
     const { task } = await findTask(request.params.id, request.query.platform);
     const lastEventId = request.headers['last-event-id'];
     const after = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined;

@@ -1,5 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { RepoBuildRequest, RepoCreate, RepoListQuery, RepoUpdate, type CreatedBuild, type RepoList, type WebhookDeliveryList } from '@archway/contract';
+import {
+  DeliveryListQuery,
+  Repo,
+  RepoBuildCreated,
+  RepoBuildRequest,
+  RepoCreate,
+  RepoList,
+  RepoListQuery,
+  RepoUpdate,
+  WebhookDeliveryList,
+  type CreatedBuild,
+} from '@archway/contract';
+import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
 import type { AppDeps } from '../../deps.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { toDelivery } from '../hooks/index.ts';
@@ -8,11 +20,41 @@ import { createRepo, deleteRepo, findRepo, updateRepo } from './service.ts';
 import { toRepo } from './serialize.ts';
 import { triggerRepoBuild } from './trigger.ts';
 
+const tags = ['repos'];
+const schemas = {
+  create: describeRoute({
+    tags,
+    summary: 'Register a repository (admin)',
+    body: RepoCreate,
+    answers: { 201: Repo.describe('Created; `webhookSecret` is shown in this answer only') },
+  }),
+  list: describeRoute({ tags, summary: 'Registered repositories', query: RepoListQuery, answers: { 200: RepoList } }),
+  show: describeRoute({ tags, summary: 'One registered repository', params: IdParams, answers: { 200: Repo } }),
+  update: describeRoute({
+    tags,
+    summary: 'Change a repository\'s settings (admin); only the fields given change',
+    params: IdParams,
+    body: RepoUpdate,
+    bodyOptional: true,
+    answers: { 200: Repo.describe('Updated; `webhookSecret` only when it was rotated') },
+  }),
+  remove: describeRoute({ tags, summary: 'Remove a repository (admin); its builds stay', params: IdParams, answers: { 204: null } }),
+  deliveries: describeRoute({ tags, summary: 'Its latest webhook deliveries, newest first', params: IdParams, query: DeliveryListQuery, answers: { 200: WebhookDeliveryList } }),
+  build: describeRoute({
+    tags,
+    summary: 'Build a branch, tag or commit of the repository with its settings (body optional: default branch)',
+    params: IdParams,
+    body: RepoBuildRequest,
+    bodyOptional: true,
+    answers: { 202: RepoBuildCreated.describe('Accepted; `status` is `failed` with `error` when the build could not start') },
+  }),
+};
+
 /** Registered repositories: CRUD (admin), their webhook deliveries, and builds of a ref. Under /api/v1. */
 export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { deps: AppDeps; secretBox: SecretBox }): Promise<void> {
   const repoDeps = { prisma: deps.prisma, secretBox };
 
-  app.post('/repos', { config: { scope: 'admin' } }, async (request, reply) => {
+  app.post('/repos', { config: { scope: 'admin' }, schema: schemas.create }, async (request, reply) => {
     const { repo, webhookSecret } = await createRepo(repoDeps, RepoCreate.parse(request.body));
     return reply
       .code(201)
@@ -20,7 +62,7 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
       .send(toRepo(repo, deps.publicUrl, webhookSecret));
   });
 
-  app.get('/repos', async (request): Promise<RepoList> => {
+  app.get('/repos', { schema: schemas.list }, async (request): Promise<RepoList> => {
     const q = RepoListQuery.parse(request.query);
     const rows = await deps.prisma.repo.findMany({
       where: q.fullName ? { fullName: { equals: q.fullName, mode: 'insensitive' } } : {},
@@ -29,31 +71,31 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
     return { items: rows.map((r) => toRepo(r, deps.publicUrl)) };
   });
 
-  app.get<{ Params: { id: string } }>('/repos/:id', async (request) => toRepo(await findRepo(deps.prisma, request.params.id), deps.publicUrl));
+  app.get<{ Params: { id: string } }>('/repos/:id', { schema: schemas.show }, async (request) => toRepo(await findRepo(deps.prisma, request.params.id), deps.publicUrl));
 
-  app.patch<{ Params: { id: string } }>('/repos/:id', { config: { scope: 'admin' } }, async (request) => {
+  app.patch<{ Params: { id: string } }>('/repos/:id', { config: { scope: 'admin' }, schema: schemas.update }, async (request) => {
     const { repo, webhookSecret } = await updateRepo(repoDeps, request.params.id, RepoUpdate.parse(request.body ?? {}));
     return toRepo(repo, deps.publicUrl, webhookSecret);
   });
 
-  app.delete<{ Params: { id: string } }>('/repos/:id', { config: { scope: 'admin' } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/repos/:id', { config: { scope: 'admin' }, schema: schemas.remove }, async (request, reply) => {
     await deleteRepo(deps.prisma, request.params.id);
     return reply.code(204).send();
   });
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: string } }>('/repos/:id/deliveries', async (request): Promise<WebhookDeliveryList> => {
+  app.get<{ Params: { id: string }; Querystring: { limit?: string } }>('/repos/:id/deliveries', { schema: schemas.deliveries }, async (request): Promise<WebhookDeliveryList> => {
     const repo = await findRepo(deps.prisma, request.params.id);
     const limit = Math.min(200, Math.max(1, Number(request.query.limit) || 50));
     const rows = await deps.prisma.webhookDelivery.findMany({ where: { repoId: repo.id }, orderBy: { createdAt: 'desc' }, take: limit });
     return { items: rows.map(toDelivery) };
   });
 
-  app.post<{ Params: { id: string } }>('/repos/:id/builds', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/repos/:id/builds', { schema: schemas.build }, async (request, reply) => {
     const repo = await findRepo(deps.prisma, request.params.id);
     const body = RepoBuildRequest.parse(request.body ?? {});
     const trigger = await resolveRepoTrigger(repo, body.ref, body.commit, deps.gitTimeoutMs);
     const { build, canceled } = await triggerRepoBuild(deps, repo, trigger, 'repo');
-    const answer: CreatedBuild & { canceled: string[]; error: string | null } = {
+    const answer: RepoBuildCreated = {
       id: build.id,
       status: build.status as CreatedBuild['status'],
       url: `${deps.publicUrl}/builds/${build.id}`,

@@ -1,10 +1,18 @@
 import type { FastifyInstance } from 'fastify';
-import { TokenCreate, type TokenCreated, type TokenInfo, type TokenList } from '@archway/contract';
+import { TokenCreate, TokenCreated, TokenInfo, TokenList } from '@archway/contract';
+import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
 import type { AppDeps } from '../../deps.ts';
 import { createToken } from '../auth/index.ts';
 import { UUID_RE } from '../builds/index.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import type { ApiToken } from '../../generated/prisma/client.ts';
+
+const tags = ['tokens'];
+const schemas = {
+  create: describeRoute({ tags, summary: 'Create an API token (admin)', body: TokenCreate, answers: { 201: TokenCreated.describe('Created; `token` is shown in this answer only') } }),
+  list: describeRoute({ tags, summary: 'Every token, revoked ones too (admin)', answers: { 200: TokenList } }),
+  revoke: describeRoute({ tags, summary: 'Revoke a token (admin); the row stays', params: IdParams, answers: { 200: TokenInfo } }),
+};
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -19,7 +27,7 @@ function toInfo(row: ApiToken): TokenInfo {
 export async function tokensPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const admin = { config: { scope: 'admin' as const } };
 
-  app.post('/tokens', admin, async (request, reply) => {
+  app.post('/tokens', { ...admin, schema: schemas.create }, async (request, reply) => {
     const input = TokenCreate.parse(request.body);
     const scopes = [...new Set(input.scopes)];
     const { id, token } = await createToken(deps.prisma, input.name, scopes);
@@ -27,12 +35,12 @@ export async function tokensPlugin(app: FastifyInstance, { deps }: { deps: AppDe
     return reply.code(201).send({ ...toInfo(row), token } satisfies TokenCreated);
   });
 
-  app.get('/tokens', admin, async (): Promise<TokenList> => {
+  app.get('/tokens', { ...admin, schema: schemas.list }, async (): Promise<TokenList> => {
     const rows = await deps.prisma.apiToken.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
     return { items: rows.map(toInfo) };
   });
 
-  app.delete<{ Params: { id: string } }>('/tokens/:id', admin, async (request) => {
+  app.delete<{ Params: { id: string } }>('/tokens/:id', { ...admin, schema: schemas.revoke }, async (request) => {
     const id = request.params.id;
     const row = UUID_RE.test(id) ? await deps.prisma.apiToken.findUnique({ where: { id } }) : null;
     if (!row) throw new NotFoundError(`token ${id} not found`, 'id');

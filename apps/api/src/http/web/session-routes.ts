@@ -1,13 +1,26 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import { SessionSignIn, SessionState } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { lookupToken } from '../auth/index.ts';
 import { ForbiddenError, UnauthorizedError } from '../../infra/errors.ts';
 import { clearedCookie, sessionCookie } from './cookies.ts';
 import { assertSameOrigin, cookieName, CSRF_HEADER, isSecureRequest, sessionIdentity, sessionIdOf } from './session-auth.ts';
 import { csrfMatches, type SessionRecord, type SessionStore } from './session-store.ts';
+import { describeRoute } from '../../infra/openapi/describe.ts';
 
-const SignIn = z.object({ token: z.string({ error: 'token is required' }).trim().min(1, 'token is required').max(512, 'token is too long') }).strict();
+const tags = ['session'];
+const schemas = {
+  signIn: describeRoute({
+    tags,
+    summary: 'Sign the dashboard in: trade an API token for a session cookie',
+    description: 'Same-origin only. Sets the httpOnly session cookie; the answer carries the CSRF token that writes must send as X-CSRF-Token.',
+    public: true,
+    body: SessionSignIn,
+    answers: { 201: SessionState.describe('Signed in') },
+  }),
+  show: describeRoute({ tags, summary: 'Whether this browser is signed in (200 either way)', public: true, answers: { 200: SessionState } }),
+  signOut: describeRoute({ tags, summary: 'Sign out (needs X-CSRF-Token when signed in)', public: true, answers: { 204: null } }),
+};
 
 interface Deps {
   prisma: PrismaClient;
@@ -24,12 +37,12 @@ const view = (r: SessionRecord) => ({ name: r.name, csrfToken: r.csrfToken, expi
  * the /api/v1 Bearer hook: they are how a browser gets its credential in the first place.
  */
 export async function sessionRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
-  app.post('/api/v1/session', async (request, reply) => {
+  app.post('/api/v1/session', { schema: schemas.signIn }, async (request, reply) => {
     assertSameOrigin(request, deps.publicUrl);
     if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
       return reply.code(415).send({ error: 'unsupported_media_type', message: 'send the token as application/json: {"token": "…"}' });
     }
-    const { token } = SignIn.parse(request.body ?? {});
+    const { token } = SessionSignIn.parse(request.body ?? {});
     const identity = await lookupToken(deps.prisma, token);
     if (!identity) throw new UnauthorizedError('invalid or revoked API token');
     const old = sessionIdOf(request);
@@ -43,13 +56,13 @@ export async function sessionRoutes(app: FastifyInstance, deps: Deps): Promise<v
   });
 
   // 200 either way: "not signed in" is an answer, not an error (and keeps the browser console clean).
-  app.get('/api/v1/session', async (request, reply) => {
+  app.get('/api/v1/session', { schema: schemas.show }, async (request, reply) => {
     const current = await currentSession(request);
     reply.header('cache-control', 'no-store');
     return current ? { signedIn: true, ...view(current.record) } : { signedIn: false };
   });
 
-  app.delete('/api/v1/session', async (request, reply) => {
+  app.delete('/api/v1/session', { schema: schemas.signOut }, async (request, reply) => {
     const id = sessionIdOf(request);
     const record = id ? await deps.store.get(id) : null;
     if (id && record) {
