@@ -81,6 +81,30 @@ describe('reconciler: Postgres against Redis', () => {
     expect(await buildJob(f, 'linux/386', build.tasks.find((t) => t.platform === 'linux/386')!.id)).toBeUndefined();
   });
 
+  it('after Redis lost all its data, queues unstarted builds again and fails started ones; the recorder recovers too', async () => {
+    const unstarted = await postBuild(f, repoUrl, ['linux/amd64']);
+    const started = await postBuild(f, repoUrl, ['linux/arm64']);
+    const task = started.tasks[0]!;
+    await publishEvent(f.redis, f.prefix, { type: 'task.started', buildId: started.id, taskId: task.id, agent: 'arm-9', attempt: 1, at: new Date().toISOString() });
+    await waitFor(async () => (await f.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).status === 'running', 'task running');
+    // Redis restarted without its AOF: every key of this installation is gone (events stream included).
+    let cursor = '0';
+    do {
+      const [next, keys] = await f.redis.scan(cursor, 'MATCH', `${f.prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await f.redis.del(...keys);
+    } while (cursor !== '0');
+
+    // Earlier tests' open builds of this file lost theirs too: count at least these two.
+    const counts = await sweep(f);
+    expect(counts.requeuedFlows).toBeGreaterThanOrEqual(1);
+    expect(counts.lostBuilds).toBeGreaterThanOrEqual(1);
+    expect(await (await publishJob(f, unstarted.id))!.getState()).toBe('waiting-children');
+    const done = await finalBuild(f, started.id);
+    expect(done).toMatchObject({ status: 'failed', error: expect.stringContaining('its jobs were lost from Redis') });
+    expect((await f.prisma.build.findUniqueOrThrow({ where: { id: unstarted.id } })).status).toBe('queued');
+  });
+
   it('queues a publishing build without its publish job again, with the results Postgres recorded', async () => {
     const build = await rowWithoutFlow(['linux/amd64', 'linux/arm64'], { status: 'publishing' });
     for (const t of build.tasks) {
