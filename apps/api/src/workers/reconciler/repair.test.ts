@@ -47,6 +47,14 @@ describe('reconciler: Postgres against Redis', () => {
     expect(amd.filter((j) => j.data.buildId === build.id)).toHaveLength(1);
   });
 
+  it('queues a build again exactly once when two sweeps race (replicas without the lease)', async () => {
+    const build = await rowWithoutFlow(['linux/arm/v7']);
+    await Promise.all([sweep(f), sweep(f), sweep(f)]);
+    const jobs = await f.queues.queue(buildQueueName('linux/arm/v7')).getJobs(['waiting', 'prioritized', 'delayed', 'active']);
+    expect(jobs.filter((j) => j.data.buildId === build.id).map((j) => j.id)).toEqual([build.tasks[0]!.id]);
+    expect(await (await publishJob(f, build.id))!.getDependenciesCount()).toMatchObject({ unprocessed: 1 });
+  });
+
   it('fails a started build whose jobs were lost from Redis, saying so', async () => {
     const build = await postBuild(f, repoUrl, ['linux/ppc64le']);
     const task = build.tasks[0]!;
