@@ -58,6 +58,7 @@ describe('main.ts', () => {
 
   it.each([
     ['a retention duration', { ARCHWAY_RETAIN_LOGS: 'forever' }, 'ARCHWAY_RETAIN_LOGS'],
+    ['a reconciler bound', { ARCHWAY_QUEUE_WAIT_LIMIT: 'a day' }, 'ARCHWAY_QUEUE_WAIT_LIMIT must be a duration'],
     ['a secret key', { ARCHWAY_SECRET_KEY: 'short' }, 'ARCHWAY_SECRET_KEY: the secret key must be at least 32 characters'],
   ])('exits 2, before connecting to anything, on %s that a restart cannot fix', async (_what, bad, message) => {
     const dataDir = await mkdtemp(join(inject('tmpRoot'), 'main-bad-'));

@@ -11,6 +11,7 @@ import { createSecretBox } from './infra/secrets/secret-box.ts';
 import { loadSecretKey } from './infra/secrets/secret-key.ts';
 import { changesStatus, startStatusReporter } from './workers/statuses/reporter.ts';
 import { loadRetentionPolicy, startRetention } from './workers/retention/index.ts';
+import { loadReconcilePolicy, startReconciler } from './workers/reconciler/index.ts';
 
 /**
  * The API process: configuration from the environment (apps/api/ENV.md), Postgres, Redis, the
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   const problem = (m: string) => `invalid API configuration:\n  - ${m}`;
   const objectStore = await configured(() => createObjectStore(config.objectStore), (m) => problem(`ARCHWAY_OBJECT_STORE: ${m}`));
   const retentionPolicy = await configured(() => loadRetentionPolicy(), (m) => m); // lists its problems itself
+  const reconcilePolicy = await configured(() => loadReconcilePolicy(), (m) => m);
   // Webhook secrets and forge tokens are stored sealed with this key (ARCHWAY_SECRET_KEY[_FILE]).
   const secretKey = await configured(() => loadSecretKey({ dataDir: config.dataDir }), problem);
 
@@ -80,6 +82,11 @@ async function main(): Promise<void> {
   const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log, afterApply: async (e) => (changesStatus(e) ? statuses.sync(e.buildId) : undefined) });
   // Object-store retention (apps/api/src/workers/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
   const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log });
+  // Postgres vs Redis, server-side deadlines, lost agents (ARCHWAY_RECONCILE_* in apps/api/ENV.md).
+  const reconciler = startReconciler({
+    prisma, redis, queues, prefix: config.queuePrefix, policy: reconcilePolicy, log,
+    secretBox, agentSecretKey: config.agentSecretKey, buildAttempts: config.buildAttempts,
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -95,6 +102,7 @@ async function main(): Promise<void> {
     await recorder.close().catch((err) => log.error({ err }, 'closing the recorder'));
     await statuses.close().catch((err) => log.error({ err }, 'closing the commit-status reporter'));
     await retention.close();
+    await reconciler.close();
     await queues.close();
     redis.disconnect();
     await prisma.$disconnect();

@@ -56,8 +56,8 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
   await emit({ type: 'build.publishing' });
   await phase('publish', 'publish');
   try {
-    const children = await job.getChildrenValues();
-    const results = Object.values(children).map((v) => parse(BuildResult, v, 'a task result'));
+    // A publish job the API queued again after Redis lost the flow carries the results itself.
+    const results = data.results ?? Object.values(await job.getChildrenValues()).map((v) => parse(BuildResult, v, 'a task result'));
     const out = await publishBuild({
       store: deps.store,
       registries: deps.registries,

@@ -139,6 +139,23 @@ describe('merger worker', () => {
     expect(index.manifests.map((m: any) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
   });
 
+  it('publishes a publish job queued again without children from the results it carries (the API reconciler\'s repair)', async () => {
+    const buildId = randomUUID();
+    const make = archiveFor('requeued');
+    const carried = await Promise.all(PLATFORMS.map((p) => make(p, randomUUID())));
+    const queue = new Queue(PUBLISH_QUEUE, { connection: redis, prefix });
+    try {
+      const data: PublishJob = { buildId, image: `${host}/flow/requeued`, tags: ['2'], push: true, platforms: PLATFORMS, results: carried };
+      await queue.add('publish', data, { jobId: buildId });
+    } finally {
+      await queue.close();
+    }
+    const events = await eventsUntilDone(buildId);
+    expect(events.at(-1)!.type).toBe('build.succeeded');
+    const index = await skopeoRaw(`${host}/flow/requeued:2`);
+    expect(index.manifests.map((m: any) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
+  });
+
   it('fails for good, without retrying, when an archive holds the wrong platform', async () => {
     const buildId = await addBuild({ image: `${host}/flow/wrong`, tags: ['latest'], push: true }, archiveFor('wrong', 'linux/amd64'));
     const events = await eventsUntilDone(buildId);

@@ -52,7 +52,13 @@ export function AgentsPage() {
                       </td>
                       <td data-label="State"><span className={`badge agent-${a.state}`}>{a.state}</span></td>
                       <td data-label="Current task">
-                        {a.currentTasks.length ? a.currentTasks.map((t) => <code key={t}>{t.slice(0, 8)} </code>) : <span className="muted">–</span>}
+                        {a.currentTasks.length ? (
+                          a.currentTasks.map((t) => <code key={t}>{t.slice(0, 8)} </code>)
+                        ) : a.state === 'lost' && a.lastTask ? (
+                          <span className="small">last: <code title={a.lastTask}>{a.lastTask.slice(0, 8)}</code></span>
+                        ) : (
+                          <span className="muted">–</span>
+                        )}
                       </td>
                       <td data-label="Free disk" className="num">{formatBytes(a.freeDiskBytes)}</td>
                       <td data-label="Cache" className="num">{formatBytes(a.cacheBytes)}</td>

@@ -9,6 +9,7 @@ export const CAUSE_LABELS: Record<NonNullable<TaskAttempt['cause']>, string> = {
   evicted: 'evicted',
   'out-of-disk': 'out of disk',
   timeout: 'timed out',
+  'queue-wait': 'waited too long',
   error: 'error',
 };
 

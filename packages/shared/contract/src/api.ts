@@ -67,7 +67,7 @@ export const Phase = z.object({
 export type Phase = z.infer<typeof Phase>;
 
 /** Why an attempt of a task ended without a result (shown in the task's history). */
-export const AttemptCause = z.enum(['step-failed', 'agent-lost', 'evicted', 'out-of-disk', 'timeout', 'error']);
+export const AttemptCause = z.enum(['step-failed', 'agent-lost', 'evicted', 'out-of-disk', 'timeout', 'queue-wait', 'error']);
 export type AttemptCause = z.infer<typeof AttemptCause>;
 
 /** One attempt of a task: the agent that ran it and how it ended (`requeued`: given back without using an attempt). */

@@ -85,6 +85,8 @@ export const AgentView = AgentInfo.extend({
   state: z.enum(['idle', 'busy', 'draining', 'lost']),
   /** When the API last saw a heartbeat of this agent. */
   lastHeartbeat: z.string(),
+  /** The last task it was seen running (for a lost agent: the task it may have left behind). */
+  lastTask: z.string().nullable().optional(),
 });
 export type AgentView = z.infer<typeof AgentView>;
 

@@ -59,6 +59,12 @@ export const PublishJob = z.object({
   tags: z.array(z.string()),
   push: z.boolean(),
   platforms: z.array(z.string()),
+  /**
+   * The platforms' results, given only when the API's reconciler queues a publish job again
+   * without children (its jobs were lost from Redis after every task was built; the results come
+   * from Postgres). Absent: the merger reads its children's return values.
+   */
+  results: z.array(BuildResult).optional(),
 });
 export type PublishJob = z.infer<typeof PublishJob>;
 

@@ -23,6 +23,11 @@ export function redisKeys(prefix: string) {
     affinity: (queue: string, repoHash: string) => `${prefix}:affinity:${queue}:${repoHash}`,
     /** A mutual-exclusion lock for a maintenance job (e.g. retention) shared by API replicas. */
     lock: (name: string) => `${prefix}:lock:${name}`,
+    /**
+     * The API's reconciler: task id → when (ms) it first found the task's job active with its lock
+     * expired and its agent's heartbeat gone; the task fails `agent-lost` ARCHWAY_AGENT_LOST_AFTER later.
+     */
+    lostSince: `${prefix}:reconcile:lost-since`,
     /** The merger's platforms of a build pushed ahead of the publish job (hash platform → JSON, with a TTL). */
     earlyPushes: (buildId: string) => `${prefix}:early-push:${buildId}`,
   };

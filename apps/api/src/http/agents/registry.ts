@@ -27,21 +27,39 @@ export async function liveAgents(redis: Redis, prefix: string): Promise<AgentInf
 }
 
 /**
- * Every agent ever seen: live ones from their heartbeat (and remembered in Postgres), the others
- * from Postgres with state `lost`.
+ * Records live agents in Postgres (the durable list behind `lost`): their last heartbeat and the
+ * last task they were seen running. Called by every listing and by the reconciler's sweep, so an
+ * agent is remembered whether or not anyone listed it while it was alive.
+ */
+export async function rememberAgents(prisma: PrismaClient, live: AgentInfo[]): Promise<void> {
+  for (const a of live) {
+    const at = Number.isNaN(Date.parse(a.at)) ? new Date() : new Date(a.at);
+    const data = {
+      platform: a.platform, hostname: a.hostname, version: a.version, state: a.state, lastHeartbeat: at,
+      // An idle beat keeps the task it ran last: that is what a lost agent's row should show.
+      ...(a.currentTasks[0] ? { lastTask: a.currentTasks[0] } : {}),
+    };
+    await prisma.agent.upsert({ where: { id: a.id }, create: { id: a.id, ...data }, update: data });
+  }
+}
+
+/**
+ * Every agent remembered: live ones from their heartbeat, the others from Postgres with state
+ * `lost` (until the reconciler forgets them, ARCHWAY_AGENT_FORGET_AFTER).
  */
 export async function listAgents(deps: { prisma: PrismaClient; redis: Redis; prefix: string }): Promise<AgentView[]> {
   const live = await liveAgents(deps.redis, deps.prefix);
-  for (const a of live) {
-    const at = Number.isNaN(Date.parse(a.at)) ? new Date() : new Date(a.at);
-    const data = { platform: a.platform, hostname: a.hostname, version: a.version, state: a.state, lastHeartbeat: at };
-    await deps.prisma.agent.upsert({ where: { id: a.id }, create: { id: a.id, ...data }, update: data });
-  }
+  await rememberAgents(deps.prisma, live);
   const liveIds = new Set(live.map((a) => a.id));
-  const lost = await deps.prisma.agent.findMany({ where: { id: { notIn: [...liveIds] } } });
+  const rows = await deps.prisma.agent.findMany();
+  const lastTask = new Map(rows.map((r) => [r.id, r.lastTask]));
   const views: AgentView[] = [
-    ...live.map((a) => ({ ...a, lastHeartbeat: Number.isNaN(Date.parse(a.at)) ? new Date().toISOString() : a.at })),
-    ...lost.map((r) => ({
+    ...live.map((a) => ({
+      ...a,
+      lastHeartbeat: Number.isNaN(Date.parse(a.at)) ? new Date().toISOString() : a.at,
+      lastTask: a.currentTasks[0] ?? lastTask.get(a.id) ?? null,
+    })),
+    ...rows.filter((r) => !liveIds.has(r.id)).map((r) => ({
       id: r.id,
       platform: r.platform,
       hostname: r.hostname,
@@ -53,6 +71,7 @@ export async function listAgents(deps: { prisma: PrismaClient; redis: Redis; pre
       cacheBytes: null,
       at: r.lastHeartbeat.toISOString(),
       lastHeartbeat: r.lastHeartbeat.toISOString(),
+      lastTask: r.lastTask,
     })),
   ];
   return views.sort((a, b) => a.platform.localeCompare(b.platform) || a.id.localeCompare(b.id));

@@ -58,7 +58,7 @@ export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<vo
  * ('canceled') fails the parent. Removing the *last* pending child would release the parent
  * (BullMQ moves it to wait), which is why the parent is taken first when possible.
  */
-async function removeWaitingJobs(queues: Queues, buildId: string, tasks: { id: string; platform: string }[]): Promise<void> {
+export async function removeWaitingJobs(queues: Queues, buildId: string, tasks: { id: string; platform: string }[]): Promise<void> {
   const removed = await queues.queue(PUBLISH_QUEUE).remove(buildId, { removeChildren: true });
   if (removed === 1) return;
   for (const task of tasks) {

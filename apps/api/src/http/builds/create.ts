@@ -2,9 +2,9 @@ import type { BuildRequest } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { ServiceUnavailableError } from '../../infra/errors.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
-import type { Build } from '../../generated/prisma/client.ts';
+import type { Build, Task } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
-import { repoBuildSettings, sealerFor } from './build-secrets.ts';
+import { repoBuildSettings, sealerFor, type RepoBuildSettings } from './build-secrets.ts';
 import { buildFlow } from './flow.ts';
 import { checkSourceUrl, resolveRef } from './git.ts';
 
@@ -61,15 +61,29 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   });
 
   try {
-    const flow = buildFlow(build, build.tasks, {
-      ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
-      ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
-      secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
-    });
-    await deps.queues.flow.add(flow);
+    await deps.queues.flow.add(flowOf(deps, build, build.tasks, settings));
   } catch (err) {
     await deps.prisma.build.delete({ where: { id: build.id } }).catch(() => {});
     throw new ServiceUnavailableError(`the build could not be queued (Redis: ${(err as Error).message}); nothing was created, try again`);
   }
   return build;
+}
+
+function flowOf(deps: CreateBuildDeps, build: Build, tasks: Task[], settings: RepoBuildSettings) {
+  return buildFlow(build, tasks, {
+    ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
+    ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
+    secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
+  });
+}
+
+/**
+ * Adds the flow of a build that exists in Postgres but not in Redis (the API stopped between the
+ * two, or Redis lost it): the same job ids as createBuild's, so an add racing another one (or a
+ * flow that is there after all) creates nothing twice. Settings and secrets are read again from
+ * the repository. Throws when they cannot be (see repoBuildSettings) or Redis refuses.
+ */
+export async function requeueBuildFlow(deps: CreateBuildDeps, build: Build, tasks: Task[]): Promise<void> {
+  const settings = await repoBuildSettings(deps, build);
+  await deps.queues.flow.add(flowOf(deps, build, tasks, settings));
 }

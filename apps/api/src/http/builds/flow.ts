@@ -28,13 +28,7 @@ export function buildFlow(build: Build, tasks: Task[], opts: FlowOptions = {}): 
     name: 'publish',
     queueName: PUBLISH_QUEUE,
     data: publish,
-    opts: {
-      jobId: build.id,
-      attempts: JOB_CATALOG.publish.attempts,
-      backoff: { type: 'exponential', delay: JOB_CATALOG.publish.backoffMs },
-      removeOnComplete: { age: 7 * 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
+    opts: publishJobOptions(build.id),
     children: tasks.map((task) => {
       const job: BuildJob = {
         buildId: build.id,
@@ -62,6 +56,17 @@ export function buildFlow(build: Build, tasks: Task[], opts: FlowOptions = {}): 
         },
       };
     }),
+  };
+}
+
+/** The publish job's options (also when the reconciler queues it again on its own). */
+export function publishJobOptions(buildId: string) {
+  return {
+    jobId: buildId,
+    attempts: JOB_CATALOG.publish.attempts,
+    backoff: { type: 'exponential', delay: JOB_CATALOG.publish.backoffMs },
+    removeOnComplete: { age: 7 * 24 * 3600 },
+    removeOnFail: { age: 7 * 24 * 3600 },
   };
 }
 

@@ -1,4 +1,4 @@
-import type { BuildEvent } from '@archway/contract';
+import { REASON_MAX_CHARS, boundReason, taskLogPointer, type BuildEvent } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { prismaCode } from '../../infra/db.ts';
 import { recordAttempt } from './attempts.ts';
@@ -18,8 +18,19 @@ export async function applyEvent(prisma: PrismaClient, event: BuildEvent): Promi
   const parsed = new Date(event.at);
   const at = Number.isNaN(parsed.getTime()) ? new Date() : parsed;
   event = { ...event, at: at.toISOString() };
+  if ('reason' in event && event.reason.length > REASON_MAX_CHARS) event = { ...event, reason: await bounded(prisma, event) };
   const changed = await applyState(prisma, event, at);
   return (await recordAttempt(prisma, event, at)) || changed;
+}
+
+/**
+ * A multi-KB reason (a buildah dump) is stored as its first lines and a pointer to the task's
+ * full log; the same bounded text goes to the task, the build and the attempt history.
+ */
+async function bounded(prisma: PrismaClient, event: BuildEvent & { reason: string }): Promise<string> {
+  const taskId = 'taskId' in event ? event.taskId : null;
+  const task = taskId ? await prisma.task.findUnique({ where: { id: taskId }, select: { platform: true } }) : null;
+  return boundReason(event.reason, task ? taskLogPointer(event.buildId, task.platform) : `details: GET /api/v1/builds/${event.buildId} and the merger's log`);
 }
 
 async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Promise<boolean> {

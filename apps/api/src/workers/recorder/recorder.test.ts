@@ -162,6 +162,33 @@ describe('recorder', () => {
     }
   });
 
+  it('stores a multi-KB failure reason as its first lines and a pointer to the log, on task, build and attempt', async () => {
+    const prefix = testPrefix();
+    const b = await newBuild(['linux/amd64']);
+    const taskId = b.task('linux/amd64');
+    const dump = ['linux/amd64: step 3/4 "RUN make" failed with exit code 2', ...Array.from({ length: 300 }, (_, i) => `buildah: output line ${i}`)].join('\n');
+    const recorder = startRecorder({ prisma, redis, prefix, blockMs: 200 });
+    try {
+      await publishEvent(redis, prefix, { type: 'task.started', buildId: b.id, at: at(1), taskId, agent: 'x86', attempt: 1 });
+      await publishEvent(redis, prefix, { type: 'task.failed', buildId: b.id, at: at(2), taskId, attempt: 1, final: true, reason: dump });
+      await waitFor(() => caughtUp(prefix), 'events applied');
+      const build = await prisma.build.findUniqueOrThrow({ where: { id: b.id }, include: { tasks: { include: { history: true } } } });
+      const task = build.tasks[0]!;
+      const pointer = `full log: GET /api/v1/builds/${b.id}/logs?platform=linux/amd64)`;
+      for (const stored of [build.error!, task.error!, task.history[0]!.reason!]) {
+        expect(stored.length).toBeLessThanOrEqual(1000);
+        expect(stored.startsWith('linux/amd64: step 3/4 "RUN make" failed with exit code 2\nbuildah: output line 0\n')).toBe(true);
+        expect(stored.endsWith(pointer)).toBe(true);
+        // Cut at a line boundary: the last kept line is a whole line of the dump.
+        const lastKept = stored.split('\n…')[0]!.split('\n').at(-1)!;
+        expect(dump.split('\n')).toContain(lastKept);
+      }
+      expect(build.status).toBe('failed');
+    } finally {
+      await recorder.close();
+    }
+  });
+
   it('ignores task.built of an attempt that a later attempt took over', async () => {
     const prefix = testPrefix();
     const b = await newBuild(['linux/amd64']);

@@ -1,0 +1,49 @@
+import type { AgentInfo } from '@archway/contract';
+import type { Redis } from 'ioredis';
+import type { PrismaClient } from '../../infra/db.ts';
+import type { Queues } from '../../infra/queue/queues.ts';
+import type { SecretBox } from '../../infra/secrets/secret-box.ts';
+import type { ReconcilePolicy } from './policy.ts';
+
+export interface ReconcileLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ReconcileDeps {
+  prisma: PrismaClient;
+  /** The API's client (fail-fast): a sweep during a Redis outage fails and the next one retries. */
+  redis: Redis;
+  queues: Queues;
+  prefix: string;
+  policy: ReconcilePolicy;
+  log: ReconcileLog;
+  /** What createBuild needs to queue a flow again: the repository's secrets and the attempts. */
+  secretBox?: SecretBox;
+  agentSecretKey?: Buffer;
+  buildAttempts?: number;
+}
+
+/** What every step of one sweep shares. */
+export interface Sweep extends ReconcileDeps {
+  now: number;
+  live: AgentInfo[];
+  /** Tasks found (again) with a lost agent this sweep; the others leave `lostSince`. */
+  suspects: Set<string>;
+  counts: SweepCounts;
+}
+
+export interface SweepCounts {
+  requeuedFlows: number;
+  requeuedPublishes: number;
+  lostBuilds: number;
+  agentLost: number;
+  timedOut: number;
+  queueWait: number;
+  closedTasks: number;
+  forgottenAgents: number;
+}
+
+export const OPEN_BUILD = ['queued', 'running', 'publishing'];
+export const OPEN_TASK = ['queued', 'running'];
