@@ -1,7 +1,8 @@
 // What other features use of builds: creating and canceling a build, finding and serializing one,
 // and the checks a repository shares with a build request (source URL, stored secrets).
-export { cancelBuild } from './cancel.ts';
-export { createBuild } from './create.ts';
+export { cancelBuild, removeWaitingJobs } from './cancel.ts';
+export { createBuild, requeueBuildFlow } from './create.ts';
+export { publishJobOptions } from './flow.ts';
 export { checkSourceUrl } from './git.ts';
 export { storedSecrets } from './build-secrets.ts';
 export { findBuild } from './plugin.ts';

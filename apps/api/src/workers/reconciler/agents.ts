@@ -1,4 +1,4 @@
-import { rememberAgents } from '../../http/agents/registry.ts';
+import { rememberAgents } from '../../http/agents/index.ts';
 import type { Sweep } from './context.ts';
 
 /**

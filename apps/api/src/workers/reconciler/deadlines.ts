@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { buildQueueName, normalizePlatform, redisKeys } from '@archway/contract';
-import { formatDuration } from '../retention/duration.ts';
+import { formatDuration } from '../retention/index.ts';
 import type { Sweep } from './context.ts';
 import { reportTaskFailed, stopBuildJobs, type TaskRef } from './fail.ts';
 

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { PUBLISH_QUEUE, redisKeys, type AttemptCause } from '@archway/contract';
 import { nowIso, publishEvent } from '@archway/runtime';
-import { removeWaitingJobs } from '../../http/builds/cancel.ts';
+import { removeWaitingJobs } from '../../http/builds/index.ts';
 import type { Sweep } from './context.ts';
 
 export interface TaskRef {

@@ -1,5 +1,5 @@
 import { redisKeys } from '@archway/contract';
-import { withLock } from '../retention/lock.ts';
+import { withLock } from '../retention/index.ts';
 import type { ReconcileDeps, SweepCounts } from './context.ts';
 import { describeReconcilePolicy } from './policy.ts';
 import { runSweep } from './sweep.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatDuration, parseDuration } from '../retention/duration.ts';
+import { formatDuration, parseDuration } from '../retention/index.ts';
 
 /** The reconciler's periods and bounds, in milliseconds (apps/api/ENV.md, "Reconciler"). */
 export interface ReconcilePolicy {

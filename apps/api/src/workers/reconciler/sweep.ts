@@ -1,5 +1,5 @@
 import { redisKeys } from '@archway/contract';
-import { liveAgents } from '../../http/agents/registry.ts';
+import { liveAgents } from '../../http/agents/index.ts';
 import { recordAgents } from './agents.ts';
 import { OPEN_BUILD, type ReconcileDeps, type Sweep, type SweepCounts } from './context.ts';
 import { closeLeftoverTasks } from './leftovers.ts';

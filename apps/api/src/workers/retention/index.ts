@@ -3,3 +3,4 @@ export { runRetention, type RetentionRunDeps } from './run.ts';
 export { runRetentionExclusive, startRetention, MAINTENANCE_QUEUE, RETENTION_JOB, type RetentionDeps, type RetentionService } from './scheduler.ts';
 export type { RetentionCounts, RetentionLog } from './log.ts';
 export { formatDuration, parseDuration } from './duration.ts';
+export { withLock } from './lock.ts';
