@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FINAL_BUILD_STATUSES, type Build } from '@archway/contract';
+import { isFinalBuildStatus, type Build } from '@archway/contract';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTRY_POINTS, supervise, type Supervised } from '../../apps/launcher/src/children.ts';
@@ -93,7 +93,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const build = (await (await api(`/api/v1/builds/${id}`)).json()) as Build;
-        if (FINAL_BUILD_STATUSES.includes(build.status)) return build;
+        if (isFinalBuildStatus(build.status)) return build;
         if (Date.now() > deadline) throw new Error(`build ${id} still ${build.status}:\n${output.slice(-60).join('\n')}`);
         await new Promise((r) => setTimeout(r, 200));
       }
