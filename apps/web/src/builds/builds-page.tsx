@@ -1,5 +1,5 @@
-import { isFinalBuildStatus } from '@archway/contract';
 import { useCallback, useMemo, useState } from 'react';
+import { isFinalBuildStatus } from '@archway/contract';
 import { useRouter } from '../router/router.tsx';
 import { useRepos } from '../repos/use-repos.ts';
 import { useNow } from '../ui/use-now.ts';
