@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BuildEvent, buildQueueName, JOB_CATALOG, type BuildJob } from '@archway/contract';
+import { BuildEvent, buildQueueName, JOB_CATALOG, parsePlatform, type BuildJob } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { startRedis } from '../../apps/launcher/src/redis.ts';
 import { commitFiles, makeGitRepo } from '../../test/harness/git-repo.ts';
 import { median } from '../lib/services.ts';
 
-const PLATFORM = 'linux/amd64';
+const PLATFORM = parsePlatform('linux/amd64');
 const PREFIX = 'bench';
 const MAIN = fileURLToPath(new URL('../../apps/agent/src/main.ts', import.meta.url));
 const arg = (name: string, fallback: number) => {

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { ArchiveLayoutHasher, digestingStream } from '@archway/runtime';
+import type { Platform } from '@archway/contract';
 
 const CHUNK = 1024 * 1024;
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -58,7 +59,7 @@ async function writeLayer(path: string, bytes: number, seed: string, gzip: boole
 }
 
 export interface GeneratedArchive {
-  platform: string;
+  platform: Platform;
   path: string;
   size: number;
   digest: string;
@@ -72,7 +73,7 @@ export interface GeneratedArchive {
  * Writes `dir/<os>-<arch>.tar` for `platform` with layers of the given sizes (bytes of random
  * content each). Layers go to temporary files first: their digests name the tar entries.
  */
-export async function generateArchive(dir: string, platform: string, layerBytes: number[], opts: { gzip?: boolean; seed?: string } = {}): Promise<GeneratedArchive> {
+export async function generateArchive(dir: string, platform: Platform, layerBytes: number[], opts: { gzip?: boolean; seed?: string } = {}): Promise<GeneratedArchive> {
   const [os, architecture] = platform.split('/') as [string, string];
   const slug = `${os}-${architecture}`;
   const tmp = join(dir, `layers-${slug}`);

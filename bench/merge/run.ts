@@ -11,7 +11,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { objectKeys, type BuildResult } from '@archway/contract';
+import { objectKeys, parsePlatform, type BuildResult } from '@archway/contract';
 import { createObjectStore, type ObjectStore } from '@archway/runtime';
 import { startRedis } from '../../apps/launcher/src/redis.ts';
 import { publishBuild, pushPlatform } from '../../apps/merger/src/index.ts';
@@ -25,7 +25,7 @@ import { seedsPath } from './seeds.ts';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
-const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+const PLATFORMS = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? dflt : Number(process.argv[i + 1]);
@@ -138,7 +138,7 @@ async function main() {
 
     console.log(`(d) ${bigMiB} MiB archive: agent upload and merger publish, each in a child process…`);
     const registry = await startRegistry({ dir: join(root, 'registry-big') });
-    const big = await generateArchive(join(root, 'big'), 'linux/amd64', layerSizes(bigMiB * MiB, 4), { gzip: false, seed: 'big' });
+    const big = await generateArchive(join(root, 'big'), PLATFORMS[0]!, layerSizes(bigMiB * MiB, 4), { gzip: false, seed: 'big' });
     const bigKey = objectKeys.archive('bench-big', big.platform);
     const idleAgent = await child('./child-upload.ts', {}, ['--noop']);
     const agent = await child('./child-upload.ts', { store: storeUrl, key: bigKey, path: big.path });

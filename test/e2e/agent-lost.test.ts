@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Build } from '@archway/contract';
+import { isFinalBuildStatus, type Build } from '@archway/contract';
 import { createTestDatabase } from '../support/db.ts';
 import { testPrefix, testRedis } from '../support/redis.ts';
 import { makeGitRepo } from '../harness/git-repo.ts';
@@ -87,7 +87,7 @@ describe('end-to-end: an agent killed mid-build', () => {
       'the build to finish',
       async () => {
         const b = (await (await stack.api(`/api/v1/builds/${id}`)).json()) as Build;
-        return ['succeeded', 'failed', 'canceled'].includes(b.status) ? b : undefined;
+        return isFinalBuildStatus(b.status) ? b : undefined;
       },
       90_000,
     );

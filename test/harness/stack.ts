@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FINAL_BUILD_STATUSES, type Build } from '@archway/contract';
+import { isFinalBuildStatus, type Build } from '@archway/contract';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTRY_POINTS, supervise, type Supervised } from '../../apps/launcher/src/children.ts';
@@ -99,7 +99,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         // An API that is down or restarting (fault tests) answers nothing or 503 for a while.
         const res = await api(`/api/v1/builds/${id}`).catch(() => undefined);
         const build = res?.ok ? ((await res.json()) as Build) : undefined;
-        if (build && FINAL_BUILD_STATUSES.includes(build.status)) return build;
+        if (build && isFinalBuildStatus(build.status)) return build;
         if (Date.now() > deadline) throw new Error(`build ${id} still ${build?.status ?? `unknown (API answered ${res?.status ?? 'nothing'})`}:\n${output.slice(-60).join('\n')}`);
         await new Promise((r) => setTimeout(r, 200));
       }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendLogLines, endLog, nowIso, publishEvent } from '@archway/runtime';
+import { storedPlatform } from '@archway/contract';
 import { apiFixture, makeGitRepo, waitFor, type ApiFixture } from '../../apps/api/src/testing/fixture.ts';
 import { startRecorder, type Recorder } from '../../apps/api/src/workers/recorder/recorder.ts';
 import { main } from '../../apps/cli/src/main.ts';
@@ -53,7 +54,7 @@ describe('archway CLI', () => {
       }
       await publishEvent(f.redis, f.prefix, {
         type: 'task.built', buildId, taskId: t.id, attempt: 1, at: nowIso(),
-        result: { taskId: t.id, platform: t.platform, archiveKey: `archives/${buildId}/${t.platform.replace('/', '-')}.tar`, archiveSize: 10, archiveDigest: `sha256:${'1'.repeat(64)}`, manifestDigest: `sha256:${'2'.repeat(64)}` },
+        result: { taskId: t.id, platform: storedPlatform(t.platform), archiveKey: `archives/${buildId}/${t.platform.replace('/', '-')}.tar`, archiveSize: 10, archiveDigest: `sha256:${'1'.repeat(64)}`, manifestDigest: `sha256:${'2'.repeat(64)}` },
       });
     }
     await publishEvent(f.redis, f.prefix, { type: 'build.succeeded', buildId, indexDigest: `sha256:${'3'.repeat(64)}`, at: nowIso() });

@@ -5,13 +5,13 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { redisKeys } from '@archway/contract';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import type { AgentConfig } from './env.ts';
 import { silentLogger } from './log.ts';
 import { listContainers, runBuildah, storageArgs } from './task/buildah.ts';
 
-const PLATFORM = 'linux/amd64';
+const PLATFORM = LINUX_AMD64;
 
 /** Mount points under `dir` (overlay mounts a killed buildah could leave behind). */
 async function mountsUnder(dir: string): Promise<string[]> {

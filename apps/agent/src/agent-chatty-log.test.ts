@@ -9,11 +9,11 @@ import { objectKeys } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { FsObjectStore } from '@archway/runtime';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import { silentLogger } from './log.ts';
 
-const PLATFORM = 'linux/amd64';
+const PLATFORM = LINUX_AMD64;
 /** 81 characters: 200 such lines are just over a file stream's 16 KiB buffer (the deadlock's trigger). */
 const LINE = 'x'.repeat(81);
 /** ≈ 102 MB of output. */

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AgentInfo } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitFor, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import type { AgentConfig } from './env.ts';
 import { silentLogger } from './log.ts';
 import { listContainers } from './task/buildah.ts';
 
-const PLATFORM = 'linux/amd64';
+const PLATFORM = LINUX_AMD64;
 
 describe('two builds at once on one agent (ARCHWAY_AGENT_CONCURRENCY=2)', () => {
   const prefix = testPrefix();

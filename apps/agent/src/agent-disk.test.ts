@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AgentInfo } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, waitFor, waitForFinished } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, waitFor, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import { diskSpace } from './disk/space.ts';
 import { readStorageIndex } from './disk/storage-index.ts';
@@ -16,7 +16,7 @@ import type { AgentConfig } from './env.ts';
 import { createLogger } from './log.ts';
 import { listContainers, storageDirs } from './task/buildah.ts';
 
-const PLATFORM = 'linux/amd64';
+const PLATFORM = LINUX_AMD64;
 const MB = 1e6;
 const NEED = 28 * MB;
 

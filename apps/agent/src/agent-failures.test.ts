@@ -4,11 +4,11 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitForFinished } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import { silentLogger } from './log.ts';
 
-const PLATFORM = 'linux/amd64';
+const PLATFORM = LINUX_AMD64;
 
 describe('agent failures are final, with a reason a person can act on', () => {
   const prefix = testPrefix();

@@ -5,12 +5,12 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { redisKeys } from '@archway/contract';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, spawnAgent, waitFor, waitForFinished } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, spawnAgent, waitFor, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import { silentLogger } from './log.ts';
 import { listContainers } from './task/buildah.ts';
 
-const PLATFORM = 'linux/amd64';
+const PLATFORM = LINUX_AMD64;
 
 describe('retries and shutdown', () => {
   const prefix = testPrefix();

@@ -16,6 +16,7 @@ import {
   spawnAgent,
   waitFor,
   waitForFinished,
+  LINUX_AMD64,
   type AgentProcess,
 } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
@@ -23,7 +24,7 @@ import type { AgentConfig } from './env.ts';
 import { cleanLeftovers } from './leftovers.ts';
 import { silentLogger } from './log.ts';
 
-const PLATFORM = 'linux/amd64';
+const PLATFORM = LINUX_AMD64;
 
 describe('an agent killed mid-build (kill -9)', () => {
   const prefix = testPrefix();

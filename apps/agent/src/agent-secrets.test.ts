@@ -12,7 +12,7 @@ import { objectKeys } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { buildSecretKey, FsObjectStore, sealBuildSecret } from '@archway/runtime';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, waitForFinished } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import type { AgentConfig } from './env.ts';
 import { createLogger } from './log.ts';
@@ -20,7 +20,7 @@ import { capture } from './task/spawn.ts';
 import { storageArgs } from './task/buildah.ts';
 import { writeSecretFiles } from './task/secrets.ts';
 
-const PLATFORM = 'linux/amd64';
+const PLATFORM = LINUX_AMD64;
 const KEY_TEXT = 'agent-secret-key-for-tests-0123456789abcdef';
 
 /** Every file of a tar (small test archives only). */

@@ -7,11 +7,11 @@ import { objectKeys } from '@archway/contract';
 import { FsObjectStore } from '@archway/runtime';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
 import { slowRedis, type SlowRedis } from '../test/slow-redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitForFinished } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import { silentLogger } from './log.ts';
 
-const PLATFORM = 'linux/amd64';
+const PLATFORM = LINUX_AMD64;
 const LINES = 100_000;
 
 /**

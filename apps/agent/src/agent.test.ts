@@ -63,7 +63,7 @@ describe('agent end to end (real redis, git, buildah, fs object store)', () => {
     const done = await waitForFinished(queues[platform]!, job.taskId);
     expect(done.failedReason).toBeUndefined();
     const result = BuildResult.parse(done.returnvalue);
-    expect(result).toMatchObject({ taskId: job.taskId, platform, archiveKey: objectKeys.archive(job.buildId, platform) });
+    expect(result).toMatchObject({ taskId: job.taskId, platform, archiveKey: objectKeys.archive(job.buildId, job.platform) });
     expect(result.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     // The archive is in the store, whole, and its config is for the task's platform.
@@ -109,7 +109,7 @@ describe('agent end to end (real redis, git, buildah, fs object store)', () => {
     expect(log.at(-1)).toMatchObject({ end: true, attempt: 1 });
 
     // The full log went to the object store too.
-    const stored = await store.head(objectKeys.log(job.buildId, platform));
+    const stored = await store.head(objectKeys.log(job.buildId, job.platform));
     expect(stored?.size).toBeGreaterThan(100);
   });
 
@@ -151,7 +151,7 @@ describe('agent end to end (real redis, git, buildah, fs object store)', () => {
     const live = (await readLog(redis, prefix, job.taskId)).flatMap((l) => (l.line !== undefined && /^\d+$/.test(l.line) ? [l.line] : []));
     expect(live).toEqual(expected);
     const chunks: Buffer[] = [];
-    for await (const c of await store.get(objectKeys.log(job.buildId, platform))) chunks.push(c as Buffer);
+    for await (const c of await store.get(objectKeys.log(job.buildId, job.platform))) chunks.push(c as Buffer);
     const stored = Buffer.concat(chunks).toString('utf8').split('\n').filter((l) => /^\d+$/.test(l));
     expect(stored).toEqual(expected);
   });

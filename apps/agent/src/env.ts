@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, machine } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { archFromMachine, formatPlatform, normalizePlatform, platformSlug, QueuePrefixSetting } from '@archway/contract';
+import { parsePlatform, platformOrUndefined, platformSlug, QueuePrefixSetting, type Platform } from '@archway/contract';
 import { buildSecretKey, createObjectStore, redisUrlProblem } from '@archway/runtime';
 import { formatSize, parseDuration, parseSize, type Size } from './units.ts';
 import { DEFAULT_LIVE_LOG_LIMIT, type LiveLogLimit } from './report/log-sink.ts';
@@ -17,7 +17,7 @@ export interface AgentConfig {
   /** `file:///…` or `s3://…` (passed to createObjectStore with the process env). */
   objectStore: string;
   /** Canonical `os/arch[/variant]`. */
-  platform: string;
+  platform: Platform;
   dataDir: string;
   agentId: string;
   concurrency: number;
@@ -66,12 +66,13 @@ export interface GcPolicy {
 }
 
 /** The native platform of this machine, from the kernel's machine name (`uname -m`). */
-export function nativePlatform(kernelMachine: string = machine()): string {
-  const arch = archFromMachine(kernelMachine);
-  if (!arch) {
+export function nativePlatform(kernelMachine: string = machine()): Platform {
+  // A bare machine name parses as a linux architecture with the same alias table (aarch64, armv7l, …).
+  const platform = kernelMachine.includes('/') ? undefined : platformOrUndefined(kernelMachine);
+  if (!platform) {
     throw new Error(`unknown machine type "${kernelMachine}": set ARCHWAY_AGENT_PLATFORM (e.g. linux/arm64)`);
   }
-  return formatPlatform({ os: 'linux', ...arch });
+  return platform;
 }
 
 const sizeText = (name: string) =>
@@ -194,9 +195,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   } catch (err) {
     throw new ConfigError(`invalid agent configuration:\n  - ARCHWAY_OBJECT_STORE: ${(err as Error).message}`);
   }
-  let platform: string;
+  let platform: Platform;
   try {
-    platform = e.ARCHWAY_AGENT_PLATFORM ? normalizePlatform(e.ARCHWAY_AGENT_PLATFORM) : nativePlatform();
+    platform = e.ARCHWAY_AGENT_PLATFORM ? parsePlatform(e.ARCHWAY_AGENT_PLATFORM) : nativePlatform();
   } catch (err) {
     const prefix = e.ARCHWAY_AGENT_PLATFORM ? 'ARCHWAY_AGENT_PLATFORM: ' : '';
     throw new ConfigError(`invalid agent configuration:\n  - ${prefix}${(err as Error).message}`);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { AgentInfo } from '@archway/contract';
+import type { AgentInfo, Platform } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { diskSpace } from './disk/space.ts';
 
@@ -9,7 +9,7 @@ export const HEARTBEAT_TTL_SECONDS = 15;
 
 export interface HeartbeatSource {
   id: string;
-  platform: string;
+  platform: Platform;
   version: string;
   concurrency: number;
   dataDir: string;

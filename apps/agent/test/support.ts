@@ -12,7 +12,7 @@ import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import type {} from '../../../test/global-setup.ts'; // inject() keys
-import { BuildEvent, buildQueueName, JOB_CATALOG, type BuildJob } from '@archway/contract';
+import { BuildEvent, buildQueueName, JOB_CATALOG, parsePlatform, type BuildJob } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { loadConfig, type AgentConfig } from '../src/env.ts';
 
@@ -52,12 +52,16 @@ export async function agentConfig(prefix: string, platform: string, storeDir: st
 }
 
 let seq = 0;
+/** The platform most tests build (the test machines' own). */
+export const LINUX_AMD64 = parsePlatform('linux/amd64');
+
+/** A job as the API enqueues it; `platform` in any spelling (the job schema normalises it). */
 export function buildJob(platform: string, repo: { url: string; commit: string }, extra: Partial<BuildJob> = {}): BuildJob {
   seq++;
   return {
     buildId: `b${seq}-${Date.now()}`,
     taskId: `t${seq}-${Date.now()}`,
-    platform,
+    platform: parsePlatform(platform),
     source: { url: repo.url, ref: 'main', commit: repo.commit },
     context: '.',
     buildArgs: {},
@@ -76,7 +80,7 @@ export async function enqueue(queue: Queue, job: BuildJob, opts: JobsOptions = {
 }
 
 export function buildQueue(prefix: string, platform: string): Queue {
-  return new Queue(buildQueueName(platform), { connection: { url: inject('redisUrl') }, prefix });
+  return new Queue(buildQueueName(parsePlatform(platform)), { connection: { url: inject('redisUrl') }, prefix });
 }
 
 /** Polls until the job is completed or failed (BullMQ state), with a deadline. */

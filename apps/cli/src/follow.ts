@@ -1,6 +1,7 @@
 import type { ApiClient } from './client.ts';
 import { readSse } from './sse.ts';
-import { FINAL, type BuildView } from './types.ts';
+import { isFinalBuildStatus, isFinalTaskStatus } from '@archway/contract';
+import type { BuildView } from './types.ts';
 
 export interface Output {
   out(line: string): void;
@@ -45,7 +46,7 @@ export async function followBuild(client: ApiClient, buildId: string, o: Output)
       return [t.platform, { controller, done: streamLog(client, buildId, t.platform, many ? `[${t.platform}] ` : '', o, controller.signal) }];
     }),
   );
-  while (!FINAL.includes(build.status)) {
+  while (!isFinalBuildStatus(build.status)) {
     await new Promise((r) => setTimeout(r, POLL_MS));
     build = await client.json<BuildView>('GET', `/api/v1/builds/${buildId}`);
   }
@@ -54,10 +55,8 @@ export async function followBuild(client: ApiClient, buildId: string, o: Output)
   const timer = setTimeout(() => {
     for (const s of streams.values()) s.controller.abort();
   }, DRAIN_MS);
-  for (const t of build.tasks) if (!TASK_FINAL.includes(t.status)) streams.get(t.platform)?.controller.abort();
+  for (const t of build.tasks) if (!isFinalTaskStatus(t.status)) streams.get(t.platform)?.controller.abort();
   await Promise.allSettled([...streams.values()].map((s) => s.done));
   clearTimeout(timer);
   return build;
 }
-
-const TASK_FINAL = ['built', 'failed', 'canceled'];

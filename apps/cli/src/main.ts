@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
+import { isFinalBuildStatus } from '@archway/contract';
 import { CliError, createClient, type ApiClient } from './client.ts';
 import { followBuild, streamLog, type Output } from './follow.ts';
 import { describeBuild } from './format.ts';
-import { exitCodeOf, FINAL, type BuildView } from './types.ts';
+import { exitCodeOf, type BuildView } from './types.ts';
 
 const USAGE = `usage: archway <command> [options]
 
@@ -134,7 +135,7 @@ async function status(client: ApiClient, id: string, json: boolean, o: Output): 
   const b = await client.json<BuildView>('GET', `/api/v1/builds/${id}`);
   if (json) o.out(JSON.stringify(b, null, 2));
   else for (const line of describeBuild(b, client.url)) o.out(line);
-  return FINAL.includes(b.status) ? exitCodeOf(b) : 0;
+  return isFinalBuildStatus(b.status) ? exitCodeOf(b) : 0;
 }
 
 async function logs(client: ApiClient, id: string, platform: string | undefined, follow: boolean, o: Output): Promise<number> {

@@ -27,8 +27,6 @@ export interface BuildView {
   statusError?: string | null;
 }
 
-export const FINAL = ['succeeded', 'failed', 'canceled'];
-
 /** 0 when the build succeeded, 1 when it failed or was canceled. */
 export function exitCodeOf(build: BuildView): number {
   return build.status === 'succeeded' ? 0 : 1;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { platformParts } from '@archway/contract';
 import type { PlatformImage } from './push-platform.ts';
 import { OCI_INDEX } from './oci.ts';
 
@@ -7,16 +8,10 @@ export function buildImageIndex(images: PlatformImage[]): { body: Buffer; digest
   const index = {
     schemaVersion: 2,
     mediaType: OCI_INDEX,
-    manifests: images.map((img) => ({
-      mediaType: img.mediaType,
-      digest: img.digest,
-      size: img.size,
-      platform: {
-        architecture: img.platform.architecture,
-        os: img.platform.os,
-        ...(img.platform.variant ? { variant: img.platform.variant } : {}),
-      },
-    })),
+    manifests: images.map((img) => {
+      const { os, architecture, variant } = platformParts(img.platform);
+      return { mediaType: img.mediaType, digest: img.digest, size: img.size, platform: { architecture, os, ...(variant ? { variant } : {}) } };
+    }),
   };
   const body = Buffer.from(JSON.stringify(index));
   return { body, digest: `sha256:${createHash('sha256').update(body).digest('hex')}` };

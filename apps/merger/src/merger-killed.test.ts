@@ -12,10 +12,11 @@ import { testPrefix, testRedis } from '../../../test/support/redis.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { startFlakyProxy, type FlakyProxy } from './registry/test-support/flaky-proxy.ts';
 import { resultFor, writeTestArchive } from './test-support/oci-archive.ts';
+import { AMD64 } from './test-support/platforms.ts';
 import { skopeoTagExists } from './test-support/tools.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const PLATFORM = 'linux/amd64';
+const PLATFORM = AMD64;
 
 /**
  * Real merger processes killed with SIGKILL in the middle of a publish (held at its first manifest

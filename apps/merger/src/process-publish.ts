@@ -1,4 +1,4 @@
-import { BuildResult, formatPlatform, normalizePlatform, PublishJob, type BuildEvent, type PhaseKind } from '@archway/contract';
+import { BuildResult, PublishJob, type Platform, type BuildEvent, type PhaseKind } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { nowIso, publishEvent, type ObjectStore } from '@archway/runtime';
 import { UnrecoverableError, type Job } from 'bullmq';
@@ -80,7 +80,7 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
     await phase('publish', null);
     await deps.early?.forget(data.buildId).catch(() => {});
     await emit({ type: 'build.succeeded', indexDigest: out.indexDigest });
-    return { indexDigest: out.indexDigest, manifests: out.images.map((i) => ({ platform: formatPlatform(i.platform), digest: i.digest })) };
+    return { indexDigest: out.indexDigest, manifests: out.images.map((i) => ({ platform: i.platform, digest: i.digest })) };
   } catch (err) {
     for (const name of [...open].reverse()) await phase(name, null);
     if (err instanceof PublishCanceled) throw new UnrecoverableError('canceled');
@@ -103,8 +103,8 @@ export async function reportStalled(redis: Redis, prefix: string, job: Job, log:
   }
 }
 
-function pushPhase(platform: string, again: boolean): string {
-  return again ? `push ${normalizePlatform(platform)} (again)` : `push ${normalizePlatform(platform)}`;
+function pushPhase(platform: Platform, again: boolean): string {
+  return again ? `push ${platform} (again)` : `push ${platform}`;
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

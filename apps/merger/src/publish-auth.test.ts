@@ -12,6 +12,7 @@ import { makeTestCerts, type TestCerts } from './registry/test-support/tls.ts';
 import { publishBuild } from './publish.ts';
 import { resultFor, writeTestArchive, type TestArchive } from './test-support/oci-archive.ts';
 import { skopeoRaw, skopeoTagExists } from './test-support/tools.ts';
+import { AMD64 } from './test-support/platforms.ts';
 
 let dir: string;
 let certs: TestCerts;
@@ -38,12 +39,12 @@ beforeAll(async () => {
 afterAll(() => registry?.stop());
 
 function job(repo: string): PublishJob {
-  return { buildId: randomUUID(), image: `${registry.host}/${repo}`, tags: ['latest'], push: true, platforms: ['linux/amd64'] };
+  return { buildId: randomUUID(), image: `${registry.host}/${repo}`, tags: ['latest'], push: true, platforms: [AMD64] };
 }
 
 async function publishWith(pool: RegistryPool, repo: string) {
   try {
-    return await publishBuild({ store, registries: pool, job: job(repo), results: [resultFor(amd64, 'linux/amd64', 't')] });
+    return await publishBuild({ store, registries: pool, job: job(repo), results: [resultFor(amd64, AMD64, 't')] });
   } finally {
     await pool.close();
   }

@@ -10,6 +10,7 @@ import { BadArchiveError } from './errors.ts';
 import { publishBuild } from './publish.ts';
 import { resultFor, writeTestArchive, type TestArchiveOptions } from './test-support/oci-archive.ts';
 import { skopeoTagExists } from './test-support/tools.ts';
+import { AMD64, ARM64 } from './test-support/platforms.ts';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 const arm64 = { os: 'linux', architecture: 'arm64' };
@@ -35,8 +36,8 @@ async function publishWithBadArm64(bad: Partial<TestArchiveOptions>, tweak: (r: 
   const err = await publishBuild({
     store,
     registries: pool,
-    job: { buildId: randomUUID(), image: `${host}/${repo}`, tags: ['latest'], push: true, platforms: ['linux/amd64', 'linux/arm64'] },
-    results: [resultFor(good, 'linux/amd64', 'a'), tweak(resultFor(broken, 'linux/arm64', 'b'))],
+    job: { buildId: randomUUID(), image: `${host}/${repo}`, tags: ['latest'], push: true, platforms: [AMD64, ARM64] },
+    results: [resultFor(good, AMD64, 'a'), tweak(resultFor(broken, ARM64, 'b'))],
   }).then(
     () => null,
     (e: Error) => e,

@@ -10,6 +10,7 @@ import { publishBuild } from './publish.ts';
 import { resultFor } from './test-support/oci-archive.ts';
 import { writeLargeArchive } from './test-support/large-archive.ts';
 import { skopeoRaw } from './test-support/tools.ts';
+import { AMD64 } from './test-support/platforms.ts';
 
 const LAYER = 256 * 1024 * 1024;
 let dir: string;
@@ -45,8 +46,8 @@ it('publishes a 256 MiB layer with flat memory', async () => {
     await publishBuild({
       store,
       registries: pool,
-      job: { buildId: randomUUID(), image: `${host}/me/large`, tags: ['latest'], push: true, platforms: ['linux/amd64'] },
-      results: [resultFor(archive, 'linux/amd64', 't')],
+      job: { buildId: randomUUID(), image: `${host}/me/large`, tags: ['latest'], push: true, platforms: [AMD64] },
+      results: [resultFor(archive, AMD64, 't')],
     });
   } finally {
     clearInterval(sampler);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildQueueName, BuildEvent, PUBLISH_QUEUE, type BuildJob, type BuildResult, type PublishJob } from '@archway/contract';
+import { buildQueueName, BuildEvent, PUBLISH_QUEUE, type BuildJob, type BuildResult, type Platform, type PublishJob } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { createObjectStore, nowIso, publishEvent, type S3ObjectStore } from '@archway/runtime';
 import { FlowProducer, Worker } from 'bullmq';
@@ -18,6 +18,7 @@ import { publishBuild } from './publish.ts';
 import { writeLargeArchive } from './test-support/large-archive.ts';
 import { resultFor, writeTestArchive } from './test-support/oci-archive.ts';
 import { skopeoRaw, skopeoTagExists } from './test-support/tools.ts';
+import { AMD64, ARM64 } from './test-support/platforms.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const MiB = 1024 * 1024;
@@ -40,7 +41,7 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-const job = (repo: string, platforms: string[]): PublishJob => ({ buildId: randomUUID(), image: `${host}/${repo}`, tags: ['latest'], push: true, platforms });
+const job = (repo: string, platforms: Platform[]): PublishJob => ({ buildId: randomUUID(), image: `${host}/${repo}`, tags: ['latest'], push: true, platforms });
 
 describe('the merger reading archives from a real S3 server (s3rver)', () => {
   it('publishes two platforms streamed from S3, a 96 MiB layer among them, with flat memory', async () => {
@@ -54,8 +55,8 @@ describe('the merger reading archives from a real S3 server (s3rver)', () => {
       await publishBuild({
         store,
         registries: pool,
-        job: job('s3/app', ['linux/amd64', 'linux/arm64']),
-        results: [resultFor(amd, 'linux/amd64', 't-amd'), resultFor(arm, 'linux/arm64', 't-arm')],
+        job: job('s3/app', [AMD64, ARM64]),
+        results: [resultFor(amd, AMD64, 't-amd'), resultFor(arm, ARM64, 't-arm')],
       });
     } finally {
       clearInterval(sampler);
@@ -68,8 +69,8 @@ describe('the merger reading archives from a real S3 server (s3rver)', () => {
 
   it('refuses an archive whose digest is not the one the agent reported, and tags nothing', async () => {
     const amd = await writeTestArchive(store, 'archives/s3-bad/amd64.tar', { platform: { os: 'linux', architecture: 'amd64' } });
-    const reported = { ...resultFor(amd, 'linux/amd64', 't'), archiveLayoutDigest: `sha256:${'0'.repeat(64)}` };
-    const publishing = publishBuild({ store, registries: pool, job: job('s3/bad', ['linux/amd64']), results: [reported] });
+    const reported = { ...resultFor(amd, AMD64, 't'), archiveLayoutDigest: `sha256:${'0'.repeat(64)}` };
+    const publishing = publishBuild({ store, registries: pool, job: job('s3/bad', [AMD64]), results: [reported] });
     await expect(publishing).rejects.toThrow(BadArchiveError);
     await expect(publishing).rejects.toThrow(`archive layout digest is ${amd.layoutDigest}, but the agent reported sha256:${'0'.repeat(64)}`);
     expect(await skopeoTagExists(`${host}/s3/bad:latest`)).toBe(false);
@@ -81,7 +82,7 @@ describe('the merger reading archives from a real S3 server (s3rver)', () => {
     const flows = new FlowProducer({ connection: testRedis({ worker: true }), prefix });
     const results = new Map<string, BuildResult>();
     // Stand-ins for agents: report `task.built` on the events stream, then return the result.
-    const agents = ['linux/amd64', 'linux/arm64'].map(
+    const agents = [AMD64, ARM64].map(
       (p) =>
         new Worker(
           buildQueueName(p),
@@ -105,7 +106,7 @@ describe('the merger reading archives from a real S3 server (s3rver)', () => {
       await until(() => output.includes('merger: consuming'), () => `merger did not start: ${output}`);
       const buildId = randomUUID();
       const children = [];
-      for (const platform of ['linux/amd64', 'linux/arm64']) {
+      for (const platform of [AMD64, ARM64]) {
         const taskId = randomUUID();
         const [os, architecture] = platform.split('/') as [string, string];
         const archive = await writeTestArchive(store, `archives/${buildId}/${architecture}.tar`, { platform: { os, architecture } });
@@ -113,7 +114,7 @@ describe('the merger reading archives from a real S3 server (s3rver)', () => {
         const data: BuildJob = { buildId, taskId, platform, source: { url: 'x', ref: 'main', commit: 'abc1234' }, context: '.', buildArgs: {} };
         children.push({ name: 'build', queueName: buildQueueName(platform), data, opts: { jobId: taskId, failParentOnFailure: true } });
       }
-      const data: PublishJob = { buildId, image: `${host}/s3/flow`, tags: ['v1'], push: true, platforms: ['linux/amd64', 'linux/arm64'] };
+      const data: PublishJob = { buildId, image: `${host}/s3/flow`, tags: ['v1'], push: true, platforms: [AMD64, ARM64] };
       await flows.add({ name: 'publish', queueName: PUBLISH_QUEUE, data, opts: { jobId: buildId, attempts: 1 }, children });
 
       let events: BuildEvent[] = [];

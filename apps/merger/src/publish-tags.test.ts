@@ -9,6 +9,7 @@ import { startFlakyProxy, type FlakyProxy } from './registry/test-support/flaky-
 import { publishBuild } from './publish.ts';
 import { resultFor, writeTestArchive } from './test-support/oci-archive.ts';
 import { skopeoDigest, skopeoTagExists } from './test-support/tools.ts';
+import { AMD64 } from './test-support/platforms.ts';
 
 describe('publishBuild: the tags, last', () => {
   let store: FsObjectStore;
@@ -28,8 +29,8 @@ describe('publishBuild: the tags, last', () => {
   async function build(tags: string[]) {
     const repo = `tags/${randomUUID().slice(0, 8)}`;
     const archive = await writeTestArchive(store, `archives/${repo}.tar`, { platform: { os: 'linux', architecture: 'amd64' } });
-    const job = { buildId: randomUUID(), image: `${proxy.host}/${repo}`, tags, push: true, platforms: ['linux/amd64'] };
-    return { repo, job, results: [resultFor(archive, 'linux/amd64', randomUUID())] };
+    const job = { buildId: randomUUID(), image: `${proxy.host}/${repo}`, tags, push: true, platforms: [AMD64] };
+    return { repo, job, results: [resultFor(archive, AMD64, randomUUID())] };
   }
 
   it('stops before the first tag when beforeTags throws: the index exists by digest only', async () => {

@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { BuildResult, PublishJob } from '@archway/contract';
+import type { BuildResult, Platform, PublishJob } from '@archway/contract';
 import { FsObjectStore } from '@archway/runtime';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RegistryPool } from './registry/index.ts';
@@ -16,6 +16,7 @@ import { pushPlatform, type PlatformImage } from './push-platform.ts';
 import { buildBusyboxArchive } from './test-support/buildah-archive.ts';
 import { makeLayer, resultFor, writeTestArchive } from './test-support/oci-archive.ts';
 import { skopeoConfig, skopeoRaw, skopeoTagExists } from './test-support/tools.ts';
+import { AMD64, ARM64 } from './test-support/platforms.ts';
 
 const run = promisify(execFile);
 const amd64 = { os: 'linux', architecture: 'amd64' };
@@ -33,7 +34,7 @@ beforeAll(async () => {
 });
 afterAll(() => pool.close());
 
-function job(repo: string, tags: string[], platforms: string[]): PublishJob {
+function job(repo: string, tags: string[], platforms: Platform[]): PublishJob {
   return { buildId: randomUUID(), image: `${host}/${repo}`, tags, push: true, platforms };
 }
 
@@ -41,8 +42,8 @@ describe('publishBuild', () => {
   it('publishes two platforms as one OCI index under every tag', async () => {
     const a = await writeTestArchive(store, 'two/amd64.tar', { platform: amd64 });
     const b = await writeTestArchive(store, 'two/arm64.tar', { platform: arm64 });
-    const results = [resultFor(b, 'linux/arm64', 't-arm'), resultFor(a, 'linux/amd64', 't-amd')];
-    const out = await publishBuild({ store, registries: pool, job: job('me/two', ['1.0', 'latest'], ['linux/amd64', 'linux/arm64']), results });
+    const results = [resultFor(b, ARM64, 't-arm'), resultFor(a, AMD64, 't-amd')];
+    const out = await publishBuild({ store, registries: pool, job: job('me/two', ['1.0', 'latest'], [AMD64, ARM64]), results });
 
     for (const tag of ['1.0', 'latest']) {
       const index = await skopeoRaw(`${host}/me/two:${tag}`);
@@ -62,7 +63,7 @@ describe('publishBuild', () => {
     const shared = await makeLayer();
     const a = await writeTestArchive(store, 'dedup/amd64.tar', { platform: amd64, layers: [shared, await makeLayer()] });
     const first = new RegistryPool({ authFile: null, insecureRegistries: [host] });
-    await publishBuild({ store, registries: first, job: job('me/dedup', ['a'], ['linux/amd64']), results: [resultFor(a, 'linux/amd64', 't1')] });
+    await publishBuild({ store, registries: first, job: job('me/dedup', ['a'], [AMD64]), results: [resultFor(a, AMD64, 't1')] });
     const firstStats = (await first.client(host)).stats;
     expect(firstStats.blobsUploaded).toBe(4); // 2 layers, config, manifest
     await first.close();
@@ -73,8 +74,8 @@ describe('publishBuild', () => {
     await publishBuild({
       store,
       registries: second,
-      job: job('me/dedup', ['b'], ['linux/amd64', 'linux/arm64']),
-      results: [resultFor(a, 'linux/amd64', 't1'), resultFor(b, 'linux/arm64', 't2')],
+      job: job('me/dedup', ['b'], [AMD64, ARM64]),
+      results: [resultFor(a, AMD64, 't1'), resultFor(b, ARM64, 't2')],
     });
     const client = await second.client(host);
     expect(client.stats.blobsUploaded).toBe(3); // arm64's new layer, config, manifest
@@ -82,7 +83,7 @@ describe('publishBuild', () => {
 
     // The same client, another repository: everything it pushed before is mounted, nothing uploaded.
     const before = { ...client.stats };
-    await publishBuild({ store, registries: second, job: job('me/dedup-copy', ['c'], ['linux/arm64']), results: [resultFor(b, 'linux/arm64', 't2')] });
+    await publishBuild({ store, registries: second, job: job('me/dedup-copy', ['c'], [ARM64]), results: [resultFor(b, ARM64, 't2')] });
     expect(client.stats.blobsUploaded - before.blobsUploaded).toBe(0);
     expect(client.stats.blobsMounted - before.blobsMounted).toBe(4);
     expect((await skopeoRaw(`${host}/me/dedup-copy:c`)).manifests[0].digest).toBe(b.manifestDigest);
@@ -94,15 +95,15 @@ describe('publishBuild', () => {
     const b = await writeTestArchive(store, 'early/arm64.tar', { platform: arm64 });
     const repo = `me/early-${randomUUID().slice(0, 8)}`; // fresh: no tag from an earlier run
     const client = await pool.client(host);
-    const early = await pushPlatform({ store, client, repository: repo, result: resultFor(a, 'linux/amd64', 't-amd') });
+    const early = await pushPlatform({ store, client, repository: repo, result: resultFor(a, AMD64, 't-amd') });
     expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(false);
     await store.delete(a.key);
-    const pushed = new Map<string, PlatformImage>([['linux/amd64', early]]);
+    const pushed = new Map<Platform, PlatformImage>([[AMD64, early]]);
     await publishBuild({
       store,
       registries: pool,
-      job: job(repo, ['latest'], ['linux/amd64', 'linux/arm64']),
-      results: [resultFor(a, 'linux/amd64', 't-amd'), resultFor(b, 'linux/arm64', 't-arm')],
+      job: job(repo, ['latest'], [AMD64, ARM64]),
+      results: [resultFor(a, AMD64, 't-amd'), resultFor(b, ARM64, 't-arm')],
       pushed,
     });
     const index = await skopeoRaw(`${host}/${repo}:latest`);
@@ -117,7 +118,7 @@ describe('publishBuild', () => {
       // The first blob PUT fails: its body is a stream, so the blob is read again from the store.
       proxy.failWith = (req) => (req.method === 'PUT' && req.url?.includes('/blobs/uploads/') && failed++ === 0 ? 503 : null);
       const a = await writeTestArchive(store, 'flaky/amd64.tar', { platform: amd64 });
-      await publishBuild({ store, registries: flakyPool, job: { ...job('me/flaky', ['latest'], ['linux/amd64']), image: `${proxy.host}/me/flaky` }, results: [resultFor(a, 'linux/amd64', 't')] });
+      await publishBuild({ store, registries: flakyPool, job: { ...job('me/flaky', ['latest'], [AMD64]), image: `${proxy.host}/me/flaky` }, results: [resultFor(a, AMD64, 't')] });
       expect(failed).toBeGreaterThan(1);
       expect((await flakyPool.client(proxy.host)).stats.blobsUploaded).toBe(4);
       expect((await skopeoRaw(`${host}/me/flaky:latest`)).manifests[0].digest).toBe(a.manifestDigest);
@@ -162,8 +163,8 @@ describe('publishBuild', () => {
         store,
         registries: proxied,
         blobConcurrency: 2,
-        job: { ...job('me/parallel', ['latest'], ['linux/amd64', 'linux/arm64']), image: `${proxy.host}/me/parallel` },
-        results: [resultFor(a, 'linux/amd64', 't-amd'), resultFor(b, 'linux/arm64', 't-arm')],
+        job: { ...job('me/parallel', ['latest'], [AMD64, ARM64]), image: `${proxy.host}/me/parallel` },
+        results: [resultFor(a, AMD64, 't-amd'), resultFor(b, ARM64, 't-arm')],
       });
       publishing.catch(() => {}); // awaited below; a serial pusher never settles (held upload)
       // Uploads one at a time would leave the first one held for good: fail with that, not the test timeout.
@@ -183,7 +184,7 @@ describe('publishBuild', () => {
 
   it('publishes archives built by real buildah', async () => {
     const results: BuildResult[] = [];
-    for (const platform of ['linux/amd64', 'linux/arm64']) {
+    for (const platform of [AMD64, ARM64]) {
       const path = await buildBusyboxArchive(join(dir, 'buildah'), platform);
       const key = `buildah/${platform.replace('/', '-')}.tar`;
       const put = await store.put(key, createReadStream(path));
@@ -192,7 +193,7 @@ describe('publishBuild', () => {
       // No layout digest: the path of results from agents older than the merger (whole-archive sha256).
       results.push({ taskId: platform, platform, archiveKey: key, archiveSize: put.size, archiveDigest: put.digest, manifestDigest });
     }
-    const out = await publishBuild({ store, registries: pool, job: job('me/busybox', ['v1'], ['linux/amd64', 'linux/arm64']), results });
+    const out = await publishBuild({ store, registries: pool, job: job('me/busybox', ['v1'], [AMD64, ARM64]), results });
     const index = await skopeoRaw(`${host}/me/busybox:v1`);
     expect(index.manifests.map((m: any) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
     expect(index.manifests.map((m: any) => m.digest)).toEqual(results.map((r) => r.manifestDigest));

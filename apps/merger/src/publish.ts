@@ -1,4 +1,4 @@
-import { normalizePlatform, parseImageName, type BuildResult, type PublishJob } from '@archway/contract';
+import { parseImageName, type BuildResult, type Platform, type PublishJob } from '@archway/contract';
 import type { ObjectStore } from '@archway/runtime';
 import type { RegistryPool } from './registry/index.ts';
 import { FinalPublishError } from './errors.ts';
@@ -9,8 +9,8 @@ import { limiter, pushPlatform, type PlatformImage } from './push-platform.ts';
 
 export interface PublishHooks {
   /** Called around each platform's push, e.g. to emit phase events; `again` after a failed early push. */
-  platformStarted?(platform: string, again: boolean): Promise<void> | void;
-  platformEnded?(platform: string, again: boolean): Promise<void> | void;
+  platformStarted?(platform: Platform, again: boolean): Promise<void> | void;
+  platformEnded?(platform: Platform, again: boolean): Promise<void> | void;
   indexStarted?(): Promise<void> | void;
   indexEnded?(): Promise<void> | void;
   /** Last chance to stop before any tag moves (e.g. the build was canceled): throw to stop. */
@@ -27,7 +27,7 @@ export interface PublishInput {
   /** Blob uploads at once, all platforms of the build together. Default 4. */
   blobConcurrency?: number;
   /** Platforms already pushed (pipelining); they are not read again. */
-  pushed?: ReadonlyMap<string, PlatformImage>;
+  pushed?: ReadonlyMap<Platform, PlatformImage>;
   /** Coordinates with early pushes (pipelining across replicas); without it every platform is pushed here. */
   guard?: PlatformGuard;
   hooks?: PublishHooks;
@@ -61,7 +61,7 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   const controller = new AbortController();
   const uploads = limiter(input.blobConcurrency ?? 4);
   const images = await mapLimit(results, input.concurrency ?? 2, controller, async (result) => {
-    const early = input.pushed?.get(normalizePlatform(result.platform));
+    const early = input.pushed?.get(result.platform);
     if (early) return early;
     const push = async (again: boolean) => {
       await hooks?.platformStarted?.(result.platform, again);
@@ -92,10 +92,9 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
 }
 
 /** One BuildResult per platform of the build, in the build's order. */
-function matchResults(platforms: string[], results: BuildResult[]): BuildResult[] {
-  return platforms.map((p) => {
-    const wanted = normalizePlatform(p);
-    const matching = results.filter((r) => normalizePlatform(r.platform) === wanted);
+function matchResults(platforms: Platform[], results: BuildResult[]): BuildResult[] {
+  return platforms.map((wanted) => {
+    const matching = results.filter((r) => r.platform === wanted);
     if (matching.length !== 1) {
       throw new FinalPublishError(`${matching.length === 0 ? 'no' : matching.length} built archive(s) for ${wanted} among the finished tasks, expected 1`);
     }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { formatPlatform, parsePlatform, samePlatform, type BuildResult, type Platform } from '@archway/contract';
+import { describeImagePlatform, platformOfImage, type BuildResult, type Platform, type PlatformParts } from '@archway/contract';
 import { ObjectNotFoundError, type ObjectStore } from '@archway/runtime';
 import { RegistryError, type RegistryClient } from './registry/index.ts';
 import { scanArchive, verifiedStream, type ArchiveContents, type BlobEntry } from './archive-reader.ts';
@@ -32,7 +32,7 @@ export interface PushPlatformInput {
  */
 export async function pushPlatform(input: PushPlatformInput): Promise<PlatformImage> {
   const { client, repository, result } = input;
-  const platform = parsePlatform(result.platform);
+  const platform = result.platform;
   const contents = await uploadArchiveBlobs(input);
 
   const index = parseJson(OciIndex, contents.index, 'index.json');
@@ -44,9 +44,10 @@ export async function pushPlatform(input: PushPlatformInput): Promise<PlatformIm
   const manifestBytes = smallBlob(contents, desc.digest, desc.size, 'manifest');
   const manifest = parseJson(ImageManifest, manifestBytes, `manifest ${desc.digest}`);
   const config = parseJson(ImageConfig, smallBlob(contents, manifest.config.digest, manifest.config.size, 'config'), `config ${manifest.config.digest}`);
-  const found: Platform = config.variant ? { os: config.os, architecture: config.architecture, variant: config.variant } : { os: config.os, architecture: config.architecture };
-  if (!platformMatches(found, platform)) {
-    throw new BadArchiveError(`archive for ${formatPlatform(platform)} contains an image for ${formatPlatform(found)}`);
+  const found: PlatformParts = config.variant ? { os: config.os, architecture: config.architecture, variant: config.variant } : { os: config.os, architecture: config.architecture };
+  // Compared canonically (`arm64/v8` is `arm64`); a platform Archway cannot name never matches.
+  if (platformOfImage(found) !== platform) {
+    throw new BadArchiveError(`archive for ${platform} contains an image for ${describeImagePlatform(found)}`);
   }
   for (const blob of [manifest.config, ...manifest.layers]) {
     const size = contents.blobs.get(blob.digest);
@@ -184,13 +185,4 @@ function smallBlob(contents: ArchiveContents, digest: string, size: number, what
   }
   if (data.length !== size) throw new BadArchiveError(`${what} ${digest} has ${data.length} bytes, its descriptor says ${size}`);
   return data;
-}
-
-/** Compares canonically (`arm64/v8` is `arm64`); a platform we cannot parse never matches. */
-function platformMatches(found: Platform, expected: Platform): boolean {
-  try {
-    return samePlatform(found, expected);
-  } catch {
-    return false;
-  }
 }

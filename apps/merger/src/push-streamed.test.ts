@@ -11,6 +11,7 @@ import { SMALL_JSON_LIMIT } from './archive-reader.ts';
 import { BadArchiveError } from './errors.ts';
 import { limiter, pushPlatform } from './push-platform.ts';
 import { makeLayer, resultFor, writeTestArchive } from './test-support/oci-archive.ts';
+import { AMD64 } from './test-support/platforms.ts';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 
@@ -43,7 +44,7 @@ describe('large blobs: one read of the archive', () => {
     const archive = await writeTestArchive(store, `${repo}/amd64.tar`, { platform: amd64, layers: [await makeLayer(), ...large] });
     store.reads = [];
     const client = await pool.client(host);
-    const image = await pushPlatform({ store, client, repository: repo, result: resultFor(archive, 'linux/amd64', 't'), blobConcurrency: limiter(4) });
+    const image = await pushPlatform({ store, client, repository: repo, result: resultFor(archive, AMD64, 't'), blobConcurrency: limiter(4) });
     expect(image.digest).toBe(archive.manifestDigest);
     for (const layer of large) {
       expect(await client.blobExists(repo, layer.digest)).toBe(true);
@@ -58,7 +59,7 @@ describe('large blobs: one read of the archive', () => {
     const large = await makeLayer(SMALL_JSON_LIMIT * 2);
     const archive = await writeTestArchive(store, `${repo}/amd64.tar`, { platform: amd64, layers: [large, await makeLayer()], corruptLayer: true });
     const client = await pool.client(host);
-    const err = await pushPlatform({ store, client, repository: repo, result: resultFor(archive, 'linux/amd64', 't'), blobConcurrency: limiter(4) }).then(
+    const err = await pushPlatform({ store, client, repository: repo, result: resultFor(archive, AMD64, 't'), blobConcurrency: limiter(4) }).then(
       () => null,
       (e: Error) => e,
     );
@@ -83,7 +84,7 @@ describe('large blobs: one read of the archive', () => {
       };
       store.reads = [];
       const client = await flakyPool.client(proxy.host);
-      await pushPlatform({ store, client, repository: repo, result: resultFor(archive, 'linux/amd64', 't'), blobConcurrency: limiter(4) });
+      await pushPlatform({ store, client, repository: repo, result: resultFor(archive, AMD64, 't'), blobConcurrency: limiter(4) });
       expect(puts).toBe(2);
       expect(rangedReadsOf(archive.key, large.data.length)).toHaveLength(1);
       expect(await (await pool.client(host)).blobExists(repo, large.digest)).toBe(true);

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { startMerger, type MergerHandle } from './worker.ts';
+import { AMD64 } from './test-support/platforms.ts';
 
 describe('a publish whose merger keeps dying', () => {
   const prefix = testPrefix();
@@ -36,7 +37,7 @@ describe('a publish whose merger keeps dying', () => {
     const queue = new Queue(PUBLISH_QUEUE, { connection: testRedis({ worker: true }), prefix });
     closers.push(() => queue.close());
     const buildId = randomUUID();
-    const data: PublishJob = { buildId, image: '127.0.0.1:1/never/pushed', tags: ['latest'], push: true, platforms: ['linux/amd64'] };
+    const data: PublishJob = { buildId, image: '127.0.0.1:1/never/pushed', tags: ['latest'], push: true, platforms: [AMD64] };
     await queue.add('publish', data, { jobId: buildId, attempts: 3 });
 
     // Only the stalled-job check runs here, the way any merger's worker runs it.

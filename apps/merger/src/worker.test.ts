@@ -2,7 +2,7 @@ import type {} from '../../../test/global-setup.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildQueueName, BuildEvent, JOB_CATALOG, PUBLISH_QUEUE, type BuildJob, type BuildResult, type PublishJob } from '@archway/contract';
+import { buildQueueName, BuildEvent, JOB_CATALOG, PUBLISH_QUEUE, type BuildJob, type BuildResult, type Platform, type PublishJob } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { FsObjectStore } from '@archway/runtime';
 import { FlowProducer, Queue, Worker } from 'bullmq';
@@ -16,8 +16,9 @@ import { resultFor, writeTestArchive } from './test-support/oci-archive.ts';
 import { skopeoDigest, skopeoRaw, skopeoTagExists } from './test-support/tools.ts';
 import { startFlakyProxy, type FlakyProxy } from './registry/test-support/flaky-proxy.ts';
 import { startMerger, type MergerHandle } from './worker.ts';
+import { AMD64, ARM64 } from './test-support/platforms.ts';
 
-const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+const PLATFORMS = [AMD64, ARM64];
 let prefix: string;
 let host: string;
 let deadHost: string;
@@ -66,7 +67,7 @@ afterAll(async () => {
 });
 
 /** Adds a build flow the way the API does; the publish job may override attempts/backoff. */
-async function addBuild(publish: Omit<PublishJob, 'buildId' | 'platforms'>, make: (platform: string, taskId: string, buildId: string) => Promise<BuildResult>, opts: { attempts: number; backoff: number } = { attempts: JOB_CATALOG.publish.attempts, backoff: JOB_CATALOG.publish.backoffMs }) {
+async function addBuild(publish: Omit<PublishJob, 'buildId' | 'platforms'>, make: (platform: Platform, taskId: string, buildId: string) => Promise<BuildResult>, opts: { attempts: number; backoff: number } = { attempts: JOB_CATALOG.publish.attempts, backoff: JOB_CATALOG.publish.backoffMs }) {
   const buildId = randomUUID();
   const children = [];
   for (const platform of PLATFORMS) {
@@ -115,7 +116,7 @@ async function publishJob(buildId: string) {
   }
 }
 
-const archiveFor = (repo: string, arch?: string) => async (platform: string, taskId: string) => {
+const archiveFor = (repo: string, arch?: string) => async (platform: Platform, taskId: string) => {
   const [os, architecture] = (arch ?? platform).split('/') as [string, string];
   const archive = await writeTestArchive(store, `archives/${repo}/${taskId}.tar`, { platform: { os, architecture } });
   return resultFor(archive, platform, taskId);
@@ -157,7 +158,7 @@ describe('merger worker', () => {
   });
 
   it('fails for good, without retrying, when an archive holds the wrong platform', async () => {
-    const buildId = await addBuild({ image: `${host}/flow/wrong`, tags: ['latest'], push: true }, archiveFor('wrong', 'linux/amd64'));
+    const buildId = await addBuild({ image: `${host}/flow/wrong`, tags: ['latest'], push: true }, archiveFor('wrong', AMD64));
     const events = await eventsUntilDone(buildId);
     expect(events.filter((e) => e.type === 'build.failed')).toEqual([
       expect.objectContaining({ reason: 'archive for linux/arm64 contains an image for linux/amd64' }),

@@ -9,6 +9,7 @@ import { buildArgs, runBuildah, storageDirs, type BuildahSettings } from '../tas
 import { collectGarbage, gcOrder, gcReason, type GcLimits } from './gc.ts';
 import { imagesUnder, readStorageIndex } from './storage-index.ts';
 import { CacheUsage } from './usage.ts';
+import { LINUX_AMD64 } from '../../test/support.ts';
 
 const MB = 1e6;
 const DAY = 86_400_000;
@@ -63,7 +64,7 @@ describe('collectGarbage on real buildah storage (tmpfs)', () => {
   beforeAll(async () => {
     mnt = await mkdtemp(join(inject('tmpRoot'), 'gc-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
-    settings = { buildah: 'buildah', dataDir: mnt, platform: 'linux/amd64', isolation: 'chroot' };
+    settings = { buildah: 'buildah', dataDir: mnt, platform: LINUX_AMD64, isolation: 'chroot' };
     await mkdir(storageDirs(settings).tmp, { recursive: true });
     usage = new CacheUsage(join(mnt, 'usage.json'));
     for (const name of ['old', 'new']) {

@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { TaskReporter } from '../report/reporter.ts';
 import { buildArgs, runBuildah, type BuildahSettings, type BuildSpec } from './buildah.ts';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
-import { formatPlatform, normalizePlatform } from '@archway/contract';
+import { describeImagePlatform } from '@archway/contract';
 import {
   parseBuildError,
-  parsePlatformWarning,
+  platformWarningOf,
   shortInstruction,
   StepParser,
   stepPosition,
@@ -56,7 +56,7 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
     onLine: async (line) => {
       await o.log(line);
       if (/no space left on device/i.test(line)) noSpace = true;
-      const warning = parsePlatformWarning(line);
+      const warning = platformWarningOf(line);
       if (warning && !mismatch) mismatch = await platformMismatch(warning, parser.current, o);
       parser.feedStderr(line);
       error = parseBuildError(line, parser.current?.instruction) ?? error;
@@ -107,15 +107,8 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
  * platforms' images (e.g. to copy out static files): those only get a note in the log.
  */
 async function platformMismatch(w: PlatformWarning, step: Step | undefined, o: BuildPhaseOptions): Promise<string | undefined> {
-  const norm = (x: PlatformWarning['image']) => {
-    try {
-      return normalizePlatform(formatPlatform(x));
-    } catch {
-      return formatPlatform(x);
-    }
-  };
-  const image = norm(w.image);
-  if (image === norm(w.expected)) return undefined;
+  const image = describeImagePlatform(w.image);
+  if (image === describeImagePlatform(w.expected)) return undefined;
   const where = step ? `${stepPosition(step)} "${shortInstruction(step.instruction)}"` : 'a FROM step';
   if (step?.stage && step.stage.n !== step.stage.m) {
     await o.log(`archway: note: the base image in ${where} is for ${image}, not ${o.settings.platform}`);

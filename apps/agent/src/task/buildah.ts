@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { platformSlug } from '@archway/contract';
+import { platformSlug, type Platform } from '@archway/contract';
 import { runProcess, type ProcessResult, type RunOptions } from './spawn.ts';
 
 /**
@@ -10,7 +10,7 @@ import { runProcess, type ProcessResult, type RunOptions } from './spawn.ts';
 export interface BuildahSettings {
   buildah: string;
   dataDir: string;
-  platform: string;
+  platform: Platform;
   isolation: string;
   /** The running buildah's process group id is kept here, so a restarted agent can kill an orphan. */
   pidFile?: string;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { formatPlatform, parsePlatform, samePlatform } from '@archway/contract';
+import { describeImagePlatform, platformOfImage } from '@archway/contract';
 import { runBuildah, storageArgs, type BuildahSettings } from './buildah.ts';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
 import { readArchiveImage } from './oci-archive.ts';
@@ -38,26 +38,12 @@ export async function exportImage(o: ExportOptions): Promise<{ manifestDigest: s
   if (image.manifestDigest !== pushed) {
     throw retryableFailure(`${p}: the archive's manifest ${image.manifestDigest} differs from the pushed digest ${pushed}`);
   }
-  const wanted = parsePlatform(p);
-  let actual: string;
-  try {
-    actual = formatPlatform(parsePlatform(formatPlatform(image.platform)));
-  } catch {
-    actual = formatPlatform(image.platform) || 'an unknown platform';
-  }
-  if (!image.platform.architecture || !safeSame(wanted, image.platform)) {
+  const actual = describeImagePlatform(image.platform);
+  if (platformOfImage(image.platform) !== p) {
     throw finalFailure(
       `${p}: platform mismatch: the built image is for ${actual}, not ${p} (does the base image exist for ${p}?)`,
     );
   }
   await o.log(`archway: exported ${image.manifestDigest} (${actual}, ${image.layers} layers)`);
   return { manifestDigest: image.manifestDigest, layoutDigest: image.layoutDigest };
-}
-
-function safeSame(a: Parameters<typeof samePlatform>[0], b: Parameters<typeof samePlatform>[1]): boolean {
-  try {
-    return samePlatform(a, b);
-  } catch {
-    return false;
-  }
 }

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import type { Platform } from '@archway/contract';
+import type { PlatformParts } from '@archway/contract';
 import { ArchiveLayoutHasher } from '@archway/runtime';
 
 /** Manifests and configs are small JSON; layers (gzip/tar) are skipped without being held. */
@@ -10,7 +10,7 @@ const MAX_JSON_BLOB = 4 * 1024 * 1024;
 export interface ArchiveImage {
   manifestDigest: string;
   configDigest: string;
-  platform: Platform;
+  platform: PlatformParts;
   layers: number;
   /** BuildResult.archiveLayoutDigest: what the merger checks the archive against. */
   layoutDigest: string;
@@ -76,7 +76,7 @@ export async function readArchiveImage(path: string): Promise<ArchiveImage> {
   const configDesc = manifest.config as Descriptor | undefined;
   if (!configDesc?.digest) throw new Error(`manifest ${manifestDigest} has no config`);
   const config = parse(`config ${configDesc.digest}`, json.get(configDesc.digest));
-  const platform: Platform = { os: String(config.os ?? ''), architecture: String(config.architecture ?? '') };
+  const platform: PlatformParts = { os: String(config.os ?? ''), architecture: String(config.architecture ?? '') };
   if (typeof config.variant === 'string' && config.variant) platform.variant = config.variant;
   return { manifestDigest, configDigest: configDesc.digest, platform, layers: ((manifest.layers ?? []) as unknown[]).length, layoutDigest: layout.digest() };
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { normalizePlatform, objectKeys, type BuildJob, type BuildResult, type PhaseKind } from '@archway/contract';
+import { objectKeys, type BuildJob, type BuildResult, type PhaseKind } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { endLog, type ObjectStore } from '@archway/runtime';
 import type { DiskGuard } from '../disk/guard.ts';
@@ -171,7 +171,7 @@ async function build(
     return value;
   };
 
-  if (!samePlatformString(job.platform, ctx.config.platform)) {
+  if (job.platform !== ctx.config.platform) {
     // The queue name is per platform, so this only happens with a hand-made job.
     throw finalFailure(`task is for ${job.platform} but this agent builds ${ctx.config.platform}`);
   }
@@ -221,14 +221,6 @@ async function build(
 async function checkOwnership(job: BuildJob, ctx: TaskContext): Promise<void> {
   if (ctx.ownsJob && !(await ctx.ownsJob())) {
     throw new TaskLost(`${job.platform}: agent ${ctx.config.agentId} lost the job's lock during attempt ${ctx.attempt} (Redis out of reach longer than ARCHWAY_AGENT_LOCK_DURATION); another attempt builds it`);
-  }
-}
-
-function samePlatformString(a: string, b: string): boolean {
-  try {
-    return normalizePlatform(a) === normalizePlatform(b);
-  } catch {
-    return false;
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseBuildError, parsePlatformWarning, StepParser, type Step, type StepEvent } from './steps.ts';
+import { parseBuildError, platformWarningOf, StepParser, type Step, type StepEvent } from './steps.ts';
 
 // Real buildah 1.28 output captured from builds of the Containerfiles described in each test.
 const fixture = (name: string) =>
@@ -125,15 +125,15 @@ describe('parseBuildError', () => {
   });
 });
 
-describe('parsePlatformWarning', () => {
+describe('platformWarningOf', () => {
   it('reads the warning buildah prints when a base image is for another platform', () => {
     // Captured from: buildah build --platform linux/arm64 with FROM an amd64-only image.
     const line = 'WARNING: image platform ({amd64 linux  [] }) does not match the expected platform ({arm64 linux  [] })';
-    expect(parsePlatformWarning(line)).toEqual({ image: { os: 'linux', architecture: 'amd64' }, expected: { os: 'linux', architecture: 'arm64' } });
-    expect(parsePlatformWarning('WARNING: image platform ({arm linux  [] v6}) does not match the expected platform ({arm linux  [] v7})')).toEqual({
+    expect(platformWarningOf(line)).toEqual({ image: { os: 'linux', architecture: 'amd64' }, expected: { os: 'linux', architecture: 'arm64' } });
+    expect(platformWarningOf('WARNING: image platform ({arm linux  [] v6}) does not match the expected platform ({arm linux  [] v7})')).toEqual({
       image: { os: 'linux', architecture: 'arm', variant: 'v6' },
       expected: { os: 'linux', architecture: 'arm', variant: 'v7' },
     });
-    expect(parsePlatformWarning('WARNING: something else')).toBeUndefined();
+    expect(platformWarningOf('WARNING: something else')).toBeUndefined();
   });
 });

@@ -138,7 +138,7 @@ const PLATFORM_WARNING_RE = new RegExp(`^WARNING: image platform \\(${GO_PLATFOR
  * buildah 1.28 pulls a base image that only exists for another platform with just this warning,
  * then stamps the requested platform on the result: the only trace of the mismatch.
  */
-export function parsePlatformWarning(line: string): PlatformWarning | undefined {
+export function platformWarningOf(line: string): PlatformWarning | undefined {
   const m = PLATFORM_WARNING_RE.exec(line);
   if (!m) return undefined;
   const p = (arch: string, os: string, variant: string) => ({ os, architecture: arch, ...(variant ? { variant } : {}) });

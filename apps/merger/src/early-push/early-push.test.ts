@@ -14,8 +14,9 @@ import { resultFor, writeTestArchive, type TestArchive } from '../test-support/o
 import { skopeoRaw, skopeoTagExists } from '../test-support/tools.ts';
 import { startMerger, type MergerHandle } from '../worker.ts';
 import { EarlyPushState } from './state.ts';
+import { AMD64, ARM64 } from '../test-support/platforms.ts';
 
-const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+const PLATFORMS = [AMD64, ARM64];
 const MANIFEST_TYPES = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
 let prefix: string;
 let host: string;
@@ -131,10 +132,10 @@ describe('pipelined publishing (early pushes from task.built)', () => {
   it('pushes the first platform while the second still builds; after the last one only its blobs, the index and the tags remain', async () => {
     const repo = `early/app-${randomUUID().slice(0, 8)}`; // fresh: no tag from an earlier run
     const arm = gate();
-    const { buildId, archives } = await addBuild(repo, ['1', 'latest'], (p) => (p === 'linux/arm64' ? { gate: arm.promise } : {}));
-    const amd = archives.get('linux/amd64')!;
+    const { buildId, archives } = await addBuild(repo, ['1', 'latest'], (p) => (p === ARM64 ? { gate: arm.promise } : {}));
+    const amd = archives.get(AMD64)!;
 
-    await until('amd64 pushed early', async () => (await state.read(buildId, 'linux/amd64'))?.state === 'pushed');
+    await until('amd64 pushed early', async () => (await state.read(buildId, AMD64))?.state === 'pushed');
     // In the registry by digest, while arm64 has not even finished building: no tag yet.
     expect(await headStatus(repo, 'manifests', amd.manifestDigest)).toBe(200);
     for (const digest of [amd.configDigest, ...amd.layers.map((l) => l.digest)]) expect(await headStatus(repo, 'blobs', digest)).toBe(200);
@@ -150,22 +151,22 @@ describe('pipelined publishing (early pushes from task.built)', () => {
     const events = await finished(buildId);
 
     expect(events.at(-1)).toMatchObject({ type: 'build.succeeded' });
-    const lastBuilt = events.findIndex((e) => e.type === 'task.built' && e.result.platform === 'linux/arm64');
+    const lastBuilt = events.findIndex((e) => e.type === 'task.built' && e.result.platform === ARM64);
     expect(pushStarts(events.slice(lastBuilt))).toEqual(['push linux/arm64']);
     expect(pushStarts(events)).toEqual(['push linux/amd64', 'push linux/arm64']);
     expect(client.stats.blobsUploaded - before.blobsUploaded).toBe(4); // arm64's blobs: two layers, config, manifest
     expect(client.stats.manifestsPut - before.manifestsPut).toBe(4); // arm64's manifest, the index, two tags
     const index = await skopeoRaw(`${host}/${repo}:latest`);
-    expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([amd.manifestDigest, archives.get('linux/arm64')!.manifestDigest]);
+    expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([amd.manifestDigest, archives.get(ARM64)!.manifestDigest]);
     expect((await skopeoRaw(`${host}/${repo}:1`)).manifests).toEqual(index.manifests);
-    expect(await state.read(buildId, 'linux/amd64')).toBeNull(); // forgotten once published
+    expect(await state.read(buildId, AMD64)).toBeNull(); // forgotten once published
   });
 
   it('leaves no tag when a later platform fails after an early push', async () => {
     const repo = `early/failing-${randomUUID().slice(0, 8)}`; // fresh: no tag from an earlier run
     const arm = gate();
-    const { buildId, archives } = await addBuild(repo, ['latest'], (p) => (p === 'linux/arm64' ? { gate: arm.promise, fail: 'step 3 failed' } : {}));
-    await until('amd64 pushed early', async () => (await state.read(buildId, 'linux/amd64'))?.state === 'pushed');
+    const { buildId, archives } = await addBuild(repo, ['latest'], (p) => (p === ARM64 ? { gate: arm.promise, fail: 'step 3 failed' } : {}));
+    await until('amd64 pushed early', async () => (await state.read(buildId, AMD64))?.state === 'pushed');
     arm.open();
     const queue = new Queue(PUBLISH_QUEUE, { connection: redis, prefix });
     try {
@@ -173,7 +174,7 @@ describe('pipelined publishing (early pushes from task.built)', () => {
     } finally {
       await queue.close();
     }
-    expect(await headStatus(repo, 'manifests', archives.get('linux/amd64')!.manifestDigest)).toBe(200);
+    expect(await headStatus(repo, 'manifests', archives.get(AMD64)!.manifestDigest)).toBe(200);
     expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(false);
   });
 
@@ -181,14 +182,14 @@ describe('pipelined publishing (early pushes from task.built)', () => {
     const arm = gate();
     // amd64's archive is unreadable when the early push runs (moved away), and back afterwards.
     const { buildId, archives } = await addBuild('early/retry', ['latest'], async (p, archive) => {
-      if (p === 'linux/arm64') return { gate: arm.promise };
+      if (p === ARM64) return { gate: arm.promise };
       await store.put('aside.tar', await store.get(archive.key));
       await store.delete(archive.key);
       return {};
     });
-    const amd = archives.get('linux/amd64')!;
+    const amd = archives.get(AMD64)!;
     const failed = await until('the early push failed', async () => {
-      const r = await state.read(buildId, 'linux/amd64');
+      const r = await state.read(buildId, AMD64);
       return r?.state === 'failed' ? r : null;
     });
     expect(failed.reason).toContain('missing from the object store');
@@ -198,6 +199,6 @@ describe('pipelined publishing (early pushes from task.built)', () => {
     expect(events.at(-1)).toMatchObject({ type: 'build.succeeded' });
     expect(pushStarts(events)).toEqual(expect.arrayContaining(['push linux/amd64', 'push linux/amd64 (again)', 'push linux/arm64']));
     const index = await skopeoRaw(`${host}/early/retry:latest`);
-    expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([amd.manifestDigest, archives.get('linux/arm64')!.manifestDigest]);
+    expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([amd.manifestDigest, archives.get(ARM64)!.manifestDigest]);
   });
 });

@@ -14,6 +14,7 @@ import type { PlatformImage } from '../push-platform.ts';
 import { platformGuard } from './guard.ts';
 import { pushEarly } from './push-early.ts';
 import { EarlyPushState, recordKey } from './state.ts';
+import { AMD64, ARM64 } from '../test-support/platforms.ts';
 
 const IMAGE = 'registry.test/me/app';
 let redis: Redis;
@@ -29,11 +30,11 @@ beforeAll(() => {
 });
 afterAll(() => redis.disconnect());
 
-function result(platform = 'linux/amd64'): BuildResult {
+function result(platform = AMD64): BuildResult {
   return { taskId: randomUUID(), platform, archiveKey: 'a.tar', archiveSize: 10, archiveDigest: `sha256:${'a'.repeat(64)}`, manifestDigest: `sha256:${'b'.repeat(64)}` };
 }
 function image(digest: string): PlatformImage {
-  return { taskId: 't', platform: { os: 'linux', architecture: 'amd64' }, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 100 };
+  return { taskId: 't', platform: AMD64, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 100 };
 }
 /** A push that records how it was called. */
 function recorder(digest = `sha256:${'c'.repeat(64)}`) {
@@ -97,7 +98,7 @@ describe('platformGuard (the publish job side of pipelining)', () => {
 
   it('ignores a push of another archive (a retried task) and another image', async () => {
     const buildId = randomUUID();
-    const r = result('linux/arm64');
+    const r = result(ARM64);
     await state.write(buildId, r.platform, { state: 'pushed', pushed: image(`sha256:${'e'.repeat(64)}`), ...recordKey(IMAGE, { ...r, archiveDigest: `sha256:${'f'.repeat(64)}` }) });
     const own = recorder();
     await platformGuard(state, buildId, IMAGE).run(r, own.push, new AbortController().signal);
@@ -129,8 +130,8 @@ describe('platformGuard (the publish job side of pipelining)', () => {
     const short = new EarlyPushState(redis, prefix, { lockTtlMs: 600, pollMs: 10 });
     const buildId = randomUUID();
     const key = redisKeys(prefix).lock(`early-push:${buildId}:linux/amd64`);
-    const lock = (await short.tryLock(buildId, 'linux/amd64'))!;
-    expect(await short.tryLock(buildId, 'linux/amd64')).toBeNull();
+    const lock = (await short.tryLock(buildId, AMD64))!;
+    expect(await short.tryLock(buildId, AMD64)).toBeNull();
     // Time passing is what is tested: the lock outlives three TTLs of 600 ms only if renewed.
     const until = Date.now() + 2000;
     while (Date.now() < until) {

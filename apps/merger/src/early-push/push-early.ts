@@ -1,4 +1,4 @@
-import { normalizePlatform, parseImageName, PublishJob, type BuildEvent } from '@archway/contract';
+import { parseImageName, PublishJob, type BuildEvent } from '@archway/contract';
 import { nowIso, publishEvent, type ObjectStore } from '@archway/runtime';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -39,8 +39,8 @@ export async function pushEarly(event: TaskBuilt, deps: EarlyPushDeps, signal: A
   const data = PublishJob.safeParse(job.data);
   if (!data.success || !data.data.push || !data.data.image) return 'skipped';
   const image = data.data.image;
-  const platform = normalizePlatform(result.platform);
-  if (!data.data.platforms.some((p) => normalizePlatform(p) === platform)) return 'skipped';
+  const platform = result.platform;
+  if (!data.data.platforms.includes(platform)) return 'skipped';
   if (!OPEN.has(await job.getState())) return 'skipped';
   let name;
   try {

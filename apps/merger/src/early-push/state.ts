@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { normalizePlatform, type BuildResult } from '@archway/contract';
+import type { BuildResult, Platform } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import type { Redis } from 'ioredis';
 import type { PlatformImage } from '../push-platform.ts';
@@ -69,8 +69,8 @@ export class EarlyPushState {
     this.recordTtl = opts.recordTtlSeconds ?? 2 * 24 * 3600;
   }
 
-  async read(buildId: string, platform: string): Promise<PlatformRecord | null> {
-    const raw = await this.redis.hget(this.keys.earlyPushes(buildId), normalizePlatform(platform));
+  async read(buildId: string, platform: Platform): Promise<PlatformRecord | null> {
+    const raw = await this.redis.hget(this.keys.earlyPushes(buildId), platform);
     if (!raw) return null;
     try {
       return JSON.parse(raw) as PlatformRecord;
@@ -79,9 +79,9 @@ export class EarlyPushState {
     }
   }
 
-  async write(buildId: string, platform: string, record: PlatformRecord): Promise<void> {
+  async write(buildId: string, platform: Platform, record: PlatformRecord): Promise<void> {
     const key = this.keys.earlyPushes(buildId);
-    await this.redis.multi().hset(key, normalizePlatform(platform), JSON.stringify(record)).expire(key, this.recordTtl).exec();
+    await this.redis.multi().hset(key, platform, JSON.stringify(record)).expire(key, this.recordTtl).exec();
   }
 
   /** Forgets a build once it is published. */
@@ -90,7 +90,7 @@ export class EarlyPushState {
   }
 
   /** Takes the platform's lock, or null when someone holds it. Renewed until released. */
-  async tryLock(buildId: string, platform: string): Promise<PlatformLock | null> {
+  async tryLock(buildId: string, platform: Platform): Promise<PlatformLock | null> {
     const key = this.lockKey(buildId, platform);
     const token = randomUUID();
     const ok = await this.redis.set(key, token, 'PX', this.lockTtlMs, 'NX');
@@ -111,7 +111,7 @@ export class EarlyPushState {
   }
 
   /** Resolves once nobody holds the platform's lock (released, or expired with a dead holder). */
-  async waitUnlocked(buildId: string, platform: string, signal?: AbortSignal): Promise<void> {
+  async waitUnlocked(buildId: string, platform: Platform, signal?: AbortSignal): Promise<void> {
     const key = this.lockKey(buildId, platform);
     while ((await this.redis.exists(key)) === 1) {
       signal?.throwIfAborted();
@@ -119,7 +119,7 @@ export class EarlyPushState {
     }
   }
 
-  private lockKey(buildId: string, platform: string): string {
-    return this.keys.lock(`early-push:${buildId}:${normalizePlatform(platform)}`);
+  private lockKey(buildId: string, platform: Platform): string {
+    return this.keys.lock(`early-push:${buildId}:${platform}`);
   }
 }

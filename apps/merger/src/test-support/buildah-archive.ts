@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { platformSlug } from '@archway/contract';
+import { platformSlug, type Platform } from '@archway/contract';
 
 const run = promisify(execFile);
 
@@ -11,7 +11,7 @@ const run = promisify(execFile);
  * oci-archive, the way an agent does. Storage is per platform: buildah 1.28 mixes platforms in
  * its layer cache otherwise.
  */
-export async function buildBusyboxArchive(dir: string, platform: string): Promise<string> {
+export async function buildBusyboxArchive(dir: string, platform: Platform): Promise<string> {
   const slug = platformSlug(platform);
   const ctx = join(dir, `ctx-${slug}`);
   await mkdir(ctx, { recursive: true });

@@ -1,7 +1,7 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import type { Platform } from '@archway/contract';
+import type { PlatformParts } from '@archway/contract';
 import type { ObjectStore } from '@archway/runtime';
 import { imageDocuments, OCI_LAYOUT_FILE, sha256 } from './oci-archive.ts';
 
@@ -19,7 +19,7 @@ async function* keystream(size: number, seed: number): AsyncGenerator<Buffer> {
  * Writes an archive with one layer of `size` bytes without ever holding it: a first pass
  * computes the layer's digest (it names the tar entry), a second streams it into the tar.
  */
-export async function writeLargeArchive(store: ObjectStore, key: string, platform: Platform, size: number) {
+export async function writeLargeArchive(store: ObjectStore, key: string, platform: PlatformParts, size: number) {
   const hash = createHash('sha256');
   for await (const chunk of keystream(size, size)) hash.update(chunk);
   const layerDigest = `sha256:${hash.digest('hex')}`;

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
-import type { BuildResult, Platform } from '@archway/contract';
+import type { BuildResult, Platform, PlatformParts } from '@archway/contract';
 import { ArchiveLayoutHasher, type ObjectStore } from '@archway/runtime';
 
 /**
@@ -38,7 +38,7 @@ export interface TarEntry {
 }
 
 export interface TestArchiveOptions {
-  platform: Platform;
+  platform: PlatformParts;
   layers?: TestLayer[];
   /** Entries written before the layout (e.g. `../evil`, a symlink). */
   extraEntries?: TarEntry[];
@@ -58,7 +58,7 @@ export interface TestArchive {
 }
 
 /** config, manifest and index.json of a single-platform image with these layers. */
-export function imageDocuments(platform: Platform, layers: { digest: string; diffId: string; size: number }[]) {
+export function imageDocuments(platform: PlatformParts, layers: { digest: string; diffId: string; size: number }[]) {
   const config = Buffer.from(
     JSON.stringify({
       architecture: platform.architecture,
@@ -130,7 +130,7 @@ async function* packEntries(entries: TarEntry[]): AsyncGenerator<Buffer> {
 }
 
 /** The BuildResult an agent would return for an archive (an archive without `layoutDigest`: an older agent's). */
-export function resultFor(archive: { key: string; size: number; digest: string; layoutDigest?: string; manifestDigest: string }, platform: string, taskId: string): BuildResult {
+export function resultFor(archive: { key: string; size: number; digest: string; layoutDigest?: string; manifestDigest: string }, platform: Platform, taskId: string): BuildResult {
   return {
     taskId,
     platform,

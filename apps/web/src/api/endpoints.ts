@@ -9,7 +9,7 @@ import type {
   Repo,
   RepoBuildRequest,
   RepoCreateInput,
-  RepoUpdate,
+  RepoUpdateInput,
   WebhookDelivery,
 } from '@archway/contract';
 import { request } from './client.ts';
@@ -49,7 +49,7 @@ const repoPath = (id: string) => `${V1}/repos/${encodeURIComponent(id)}`;
 export const listRepos = () => list<Repo>(`${V1}/repos`);
 export const getRepo = (id: string) => request<Repo>('GET', repoPath(id));
 export const createRepo = (body: RepoCreateInput) => request<Repo>('POST', `${V1}/repos`, body);
-export const updateRepo = (id: string, body: RepoUpdate) => request<Repo>('PATCH', repoPath(id), body);
+export const updateRepo = (id: string, body: RepoUpdateInput) => request<Repo>('PATCH', repoPath(id), body);
 export const deleteRepo = (id: string) => request<void>('DELETE', repoPath(id));
 export const buildRepoRef = (id: string, body: RepoBuildRequest) => request<CreatedBuild & { canceled: string[]; error: string | null }>('POST', `${repoPath(id)}/builds`, body);
 export const listDeliveries = (id: string) => list<WebhookDelivery>(`${repoPath(id)}/deliveries?limit=20`);

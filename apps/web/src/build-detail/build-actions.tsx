@@ -1,15 +1,13 @@
-import type { Build } from '@archway/contract';
+import { isFinalBuildStatus, type Build } from '@archway/contract';
 import { useState } from 'react';
 import { cancelBuild, rebuild } from '../api/endpoints.ts';
 import { useRouter } from '../router/router.tsx';
-
-const FINAL = new Set(['succeeded', 'failed', 'canceled']);
 
 export function BuildActions({ build, onChanged }: { build: Build; onChanged(): void }) {
   const { navigate } = useRouter();
   const [busy, setBusy] = useState<'rebuild' | 'cancel' | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const running = !FINAL.has(build.status);
+  const running = !isFinalBuildStatus(build.status);
 
   const run = async (what: 'rebuild' | 'cancel') => {
     setBusy(what);

@@ -1,4 +1,4 @@
-import type { Build } from '@archway/contract';
+import { isFinalBuildStatus, type Build } from '@archway/contract';
 import { useState } from 'react';
 import { Link, useRouter } from '../router/router.tsx';
 import { Timeline } from '../timeline/timeline.tsx';
@@ -15,8 +15,6 @@ import { ImageInfo } from './image-info.tsx';
 import { PlatformLogs } from './platform-logs.tsx';
 import { useBuild } from './use-build.ts';
 import { WaitingForAgent } from './waiting-for-agent.tsx';
-
-const FINAL = new Set(['succeeded', 'failed', 'canceled']);
 
 export function BuildDetailPage({ id }: { id: string }) {
   const { build, error, reload } = useBuild(id);
@@ -40,7 +38,7 @@ export function BuildDetailPage({ id }: { id: string }) {
 
 function BuildDetail({ build, reload }: { build: Build; reload(): void }) {
   const { path, search, navigate } = useRouter();
-  const now = useNow(!FINAL.has(build.status));
+  const now = useNow(!isFinalBuildStatus(build.status));
   // Chosen once: the open tab must not jump to another platform as statuses change.
   const [fallback] = useState(() => defaultPlatform(build));
   const selected = new URLSearchParams(search).get('platform') ?? fallback;

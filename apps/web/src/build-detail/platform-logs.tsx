@@ -1,4 +1,4 @@
-import type { Build, Task } from '@archway/contract';
+import { isOpenTaskStatus, type Build, type Task } from '@archway/contract';
 import { useRef, type KeyboardEvent } from 'react';
 import { logUrl } from '../api/endpoints.ts';
 import { LogViewer } from '../logs/log-viewer.tsx';
@@ -56,7 +56,7 @@ export function PlatformLogs({ build, selected, onSelect }: { build: Build; sele
 }
 
 function TaskLog({ build, task }: { build: Build; task: Task }) {
-  const live = task.status === 'queued' || task.status === 'running';
+  const live = isOpenTaskStatus(task.status);
   if (!live && !task.startedAt) {
     return <p className="muted log-never">{task.platform} never started{task.error ? `: ${task.error}` : '.'}</p>;
   }
@@ -64,7 +64,7 @@ function TaskLog({ build, task }: { build: Build; task: Task }) {
 }
 
 function TaskLogViewer({ build, task }: { build: Build; task: Task }) {
-  const live = task.status === 'queued' || task.status === 'running';
+  const live = isOpenTaskStatus(task.status);
   const store = useTaskLog(build.id, task.platform, task.attempts, !live);
   return (
     <>

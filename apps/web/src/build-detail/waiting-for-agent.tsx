@@ -1,11 +1,9 @@
-import type { Build, QueueDepth } from '@archway/contract';
+import { isOpenTaskStatus, type Build, type QueueDepth } from '@archway/contract';
 import { usePoll } from '../agents/use-poll.ts';
 import { listQueues } from '../api/endpoints.ts';
 import { Link } from '../router/router.tsx';
 
 const REFRESH_MS = 5_000;
-
-const WAITING = new Set(['queued', 'running']);
 
 /**
  * Platforms of the build whose open tasks no live agent can take: queued with none ever there, or
@@ -13,7 +11,7 @@ const WAITING = new Set(['queued', 'running']);
  * platform, when one connects).
  */
 export function platformsWithoutAgent(build: Build, queues: QueueDepth[]): string[] {
-  const open = [...new Set(build.tasks.filter((t) => WAITING.has(t.status)).map((t) => t.platform))];
+  const open = [...new Set(build.tasks.filter((t) => isOpenTaskStatus(t.status)).map((t) => t.platform))];
   return open.filter((p) => (queues.find((q) => q.platform === p)?.agents ?? 0) === 0);
 }
 
@@ -22,7 +20,7 @@ export function platformsWithoutAgent(build: Build, queues: QueueDepth[]): strin
  * page shows a queued (or forever running) task and nothing else.
  */
 export function WaitingForAgent({ build }: { build: Build }) {
-  if (!build.tasks.some((t) => WAITING.has(t.status))) return null;
+  if (!build.tasks.some((t) => isOpenTaskStatus(t.status))) return null;
   return <QueueCheck build={build} />;
 }
 

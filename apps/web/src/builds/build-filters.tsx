@@ -1,7 +1,6 @@
-import type { BuildStatus, Repo } from '@archway/contract';
+import { BUILD_STATUSES, BuildStatus, type Repo } from '@archway/contract';
 import { useEffect, useRef, useState } from 'react';
 
-const STATUSES: BuildStatus[] = ['queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled'];
 
 export interface Filters {
   status: BuildStatus | '';
@@ -35,7 +34,7 @@ export function BuildFilters({ value, repos, onChange }: { value: Filters; repos
         <label htmlFor="f-status">Status</label>
         <select id="f-status" value={value.status} onChange={(e) => onChange({ ...value, status: e.target.value as Filters['status'] })}>
           <option value="">any</option>
-          {STATUSES.map((s) => (
+          {BUILD_STATUSES.map((s) => (
             <option key={s} value={s}>{s}</option>
           ))}
         </select>
@@ -62,7 +61,7 @@ export function filtersFromSearch(search: string): Filters {
   const p = new URLSearchParams(search);
   const status = p.get('status') ?? '';
   return {
-    status: (STATUSES as string[]).includes(status) ? (status as BuildStatus) : '',
+    status: BuildStatus.safeParse(status).data ?? '',
     repo: p.get('repo') ?? '',
     branch: p.get('branch') ?? '',
   };

@@ -1,4 +1,5 @@
 import { useCallback, useMemo, useState } from 'react';
+import { isFinalBuildStatus } from '@archway/contract';
 import { useRouter } from '../router/router.tsx';
 import { useRepos } from '../repos/use-repos.ts';
 import { useNow } from '../ui/use-now.ts';
@@ -7,15 +8,13 @@ import { BuildsTable } from './builds-table.tsx';
 import { NewBuildForm } from './new-build-form.tsx';
 import { useBuildList } from './use-build-list.ts';
 
-const FINAL = new Set(['succeeded', 'failed', 'canceled']);
-
 export function BuildsPage() {
   const { search, navigate } = useRouter();
   const filters = filtersFromSearch(search);
   const { items, nextCursor, loading, error, loadMore } = useBuildList({ status: filters.status, repoId: filters.repo, ref: filters.branch });
   const { repos } = useRepos();
   const [showNew, setShowNew] = useState(false);
-  const anyRunning = items.some((b) => !FINAL.has(b.status));
+  const anyRunning = items.some((b) => !isFinalBuildStatus(b.status));
   const now = useNow(anyRunning);
   const repoNames = useMemo(() => new Map((repos ?? []).map((r) => [r.id, r.fullName])), [repos]);
   const filtered = Boolean(filters.status || filters.repo || filters.branch);

@@ -1,18 +1,17 @@
-import type { Repo } from '@archway/contract';
+import { isFinalBuildStatus, type Repo } from '@archway/contract';
 import { BuildsTable } from '../builds/builds-table.tsx';
 import { useBuildList } from '../builds/use-build-list.ts';
 import { Link } from '../router/router.tsx';
 import { TrendChart } from '../trend/trend-chart.tsx';
 import { useNow } from '../ui/use-now.ts';
 
-const FINAL = new Set(['succeeded', 'failed', 'canceled']);
 const TREND = 30;
 const SHOWN = 10;
 
 /** The repository's latest builds (live) and how long each platform took over them. */
 export function RepoBuilds({ repo }: { repo: Repo }) {
   const { items, loading, error } = useBuildList({ repoId: repo.id }, TREND);
-  const now = useNow(items.some((b) => !FINAL.has(b.status)));
+  const now = useNow(items.some((b) => !isFinalBuildStatus(b.status)));
   return (
     <section aria-labelledby="repo-builds-title">
       <div className="section-head">

@@ -1,4 +1,4 @@
-import type { CancelSuperseded, Repo, RepoUpdate, TagRules } from '@archway/contract';
+import type { CancelSuperseded, Repo, RepoUpdateInput, TagRules } from '@archway/contract';
 
 /** The repository settings as the edit form holds them (text fields as typed). */
 export interface SettingsForm {
@@ -60,8 +60,8 @@ const sameRecord = (a: Record<string, string>, b: Record<string, string>) =>
  * The PATCH body for what changed (a PATCH changes only the fields given): empty optional fields
  * become null (removed), unchanged ones are left out. `error` names the field of a bad entry.
  */
-export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpdate } | { error: string; field: string } {
-  const patch: RepoUpdate = {};
+export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpdateInput } | { error: string; field: string } {
+  const patch: RepoUpdateInput = {};
   const text = (v: string) => v.trim();
   const orNull = (v: string) => (v.trim() === '' ? null : v.trim());
   if (text(form.cloneUrl) !== repo.cloneUrl) patch.cloneUrl = text(form.cloneUrl);
@@ -76,12 +76,12 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   const args = parseBuildArgs(form.buildArgs);
   if ('error' in args) return { error: args.error, field: 'buildArgs' };
   if (!sameRecord(args.args, repo.buildArgs)) patch.buildArgs = args.args;
-  const rules: NonNullable<RepoUpdate['tagRules']> = {};
+  const rules: NonNullable<RepoUpdateInput['tagRules']> = {};
   for (const k of Object.keys(form.tagRules) as (keyof TagRules)[]) {
     if (form.tagRules[k] !== repo.tagRules[k]) (rules as Record<string, unknown>)[k] = form.tagRules[k];
   }
   if (Object.keys(rules).length) patch.tagRules = rules;
-  const cancel: NonNullable<RepoUpdate['cancelSuperseded']> = {};
+  const cancel: NonNullable<RepoUpdateInput['cancelSuperseded']> = {};
   if (form.cancelSuperseded.branches !== repo.cancelSuperseded.branches) cancel.branches = form.cancelSuperseded.branches;
   if (form.cancelSuperseded.pullRequests !== repo.cancelSuperseded.pullRequests) cancel.pullRequests = form.cancelSuperseded.pullRequests;
   if (Object.keys(cancel).length) patch.cancelSuperseded = cancel;

@@ -1,4 +1,4 @@
-import type { Repo, RepoUpdate } from '@archway/contract';
+import type { Repo, RepoUpdateInput } from '@archway/contract';
 import { useState } from 'react';
 import { updateRepo } from '../api/endpoints.ts';
 
@@ -14,7 +14,7 @@ export interface SaveMessage {
 export function useRepoUpdate(repo: Repo, onSaved: (repo: Repo) => void) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<SaveMessage | null>(null);
-  const save = async (patch: RepoUpdate, done: string, then?: () => void) => {
+  const save = async (patch: RepoUpdateInput, done: string, then?: () => void) => {
     setBusy(true);
     setMessage(null);
     try {

@@ -1,4 +1,4 @@
-import type { Build, Phase, Task } from '@archway/contract';
+import { isFinalBuildStatus, type Build, type Phase, type Task } from '@archway/contract';
 
 export interface TimelineRow {
   key: string;
@@ -28,7 +28,6 @@ export interface TimelineLayout {
   ticks: { at: number; ms: number }[];
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'canceled']);
 // `build` is the whole `buildah build`, which contains the steps: not a candidate for "slowest".
 const UMBRELLA = new Set<Phase['kind']>(['build']);
 
@@ -38,7 +37,7 @@ const UMBRELLA = new Set<Phase['kind']>(['build']);
  * build runs, so the bar of the slow part is visibly the long one.
  */
 export function layoutTimeline(build: Build, now: number): TimelineLayout {
-  const buildFinal = FINAL.has(build.status);
+  const buildFinal = isFinalBuildStatus(build.status);
   const buildEnd = build.finishedAt ? Date.parse(build.finishedAt) : null;
   const sources: { key: string; title: string; status: string; phases: Phase[] }[] = build.tasks.map((t: Task) => ({
     key: t.id,

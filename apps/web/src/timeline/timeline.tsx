@@ -1,15 +1,14 @@
-import type { Build } from '@archway/contract';
+import { isFinalBuildStatus, type Build } from '@archway/contract';
 import { formatDuration } from '../ui/format.ts';
 import { StatusBadge } from '../ui/status-badge.tsx';
 import { useNow } from '../ui/use-now.ts';
 import { layoutTimeline } from './layout.ts';
 
-const FINAL = new Set(['succeeded', 'failed', 'canceled']);
 const shorten = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** Phases of every platform on one time axis; the slowest phase is called out in words too. */
 export function Timeline({ build, now: fixedNow }: { build: Build; now?: number }) {
-  const ticking = useNow(fixedNow === undefined && !FINAL.has(build.status));
+  const ticking = useNow(fixedNow === undefined && !isFinalBuildStatus(build.status));
   const now = fixedNow ?? ticking;
   const layout = layoutTimeline(build, now);
   const hasPhases = layout.groups.some((g) => g.rows.length);

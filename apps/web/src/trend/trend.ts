@@ -1,4 +1,4 @@
-import type { Build, TaskStatus } from '@archway/contract';
+import { isFinalBuildStatus, type Build, type TaskStatus } from '@archway/contract';
 
 /** One finished task of one build: how long that platform took. */
 export interface TrendPoint {
@@ -22,15 +22,13 @@ export interface TrendData {
   maxMs: number;
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'canceled']);
-
 /**
  * Task durations per platform over the last `limit` finished builds, oldest first. A task's
  * duration is from its start (an agent took it) to its end, so queueing time is not counted.
  */
 export function trendData(builds: readonly Build[], limit = 20): TrendData {
   const finished = builds
-    .filter((b) => FINAL.has(b.status))
+    .filter((b) => isFinalBuildStatus(b.status))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
     .slice(0, limit)
     .reverse();

@@ -1,15 +1,10 @@
 import { z } from 'zod';
-import { PlatformString } from './platform.ts';
+import { parsePlatform, Platform } from './platform.ts';
+import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
 import { ImageNameString, TagString } from './reference.ts';
 import { RepoPath } from './paths.ts';
 
-export const BuildStatus = z.enum(['queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled']);
-export type BuildStatus = z.infer<typeof BuildStatus>;
-export const TaskStatus = z.enum(['queued', 'running', 'built', 'failed', 'canceled']);
-export type TaskStatus = z.infer<typeof TaskStatus>;
-export const FINAL_BUILD_STATUSES: readonly BuildStatus[] = ['succeeded', 'failed', 'canceled'];
-
-export const DEFAULT_PLATFORMS = ['linux/amd64', 'linux/arm64'];
+export const DEFAULT_PLATFORMS: readonly Platform[] = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const BuildSource = z
@@ -27,7 +22,7 @@ export const BuildRequest = z
     source: BuildSource,
     containerfile: RepoPath.optional(),
     context: RepoPath.default('.'),
-    platforms: z.array(PlatformString).min(1).max(16).default(DEFAULT_PLATFORMS),
+    platforms: z.array(Platform).min(1).max(16).default(() => [...DEFAULT_PLATFORMS]),
     image: ImageNameString.optional(),
     tags: z.array(TagString).max(64).default([]),
     buildArgs: z
@@ -76,7 +71,7 @@ export const TaskAttempt = z.object({
   agent: z.string().nullable(),
   startedAt: z.string().nullable(),
   endedAt: z.string().nullable(),
-  outcome: z.enum(['running', 'built', 'failed', 'requeued', 'canceled']),
+  outcome: AttemptOutcome,
   cause: AttemptCause.nullable(),
   reason: z.string().nullable(),
 });

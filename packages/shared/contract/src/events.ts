@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AttemptCause, PhaseKind } from './api.ts';
 import { BuildResult } from './jobs.ts';
+import { Platform } from './platform.ts';
 
 /**
  * Everything agents and the merger report goes through one Redis stream as these events.
@@ -66,7 +67,7 @@ export type BuildEvent = z.infer<typeof BuildEvent>;
 /** An agent's heartbeat, refreshed every few seconds under a key with a TTL. */
 export const AgentInfo = z.object({
   id: z.string(),
-  platform: z.string(),
+  platform: Platform,
   hostname: z.string(),
   version: z.string(),
   state: z.enum(['idle', 'busy', 'draining']),
@@ -82,6 +83,8 @@ export type AgentInfo = z.infer<typeof AgentInfo>;
 
 /** An agent as `GET /api/v1/agents` lists it: its last heartbeat, or `lost` once the heartbeat expired. */
 export const AgentView = AgentInfo.extend({
+  /** As stored (lost agents come from the database); an answer shape, not parsed again. */
+  platform: z.string(),
   state: z.enum(['idle', 'busy', 'draining', 'lost']),
   /** When the API last saw a heartbeat of this agent. */
   lastHeartbeat: z.string(),

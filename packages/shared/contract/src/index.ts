@@ -1,4 +1,5 @@
 export * from './platform.ts';
+export * from './statuses.ts';
 export * from './reference.ts';
 export * from './paths.ts';
 export * from './api.ts';

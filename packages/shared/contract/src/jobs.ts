@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { platformSlug } from './platform.ts';
+import { Platform, platformSlug } from './platform.ts';
 
 /**
  * The job catalog: every BullMQ job Archway enqueues, its payload schema, result and retry policy.
@@ -12,14 +12,14 @@ export const QueuePrefixSetting = z
   .string()
   .regex(/^[A-Za-z0-9_.-]+$/, 'ARCHWAY_QUEUE_PREFIX may contain letters, digits, "_", "." and "-"')
   .default('archway');
-export function buildQueueName(platform: string): string {
+export function buildQueueName(platform: Platform): string {
   return `build-${platformSlug(platform)}`;
 }
 
 export const BuildJob = z.object({
   buildId: z.string(),
   taskId: z.string(),
-  platform: z.string(),
+  platform: Platform,
   source: z.object({ url: z.string(), ref: z.string(), commit: z.string() }),
   /** Undefined: `Containerfile`, then `Dockerfile`. */
   containerfile: z.string().optional(),
@@ -38,7 +38,7 @@ export type BuildJob = z.infer<typeof BuildJob>;
 /** What an agent returns for a built platform; the merger reads it from the parent job. */
 export const BuildResult = z.object({
   taskId: z.string(),
-  platform: z.string(),
+  platform: Platform,
   archiveKey: z.string(),
   archiveSize: z.number().int(),
   /** sha256 of the whole archive as uploaded (what a download of the artifact hashes to). */
@@ -58,7 +58,7 @@ export const PublishJob = z.object({
   image: z.string().optional(),
   tags: z.array(z.string()),
   push: z.boolean(),
-  platforms: z.array(z.string()),
+  platforms: z.array(Platform),
   /**
    * The platforms' results, given only when the API's reconciler queues a publish job again
    * without children (its jobs were lost from Redis after every task was built; the results come
@@ -75,6 +75,6 @@ export const JOB_CATALOG = {
 
 /** Object-store keys: archives and logs are addressed by build and platform, never by user names. */
 export const objectKeys = {
-  archive: (buildId: string, platform: string) => `archives/${buildId}/${platformSlug(platform)}.tar`,
-  log: (buildId: string, platform: string) => `logs/${buildId}/${platformSlug(platform)}.log`,
+  archive: (buildId: string, platform: Platform) => `archives/${buildId}/${platformSlug(platform)}.tar`,
+  log: (buildId: string, platform: Platform) => `logs/${buildId}/${platformSlug(platform)}.log`,
 };

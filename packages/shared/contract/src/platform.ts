@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-/** An OCI platform as it appears in image configs and index entries. */
-export interface Platform {
+/** An OCI platform as it appears in image configs and index entries (not validated). */
+export interface PlatformParts {
   os: string;
   architecture: string;
   variant?: string;
@@ -39,12 +39,8 @@ export function archFromMachine(machine: string): { architecture: string; varian
   return ARCH_ALIASES[machine.trim().toLowerCase()];
 }
 
-/**
- * Parses `os/arch[/variant]` (or a bare arch) into a canonical platform.
- * `linux/arm64/v8` normalises to `linux/arm64` (v8 is arm64's only baseline variant);
- * `linux/arm` defaults to v7. Throws with a message naming the input when it is unknown.
- */
-export function parsePlatform(input: string): Platform {
+/** The canonical parts of `input`; throws with a message naming the input when it is unknown. */
+function canonicalParts(input: string): PlatformParts {
   const parts = input.trim().toLowerCase().split('/');
   if (parts.length === 1) parts.unshift('linux');
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) {
@@ -67,32 +63,70 @@ export function parsePlatform(input: string): Platform {
   return variant ? { os, architecture, variant } : { os, architecture };
 }
 
-/** `linux/arm/v7` */
-export function formatPlatform(p: Platform): string {
-  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+/** `linux/arm/v7`: how parts are written, canonical or not. */
+const joinParts = (p: PlatformParts): string => [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+
+/**
+ * A platform in canonical `os/arch[/variant]` form. Every edge (REST bodies and queries, webhooks,
+ * `.archway.yaml`, agent configuration, job payloads) parses with this schema or `parsePlatform`;
+ * code behind the edge takes `Platform` and compares, slugs and keys it as it is, never again
+ * normalising. Accepts any spelling: `linux/arm64/v8` → `linux/arm64` (v8 is arm64's only
+ * baseline variant), `linux/arm` → `linux/arm/v7`, `aarch64` → `linux/arm64`.
+ */
+export const Platform = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return joinParts(canonicalParts(value));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  })
+  .brand<'Platform'>();
+export type Platform = z.infer<typeof Platform>;
+
+/** `Platform` for edges that are not schemas (e.g. an environment variable); throws with the schema's message. */
+export function parsePlatform(input: string): Platform {
+  const r = Platform.safeParse(input);
+  if (!r.success) throw new Error(r.error.issues[0]?.message ?? `invalid platform "${input}"`);
+  return r.data;
+}
+
+/** `Platform` when `input` names one, otherwise undefined (for lookups where unknown means "not found"). */
+export function platformOrUndefined(input: string): Platform | undefined {
+  const r = Platform.safeParse(input);
+  return r.success ? r.data : undefined;
+}
+
+/**
+ * A platform Archway itself stored after parsing it (a database column, a Redis hash field): already
+ * canonical, so trusted without parsing again. Never for input from outside.
+ */
+export function storedPlatform(value: string): Platform {
+  return value as Platform;
+}
+
+/** The parts of a canonical platform (to build an OCI index entry). */
+export function platformParts(p: Platform): PlatformParts {
+  const [os, architecture, variant] = p.split('/') as [string, string, string | undefined];
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
+/**
+ * The platform an image config or buildah names (an edge: it may be one Archway does not know,
+ * e.g. windows), canonical when recognised, otherwise undefined.
+ */
+export function platformOfImage(parts: PlatformParts): Platform | undefined {
+  return parts.architecture ? platformOrUndefined(joinParts(parts)) : undefined;
+}
+
+/** For messages: an image's platform in canonical form when recognised, as written otherwise. */
+export function describeImagePlatform(parts: PlatformParts): string {
+  return platformOfImage(parts) ?? (joinParts(parts) || 'an unknown platform');
 }
 
 /** `linux-arm-v7`: safe in queue names, object keys and file names. */
-export function platformSlug(p: Platform | string): string {
-  const platform = typeof p === 'string' ? parsePlatform(p) : p;
-  return formatPlatform(platform).replace(/\//g, '-');
+export function platformSlug(p: Platform): string {
+  return p.replace(/\//g, '-');
 }
-
-/** Normalises a platform string; returns the canonical `os/arch[/variant]`. */
-export function normalizePlatform(input: string): string {
-  return formatPlatform(parsePlatform(input));
-}
-
-export function samePlatform(a: Platform, b: Platform): boolean {
-  return formatPlatform(parsePlatform(formatPlatform(a))) === formatPlatform(parsePlatform(formatPlatform(b)));
-}
-
-/** A zod schema that accepts any spelling and yields the canonical platform string. */
-export const PlatformString = z.string().transform((value, ctx) => {
-  try {
-    return normalizePlatform(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CreatedBuild, DEFAULT_PLATFORMS } from './api.ts';
 import { RepoPath } from './paths.ts';
-import { PlatformString } from './platform.ts';
+import { Platform } from './platform.ts';
+import { DeliveryResult } from './statuses.ts';
 import { ImageNameString } from './reference.ts';
 
 /**
@@ -94,7 +95,7 @@ export const RepoCreate = z
     image: ImageNameString.optional(),
     containerfile: RepoPath.optional(),
     context: RepoPath.default('.'),
-    platforms: z.array(PlatformString).min(1).max(16).default(DEFAULT_PLATFORMS),
+    platforms: z.array(Platform).min(1).max(16).default(() => [...DEFAULT_PLATFORMS]),
     buildArgs: BuildArgs.default({}),
     tagRules: TagRules.prefault({}),
     cancelSuperseded: CancelSuperseded.prefault({}),
@@ -129,7 +130,7 @@ export const RepoUpdate = z
     image: ImageNameString.nullable().optional(),
     containerfile: RepoPath.nullable().optional(),
     context: RepoPath.optional(),
-    platforms: z.array(PlatformString).min(1).max(16).optional(),
+    platforms: z.array(Platform).min(1).max(16).optional(),
     buildArgs: BuildArgs.optional(),
     tagRules: TagRulesPatch.optional(),
     cancelSuperseded: z.object({ branches: z.boolean().optional(), pullRequests: z.boolean().optional() }).strict().optional(),
@@ -157,6 +158,8 @@ export const RepoUpdate = z
     }
   });
 export type RepoUpdate = z.infer<typeof RepoUpdate>;
+/** A PATCH body as a client sends it (platforms in any spelling). */
+export type RepoUpdateInput = z.input<typeof RepoUpdate>;
 
 export const Repo = z.object({
   id: z.string(),
@@ -202,9 +205,6 @@ export const RepoBuildRequest = z
   })
   .strict();
 export type RepoBuildRequest = z.infer<typeof RepoBuildRequest>;
-
-export const DeliveryResult = z.enum(['processing', 'queued', 'ignored', 'ping', 'error']);
-export type DeliveryResult = z.infer<typeof DeliveryResult>;
 
 export const WebhookDelivery = z.object({
   id: z.string(),

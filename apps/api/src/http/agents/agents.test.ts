@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import type { AgentInfo, AgentView, QueueDepth } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { apiFixture, queueBuilds, type ApiFixture } from '../../testing/fixture.ts';
@@ -10,7 +11,8 @@ beforeAll(async () => {
 });
 afterAll(async () => f?.close());
 
-function heartbeat(id: string, platform: string, extra: Partial<AgentInfo> = {}): AgentInfo {
+/** A heartbeat as an agent writes it to Redis (the API parses it). */
+function heartbeat(id: string, platform: string, extra: Partial<AgentInfo> = {}): z.input<typeof AgentInfo> {
   return {
     id, platform, hostname: `${id}.lan`, version: '0.1.0', state: 'idle', currentTasks: [], concurrency: 1,
     freeDiskBytes: 10_000_000_000, cacheBytes: 1_000_000, at: new Date().toISOString(), ...extra,

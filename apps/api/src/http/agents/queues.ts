@@ -1,4 +1,4 @@
-import { buildQueueName, normalizePlatform, type QueueDepth } from '@archway/contract';
+import { buildQueueName, storedPlatform, type QueueDepth } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
 import type { AgentInfo } from '@archway/contract';
@@ -9,9 +9,10 @@ import type { AgentInfo } from '@archway/contract';
  */
 export async function queueDepths(deps: { prisma: PrismaClient; queues: Queues }, agents: AgentInfo[]): Promise<QueueDepth[]> {
   const fromTasks = await deps.prisma.task.findMany({ distinct: ['platform'], select: { platform: true } });
-  const platforms = new Set(fromTasks.map((t) => t.platform));
-  const agentPlatforms = agents.map((a) => canonical(a.platform));
-  for (const p of agentPlatforms) if (p) platforms.add(p);
+  const platforms = new Set(fromTasks.map((t) => storedPlatform(t.platform)));
+  // Heartbeats are parsed with the contract's schema (registry.ts): their platforms are canonical.
+  const agentPlatforms = agents.map((a) => a.platform);
+  for (const p of agentPlatforms) platforms.add(p);
   // One round trip per platform at once, not one after another: /metrics asks on every scrape.
   return Promise.all(
     [...platforms].sort().map(async (platform): Promise<QueueDepth> => {
@@ -30,13 +31,4 @@ export async function queueDepths(deps: { prisma: PrismaClient; queues: Queues }
       };
     }),
   );
-}
-
-/** An agent reporting a platform we cannot name has no queue of ours. */
-function canonical(platform: string): string | undefined {
-  try {
-    return normalizePlatform(platform);
-  } catch {
-    return undefined;
-  }
 }

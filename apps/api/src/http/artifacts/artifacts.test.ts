@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectKeys } from '@archway/contract';
+import { objectKeys, parsePlatform } from '@archway/contract';
 import { apiFixture, type ApiFixture } from '../../testing/fixture.ts';
 
 describe('GET /api/v1/builds/:id/artifacts/:platform', () => {
@@ -20,7 +20,7 @@ describe('GET /api/v1/builds/:id/artifacts/:platform', () => {
       },
     });
     const bytes = Buffer.alloc(300_000, 7);
-    await f.objectStore.put(objectKeys.archive(build.id, 'linux/amd64'), Readable.from([bytes]));
+    await f.objectStore.put(objectKeys.archive(build.id, parsePlatform('linux/amd64')), Readable.from([bytes]));
     for (const platform of ['linux-amd64', 'linux/amd64', 'linux%2Famd64', 'amd64']) {
       const res = await f.app.inject({ url: `/api/v1/builds/${build.id}/artifacts/${platform}`, headers: f.auth });
       expect(res.statusCode, platform).toBe(200);

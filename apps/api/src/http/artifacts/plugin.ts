@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { objectKeys, platformSlug } from '@archway/contract';
+import { objectKeys, platformOrUndefined, platformSlug, storedPlatform, type Platform } from '@archway/contract';
 import { z } from 'zod';
 import { describeRoute } from '../../infra/openapi/describe.ts';
 import type { AppDeps } from '../../deps.ts';
@@ -7,12 +7,8 @@ import { findBuild } from '../builds/index.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 
 /** `linux-arm64`, `linux/arm64` (URL-encoded) or `arm64` all name the same platform. */
-function slugOf(input: string): string | undefined {
-  try {
-    return platformSlug(input.replace(/^([a-z0-9]+)-([a-z0-9]+)(?:-(v\d+))?$/, (_, os, arch, v) => `${os}/${arch}${v ? `/${v}` : ''}`));
-  } catch {
-    return undefined;
-  }
+function platformOfPath(input: string): Platform | undefined {
+  return platformOrUndefined(input.replace(/^([a-z0-9]+)-([a-z0-9]+)(?:-(v\d+))?$/, (_, os, arch, v) => `${os}/${arch}${v ? `/${v}` : ''}`));
 }
 
 /**
@@ -33,11 +29,12 @@ export async function artifactsPlugin(app: FastifyInstance, { deps }: { deps: Ap
   app.get<{ Params: { id: string; '*': string } }>('/builds/:id/artifacts/*', { schema }, async (request, reply) => {
     const build = await findBuild(deps, request.params.id);
     const platform = request.params['*'];
-    const wanted = slugOf(platform);
-    const task = build.tasks.find((t) => platformSlug(t.platform) === wanted);
-    if (!task) {
+    const wanted = platformOfPath(platform);
+    const found = build.tasks.find((t) => t.platform === wanted);
+    if (!found) {
       throw new NotFoundError(`build ${build.id} has no platform "${platform}" (it has ${build.platforms.join(', ')})`, 'platform');
     }
+    const task = { ...found, platform: storedPlatform(found.platform) };
     if (task.status !== 'built') throw new NotFoundError(`the ${task.platform} archive of build ${build.id} does not exist: the task is ${task.status}`, 'platform');
     if (build.archivesDeletedAt) throw new NotFoundError(`the archives of build ${build.id} were removed by the retention policy`, 'platform');
     const key = objectKeys.archive(build.id, task.platform);

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Job } from 'bullmq';
-import { PUBLISH_QUEUE, buildQueueName, redisKeys } from '@archway/contract';
+import { CANCELABLE_BUILD_STATUSES, CANCELABLE_TASK_STATUSES, PUBLISH_QUEUE, buildQueueName, redisKeys, storedPlatform } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../infra/errors.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
@@ -12,8 +12,6 @@ export interface CancelDeps {
   prefix: string;
 }
 
-const CANCELABLE = ['queued', 'running'];
-
 /**
  * Cancels a queued or running build: Postgres first (guarded, so a build that finished meanwhile
  * is left alone), then the queue: waiting jobs are removed, and running ones are announced to the
@@ -24,7 +22,7 @@ export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<vo
   if (!build) throw new NotFoundError(`build ${buildId} not found`);
   const now = new Date();
   const moved = await deps.prisma.build.updateMany({
-    where: { id: buildId, status: { in: CANCELABLE } },
+    where: { id: buildId, status: { in: [...CANCELABLE_BUILD_STATUSES] } },
     data: { status: 'canceled', finishedAt: now, error: 'canceled' },
   });
   if (moved.count === 0) {
@@ -32,7 +30,7 @@ export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<vo
     throw new ConflictError(`build ${buildId} is ${current?.status ?? 'gone'}: only queued or running builds can be canceled`);
   }
   await deps.prisma.task.updateMany({
-    where: { buildId, status: { in: CANCELABLE } },
+    where: { buildId, status: { in: [...CANCELABLE_TASK_STATUSES] } },
     data: { status: 'canceled', finishedAt: now },
   });
 
@@ -62,7 +60,7 @@ export async function removeWaitingJobs(queues: Queues, buildId: string, tasks: 
   const removed = await queues.queue(PUBLISH_QUEUE).remove(buildId, { removeChildren: true });
   if (removed === 1) return;
   for (const task of tasks) {
-    const queue = queues.queue(buildQueueName(task.platform));
+    const queue = queues.queue(buildQueueName(storedPlatform(task.platform)));
     const job = await Job.fromId(queue, task.id);
     if (!job) continue;
     const state = await job.getState();

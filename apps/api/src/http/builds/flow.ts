@@ -1,5 +1,5 @@
 import type { FlowJob } from 'bullmq';
-import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, type BuildJob, type PublishJob } from '@archway/contract';
+import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, storedPlatform, type BuildJob, type PublishJob } from '@archway/contract';
 import type { Build, Task } from '../../generated/prisma/client.ts';
 
 /** Per-build settings of the child jobs (the repository's time limit and secrets, ARCHWAY_BUILD_ATTEMPTS). */
@@ -22,7 +22,7 @@ export function buildFlow(build: Build, tasks: Task[], opts: FlowOptions = {}): 
     ...(build.image ? { image: build.image } : {}),
     tags: build.tags,
     push: build.push,
-    platforms: build.platforms,
+    platforms: build.platforms.map(storedPlatform),
   };
   return {
     name: 'publish',
@@ -30,10 +30,11 @@ export function buildFlow(build: Build, tasks: Task[], opts: FlowOptions = {}): 
     data: publish,
     opts: publishJobOptions(build.id),
     children: tasks.map((task) => {
+      const platform = storedPlatform(task.platform);
       const job: BuildJob = {
         buildId: build.id,
         taskId: task.id,
-        platform: task.platform,
+        platform,
         source: { url: build.sourceUrl, ref: build.ref, commit: build.commit! },
         ...(build.containerfile ? { containerfile: build.containerfile } : {}),
         context: build.context,
@@ -44,7 +45,7 @@ export function buildFlow(build: Build, tasks: Task[], opts: FlowOptions = {}): 
       if (secrets?.length) job.secrets = secrets;
       return {
         name: 'build',
-        queueName: JOB_CATALOG.build.queue(task.platform),
+        queueName: JOB_CATALOG.build.queue(platform),
         data: job,
         opts: {
           jobId: task.id,

@@ -1,4 +1,4 @@
-import type { Build, BuildStatus, Phase, Task, TaskAttempt, TaskStatus, PhaseKind } from '@archway/contract';
+import type { Build, Phase, Task, TaskAttempt, PhaseKind } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import type { Prisma } from '../../generated/prisma/client.ts';
 
@@ -35,7 +35,7 @@ function toTask(t: TaskRow): Task {
   return {
     id: t.id,
     platform: t.platform,
-    status: t.status as TaskStatus,
+    status: t.status,
     agent: t.agent,
     attempts: t.attempts,
     error: t.error,
@@ -51,7 +51,7 @@ function toTask(t: TaskRow): Task {
       agent: h.agent,
       startedAt: iso(h.startedAt),
       endedAt: iso(h.endedAt),
-      outcome: h.outcome as TaskAttempt['outcome'],
+      outcome: h.outcome,
       cause: h.cause as TaskAttempt['cause'],
       reason: h.reason,
     })),
@@ -65,7 +65,7 @@ export function toBuild(b: BuildRow): Build {
   };
   return {
     id: b.id,
-    status: b.status as BuildStatus,
+    status: b.status,
     source: { url: redactUrl(b.sourceUrl), ref: b.ref, commit: b.commit },
     containerfile: b.containerfile,
     context: b.context,

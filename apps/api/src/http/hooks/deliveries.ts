@@ -11,7 +11,7 @@ export function toDelivery(row: DeliveryRow): WebhookDelivery {
     event: row.event,
     action: row.action,
     repoId: row.repoId,
-    result: row.result as DeliveryResult,
+    result: row.result,
     message: row.message,
     buildId: row.buildId,
     attempts: row.attempts,

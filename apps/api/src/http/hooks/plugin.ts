@@ -140,7 +140,7 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
         status: 200,
         body: {
           delivery: deliveryId,
-          result: r.result as HookResponse['result'],
+          result: r.result,
           duplicate: true,
           message: `delivery ${deliveryId} was already received; nothing new was queued`,
           ...(r.buildId ? { build: buildRef(r.buildId) } : {}),

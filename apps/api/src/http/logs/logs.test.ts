@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectKeys } from '@archway/contract';
+import { objectKeys, parsePlatform, type TaskStatus } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { appendLogLines, endLog, readableFrom } from '@archway/runtime';
 import { apiFixture, waitFor, type ApiFixture } from '../../testing/fixture.ts';
@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => f?.close());
 
-async function newBuild(status = 'running') {
+async function newBuild(status: TaskStatus = 'running') {
   const build = await f.prisma.build.create({
     data: {
       sourceUrl: 'file:///r', ref: 'main', commit: 'a'.repeat(40), platforms: ['linux/amd64', 'linux/arm64'], push: false,
@@ -49,7 +49,7 @@ describe('GET /api/v1/builds/:id/logs', () => {
   it('answers the stored log from the object store once the task finished', async () => {
     const b = await newBuild('built');
     await appendLogLines(f.redis, f.prefix, b.arm.id, 1, ['from redis']);
-    await f.objectStore.put(objectKeys.log(b.id, 'linux/arm64'), readableFrom('from the object store\n'));
+    await f.objectStore.put(objectKeys.log(b.id, parsePlatform('linux/arm64')), readableFrom('from the object store\n'));
     const res = await f.app.inject({ method: 'GET', url: `/api/v1/builds/${b.id}/logs?platform=linux/arm64&download=1`, headers: f.auth });
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('from the object store\n');

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { normalizePlatform, objectKeys, platformSlug } from '@archway/contract';
+import { isFinalTaskStatus, objectKeys, platformOrUndefined, platformSlug, storedPlatform } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import { findBuild } from '../builds/index.ts';
@@ -11,7 +11,6 @@ import { streamLog } from './stream.ts';
 import { z } from 'zod';
 import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
 
-const FINISHED_TASK = ['built', 'failed', 'canceled'];
 const STREAM_ID = /^\d+-\d+$/;
 
 const LogQuery = z.object({
@@ -40,28 +39,26 @@ interface LogRoute {
   Querystring: { platform?: string; download?: string };
 }
 
+const stored = <T extends { platform: string }>(task: T) => ({ ...task, platform: storedPlatform(task.platform) });
+
 /** Build logs per platform: the whole text, or a live Server-Sent Events stream. */
 export async function logsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   async function findTask(id: string, platform: string | undefined) {
     const build = await findBuild(deps, id);
     if (platform === undefined || platform === '') {
-      if (build.tasks.length === 1) return { build, task: build.tasks[0]! };
+      if (build.tasks.length === 1) return { build, task: stored(build.tasks[0]!) };
       throw new BadRequestError(`platform is required: one of ${build.platforms.join(', ')}`, 'platform');
     }
-    let wanted: string;
-    try {
-      wanted = normalizePlatform(platform);
-    } catch {
-      wanted = platform;
-    }
+    // `?platform=` in any spelling; one Archway cannot name is simply not among the build's.
+    const wanted = platformOrUndefined(platform);
     const task = build.tasks.find((t) => t.platform === wanted);
     if (!task) throw new NotFoundError(`build ${id} has no platform "${platform}" (it has ${build.platforms.join(', ')})`, 'platform');
-    return { build, task };
+    return { build, task: stored(task) };
   }
 
   app.get<LogRoute>('/builds/:id/logs', { schema: logSchema }, async (request, reply) => {
     const { build, task } = await findTask(request.params.id, request.query.platform);
-    const finished = FINISHED_TASK.includes(task.status);
+    const finished = isFinalTaskStatus(task.status);
     reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store');
     if (request.query.download === '1' || request.query.download === 'true') {
       reply.header('content-disposition', `attachment; filename="archway-${build.id}-${platformSlug(task.platform)}.log"`);
@@ -91,7 +88,7 @@ export async function logsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps
       after,
       isFinished: async () => {
         const t = await deps.prisma.task.findUnique({ where: { id: task.id }, select: { status: true } });
-        return !t || FINISHED_TASK.includes(t.status);
+        return !t || isFinalTaskStatus(t.status);
       },
       sse,
       log: request.log,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import type { AgentInfo } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { createToken } from '../auth/tokens.ts';
@@ -47,7 +48,7 @@ describe('GET /metrics', () => {
     expect(before.get('archway_tasks{status="built"}')).toBe(0);
 
     await queueBuilds(f, ['linux/arm64', 'linux/riscv64'], 2);
-    const agent: AgentInfo = {
+    const agent: z.input<typeof AgentInfo> = {
       id: 'pi-1', platform: 'linux/arm64', hostname: 'pi-1.lan', version: '0.1.0', state: 'idle', currentTasks: [], concurrency: 1,
       freeDiskBytes: 1e10, cacheBytes: 0, at: new Date().toISOString(),
     };

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildQueueName, type BuildJob } from '@archway/contract';
+import { buildQueueName, parsePlatform, storedPlatform, type BuildJob } from '@archway/contract';
 import { BuildSecretError, buildSecretKey, openBuildSecret } from '@archway/runtime';
 import { buildApp } from '../../app.ts';
 import { createSecretBox } from '../../infra/secrets/secret-box.ts';
@@ -37,8 +37,8 @@ describe('repository build secrets, time limit and attempts', () => {
     const build = await f.prisma.build.findUniqueOrThrow({ where: { id: buildId }, include: { tasks: true } });
     return Promise.all(
       build.tasks.map(async (task) => {
-        const job = (await Job.fromId(f.queues.queue(buildQueueName(task.platform)), task.id))!;
-        const raw = await f.redis.hget(`${f.prefix}:${buildQueueName(task.platform)}:${task.id}`, 'data');
+        const job = (await Job.fromId(f.queues.queue(buildQueueName(storedPlatform(task.platform))), task.id))!;
+        const raw = await f.redis.hget(`${f.prefix}:${buildQueueName(storedPlatform(task.platform))}:${task.id}`, 'data');
         return { task, job, data: job.data as BuildJob, raw: raw ?? '' };
       }),
     );
@@ -140,13 +140,13 @@ describe('repository build secrets, time limit and attempts', () => {
     const app = await buildApp(deps);
     try {
       const builds = await f.prisma.build.count();
-      const waiting = await f.queues.queue(buildQueueName('linux/amd64')).getWaitingCount();
+      const waiting = await f.queues.queue(buildQueueName(parsePlatform('linux/amd64'))).getWaitingCount();
       const res = await app.inject({ method: 'POST', url: `/api/v1/repos/${id}/builds`, headers: f.auth, payload: { ref: 'main' } });
       expect(res.statusCode).toBe(503);
       expect(res.json().message).toMatch(/acme\/secrets has build secrets \(token\).*ARCHWAY_AGENT_SECRET_KEY \(or ARCHWAY_AGENT_SECRET_KEY_FILE\)/);
       noValues(res.body, 'the refusal');
       expect(await f.prisma.build.count()).toBe(builds);
-      expect(await f.queues.queue(buildQueueName('linux/amd64')).getWaitingCount()).toBe(waiting);
+      expect(await f.queues.queue(buildQueueName(parsePlatform('linux/amd64'))).getWaitingCount()).toBe(waiting);
       // A pull request build, which gets no secrets, still builds.
       const pr = await app.inject({ method: 'POST', url: `/api/v1/repos/${id}/builds`, headers: f.auth, payload: { ref: 'refs/pull/1/head' } });
       expect(pr.statusCode, pr.body).toBe(202);

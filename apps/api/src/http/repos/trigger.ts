@@ -1,4 +1,4 @@
-import { BuildRequest, type TagRules } from '@archway/contract';
+import { BuildRequest, CANCELABLE_BUILD_STATUSES, type TagRules } from '@archway/contract';
 import { ARCHWAY_YAML, parseArchwayYaml, renderTagTemplates, type ArchwayYaml } from '../../rules/archway-yaml/index.ts';
 import { cancelBuild, createBuild } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
@@ -122,7 +122,7 @@ async function cancelSuperseded(deps: AppDeps, repo: RepoRow, t: RepoTrigger, bu
   const enabled = t.kind === 'branch' ? repo.cancelSupersededBranches : t.kind === 'pr' ? repo.cancelSupersededPulls : false;
   if (!enabled) return [];
   const older = await deps.prisma.build.findMany({
-    where: { repoId: repo.id, triggerRef: build.triggerRef, status: { in: ['queued', 'running'] }, id: { not: build.id }, createdAt: { lte: build.createdAt } },
+    where: { repoId: repo.id, triggerRef: build.triggerRef, status: { in: [...CANCELABLE_BUILD_STATUSES] }, id: { not: build.id }, createdAt: { lte: build.createdAt } },
     select: { id: true },
   });
   const canceled: string[] = [];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BuildArgs, PlatformString, RepoPath, TAG_RE } from '@archway/contract';
+import { BuildArgs, Platform, RepoPath, TAG_RE } from '@archway/contract';
 
 /** Placeholders a tag template may use; a tag whose placeholder has no value for a push is skipped. */
 export const TAG_PLACEHOLDERS = ['branch', 'tag', 'sha', 'pr'] as const;
@@ -27,7 +27,7 @@ export const ArchwayYaml = z
     containerfile: RepoPath.optional(),
     context: RepoPath.optional(),
     platforms: z
-      .array(PlatformString)
+      .array(Platform)
       .min(1, 'give at least one platform')
       .max(16)
       .refine((p) => new Set(p).size === p.length, 'platforms must not repeat')

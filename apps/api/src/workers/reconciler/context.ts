@@ -1,3 +1,4 @@
+import { OPEN_BUILD_STATUSES, OPEN_TASK_STATUSES } from '@archway/contract';
 import type { AgentInfo } from '@archway/contract';
 import type { Redis } from 'ioredis';
 import type { PrismaClient } from '../../infra/db.ts';
@@ -45,5 +46,6 @@ export interface SweepCounts {
   forgottenAgents: number;
 }
 
-export const OPEN_BUILD = ['queued', 'running', 'publishing'];
-export const OPEN_TASK = ['queued', 'running'];
+/** The contract's open sets, as the mutable arrays Prisma's filters take. */
+export const OPEN_BUILD = [...OPEN_BUILD_STATUSES];
+export const OPEN_TASK = [...OPEN_TASK_STATUSES];

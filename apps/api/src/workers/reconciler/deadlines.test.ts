@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Redis } from 'ioredis';
 import { UnrecoverableError, Worker } from 'bullmq';
-import { buildQueueName, redisKeys } from '@archway/contract';
+import { buildQueueName, parsePlatform, redisKeys } from '@archway/contract';
 import { nowIso, publishEvent } from '@archway/runtime';
 import { makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
 import { buildJob, finalBuild, heartbeat, postBuild, publishJob, reconcileFixture, sweep, waitFor } from './test-support.ts';
@@ -37,7 +37,7 @@ describe('reconciler: deadlines on the server', () => {
     // A stand-in agent (a BullMQ worker, no buildah): takes the job with a 1 s lock it never
     // renews, marks the attempt as the agent does, beats once with a 1 s TTL, reports the start.
     const conn = connection();
-    const worker = new Worker(buildQueueName(platform), null, { connection: conn, prefix: f.prefix, autorun: false, lockDuration: 1000 });
+    const worker = new Worker(buildQueueName(parsePlatform(platform)), null, { connection: conn, prefix: f.prefix, autorun: false, lockDuration: 1000 });
     const job = (await worker.getNextJob('stand-in-token'))!;
     expect(job.id).toBe(task.id);
     await job.updateProgress({ attempt: 1, agent: 'riscv-1', running: true });
@@ -49,7 +49,7 @@ describe('reconciler: deadlines on the server', () => {
     await worker.close(true); // dies without completing the job
 
     // Gone: counted from the first sweep that sees no lock and no heartbeat; fails after the bound.
-    await waitFor(async () => (await f.redis.exists(keys.agent('riscv-1'), `${f.prefix}:${buildQueueName(platform)}:${task.id}:lock`)) === 0, 'lock and heartbeat to expire');
+    await waitFor(async () => (await f.redis.exists(keys.agent('riscv-1'), `${f.prefix}:${buildQueueName(parsePlatform(platform))}:${task.id}:lock`)) === 0, 'lock and heartbeat to expire');
     expect((await sweep(f, { agentLostMs: 3_600_000 })).agentLost).toBe(0);
     expect(await f.redis.hexists(keys.lostSince, task.id)).toBe(1);
     expect((await sweep(f, { agentLostMs: 0 })).agentLost).toBe(1);
@@ -77,7 +77,7 @@ describe('reconciler: deadlines on the server', () => {
     let release: (() => void) | undefined;
     const started = new Promise<void>((up) => {
       workers.push(new Worker(
-        buildQueueName(platform),
+        buildQueueName(parsePlatform(platform)),
         async (job) => {
           await job.updateProgress({ attempt: 1, agent: 'z-1', running: true });
           up();

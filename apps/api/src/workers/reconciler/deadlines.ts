@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { buildQueueName, normalizePlatform, redisKeys } from '@archway/contract';
+import { buildQueueName, platformOrUndefined, redisKeys, storedPlatform } from '@archway/contract';
 import { formatDuration } from '../retention/index.ts';
 import type { Sweep } from './context.ts';
 import { reportTaskFailed, stopBuildJobs, type TaskRef } from './fail.ts';
@@ -41,7 +41,7 @@ async function activeDeadlines(s: Sweep, task: OpenTask, siblings: TaskRef[], jo
     return true;
   }
 
-  const locked = (await s.redis.exists(`${s.prefix}:${buildQueueName(task.platform)}:${task.id}:lock`)) === 1;
+  const locked = (await s.redis.exists(`${s.prefix}:${buildQueueName(storedPlatform(task.platform))}:${task.id}:lock`)) === 1;
   const beating = mark.agent !== undefined && s.live.some((a) => a.id === mark.agent);
   if (locked || beating) return false;
   // No lock and no heartbeat: the agent is gone, and no agent of the platform ran BullMQ's stalled
@@ -86,9 +86,6 @@ function whatWasMissing(s: Sweep, platform: string): string {
 }
 
 function servesPlatform(agentPlatform: string, platform: string): boolean {
-  try {
-    return normalizePlatform(agentPlatform) === platform;
-  } catch {
-    return false; // a platform we cannot name serves none of our queues
-  }
+  // A platform we cannot name serves none of our queues.
+  return platformOrUndefined(agentPlatform) === platform;
 }

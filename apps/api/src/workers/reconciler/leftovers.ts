@@ -1,5 +1,5 @@
 import { Job } from 'bullmq';
-import { buildQueueName, redisKeys } from '@archway/contract';
+import { buildQueueName, redisKeys, storedPlatform } from '@archway/contract';
 import { OPEN_BUILD, OPEN_TASK, type Sweep } from './context.ts';
 
 /**
@@ -16,7 +16,7 @@ export async function closeLeftoverTasks(s: Sweep): Promise<void> {
   });
   const keys = redisKeys(s.prefix);
   for (const t of tasks) {
-    const queue = buildQueueName(t.platform);
+    const queue = buildQueueName(storedPlatform(t.platform));
     if ((await s.redis.exists(`${s.prefix}:${queue}:${t.id}:lock`)) === 1) continue;
     await s.redis.sadd(keys.canceled, t.id);
     const job = await Job.fromId(s.queues.queue(queue), t.id);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PUBLISH_QUEUE, buildQueueName, redisKeys, type PublishJob } from '@archway/contract';
+import { PUBLISH_QUEUE, buildQueueName, parsePlatform, redisKeys, type BuildStatus, type PublishJob } from '@archway/contract';
 import { publishEvent } from '@archway/runtime';
 import { makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
 import { buildJob, finalBuild, postBuild, publishJob, reconcileFixture, sweep, waitFor } from './test-support.ts';
@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(async () => f?.close());
 
 /** A build row as createBuild writes it, but its flow never reached Redis (the API died in between). */
-async function rowWithoutFlow(platforms: string[], extra: { status?: string } = {}) {
+async function rowWithoutFlow(platforms: string[], extra: { status?: BuildStatus } = {}) {
   return f.prisma.build.create({
     data: { sourceUrl: repoUrl, ref: 'main', commit: 'a'.repeat(40), platforms, tags: [], push: false, ...extra, tasks: { create: platforms.map((platform) => ({ platform })) } },
     include: { tasks: true },
@@ -42,15 +42,15 @@ describe('reconciler: Postgres against Redis', () => {
 
     // A second sweep (or another replica) finds the flow and adds nothing.
     expect((await sweep(f)).requeuedFlows).toBe(0);
-    expect(await f.queues.queue(buildQueueName('linux/amd64')).getJobCountByTypes('waiting')).toBeGreaterThanOrEqual(1);
-    const amd = await f.queues.queue(buildQueueName('linux/amd64')).getJobs(['waiting']);
+    expect(await f.queues.queue(buildQueueName(parsePlatform('linux/amd64'))).getJobCountByTypes('waiting')).toBeGreaterThanOrEqual(1);
+    const amd = await f.queues.queue(buildQueueName(parsePlatform('linux/amd64'))).getJobs(['waiting']);
     expect(amd.filter((j) => j.data.buildId === build.id)).toHaveLength(1);
   });
 
   it('queues a build again exactly once when two sweeps race (replicas without the lease)', async () => {
     const build = await rowWithoutFlow(['linux/arm/v7']);
     await Promise.all([sweep(f), sweep(f), sweep(f)]);
-    const jobs = await f.queues.queue(buildQueueName('linux/arm/v7')).getJobs(['waiting', 'prioritized', 'delayed', 'active']);
+    const jobs = await f.queues.queue(buildQueueName(parsePlatform('linux/arm/v7'))).getJobs(['waiting', 'prioritized', 'delayed', 'active']);
     expect(jobs.filter((j) => j.data.buildId === build.id).map((j) => j.id)).toEqual([build.tasks[0]!.id]);
     expect(await (await publishJob(f, build.id))!.getDependenciesCount()).toMatchObject({ unprocessed: 1 });
   });
@@ -77,8 +77,8 @@ describe('reconciler: Postgres against Redis', () => {
     const build = await postBuild(f, repoUrl, ['linux/arm/v6', 'linux/386']);
     const lost = build.tasks.find((t) => t.platform === 'linux/arm/v6')!;
     // Only the child's hash goes (a partial loss): the parent still lists it as a dependency.
-    await f.redis.del(`${f.prefix}:${buildQueueName('linux/arm/v6')}:${lost.id}`);
-    await f.redis.lrem(`${f.prefix}:${buildQueueName('linux/arm/v6')}:wait`, 0, lost.id);
+    await f.redis.del(`${f.prefix}:${buildQueueName(parsePlatform('linux/arm/v6'))}:${lost.id}`);
+    await f.redis.lrem(`${f.prefix}:${buildQueueName(parsePlatform('linux/arm/v6'))}:wait`, 0, lost.id);
 
     expect((await sweep(f)).lostBuilds).toBe(1);
     const done = await finalBuild(f, build.id);

@@ -1,10 +1,10 @@
 import { Job } from 'bullmq';
-import { PUBLISH_QUEUE, buildQueueName, redisKeys, type BuildResult, type PublishJob } from '@archway/contract';
+import { PUBLISH_QUEUE, buildQueueName, isOpenTaskStatus, redisKeys, storedPlatform, type BuildResult, type PublishJob } from '@archway/contract';
 import { nowIso, publishEvent } from '@archway/runtime';
 import type { Build, Task } from '../../generated/prisma/client.ts';
 import { publishJobOptions, requeueBuildFlow } from '../../http/builds/index.ts';
 import { HttpError } from '../../infra/errors.ts';
-import { OPEN_TASK, type Sweep } from './context.ts';
+import type { Sweep } from './context.ts';
 import { enforceDeadlines } from './deadlines.ts';
 import { reportTaskFailed, stopBuildJobs } from './fail.ts';
 
@@ -23,8 +23,8 @@ export async function reconcileBuild(s: Sweep, build: BuildRow): Promise<void> {
     return;
   }
   const jobs = new Map<string, Job | undefined>();
-  for (const t of build.tasks) jobs.set(t.id, await Job.fromId(s.queues.queue(buildQueueName(t.platform)), t.id));
-  const open = build.tasks.filter((t) => OPEN_TASK.includes(t.status));
+  for (const t of build.tasks) jobs.set(t.id, await Job.fromId(s.queues.queue(buildQueueName(storedPlatform(t.platform))), t.id));
+  const open = build.tasks.filter((t) => isOpenTaskStatus(t.status));
   const refs = build.tasks.map((t) => ({ id: t.id, buildId: build.id, platform: t.platform }));
 
   if (!parent) {
@@ -42,7 +42,7 @@ export async function reconcileBuild(s: Sweep, build: BuildRow): Promise<void> {
 async function anyHeld(s: Sweep, tasks: Task[], jobs: Map<string, Job | undefined>): Promise<boolean> {
   for (const t of tasks) {
     if (!jobs.get(t.id)) continue;
-    if ((await s.redis.exists(`${s.prefix}:${buildQueueName(t.platform)}:${t.id}:lock`)) === 1) return true;
+    if ((await s.redis.exists(`${s.prefix}:${buildQueueName(storedPlatform(t.platform))}:${t.id}:lock`)) === 1) return true;
   }
   return false;
 }
@@ -83,9 +83,9 @@ async function requeuePublish(s: Sweep, build: BuildRow): Promise<void> {
       s.counts.lostBuilds++;
       return;
     }
-    results.push({ taskId: t.id, platform: t.platform, archiveKey: t.archiveKey, archiveSize: Number(t.archiveSize), archiveDigest: t.archiveDigest, manifestDigest: t.manifestDigest });
+    results.push({ taskId: t.id, platform: storedPlatform(t.platform), archiveKey: t.archiveKey, archiveSize: Number(t.archiveSize), archiveDigest: t.archiveDigest, manifestDigest: t.manifestDigest });
   }
-  const data: PublishJob = { buildId: build.id, ...(build.image ? { image: build.image } : {}), tags: build.tags, push: build.push, platforms: build.platforms, results };
+  const data: PublishJob = { buildId: build.id, ...(build.image ? { image: build.image } : {}), tags: build.tags, push: build.push, platforms: build.platforms.map(storedPlatform), results };
   await s.queues.queue(PUBLISH_QUEUE).add('publish', data, publishJobOptions(build.id));
   await s.prisma.build.updateMany({
     where: { id: build.id, status: { in: ['queued', 'running', 'publishing'] } },

@@ -1,5 +1,5 @@
 import { Job } from 'bullmq';
-import { PUBLISH_QUEUE, buildQueueName, type AgentInfo } from '@archway/contract';
+import { PUBLISH_QUEUE, buildQueueName, parsePlatform, type AgentInfo } from '@archway/contract';
 import { apiFixture, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { startRecorder, type Recorder } from '../recorder/recorder.ts';
 import type { ReconcileDeps } from './context.ts';
@@ -49,7 +49,7 @@ export async function publishJob(f: ApiFixture, buildId: string) {
 }
 
 export async function buildJob(f: ApiFixture, platform: string, taskId: string) {
-  return Job.fromId(f.queues.queue(buildQueueName(platform)), taskId);
+  return Job.fromId(f.queues.queue(buildQueueName(parsePlatform(platform))), taskId);
 }
 
 /** POSTs one `push: false` build of `platforms` through the API (its flow is queued). */
@@ -71,7 +71,7 @@ export async function finalBuild(f: ApiFixture, id: string) {
 
 export function heartbeat(id: string, platform: string, extra: Partial<AgentInfo> = {}): AgentInfo {
   return {
-    id, platform, hostname: `${id}.lan`, version: '0.1.0', state: 'idle', currentTasks: [], concurrency: 1,
+    id, platform: parsePlatform(platform), hostname: `${id}.lan`, version: '0.1.0', state: 'idle', currentTasks: [], concurrency: 1,
     freeDiskBytes: 10_000_000_000, cacheBytes: 0, at: new Date().toISOString(), ...extra,
   };
 }

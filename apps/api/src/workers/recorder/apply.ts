@@ -1,12 +1,12 @@
-import { REASON_MAX_CHARS, boundReason, taskLogPointer, type BuildEvent } from '@archway/contract';
+import { OPEN_BUILD_STATUSES, OPEN_TASK_STATUSES, REASON_MAX_CHARS, boundReason, taskLogPointer, type BuildEvent } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { prismaCode } from '../../infra/db.ts';
 import { recordAttempt } from './attempts.ts';
 import { applyPhaseEnded, applyPhaseStarted } from './phases.ts';
 
 /** States a task or build may still leave. Final states are never left again. */
-const OPEN_TASK = ['queued', 'running'];
-const OPEN_BUILD = ['queued', 'running', 'publishing'];
+const OPEN_TASK = [...OPEN_TASK_STATUSES];
+const OPEN_BUILD = [...OPEN_BUILD_STATUSES];
 
 /**
  * Applies one event to Postgres. Every write is guarded by the state it may come from, so events

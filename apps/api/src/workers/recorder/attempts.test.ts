@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuildEvent } from '@archway/contract';
+import { parsePlatform, type BuildEvent } from '@archway/contract';
 import { createTestDatabase } from '../../../../../test/support/db.ts';
 import { createPrisma, type PrismaClient } from '../../infra/db.ts';
 import { BUILD_INCLUDE, toBuild } from '../../http/builds/serialize.ts';
@@ -39,7 +39,7 @@ describe('task history (TaskAttempt rows from events)', () => {
       // Agent b is killed; agent c reports the lost attempt, then runs its own.
       { type: 'task.failed', ...base, at: at(20), attempt: 2, agent: 'b', reason: 'agent b was lost during attempt 2', final: false, cause: 'agent-lost' },
       { type: 'task.started', ...base, at: at(21), attempt: 3, agent: 'c' },
-      { type: 'task.built', ...base, at: at(30), attempt: 3, result: { taskId, platform: 'linux/amd64', archiveKey: 'k', archiveSize: 1, archiveDigest: 'sha256:1', manifestDigest: 'sha256:2' } },
+      { type: 'task.built', ...base, at: at(30), attempt: 3, result: { taskId, platform: parsePlatform('linux/amd64'), archiveKey: 'k', archiveSize: 1, archiveDigest: 'sha256:1', manifestDigest: 'sha256:2' } },
     ];
     for (const e of events) await applyEvent(prisma, e);
     // At-least-once delivery: everything again, changing nothing.

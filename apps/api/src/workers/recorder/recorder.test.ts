@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Redis } from 'ioredis';
-import type { BuildEvent } from '@archway/contract';
+import { parsePlatform, type BuildEvent } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { publishEvent } from '@archway/runtime';
 import { createTestDatabase } from '../../../../../test/support/db.ts';
@@ -42,7 +42,7 @@ async function caughtUp(prefix: string): Promise<boolean> {
 const at = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s)).toISOString();
 const result = (taskId: string, platform: string) => ({
   taskId,
-  platform,
+  platform: parsePlatform(platform),
   archiveKey: `archives/x/${platform.replace('/', '-')}.tar`,
   archiveSize: 12345,
   archiveDigest: `sha256:${'1'.repeat(64)}`,

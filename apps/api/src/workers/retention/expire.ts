@@ -1,4 +1,4 @@
-import { FINAL_BUILD_STATUSES, objectKeys } from '@archway/contract';
+import { FINAL_BUILD_STATUSES, objectKeys, storedPlatform } from '@archway/contract';
 import type { ObjectStore } from '@archway/runtime';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { RetentionCounts, RetentionLog } from './log.ts';
@@ -87,18 +87,11 @@ async function expireBuild(
   if (!archivesDue && !logsDue) return;
 
   // The database says which keys can exist: one archive and one log per platform.
-  const platforms = [...new Set([...build.tasks.map((t) => t.platform), ...build.platforms])];
+  const platforms = [...new Set([...build.tasks.map((t) => t.platform), ...build.platforms])].map(storedPlatform);
   const keys: { key: string; kind: 'archives' | 'logs' }[] = [];
   for (const platform of platforms) {
-    let archive: string, log: string;
-    try {
-      archive = objectKeys.archive(build.id, platform);
-      log = objectKeys.log(build.id, platform);
-    } catch {
-      continue; // not a platform anything could have been stored under
-    }
-    if (archivesDue) keys.push({ key: archive, kind: 'archives' });
-    if (logsDue) keys.push({ key: log, kind: 'logs' });
+    if (archivesDue) keys.push({ key: objectKeys.archive(build.id, platform), kind: 'archives' });
+    if (logsDue) keys.push({ key: objectKeys.log(build.id, platform), kind: 'logs' });
   }
   const unique = [...new Map(keys.map((k) => [k.key, k])).values()];
 

@@ -1,5 +1,5 @@
 // Fixtures for the retention tests (not used by production code).
-import { objectKeys } from '@archway/contract';
+import { objectKeys, parsePlatform, type BuildStatus } from '@archway/contract';
 import { readableFrom, type ObjectStore } from '@archway/runtime';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { RetentionLog } from './log.ts';
@@ -7,7 +7,7 @@ import type { RetentionPolicy } from './policy.ts';
 
 export const DAY = 86_400_000;
 export const POLICY: RetentionPolicy = { archivesMs: 7 * DAY, artifactsMs: 30 * DAY, logsMs: 90 * DAY, intervalMs: 3_600_000 };
-export const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+export const PLATFORMS = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
 
 export interface Seeded {
   id: string;
@@ -23,7 +23,7 @@ export interface Seeded {
 export async function seedBuild(
   prisma: PrismaClient,
   store: ObjectStore,
-  opts: { now: Date; status: string; push?: boolean; ageDays: number | null; archiveFor?: string[]; archiveBytes?: number },
+  opts: { now: Date; status: BuildStatus; push?: boolean; ageDays: number | null; archiveFor?: string[]; archiveBytes?: number },
 ): Promise<Seeded> {
   const finishedAt = opts.ageDays === null ? null : new Date(opts.now.getTime() - opts.ageDays * DAY);
   const build = await prisma.build.create({
@@ -39,7 +39,7 @@ export async function seedBuild(
       tasks: { create: PLATFORMS.map((platform) => ({ platform, status: 'built' })) },
     },
   });
-  const archives = (opts.archiveFor ?? PLATFORMS).map((p) => objectKeys.archive(build.id, p));
+  const archives = (opts.archiveFor?.map(parsePlatform) ?? PLATFORMS).map((p) => objectKeys.archive(build.id, p));
   const logs = PLATFORMS.map((p) => objectKeys.log(build.id, p));
   for (const key of archives) await store.put(key, readableFrom(Buffer.alloc(opts.archiveBytes ?? 1000, 1)));
   for (const key of logs) await store.put(key, readableFrom('step 1/1\n'));

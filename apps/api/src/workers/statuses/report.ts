@@ -1,3 +1,4 @@
+import { isFinalBuildStatus, type FinalBuildStatus } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { forgeApiBase, postCommitStatus, StatusPostError, type CommitStatus, type ForgeState } from './client.ts';
@@ -9,7 +10,8 @@ export interface ReportDeps {
   publicUrl: string;
 }
 
-const FINAL: Record<string, ForgeState> = { succeeded: 'success', failed: 'failure', canceled: 'error' };
+/** The forge state of each final build status (typed: a new final status must be mapped here). */
+const FORGE_STATE: Record<FinalBuildStatus, ForgeState> = { succeeded: 'success', failed: 'failure', canceled: 'error' };
 
 export type ReportOutcome = 'posted' | 'skipped';
 
@@ -38,7 +40,7 @@ export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<Re
   const build = await deps.prisma.build.findUnique({ where: { id: job.buildId }, include: { repo: true } });
   const repo = build?.repo;
   if (!build || !repo?.forgeToken || !build.commit) return 'skipped';
-  const final = FINAL[build.status];
+  const final = isFinalBuildStatus(build.status) ? FORGE_STATE[build.status] : undefined;
   // `pending` after the end would overwrite the result on the forge: the final job reports instead.
   if (job.stage === 'pending' && (final || (build.statusState && build.statusState !== 'pending'))) return 'skipped';
   if (job.stage === 'final' && !final) return 'skipped';

@@ -1,6 +1,6 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FINAL_BUILD_STATUSES, type BuildEvent, type BuildStatus } from '@archway/contract';
+import { isFinalBuildStatus, type BuildEvent } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
@@ -72,7 +72,7 @@ export async function startStatusReporter(deps: ReporterDeps): Promise<StatusRep
   async function onChange(buildId: string): Promise<void> {
     const build = await deps.prisma.build.findUnique({ where: { id: buildId }, select: { status: true, repoId: true } });
     if (!build?.repoId) return;
-    const stage = FINAL_BUILD_STATUSES.includes(build.status as BuildStatus) ? 'final' : 'pending';
+    const stage = isFinalBuildStatus(build.status) ? 'final' : 'pending';
     await enqueueStatus(queue, { buildId, stage }, retry);
   }
 

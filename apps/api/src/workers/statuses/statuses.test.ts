@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisKeys } from '@archway/contract';
+import { redisKeys, type BuildStatus } from '@archway/contract';
 import { apiFixture, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { createSecretBox } from '../../infra/secrets/secret-box.ts';
 import { STATUS_QUEUE } from './queue.ts';
@@ -64,7 +64,7 @@ describe('commit statuses', () => {
     forge.server.close();
   });
 
-  async function repoBuild(repoId: string, status = 'queued') {
+  async function repoBuild(repoId: string, status: BuildStatus = 'queued') {
     return f.prisma.build.create({
       data: { sourceUrl: 'x', ref: 'main', commit: sha, platforms: ['linux/amd64'], tags: ['latest'], image: repoId === githubRepo ? 'registry.example.com/hello' : null, status, repoId, triggerRef: 'branch:main' },
     });
