@@ -7,6 +7,7 @@ import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { repoBuildSettings, sealerFor } from './build-secrets.ts';
 import { buildFlow } from './flow.ts';
 import { checkSourceUrl, resolveRef } from './git.ts';
+import { withCommit } from './stored-request.ts';
 
 export interface CreateBuildDeps {
   prisma: PrismaClient;
@@ -36,6 +37,8 @@ export interface BuildOrigin {
 export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
   checkSourceUrl(req.source.url);
   const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
+  // What the jobs, and any rebuild, are made from: the request with its commit resolved.
+  const stored = withCommit(req, commit);
   // Before any row exists: a repository whose secrets cannot be sealed does not build at all.
   const settings = await repoBuildSettings(deps, origin);
 
@@ -52,6 +55,7 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
       tags: req.tags,
       buildArgs: req.buildArgs,
       push: req.push,
+      request: stored,
       trigger,
       repoId: origin.repoId ?? null,
       triggerRef: origin.triggerRef ?? null,
@@ -61,7 +65,7 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   });
 
   try {
-    const flow = buildFlow(build, build.tasks, {
+    const flow = buildFlow(build.id, stored, build.tasks, {
       ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
       ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
       secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),

@@ -5,6 +5,7 @@ import { NotFoundError } from '../../infra/errors.ts';
 import { cancelBuild } from './cancel.ts';
 import { createBuild } from './create.ts';
 import { listBuilds } from './list.ts';
+import { storedRequest } from './stored-request.ts';
 import { BUILD_INCLUDE, UUID_RE, toBuild } from './serialize.ts';
 import type { Build } from '../../generated/prisma/client.ts';
 
@@ -27,17 +28,9 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
 
   app.post<{ Params: { id: string } }>('/builds/:id/rebuild', async (request, reply) => {
     const old = await findBuild(deps, request.params.id);
-    // Same commit and settings; parsing again applies today's validation to the stored values.
-    const req = BuildRequest.parse({
-      source: { url: old.sourceUrl, ref: old.ref, ...(old.commit ? { commit: old.commit } : {}) },
-      ...(old.containerfile ? { containerfile: old.containerfile } : {}),
-      context: old.context,
-      platforms: old.platforms,
-      ...(old.image ? { image: old.image } : {}),
-      tags: old.tags,
-      buildArgs: old.buildArgs,
-      push: old.push,
-    });
+    // The stored request, commit included, re-submitted as it was: later changes of the
+    // repository's settings do not change what is rebuilt (its time limit and secrets do apply).
+    const req = storedRequest(old);
     const build = await createBuild(deps, req, 'rebuild', { repoId: old.repoId, triggerRef: old.triggerRef });
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });
