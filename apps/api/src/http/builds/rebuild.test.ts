@@ -77,7 +77,8 @@ describe('rebuild from the stored request', () => {
     expect(again.statusCode, again.body).toBe(202);
     const secondId = again.json().id as string;
     expect(await payloads(secondId)).toEqual(before);
-    const [a, b] = await Promise.all([firstId, secondId].map((id) => f.prisma.build.findUniqueOrThrow({ where: { id } })));
+    const a = await f.prisma.build.findUniqueOrThrow({ where: { id: firstId } });
+    const b = await f.prisma.build.findUniqueOrThrow({ where: { id: secondId } });
     expect(b.request).toEqual(a.request);
     expect(b.trigger).toBe('rebuild');
     expect(b.repoId).toBe(repoId);
