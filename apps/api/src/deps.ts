@@ -29,4 +29,6 @@ export interface AppDeps {
   agentSecretKey?: Buffer;
   /** Attempts of each platform's build job (ARCHWAY_BUILD_ATTEMPTS, default 2). */
   buildAttempts?: number;
+  /** How long a cancel waits for the recorder to apply it before answering 202 (default 10 s). */
+  cancelWaitMs?: number;
 }

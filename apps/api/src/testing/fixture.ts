@@ -14,8 +14,12 @@ import { createPrisma, type PrismaClient } from '../infra/db.ts';
 import type { AppDeps } from '../deps.ts';
 import { createQueues, type Queues } from '../infra/queue/queues.ts';
 import { createRedis, redisReady } from '../infra/queue/redis.ts';
+import { startRecorder } from '../workers/recorder/recorder.ts';
 
-/** A real API on a fresh database and Redis prefix, with an admin token. Close it in afterAll. */
+/**
+ * A real API on a fresh database and Redis prefix, with an admin token and, as in the API process,
+ * the recorder (the only writer of build state: a cancel waits for it). Close it in afterAll.
+ */
 export interface ApiFixture {
   app: FastifyInstance;
   prisma: PrismaClient;
@@ -31,7 +35,7 @@ export interface ApiFixture {
   close(): Promise<void>;
 }
 
-export async function apiFixture(overrides: Partial<AppDeps> = {}): Promise<ApiFixture> {
+export async function apiFixture(overrides: Partial<AppDeps> = {}, opts: { recorder?: boolean } = {}): Promise<ApiFixture> {
   const prisma = createPrisma(await createTestDatabase());
   const prefix = testPrefix();
   const redis = createRedis(inject('redisUrl'), 'archway-api-test');
@@ -50,6 +54,7 @@ export async function apiFixture(overrides: Partial<AppDeps> = {}): Promise<ApiF
     ...overrides,
   };
   const app = await buildApp(deps);
+  const recorder = opts.recorder === false ? undefined : startRecorder({ prisma, redis, prefix, blockMs: 500 });
   const { token } = await createToken(prisma, 'test admin', ['admin']);
   return {
     app,
@@ -64,6 +69,7 @@ export async function apiFixture(overrides: Partial<AppDeps> = {}): Promise<ApiF
     tmp,
     async close() {
       await app.close();
+      await recorder?.close();
       await queues.close();
       redis.disconnect();
       await prisma.$disconnect();

@@ -35,10 +35,11 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });
 
-  app.post<{ Params: { id: string } }>('/builds/:id/cancel', async (request) => {
+  app.post<{ Params: { id: string } }>('/builds/:id/cancel', async (request, reply) => {
     await findBuild(deps, request.params.id);
-    await cancelBuild(deps, request.params.id);
-    return toBuild(await findBuild(deps, request.params.id));
+    const outcome = await cancelBuild(deps, request.params.id);
+    // 202: the recorder has not applied the cancel yet; the build shown is still open.
+    return reply.code(outcome === 'canceled' ? 200 : 202).send(toBuild(await findBuild(deps, request.params.id)));
   });
 }
 
