@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { createParser } from 'eventsource-parser';
 
 export interface FollowResult {
   /** ms from each line's own timestamp to its arrival here. */
@@ -30,33 +31,29 @@ export function followLog(url: string, token: string, lineRe: RegExp): Promise<F
         return;
       }
       res.setEncoding('utf8');
-      let buf = '';
-      res.on('data', (chunk: string) => {
-        const at = nowMs();
-        buf += chunk;
-        let cut: number;
-        while ((cut = buf.indexOf('\n\n')) !== -1) {
-          const event = buf.slice(0, cut);
-          buf = buf.slice(cut + 2);
-          let type = 'message';
-          let data = '';
-          for (const line of event.split('\n')) {
-            if (line.startsWith('event: ')) type = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (type === 'end') {
+      let at = 0;
+      let ended = false;
+      const parser = createParser({
+        onEvent: ({ event, data }) => {
+          if (ended) return;
+          if (event === 'end') {
+            ended = true;
             req.destroy();
             resolve({ latencies, seqs, inOrder });
             return;
           }
-          const m = type === 'line' ? lineRe.exec(data) : null;
-          if (!m) continue;
+          const m = event === 'line' ? lineRe.exec(data) : null;
+          if (!m) return;
           const seq = Number(m[1]);
           if (seq !== expect) inOrder = false;
           expect = seq + 1;
           seqs++;
           latencies.push(at - Number(m[2]) * 1000);
-        }
+        },
+      });
+      res.on('data', (chunk: string) => {
+        at = nowMs();
+        parser.feed(chunk);
       });
       res.on('end', () => resolve({ latencies, seqs, inOrder }));
       res.on('error', reject);

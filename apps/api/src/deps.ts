@@ -17,7 +17,7 @@ export interface AppDeps {
   publicUrl: string;
   /** Largest request body under /api/v1, bytes. */
   bodyLimit: number;
-  /** Timeout of `git ls-remote` (default 20 s). */
+  /** Deadline of the git calls that answer a request: ls-remote, reading .archway.yaml (default GIT_TIMEOUT_MS, 20 s). */
   gitTimeoutMs?: number;
   /** Interval of SSE heartbeat comments (default 15 s). */
   heartbeatMs?: number;
@@ -29,4 +29,6 @@ export interface AppDeps {
   agentSecretKey?: Buffer;
   /** Attempts of each platform's build job (ARCHWAY_BUILD_ATTEMPTS, default 2). */
   buildAttempts?: number;
+  /** How long a cancel waits for the recorder to apply it before answering 202 (default 10 s). */
+  cancelWaitMs?: number;
 }

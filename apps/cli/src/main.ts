@@ -75,7 +75,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       }
       case 'cancel': {
         const b = await client.json<BuildView>('POST', `/api/v1/builds/${target}/cancel`);
-        o.out(`build ${b.id} ${b.status}`);
+        // 202: the API's recorder has not applied the cancel yet; the build still shows its old state.
+        o.out(b.status === 'canceled' ? `build ${b.id} canceled` : `build ${b.id} cancel requested (still ${b.status})`);
         return 0;
       }
       default:

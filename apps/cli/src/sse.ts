@@ -1,3 +1,5 @@
+import { createParser } from 'eventsource-parser';
+
 export interface SseEvent {
   event: string;
   data: string;
@@ -5,34 +7,18 @@ export interface SseEvent {
 }
 
 /**
- * Server-Sent Events from a fetch() body, as the browser's EventSource parses them: events end at
- * a blank line, `data:` lines join with "\n", lines starting with ":" are comments (heartbeats).
+ * Server-Sent Events from a fetch() body, parsed by `eventsource-parser` (the spec's rules:
+ * events end at a blank line, `data:` lines join with "\n", comments are heartbeats). The event
+ * type defaults to `message` as in the browser's EventSource.
  */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
-  let buffer = '';
-  let event = 'message';
-  let data: string[] = [];
-  let id: string | undefined;
+  const ready: SseEvent[] = [];
+  const parser = createParser({
+    onEvent: (m) => ready.push({ event: m.event ?? 'message', data: m.data, ...(m.id !== undefined ? { id: m.id } : {}) }),
+  });
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffer.search(/\r\n|\r|\n/)) !== -1) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + (buffer.startsWith('\r\n', nl) ? 2 : 1));
-      if (line === '') {
-        if (data.length > 0) yield { event, data: data.join('\n'), ...(id !== undefined ? { id } : {}) };
-        event = 'message';
-        data = [];
-        continue;
-      }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-      else if (field === 'id') id = value;
-    }
+    parser.feed(decoder.decode(chunk, { stream: true }));
+    while (ready.length > 0) yield ready.shift()!;
   }
 }

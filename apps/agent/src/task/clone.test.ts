@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { makeRepo } from '../../test/support.ts';
-import { cacheEntry, cloneCommit, pruneCache, redactGitUrl } from './clone.ts';
+import { cacheEntry, cloneCommit, pruneCache } from './clone.ts';
 import { TaskFailure } from './errors.ts';
 
 async function clone(url: string, commit: string, ref = 'main', cacheDir?: string) {
@@ -119,15 +119,5 @@ describe('cloneCommit', () => {
   it('rejects abbreviated commits and option-like URLs before running git', async () => {
     expect((await clone('file:///nowhere', 'abc1234')).err).toMatchObject({ retryable: false, message: 'invalid commit "abc1234": expected a full hex commit id' });
     expect((await clone('--upload-pack=touch /tmp/x', 'a'.repeat(40))).err).toMatchObject({ retryable: false });
-  });
-});
-
-describe('redactGitUrl', () => {
-  it('masks credentials in URLs inside text', () => {
-    expect(redactGitUrl("fatal: unable to access 'https://bob:ghp_secret@git.example.com/x.git/'")).toBe(
-      "fatal: unable to access 'https://***@git.example.com/x.git/'",
-    );
-    expect(redactGitUrl('ssh://git@host/repo')).toBe('ssh://***@host/repo');
-    expect(redactGitUrl('file:///tmp/repo')).toBe('file:///tmp/repo');
   });
 });

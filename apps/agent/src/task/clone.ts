@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { copyFile, lstat, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
-import { GIT_ALLOWED_PROTOCOLS, linkOrCopy } from '@archway/runtime';
+import { fetchRef, linkOrCopy, maskUrlCredentials, runGit, type GitResult } from '@archway/runtime';
 import { join } from 'node:path';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
-import { runProcess, type ProcessResult } from './spawn.ts';
 
 export interface CloneOptions {
   git: string;
@@ -30,26 +29,9 @@ const FALLBACK_DEPTH = 50;
  */
 const MAX_CACHED_PACKS = 16;
 /** Keep fetched objects packed (never loose) so a checkout links a few files, and never gc. */
-const CACHE_CONFIG = ['-c', 'fetch.unpackLimit=1', '-c', 'transfer.unpackLimit=1', '-c', 'gc.auto=0'];
+const CACHE_CONFIG = ['fetch.unpackLimit=1', 'transfer.unpackLimit=1', 'gc.auto=0'];
 /** Repositories kept in the cache; the least recently used beyond this are removed. */
 export const MAX_CACHED_REPOSITORIES = 64;
-
-/** `https://user:token@host/x` → `https://***@host/x`: URLs go into logs and reasons. */
-export function redactGitUrl(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s]+@/gi, '$1***@');
-}
-
-function gitEnv(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    // Never wait for a password on a terminal or an ssh host-key prompt: fail instead.
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
-    // As in the API: a URL (or a submodule's) never makes git run a command (`ext::`).
-    GIT_ALLOW_PROTOCOL: GIT_ALLOWED_PROTOCOLS,
-    LC_ALL: 'C',
-  };
-}
 
 /**
  * Keyed by the whole URL, credentials included: a commit fetched with one token is never handed
@@ -81,7 +63,7 @@ async function withEntryLock<T>(entry: string, fn: () => Promise<T>): Promise<T>
  * auth hiccups, server errors) is retryable.
  */
 export async function cloneCommit(o: CloneOptions): Promise<void> {
-  const url = redactGitUrl(o.url);
+  const url = maskUrlCredentials(o.url);
   if (!COMMIT_RE.test(o.commit)) throw finalFailure(`invalid commit "${o.commit}": expected a full hex commit id`);
   if (o.url.startsWith('-')) throw finalFailure(`invalid repository URL "${url}"`);
   const entry = cacheEntry(o.cacheDir, o.url);
@@ -141,27 +123,39 @@ async function treeBytes(path: string): Promise<number> {
   return sum;
 }
 
-type Git = ((args: string[], cwd: string) => Promise<ProcessResult>) & { lastError(): string; output(): string };
+/**
+ * git through the shared runner (@archway/runtime: environment, masking), stopped by the task's
+ * signal (cancel, time limit) rather than a deadline of its own. Its masked output goes to the
+ * task's log, and the last lines are kept for the failure's reason.
+ */
+interface Git {
+  (args: string[], cwd: string): Promise<GitResult>;
+  fetch(cwd: string, depth: number, what: string): Promise<GitResult>;
+  lastError(): string;
+  output(): string;
+}
 
 function gitRunner(o: CloneOptions): Git {
   const tail: string[] = [];
-  const run = async (args: string[], cwd: string) => {
-    tail.length = 0;
-    const r = await runProcess(o.git, ['-c', 'protocol.ext.allow=never', '-c', 'advice.detachedHead=false', ...args], {
-      cwd,
-      env: gitEnv(),
-      signal: o.signal,
-      onLine: async (line) => {
-        const safe = redactGitUrl(line);
-        tail.push(safe);
-        if (tail.length > 20) tail.shift();
-        await o.onLine(safe);
-      },
-    });
+  const onLine = async (line: string) => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    await o.onLine(line);
+  };
+  const common = { git: o.git, signal: o.signal, onLine };
+  const checked = (r: GitResult) => {
     if (r.aborted) throw new TaskCanceled();
     return r;
   };
+  const run = async (args: string[], cwd: string) => {
+    tail.length = 0;
+    return checked(await runGit(['-c', 'protocol.ext.allow=never', '-c', 'advice.detachedHead=false', ...args], { ...common, cwd }));
+  };
   return Object.assign(run, {
+    fetch: async (cwd: string, depth: number, what: string) => {
+      tail.length = 0;
+      return checked(await fetchRef(o.url, what, { ...common, cwd, depth, config: CACHE_CONFIG }));
+    },
     lastError: () => tail.filter((l) => /^(fatal|error):/.test(l)).at(-1) ?? tail.at(-1) ?? 'no output',
     output: () => tail.join('\n'),
   });
@@ -170,7 +164,7 @@ function gitRunner(o: CloneOptions): Git {
 /** Quietly: "not a valid object" is the expected answer for a commit not fetched yet. */
 async function hasCommit(gitBinary: string, entry: string, commit: string): Promise<boolean> {
   if (!(await exists(join(entry, 'HEAD')))) return false;
-  return (await runProcess(gitBinary, ['cat-file', '-e', `${commit}^{commit}`], { cwd: entry, env: gitEnv() })).code === 0;
+  return (await runGit(['cat-file', '-e', `${commit}^{commit}`], { git: gitBinary, cwd: entry })).code === 0;
 }
 
 async function fetchIntoCache(o: CloneOptions, git: Git, entry: string, url: string): Promise<void> {
@@ -183,10 +177,9 @@ async function fetchIntoCache(o: CloneOptions, git: Git, entry: string, url: str
   }
   // A fetch killed mid-way (cancel, agent crash) leaves its lock behind; this agent owns the entry.
   await rm(join(entry, 'shallow.lock'), { force: true });
-  const fetch = (depth: number, what: string) => git([...CACHE_CONFIG, 'fetch', '-q', '--depth', String(depth), '--no-tags', '--', o.url, what], entry);
+  // By URL (fetchRef), never through a configured remote: a `COPY . .` would carry its token.
+  const fetch = (depth: number, what: string) => git.fetch(entry, depth, what);
 
-  // Fetch by URL rather than through a configured remote: the URL (and any token in it) is never
-  // written into a config, which a `COPY . .` would carry into the image.
   let r = await fetch(1, o.commit);
   if (r.code !== 0) {
     if (!NOT_FOUND_RE.test(git.output())) {

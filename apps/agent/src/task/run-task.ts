@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { objectKeys, type BuildJob, type BuildResult, type PhaseKind } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
-import { endLog, type ObjectStore } from '@archway/runtime';
+import { endLog, maskUrlCredentials, type ObjectStore } from '@archway/runtime';
 import type { DiskGuard } from '../disk/guard.ts';
 import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';
@@ -12,7 +12,7 @@ import { formatBytes, formatDuration, resolveSize } from '../units.ts';
 import { diskSpace } from '../disk/space.ts';
 import { runBuild } from './build.ts';
 import { removeAllContainers, type BuildahSettings } from './buildah.ts';
-import { cloneCommit, redactGitUrl } from './clone.ts';
+import { cloneCommit } from './clone.ts';
 import { ABORT, finalFailure, retryableFailure, TaskCanceled, TaskFailure, TaskLost, TaskRequeue, throwIfCanceled } from './errors.ts';
 import { exportImage } from './export.ts';
 import { resolveBuildPaths } from './paths.ts';
@@ -272,7 +272,7 @@ async function reportFailure(
     return;
   }
   const f = err instanceof TaskFailure ? err : undefined;
-  const reason = f ? f.message : `${job.platform}: ${redactGitUrl((err as Error)?.message ?? String(err))}`;
+  const reason = f ? f.message : `${job.platform}: ${maskUrlCredentials((err as Error)?.message ?? String(err))}`;
   const final = (f ? !f.retryable : false) || ctx.lastAttempt;
   await sink.write(`archway: failed: ${reason}${final ? '' : ' (will be retried)'}`);
   await attempt('close log', () => sink.close());

@@ -15,8 +15,12 @@ import type { AppDeps } from '../deps.ts';
 import { createQueues, type Queues } from '../infra/queue/queues.ts';
 import { createRedis, redisReady } from '../infra/queue/redis.ts';
 import { checkResponses } from './response-check.ts';
+import { startRecorder } from '../workers/recorder/recorder.ts';
 
-/** A real API on a fresh database and Redis prefix, with an admin token. Close it in afterAll. */
+/**
+ * A real API on a fresh database and Redis prefix, with an admin token and, as in the API process,
+ * the recorder (the only writer of build state: a cancel waits for it). Close it in afterAll.
+ */
 export interface ApiFixture {
   app: FastifyInstance;
   prisma: PrismaClient;
@@ -34,7 +38,7 @@ export interface ApiFixture {
   close(): Promise<void>;
 }
 
-export async function apiFixture(overrides: Partial<AppDeps> = {}): Promise<ApiFixture> {
+export async function apiFixture(overrides: Partial<AppDeps> = {}, opts: { recorder?: boolean } = {}): Promise<ApiFixture> {
   const prisma = createPrisma(await createTestDatabase());
   const prefix = testPrefix();
   const redis = createRedis(inject('redisUrl'), 'archway-api-test');
@@ -54,6 +58,7 @@ export async function apiFixture(overrides: Partial<AppDeps> = {}): Promise<ApiF
   };
   const openapiMismatches: string[] = [];
   const app = await buildApp(deps, { setup: (a) => checkResponses(a, openapiMismatches) });
+  const recorder = opts.recorder === false ? undefined : startRecorder({ prisma, redis, prefix, blockMs: 500 });
   const { token } = await createToken(prisma, 'test admin', ['admin']);
   return {
     app,
@@ -69,6 +74,7 @@ export async function apiFixture(overrides: Partial<AppDeps> = {}): Promise<ApiF
     openapiMismatches,
     async close() {
       await app.close();
+      await recorder?.close();
       await queues.close();
       redis.disconnect();
       await prisma.$disconnect();

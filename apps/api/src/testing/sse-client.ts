@@ -1,45 +1,34 @@
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+
 export interface SseEvent {
   id?: string;
   event: string;
   data: string;
 }
 
-/** Parses Server-Sent Events text (complete events only); comments are counted, not returned. */
-export function parseSse(text: string): { events: SseEvent[]; comments: number; rest: string } {
+/** One `eventsource-parser` that collects events (type defaulting to `message`) and counts comments. */
+function collector(): { parser: EventSourceParser; events: SseEvent[]; comments: () => number } {
   const events: SseEvent[] = [];
   let comments = 0;
-  const blocks = text.split('\n\n');
-  const rest = blocks.pop() ?? '';
-  for (const block of blocks) {
-    const ev: SseEvent = { event: 'message', data: '' };
-    const data: string[] = [];
-    let any = false;
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) {
-        comments++;
-        continue;
-      }
-      const i = line.indexOf(':');
-      const field = i === -1 ? line : line.slice(0, i);
-      const value = i === -1 ? '' : line.slice(i + 1).replace(/^ /, '');
-      if (field === 'id') ev.id = value;
-      else if (field === 'event') ev.event = value;
-      else if (field === 'data') data.push(value);
-      else continue;
-      any = true;
-    }
-    if (any && (data.length > 0 || ev.event !== 'message')) events.push({ ...ev, data: data.join('\n') });
-  }
-  return { events, comments, rest };
+  const parser = createParser({
+    onEvent: (m) => events.push({ event: m.event ?? 'message', data: m.data, ...(m.id !== undefined ? { id: m.id } : {}) }),
+    onComment: () => void comments++,
+  });
+  return { parser, events, comments: () => comments };
+}
+
+/** Parses a whole Server-Sent Events body (complete events only); comments are counted, not returned. */
+export function parseSse(text: string): { events: SseEvent[]; comments: number } {
+  const c = collector();
+  c.parser.feed(text);
+  return { events: c.events, comments: c.comments() };
 }
 
 /** Reads an SSE response body incrementally; `next(n)` resolves when n events have arrived in total. */
 export function sseReader(body: ReadableStream<Uint8Array>) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  const events: SseEvent[] = [];
-  let comments = 0;
-  let buf = '';
+  const { parser, events, comments } = collector();
   let done = false;
   async function pump(until: () => boolean, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -52,26 +41,19 @@ export function sseReader(body: ReadableStream<Uint8Array>) {
         reader.read(),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out with ${events.length} events`)), left))),
       ]).finally(() => clearTimeout(timer));
-      if (chunk.done) {
-        done = true;
-        continue;
-      }
-      buf += decoder.decode(chunk.value, { stream: true });
-      const parsed = parseSse(buf);
-      events.push(...parsed.events);
-      comments += parsed.comments;
-      buf = parsed.rest;
+      if (chunk.done) done = true;
+      else parser.feed(decoder.decode(chunk.value, { stream: true }));
     }
   }
   return {
     events,
     get comments() {
-      return comments;
+      return comments();
     },
     next: (n: number, timeoutMs = 10_000) => pump(() => events.length >= n, timeoutMs),
     heartbeat: (timeoutMs = 10_000) => {
-      const before = comments;
-      return pump(() => comments > before, timeoutMs);
+      const before = comments();
+      return pump(() => comments() > before, timeoutMs);
     },
     /** Resolves when the server closes the stream. */
     async ended(timeoutMs = 10_000): Promise<void> {
@@ -80,12 +62,7 @@ export function sseReader(body: ReadableStream<Uint8Array>) {
         if (Date.now() > deadline) throw new Error('stream did not end');
         const chunk = await reader.read();
         if (chunk.done) done = true;
-        else {
-          buf += decoder.decode(chunk.value, { stream: true });
-          const parsed = parseSse(buf);
-          events.push(...parsed.events);
-          buf = parsed.rest;
-        }
+        else parser.feed(decoder.decode(chunk.value, { stream: true }));
       }
     },
     cancel: () => reader.cancel().catch(() => {}),

@@ -58,6 +58,11 @@ export const BuildEvent = z.discriminatedUnion('type', [
     cause: AttemptCause,
   }),
   z.object({ type: z.literal('task.canceled'), ...base, taskId: z.string(), attempt: z.number().int() }),
+  /**
+   * A user (or a superseding build) asked to cancel: the API publishes this instead of writing
+   * state, and the recorder cancels the build and its open tasks if they are still open.
+   */
+  z.object({ type: z.literal('build.cancel-requested'), ...base }),
   z.object({ type: z.literal('build.publishing'), ...base }),
   z.object({ type: z.literal('build.succeeded'), ...base, indexDigest: z.string().nullable() }),
   z.object({ type: z.literal('build.failed'), ...base, reason: z.string() }),

@@ -14,3 +14,4 @@ export * from './stream-reply.ts';
 export * from './key-file.ts';
 export * from './stream-consumer.ts';
 export * from './redis-connection.ts';
+export * from './git/index.ts';

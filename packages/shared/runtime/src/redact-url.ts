@@ -35,3 +35,12 @@ export function keepMaskedCredentials(next: string, stored: string): string | un
   if (n.password === '***') n.password = s.password;
   return n.toString();
 }
+
+/**
+ * The one masking rule for text that may name a URL (git's messages, error texts, log lines): the
+ * user part of every `//user[:password]@` becomes `***`, whatever the scheme — a token often
+ * sits in the user name, and an ssh user is not worth telling either.
+ */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(/\/\/[^@/\s'"]+@/g, '//***@');
+}

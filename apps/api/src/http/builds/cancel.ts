@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Job } from 'bullmq';
-import { CANCELABLE_BUILD_STATUSES, CANCELABLE_TASK_STATUSES, PUBLISH_QUEUE, buildQueueName, redisKeys, storedPlatform } from '@archway/contract';
+import { isCancelableBuildStatus, PUBLISH_QUEUE, buildQueueName, redisKeys, storedPlatform } from '@archway/contract';
+import { publishEvent } from '@archway/runtime';
 import type { PrismaClient } from '../../infra/db.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../infra/errors.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
@@ -10,29 +11,33 @@ export interface CancelDeps {
   redis: Redis;
   queues: Queues;
   prefix: string;
+  /** How long a cancel waits for the recorder to apply it (default CANCEL_WAIT_MS). */
+  cancelWaitMs?: number;
 }
 
+/** The recorder applies an event within milliseconds; this only bounds an API whose recorder is behind. */
+export const CANCEL_WAIT_MS = 10_000;
+
+/** `canceled`: the recorder applied the cancel; `requested`: it is in the stream, not applied yet. */
+export type CancelOutcome = 'canceled' | 'requested';
+
 /**
- * Cancels a queued or running build: Postgres first (guarded, so a build that finished meanwhile
- * is left alone), then the queue: waiting jobs are removed, and running ones are announced to the
- * agents (set + channel), which abort buildah and report `task.canceled`.
+ * Cancels a queued or running build. The recorder is the only writer of build state, so the API
+ * publishes `build.cancel-requested` and waits (bounded) for the recorder's guarded update; a build
+ * that finished first is left alone (409). Then the queue: waiting jobs are removed, and running
+ * ones are announced to the agents (set + channel), which abort buildah and report `task.canceled`.
  */
-export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<void> {
+export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<CancelOutcome> {
   const build = await deps.prisma.build.findUnique({ where: { id: buildId }, include: { tasks: true } });
   if (!build) throw new NotFoundError(`build ${buildId} not found`);
-  const now = new Date();
-  const moved = await deps.prisma.build.updateMany({
-    where: { id: buildId, status: { in: [...CANCELABLE_BUILD_STATUSES] } },
-    data: { status: 'canceled', finishedAt: now, error: 'canceled' },
-  });
-  if (moved.count === 0) {
-    const current = await deps.prisma.build.findUnique({ where: { id: buildId }, select: { status: true } });
-    throw new ConflictError(`build ${buildId} is ${current?.status ?? 'gone'}: only queued or running builds can be canceled`);
+  if (!isCancelableBuildStatus(build.status)) throw notCancelable(buildId, build.status);
+  try {
+    await publishEvent(deps.redis, deps.prefix, { type: 'build.cancel-requested', buildId, at: new Date().toISOString() });
+  } catch (err) {
+    throw new ServiceUnavailableError(`build ${buildId} could not be canceled (Redis: ${(err as Error).message}); nothing changed, try again`);
   }
-  await deps.prisma.task.updateMany({
-    where: { buildId, status: { in: [...CANCELABLE_TASK_STATUSES] } },
-    data: { status: 'canceled', finishedAt: now },
-  });
+  const status = await settled(deps, buildId);
+  if (status !== 'canceled' && !isCancelableBuildStatus(status)) throw notCancelable(buildId, status);
 
   const keys = redisKeys(deps.prefix);
   const taskIds = build.tasks.map((t) => t.id);
@@ -41,12 +46,26 @@ export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<vo
     await deps.redis.sadd(keys.canceled, ...taskIds, buildId);
     for (const id of taskIds) await deps.redis.publish(redisKeys(deps.prefix).cancel, id);
     await removeWaitingJobs(deps.queues, buildId, build.tasks);
-    // The recorder did not make this change: tell the dashboard and the commit-status reporter.
-    await deps.redis.publish(keys.buildChanged, buildId);
   } catch (err) {
     throw new ServiceUnavailableError(
-      `build ${buildId} is marked canceled, but Redis could not be told (${(err as Error).message}); agents may finish running tasks`,
+      `build ${buildId} is being canceled, but Redis could not tell the agents (${(err as Error).message}); agents may finish running tasks`,
     );
+  }
+  return status === 'canceled' ? 'canceled' : 'requested';
+}
+
+function notCancelable(buildId: string, status: string): ConflictError {
+  return new ConflictError(`build ${buildId} is ${status}: only queued or running builds can be canceled`);
+}
+
+/** Polls the build until the recorder moved it out of queued/running, or the wait is over. */
+async function settled(deps: CancelDeps, buildId: string): Promise<string> {
+  const deadline = Date.now() + (deps.cancelWaitMs ?? CANCEL_WAIT_MS);
+  for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+    const row = await deps.prisma.build.findUnique({ where: { id: buildId }, select: { status: true } });
+    const status = row?.status ?? 'gone';
+    if (!isCancelableBuildStatus(status) || Date.now() >= deadline) return status;
+    await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(0, deadline - Date.now()))));
   }
 }
 

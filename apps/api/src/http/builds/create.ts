@@ -7,6 +7,7 @@ import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { repoBuildSettings, sealerFor, type RepoBuildSettings } from './build-secrets.ts';
 import { buildFlow } from './flow.ts';
 import { checkSourceUrl, resolveRef } from './git.ts';
+import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
 
 export interface CreateBuildDeps {
   prisma: PrismaClient;
@@ -36,6 +37,8 @@ export interface BuildOrigin {
 export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
   checkSourceUrl(req.source.url);
   const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
+  // What the jobs, and any rebuild, are made from: the request with its commit resolved.
+  const stored = withCommit(req, commit);
   // Before any row exists: a repository whose secrets cannot be sealed does not build at all.
   const settings = await repoBuildSettings(deps, origin);
 
@@ -52,6 +55,7 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
       tags: req.tags,
       buildArgs: req.buildArgs,
       push: req.push,
+      request: stored,
       trigger,
       repoId: origin.repoId ?? null,
       triggerRef: origin.triggerRef ?? null,
@@ -61,7 +65,7 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   });
 
   try {
-    await deps.queues.flow.add(flowOf(deps, build, build.tasks, settings));
+    await deps.queues.flow.add(flowOf(deps, build.id, stored, build.tasks, settings));
   } catch (err) {
     await deps.prisma.build.delete({ where: { id: build.id } }).catch(() => {});
     throw new ServiceUnavailableError(`the build could not be queued (Redis: ${(err as Error).message}); nothing was created, try again`);
@@ -69,8 +73,8 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   return build;
 }
 
-function flowOf(deps: CreateBuildDeps, build: Build, tasks: Task[], settings: RepoBuildSettings) {
-  return buildFlow(build, tasks, {
+function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings) {
+  return buildFlow(buildId, request, tasks, {
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
@@ -85,5 +89,7 @@ function flowOf(deps: CreateBuildDeps, build: Build, tasks: Task[], settings: Re
  */
 export async function requeueBuildFlow(deps: CreateBuildDeps, build: Build, tasks: Task[]): Promise<void> {
   const settings = await repoBuildSettings(deps, build);
-  await deps.queues.flow.add(flowOf(deps, build, tasks, settings));
+  const request = storedRequest(build);
+  if (!build.commit) throw new Error(`build ${build.id} has no resolved commit to queue again`);
+  await deps.queues.flow.add(flowOf(deps, build.id, withCommit(request, build.commit), tasks, settings));
 }

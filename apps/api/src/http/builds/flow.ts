@@ -1,6 +1,6 @@
 import type { FlowJob } from 'bullmq';
 import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, storedPlatform, type BuildJob, type PublishJob } from '@archway/contract';
-import type { Build, Task } from '../../generated/prisma/client.ts';
+import type { StoredRequest } from './stored-request.ts';
 
 /** Per-build settings of the child jobs (the repository's time limit and secrets, ARCHWAY_BUILD_ATTEMPTS). */
 export interface FlowOptions {
@@ -12,33 +12,33 @@ export interface FlowOptions {
 }
 
 /**
- * The BullMQ flow of one build: the `publish` parent (jobId = build id) runs only after every
- * platform's child (jobId = task id) succeeded; one failed child fails the parent, so nothing is
- * published for a partial build.
+ * The BullMQ flow of one build, made from its stored request (never from the row's columns): the
+ * `publish` parent (jobId = build id) runs only after every platform's child (jobId = task id)
+ * succeeded; one failed child fails the parent, so nothing is published for a partial build.
  */
-export function buildFlow(build: Build, tasks: Task[], opts: FlowOptions = {}): FlowJob {
+export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: string; platform: string }[], opts: FlowOptions = {}): FlowJob {
   const publish: PublishJob = {
-    buildId: build.id,
-    ...(build.image ? { image: build.image } : {}),
-    tags: build.tags,
-    push: build.push,
-    platforms: build.platforms.map(storedPlatform),
+    buildId,
+    ...(req.image ? { image: req.image } : {}),
+    tags: req.tags,
+    push: req.push,
+    platforms: req.platforms,
   };
   return {
     name: 'publish',
     queueName: PUBLISH_QUEUE,
     data: publish,
-    opts: publishJobOptions(build.id),
+    opts: publishJobOptions(buildId),
     children: tasks.map((task) => {
       const platform = storedPlatform(task.platform);
       const job: BuildJob = {
-        buildId: build.id,
+        buildId,
         taskId: task.id,
         platform,
-        source: { url: build.sourceUrl, ref: build.ref, commit: build.commit! },
-        ...(build.containerfile ? { containerfile: build.containerfile } : {}),
-        context: build.context,
-        buildArgs: (build.buildArgs ?? {}) as Record<string, string>,
+        source: { url: req.source.url, ref: req.source.ref, commit: req.source.commit },
+        ...(req.containerfile ? { containerfile: req.containerfile } : {}),
+        context: req.context,
+        buildArgs: req.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       };
       const secrets = opts.secretsFor?.(task.id);

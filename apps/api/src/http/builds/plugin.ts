@@ -5,6 +5,7 @@ import { NotFoundError } from '../../infra/errors.ts';
 import { cancelBuild } from './cancel.ts';
 import { createBuild } from './create.ts';
 import { listBuilds } from './list.ts';
+import { storedRequest } from './stored-request.ts';
 import { BUILD_INCLUDE, UUID_RE, toBuild } from './serialize.ts';
 import type { Build } from '../../generated/prisma/client.ts';
 import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
@@ -35,26 +36,25 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
   const rebuildSchema = describeRoute({ tags, summary: 'Build the same commit with the same settings again', params: IdParams, answers: { 202: accepted } });
   app.post<{ Params: { id: string } }>('/builds/:id/rebuild', { schema: rebuildSchema }, async (request, reply) => {
     const old = await findBuild(deps, request.params.id);
-    // Same commit and settings; parsing again applies today's validation to the stored values.
-    const req = BuildRequest.parse({
-      source: { url: old.sourceUrl, ref: old.ref, ...(old.commit ? { commit: old.commit } : {}) },
-      ...(old.containerfile ? { containerfile: old.containerfile } : {}),
-      context: old.context,
-      platforms: old.platforms,
-      ...(old.image ? { image: old.image } : {}),
-      tags: old.tags,
-      buildArgs: old.buildArgs,
-      push: old.push,
-    });
+    // The stored request, commit included, re-submitted as it was: later changes of the
+    // repository's settings do not change what is rebuilt (its time limit and secrets do apply).
+    const req = storedRequest(old);
     const build = await createBuild(deps, req, 'rebuild', { repoId: old.repoId, triggerRef: old.triggerRef });
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });
 
-  const cancelSchema = describeRoute({ tags, summary: 'Cancel a queued or running build (no body)', params: IdParams, answers: { 200: BuildShape } });
-  app.post<{ Params: { id: string } }>('/builds/:id/cancel', { schema: cancelSchema }, async (request) => {
+  const cancelSchema = describeRoute({
+    tags,
+    summary: 'Cancel a queued or running build (no body)',
+    description: '200 once the recorder applied the cancel; 202 while it has not yet (the build shown is still open).',
+    params: IdParams,
+    answers: { 200: BuildShape, 202: BuildShape },
+  });
+  app.post<{ Params: { id: string } }>('/builds/:id/cancel', { schema: cancelSchema }, async (request, reply) => {
     await findBuild(deps, request.params.id);
-    await cancelBuild(deps, request.params.id);
-    return toBuild(await findBuild(deps, request.params.id));
+    const outcome = await cancelBuild(deps, request.params.id);
+    // 202: the recorder has not applied the cancel yet; the build shown is still open.
+    return reply.code(outcome === 'canceled' ? 200 : 202).send(toBuild(await findBuild(deps, request.params.id)));
   });
 }
 

@@ -6,7 +6,8 @@ let f: ApiFixture;
 let repo: { url: string; commit: string };
 
 beforeAll(async () => {
-  f = await apiFixture();
+  // No recorder: "nothing stored" below also means no events stream under the prefix.
+  f = await apiFixture({}, { recorder: false });
   repo = await makeGitRepo(f.tmp);
 });
 afterAll(async () => f?.close());

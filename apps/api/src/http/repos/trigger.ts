@@ -125,14 +125,17 @@ async function cancelSuperseded(deps: AppDeps, repo: RepoRow, t: RepoTrigger, bu
     where: { repoId: repo.id, triggerRef: build.triggerRef, status: { in: [...CANCELABLE_BUILD_STATUSES] }, id: { not: build.id }, createdAt: { lte: build.createdAt } },
     select: { id: true },
   });
-  const canceled: string[] = [];
-  for (const { id } of older) {
-    try {
-      await cancelBuild(deps, id);
-      canceled.push(id);
-    } catch (err) {
-      if (!(err instanceof HttpError)) throw err; // finished meanwhile (409): nothing to cancel
-    }
-  }
-  return canceled;
+  // At once: each cancel waits for the recorder to apply it, and a forge waits for this answer.
+  const outcomes = await Promise.all(
+    older.map(({ id }) =>
+      cancelBuild(deps, id).then(
+        () => id,
+        (err: unknown) => {
+          if (!(err instanceof HttpError)) throw err;
+          return undefined; // finished meanwhile (409): nothing to cancel
+        },
+      ),
+    ),
+  );
+  return outcomes.filter((id): id is string => id !== undefined);
 }

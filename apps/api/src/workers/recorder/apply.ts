@@ -1,4 +1,4 @@
-import { OPEN_BUILD_STATUSES, OPEN_TASK_STATUSES, REASON_MAX_CHARS, boundReason, taskLogPointer, type BuildEvent } from '@archway/contract';
+import { CANCELABLE_BUILD_STATUSES, OPEN_BUILD_STATUSES, OPEN_TASK_STATUSES, REASON_MAX_CHARS, boundReason, taskLogPointer, type BuildEvent } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { prismaCode } from '../../infra/db.ts';
 import { recordAttempt } from './attempts.ts';
@@ -84,6 +84,8 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
       });
       return task.count > 0;
     }
+    case 'build.cancel-requested':
+      return applyCancel(prisma, event.buildId, at);
     case 'build.publishing': {
       const b = await prisma.build.updateMany({ where: { id: event.buildId, status: { in: ['queued', 'running'] } }, data: { status: 'publishing' } });
       return b.count > 0;
@@ -103,6 +105,26 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
       return b.count > 0;
     }
   }
+}
+
+/** Build states a cancel may come from (a publishing build is past the point of no return). */
+const CANCELABLE_BUILD = [...CANCELABLE_BUILD_STATUSES];
+
+/**
+ * Cancels the build and its open tasks in one transaction, only if the build is still queued or
+ * running: a repeat, or a cancel that loses a race with the build's end, changes nothing. Tasks
+ * that finished first (`built`, `failed`) keep their state; later task events find them closed.
+ */
+async function applyCancel(prisma: PrismaClient, buildId: string, at: Date): Promise<boolean> {
+  return prisma.$transaction(async (tx) => {
+    const build = await tx.build.updateMany({
+      where: { id: buildId, status: { in: CANCELABLE_BUILD } },
+      data: { status: 'canceled', finishedAt: at, error: 'canceled' },
+    });
+    if (build.count === 0) return false;
+    await tx.task.updateMany({ where: { buildId, status: { in: OPEN_TASK } }, data: { status: 'canceled', finishedAt: at } });
+    return true;
+  });
 }
 
 type TaskFailed = Extract<BuildEvent, { type: 'task.failed' }>;

@@ -31,12 +31,14 @@ export interface StatusReporter {
  * when the build is triggered (repos/trigger.ts): no lookup per task start for it.
  */
 export function changesStatus(event: BuildEvent): boolean {
-  return event.type === 'build.succeeded' || event.type === 'build.failed' || (event.type === 'task.failed' && event.final);
+  return (
+    event.type === 'build.succeeded' || event.type === 'build.failed' || event.type === 'build.cancel-requested' || (event.type === 'task.failed' && event.final)
+  );
 }
 
 /**
  * Drives commit statuses from build state changes: listens to `buildChanged` (published by the
- * recorder and by cancel), turns each change of a repository's build into a job on the
+ * recorder, also for a cancel), turns each change of a repository's build into a job on the
  * `statuses` queue (`pending` or `final`, once each), and posts them with retries and backoff.
  */
 export async function startStatusReporter(deps: ReporterDeps): Promise<StatusReporter> {

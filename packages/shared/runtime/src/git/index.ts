@@ -1,0 +1,3 @@
+export * from './env.ts';
+export * from './run.ts';
+export * from './remote.ts';
