@@ -29,4 +29,12 @@ export interface AppDeps {
   agentSecretKey?: Buffer;
   /** Attempts of each platform's build job (ARCHWAY_BUILD_ATTEMPTS, default 2). */
   buildAttempts?: number;
+  /** file:// and private-address clone URLs allowed (ARCHWAY_ALLOW_LOCAL_SOURCES; default false). */
+  allowLocalSources?: boolean;
+  /** Authentication failures one client address may make per window before 429 (ARCHWAY_AUTH_FAILURE_LIMIT, 0: off). */
+  authFailureLimit?: number;
+  /** That window, ms (ARCHWAY_AUTH_FAILURE_WINDOW). */
+  authFailureWindowMs?: number;
+  /** How long a webhook event's content (repo, ref, commit) is remembered to refuse replays, ms (ARCHWAY_HOOK_REPLAY_WINDOW, 0: off). */
+  hookReplayWindowMs?: number;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../deps.ts';
 import { installAuth } from '../auth/plugin.ts';
+import { throttleFor } from '../auth/throttle.ts';
 import { QUIET_ROUTE } from '../health/plugin.ts';
 import { collectMetrics } from './collect.ts';
 import { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.ts';
@@ -10,7 +11,7 @@ import { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.ts';
  * dashboard's session), like `GET /api/v1/queues` which shows the same numbers.
  */
 export async function metricsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  installAuth(app, deps.prisma);
+  installAuth(app, deps.prisma, throttleFor(deps));
   app.get('/metrics', QUIET_ROUTE, async (_request, reply) => {
     const body = formatExposition(await collectMetrics(deps));
     return reply.type(EXPOSITION_CONTENT_TYPE).send(body);

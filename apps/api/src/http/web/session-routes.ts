@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { PrismaClient } from '../../infra/db.ts';
+import type { AuthThrottle } from '../auth/throttle.ts';
 import { lookupToken } from '../auth/tokens.ts';
 import { ForbiddenError, UnauthorizedError } from '../../infra/errors.ts';
 import { clearedCookie, sessionCookie } from './cookies.ts';
@@ -13,6 +14,7 @@ interface Deps {
   prisma: PrismaClient;
   store: SessionStore;
   publicUrl: string;
+  throttle: AuthThrottle;
 }
 
 /** What the SPA learns about its session: never the cookie, which stays httpOnly. */
@@ -30,8 +32,12 @@ export async function sessionRoutes(app: FastifyInstance, deps: Deps): Promise<v
       return reply.code(415).send({ error: 'unsupported_media_type', message: 'send the token as application/json: {"token": "…"}' });
     }
     const { token } = SignIn.parse(request.body ?? {});
+    await deps.throttle.check(request);
     const identity = await lookupToken(deps.prisma, token);
-    if (!identity) throw new UnauthorizedError('invalid or revoked API token');
+    if (!identity) {
+      await deps.throttle.fail(request);
+      throw new UnauthorizedError('invalid or revoked API token');
+    }
     const old = sessionIdOf(request);
     if (old) await deps.store.delete(old);
     const { id, record } = await deps.store.create(identity);
