@@ -7,6 +7,7 @@ import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { repoBuildSettings, sealerFor } from './build-secrets.ts';
 import { buildFlow } from './flow.ts';
 import { checkSourceUrl, resolveRef } from './git.ts';
+import { checkSourceAddress } from './source-address.ts';
 
 export interface CreateBuildDeps {
   prisma: PrismaClient;
@@ -18,6 +19,8 @@ export interface CreateBuildDeps {
   agentSecretKey?: Buffer;
   /** Attempts per platform (ARCHWAY_BUILD_ATTEMPTS). */
   buildAttempts?: number;
+  /** file:// and private-address sources allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
+  allowLocalSources?: boolean;
 }
 
 /** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
@@ -35,6 +38,7 @@ export interface BuildOrigin {
  */
 export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
   checkSourceUrl(req.source.url);
+  await checkSourceAddress(req.source.url, deps.allowLocalSources ?? false);
   const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
   // Before any row exists: a repository whose secrets cannot be sealed does not build at all.
   const settings = await repoBuildSettings(deps, origin);

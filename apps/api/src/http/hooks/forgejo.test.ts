@@ -21,7 +21,7 @@ describe('POST /hooks/forgejo', () => {
   let pr2: string;
 
   beforeAll(async () => {
-    f = await apiFixture();
+    f = await apiFixture({ allowLocalSources: true });
     git = await makeGitRepo(join(f.tmp, 'webapp'), { Containerfile: 'FROM scratch\n' });
     execFileSync('git', ['tag', 'v2.1.0'], { cwd: git.dir });
     pr2 = await commitFiles(git.dir, { 'metrics.go': 'package main\n' }, 'metrics');

@@ -17,7 +17,7 @@ describe('POST /hooks/github', () => {
   const image = 'registry.example.com/codertocat/hello-world';
 
   beforeAll(async () => {
-    f = await apiFixture({ hookBodyLimit: 100 * 1024 });
+    f = await apiFixture({ allowLocalSources: true, hookBodyLimit: 100 * 1024 });
     git = await makeGitRepo(join(f.tmp, 'hello-world'), { Containerfile: BUSYBOX_CONTAINERFILE, 'hello.txt': 'hi\n' });
     const run = (...args: string[]) => execFileSync('git', args, { cwd: git.dir }).toString().trim();
     run('tag', 'v1.2.3');

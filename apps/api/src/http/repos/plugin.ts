@@ -10,7 +10,7 @@ import { triggerRepoBuild } from './trigger.ts';
 
 /** Registered repositories: CRUD (admin), their webhook deliveries, and builds of a ref. Under /api/v1. */
 export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { deps: AppDeps; secretBox: SecretBox }): Promise<void> {
-  const repoDeps = { prisma: deps.prisma, secretBox };
+  const repoDeps = { prisma: deps.prisma, secretBox, allowLocalSources: deps.allowLocalSources ?? false };
 
   app.post('/repos', { config: { scope: 'admin' } }, async (request, reply) => {
     const { repo, webhookSecret } = await createRepo(repoDeps, RepoCreate.parse(request.body));

@@ -9,7 +9,7 @@ describe('/api/v1/repos', () => {
   let secret: string;
 
   beforeAll(async () => {
-    f = await apiFixture();
+    f = await apiFixture({ allowLocalSources: true });
     git = await makeGitRepo(f.tmp, 'app');
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { ARCHWAY_YAML, parseArchwayYaml } from '../../rules/archway-yaml/parse.t
 import { renderTagTemplates, type ArchwayYaml } from '../../rules/archway-yaml/schema.ts';
 import { cancelBuild } from '../builds/cancel.ts';
 import { createBuild } from '../builds/create.ts';
+import { checkSourceAddress } from '../builds/source-address.ts';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError, UnprocessableError } from '../../infra/errors.ts';
 import type { Build, Repo as RepoRow } from '../../generated/prisma/client.ts';
@@ -39,6 +40,8 @@ function sourceRef(t: RepoTrigger): string {
  * The clone URL is always the registered one, never one from a webhook body.
  */
 export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: string): Promise<TriggerResult> {
+  // Before the API itself fetches from it: local sources may have been disallowed since registration.
+  await checkSourceAddress(repo.cloneUrl, deps.allowLocalSources ?? false, 'cloneUrl');
   let yamlText: string | undefined;
   try {
     yamlText = await readFileAtCommit(repo.cloneUrl, t.commit, ARCHWAY_YAML, deps.gitTimeoutMs);
