@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { BuildListQuery, BuildRequest, type CreatedBuild } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import { NotFoundError } from '../../infra/errors.ts';
+import { checkImageAllowed } from '../auth/image-prefixes.ts';
 import { cancelBuild } from './cancel.ts';
 import { createBuild } from './create.ts';
 import { listBuilds } from './list.ts';
@@ -15,6 +16,7 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
 
   app.post('/builds', async (request, reply) => {
     const req = BuildRequest.parse(request.body);
+    checkImageAllowed(request.token, req.image, req.push);
     const build = await createBuild(deps, req, 'api');
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });
@@ -38,6 +40,7 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
       buildArgs: old.buildArgs,
       push: old.push,
     });
+    checkImageAllowed(request.token, req.image, req.push);
     const build = await createBuild(deps, req, 'rebuild', { repoId: old.repoId, triggerRef: old.triggerRef });
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });
