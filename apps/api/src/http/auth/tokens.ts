@@ -34,8 +34,8 @@ export interface TokenIdentity {
   id: string;
   name: string;
   scopes: string[];
-  /** Image names this token's builds may push to; empty: no limit. */
-  imagePrefixes: string[];
+  /** Image names this token's builds may push to; empty or absent: no limit. */
+  imagePrefixes?: string[];
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
