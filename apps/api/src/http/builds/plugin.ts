@@ -5,6 +5,7 @@ import { NotFoundError } from '../../infra/errors.ts';
 import { checkImageAllowed } from '../auth/image-prefixes.ts';
 import { cancelBuild } from './cancel.ts';
 import { createBuild } from './create.ts';
+import { IDEMPOTENCY_HEADER, idempotencyKey, onceForKey, requestHash } from './idempotency.ts';
 import { listBuilds } from './list.ts';
 import { BUILD_INCLUDE, UUID_RE, toBuild } from './serialize.ts';
 import type { Build } from '../../generated/prisma/client.ts';
@@ -15,9 +16,16 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
   const apiUrl = (id: string) => `${deps.publicUrl}/api/v1/builds/${id}`;
 
   app.post('/builds', async (request, reply) => {
+    const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
     const req = BuildRequest.parse(request.body);
     checkImageAllowed(request.token, req.image, req.push);
-    const build = await createBuild(deps, req, 'api');
+    if (key === undefined || !request.token) {
+      const build = await createBuild(deps, req, 'api');
+      return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
+    }
+    // A client that lost the answer retries with the same key and gets the same build.
+    const { build, replayed } = await onceForKey(deps.prisma, request.token.id, key, requestHash(req), () => createBuild(deps, req, 'api'));
+    if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });
 
