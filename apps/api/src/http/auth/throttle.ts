@@ -15,10 +15,13 @@ export const DEFAULT_AUTH_FAILURE_WINDOW_MS = 10 * 60_000;
  * address anyway.
  */
 export interface AuthThrottle {
-  /** Throws 429 (Retry-After) when this client is over its limit. */
-  check(request: FastifyRequest): Promise<void>;
+  /**
+   * Throws 429 (Retry-After) when this client is over its limit. `scope` keeps a separate count
+   * for one target (a webhook URL), see the hooks plugin.
+   */
+  check(request: FastifyRequest, scope?: string): Promise<void>;
   /** Counts one failure of this client. */
-  fail(request: FastifyRequest): Promise<void>;
+  fail(request: FastifyRequest, scope?: string): Promise<void>;
 }
 
 export interface ThrottleOptions {
@@ -30,14 +33,14 @@ export interface ThrottleOptions {
 
 export function createAuthThrottle({ redis, prefix, limit = DEFAULT_AUTH_FAILURE_LIMIT, windowMs = DEFAULT_AUTH_FAILURE_WINDOW_MS }: ThrottleOptions): AuthThrottle {
   const keys = redisKeys(prefix);
-  const key = (request: FastifyRequest) => keys.authFailures(request.ip);
+  const key = (request: FastifyRequest, scope?: string) => keys.authFailures(scope ? `${request.ip}|${scope}` : request.ip);
   if (limit <= 0) return { check: async () => {}, fail: async () => {} };
   return {
-    async check(request) {
+    async check(request, scope) {
       let count: string | null;
       let ttl: number;
       try {
-        [count, ttl] = await Promise.all([redis.get(key(request)), redis.pttl(key(request))]);
+        [count, ttl] = await Promise.all([redis.get(key(request, scope)), redis.pttl(key(request, scope))]);
       } catch (err) {
         // Fail open: Redis being away must not lock every client out of the API.
         request.log.warn({ err }, 'authentication throttle unavailable (Redis)');
@@ -48,8 +51,8 @@ export function createAuthThrottle({ redis, prefix, limit = DEFAULT_AUTH_FAILURE
         throw new TooManyRequestsError(`too many failed authentication attempts from this address: try again in ${seconds} s`, seconds);
       }
     },
-    async fail(request) {
-      const k = key(request);
+    async fail(request, scope) {
+      const k = key(request, scope);
       try {
         // The window starts at the first failure; later failures do not extend it.
         await redis.multi().set(k, '0', 'PX', windowMs, 'NX').incr(k).exec();

@@ -79,16 +79,18 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
       new UnauthorizedError(`the ${source.signatureHeader} signature does not verify for this URL: use the repository's webhookUrl and the webhook secret Archway gave for it`);
 
     // The URL without a repository id (before webhook URLs carried one): refused before the body is read.
-    app.post(`/${source.name}`, { bodyLimit, onRequest: async () => {
-      throw new HttpError(410, 'gone', `webhook URLs name the repository: set this webhook's URL to the repository's webhookUrl (${deps.publicUrl}/hooks/${source.name}/<repository id>, shown by GET /api/v1/repos)`);
-    } }, async () => undefined);
+    const moved = `webhook URLs name the repository: set this webhook's URL to the repository's webhookUrl (${deps.publicUrl}/hooks/${source.name}/<repository id>, shown by GET /api/v1/repos)`;
+    const refuseMoved = async () => {
+      throw new HttpError(410, 'gone', moved);
+    };
+    app.post(`/${source.name}`, { bodyLimit, onRequest: refuseMoved }, refuseMoved);
 
     app.post<{ Params: { repoId: string } }>(`/${source.name}/:repoId`, {
       bodyLimit,
       onRequest: async (request) => {
-        await throttle.check(request);
+        await throttle.check(request, hookScope(request));
         if (!source.signature(request)) {
-          await throttle.fail(request);
+          await throttle.fail(request, hookScope(request));
           throw unverified();
         }
       },
@@ -97,12 +99,21 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
       const body = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
       const repo = await verifiedRepo(deps.prisma, secretBox, source.providers, request.params.repoId, (secret) => source.verify(secret, body, request));
       if (!repo) {
-        await throttle.fail(request);
+        await throttle.fail(request, hookScope(request));
         throw unverified();
       }
       const { status, body: answer } = await handle(source, repo, request);
       return reply.code(status).send(answer);
     });
+  }
+
+  /**
+   * Webhook failures count per address *and* URL: forges deliver from shared addresses (all of
+   * GitHub's customers' hooks come from the same few), so anyone's misconfigured hook aimed at
+   * one URL must not throttle every repository's deliveries, nor the API tokens used from there.
+   */
+  function hookScope(request: FastifyRequest): string {
+    return `hook:${(request.params as { repoId?: string }).repoId ?? ''}`.slice(0, 100);
   }
 
   async function handle(source: Source, repo: RepoRow, request: FastifyRequest): Promise<{ status: number; body: HookResponse }> {
