@@ -259,7 +259,8 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     await page.waitForURL(/\/repos\/[0-9a-f-]{36}$/);
     repoPage = page.url();
     await page.getByRole('heading', { name: 'e2e/app' }).waitFor();
-    assert.equal(await page.getByTestId('webhook-url').textContent(), `${stack.url}/hooks/github`);
+    // The webhook URL names the repository: its secret is checked before the body is read.
+    assert.equal(await page.getByTestId('webhook-url').textContent(), `${stack.url}/hooks/github/${repoPage.split('/').pop()}`);
     webhookSecret = (await page.getByTestId('webhook-secret').textContent()) ?? '';
     assert.ok(webhookSecret.length >= 16, `a webhook secret is shown (${webhookSecret.length} characters)`);
     assert.equal(await page.getByRole('button', { name: 'Copy webhook secret' }).count(), 1);
@@ -268,7 +269,7 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     await shot('repo-registered');
     // The shown secret is the one the API checks: a ping signed with it is accepted and listed.
     const body = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1, repository: { full_name: 'e2e/app' } });
-    const res = await fetch(`${stack.url}/hooks/github`, {
+    const res = await fetch(`${stack.url}/hooks/github/${repoPage.split('/').pop()}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -294,7 +295,7 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     // A push webhook for the broken branch, signed with the secret: a failing build of the repository.
     const commit = execFileSync('git', ['rev-parse', 'broken'], { cwd: repoDir }).toString().trim();
     const body = JSON.stringify({ ref: 'refs/heads/broken', after: commit, head_commit: { id: commit }, repository: { full_name: 'e2e/app' } });
-    const res = await fetch(`${stack.url}/hooks/github`, {
+    const res = await fetch(`${stack.url}/hooks/github/${repoPage.split('/').pop()}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -399,7 +400,7 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     assert.ok(rotated.length >= 16 && rotated !== webhookSecret, 'a new secret is shown');
     const ping = (secret: string) => {
       const body = JSON.stringify({ zen: 'Design for failure.', hook_id: 1, repository: { full_name: 'e2e/app' } });
-      return fetch(`${stack.url}/hooks/github`, {
+      return fetch(`${stack.url}/hooks/github/${repoPage.split('/').pop()}`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',

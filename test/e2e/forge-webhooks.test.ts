@@ -89,7 +89,7 @@ describe('forge webhooks end to end', () => {
 
   function deliver(event: string, payload: unknown, delivery = randomUUID()) {
     const body = JSON.stringify(payload);
-    return fetch(`${stack.url}/hooks/github`, {
+    return fetch(repo.webhookUrl, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',

@@ -45,6 +45,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     DATABASE_URL: opts.databaseUrl,
     REDIS_URL: opts.redisUrl,
     ARCHWAY_QUEUE_PREFIX: opts.prefix,
+    // The stack's tests build file:// repositories; an admin setting, so the fixture says it explicitly.
+    ARCHWAY_ALLOW_LOCAL_SOURCES: 'true',
     ARCHWAY_OBJECT_STORE: `file://${objectStoreDir}`,
     ARCHWAY_DATA_DIR: join(opts.root, 'data'),
     ARCHWAY_ADMIN_TOKEN: token,

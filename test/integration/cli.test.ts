@@ -27,7 +27,7 @@ describe('archway CLI', () => {
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    f = await apiFixture();
+    f = await apiFixture({ allowLocalSources: true });
     recorder = startRecorder({ prisma: f.prisma, redis: f.redis, prefix: f.prefix, blockMs: 200 });
     await f.app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;

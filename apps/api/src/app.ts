@@ -2,6 +2,7 @@ import Fastify, { errorCodes, type FastifyInstance, type FastifyServerOptions } 
 import type { AppDeps } from './deps.ts';
 import { installApiNotFound, installErrorHandler } from './infra/errors.ts';
 import { installAuth } from './http/auth/plugin.ts';
+import { throttleFor } from './http/auth/throttle.ts';
 import { buildsPlugin } from './http/builds/plugin.ts';
 import { logsPlugin } from './http/logs/plugin.ts';
 import { eventsPlugin } from './http/events/plugin.ts';
@@ -24,6 +25,8 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Called before any route is registered, so that its hooks reach every route (tests check answers here). */
   setup?: (app: FastifyInstance) => void;
+  /** Whose X-Forwarded-For to believe for the client address (the authentication throttle counts per address). */
+  trustProxy?: boolean | string;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     // Large webhook or upload routes set their own limit; /api/v1 sets deps.bodyLimit below.
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,
+    trustProxy: opts.trustProxy ?? false,
   });
   opts.setup?.(app);
   installErrorHandler(app);
@@ -72,7 +76,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
         if (!/^\s*[[{]/.test(body as string)) return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(req.headers['content-type'] ?? ''), undefined);
         json(req, body as string, done);
       });
-      installAuth(v1, deps.prisma);
+      installAuth(v1, deps.prisma, throttleFor(deps));
       await v1.register(buildsPlugin, { deps });
       await v1.register(logsPlugin, { deps });
       await v1.register(eventsPlugin, { deps });

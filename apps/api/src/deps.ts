@@ -31,4 +31,12 @@ export interface AppDeps {
   buildAttempts?: number;
   /** How long a cancel waits for the recorder to apply it before answering 202 (default 10 s). */
   cancelWaitMs?: number;
+  /** file:// and private-address clone URLs allowed (ARCHWAY_ALLOW_LOCAL_SOURCES; default false). */
+  allowLocalSources?: boolean;
+  /** Authentication failures one client address may make per window before 429 (ARCHWAY_AUTH_FAILURE_LIMIT, 0: off). */
+  authFailureLimit?: number;
+  /** That window, ms (ARCHWAY_AUTH_FAILURE_WINDOW). */
+  authFailureWindowMs?: number;
+  /** How long a webhook event's content (repo, ref, commit) is remembered to refuse replays, ms (ARCHWAY_HOOK_REPLAY_WINDOW, 0: off). */
+  hookReplayWindowMs?: number;
 }

@@ -60,8 +60,9 @@ async function main(): Promise<void> {
   const secretBox = createSecretBox(secretKey.key);
 
   const app = await buildApp(
-    { prisma, redis, queues, prefix: config.queuePrefix, objectStore, publicUrl: config.publicUrl, bodyLimit: config.bodyLimit, secretBox, hookBodyLimit: config.hookBodyLimit, agentSecretKey: config.agentSecretKey, buildAttempts: config.buildAttempts },
-    { logger: { level: config.logLevel } },
+    { prisma, redis, queues, prefix: config.queuePrefix, objectStore, publicUrl: config.publicUrl, bodyLimit: config.bodyLimit, secretBox, hookBodyLimit: config.hookBodyLimit, agentSecretKey: config.agentSecretKey, buildAttempts: config.buildAttempts,
+      allowLocalSources: config.allowLocalSources, authFailureLimit: config.authFailureLimit, authFailureWindowMs: config.authFailureWindowMs, hookReplayWindowMs: config.hookReplayWindowMs },
+    { logger: { level: config.logLevel }, trustProxy: config.trustProxy },
   );
   const log = app.log;
 

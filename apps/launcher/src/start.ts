@@ -11,6 +11,7 @@ import { AlreadyRunning, lockDataDir } from './data-dir-lock.ts';
 import { ENTRY_POINTS, supervise, type Supervised } from './children.ts';
 import { startPostgres, type EmbeddedPg } from './postgres.ts';
 import { startRedis, type EmbeddedRedis } from './redis.ts';
+import { embeddedLocalSourcesEnv } from './local-sources.ts';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 /** Empty counts as unset, as in every process's own configuration. */
@@ -49,6 +50,7 @@ async function main() {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...agentKey.env,
+    ...embeddedLocalSourcesEnv(process.env),
     ARCHWAY_DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,

@@ -23,6 +23,26 @@ describe('loadConfig', () => {
     expect(c.objectStore).toBe(`file://${c.dataDir}/objects`);
   });
 
+  it('abuse settings: local sources off, 20 auth failures per 10m, replays remembered 1h; bad values named', () => {
+    expect(loadConfig(base)).toMatchObject({ allowLocalSources: false, authFailureLimit: 20, authFailureWindowMs: 600_000, hookReplayWindowMs: 3_600_000 });
+    expect(loadConfig({ ...base, ARCHWAY_ALLOW_LOCAL_SOURCES: 'true', ARCHWAY_AUTH_FAILURE_LIMIT: '0', ARCHWAY_AUTH_FAILURE_WINDOW: '30s', ARCHWAY_HOOK_REPLAY_WINDOW: '0s' })).toMatchObject({
+      allowLocalSources: true,
+      authFailureLimit: 0,
+      authFailureWindowMs: 30_000,
+      hookReplayWindowMs: 0,
+    });
+    expect(() => loadConfig({ ...base, ARCHWAY_ALLOW_LOCAL_SOURCES: 'yes', ARCHWAY_AUTH_FAILURE_WINDOW: '600', ARCHWAY_HOOK_REPLAY_WINDOW: 'soon' })).toThrow(
+      /ARCHWAY_ALLOW_LOCAL_SOURCES must be true or false[\s\S]*ARCHWAY_AUTH_FAILURE_WINDOW must be a duration[\s\S]*ARCHWAY_HOOK_REPLAY_WINDOW must be a duration/,
+    );
+  });
+
+  it('ARCHWAY_TRUST_PROXY: off by default; true or proxy addresses; anything else named', () => {
+    expect(loadConfig(base).trustProxy).toBe(false);
+    expect(loadConfig({ ...base, ARCHWAY_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ ...base, ARCHWAY_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
+    expect(() => loadConfig({ ...base, ARCHWAY_TRUST_PROXY: 'everyone' })).toThrow(/ARCHWAY_TRUST_PROXY must be/);
+  });
+
   it('derives the public URL from HOST and PORT, and strips a trailing slash from ARCHWAY_PUBLIC_URL', () => {
     expect(loadConfig({ ...base, HOST: '0.0.0.0', PORT: '9000' }).publicUrl).toBe('http://127.0.0.1:9000');
     expect(loadConfig({ ...base, ARCHWAY_PUBLIC_URL: 'https://ci.example.com/' }).publicUrl).toBe('https://ci.example.com');

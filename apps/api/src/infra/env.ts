@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { QueuePrefixSetting } from '@archway/contract';
 import { buildSecretKey, redisUrlProblem } from '@archway/runtime';
+import { parseDuration } from '../workers/retention/duration.ts';
 
 /**
  * API configuration, read once from the environment at start. The table of variables lives in
@@ -32,11 +33,35 @@ export interface ApiConfig {
   agentSecretKeySource: string | undefined;
   /** Attempts of each platform's build job (ARCHWAY_BUILD_ATTEMPTS). */
   buildAttempts: number;
+  /** file:// and private/loopback clone URLs allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
+  allowLocalSources: boolean;
+  /** Failed authentications per client address per window before 429 (0: off). */
+  authFailureLimit: number;
+  authFailureWindowMs: number;
+  /** How long a webhook event's content is remembered to refuse replays (0: off). */
+  hookReplayWindowMs: number;
+  /** Fastify's trustProxy: whose X-Forwarded-For names the client (ARCHWAY_TRUST_PROXY). */
+  trustProxy: boolean | string;
 }
 
 export class ConfigError extends Error {}
 
 const nonEmpty = (name: string) => z.string({ error: `${name} is required` }).trim().min(1, `${name} is required`);
+
+/** A duration such as `10m` or `1h` (no bare numbers), in ms, at least `min` ms. */
+function durationVar(name: string, fallback: string, min: number) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms < min || ms > 30 * 86_400_000) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 30s, 10m or 1h (${min > 0 ? `at least ${min / 1000}s` : '0s: off'}, at most 30d)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
 
 const Env = z.object({
   DATABASE_URL: nonEmpty('DATABASE_URL').refine(
@@ -84,6 +109,22 @@ const Env = z.object({
     .min(1, 'ARCHWAY_BUILD_ATTEMPTS must be between 1 and 10')
     .max(10, 'ARCHWAY_BUILD_ATTEMPTS must be between 1 and 10')
     .default(2),
+  ARCHWAY_ALLOW_LOCAL_SOURCES: z
+    .enum(['true', 'false'], { error: 'ARCHWAY_ALLOW_LOCAL_SOURCES must be true or false' })
+    .default('false'),
+  ARCHWAY_AUTH_FAILURE_LIMIT: z.coerce
+    .number({ error: 'ARCHWAY_AUTH_FAILURE_LIMIT must be a number' })
+    .int('ARCHWAY_AUTH_FAILURE_LIMIT must be a whole number')
+    .min(0, 'ARCHWAY_AUTH_FAILURE_LIMIT must be between 0 (off) and 100000')
+    .max(100_000, 'ARCHWAY_AUTH_FAILURE_LIMIT must be between 0 (off) and 100000')
+    .default(20),
+  ARCHWAY_AUTH_FAILURE_WINDOW: durationVar('ARCHWAY_AUTH_FAILURE_WINDOW', '10m', 1000),
+  ARCHWAY_HOOK_REPLAY_WINDOW: durationVar('ARCHWAY_HOOK_REPLAY_WINDOW', '1h', 0),
+  ARCHWAY_TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('false')
+    .refine((v) => /^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/.test(v), 'ARCHWAY_TRUST_PROXY must be true, false or a comma list of proxy addresses/CIDRs'),
   ARCHWAY_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'ARCHWAY_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -130,7 +171,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     agentSecretKey: agentKey?.key,
     agentSecretKeySource: agentKey?.source,
     buildAttempts: e.ARCHWAY_BUILD_ATTEMPTS,
+    allowLocalSources: e.ARCHWAY_ALLOW_LOCAL_SOURCES === 'true',
+    authFailureLimit: e.ARCHWAY_AUTH_FAILURE_LIMIT,
+    authFailureWindowMs: e.ARCHWAY_AUTH_FAILURE_WINDOW,
+    hookReplayWindowMs: e.ARCHWAY_HOOK_REPLAY_WINDOW,
+    trustProxy: trustProxySetting(e.ARCHWAY_TRUST_PROXY),
   };
+}
+
+function trustProxySetting(v: string): boolean | string {
+  return v === 'true' ? true : v === 'false' ? false : v;
 }
 
 /** The same key text the agents hold; the AES key is derived exactly as they derive it. */

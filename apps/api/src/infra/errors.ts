@@ -51,6 +51,16 @@ export class UnprocessableError extends HttpError {
   }
 }
 
+/** Too many attempts from one client: `Retry-After` (seconds) says when to try again. */
+export class TooManyRequestsError extends HttpError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'too_many_requests', message);
+  }
+}
+
 export class ServiceUnavailableError extends HttpError {
   constructor(message: string) {
     super(503, 'service_unavailable', message);
@@ -112,6 +122,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof HttpError) {
       if (err.statusCode === 401) reply.header('WWW-Authenticate', 'Bearer');
+      if (err instanceof TooManyRequestsError) reply.header('Retry-After', String(err.retryAfterSeconds));
       const body: ApiError = { error: err.code, message: err.message, ...(err.field !== undefined ? { field: err.field } : {}) };
       if (err.statusCode >= 500) request.log.warn({ err }, err.message);
       return reply.code(err.statusCode).send(body);

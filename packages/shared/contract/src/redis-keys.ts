@@ -30,6 +30,10 @@ export function redisKeys(prefix: string) {
     lostSince: `${prefix}:reconcile:lost-since`,
     /** The merger's platforms of a build pushed ahead of the publish job (hash platform → JSON, with a TTL). */
     earlyPushes: (buildId: string) => `${prefix}:early-push:${buildId}`,
+    /** Authentication failures of one client address in the current window (a counter with a TTL). */
+    authFailures: (client: string) => `${prefix}:auth-fail:${client}`,
+    /** The delivery id that first asked for one webhook event's content (sha256 digest), with a TTL. */
+    hookEvent: (repoId: string, digest: string) => `${prefix}:hook-event:${repoId}:${digest}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -41,6 +41,31 @@ export const ImageNameString = z.string().superRefine((value, ctx) => {
   }
 });
 
+/**
+ * Where a restricted `build` token may push: a registry host (with port) and optionally a path,
+ * e.g. `registry.example.com/team` (Docker Hub spelled out: `docker.io/myorg`). It matches whole
+ * path components: `…/team` allows `…/team/app`, not `…/teammate`.
+ */
+export const ImagePrefixString = z
+  .string()
+  .trim()
+  .max(255)
+  .transform((v) => v.replace(/\/+$/, ''))
+  .refine(
+    (v) => new RegExp(`^${domain}(?:/${repository})?$`).test(v) && (/^[^/]*[.:]/.test(v) || /^localhost(?::|\/|$)/.test(v) || v.startsWith('[')),
+    'an image prefix is a registry host with an optional path, e.g. registry.example.com/team or docker.io/myorg (no tag)',
+  );
+
+/** Whether pushing `image` stays within one of `prefixes` (compared on the full registry/repository name). */
+export function imageWithinPrefixes(image: string, prefixes: readonly string[]): boolean {
+  const { registry, repository } = parseImageName(image);
+  const full = `${registry.toLowerCase()}/${repository}`;
+  return prefixes.some((raw) => {
+    const p = raw.replace(/\/+$/, '').replace(/^[^/]+/, (host) => host.toLowerCase());
+    return full === p || full.startsWith(`${p}/`);
+  });
+}
+
 export const TagString = z
   .string()
   .regex(TAG_RE, 'invalid tag: use letters, digits, "_", "." and "-" (max 128, not starting with "." or "-")');

@@ -3,7 +3,7 @@ import { CreatedBuild, DEFAULT_PLATFORMS } from './api.ts';
 import { RepoPath } from './paths.ts';
 import { Platform } from './platform.ts';
 import { DeliveryResult } from './statuses.ts';
-import { ImageNameString } from './reference.ts';
+import { ImageNameString, ImagePrefixString } from './reference.ts';
 
 /**
  * Registered forge repositories, their webhook deliveries and API tokens: the request and answer
@@ -245,14 +245,23 @@ export const TokenCreate = z
   .object({
     name: z.string().trim().min(1, 'name is required').max(100),
     scopes: z.array(TokenScope).min(1, 'give at least one scope: read, build or admin').max(3),
+    /** Image names a build token may push to; absent or empty: anywhere the merger can push. */
+    imagePrefixes: z.array(ImagePrefixString).max(32, 'at most 32 image prefixes').optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.imagePrefixes?.length && t.scopes.includes('admin')) {
+      ctx.addIssue({ code: 'custom', path: ['imagePrefixes'], message: 'imagePrefixes limits build tokens: an admin token can change repositories and tokens, so a limit would mean nothing' });
+    }
+  });
 export type TokenCreate = z.infer<typeof TokenCreate>;
 
 export const TokenInfo = z.object({
   id: z.string(),
   name: z.string(),
   scopes: z.array(z.string()),
+  /** Empty: no limit. */
+  imagePrefixes: z.array(z.string()),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),

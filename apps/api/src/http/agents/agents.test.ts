@@ -7,7 +7,7 @@ import { apiFixture, queueBuilds, type ApiFixture } from '../../testing/fixture.
 let f: ApiFixture;
 
 beforeAll(async () => {
-  f = await apiFixture();
+  f = await apiFixture({ allowLocalSources: true });
 });
 afterAll(async () => f?.close());
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PrismaClient } from '../../infra/db.ts';
 import { ForbiddenError, UnauthorizedError } from '../../infra/errors.ts';
+import type { AuthThrottle } from './throttle.ts';
 import { hasScope, lookupToken, type Scope, type TokenIdentity } from './tokens.ts';
 
 /**
@@ -27,13 +28,17 @@ function bearer(header: string): string | undefined {
   return /^Bearer[ \t]+(\S+)\s*$/i.exec(header)?.[1];
 }
 
-async function identify(request: FastifyRequest, prisma: PrismaClient, others: RequestAuthenticator[]): Promise<TokenIdentity> {
+async function identify(request: FastifyRequest, prisma: PrismaClient, others: RequestAuthenticator[], throttle: AuthThrottle): Promise<TokenIdentity> {
   const header = request.headers.authorization;
   if (header !== undefined) {
+    // Only a presented token counts: a stale session cookie or no credential at all is no guess.
+    await throttle.check(request);
     const presented = bearer(header);
-    if (!presented) throw new UnauthorizedError('the Authorization header must be "Bearer <token>"');
-    const identity = await lookupToken(prisma, presented);
-    if (!identity) throw new UnauthorizedError('invalid or revoked API token');
+    const identity = presented ? await lookupToken(prisma, presented) : null;
+    if (!identity) {
+      await throttle.fail(request);
+      throw new UnauthorizedError(presented ? 'invalid or revoked API token' : 'the Authorization header must be "Bearer <token>"');
+    }
     return identity;
   }
   for (const authenticate of others) {
@@ -44,11 +49,11 @@ async function identify(request: FastifyRequest, prisma: PrismaClient, others: R
 }
 
 /** Authentication and scope checks for every route of the scope it is installed in. */
-export function installAuth(scope: FastifyInstance, prisma: PrismaClient): void {
+export function installAuth(scope: FastifyInstance, prisma: PrismaClient, throttle: AuthThrottle): void {
   scope.decorateRequest('token', undefined);
   const others = scope.apiAuthenticators;
   scope.addHook('onRequest', async (request) => {
-    const identity = await identify(request, prisma, others);
+    const identity = await identify(request, prisma, others, throttle);
     const needed: Scope = request.routeOptions.config.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'build');
     if (!hasScope(identity.scopes, needed)) {
       throw new ForbiddenError(`this token lacks the "${needed}" scope (it has: ${identity.scopes.join(', ') || 'none'})`);

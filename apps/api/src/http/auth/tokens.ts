@@ -25,8 +25,8 @@ export interface CreatedToken {
   token: string;
 }
 
-export async function createToken(prisma: PrismaClient, name: string, scopes: Scope[], token = generateToken()): Promise<CreatedToken> {
-  const row = await prisma.apiToken.create({ data: { name, hash: hashToken(token), scopes } });
+export async function createToken(prisma: PrismaClient, name: string, scopes: Scope[], token = generateToken(), imagePrefixes: string[] = []): Promise<CreatedToken> {
+  const row = await prisma.apiToken.create({ data: { name, hash: hashToken(token), scopes, imagePrefixes } });
   return { id: row.id, token };
 }
 
@@ -34,6 +34,8 @@ export interface TokenIdentity {
   id: string;
   name: string;
   scopes: string[];
+  /** Image names this token's builds may push to; empty or absent: no limit. */
+  imagePrefixes?: string[];
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -50,5 +52,5 @@ export async function lookupToken(prisma: PrismaClient, presented: string): Prom
     // Best effort and off the request path: at most one write per token per minute.
     prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
   }
-  return { id: row.id, name: row.name, scopes: row.scopes };
+  return { id: row.id, name: row.name, scopes: row.scopes, imagePrefixes: row.imagePrefixes ?? [] };
 }

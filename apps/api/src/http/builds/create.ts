@@ -8,6 +8,7 @@ import { repoBuildSettings, sealerFor, type RepoBuildSettings } from './build-se
 import { buildFlow } from './flow.ts';
 import { checkSourceUrl, resolveRef } from './git.ts';
 import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
+import { checkSourceAddress } from './source-address.ts';
 
 export interface CreateBuildDeps {
   prisma: PrismaClient;
@@ -19,6 +20,8 @@ export interface CreateBuildDeps {
   agentSecretKey?: Buffer;
   /** Attempts per platform (ARCHWAY_BUILD_ATTEMPTS). */
   buildAttempts?: number;
+  /** file:// and private-address sources allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
+  allowLocalSources?: boolean;
 }
 
 /** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
@@ -36,6 +39,7 @@ export interface BuildOrigin {
  */
 export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
   checkSourceUrl(req.source.url);
+  await checkSourceAddress(req.source.url, deps.allowLocalSources ?? false);
   const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
   // What the jobs, and any rebuild, are made from: the request with its commit resolved.
   const stored = withCommit(req, commit);

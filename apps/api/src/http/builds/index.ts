@@ -4,6 +4,7 @@ export { cancelBuild, removeWaitingJobs } from './cancel.ts';
 export { createBuild, requeueBuildFlow } from './create.ts';
 export { publishJobOptions } from './flow.ts';
 export { checkSourceUrl } from './git.ts';
+export { checkSourceAddress } from './source-address.ts';
 export { storedSecrets } from './build-secrets.ts';
 export { findBuild } from './plugin.ts';
 export { BUILD_INCLUDE, toBuild, UUID_RE } from './serialize.ts';

@@ -7,7 +7,7 @@ let f: ApiFixture;
 let repo: { dir: string; url: string; commit: string };
 
 beforeAll(async () => {
-  f = await apiFixture();
+  f = await apiFixture({ allowLocalSources: true });
   repo = await makeGitRepo(f.tmp);
 });
 afterAll(async () => f?.close());

@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { Build as BuildShape, BuildList, BuildListQuery, BuildRequest, CreatedBuild } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import { NotFoundError } from '../../infra/errors.ts';
+import { checkImageAllowed } from '../auth/index.ts';
 import { cancelBuild } from './cancel.ts';
 import { createBuild } from './create.ts';
+import { IDEMPOTENCY_HEADER, idempotencyKey, onceForKey, requestHash } from './idempotency.ts';
 import { listBuilds } from './list.ts';
 import { storedRequest } from './stored-request.ts';
 import { BUILD_INCLUDE, UUID_RE, toBuild } from './serialize.ts';
@@ -20,8 +22,16 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
 
   const createSchema = describeRoute({ tags, summary: 'Start a build of a git repository', body: BuildRequest, answers: { 202: accepted } });
   app.post('/builds', { schema: createSchema }, async (request, reply) => {
+    const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
     const req = BuildRequest.parse(request.body);
-    const build = await createBuild(deps, req, 'api');
+    checkImageAllowed(request.token, req.image, req.push);
+    if (key === undefined || !request.token) {
+      const build = await createBuild(deps, req, 'api');
+      return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
+    }
+    // A client that lost the answer retries with the same key and gets the same build.
+    const { build, replayed } = await onceForKey(deps.prisma, request.token.id, key, requestHash(req), () => createBuild(deps, req, 'api'));
+    if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });
 
@@ -39,6 +49,7 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
     // The stored request, commit included, re-submitted as it was: later changes of the
     // repository's settings do not change what is rebuilt (its time limit and secrets do apply).
     const req = storedRequest(old);
+    checkImageAllowed(request.token, req.image, req.push);
     const build = await createBuild(deps, req, 'rebuild', { repoId: old.repoId, triggerRef: old.triggerRef });
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });

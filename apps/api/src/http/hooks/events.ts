@@ -3,7 +3,7 @@ import type { RepoTrigger } from '../repos/index.ts';
 /** What a verified delivery asks for, independent of the forge that sent it. */
 export type HookEvent =
   | { type: 'ping' }
-  | { type: 'trigger'; trigger: RepoTrigger }
+  | { type: 'trigger'; trigger: RepoTrigger; before?: string }
   | { type: 'ignored'; reason: string };
 
 const ZERO_SHA = /^0+$/;
@@ -30,8 +30,10 @@ export function parsePush(payload: unknown): HookEvent {
   if (p.deleted === true || ZERO_SHA.test(after)) return { type: 'ignored', reason: `${ref} was deleted` };
   const commit = str(obj(p.head_commit)?.id) ?? after;
   if (!SHA_RE.test(commit)) return { type: 'ignored', reason: `push of ${ref} names no commit` };
-  if (ref.startsWith('refs/heads/')) return { type: 'trigger', trigger: { kind: 'branch', branch: ref.slice('refs/heads/'.length), commit } };
-  if (ref.startsWith('refs/tags/')) return { type: 'trigger', trigger: { kind: 'tag', tag: ref.slice('refs/tags/'.length), commit } };
+  const before = str(p.before);
+  const extra = before ? { before } : {};
+  if (ref.startsWith('refs/heads/')) return { type: 'trigger', trigger: { kind: 'branch', branch: ref.slice('refs/heads/'.length), commit }, ...extra };
+  if (ref.startsWith('refs/tags/')) return { type: 'trigger', trigger: { kind: 'tag', tag: ref.slice('refs/tags/'.length), commit }, ...extra };
   return { type: 'ignored', reason: `push of ${ref} (neither a branch nor a tag)` };
 }
 

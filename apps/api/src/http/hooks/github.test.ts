@@ -17,7 +17,7 @@ describe('POST /hooks/github', () => {
   const image = 'registry.example.com/codertocat/hello-world';
 
   beforeAll(async () => {
-    f = await apiFixture({ hookBodyLimit: 100 * 1024 });
+    f = await apiFixture({ allowLocalSources: true, hookBodyLimit: 100 * 1024 });
     git = await makeGitRepo(join(f.tmp, 'hello-world'), { Containerfile: BUSYBOX_CONTAINERFILE, 'hello.txt': 'hi\n' });
     const run = (...args: string[]) => execFileSync('git', args, { cwd: git.dir }).toString().trim();
     run('tag', 'v1.2.3');
@@ -54,7 +54,7 @@ describe('POST /hooks/github', () => {
     // The example ping comes from another repository (Octocoders/Hello-World): register it too.
     const other = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload: { fullName: ping.repository.full_name, provider: 'github', cloneUrl: git.url } });
     expect(other.statusCode, other.body).toBe(201);
-    const res = await sendGithub(f.app, 'ping', ping, { secret: other.json().webhookSecret, delivery: 'ping-1' });
+    const res = await sendGithub(f.app, 'ping', ping, { repoId: other.json().id, secret: other.json().webhookSecret, delivery: 'ping-1' });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ result: 'ping', delivery: 'ping-1' });
     const recorded = (await f.app.inject({ url: `/api/v1/repos/${other.json().id}/deliveries`, headers: f.auth })).json().items;
@@ -63,7 +63,7 @@ describe('POST /hooks/github', () => {
 
   it('push to the default branch: queues a build tagged latest and sha-<7>, with its flow and a pending status', async () => {
     const payload = withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), git.commit);
-    const res = await sendGithub(f.app, 'push', payload, { secret: secret(), delivery: 'push-main-1' });
+    const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret(), delivery: 'push-main-1' });
     expect(res.statusCode, res.body).toBe(202);
     const body = res.json();
     expect(body).toMatchObject({ result: 'queued', delivery: 'push-main-1', build: { url: expect.stringContaining('/builds/') } });
@@ -89,7 +89,7 @@ describe('POST /hooks/github', () => {
   it('a repeated delivery id never queues a second build', async () => {
     const before = (await builds()).length;
     const payload = withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), git.commit);
-    const res = await sendGithub(f.app, 'push', payload, { secret: secret(), delivery: 'push-main-1' });
+    const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret(), delivery: 'push-main-1' });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ duplicate: true, result: 'queued' });
     expect((await builds()).length).toBe(before);
@@ -98,13 +98,13 @@ describe('POST /hooks/github', () => {
 
   it('push of a tag: a plain tag keeps its name; v1.2.3 → 1.2.3, 1.2, 1, latest', async () => {
     const plain = withCommit(githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' && !e.deleted), git.commit);
-    const r1 = await sendGithub(f.app, 'push', plain, { secret: secret() });
+    const r1 = await sendGithub(f.app, 'push', plain, { repoId: repo.id, secret: secret() });
     expect(r1.statusCode, r1.body).toBe(202);
     expect((await f.prisma.build.findUniqueOrThrow({ where: { id: r1.json().build.id } })).tags).toEqual(['simple-tag']);
 
     const semver = withCommit(githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' && !e.deleted), git.commit);
     semver.ref = 'refs/tags/v1.2.3';
-    const r2 = await sendGithub(f.app, 'push', semver, { secret: secret() });
+    const r2 = await sendGithub(f.app, 'push', semver, { repoId: repo.id, secret: secret() });
     expect(r2.statusCode, r2.body).toBe(202);
     const b = await f.prisma.build.findUniqueOrThrow({ where: { id: r2.json().build.id } });
     expect(b.tags).toEqual(['1.2.3', '1.2', '1', 'latest']);
@@ -112,18 +112,18 @@ describe('POST /hooks/github', () => {
 
     const older = structuredClone(semver);
     older.ref = 'refs/tags/v1.0.0';
-    const r3 = await sendGithub(f.app, 'push', older, { secret: secret() });
+    const r3 = await sendGithub(f.app, 'push', older, { repoId: repo.id, secret: secret() });
     expect((await f.prisma.build.findUniqueOrThrow({ where: { id: r3.json().build.id } })).tags).toEqual(['1.0.0', '1.0', '1']);
   });
 
   it('ignores deletions with 202 and a reason', async () => {
     const before = (await builds()).length;
-    const res = await sendGithub(f.app, 'push', githubExample('push', (e) => e.deleted === true), { secret: secret(), delivery: 'del-1' });
+    const res = await sendGithub(f.app, 'push', githubExample('push', (e) => e.deleted === true), { repoId: repo.id, secret: secret(), delivery: 'del-1' });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ result: 'ignored', ignored: 'refs/tags/simple-tag was deleted' });
     const branchDeleted = githubExample('push', (e) => e.deleted === true);
     branchDeleted.ref = 'refs/heads/feature';
-    const r2 = await sendGithub(f.app, 'push', branchDeleted, { secret: secret() });
+    const r2 = await sendGithub(f.app, 'push', branchDeleted, { repoId: repo.id, secret: secret() });
     expect(r2.json().ignored).toBe('refs/heads/feature was deleted');
     expect((await builds()).length).toBe(before);
     expect((await deliveries()).find((d) => d.deliveryId === 'del-1')).toMatchObject({ result: 'ignored' });
@@ -131,21 +131,21 @@ describe('POST /hooks/github', () => {
 
   it('pull_request opened builds every platform and pushes nothing; synchronize supersedes it', async () => {
     const opened = withCommit(githubExample('pull_request', (e) => e.action === 'opened'), commits.pr1!);
-    const r1 = await sendGithub(f.app, 'pull_request', opened, { secret: secret() });
+    const r1 = await sendGithub(f.app, 'pull_request', opened, { repoId: repo.id, secret: secret() });
     expect(r1.statusCode, r1.body).toBe(202);
     const first = await f.prisma.build.findUniqueOrThrow({ where: { id: r1.json().build.id } });
     expect(first).toMatchObject({ push: false, tags: [], ref: `refs/pull/${opened.number}/head`, commit: commits.pr1, triggerRef: `pr:${opened.number}`, platforms: ['linux/amd64', 'linux/arm64'] });
 
     const sync = withCommit(githubExample('pull_request', (e) => e.action === 'synchronize'), commits.pr2!);
     sync.number = opened.number;
-    const r2 = await sendGithub(f.app, 'pull_request', sync, { secret: secret() });
+    const r2 = await sendGithub(f.app, 'pull_request', sync, { repoId: repo.id, secret: secret() });
     expect(r2.statusCode, r2.body).toBe(202);
     expect(r2.json().message).toContain(first.id);
     expect((await f.prisma.build.findUniqueOrThrow({ where: { id: first.id } })).status).toBe('canceled');
     expect((await f.prisma.build.findUniqueOrThrow({ where: { id: r2.json().build.id } })).status).toBe('queued');
 
     const closed = githubExample('pull_request', (e) => e.action === 'closed');
-    const r3 = await sendGithub(f.app, 'pull_request', closed, { secret: secret() });
+    const r3 = await sendGithub(f.app, 'pull_request', closed, { repoId: repo.id, secret: secret() });
     expect(r3.statusCode).toBe(202);
     expect(r3.json().ignored).toMatch(/action "closed" does not build/);
   });
@@ -153,7 +153,7 @@ describe('POST /hooks/github', () => {
   it('an invalid .archway.yaml fails the build with a reason naming the line', async () => {
     const payload = withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), commits.bad!);
     payload.ref = 'refs/heads/bad';
-    const res = await sendGithub(f.app, 'push', payload, { secret: secret() });
+    const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret() });
     expect(res.statusCode, res.body).toBe(202);
     const build = await f.prisma.build.findUniqueOrThrow({ where: { id: res.json().build.id } });
     expect(build.status).toBe('failed');
@@ -166,7 +166,7 @@ describe('POST /hooks/github', () => {
   it('a valid .archway.yaml overrides platforms, tags and build args', async () => {
     const payload = withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), commits.good!);
     payload.ref = 'refs/heads/good';
-    const res = await sendGithub(f.app, 'push', payload, { secret: secret() });
+    const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret() });
     expect(res.statusCode, res.body).toBe(202);
     const build = await f.prisma.build.findUniqueOrThrow({ where: { id: res.json().build.id } });
     expect(build).toMatchObject({ platforms: ['linux/arm64'], tags: ['good-edge', `sha-${commits.good!.slice(0, 7)}`], buildArgs: { MODE: 'fast' }, push: true });
@@ -184,43 +184,57 @@ describe('POST /hooks/github', () => {
 
     it('wrong or missing signature → 401, nothing stored or queued', async () => {
       await nothingStored(async () => {
-        const wrong = await sendGithub(f.app, 'push', push(), { secret: 'not-the-secret-at-all' });
+        const wrong = await sendGithub(f.app, 'push', push(), { repoId: repo.id, secret: 'not-the-secret-at-all' });
         expect(wrong.statusCode).toBe(401);
         expect(wrong.json().message).toMatch(/X-Hub-Signature-256/);
-        const missing = await sendGithub(f.app, 'push', push(), { secret: secret(), signature: null });
+        const missing = await sendGithub(f.app, 'push', push(), { repoId: repo.id, secret: secret(), signature: null });
         expect(missing.statusCode).toBe(401);
-        const sha1 = await sendGithub(f.app, 'push', push(), { secret: secret(), signature: 'sha1=0123' });
+        const sha1 = await sendGithub(f.app, 'push', push(), { repoId: repo.id, secret: secret(), signature: 'sha1=0123' });
         expect(sha1.statusCode).toBe(401);
       });
     });
 
-    it('unknown repository → 404 with a clear message', async () => {
+    // Was "unknown repository → 404": that answer told anyone which repositories exist.
+    it('an unknown repository id answers exactly like a wrong signature (401, same body)', async () => {
+      await nothingStored(async () => {
+        const wrong = await sendGithub(f.app, 'push', push(), { repoId: repo.id, secret: 'not-the-secret-at-all' });
+        const unknown = await sendGithub(f.app, 'push', push(), { repoId: '3f1d2c4b-0000-4000-8000-000000000000', secret: secret() });
+        const notAnId = await sendGithub(f.app, 'push', push(), { repoId: 'Codertocat', secret: secret() });
+        for (const res of [unknown, notAnId]) {
+          expect(res.statusCode).toBe(wrong.statusCode);
+          expect(res.body).toBe(wrong.body);
+        }
+        expect(wrong.statusCode).toBe(401);
+      });
+    });
+
+    it("a signed payload about another repository → 400 naming both", async () => {
       await nothingStored(async () => {
         const payload = push();
         payload.repository.full_name = 'someone/unknown';
-        const res = await sendGithub(f.app, 'push', payload, { secret: secret() });
-        expect(res.statusCode).toBe(404);
-        expect(res.json().message).toMatch(/repository someone\/unknown is not registered/);
+        const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret() });
+        expect(res.statusCode).toBe(400);
+        expect(res.json().message).toMatch(/about someone\/unknown but this webhook URL is Codertocat\/Hello-World's/);
       });
     });
 
     it('malformed JSON or a form-encoded body → 400; over the limit → 413', async () => {
       await nothingStored(async () => {
-        const bad = await sendGithub(f.app, 'push', undefined, { secret: secret(), rawBody: '{"ref": ' });
+        const bad = await sendGithub(f.app, 'push', undefined, { repoId: repo.id, secret: secret(), rawBody: '{"ref": ' });
         expect(bad.statusCode).toBe(400);
         expect(bad.json().message).toMatch(/malformed JSON/);
-        const form = await sendGithub(f.app, 'push', undefined, { secret: secret(), rawBody: `payload=${encodeURIComponent(JSON.stringify(push()))}`, contentType: 'application/x-www-form-urlencoded' });
+        const form = await sendGithub(f.app, 'push', undefined, { repoId: repo.id, secret: secret(), rawBody: `payload=${encodeURIComponent(JSON.stringify(push()))}`, contentType: 'application/x-www-form-urlencoded' });
         expect(form.statusCode).toBe(400);
         expect(form.json().message).toMatch(/application\/json/);
         const big = push();
         big.padding = 'x'.repeat(200 * 1024);
-        const tooLarge = await sendGithub(f.app, 'push', big, { secret: secret() });
+        const tooLarge = await sendGithub(f.app, 'push', big, { repoId: repo.id, secret: secret() });
         expect(tooLarge.statusCode).toBe(413);
       });
     });
 
     it('events we do not handle → 202 with ignored: <reason>', async () => {
-      const res = await sendGithub(f.app, 'issues', githubExample('issues'), { secret: secret(), delivery: 'issues-1' });
+      const res = await sendGithub(f.app, 'issues', githubExample('issues'), { repoId: repo.id, secret: secret(), delivery: 'issues-1' });
       expect(res.statusCode).toBe(202);
       expect(res.json().ignored).toBe('event "issues" is not handled (only ping, push, pull_request)');
     });

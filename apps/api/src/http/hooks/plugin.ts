@@ -3,13 +3,17 @@ import { HookResponse } from '@archway/contract';
 import { z } from 'zod';
 import { describeRoute } from '../../infra/openapi/describe.ts';
 import type { AppDeps } from '../../deps.ts';
-import { BadRequestError, HttpError, NotFoundError, UnauthorizedError } from '../../infra/errors.ts';
+import { BadRequestError, HttpError, UnauthorizedError } from '../../infra/errors.ts';
 import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
-import { SecretBoxError, type SecretBox } from '../../infra/secrets/secret-box.ts';
-import { triggerRepoBuild } from '../repos/index.ts';
+import type { SecretBox } from '../../infra/secrets/secret-box.ts';
+import { formatDuration } from '../../workers/retention/index.ts';
+import { throttleFor } from '../auth/index.ts';
+import { triggerRef, triggerRepoBuild } from '../repos/index.ts';
 import { claimDelivery, finishDelivery } from './deliveries.ts';
 import { parseForgejoEvent, parseGithubEvent, payloadRepoName, type HookEvent } from './events.ts';
+import { ReplayGuard } from './replay.ts';
 import { verifyForgejoSignature, verifyGithubSignature } from './signature.ts';
+import { verifiedRepo } from './verify.ts';
 
 export const DEFAULT_HOOK_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -19,6 +23,8 @@ interface Source {
   event(request: FastifyRequest): string | undefined;
   delivery(request: FastifyRequest): string | undefined;
   signatureHeader: string;
+  /** The presented signature, if any (checked before the body is read). */
+  signature(request: FastifyRequest): string | undefined;
   verify(secret: string, body: Buffer, request: FastifyRequest): boolean;
   parse(event: string, payload: unknown): HookEvent;
 }
@@ -55,14 +61,27 @@ function hookSchema(name: Source['name']) {
   return describeRoute({
     tags: ['hooks'],
     summary: HOOK_DOCS[name].summary,
-    description: 'The forge\'s JSON payload, signed with the repository\'s webhook secret. A repeated delivery id queues nothing new.',
+    description:
+      'The forge\'s JSON payload, signed with the webhook secret of the repository the URL names (its `webhookUrl`). An unknown repository and a wrong signature get the same 401. A repeated delivery id, or the same push content within ARCHWAY_HOOK_REPLAY_WINDOW, queues nothing new.',
     public: true,
+    params: z.object({ repoId: z.string().describe('The repository id (its webhookUrl names it)') }),
     headers: HOOK_DOCS[name].headers,
     body: z.object({ repository: z.object({ full_name: z.string() }) }).describe('The forge\'s event payload'),
     answers: {
       200: HookResponse.describe('A ping, or a delivery already received (`duplicate`)'),
       202: HookResponse.describe('Accepted: a build was queued (`build`) or the event was ignored (`ignored` says why)'),
     },
+  });
+}
+
+/** The URL without a repository id, from before webhook URLs carried one. */
+function movedSchema(name: Source['name']) {
+  return describeRoute({
+    tags: ['hooks'],
+    summary: `Old ${name} webhook URL: answers 410 naming the repository's webhookUrl`,
+    public: true,
+    deprecated: true,
+    answers: {},
   });
 }
 
@@ -73,6 +92,7 @@ const SOURCES: Source[] = [
     event: (r) => header(r, 'x-github-event'),
     delivery: (r) => header(r, 'x-github-delivery'),
     signatureHeader: 'X-Hub-Signature-256',
+    signature: (r) => header(r, 'x-hub-signature-256'),
     verify: (secret, body, r) => verifyGithubSignature(secret, body, header(r, 'x-hub-signature-256')),
     parse: parseGithubEvent,
   },
@@ -84,52 +104,79 @@ const SOURCES: Source[] = [
     event: (r) => header(r, 'x-forgejo-event', 'x-gitea-event'),
     delivery: (r) => header(r, 'x-forgejo-delivery', 'x-gitea-delivery'),
     signatureHeader: 'X-Forgejo-Signature (or X-Gitea-Signature)',
+    signature: (r) => header(r, 'x-forgejo-signature', 'x-gitea-signature'),
     verify: (secret, body, r) => verifyForgejoSignature(secret, body, header(r, 'x-forgejo-signature', 'x-gitea-signature')),
     parse: parseForgejoEvent,
   },
 ];
 
 /**
- * Forge webhooks under /hooks: the body is kept as raw bytes (the HMAC covers exactly them), then
- * parsed here. Nothing is stored for a delivery whose signature does not verify.
+ * Forge webhooks under /hooks/<forge>/<repository id>. The order is the defence: a missing
+ * signature header is refused before the body is read; the body is kept as raw bytes and its
+ * HMAC checked against the secret of the repository the URL names before anything parses it;
+ * an unknown repository and a wrong signature get the same 401. Only then is the JSON parsed and
+ * the delivery stored. Failures count towards the client's authentication throttle.
  */
 export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { deps: AppDeps; secretBox: SecretBox }): Promise<void> {
   const bodyLimit = deps.hookBodyLimit ?? DEFAULT_HOOK_BODY_LIMIT;
+  const throttle = throttleFor(deps);
+  const replays = new ReplayGuard(deps.redis, deps.prefix, deps.hookReplayWindowMs);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
 
   for (const source of SOURCES) {
-    app.post(`/${source.name}`, { bodyLimit, schema: hookSchema(source.name) }, async (request, reply) => {
-      const { status, body } = await handle(source, request);
-      return reply.code(status).send(body);
+    const unverified = () =>
+      new UnauthorizedError(`the ${source.signatureHeader} signature does not verify for this URL: use the repository's webhookUrl and the webhook secret Archway gave for it`);
+
+    // The URL without a repository id (before webhook URLs carried one): refused before the body is read.
+    const moved = `webhook URLs name the repository: set this webhook's URL to the repository's webhookUrl (${deps.publicUrl}/hooks/${source.name}/<repository id>, shown by GET /api/v1/repos)`;
+    const refuseMoved = async () => {
+      throw new HttpError(410, 'gone', moved);
+    };
+    app.post(`/${source.name}`, { bodyLimit, onRequest: refuseMoved, schema: movedSchema(source.name) }, refuseMoved);
+
+    app.post<{ Params: { repoId: string } }>(`/${source.name}/:repoId`, {
+      bodyLimit,
+      schema: hookSchema(source.name),
+      onRequest: async (request) => {
+        await throttle.check(request, hookScope(request));
+        if (!source.signature(request)) {
+          await throttle.fail(request, hookScope(request));
+          throw unverified();
+        }
+      },
+    }, async (request, reply) => {
+      const raw = request.body;
+      const body = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
+      const repo = await verifiedRepo(deps.prisma, secretBox, source.providers, request.params.repoId, (secret) => source.verify(secret, body, request));
+      if (!repo) {
+        await throttle.fail(request, hookScope(request));
+        throw unverified();
+      }
+      const { status, body: answer } = await handle(source, repo, request);
+      return reply.code(status).send(answer);
     });
   }
 
-  async function handle(source: Source, request: FastifyRequest): Promise<{ status: number; body: HookResponse }> {
-    const payload = parseBody(request);
+  /**
+   * Webhook failures count per address *and* URL: forges deliver from shared addresses (all of
+   * GitHub's customers' hooks come from the same few), so anyone's misconfigured hook aimed at
+   * one URL must not throttle every repository's deliveries, nor the API tokens used from there.
+   */
+  function hookScope(request: FastifyRequest): string {
+    return `hook:${(request.params as { repoId?: string }).repoId ?? ''}`.slice(0, 100);
+  }
+
+  async function handle(source: Source, repo: RepoRow, request: FastifyRequest): Promise<{ status: number; body: HookResponse }> {
     const event = source.event(request);
     if (!event) throw new BadRequestError(`the ${source.name === 'github' ? 'X-GitHub-Event' : 'X-Forgejo-Event (or X-Gitea-Event)'} header is missing`, 'event');
     const deliveryId = source.delivery(request);
     if (!deliveryId) throw new BadRequestError(`the ${source.name === 'github' ? 'X-GitHub-Delivery' : 'X-Forgejo-Delivery (or X-Gitea-Delivery)'} header is missing`, 'delivery');
+    const payload = parseBody(request);
     const fullName = payloadRepoName(payload);
     if (!fullName) throw new BadRequestError('the payload names no repository (repository.full_name): add the webhook to a repository, not an organization', 'repository.full_name');
-
-    const repo = await deps.prisma.repo.findFirst({ where: { provider: { in: source.providers }, fullName: { equals: fullName, mode: 'insensitive' } } });
-    if (!repo) {
-      throw new NotFoundError(
-        `repository ${fullName} is not registered for ${source.name} webhooks: register it with POST /api/v1/repos (provider ${source.providers.join(' or ')})`,
-        'repository.full_name',
-      );
-    }
-    let secret: string;
-    try {
-      secret = secretBox.open(repo.webhookSecret, 'webhook-secret');
-    } catch (err) {
-      if (err instanceof SecretBoxError) throw new HttpError(500, 'secret_key_mismatch', `${err.message}: ${repo.fullName}'s webhook secret`);
-      throw err;
-    }
-    if (!source.verify(secret, request.body as Buffer, request)) {
-      throw new UnauthorizedError(`the ${source.signatureHeader} signature is missing or wrong: set the webhook's secret to the one Archway gave for ${repo.fullName}`);
+    if (fullName.toLowerCase() !== repo.fullName.toLowerCase()) {
+      throw new BadRequestError(`the payload is about ${fullName} but this webhook URL is ${repo.fullName}'s: use ${fullName}'s own webhookUrl`, 'repository.full_name');
     }
 
     const action = typeof (payload as { action?: unknown }).action === 'string' ? (payload as { action: string }).action : null;
@@ -140,17 +187,18 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
         status: 200,
         body: {
           delivery: deliveryId,
-          result: r.result,
+          result: r.result as HookResponse['result'],
           duplicate: true,
           message: `delivery ${deliveryId} was already received; nothing new was queued`,
           ...(r.buildId ? { build: buildRef(r.buildId) } : {}),
         },
       };
     }
-    return act(repo, claim.row.id, deliveryId, source.parse(event, payload));
+    return act(repo, claim.row.id, { source: source.name, event, deliveryId }, source.parse(event, payload));
   }
 
-  async function act(repo: RepoRow, rowId: string, deliveryId: string, ev: HookEvent): Promise<{ status: number; body: HookResponse }> {
+  async function act(repo: RepoRow, rowId: string, d: { source: string; event: string; deliveryId: string }, ev: HookEvent): Promise<{ status: number; body: HookResponse }> {
+    const { deliveryId } = d;
     if (ev.type === 'ping') {
       await finishDelivery(deps.prisma, rowId, 'ping', `webhook of ${repo.fullName} reached Archway`);
       return { status: 200, body: { delivery: deliveryId, result: 'ping', message: `pong: ${repo.fullName} is registered` } };
@@ -159,13 +207,27 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
       await finishDelivery(deps.prisma, rowId, 'ignored', ev.reason);
       return { status: 202, body: { delivery: deliveryId, result: 'ignored', ignored: ev.reason } };
     }
+    const content = { source: d.source, event: d.event, trigger: ev.trigger, before: ev.before };
+    let holder: string | null;
+    try {
+      holder = await replays.claim(repo.id, content, deliveryId);
+    } catch (err) {
+      await finishDelivery(deps.prisma, rowId, 'error', `internal error: ${(err as Error).message}`).catch(() => {});
+      throw err;
+    }
+    if (holder !== null) {
+      const reason = `duplicate of delivery ${holder}: the same ${d.event} of ${triggerRef(ev.trigger)} at ${ev.trigger.commit} arrived within ${formatDuration(replays.windowMs)}`;
+      await finishDelivery(deps.prisma, rowId, 'ignored', reason);
+      return { status: 202, body: { delivery: deliveryId, result: 'ignored', ignored: reason } };
+    }
     try {
       const { build, canceled } = await triggerRepoBuild(deps, repo, ev.trigger, 'webhook');
       const note = build.status === 'failed' ? `build failed before it started: ${build.error}` : `build queued${canceled.length ? `; canceled superseded ${canceled.join(', ')}` : ''}`;
       await finishDelivery(deps.prisma, rowId, 'queued', note, build.id);
       return { status: 202, body: { delivery: deliveryId, result: 'queued', build: buildRef(build.id), message: note } };
     } catch (err) {
-      // Nothing was queued: a repeat of this delivery may try again.
+      // Nothing was queued: a repeat of this delivery (or of its content) may try again.
+      await replays.release(repo.id, content, deliveryId).catch(() => {});
       const message = err instanceof HttpError ? err.message : `internal error: ${(err as Error).message}`;
       await finishDelivery(deps.prisma, rowId, 'error', message).catch(() => {});
       throw err;

@@ -31,12 +31,16 @@ export function withCommit(payload: Record<string, any>, commit: string): Record
 }
 
 export interface SendOptions {
+  /** The repository whose webhook URL (/hooks/<forge>/<id>) is called. */
+  repoId: string;
   delivery?: string;
   secret: string;
   /** Override the signature header (wrong or missing). */
   signature?: string | null;
   contentType?: string;
   rawBody?: string | Buffer;
+  /** The client address the request comes from (the authentication throttle counts per address). */
+  remoteAddress?: string;
 }
 
 /** POSTs a payload to /hooks/github signed the way GitHub signs it (HMAC-SHA256 of the exact bytes). */
@@ -45,7 +49,8 @@ export function sendGithub(app: FastifyInstance, event: string, payload: unknown
   const sig = opts.signature === undefined ? `sha256=${hmacHex(opts.secret, Buffer.from(body))}` : opts.signature;
   return app.inject({
     method: 'POST',
-    url: '/hooks/github',
+    url: `/hooks/github/${opts.repoId}`,
+    ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}),
     headers: {
       'content-type': opts.contentType ?? 'application/json',
       'user-agent': 'GitHub-Hookshot/044aadd',
@@ -79,5 +84,5 @@ export function sendForgejo(app: FastifyInstance, event: string, payload: unknow
   headers['x-github-event'] = event;
   headers['x-github-event-type'] = type;
   if (sig !== null) headers['x-hub-signature-256'] = `sha256=${sig}`;
-  return app.inject({ method: 'POST', url: '/hooks/forgejo', headers, payload: body });
+  return app.inject({ method: 'POST', url: `/hooks/forgejo/${opts.repoId}`, headers, payload: body, ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}) });
 }

@@ -8,7 +8,7 @@ import { formatExposition } from './exposition.ts';
 
 let f: ApiFixture;
 beforeAll(async () => {
-  f = await apiFixture();
+  f = await apiFixture({ allowLocalSources: true });
 });
 afterAll(async () => f?.close());
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../deps.ts';
-import { installAuth } from '../auth/index.ts';
+import { installAuth, throttleFor } from '../auth/index.ts';
 import { QUIET_ROUTE } from '../health/index.ts';
 import { collectMetrics } from './collect.ts';
 import { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.ts';
@@ -17,7 +17,7 @@ const schema = describeRoute({
  * dashboard's session), like `GET /api/v1/queues` which shows the same numbers.
  */
 export async function metricsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  installAuth(app, deps.prisma);
+  installAuth(app, deps.prisma, throttleFor(deps));
   app.get('/metrics', { ...QUIET_ROUTE, schema }, async (_request, reply) => {
     const body = formatExposition(await collectMetrics(deps));
     return reply.type(EXPOSITION_CONTENT_TYPE).send(body);

@@ -9,7 +9,7 @@ import { FAIL_FAST } from '../../infra/queue/redis.ts';
 import { checkResponses, ResponseChecker } from '../../testing/response-check.ts';
 import { DOCS_PREFIX, documentedPath, DOCUMENTED_PATH } from './plugin.ts';
 
-type Operation = { responses: Record<string, { description: string; content?: Record<string, { schema?: object }> }>; security?: unknown[] };
+type Operation = { responses: Record<string, { description: string; content?: Record<string, { schema?: object }> }>; security?: unknown[]; deprecated?: boolean };
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 let f: ApiFixture;
@@ -64,7 +64,8 @@ describe('OpenAPI document', () => {
       for (const [method, op] of Object.entries(ops)) {
         const where = `${method.toUpperCase()} ${path}`;
         const ok = Object.entries(op.responses).filter(([s]) => s.startsWith('2'));
-        expect(ok.length, `${where} documents no 2xx answer`).toBeGreaterThan(0);
+        // A deprecated operation is a moved URL that only answers 410 (the old webhook URLs).
+        if (!op.deprecated) expect(ok.length, `${where} documents no 2xx answer`).toBeGreaterThan(0);
         for (const [status, r] of ok) expect(r.description, `${where} ${status}`).not.toBe('Default Response');
         expect(op.responses['4XX']?.content?.['application/json']?.schema, `${where} 4XX`).toBeDefined();
       }

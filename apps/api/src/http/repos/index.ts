@@ -1,2 +1,2 @@
 // What other features use of repos: starting a repository's build from a trigger (webhooks).
-export { triggerRepoBuild, type RepoTrigger } from './trigger.ts';
+export { triggerRef, triggerRepoBuild, type RepoTrigger } from './trigger.ts';

@@ -19,6 +19,7 @@ import { resolveRepoTrigger } from './resolve.ts';
 import { createRepo, deleteRepo, findRepo, updateRepo } from './service.ts';
 import { toRepo } from './serialize.ts';
 import { triggerRepoBuild } from './trigger.ts';
+import { checkImageAllowed } from '../auth/index.ts';
 
 const tags = ['repos'];
 const schemas = {
@@ -52,7 +53,7 @@ const schemas = {
 
 /** Registered repositories: CRUD (admin), their webhook deliveries, and builds of a ref. Under /api/v1. */
 export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { deps: AppDeps; secretBox: SecretBox }): Promise<void> {
-  const repoDeps = { prisma: deps.prisma, secretBox };
+  const repoDeps = { prisma: deps.prisma, secretBox, allowLocalSources: deps.allowLocalSources ?? false };
 
   app.post('/repos', { config: { scope: 'admin' }, schema: schemas.create }, async (request, reply) => {
     const { repo, webhookSecret } = await createRepo(repoDeps, RepoCreate.parse(request.body));
@@ -94,6 +95,8 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
     const repo = await findRepo(deps.prisma, request.params.id);
     const body = RepoBuildRequest.parse(request.body ?? {});
     const trigger = await resolveRepoTrigger(repo, body.ref, body.commit, deps.gitTimeoutMs);
+    // Pull request builds never push; branches and tags push to the repository's image.
+    checkImageAllowed(request.token, repo.image, trigger.kind !== 'pr', 'the repository\'s image');
     const { build, canceled } = await triggerRepoBuild(deps, repo, trigger, 'repo');
     const answer: RepoBuildCreated = {
       id: build.id,

@@ -18,7 +18,7 @@ describe('repository build secrets, time limit and attempts', () => {
   let id: string;
 
   beforeAll(async () => {
-    f = await apiFixture({ secretBox: createSecretBox(randomBytes(32)), agentSecretKey: AGENT_KEY, buildAttempts: 4 });
+    f = await apiFixture({ allowLocalSources: true, secretBox: createSecretBox(randomBytes(32)), agentSecretKey: AGENT_KEY, buildAttempts: 4 });
     const repo = await makeGitRepo(f.tmp, 'secrets');
     execFileSync('git', ['update-ref', 'refs/pull/1/head', repo.commit], { cwd: repo.dir }); // where forges keep a PR's head
     git = repo;

@@ -4,9 +4,12 @@ import { storedSecrets } from '../builds/index.ts';
 import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
 import { formatDuration } from '../../workers/retention/index.ts';
 
-/** The webhook endpoint of a provider: Gitea repositories use the Forgejo one (same payloads). */
-export function hookPath(provider: string): string {
-  return provider === 'github' ? '/hooks/github' : '/hooks/forgejo';
+/**
+ * A repository's webhook endpoint: Gitea repositories use the Forgejo one (same payloads). The
+ * id in the URL picks the secret to verify with before the body is parsed.
+ */
+export function hookPath(provider: string, repoId: string): string {
+  return `${provider === 'github' ? '/hooks/github' : '/hooks/forgejo'}/${repoId}`;
 }
 
 /** A repository as the API shows it: never the sealed secrets, only whether a forge token is set and the build secrets' ids. */
@@ -30,7 +33,7 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     secrets: Object.keys(storedSecrets(row.buildSecrets)).sort(),
     pullRequestSecrets: row.pullRequestSecrets,
     buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
-    webhookUrl: `${publicUrl}${hookPath(row.provider)}`,
+    webhookUrl: `${publicUrl}${hookPath(row.provider, row.id)}`,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

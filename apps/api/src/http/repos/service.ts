@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RepoCreate, RepoUpdate } from '@archway/contract';
 import { keepMaskedCredentials } from '@archway/runtime';
-import { checkSourceUrl, storedSecrets, UUID_RE } from '../builds/index.ts';
+import { checkSourceAddress, checkSourceUrl, storedSecrets, UUID_RE } from '../builds/index.ts';
 import type { PrismaClient } from '../../infra/db.ts';
 import { prismaCode } from '../../infra/db.ts';
 import { BadRequestError, ConflictError, HttpError, NotFoundError } from '../../infra/errors.ts';
@@ -13,6 +13,8 @@ import { repoTagRules } from './serialize.ts';
 export interface RepoDeps {
   prisma: PrismaClient;
   secretBox: SecretBox;
+  /** file:// and private-address clone URLs allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
+  allowLocalSources?: boolean;
 }
 
 export function generateWebhookSecret(): string {
@@ -20,13 +22,14 @@ export function generateWebhookSecret(): string {
 }
 
 /** checkSourceUrl names `source.url`; here the field is `cloneUrl`. */
-function checkCloneUrl(url: string): void {
+async function checkCloneUrl(url: string, allowLocal: boolean): Promise<void> {
   try {
     checkSourceUrl(url);
   } catch (err) {
     if (err instanceof HttpError) throw new BadRequestError(err.message.replace(/source\.url/g, 'cloneUrl'), 'cloneUrl');
     throw err;
   }
+  await checkSourceAddress(url, allowLocal, 'cloneUrl');
 }
 
 const MIN_TIMEOUT_MS = 60_000;
@@ -66,7 +69,7 @@ async function ensureUnique(prisma: PrismaClient, provider: string, fullName: st
 
 /** Registers a repository; returns the row and the webhook secret in clear (shown once). */
 export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ repo: RepoRow; webhookSecret: string }> {
-  checkCloneUrl(input.cloneUrl);
+  await checkCloneUrl(input.cloneUrl, deps.allowLocalSources ?? false);
   const timeoutMs = input.buildTimeout !== undefined ? buildTimeoutMs(input.buildTimeout) : null;
   await ensureUnique(deps.prisma, input.provider, input.fullName);
   const webhookSecret = input.webhookSecret ?? generateWebhookSecret();
@@ -107,7 +110,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.cloneUrl !== undefined && cloneUrl === undefined) {
     throw new BadRequestError('cloneUrl: "***" stands for the stored credentials only on the same scheme, host and port; give the credentials for the new server', 'cloneUrl');
   }
-  if (cloneUrl !== undefined) checkCloneUrl(cloneUrl);
+  if (cloneUrl !== undefined) await checkCloneUrl(cloneUrl, deps.allowLocalSources ?? false);
   const data: Prisma.RepoUpdateInput = {};
   if (cloneUrl !== undefined) data.cloneUrl = cloneUrl;
   if (input.defaultBranch !== undefined) data.defaultBranch = input.defaultBranch;

@@ -1,6 +1,6 @@
 import { BuildRequest, CANCELABLE_BUILD_STATUSES, type TagRules } from '@archway/contract';
 import { ARCHWAY_YAML, parseArchwayYaml, renderTagTemplates, type ArchwayYaml } from '../../rules/archway-yaml/index.ts';
-import { cancelBuild, createBuild } from '../builds/index.ts';
+import { cancelBuild, checkSourceAddress, createBuild } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError, UnprocessableError } from '../../infra/errors.ts';
 import type { Build, Repo as RepoRow } from '../../generated/prisma/client.ts';
@@ -37,6 +37,8 @@ function sourceRef(t: RepoTrigger): string {
  * The clone URL is always the registered one, never one from a webhook body.
  */
 export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: string): Promise<TriggerResult> {
+  // Before the API itself fetches from it: local sources may have been disallowed since registration.
+  await checkSourceAddress(repo.cloneUrl, deps.allowLocalSources ?? false, 'cloneUrl');
   let yamlText: string | undefined;
   try {
     yamlText = await readFileAtCommit(repo.cloneUrl, t.commit, ARCHWAY_YAML, deps.gitTimeoutMs);

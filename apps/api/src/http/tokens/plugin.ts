@@ -17,7 +17,7 @@ const schemas = {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 function toInfo(row: ApiToken): TokenInfo {
-  return { id: row.id, name: row.name, scopes: row.scopes, createdAt: row.createdAt.toISOString(), lastUsedAt: iso(row.lastUsedAt), revokedAt: iso(row.revokedAt) };
+  return { id: row.id, name: row.name, scopes: row.scopes, imagePrefixes: row.imagePrefixes ?? [], createdAt: row.createdAt.toISOString(), lastUsedAt: iso(row.lastUsedAt), revokedAt: iso(row.revokedAt) };
 }
 
 /**
@@ -30,7 +30,7 @@ export async function tokensPlugin(app: FastifyInstance, { deps }: { deps: AppDe
   app.post('/tokens', { ...admin, schema: schemas.create }, async (request, reply) => {
     const input = TokenCreate.parse(request.body);
     const scopes = [...new Set(input.scopes)];
-    const { id, token } = await createToken(deps.prisma, input.name, scopes);
+    const { id, token } = await createToken(deps.prisma, input.name, scopes, undefined, [...new Set(input.imagePrefixes ?? [])]);
     const row = await deps.prisma.apiToken.findUniqueOrThrow({ where: { id } });
     return reply.code(201).send({ ...toInfo(row), token } satisfies TokenCreated);
   });

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../deps.ts';
+import { throttleFor } from '../auth/index.ts';
 import { sessionAuthenticator } from './session-auth.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { SessionStore } from './session-store.ts';
@@ -22,7 +23,7 @@ export const DEFAULT_DIST = fileURLToPath(new URL('../../../../web/dist/', impor
 async function web(app: FastifyInstance, opts: AppDeps & WebOptions): Promise<void> {
   const store = new SessionStore(opts.redis, opts.prefix, opts.sessionTtlSeconds);
   app.apiAuthenticators.push(sessionAuthenticator({ prisma: opts.prisma, store, publicUrl: opts.publicUrl }));
-  await sessionRoutes(app, { prisma: opts.prisma, store, publicUrl: opts.publicUrl });
+  await sessionRoutes(app, { prisma: opts.prisma, store, publicUrl: opts.publicUrl, throttle: throttleFor(opts) });
   await serveDashboard(app, opts.distDir ?? DEFAULT_DIST);
 }
 

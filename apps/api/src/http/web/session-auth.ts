@@ -39,12 +39,12 @@ export function assertSameOrigin(request: FastifyRequest, publicUrl: string): vo
 
 /** The live API token behind a session; null (and the session dropped) once it was revoked. */
 export async function sessionIdentity(prisma: PrismaClient, store: SessionStore, id: string, record: SessionRecord): Promise<TokenIdentity | null> {
-  const row = await prisma.apiToken.findUnique({ where: { id: record.tokenId }, select: { id: true, name: true, scopes: true, revokedAt: true } });
+  const row = await prisma.apiToken.findUnique({ where: { id: record.tokenId }, select: { id: true, name: true, scopes: true, imagePrefixes: true, revokedAt: true } });
   if (!row || row.revokedAt) {
     await store.delete(id);
     return null;
   }
-  return { id: row.id, name: row.name, scopes: row.scopes };
+  return { id: row.id, name: row.name, scopes: row.scopes, imagePrefixes: row.imagePrefixes ?? [] };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SessionSignIn, SessionState } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
+import type { AuthThrottle } from '../auth/index.ts';
 import { lookupToken } from '../auth/index.ts';
 import { ForbiddenError, UnauthorizedError } from '../../infra/errors.ts';
 import { clearedCookie, sessionCookie } from './cookies.ts';
@@ -26,6 +27,7 @@ interface Deps {
   prisma: PrismaClient;
   store: SessionStore;
   publicUrl: string;
+  throttle: AuthThrottle;
 }
 
 /** What the SPA learns about its session: never the cookie, which stays httpOnly. */
@@ -43,8 +45,12 @@ export async function sessionRoutes(app: FastifyInstance, deps: Deps): Promise<v
       return reply.code(415).send({ error: 'unsupported_media_type', message: 'send the token as application/json: {"token": "…"}' });
     }
     const { token } = SessionSignIn.parse(request.body ?? {});
+    await deps.throttle.check(request);
     const identity = await lookupToken(deps.prisma, token);
-    if (!identity) throw new UnauthorizedError('invalid or revoked API token');
+    if (!identity) {
+      await deps.throttle.fail(request);
+      throw new UnauthorizedError('invalid or revoked API token');
+    }
     const old = sessionIdOf(request);
     if (old) await deps.store.delete(old);
     const { id, record } = await deps.store.create(identity);

@@ -43,6 +43,8 @@ export interface RouteDoc {
   answers: Record<number, Answer>;
   /** No credential needed (probes, webhooks, the reference, signing in). Default: a bearer token. */
   public?: boolean;
+  /** A route kept only to tell old clients where to go (it answers 410, so it documents no 2xx). */
+  deprecated?: boolean;
 }
 
 /** An operation extension (copied into the document by @fastify/swagger) that http/openapi/plugin.ts turns into `required: false`. */
@@ -74,6 +76,7 @@ export function describeRoute(doc: RouteDoc): FastifySchema {
     ...(doc.bodyOptional ? { [OPTIONAL_BODY]: true } : {}),
     ...(doc.consumes ? { consumes: doc.consumes } : {}),
     ...(doc.public ? { security: [] } : {}),
+    ...(doc.deprecated ? { deprecated: true } : {}),
     response,
   } as FastifySchema;
 }

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ApiToken" ADD COLUMN     "imagePrefixes" TEXT[] DEFAULT ARRAY[]::TEXT[];
