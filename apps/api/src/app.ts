@@ -1,4 +1,4 @@
-import Fastify, { errorCodes, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { errorCodes, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './deps.ts';
 import { installApiNotFound, installErrorHandler } from './infra/errors.ts';
 import { installAuth } from './http/auth/plugin.ts';
@@ -21,6 +21,8 @@ export type { AppDeps };
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** The process's logger (@archway/runtime createLogger); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface BuildAppOptions {
 export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify's request serializer logs method and URL, never headers (no Authorization in logs).
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     // Large webhook or upload routes set their own limit; /api/v1 sets deps.bodyLimit below.
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,

@@ -6,3 +6,4 @@ export * from './jobs.ts';
 export * from './events.ts';
 export * from './repos.ts';
 export * from './redis-keys.ts';
+export * from './units.ts';

@@ -1,8 +1,7 @@
-import { CancelSuperseded, TagRules, type Repo, type RepoProvider } from '@archway/contract';
+import { CancelSuperseded, formatDuration, TagRules, type Repo, type RepoProvider } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import { storedSecrets } from '../builds/build-secrets.ts';
 import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
-import { formatDuration } from '../../workers/retention/duration.ts';
 
 /** The webhook endpoint of a provider: Gitea repositories use the Forgejo one (same payloads). */
 export function hookPath(provider: string): string {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { RepoCreate, RepoUpdate } from '@archway/contract';
+import { parseDuration, type RepoCreate, type RepoUpdate } from '@archway/contract';
 import { keepMaskedCredentials } from '@archway/runtime';
 import { checkSourceUrl } from '../builds/git.ts';
 import type { PrismaClient } from '../../infra/db.ts';
@@ -9,7 +9,6 @@ import type { Prisma, Repo as RepoRow } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { UUID_RE } from '../builds/serialize.ts';
 import { storedSecrets } from '../builds/build-secrets.ts';
-import { parseDuration } from '../../workers/retention/duration.ts';
 import { repoTagRules } from './serialize.ts';
 
 export interface RepoDeps {
