@@ -1,7 +1,7 @@
 export * from './object-store.ts';
 export * from './events.ts';
 export * from './s3-object-store.ts';
-export { s3OptionsFromUrl } from './s3-settings.ts';
+export { s3Config, S3Env, s3OptionsFromUrl } from './s3-settings.ts';
 export * from './build-secrets.ts';
 export * from './redact-url.ts';
 export * from './link-or-copy.ts';
