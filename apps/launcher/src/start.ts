@@ -3,6 +3,7 @@
 // filesystem object store, the API, the merger and one agent for the native platform.
 // DATABASE_URL / REDIS_URL / ARCHWAY_OBJECT_STORE switch any of them to a real deployment.
 import { mkdir, readFile } from 'node:fs/promises';
+import { formatDuration } from '@archway/contract';
 import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { deployMigrations } from '../../../prisma/migrate.ts';
@@ -101,15 +102,17 @@ function describe(err: unknown): string {
   return inspect(err);
 }
 
+const READY_TIMEOUT_MS = 120_000;
+
 async function waitForReady(url: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`the API did not become ready at ${url} within 120 s; see the [api] lines above`);
+    if (Date.now() > deadline) throw new Error(`the API did not become ready at ${url} within ${formatDuration(READY_TIMEOUT_MS)}; see the [api] lines above`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { formatDuration } from '@archway/contract';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BuildEvent } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
@@ -88,7 +89,7 @@ export function startEventsConsumer(opts: EventsConsumerOptions): EventsConsumer
         const message = (err as Error).message;
         if (message.includes('NOGROUP')) ready = false;
         const wait = Math.min(30_000, 250 * 2 ** Math.min(++failures, 7));
-        opts.log(`merger: reading events failed (retry in ${wait} ms): ${message}`);
+        opts.log(`merger: reading events failed (retry in ${formatDuration(wait)}): ${message}`);
         await delay(wait, undefined, { signal: abort.signal }).catch(() => {});
       }
     }
