@@ -20,7 +20,7 @@ import { DEFAULT_LIVE_LOG_LIMIT, type LiveLogLimit } from './report/log-sink.ts'
 
 /**
  * Agent configuration, read once from the environment at start. The table of variables lives in
- * apps/agent/ENV.md; keep both in sync.
+ * apps/agent/ENV.md (test/docs/env-tables.test.ts compares it with AgentEnv).
  */
 export interface AgentConfig {
   /** ARCHWAY_LOG_LEVEL of the agent's own log. */

@@ -8,7 +8,7 @@ export { ConfigError } from '@archway/runtime';
 
 /**
  * API configuration, read once from the environment at start. The table of variables lives in
- * apps/api/ENV.md; keep both in sync.
+ * apps/api/ENV.md (test/docs/env-tables.test.ts compares it with ApiEnv).
  */
 export interface ApiConfig {
   databaseUrl: string;
