@@ -21,7 +21,7 @@ export function text(fallback?: string) {
   return fallback === undefined ? s.optional() : s.default(fallback);
 }
 
-/** A URL of one of `schemes` (`['redis', 'rediss']`): required unless a fallback is given. */
+/** A required URL of one of `schemes` (`["redis", "rediss"]`). */
 export const urlOf = (schemes: string[], hint = schemes.map((s) => `${s}://`).join(' or ')) =>
   z
     .string({ error: 'is required' })
