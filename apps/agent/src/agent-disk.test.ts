@@ -106,7 +106,7 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
     const requeued = await waitFor('the task to be given back', async () => (await readEvents(redis, prefix, c.taskId)).find((e) => e.type === 'task.requeued'));
     expect(requeued).toMatchObject({ attempt: 1, agent: config.agentId, cause: 'out-of-disk' });
     expect(requeued.type === 'task.requeued' && requeued.reason, logLines.join('\n')).toMatch(
-      new RegExp(`^out of disk on ${config.agentId}: [\\d.]+ MB free on ${config.dataDir}, a build needs 28\\.0 MB \\(ARCHWAY_AGENT_MIN_FREE_SPACE\\); GC freed [\\d.]+ [KM]?B and nothing more can go$`),
+      new RegExp(`^out of disk on ${config.agentId}: [\\d.]+ MiB free on ${config.dataDir}, a build needs 27 MiB \\(ARCHWAY_AGENT_MIN_FREE_SPACE\\); GC freed [\\d.]+ (B|KiB|MiB) and nothing more can go$`),
     );
     // Back in the queue (the event goes out just before the job is moved), for any agent to take.
     await waitFor('the job back in wait', async () => (await (await queue.getJob(c.taskId))!.getState()) === 'waiting');
@@ -148,7 +148,7 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
     const failed = (await readEvents(redis, prefix, job.taskId)).find((e) => e.type === 'task.failed');
     expect(failed).toMatchObject({ cause: 'out-of-disk', final: true });
     expect(failed?.type === 'task.failed' && failed.reason).toMatch(
-      new RegExp(`^linux/amd64: out of disk on ${config.agentId}: free space on ${config.dataDir} fell to [\\d.]+ MB, below ARCHWAY_AGENT_STOP_FREE_SPACE \\(8\\.0 MB\\); the build was stopped during step 4/4: RUN i=0`),
+      new RegExp(`^linux/amd64: out of disk on ${config.agentId}: free space on ${config.dataDir} fell to [\\d.]+ MiB, below ARCHWAY_AGENT_STOP_FREE_SPACE \\(7\\.6 MiB\\); the build was stopped during step 4/4: RUN i=0`),
     );
     // The stopped build's files went with its working container: the space is back.
     expect(await listContainers(config)).toEqual([]);
