@@ -105,7 +105,7 @@ describe('cancel', () => {
     const failed = (await readEvents(redis, prefix, job.taskId)).find((e) => e.type === 'task.failed');
     expect(failed).toMatchObject({ final: true, cause: 'timeout', step: 'step 4/4: RUN echo sleeping && sleep 60' });
     expect(failed?.type === 'task.failed' && failed.reason).toBe(
-      'linux/amd64: the build exceeded its time limit of 10 s during step 4/4: RUN echo sleeping && sleep 60 and was stopped',
+      'linux/amd64: the build exceeded its time limit of 10s during step 4/4: RUN echo sleeping && sleep 60 and was stopped',
     );
     const settings = { buildah: config.buildah, dataDir: config.dataDir, platform: PLATFORM, isolation: config.isolation };
     expect(await listContainers(settings)).toEqual([]);

@@ -89,9 +89,10 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
 
     const left = new Set((await readStorageIndex(root)).images.map((i) => i.id));
     for (const id of imagesOfA) expect(left.has(id)).toBe(false);
-    const removed = logLines.filter((l) => l.includes(' gc.removed '));
-    expect(removed.some((l) => l.includes(`image=${imagesOfA[0]!.slice(0, 12)}`) && l.includes('reason=min-free'))).toBe(true);
-    expect(logLines.some((l) => / gc\.done trigger=before-task removed=[1-9]/.test(l))).toBe(true);
+    const records = logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const removed = records.filter((r) => r.msg === 'gc.removed');
+    expect(removed.some((r) => r.image === imagesOfA[0]!.slice(0, 12) && r.reason === 'min-free')).toBe(true);
+    expect(records.some((r) => r.msg === 'gc.done' && r.trigger === 'before-task' && Number(r.removed) >= 1)).toBe(true);
     expect((await readEvents(redis, prefix, b.taskId)).map((e) => e.type)).toContain('task.built');
   });
 
@@ -105,7 +106,7 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
     const requeued = await waitFor('the task to be given back', async () => (await readEvents(redis, prefix, c.taskId)).find((e) => e.type === 'task.requeued'));
     expect(requeued).toMatchObject({ attempt: 1, agent: config.agentId, cause: 'out-of-disk' });
     expect(requeued.type === 'task.requeued' && requeued.reason, logLines.join('\n')).toMatch(
-      new RegExp(`^out of disk on ${config.agentId}: [\\d.]+ MB free on ${config.dataDir}, a build needs 28\\.0 MB \\(ARCHWAY_AGENT_MIN_FREE_SPACE\\); GC freed [\\d.]+ [KM]?B and nothing more can go$`),
+      new RegExp(`^out of disk on ${config.agentId}: [\\d.]+ MiB free on ${config.dataDir}, a build needs 27 MiB \\(ARCHWAY_AGENT_MIN_FREE_SPACE\\); GC freed [\\d.]+ (B|KiB|MiB) and nothing more can go$`),
     );
     // Back in the queue (the event goes out just before the job is moved), for any agent to take.
     await waitFor('the job back in wait', async () => (await (await queue.getJob(c.taskId))!.getState()) === 'waiting');
@@ -147,7 +148,7 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
     const failed = (await readEvents(redis, prefix, job.taskId)).find((e) => e.type === 'task.failed');
     expect(failed).toMatchObject({ cause: 'out-of-disk', final: true });
     expect(failed?.type === 'task.failed' && failed.reason).toMatch(
-      new RegExp(`^linux/amd64: out of disk on ${config.agentId}: free space on ${config.dataDir} fell to [\\d.]+ MB, below ARCHWAY_AGENT_STOP_FREE_SPACE \\(8\\.0 MB\\); the build was stopped during step 4/4: RUN i=0`),
+      new RegExp(`^linux/amd64: out of disk on ${config.agentId}: free space on ${config.dataDir} fell to [\\d.]+ MiB, below ARCHWAY_AGENT_STOP_FREE_SPACE \\(7\\.6 MiB\\); the build was stopped during step 4/4: RUN i=0`),
     );
     // The stopped build's files went with its working container: the space is back.
     expect(await listContainers(config)).toEqual([]);

@@ -9,7 +9,7 @@ import { CacheSize } from './cache-size.ts';
 import { storageFs } from './disk/fs-type.ts';
 import { DiskGuard } from './disk/guard.ts';
 import { checkWatermarks } from './disk/watermarks.ts';
-import type { AgentConfig } from './env.ts';
+import { agentConfig, ConfigError, type AgentConfig } from './env.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { cleanLeftovers } from './leftovers.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -48,7 +48,12 @@ export interface StartOptions {
 }
 
 /** The data dir cannot serve builds: a network, FUSE or overlay filesystem, or free-space watermarks that contradict each other on it. Exit code 2. */
-export class StorageError extends Error {}
+/** The data dir cannot hold builds as configured: a restart cannot fix it, so main exits 2. */
+export class StorageError extends ConfigError {
+  constructor(variable: string, problem: string) {
+    super(agentConfig.process, [{ variable, problem }], agentConfig.docs);
+  }
+}
 
 /**
  * Starts an agent: a BullMQ worker on its platform's build queue, the heartbeat, the cancel
@@ -64,11 +69,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   await mkdir(config.dataDir, { recursive: true });
   const fs = await storageFs(config.dataDir);
   if (fs.problem) {
-    if (!config.allowNetworkStorage) throw new StorageError(fs.problem);
+    if (!config.allowNetworkStorage) throw new StorageError('ARCHWAY_AGENT_DATA_DIR', fs.problem);
     log('storage.unsuitable', { fs: fs.name, note: 'ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE=true' }, 'warn');
   }
   const watermarks = await checkWatermarks(config);
-  if (watermarks) throw new StorageError(watermarks);
+  if (watermarks) throw new StorageError('ARCHWAY_AGENT_MIN_FREE_SPACE', watermarks);
   await cleanLeftovers(config, settings, log);
   // buildah's TMPDIR outside tasks (GC, cleanup); tasks use their own under their work dir.
   await mkdir(storageDirs(settings).tmp, { recursive: true });

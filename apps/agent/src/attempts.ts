@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { formatDuration } from '@archway/contract';
 import { endLog, nowIso, publishEvent } from '@archway/runtime';
 import type { BuildJob } from '@archway/contract';
 
@@ -53,7 +54,7 @@ export function planAttempt(job: Job): AttemptPlan {
  */
 export async function reportLostAttempt(redis: Redis, prefix: string, data: BuildJob, lost: AttemptMark, final: boolean, lockMs: number): Promise<string> {
   // Its heartbeat key may outlive it by up to its TTL, so it cannot tell a dead agent from a hung one.
-  const what = `agent ${lost.agent} was lost during attempt ${lost.attempt}: it stopped renewing its lock on the task for ${Math.round(lockMs / 1000)} s (killed, crashed, cut off from Redis, or its machine went away)`;
+  const what = `agent ${lost.agent} was lost during attempt ${lost.attempt}: it stopped renewing its lock on the task for ${formatDuration(Math.round(lockMs / 1000) * 1000)} (killed, crashed, cut off from Redis, or its machine went away)`;
   const reason = `${data.platform}: ${what}${final ? '; no attempts left' : ''}`;
   await publishEvent(redis, prefix, {
     type: 'task.failed',

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     const c = loadConfig(base);
     const platform = nativePlatform();
     expect(c).toEqual({
+      logLevel: 'info',
       redisUrl: 'redis://127.0.0.1:6379',
       queuePrefix: 'archway',
       objectStore: 'file:///tmp/archway-objects',
@@ -81,14 +82,20 @@ describe('loadConfig', () => {
       }
       return '';
     };
-    expect(msg({ ARCHWAY_AGENT_MIN_FREE_SPACE: 'lots' })).toContain('ARCHWAY_AGENT_MIN_FREE_SPACE must be a size like 512MB, 10GiB or 20% (got "lots")');
-    expect(msg({ ARCHWAY_AGENT_BUILD_TIMEOUT: '60' })).toContain('ARCHWAY_AGENT_BUILD_TIMEOUT must be a duration like 90s, 60m, 48h or 7d');
+    expect(msg({ ARCHWAY_AGENT_MIN_FREE_SPACE: 'lots' })).toContain('  - ARCHWAY_AGENT_MIN_FREE_SPACE: "lots" is not a size: write a number and a unit, like 512MB, 4GiB, 1048576 or 20%');
+    expect(msg({ ARCHWAY_AGENT_BUILD_TIMEOUT: '60' })).toContain('  - ARCHWAY_AGENT_BUILD_TIMEOUT: "60" is not a duration: a unit is missing (write 60s, 60m, 60h or 60d)');
     expect(msg({ ARCHWAY_AGENT_MIN_FREE_SPACE: '100MB', ARCHWAY_AGENT_STOP_FREE_SPACE: '1GB' })).toContain(
-      'ARCHWAY_AGENT_MIN_FREE_SPACE (100 MB) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE (1.0 GB)',
+      '  - ARCHWAY_AGENT_MIN_FREE_SPACE: ARCHWAY_AGENT_MIN_FREE_SPACE (95 MiB) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE (954 MiB)',
     );
-    expect(msg({ ARCHWAY_AGENT_SECRET_KEY: 'short' })).toContain('ARCHWAY_AGENT_SECRET_KEY must be at least 32 characters');
-    expect(msg({ ARCHWAY_AGENT_LOCK_DURATION: '1s' })).toContain('ARCHWAY_AGENT_LOCK_DURATION must be at least 3s');
-    expect(msg({ ARCHWAY_AGENT_GIT_CACHE_SIZE: '5 repos' })).toContain('ARCHWAY_AGENT_GIT_CACHE_SIZE must be a size like 512MB, 10GiB or 20% (got "5 repos")');
+    expect(msg({ ARCHWAY_AGENT_SECRET_KEY: 'short' })).toContain('  - ARCHWAY_AGENT_SECRET_KEY: ARCHWAY_AGENT_SECRET_KEY must be at least 32 characters');
+    expect(msg({ ARCHWAY_AGENT_LOCK_DURATION: '1s' })).toContain('  - ARCHWAY_AGENT_LOCK_DURATION: must be at least 3s (got "1s")');
+    expect(msg({ ARCHWAY_AGENT_BUILD_TIMEOUT: '0' })).toContain('  - ARCHWAY_AGENT_BUILD_TIMEOUT: must be at least 1ms (got "0")');
+    expect(msg({ ARCHWAY_AGENT_GIT_CACHE_SIZE: '5 repos' })).toContain('  - ARCHWAY_AGENT_GIT_CACHE_SIZE: "5 repos" is not a size: unknown unit "repos"');
+  });
+
+  it('takes every form of the one duration grammar', () => {
+    expect(loadConfig({ ...base, ARCHWAY_AGENT_BUILD_TIMEOUT: '1h30m', ARCHWAY_AGENT_DRAIN_TIMEOUT: '1.5h' })).toMatchObject({ buildTimeoutMs: 90 * 60_000, drainTimeoutMs: 90 * 60_000 });
+    expect(loadConfig({ ...base, ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE: '1MiB' }).liveLogLimit.bytes).toBe(1024 * 1024);
   });
 
   it('normalises the platform override and derives the id from it', () => {
@@ -105,7 +112,8 @@ describe('loadConfig', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as Error).message;
-    for (const name of ['REDIS_URL is required', 'ARCHWAY_OBJECT_STORE is required', 'ARCHWAY_AGENT_CONCURRENCY must be at least 1', 'ARCHWAY_BUILDAH_ISOLATION must be chroot, oci or rootless']) {
+    expect(msg).toMatch(/^invalid agent configuration:\n/);
+    for (const name of ['  - REDIS_URL: is required', '  - ARCHWAY_OBJECT_STORE: is required', '  - ARCHWAY_AGENT_CONCURRENCY: must be between 1 and 64', '  - ARCHWAY_BUILDAH_ISOLATION: must be chroot, oci or rootless']) {
       expect(msg).toContain(name);
     }
   });

@@ -1,17 +1,30 @@
-import { readFileSync } from 'node:fs';
 import { hostname, machine } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parsePlatform, platformOrUndefined, platformSlug, QueuePrefixSetting, type Platform } from '@archway/contract';
-import { buildSecretKey, createObjectStore, redisUrlProblem } from '@archway/runtime';
-import { formatSize, parseDuration, parseSize, type Size } from './units.ts';
+import {
+  buildSecretKey,
+  configProblems,
+  createObjectStore,
+  defineConfig,
+  field,
+  loadConfig as loadSpec,
+  LogEnv,
+  setting,
+  throwIfProblems,
+  type ConfigProblem,
+  type LogLevel,
+} from '@archway/runtime';
+import { formatSize, type Size } from '@archway/contract';
 import { DEFAULT_LIVE_LOG_LIMIT, type LiveLogLimit } from './report/log-sink.ts';
 
 /**
  * Agent configuration, read once from the environment at start. The table of variables lives in
- * apps/agent/ENV.md; keep both in sync.
+ * apps/agent/ENV.md (test/docs/env-tables.test.ts compares it with AgentEnv).
  */
 export interface AgentConfig {
+  /** ARCHWAY_LOG_LEVEL of the agent's own log. */
+  logLevel: LogLevel;
   redisUrl: string;
   queuePrefix: string;
   /** `file:///…` or `s3://…` (passed to createObjectStore with the process env). */
@@ -75,90 +88,43 @@ export function nativePlatform(kernelMachine: string = machine()): Platform {
   return platform;
 }
 
-const sizeText = (name: string) =>
-  z.string().transform((v, ctx) => {
-    const parsed = parseSize(v);
-    if (!parsed) ctx.addIssue({ code: 'custom', message: `${name} must be a size like 512MB, 10GiB or 20% (got "${v}")` });
-    return parsed ?? { bytes: 0 };
-  });
-const size = (name: string, fallback: string) => z.string().default(fallback).pipe(sizeText(name));
-/** Unset: a default that depends on the disk (see GC_DEFAULTS). */
-const optionalSize = (name: string) => sizeText(name).optional();
-const duration = (name: string, fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((v, ctx) => {
-      const parsed = parseDuration(v);
-      if (parsed === undefined) ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 90s, 60m, 48h or 7d (got "${v}")` });
-      return parsed ?? 0;
-    });
-const bool = (name: string) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: `${name} must be true or false` })
-    .default('false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-const nonEmpty = (name: string) => z.string({ error: `${name} is required` }).trim().min(1, `${name} is required`);
-
-const Env = z.object({
-  REDIS_URL: nonEmpty('REDIS_URL').superRefine((v, ctx) => {
-    const problem = redisUrlProblem(v);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }),
+/** The agent's variables (apps/agent/ENV.md, checked against it by test/docs/env-tables.test.ts). */
+export const AgentEnv = z.object({
+  REDIS_URL: field.redisUrl(),
   ARCHWAY_QUEUE_PREFIX: QueuePrefixSetting,
-  ARCHWAY_OBJECT_STORE: nonEmpty('ARCHWAY_OBJECT_STORE'),
-  ARCHWAY_AGENT_PLATFORM: z.string().trim().min(1).optional(),
-  ARCHWAY_AGENT_DATA_DIR: z.string().trim().min(1).default('./.archway/agent'),
+  ARCHWAY_OBJECT_STORE: field.required(),
+  ARCHWAY_AGENT_PLATFORM: field.text(),
+  ARCHWAY_AGENT_DATA_DIR: field.text('./.archway/agent'),
   ARCHWAY_AGENT_ID: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,253}$/, 'ARCHWAY_AGENT_ID may contain letters, digits, "_", "." and "-" (max 253, a Kubernetes node name)')
+    .regex(/^[A-Za-z0-9_.-]{1,253}$/, 'may contain letters, digits, "_", "." and "-" (max 253, a Kubernetes node name)')
     .optional(),
-  ARCHWAY_AGENT_CONCURRENCY: z.coerce
-    .number({ error: 'ARCHWAY_AGENT_CONCURRENCY must be a number' })
-    .int('ARCHWAY_AGENT_CONCURRENCY must be an integer')
-    .min(1, 'ARCHWAY_AGENT_CONCURRENCY must be at least 1')
-    .max(64, 'ARCHWAY_AGENT_CONCURRENCY must be at most 64')
-    .default(1),
-  ARCHWAY_BUILDAH_ISOLATION: z
-    .enum(['chroot', 'oci', 'rootless'], { error: 'ARCHWAY_BUILDAH_ISOLATION must be chroot, oci or rootless' })
-    .default('chroot'),
-  ARCHWAY_BUILDAH: z.string().trim().min(1).default('buildah'),
-  ARCHWAY_GIT: z.string().trim().min(1).default('git'),
-  ARCHWAY_AGENT_LOCK_DURATION: duration('ARCHWAY_AGENT_LOCK_DURATION', '15s'),
-  ARCHWAY_AGENT_DRAIN_TIMEOUT: duration('ARCHWAY_AGENT_DRAIN_TIMEOUT', '5m'),
-  ARCHWAY_AGENT_BUILD_TIMEOUT: duration('ARCHWAY_AGENT_BUILD_TIMEOUT', '60m'),
-  ARCHWAY_AGENT_MIN_FREE_SPACE: size('ARCHWAY_AGENT_MIN_FREE_SPACE', '2GB'),
-  ARCHWAY_AGENT_STOP_FREE_SPACE: size('ARCHWAY_AGENT_STOP_FREE_SPACE', '500MB'),
-  ARCHWAY_AGENT_GC_RESERVED_SPACE: optionalSize('ARCHWAY_AGENT_GC_RESERVED_SPACE'),
-  ARCHWAY_AGENT_GC_MAX_USED_SPACE: optionalSize('ARCHWAY_AGENT_GC_MAX_USED_SPACE'),
-  ARCHWAY_AGENT_GC_MIN_FREE_SPACE: optionalSize('ARCHWAY_AGENT_GC_MIN_FREE_SPACE'),
-  ARCHWAY_AGENT_GC_KEEP_DURATION: duration('ARCHWAY_AGENT_GC_KEEP_DURATION', '60d'),
-  ARCHWAY_AGENT_GC_INTERVAL: duration('ARCHWAY_AGENT_GC_INTERVAL', '10m'),
-  ARCHWAY_AGENT_GIT_CACHE_SIZE: optionalSize('ARCHWAY_AGENT_GIT_CACHE_SIZE'),
-  ARCHWAY_AGENT_AFFINITY_WAIT: duration('ARCHWAY_AGENT_AFFINITY_WAIT', '3s'),
+  ARCHWAY_AGENT_CONCURRENCY: field.integer({ min: 1, max: 64, fallback: 1 }),
+  ARCHWAY_BUILDAH_ISOLATION: field.oneOf(['chroot', 'oci', 'rootless'], 'chroot'),
+  ARCHWAY_BUILDAH: field.text('buildah'),
+  ARCHWAY_GIT: field.text('git'),
+  // At least 3s: the lock is renewed every half of it.
+  ARCHWAY_AGENT_LOCK_DURATION: field.duration({ fallback: '15s', min: 3000 }),
+  ARCHWAY_AGENT_DRAIN_TIMEOUT: field.duration({ fallback: '5m' }),
+  ARCHWAY_AGENT_BUILD_TIMEOUT: field.duration({ fallback: '60m', min: 1 }),
+  ARCHWAY_AGENT_MIN_FREE_SPACE: field.diskSize('2GB'),
+  ARCHWAY_AGENT_STOP_FREE_SPACE: field.diskSize('500MB'),
+  ARCHWAY_AGENT_GC_RESERVED_SPACE: field.diskSize(),
+  ARCHWAY_AGENT_GC_MAX_USED_SPACE: field.diskSize(),
+  ARCHWAY_AGENT_GC_MIN_FREE_SPACE: field.diskSize(),
+  ARCHWAY_AGENT_GC_KEEP_DURATION: field.duration({ fallback: '60d' }),
+  ARCHWAY_AGENT_GC_INTERVAL: field.duration({ fallback: '10m' }),
+  ARCHWAY_AGENT_GIT_CACHE_SIZE: field.diskSize(),
+  ARCHWAY_AGENT_AFFINITY_WAIT: field.duration({ fallback: '3s' }),
   ARCHWAY_AGENT_SECRET_KEY: z.string().optional(),
-  ARCHWAY_AGENT_SECRET_KEY_FILE: z.string().optional(),
-  ARCHWAY_AGENT_REGISTRIES_CONF: z.string().trim().min(1).optional(),
-  ARCHWAY_AGENT_PULL: z.enum(['newer', 'missing', 'always'], { error: 'ARCHWAY_AGENT_PULL must be newer, missing or always' }).default('newer'),
-  ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE: bool('ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE'),
-  ARCHWAY_AGENT_LIVE_LOG_MAX_LINES: z.coerce
-    .number({ error: 'ARCHWAY_AGENT_LIVE_LOG_MAX_LINES must be a number' })
-    .int('ARCHWAY_AGENT_LIVE_LOG_MAX_LINES must be an integer')
-    .min(100, 'ARCHWAY_AGENT_LIVE_LOG_MAX_LINES must be at least 100')
-    .default(DEFAULT_LIVE_LOG_LIMIT.lines),
-  ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE: z
-    .string()
-    .default(String(DEFAULT_LIVE_LOG_LIMIT.bytes))
-    .transform((v, ctx) => {
-      const parsed = parseSize(v);
-      if (!parsed || !('bytes' in parsed) || parsed.bytes < 64 * 1024) {
-        ctx.addIssue({ code: 'custom', message: `ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE must be a size of at least 64KiB like 32MiB (got "${v}")` });
-        return 0;
-      }
-      return parsed.bytes;
-    }),
+  ARCHWAY_AGENT_REGISTRIES_CONF: field.text(),
+  ARCHWAY_AGENT_PULL: field.oneOf(['newer', 'missing', 'always'], 'newer'),
+  ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE: field.bool(false),
+  ARCHWAY_AGENT_LIVE_LOG_MAX_LINES: field.integer({ min: 100, fallback: DEFAULT_LIVE_LOG_LIMIT.lines }),
+  ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE: field.bytes({ fallback: DEFAULT_LIVE_LOG_LIMIT.bytes, min: 64 * 1024 }),
+  ...LogEnv.shape,
 });
+export const agentConfig = defineConfig({ process: 'agent', schema: AgentEnv, secrets: ['ARCHWAY_AGENT_SECRET_KEY'], docs: 'apps/agent/ENV.md' });
 
 /** buildkitd's defaults: 10% of the disk (at most 10 GB) reserved, 60% (≤ 100 GB) max used, 20% (≤ 100 GB) kept free. */
 const GC_DEFAULTS = {
@@ -170,39 +136,34 @@ const GC_DEFAULTS = {
 /** 5% of the disk, at most 5 GB: a few dozen repositories' shallow fetches on a Raspberry Pi's card too. */
 const GIT_CACHE_DEFAULT: Size = { percent: 5, capBytes: 5e9 };
 
-export class ConfigError extends Error {}
+export { ConfigError } from '@archway/runtime';
 
 /** Parses the environment; throws a ConfigError listing every problem, one per line. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  // Empty strings mean "unset" (common in compose files and k8s manifests).
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = Env.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  - ${i.message}`);
-    throw new ConfigError(`invalid agent configuration:\n${lines.join('\n')}`);
-  }
-  const e = parsed.data;
+  const e = loadSpec(agentConfig, env);
   const problems = crossCheck(e);
-  if (problems.length > 0) throw new ConfigError(`invalid agent configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   let secretKey: Buffer | undefined;
+  const keyFile = setting(env, 'ARCHWAY_AGENT_SECRET_KEY_FILE');
   try {
-    secretKey = loadSecretKey(e.ARCHWAY_AGENT_SECRET_KEY, e.ARCHWAY_AGENT_SECRET_KEY_FILE);
+    if (e.ARCHWAY_AGENT_SECRET_KEY !== undefined) secretKey = buildSecretKey(e.ARCHWAY_AGENT_SECRET_KEY, keyFile ? `ARCHWAY_AGENT_SECRET_KEY_FILE (${keyFile})` : undefined);
   } catch (err) {
-    throw new ConfigError(`invalid agent configuration:\n  - ${(err as Error).message}`);
+    problems.push(...configProblems(err, keyFile ? 'ARCHWAY_AGENT_SECRET_KEY_FILE' : 'ARCHWAY_AGENT_SECRET_KEY'));
   }
   try {
     createObjectStore(e.ARCHWAY_OBJECT_STORE, env); // validates the URL (and S3 settings) now, not at the first job
   } catch (err) {
-    throw new ConfigError(`invalid agent configuration:\n  - ARCHWAY_OBJECT_STORE: ${(err as Error).message}`);
+    problems.push(...configProblems(err, 'ARCHWAY_OBJECT_STORE'));
   }
-  let platform: Platform;
+  let platform: Platform | undefined;
   try {
     platform = e.ARCHWAY_AGENT_PLATFORM ? parsePlatform(e.ARCHWAY_AGENT_PLATFORM) : nativePlatform();
   } catch (err) {
-    const prefix = e.ARCHWAY_AGENT_PLATFORM ? 'ARCHWAY_AGENT_PLATFORM: ' : '';
-    throw new ConfigError(`invalid agent configuration:\n  - ${prefix}${(err as Error).message}`);
+    problems.push(...configProblems(err, 'ARCHWAY_AGENT_PLATFORM'));
   }
+  throwIfProblems(agentConfig.process, problems, agentConfig.docs);
+  if (!platform) throw new Error('unreachable: a platform problem is listed above');
   return {
+    logLevel: e.ARCHWAY_LOG_LEVEL,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.ARCHWAY_QUEUE_PREFIX,
     objectStore: e.ARCHWAY_OBJECT_STORE,
@@ -235,34 +196,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   };
 }
 
-type ParsedEnv = z.infer<typeof Env>;
+type ParsedEnv = z.infer<typeof AgentEnv>;
 
-function crossCheck(e: ParsedEnv): string[] {
-  const problems: string[] = [];
-  if (e.ARCHWAY_AGENT_LOCK_DURATION < 3000) problems.push('ARCHWAY_AGENT_LOCK_DURATION must be at least 3s (the lock is renewed every half of it)');
-  if (e.ARCHWAY_AGENT_BUILD_TIMEOUT <= 0) problems.push('ARCHWAY_AGENT_BUILD_TIMEOUT must be more than 0');
+function crossCheck(e: ParsedEnv): ConfigProblem[] {
   const min = e.ARCHWAY_AGENT_MIN_FREE_SPACE;
   const stop = e.ARCHWAY_AGENT_STOP_FREE_SPACE;
   // Comparable only in the same unit; mixed units are checked against the real disk at start (disk/watermarks.ts).
   const comparable = ('bytes' in min && 'bytes' in stop) || ('percent' in min && 'percent' in stop);
   if (comparable && (('bytes' in min ? min.bytes : min.percent) as number) <= (('bytes' in stop ? stop.bytes : stop.percent) as number)) {
-    problems.push(
-      `ARCHWAY_AGENT_MIN_FREE_SPACE (${formatSize(min)}) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE (${formatSize(stop)}): a task would be stopped as soon as it starts`,
-    );
+    return [
+      {
+        variable: 'ARCHWAY_AGENT_MIN_FREE_SPACE',
+        problem: `ARCHWAY_AGENT_MIN_FREE_SPACE (${formatSize(min)}) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE (${formatSize(stop)}): a task would be stopped as soon as it starts`,
+      },
+    ];
   }
-  if (e.ARCHWAY_AGENT_SECRET_KEY && e.ARCHWAY_AGENT_SECRET_KEY_FILE) problems.push('set ARCHWAY_AGENT_SECRET_KEY or ARCHWAY_AGENT_SECRET_KEY_FILE, not both');
-  return problems;
+  return [];
 }
-
-function loadSecretKey(inline?: string, file?: string): Buffer | undefined {
-  if (inline) return buildSecretKey(inline);
-  if (!file) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`ARCHWAY_AGENT_SECRET_KEY_FILE: cannot read ${file}: ${(err as Error).message}`);
-  }
-  return buildSecretKey(text, `ARCHWAY_AGENT_SECRET_KEY_FILE (${file})`);
-}
-

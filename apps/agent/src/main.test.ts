@@ -16,9 +16,11 @@ describe('main.ts (the agent process)', () => {
   it('refuses to start with a clear message when required variables are missing', async () => {
     const { out, exited } = startMain({ ARCHWAY_AGENT_CONCURRENCY: 'many' });
     expect(await exited).toBe(2);
-    expect(out.stderr).toContain('REDIS_URL is required');
-    expect(out.stderr).toContain('ARCHWAY_OBJECT_STORE is required');
-    expect(out.stderr).toContain('ARCHWAY_AGENT_CONCURRENCY must be a number');
+    expect(out.stderr).toContain('invalid agent configuration:\n');
+    expect(out.stderr).toContain('  - REDIS_URL: is required');
+    expect(out.stderr).toContain('  - ARCHWAY_OBJECT_STORE: is required');
+    expect(out.stderr).toContain('  - ARCHWAY_AGENT_CONCURRENCY: must be a number');
+    expect(out.stderr).toContain('See apps/agent/ENV.md.');
   });
 
   it('refuses to start when, on this disk, the stop watermark is not under the start one (mixed units)', async () => {
@@ -31,7 +33,7 @@ describe('main.ts (the agent process)', () => {
       ARCHWAY_AGENT_STOP_FREE_SPACE: '900TB',
     });
     expect(await exited).toBe(2);
-    expect(out.stderr).toMatch(/ARCHWAY_AGENT_MIN_FREE_SPACE \(1% = .+ here\) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE \(900 TB = 900 TB here\): a task would be stopped as soon as it starts/);
+    expect(out.stderr).toMatch(/ARCHWAY_AGENT_MIN_FREE_SPACE \(1% = .+ here\) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE \(819 TiB = 819 TiB here\): a task would be stopped as soon as it starts/);
     expect(out.stdout).not.toContain('agent.started');
   });
 
@@ -56,7 +58,9 @@ describe('main.ts (the agent process)', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(await redis.exists(key)).toBe(0);
-      expect(out.stdout).toMatch(/^\S+Z info agent\.started id=main-test platform=linux\/arm64 queue=build-linux-arm64 /m);
+      const started = out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.msg === 'agent.started');
+      expect(started).toMatchObject({ level: 'info', component: 'agent', id: 'main-test', platform: 'linux/arm64', queue: 'build-linux-arm64' });
+      expect(started.time).toMatch(/Z$/);
       expect(out.stdout).toContain('agent.stopped');
       expect(out.stdout + out.stderr).not.toContain('s3cret-never-logged');
     } finally {

@@ -4,31 +4,23 @@
  * ARCHWAY_AGENT_DRAIN_TIMEOUT; after that, or on a second signal, the build is stopped and its task
  * goes back to the queue (requeued, no attempt used) for another agent.
  */
-import { startAgent, StorageError } from './agent.ts';
-import { ConfigError, loadConfig } from './env.ts';
-import { createLogger } from './log.ts';
+import { exitOnConfigError } from '@archway/runtime';
+import { startAgent } from './agent.ts';
+import { loadConfig } from './env.ts';
+import { createLogger, type Logger } from './log.ts';
 
-const log = createLogger();
+let log: Logger = createLogger();
 
 async function main(): Promise<void> {
   let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`archway agent: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
   let agent;
   try {
+    config = loadConfig();
+    log = createLogger(undefined, config.logLevel);
+    // A data dir on an unsuitable filesystem or contradicting watermarks: ConfigError (exit 2) too.
     agent = await startAgent(config, { log });
   } catch (err) {
-    if (err instanceof StorageError) {
-      process.stderr.write(`archway agent: ${err.message}\n`);
-      process.exit(2);
-    }
+    exitOnConfigError(err);
     throw err;
   }
   let signals = 0;

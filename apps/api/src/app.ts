@@ -1,4 +1,4 @@
-import Fastify, { errorCodes, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { errorCodes, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './deps.ts';
 import { installApiNotFound, installErrorHandler } from './infra/errors.ts';
 import { installAuth } from './http/auth/plugin.ts';
@@ -27,6 +27,8 @@ export interface BuildAppOptions {
   setup?: (app: FastifyInstance) => void;
   /** Whose X-Forwarded-For to believe for the client address (the authentication throttle counts per address). */
   trustProxy?: boolean | string;
+  /** The process's logger (@archway/runtime createLogger); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface BuildAppOptions {
 export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify's request serializer logs method and URL, never headers (no Authorization in logs).
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     // Large webhook or upload routes set their own limit; /api/v1 sets deps.bodyLimit below.
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,

@@ -53,12 +53,13 @@ describe('main.ts', () => {
   it('exits with the variable named when the configuration is wrong', async () => {
     const { code, stderr } = await runToExit(main, { PATH: process.env.PATH, REDIS_URL: 'redis://127.0.0.1:1' });
     expect(code).toBe(2);
-    expect(stderr).toContain('DATABASE_URL is required');
+    expect(stderr).toContain('invalid API configuration:\n  - DATABASE_URL: is required');
+    expect(stderr).toContain('See apps/api/ENV.md.');
   });
 
   it.each([
-    ['a retention duration', { ARCHWAY_RETAIN_LOGS: 'forever' }, 'ARCHWAY_RETAIN_LOGS'],
-    ['a reconciler bound', { ARCHWAY_QUEUE_WAIT_LIMIT: 'a day' }, 'ARCHWAY_QUEUE_WAIT_LIMIT must be a duration'],
+    ['a retention duration', { ARCHWAY_RETAIN_LOGS: 'forever' }, '  - ARCHWAY_RETAIN_LOGS: "forever" is not a duration'],
+    ['a reconciler bound', { ARCHWAY_QUEUE_WAIT_LIMIT: 'a day' }, '  - ARCHWAY_QUEUE_WAIT_LIMIT: "a day" is not a duration'],
     ['a secret key', { ARCHWAY_SECRET_KEY: 'short' }, 'ARCHWAY_SECRET_KEY: the secret key must be at least 32 characters'],
   ])('exits 2, before connecting to anything, on %s that a restart cannot fix', async (_what, bad, message) => {
     const dataDir = await mkdtemp(join(inject('tmpRoot'), 'main-bad-'));

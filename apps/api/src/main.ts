@@ -1,8 +1,9 @@
-import { createObjectStore } from '@archway/runtime';
+import { configProblems, ConfigError, createLogger, createObjectStore, exitOnConfigError } from '@archway/runtime';
 import { buildApp } from './app.ts';
 import { ensureAdminToken } from './http/auth/admin-token.ts';
 import { createPrisma } from './infra/db.ts';
-import { ConfigError, loadConfig } from './infra/env.ts';
+import { apiConfig, loadConfig } from './infra/env.ts';
+import { loadReconcilePolicy, startReconciler } from './workers/reconciler/index.ts';
 import { redactUrl } from '@archway/runtime';
 import { createQueues } from './infra/queue/queues.ts';
 import { createRedis, redisReady } from './infra/queue/redis.ts';
@@ -11,7 +12,6 @@ import { createSecretBox } from './infra/secrets/secret-box.ts';
 import { loadSecretKey } from './infra/secrets/secret-key.ts';
 import { changesStatus, startStatusReporter } from './workers/statuses/reporter.ts';
 import { loadRetentionPolicy, startRetention } from './workers/retention/index.ts';
-import { loadReconcilePolicy, startReconciler } from './workers/reconciler/index.ts';
 
 /**
  * The API process: configuration from the environment (apps/api/ENV.md), Postgres, Redis, the
@@ -20,33 +20,24 @@ import { loadReconcilePolicy, startReconciler } from './workers/reconciler/index
  * supervisor) before this starts.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nSee apps/api/ENV.md.\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-
   // What a restart cannot fix exits 2 (the embedded supervisor and Kubernetes' logs then show it
-  // once, instead of a restart loop): the object store URL, the retention policy, the secret key.
-  const configured = async <T>(load: () => T | Promise<T>, explain: (message: string) => string): Promise<T> => {
+  // once, instead of a restart loop): any variable, the object store URL, the retention policy, the
+  // secret key.
+  const configured = async <T>(load: () => T | Promise<T>, variable: string): Promise<T> => {
     try {
       return await load();
     } catch (err) {
-      process.stderr.write(`${explain((err as Error).message)}\nSee apps/api/ENV.md.\n`);
-      process.exit(2);
+      exitOnConfigError(err instanceof ConfigError ? err : new ConfigError(apiConfig.process, configProblems(err, variable), apiConfig.docs));
+      throw err;
     }
   };
-  const problem = (m: string) => `invalid API configuration:\n  - ${m}`;
-  const objectStore = await configured(() => createObjectStore(config.objectStore), (m) => problem(`ARCHWAY_OBJECT_STORE: ${m}`));
-  const retentionPolicy = await configured(() => loadRetentionPolicy(), (m) => m); // lists its problems itself
-  const reconcilePolicy = await configured(() => loadReconcilePolicy(), (m) => m);
+  const config = await configured(() => loadConfig(), 'API');
+  const objectStore = await configured(() => createObjectStore(config.objectStore), 'ARCHWAY_OBJECT_STORE');
+  const retentionPolicy = await configured(() => loadRetentionPolicy(), 'ARCHWAY_RETAIN_*');
+  const reconcilePolicy = await configured(() => loadReconcilePolicy(), 'ARCHWAY_RECONCILE_*');
   // Webhook secrets and forge tokens are stored sealed with this key (ARCHWAY_SECRET_KEY[_FILE]).
-  const secretKey = await configured(() => loadSecretKey({ dataDir: config.dataDir }), problem);
+  const secretKey = await configured(() => loadSecretKey({ dataDir: config.dataDir }), 'ARCHWAY_SECRET_KEY');
+  const logger = (component: string) => createLogger({ component, level: config.logLevel });
 
   const prisma = createPrisma(config.databaseUrl);
   const redis = createRedis(config.redisUrl);
@@ -62,7 +53,7 @@ async function main(): Promise<void> {
   const app = await buildApp(
     { prisma, redis, queues, prefix: config.queuePrefix, objectStore, publicUrl: config.publicUrl, bodyLimit: config.bodyLimit, secretBox, hookBodyLimit: config.hookBodyLimit, agentSecretKey: config.agentSecretKey, buildAttempts: config.buildAttempts,
       allowLocalSources: config.allowLocalSources, authFailureLimit: config.authFailureLimit, authFailureWindowMs: config.authFailureWindowMs, hookReplayWindowMs: config.hookReplayWindowMs },
-    { logger: { level: config.logLevel }, trustProxy: config.trustProxy },
+    { loggerInstance: logger('api'), trustProxy: config.trustProxy },
   );
   const log = app.log;
 
@@ -79,13 +70,13 @@ async function main(): Promise<void> {
   if (config.agentSecretKeySource) log.info({ source: config.agentSecretKeySource }, 'agent key for build secrets loaded');
   else log.info('no ARCHWAY_AGENT_SECRET_KEY: builds of repositories with build secrets are refused');
   // Before the recorder: every final event it applies also queues its commit status directly.
-  const statuses = await startStatusReporter({ prisma, redis, prefix: config.queuePrefix, publicUrl: config.publicUrl, secretBox, log });
-  const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log, afterApply: async (e) => (changesStatus(e) ? statuses.sync(e.buildId) : undefined) });
+  const statuses = await startStatusReporter({ prisma, redis, prefix: config.queuePrefix, publicUrl: config.publicUrl, secretBox, log: logger('statuses') });
+  const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log: logger('recorder'), afterApply: async (e) => (changesStatus(e) ? statuses.sync(e.buildId) : undefined) });
   // Object-store retention (apps/api/src/workers/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
-  const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log });
+  const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log: logger('retention') });
   // Postgres vs Redis, server-side deadlines, lost agents (ARCHWAY_RECONCILE_* in apps/api/ENV.md).
   const reconciler = startReconciler({
-    prisma, redis, queues, prefix: config.queuePrefix, policy: reconcilePolicy, log,
+    prisma, redis, queues, prefix: config.queuePrefix, policy: reconcilePolicy, log: logger('reconciler'),
     secretBox, agentSecretKey: config.agentSecretKey, buildAttempts: config.buildAttempts,
   });
 

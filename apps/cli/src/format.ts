@@ -1,9 +1,9 @@
+import { formatDuration } from '@archway/contract';
 import type { BuildView } from './types.ts';
 
 function duration(from: string | null, to: string | null): string {
   if (!from || !to) return '';
-  const s = (Date.parse(to) - Date.parse(from)) / 1000;
-  return s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${s.toFixed(1)}s`;
+  return formatDuration(Date.parse(to) - Date.parse(from));
 }
 
 /** A few lines a person reads at the end of `build --follow` and in `status`. */

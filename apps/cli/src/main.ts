@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isFinalBuildStatus } from '@archway/contract';
+import { CONFIG_EXIT_CODE, ConfigError, loadConfig } from '@archway/runtime/config';
+import { cliConfig } from './env.ts';
 import { CliError, createClient, type ApiClient } from './client.ts';
 import { followBuild, streamLog, type Output } from './follow.ts';
 import { describeBuild } from './format.ts';
@@ -51,7 +53,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     (values.help ? o.out : o.err)(USAGE);
     return values.help ? 0 : 2;
   }
-  const token = values.token ?? env.ARCHWAY_TOKEN;
+  let config;
+  try {
+    config = loadConfig(cliConfig, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    o.err(`archway: ${err.message}`);
+    return CONFIG_EXIT_CODE;
+  }
+  const token = values.token ?? config.ARCHWAY_TOKEN;
   if (!token) {
     o.err('archway: no API token: set ARCHWAY_TOKEN or pass --token (create one with POST /api/v1/tokens)');
     return 2;
@@ -60,7 +70,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     o.err(`archway: ${command} needs ${command === 'build' ? 'a repository' : 'a build id'}\n${USAGE}`);
     return 2;
   }
-  const client = createClient(values.url ?? env.ARCHWAY_URL ?? 'http://127.0.0.1:8080', token);
+  const client = createClient(values.url ?? config.ARCHWAY_URL, token);
   try {
     switch (command) {
       case 'build':

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { formatDuration } from '@archway/contract';
 import { fileURLToPath } from 'node:url';
 
 /** Where the processes' entry points live, relative to this file. */
@@ -55,7 +56,7 @@ export function supervise(
       // A process that ran for a minute gets a fresh backoff.
       if (Date.now() - startedAt > 60_000) restarts = 0;
       const delay = Math.min(30_000, 500 * 2 ** restarts++);
-      log(`[${name}] exited (${signal ?? code}); restarting in ${delay} ms`);
+      log(`[${name}] exited (${signal ?? code}); restarting in ${formatDuration(delay)}`);
       setTimeout(() => !stopping && start(), delay).unref();
     });
   };

@@ -28,7 +28,7 @@ describe('npm start (launcher/src/start.ts)', () => {
     const dataDir = join(await mkdtemp(join(inject('tmpRoot'), 'start-')), 'data');
     const { code, stderr } = await runToExit(start, { PATH: process.env.PATH, ARCHWAY_DATA_DIR: dataDir, ARCHWAY_EMBEDDED_PG_PORT: 'fivefourthreetwo' });
     expect(code).toBe(2);
-    expect(stderr).toContain('archway: ARCHWAY_EMBEDDED_PG_PORT must be a port number (1-65535), got "fivefourthreetwo"');
+    expect(stderr).toContain('invalid launcher configuration:\n  - ARCHWAY_EMBEDDED_PG_PORT: must be a port number (1-65535), got "fivefourthreetwo"\nSee apps/launcher/ENV.md.');
     expect(existsSync(dataDir)).toBe(false);
   });
 

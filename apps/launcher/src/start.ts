@@ -3,48 +3,51 @@
 // filesystem object store, the API, the merger and one agent for the native platform.
 // DATABASE_URL / REDIS_URL / ARCHWAY_OBJECT_STORE switch any of them to a real deployment.
 import { mkdir, readFile } from 'node:fs/promises';
+import { formatDuration } from '@archway/contract';
 import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { deployMigrations } from '../../../prisma/migrate.ts';
+import { CONFIG_EXIT_CODE, exitOnConfigError } from '@archway/runtime';
 import { embeddedAgentKeyEnv } from './agent-key.ts';
+import { loadLauncherConfig } from './env.ts';
 import { AlreadyRunning, lockDataDir } from './data-dir-lock.ts';
 import { ENTRY_POINTS, supervise, type Supervised } from './children.ts';
 import { startPostgres, type EmbeddedPg } from './postgres.ts';
 import { startRedis, type EmbeddedRedis } from './redis.ts';
 import { embeddedLocalSourcesEnv } from './local-sources.ts';
 
+// The launcher's own lines are for the person at the terminal (the children's JSON logs pass through).
 const log = (line: string) => process.stdout.write(`${line}\n`);
-/** Empty counts as unset, as in every process's own configuration. */
-const setting = (name: string) => process.env[name] || undefined;
 
 async function main() {
-  const pgPort = portEnv('ARCHWAY_EMBEDDED_PG_PORT');
-  const redisPort = portEnv('ARCHWAY_EMBEDDED_REDIS_PORT');
-  const dataDir = resolve(setting('ARCHWAY_DATA_DIR') ?? '.archway');
+  const config = loadLauncherConfig();
+  const pgPort = config.ARCHWAY_EMBEDDED_PG_PORT;
+  const redisPort = config.ARCHWAY_EMBEDDED_REDIS_PORT;
+  const dataDir = resolve(config.ARCHWAY_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
   const unlock = await lockDataDir(dataDir);
   const stops: Array<() => Promise<void>> = [];
 
-  let databaseUrl = setting('DATABASE_URL');
+  let databaseUrl = config.DATABASE_URL;
   let pg: EmbeddedPg | undefined;
   if (!databaseUrl) {
     pg = await startPostgres({ dir: join(dataDir, 'postgres'), port: pgPort });
     databaseUrl = pg.url;
     log(`postgres: embedded, data in ${join(dataDir, 'postgres')}`);
   }
-  let redisUrl = setting('REDIS_URL');
+  let redisUrl = config.REDIS_URL;
   let redis: EmbeddedRedis | undefined;
   if (!redisUrl) {
     redis = await startRedis({ dir: join(dataDir, 'redis'), port: redisPort });
     redisUrl = redis.url;
     log(`redis: embedded (AOF), data in ${join(dataDir, 'redis')}`);
   }
-  const objectStore = setting('ARCHWAY_OBJECT_STORE') ?? `file://${join(dataDir, 'objects')}`;
+  const objectStore = config.ARCHWAY_OBJECT_STORE ?? `file://${join(dataDir, 'objects')}`;
   const applied = await deployMigrations(databaseUrl);
   if (applied.length) log(`database: applied migrations ${applied.join(', ')}`);
 
   // Build secrets: the API seals them with the key the agent opens them with.
-  const agentKey = await embeddedAgentKeyEnv(process.env, dataDir);
+  const agentKey = await embeddedAgentKeyEnv(config, dataDir);
   if (agentKey.generated) log(`build secrets: agent key generated in ${agentKey.env.ARCHWAY_AGENT_SECRET_KEY_FILE} (give it to agents on other machines)`);
 
   const env: NodeJS.ProcessEnv = {
@@ -55,12 +58,12 @@ async function main() {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     ARCHWAY_OBJECT_STORE: objectStore,
-    ARCHWAY_AGENT_DATA_DIR: setting('ARCHWAY_AGENT_DATA_DIR') ?? join(dataDir, 'agent'),
+    ARCHWAY_AGENT_DATA_DIR: config.ARCHWAY_AGENT_DATA_DIR ?? join(dataDir, 'agent'),
   };
   // A child with invalid configuration stops everything: restarting it cannot help.
   const fatal = (reason: string) => void shutdown(reason, 1);
   const children: Supervised[] = [supervise('api', ENTRY_POINTS.api, env, log, fatal), supervise('merger', ENTRY_POINTS.merger, env, log, fatal)];
-  if (process.env.ARCHWAY_EMBEDDED_AGENT !== 'false') children.push(supervise('agent', ENTRY_POINTS.agent, env, log, fatal));
+  if (config.ARCHWAY_EMBEDDED_AGENT) children.push(supervise('agent', ENTRY_POINTS.agent, env, log, fatal));
 
   let stopping = false;
   const shutdown = async (why: string, code = 0) => {
@@ -81,10 +84,10 @@ async function main() {
   }
 
   // As the API derives its public URL: a wildcard address is reached on loopback.
-  const listen = setting('HOST') ?? '127.0.0.1';
+  const listen = config.HOST;
   const host = listen === '0.0.0.0' || listen === '::' ? '127.0.0.1' : listen;
-  const port = setting('PORT') ?? '8080';
-  const url = setting('ARCHWAY_PUBLIC_URL') ?? `http://${host}:${port}`;
+  const port = config.PORT;
+  const url = config.ARCHWAY_PUBLIC_URL ?? `http://${host}:${port}`;
   await waitForReady(`http://${host}:${port}/readyz`);
   const token = await readFile(join(dataDir, 'admin-token'), 'utf8').catch(() => undefined);
   log('');
@@ -94,16 +97,6 @@ async function main() {
   log(`  Stop with Ctrl-C.`);
 }
 
-class EmbeddedConfigError extends Error {}
-
-function portEnv(name: string): number | undefined {
-  const v = setting(name);
-  if (v === undefined) return undefined;
-  const port = Number(v);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EmbeddedConfigError(`${name} must be a port number (1-65535), got "${v}"`);
-  return port;
-}
-
 /** Some libraries reject with strings, arrays of log lines or errors without a message. */
 function describe(err: unknown): string {
   if (err instanceof Error && err.message) return err.message;
@@ -111,20 +104,23 @@ function describe(err: unknown): string {
   return inspect(err);
 }
 
+const READY_TIMEOUT_MS = 120_000;
+
 async function waitForReady(url: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`the API did not become ready at ${url} within 120 s; see the [api] lines above`);
+    if (Date.now() > deadline) throw new Error(`the API did not become ready at ${url} within ${formatDuration(READY_TIMEOUT_MS)}; see the [api] lines above`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 main().catch((err) => {
+  exitOnConfigError(err);
   console.error(`archway: ${describe(err)}`);
-  process.exit(err instanceof EmbeddedConfigError || err instanceof AlreadyRunning ? 2 : 1);
+  process.exit(err instanceof AlreadyRunning ? CONFIG_EXIT_CODE : 1);
 });

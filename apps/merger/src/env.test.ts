@@ -25,6 +25,7 @@ describe('loadMergerEnv', () => {
       platformConcurrency: 2,
       earlyPushes: 2,
       blobConcurrency: 4,
+      logLevel: 'info',
     });
   });
 
@@ -32,7 +33,17 @@ describe('loadMergerEnv', () => {
     expect(() =>
       loadMergerEnv({ ARCHWAY_MERGER_CONCURRENCY: 'many', ARCHWAY_MERGER_PLATFORM_CONCURRENCY: '0', ARCHWAY_MERGER_EARLY_PUSHES: '1.5', ARCHWAY_MERGER_BLOB_CONCURRENCY: '33', ARCHWAY_REGISTRY_CA_FILE: '/nonexistent/ca.pem', ARCHWAY_QUEUE_PREFIX: 'a b', HOME: '/nonexistent' }),
     ).toThrow(
-      'invalid merger configuration: REDIS_URL is required (redis://host:6379); ARCHWAY_QUEUE_PREFIX may contain letters, digits, "_", "." and "-"; ARCHWAY_OBJECT_STORE is required (file:///absolute/path or s3://bucket/prefix); ARCHWAY_REGISTRY_CA_FILE does not exist; ARCHWAY_MERGER_CONCURRENCY must be a number; ARCHWAY_MERGER_PLATFORM_CONCURRENCY must be 1 to 16; ARCHWAY_MERGER_EARLY_PUSHES must be a whole number; ARCHWAY_MERGER_BLOB_CONCURRENCY must be 1 to 32',
+      [
+        'invalid merger configuration:',
+        '  - REDIS_URL: is required (redis://host:6379)',
+        '  - ARCHWAY_QUEUE_PREFIX: may contain letters, digits, "_", "." and "-"',
+        '  - ARCHWAY_OBJECT_STORE: is required (file:///absolute/path or s3://bucket/prefix)',
+        '  - ARCHWAY_REGISTRY_CA_FILE: does not exist',
+        '  - ARCHWAY_MERGER_CONCURRENCY: must be a number',
+        '  - ARCHWAY_MERGER_PLATFORM_CONCURRENCY: must be between 1 and 16',
+        '  - ARCHWAY_MERGER_EARLY_PUSHES: must be a whole number',
+        '  - ARCHWAY_MERGER_BLOB_CONCURRENCY: must be between 1 and 32',
+      ].join('\n'),
     );
   });
 
@@ -40,10 +51,10 @@ describe('loadMergerEnv', () => {
     const base = { REDIS_URL: 'redis://127.0.0.1:6379', HOME: '/nonexistent' };
     expect(loadMergerEnv({ ...base, ARCHWAY_OBJECT_STORE: 'file:///data/objects', ARCHWAY_QUEUE_PREFIX: 'archway.prod' }).prefix).toBe('archway.prod');
     expect(() => loadMergerEnv({ ...base, ARCHWAY_OBJECT_STORE: 'ftp://host/x' })).toThrow(
-      'invalid merger configuration: ARCHWAY_OBJECT_STORE: unsupported object store "ftp://host/x": use file:///absolute/path or s3://bucket/prefix',
+      'invalid merger configuration:\n  - ARCHWAY_OBJECT_STORE: unsupported object store "ftp://host/x": use file:///absolute/path or s3://bucket/prefix',
     );
     expect(() => loadMergerEnv({ ...base, ARCHWAY_OBJECT_STORE: 's3://builds/x', ARCHWAY_S3_ENDPOINT: 'minio:9000' })).toThrow(
-      'invalid merger configuration: ARCHWAY_OBJECT_STORE: ARCHWAY_S3_ENDPOINT must be an http:// or https:// URL, got "minio:9000"',
+      'invalid merger configuration:\n  - ARCHWAY_S3_ENDPOINT: must be an http:// or https:// URL, got "minio:9000"',
     );
   });
 });

@@ -27,16 +27,19 @@ it('starts, consumes the publish queue and stops cleanly on SIGTERM', async () =
   const { code, output } = await runMain(
     { REDIS_URL: inject('redisUrl'), ARCHWAY_QUEUE_PREFIX: prefix, ARCHWAY_OBJECT_STORE: join(home, 'objects'), HOME: home },
     (line, child) => {
-      if (line.startsWith('merger: consuming')) child.kill('SIGTERM');
+      if (line.includes('"msg":"consuming"')) child.kill('SIGTERM');
     },
   );
-  expect(output).toContain(`merger: consuming ${prefix}:publish (concurrency 2); auth file none; insecure registries: none`);
-  expect(output).toContain('merger: stopped');
+  const records = output.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  expect(records.find((r) => r.msg === 'consuming')).toMatchObject({ level: 'info', component: 'merger', queue: `${prefix}:publish`, concurrency: 2, authFile: null, insecureRegistries: [] });
+  expect(records.find((r) => r.msg === 'stopped')).toMatchObject({ component: 'merger' });
   expect(code).toBe(0);
 });
 
 it('exits with the configuration error, without a stack trace', async () => {
   const { code, output } = await runMain({ HOME: '/nonexistent' });
   expect(code).toBe(2);
-  expect(output.trim()).toBe('merger: invalid merger configuration: REDIS_URL is required (redis://host:6379); ARCHWAY_OBJECT_STORE is required (file:///absolute/path or s3://bucket/prefix)');
+  expect(output.trim()).toBe(
+    'invalid merger configuration:\n  - REDIS_URL: is required (redis://host:6379)\n  - ARCHWAY_OBJECT_STORE: is required (file:///absolute/path or s3://bucket/prefix)\nSee apps/merger/ENV.md.',
+  );
 });

@@ -1,19 +1,21 @@
 import { PUBLISH_QUEUE } from '@archway/contract';
-import { loadMergerEnv, MergerConfigError } from './env.ts';
-import { startMerger, type MergerHandle } from './worker.ts';
+import { createLogger, exitOnConfigError, type Logger } from '@archway/runtime';
+import { loadMergerEnv } from './env.ts';
+import { mergerLineLog, startMerger, type MergerHandle } from './worker.ts';
 
-/** `tsx apps/merger/src/main.ts`: the publish worker as its own process. */
+/** `tsx apps/merger/src/main.ts`: the publish worker as its own process (apps/merger/ENV.md). */
 let starting: Promise<MergerHandle> | undefined;
 let stopping = false;
+let log: Logger = createLogger({ component: 'merger', level: 'info' });
 
 // Registered before anything else: a signal during start-up still stops cleanly.
 async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
-  console.log(`merger: ${signal}, finishing the active jobs`);
+  log.info({ signal }, 'finishing the active jobs');
   const merger = await starting?.catch(() => undefined);
   await merger?.close();
-  console.log('merger: stopped');
+  log.info('stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -21,12 +23,15 @@ process.on('SIGINT', () => void stop('SIGINT'));
 
 try {
   const config = loadMergerEnv();
-  starting = startMerger(config);
+  log = createLogger({ component: 'merger', level: config.logLevel });
+  starting = startMerger(config, { log: mergerLineLog(log) });
   await starting;
-  console.log(
-    `merger: consuming ${config.prefix}:${PUBLISH_QUEUE} (concurrency ${config.concurrency}); auth file ${config.registry.authFile ?? 'none'}; insecure registries: ${config.registry.insecureRegistries.join(', ') || 'none'}`,
+  log.info(
+    { queue: `${config.prefix}:${PUBLISH_QUEUE}`, concurrency: config.concurrency, authFile: config.registry.authFile, insecureRegistries: config.registry.insecureRegistries },
+    'consuming',
   );
 } catch (err) {
-  console.error(`merger: ${(err as Error).message}`);
-  process.exit(err instanceof MergerConfigError ? 2 : 1);
+  exitOnConfigError(err);
+  log.error({ err: (err as Error).message }, 'failed to start');
+  process.exit(1);
 }

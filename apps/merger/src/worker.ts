@@ -1,5 +1,5 @@
 import { PUBLISH_QUEUE } from '@archway/contract';
-import { connectRedis, createObjectStore, type ObjectStore } from '@archway/runtime';
+import { connectRedis, createLogger, createObjectStore, type Logger, type ObjectStore } from '@archway/runtime';
 import { Queue, Worker } from 'bullmq';
 import { RegistryPool } from './registry/index.ts';
 import { startEventsConsumer, type EventsConsumer } from './early-push/consumer.ts';
@@ -18,6 +18,7 @@ export interface MergerHandle {
 export interface StartMergerOptions {
   /** An object store instance instead of the URL in the config (tests, in-process use). */
   store?: ObjectStore;
+  /** One line per event; default: the merger's JSON logger (component `merger`) at info. */
   log?: (line: string) => void;
 }
 
@@ -29,9 +30,14 @@ export interface StartMergerOptions {
  */
 export const PUBLISH_STALLS = { lockDuration: 10_000, stalledInterval: 3_000, maxStalledCount: 3 } as const;
 
+/** The merger's event lines as JSON log records (`merger: ` is the component field now). */
+export function mergerLineLog(logger: Logger): (line: string) => void {
+  return (line) => logger.info(line.replace(/^merger: /, ''));
+}
+
 /** Starts the publish worker. Usable in-process (tests, the supervisor) or from main.ts. */
 export async function startMerger(config: MergerConfig, opts: StartMergerOptions = {}): Promise<MergerHandle> {
-  const log = opts.log ?? ((line: string) => console.log(line));
+  const log = opts.log ?? mergerLineLog(createLogger({ component: 'merger', level: config.logLevel }));
   const store = opts.store ?? createObjectStore(config.objectStore);
   const registries = new RegistryPool(config.registry);
   // Workers block on Redis: they must retry forever rather than fail a command (BullMQ's advice).

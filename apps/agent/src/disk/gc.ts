@@ -1,6 +1,6 @@
 import type { GcPolicy } from '../env.ts';
 import type { Logger } from '../log.ts';
-import { formatBytes, resolveSize } from '../units.ts';
+import { formatBytes, resolveSize } from '@archway/contract';
 import { runBuildah, storageArgs, storageDirs, type BuildahSettings } from '../task/buildah.ts';
 import { diskSpace } from './space.ts';
 import { layerChain, readStorageIndex, type StorageIndex } from './storage-index.ts';

@@ -4,7 +4,7 @@ import type { CacheSize } from '../cache-size.ts';
 import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';
 import { removeAllContainers, storageDirs, type BuildahSettings } from '../task/buildah.ts';
-import { formatBytes, resolveSize } from '../units.ts';
+import { formatBytes, resolveSize } from '@archway/contract';
 import { collectGarbage, type GcReport } from './gc.ts';
 import { diskSpace } from './space.ts';
 import { imagesUnder, readStorageIndex } from './storage-index.ts';

@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../env.ts';
-import { formatBytes, formatSize, resolveSize } from '../units.ts';
+import { formatBytes, formatSize, resolveSize } from '@archway/contract';
 import { diskSpace } from './space.ts';
 
 /**

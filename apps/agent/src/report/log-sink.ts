@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import { appendLogLines } from '@archway/runtime';
-import { formatBytes } from '../units.ts';
+import { formatBytes } from '@archway/contract';
 
 const noop = () => {};
 

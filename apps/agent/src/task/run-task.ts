@@ -8,7 +8,7 @@ import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';
 import { LogSink } from '../report/log-sink.ts';
 import { TaskReporter } from '../report/reporter.ts';
-import { formatBytes, formatDuration, resolveSize } from '../units.ts';
+import { formatBytes, formatDuration, resolveSize } from '@archway/contract';
 import { diskSpace } from '../disk/space.ts';
 import { runBuild } from './build.ts';
 import { removeAllContainers, type BuildahSettings } from './buildah.ts';

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { formatBytes } from '../units.ts';
+import { formatBytes } from '@archway/contract';
 import { LineSplitter } from './lines.ts';
 
 export interface TailOptions {

@@ -57,9 +57,16 @@ describe('loadConfig', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as Error).message;
-    for (const name of ['DATABASE_URL is required', 'REDIS_URL must start with', 'PORT must be a number', 'ARCHWAY_BODY_LIMIT must be at least', 'ARCHWAY_QUEUE_PREFIX may contain']) {
-      expect(msg).toContain(name);
+    expect(msg).toMatch(/^invalid API configuration:\n/);
+    for (const line of ['  - DATABASE_URL: is required', '  - REDIS_URL: must start with', '  - PORT: must be a port number', '  - ARCHWAY_BODY_LIMIT: must be at least 1 KiB', '  - ARCHWAY_QUEUE_PREFIX: may contain']) {
+      expect(msg).toContain(line);
     }
+  });
+
+  it('reads body limits in the size grammar', () => {
+    expect(loadConfig({ ...base, ARCHWAY_BODY_LIMIT: '2MiB', ARCHWAY_HOOK_BODY_LIMIT: '65536' })).toMatchObject({ bodyLimit: 2 * 1024 * 1024, hookBodyLimit: 65536 });
+    expect(() => loadConfig({ ...base, ARCHWAY_BODY_LIMIT: '1GiB' })).toThrow('  - ARCHWAY_BODY_LIMIT: must be at most 256 MiB (got "1GiB")');
+    expect(() => loadConfig({ ...base, ARCHWAY_BODY_LIMIT: '10%' })).toThrow('ARCHWAY_BODY_LIMIT: "10%" is not a size: a percentage is not allowed here');
   });
 
   it('treats empty strings as unset', () => {
@@ -73,7 +80,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN_FILE: file }).adminToken).toBe('a-secret-from-kubernetes-0123');
     expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN_FILE: file, ARCHWAY_ADMIN_TOKEN: 'another-secret-0123456' })).toThrow(/not both/);
     expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN_FILE: join(dir, 'missing') })).toThrow(/ARCHWAY_ADMIN_TOKEN_FILE: cannot read/);
-    expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN: 'short' })).toThrow(/at least 16/);
+    expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN: 'short' })).toThrow('  - ARCHWAY_ADMIN_TOKEN: must be at least 16 characters');
   });
 
   it('reads the agents\' key for build secrets (inline or file, derived as agents derive it) and the build attempts', async () => {
@@ -86,7 +93,7 @@ describe('loadConfig', () => {
     await writeFile(file, `${text}\n`);
     expect(loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: file }).agentSecretKey?.equals(buildSecretKey(text))).toBe(true);
     expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: file, ARCHWAY_AGENT_SECRET_KEY: text })).toThrow(/not both/);
-    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY: 'short' })).toThrow(/ARCHWAY_AGENT_SECRET_KEY must be at least 32/);
+    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY: 'short' })).toThrow(/ {2}- ARCHWAY_AGENT_SECRET_KEY: ARCHWAY_AGENT_SECRET_KEY must be at least 32/);
     expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: join(dir, 'missing') })).toThrow(/ARCHWAY_AGENT_SECRET_KEY_FILE: cannot read/);
     expect(loadConfig({ ...base, ARCHWAY_BUILD_ATTEMPTS: '5' }).buildAttempts).toBe(5);
     for (const bad of ['0', '11', '1.5', 'x']) expect(() => loadConfig({ ...base, ARCHWAY_BUILD_ATTEMPTS: bad })).toThrow(/ARCHWAY_BUILD_ATTEMPTS/);

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
-import type { ApiError } from '@archway/contract';
+import { formatBytes, type ApiError } from '@archway/contract';
 
 /** Errors the routes throw; the one error handler below turns them into HTTP answers. */
 export class HttpError extends Error {
@@ -65,12 +65,6 @@ export class ServiceUnavailableError extends HttpError {
   constructor(message: string) {
     super(503, 'service_unavailable', message);
   }
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
-  return `${n} bytes`;
 }
 
 /** zod's wording made plainer: a missing field "is required"; an unknown key is named as the field. */

@@ -25,8 +25,8 @@ describe('<AttemptHistory>', () => {
     const table = screen.getByRole('table', { name: 'linux/amd64: 2 attempts' });
     const rows = within(table).getAllByRole('row').slice(1);
     expect(rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent))).toEqual([
-      ['1', 'x86-1', '✕failed', 'agent lost: no heartbeat from x86-1 for 30 s', new Date(at(0)).toLocaleString(), '40 s'],
-      ['2', 'x86-2', '✓built', '–', new Date(at(45)).toLocaleString(), '55 s'],
+      ['1', 'x86-1', '✕failed', 'agent lost: no heartbeat from x86-1 for 30 s', new Date(at(0)).toLocaleString(), '40s'],
+      ['2', 'x86-2', '✓built', '–', new Date(at(45)).toLocaleString(), '55s'],
     ]);
     // A platform built at its first attempt has no history table.
     expect(screen.queryByRole('table', { name: /linux\/arm64/ })).toBeNull();
@@ -44,7 +44,7 @@ describe('<AttemptHistory>', () => {
     render(<AttemptHistory build={requeued} now={T0 + 16_000} />);
     expect(screen.getByText('out of disk')).toBeTruthy();
     expect(screen.getByText(/given back/)).toBeTruthy();
-    expect(screen.getByText('10 s')).toBeTruthy();
+    expect(screen.getByText('10s')).toBeTruthy();
     cleanup();
     const { container } = render(<AttemptHistory build={build([task('linux/amd64', [])])} now={T0} />);
     expect(container.innerHTML).toBe('');

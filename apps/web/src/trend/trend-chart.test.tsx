@@ -37,10 +37,10 @@ describe('<TrendChart>', () => {
     expect(chart.querySelectorAll('.trend-failed-band')).toHaveLength(1);
     const cross = chart.querySelectorAll('.trend-point-failed');
     expect(cross).toHaveLength(1);
-    expect(cross[0]!.closest('a')!.getAttribute('aria-label')).toBe('linux/arm64: 12 s (failed) — build 00000000 (main)');
+    expect(cross[0]!.closest('a')!.getAttribute('aria-label')).toBe('linux/arm64: 12s (failed) — build 00000000 (main)');
     expect(chart.querySelectorAll('circle.trend-point')).toHaveLength(5);
     // Legend says it in words: the last and median duration of each platform.
-    expect(screen.getByText('linux/arm64: last 12 s, median 2 m 20 s over 3 builds')).toBeTruthy();
+    expect(screen.getByText('linux/arm64: last 12s, median 2m20s over 3 builds')).toBeTruthy();
     expect(screen.getByText(/failed build \(1\)/)).toBeTruthy();
     // A point opens its build without a page load.
     fireEvent.click(chart.querySelector('a[href="/builds/00000000-0000-4000-8000-000000000001"]')!);

@@ -1,13 +1,10 @@
-/** Human-readable durations: "850 ms", "12.4 s", "3 m 05 s", "1 h 02 m". */
+/** Durations and sizes are formatted as everywhere else (the API, agent and CLI): @archway/contract units.ts. */
+export { formatBytes } from '@archway/contract';
+import { formatDuration as formatAnyDuration } from '@archway/contract';
+
+/** A duration on screen: the two largest units (`1h2m`, `3m5s`, `12s`, `850ms`); `–` when unknown. */
 export function formatDuration(ms: number | null | undefined): string {
-  if (ms == null || !Number.isFinite(ms) || ms < 0) return '–';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
-  const totalS = Math.round(s);
-  const m = Math.floor(totalS / 60);
-  if (m < 60) return `${m} m ${String(totalS % 60).padStart(2, '0')} s`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} m`;
+  return ms == null || ms < 0 ? '–' : formatAnyDuration(ms, { parts: 2 });
 }
 
 export function relativeTime(iso: string | null | undefined, now: number = Date.now()): string {
@@ -48,16 +45,4 @@ export function shortDigest(digest: string | null | undefined): string {
   if (!digest) return '–';
   const [algo, hex] = digest.includes(':') ? digest.split(':') : ['', digest];
   return `${algo ? `${algo}:` : ''}${hex!.slice(0, 12)}`;
-}
-
-export function formatBytes(n: number | null | undefined): string {
-  if (n == null || !Number.isFinite(n)) return '–';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }

@@ -8,3 +8,4 @@ export * from './events.ts';
 export * from './repos.ts';
 export * from './redis-keys.ts';
 export * from './reason.ts';
+export * from './units.ts';

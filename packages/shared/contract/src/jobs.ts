@@ -10,7 +10,7 @@ export const PUBLISH_QUEUE = 'publish';
 /** ARCHWAY_QUEUE_PREFIX, parsed the same way by the API, the merger and the agents (they must agree). */
 export const QueuePrefixSetting = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]+$/, 'ARCHWAY_QUEUE_PREFIX may contain letters, digits, "_", "." and "-"')
+  .regex(/^[A-Za-z0-9_.-]+$/, 'may contain letters, digits, "_", "." and "-"')
   .default('archway');
 export function buildQueueName(platform: Platform): string {
   return `build-${platformSlug(platform)}`;

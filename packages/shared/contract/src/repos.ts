@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CreatedBuild, DEFAULT_PLATFORMS } from './api.ts';
 import { RepoPath } from './paths.ts';
+import { readDuration } from './units.ts';
 import { Platform } from './platform.ts';
 import { DeliveryResult } from './statuses.ts';
 import { ImageNameString, ImagePrefixString } from './reference.ts';
@@ -69,13 +70,12 @@ const BuildSecretId = z.string().regex(BUILD_SECRET_ID_RE, 'secret ids are 1-64 
 const BuildSecretValue = z.string().min(1, 'a secret value must not be empty').max(65536, 'a secret value must be at most 64 KiB');
 const MAX_BUILD_SECRETS = 50;
 
-/** Durations like `30m`, `1h30m`, `90s` (1 minute to 24 hours): a repository's build time limit. */
-const DURATION_RE = /^(?:\d+(?:ms|s|m|h|d))+$/;
+/** A repository's build time limit in the one duration grammar (units.ts): `30m`, `1h30m`, `1.5h`, `90s`. */
 export const BuildTimeout = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(DURATION_RE, 'must be a duration like "30m", "1h30m" or "90s"');
+  .refine((v) => readDuration(v).ok, 'must be a duration like "30m", "1h30m", "1.5h" or "90s"');
 
 const BranchName = z.string().min(1).max(255).regex(/^[^\s\0~^:?*[\\]+$/, 'invalid branch name');
 const HttpUrl = z

@@ -1,11 +1,35 @@
-import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from './config/config-error.ts';
+import { defineConfig, loadConfig } from './config/load-config.ts';
+import { bool } from './config/fields.ts';
 import type { S3ObjectStoreOptions } from './s3-object-store.ts';
 
 type Env = Record<string, string | undefined>;
 
+const optionalText = () => z.string().trim().optional();
+
+/** The S3 variables, documented in packages/shared/runtime/ENV-S3.md (checked by test/docs). */
+export const S3Env = z.object({
+  ARCHWAY_S3_ENDPOINT: optionalText().refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), {
+    error: (i) => `must be an http:// or https:// URL, got "${String(i.input)}"`,
+  }),
+  ARCHWAY_S3_REGION: z.string().trim().default('us-east-1'),
+  ARCHWAY_S3_FORCE_PATH_STYLE: bool(),
+  AWS_ACCESS_KEY_ID: optionalText(),
+  AWS_SECRET_ACCESS_KEY: optionalText(),
+  AWS_SESSION_TOKEN: optionalText(),
+});
+export const s3Config = defineConfig({
+  process: 'object store',
+  schema: S3Env,
+  secrets: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'],
+  docs: 'packages/shared/runtime/ENV-S3.md',
+});
+
 /**
- * `s3://bucket/optional/prefix` + environment → S3ObjectStore options. The variables are listed
- * in packages/shared/runtime/ENV-S3.md. Synchronous so createObjectStore stays synchronous.
+ * `s3://bucket/optional/prefix` + environment → S3ObjectStore options. Synchronous so
+ * createObjectStore stays synchronous. Throws a ConfigError naming each variable that is wrong (the
+ * URL's own problems under ARCHWAY_OBJECT_STORE); secret values never appear in it.
  */
 export function s3OptionsFromUrl(url: string, env: Env = process.env): S3ObjectStoreOptions {
   if (!url.startsWith('s3://')) throw new Error(`object store URL "${url}" is not an s3:// URL`);
@@ -15,53 +39,18 @@ export function s3OptionsFromUrl(url: string, env: Env = process.env): S3ObjectS
   const prefix = slash === -1 ? '' : rest.slice(slash + 1);
   // Lenient on purpose: some self-hosted stores accept legacy names AWS no longer does.
   if (!/^[A-Za-z0-9._-]{3,63}$/.test(bucket)) {
-    throw new Error(`object store URL "${url}": "${bucket}" is not a valid bucket name (3-63 characters: letters, digits, '.', '-', '_')`);
+    throw new ConfigError(s3Config.process, [
+      { variable: 'ARCHWAY_OBJECT_STORE', problem: `"${bucket}" in "${url}" is not a valid bucket name (3-63 characters: letters, digits, '.', '-', '_')` },
+    ]);
   }
-
-  const endpoint = nonEmpty(env.ARCHWAY_S3_ENDPOINT);
-  if (endpoint && !/^https?:\/\/[^/]/.test(endpoint)) {
-    throw new Error(`ARCHWAY_S3_ENDPOINT must be an http:// or https:// URL, got "${endpoint}"`);
-  }
-  const region = nonEmpty(env.ARCHWAY_S3_REGION) ?? 'us-east-1';
-  const forcePathStyle = parseBool('ARCHWAY_S3_FORCE_PATH_STYLE', env.ARCHWAY_S3_FORCE_PATH_STYLE) ?? Boolean(endpoint);
-
-  const accessKeyId = secretFromEnv(env, 'AWS_ACCESS_KEY_ID');
-  const secretAccessKey = secretFromEnv(env, 'AWS_SECRET_ACCESS_KEY');
-  const sessionToken = secretFromEnv(env, 'AWS_SESSION_TOKEN');
+  const e = loadConfig(s3Config, env);
+  const endpoint = e.ARCHWAY_S3_ENDPOINT;
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = e;
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
     const missing = accessKeyId ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID';
-    throw new Error(`S3 credentials: ${missing} (or ${missing}_FILE) is not set while its partner is`);
+    const partner = accessKeyId ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY';
+    throw new ConfigError(s3Config.process, [{ variable: missing, problem: `${missing} (or ${missing}_FILE) is not set while ${partner} is` }], s3Config.docs);
   }
   const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
-
-  return { bucket, prefix, endpoint, region, forcePathStyle, credentials };
-}
-
-/** `NAME` or `NAME_FILE` (a mounted Kubernetes secret); never both. Trailing newlines trimmed. */
-export function secretFromEnv(env: Env, name: string): string | undefined {
-  const direct = nonEmpty(env[name]);
-  const file = nonEmpty(env[`${name}_FILE`]);
-  if (direct && file) throw new Error(`set either ${name} or ${name}_FILE, not both`);
-  if (!file) return direct;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`${name}_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  const value = text.replace(/[\r\n]+$/, '');
-  if (!value) throw new Error(`${name}_FILE: ${file} is empty`);
-  return value;
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
-}
-
-function parseBool(name: string, v: string | undefined): boolean | undefined {
-  const s = nonEmpty(v)?.toLowerCase();
-  if (s === undefined) return undefined;
-  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-  if (['0', 'false', 'no', 'off'].includes(s)) return false;
-  throw new Error(`${name} must be true or false, got "${v}"`);
+  return { bucket, prefix, endpoint, region: e.ARCHWAY_S3_REGION, forcePathStyle: e.ARCHWAY_S3_FORCE_PATH_STYLE ?? Boolean(endpoint), credentials };
 }

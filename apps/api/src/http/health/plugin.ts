@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Liveness, NotReady, Readiness } from '@archway/contract';
+import { formatDuration, Liveness, NotReady, Readiness } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import { describeRoute } from '../../infra/openapi/describe.ts';
 
@@ -8,7 +8,7 @@ const CHECK_TIMEOUT_MS = 3000;
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${formatDuration(CHECK_TIMEOUT_MS)}`)), CHECK_TIMEOUT_MS);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

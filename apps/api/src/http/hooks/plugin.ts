@@ -6,7 +6,7 @@ import type { AppDeps } from '../../deps.ts';
 import { BadRequestError, HttpError, UnauthorizedError } from '../../infra/errors.ts';
 import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
-import { formatDuration } from '../../workers/retention/index.ts';
+import { formatDuration } from '@archway/contract';
 import { throttleFor } from '../auth/index.ts';
 import { triggerRef, triggerRepoBuild } from '../repos/index.ts';
 import { claimDelivery, finishDelivery } from './deliveries.ts';

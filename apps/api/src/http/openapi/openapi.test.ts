@@ -84,7 +84,7 @@ describe('OpenAPI document', () => {
       Object.entries(ops).filter(([, op]) => Array.isArray(op.security) && op.security.length === 0).map(([m]) => `${m.toUpperCase()} ${path}`),
     );
     expect(pub.sort()).toEqual(
-      ['GET /api/v1/openapi.json', 'GET /api/v1/session', 'POST /api/v1/session', 'DELETE /api/v1/session', 'GET /healthz', 'GET /readyz', 'POST /hooks/github', 'POST /hooks/forgejo'].sort(),
+      ['GET /api/v1/openapi.json', 'GET /api/v1/session', 'POST /api/v1/session', 'DELETE /api/v1/session', 'GET /healthz', 'GET /readyz', 'POST /hooks/github', 'POST /hooks/forgejo', 'POST /hooks/github/{repoId}', 'POST /hooks/forgejo/{repoId}'].sort(),
     );
   });
 

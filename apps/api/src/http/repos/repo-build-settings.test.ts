@@ -97,6 +97,9 @@ describe('repository build secrets, time limit and attempts', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ secrets: ['token'], buildTimeout: '1h30m' });
     noValues(res.body, 'the PATCH answer');
+    // The one duration grammar: a fraction is the same limit, given back normalised.
+    const fraction = await call('PATCH', `/repos/${id}`, { buildTimeout: '1.5h' });
+    expect(fraction.json(), fraction.body).toMatchObject({ buildTimeout: '1h30m' });
     const first = await buildRepo();
     const again = await call('POST', `/builds/${first}/rebuild`);
     expect(again.statusCode, again.body).toBe(202);

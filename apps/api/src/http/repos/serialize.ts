@@ -1,8 +1,7 @@
-import { CancelSuperseded, TagRules, type Repo, type RepoProvider } from '@archway/contract';
+import { CancelSuperseded, formatDuration, TagRules, type Repo, type RepoProvider } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import { storedSecrets } from '../builds/index.ts';
 import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
-import { formatDuration } from '../../workers/retention/index.ts';
 
 /**
  * A repository's webhook endpoint: Gitea repositories use the Forgejo one (same payloads). The

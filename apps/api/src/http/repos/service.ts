@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { RepoCreate, RepoUpdate } from '@archway/contract';
+import { parseDuration, type RepoCreate, type RepoUpdate } from '@archway/contract';
 import { keepMaskedCredentials } from '@archway/runtime';
 import { checkSourceAddress, checkSourceUrl, storedSecrets, UUID_RE } from '../builds/index.ts';
 import type { PrismaClient } from '../../infra/db.ts';
@@ -7,7 +7,6 @@ import { prismaCode } from '../../infra/db.ts';
 import { BadRequestError, ConflictError, HttpError, NotFoundError } from '../../infra/errors.ts';
 import type { Prisma, Repo as RepoRow } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
-import { parseDuration } from '../../workers/retention/index.ts';
 import { repoTagRules } from './serialize.ts';
 
 export interface RepoDeps {

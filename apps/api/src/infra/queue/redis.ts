@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { formatDuration } from '@archway/contract';
 import { connectRedis } from '@archway/runtime';
 
 /**
@@ -15,7 +16,7 @@ export function createRedis(url: string, name = 'archway-api'): Redis {
 export function redisReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`Redis not ready after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => done(new Error(`Redis not ready after ${formatDuration(timeoutMs)}`)), timeoutMs);
     const onReady = () => done();
     const onEnd = () => done(new Error('Redis connection closed before it was ready'));
     const onError = (err: Error) => lastError = err;

@@ -1,10 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { writeKeyFile } from '@archway/runtime';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { defineConfig, loadConfig, writeKeyFile } from '@archway/runtime';
 
 export const SECRET_KEY_FILE = 'secret-key';
 const MIN_LENGTH = 32;
+
+const TOO_SHORT = `the secret key must be at least ${MIN_LENGTH} characters (try: openssl rand -base64 32)`;
+
+/** ARCHWAY_SECRET_KEY (or ARCHWAY_SECRET_KEY_FILE); part of the API's configuration (env.ts). */
+export const SecretKeyEnv = z.object({
+  ARCHWAY_SECRET_KEY: z
+    .string()
+    .refine((v) => v.trim().length >= MIN_LENGTH, TOO_SHORT)
+    .optional(),
+});
+export const secretKeyConfig = defineConfig({ process: 'API', schema: SecretKeyEnv, secrets: ['ARCHWAY_SECRET_KEY'], docs: 'apps/api/ENV.md' });
 
 export interface SecretKeyOptions {
   env?: NodeJS.ProcessEnv;
@@ -25,15 +37,10 @@ export interface LoadedSecretKey {
  */
 export async function loadSecretKey(opts: SecretKeyOptions): Promise<LoadedSecretKey> {
   const env = opts.env ?? process.env;
-  const inline = env.ARCHWAY_SECRET_KEY || undefined;
-  const file = env.ARCHWAY_SECRET_KEY_FILE || undefined;
-  if (inline && file) throw new Error('set ARCHWAY_SECRET_KEY or ARCHWAY_SECRET_KEY_FILE, not both');
-  if (inline) return { key: derive('ARCHWAY_SECRET_KEY', inline), source: 'ARCHWAY_SECRET_KEY' };
-  if (file) {
-    const text = await readFile(file, 'utf8').catch((err: Error) => {
-      throw new Error(`ARCHWAY_SECRET_KEY_FILE: cannot read ${file}: ${err.message}`);
-    });
-    return { key: derive(`ARCHWAY_SECRET_KEY_FILE (${file})`, text), source: file };
+  const text = loadConfig(secretKeyConfig, env).ARCHWAY_SECRET_KEY;
+  if (text !== undefined) {
+    const file = env.ARCHWAY_SECRET_KEY_FILE?.trim();
+    return { key: derive(file ? `ARCHWAY_SECRET_KEY_FILE (${file})` : 'ARCHWAY_SECRET_KEY', text), source: file || 'ARCHWAY_SECRET_KEY' };
   }
   const path = join(opts.dataDir, SECRET_KEY_FILE);
   const existing = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
@@ -49,6 +56,6 @@ export async function loadSecretKey(opts: SecretKeyOptions): Promise<LoadedSecre
 
 function derive(name: string, text: string): Buffer {
   const value = text.trim();
-  if (value.length < MIN_LENGTH) throw new Error(`${name}: the secret key must be at least ${MIN_LENGTH} characters (try: openssl rand -base64 32)`);
+  if (value.length < MIN_LENGTH) throw new Error(`${name}: ${TOO_SHORT}`);
   return createHash('sha256').update(value, 'utf8').digest();
 }

@@ -1,4 +1,5 @@
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { formatBytes } from '@archway/contract';
 import { ArchwayYaml } from './schema.ts';
 
 export const ARCHWAY_YAML = '.archway.yaml';
@@ -12,7 +13,7 @@ export type ParsedArchwayYaml = { ok: true; config: ArchwayYaml } | { ok: false;
  * at the line: `.archway.yaml line 4: platforms[1]: unknown platform "linux/foo": …`.
  */
 export function parseArchwayYaml(text: string): ParsedArchwayYaml {
-  if (Buffer.byteLength(text) > MAX_BYTES) return fail(`is larger than ${MAX_BYTES / 1024} KiB`);
+  if (Buffer.byteLength(text) > MAX_BYTES) return fail(`is larger than ${formatBytes(MAX_BYTES)}`);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const syntax = doc.errors[0];

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { buildQueueName, platformOrUndefined, redisKeys, storedPlatform } from '@archway/contract';
-import { formatDuration } from '../retention/index.ts';
+import { formatDuration } from '@archway/contract';
 import type { Sweep } from './context.ts';
 import { reportTaskFailed, stopBuildJobs, type TaskRef } from './fail.ts';
 

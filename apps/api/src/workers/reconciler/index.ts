@@ -4,7 +4,7 @@ import type { ReconcileDeps, SweepCounts } from './context.ts';
 import { describeReconcilePolicy } from './policy.ts';
 import { runSweep } from './sweep.ts';
 
-export { loadReconcilePolicy, ReconcileConfigError, type ReconcilePolicy } from './policy.ts';
+export { loadReconcilePolicy, type ReconcilePolicy } from './policy.ts';
 export type { ReconcileDeps, SweepCounts } from './context.ts';
 
 export interface Reconciler {

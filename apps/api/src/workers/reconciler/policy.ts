@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formatDuration, parseDuration } from '../retention/index.ts';
+import { formatDuration } from '@archway/contract';
+import { defineConfig, field, loadConfig } from '@archway/runtime';
 
 /** The reconciler's periods and bounds, in milliseconds (apps/api/ENV.md, "Reconciler"). */
 export interface ReconcilePolicy {
@@ -19,47 +20,22 @@ export interface ReconcilePolicy {
   forgetAgentsMs: number;
 }
 
-export class ReconcileConfigError extends Error {}
-
-const duration = (name: string, fallback: string, minMs: number, zeroMeansOff = false) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((v, ctx) => {
-      if (zeroMeansOff && v.trim() === '0') return 0;
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 30s, 5m or 24h${zeroMeansOff ? ', or 0 for off' : ''} (got "${v}")` });
-        return z.NEVER;
-      }
-      if (ms < minMs) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be at least ${formatDuration(minMs)} (got "${v}")` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-
-const ReconcileEnv = z.object({
-  ARCHWAY_RECONCILE_INTERVAL: duration('ARCHWAY_RECONCILE_INTERVAL', '30s', 100),
-  ARCHWAY_RECONCILE_GRACE: duration('ARCHWAY_RECONCILE_GRACE', '1m', 0),
-  ARCHWAY_AGENT_LOST_AFTER: duration('ARCHWAY_AGENT_LOST_AFTER', '2m', 0),
-  ARCHWAY_BUILD_TIMEOUT: duration('ARCHWAY_BUILD_TIMEOUT', '60m', 1000),
-  ARCHWAY_TIMEOUT_GRACE: duration('ARCHWAY_TIMEOUT_GRACE', '5m', 0),
-  ARCHWAY_QUEUE_WAIT_LIMIT: duration('ARCHWAY_QUEUE_WAIT_LIMIT', '24h', 1000, true),
-  ARCHWAY_AGENT_FORGET_AFTER: duration('ARCHWAY_AGENT_FORGET_AFTER', '7d', 1000),
+/** The reconciler's variables (apps/api/ENV.md, "Reconciler"; test/docs/env-tables.test.ts checks the table). */
+export const ReconcileEnv = z.object({
+  ARCHWAY_RECONCILE_INTERVAL: field.duration({ fallback: '30s', min: 100 }),
+  ARCHWAY_RECONCILE_GRACE: field.duration({ fallback: '1m' }),
+  ARCHWAY_AGENT_LOST_AFTER: field.duration({ fallback: '2m' }),
+  ARCHWAY_BUILD_TIMEOUT: field.duration({ fallback: '60m', min: 1000 }),
+  ARCHWAY_TIMEOUT_GRACE: field.duration({ fallback: '5m' }),
+  // 0: off; otherwise at least a second.
+  ARCHWAY_QUEUE_WAIT_LIMIT: field.duration({ fallback: '24h' }).refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1s'),
+  ARCHWAY_AGENT_FORGET_AFTER: field.duration({ fallback: '7d', min: 1000 }),
 });
-type Key = keyof z.input<typeof ReconcileEnv>;
+export const reconcileConfig = defineConfig({ process: 'API', schema: ReconcileEnv, docs: 'apps/api/ENV.md' });
 
-/** Reads the reconciler's variables; empty means unset. Throws a ReconcileConfigError listing every problem. */
+/** Reads the reconciler's variables; empty means unset. Throws a ConfigError listing every problem. */
 export function loadReconcilePolicy(env: Record<string, string | undefined> = process.env): ReconcilePolicy {
-  const input = Object.fromEntries(
-    (Object.keys(ReconcileEnv.shape) as Key[]).map((k) => [k, env[k] === undefined || env[k] === '' ? undefined : env[k]]),
-  );
-  const parsed = ReconcileEnv.safeParse(input);
-  if (!parsed.success) {
-    throw new ReconcileConfigError(`invalid reconciler configuration:\n${parsed.error.issues.map((i) => `  - ${i.message}`).join('\n')}`);
-  }
-  const e = parsed.data;
+  const e = loadConfig(reconcileConfig, env);
   return {
     intervalMs: e.ARCHWAY_RECONCILE_INTERVAL,
     graceMs: e.ARCHWAY_RECONCILE_GRACE,

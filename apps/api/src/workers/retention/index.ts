@@ -1,6 +1,5 @@
-export { loadRetentionPolicy, RetentionConfigError, type RetentionPolicy } from './policy.ts';
+export { loadRetentionPolicy, retentionConfig, RetentionEnv, type RetentionPolicy } from './policy.ts';
 export { runRetention, type RetentionRunDeps } from './run.ts';
 export { runRetentionExclusive, startRetention, MAINTENANCE_QUEUE, RETENTION_JOB, type RetentionDeps, type RetentionService } from './scheduler.ts';
 export type { RetentionCounts, RetentionLog } from './log.ts';
-export { formatDuration, parseDuration } from './duration.ts';
 export { withLock } from './lock.ts';

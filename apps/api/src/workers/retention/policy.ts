@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './duration.ts';
+import { formatDuration } from '@archway/contract';
+import { defineConfig, field, loadConfig } from '@archway/runtime';
 
 /** How long objects stay in the object store after their build finished (milliseconds). */
 export interface RetentionPolicy {
@@ -13,48 +14,18 @@ export interface RetentionPolicy {
   intervalMs: number;
 }
 
-export class RetentionConfigError extends Error {}
-
-const duration = (name: string, fallback: string, minMs: number) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 7d, 12h or 30m (got "${v}")` });
-        return z.NEVER;
-      }
-      if (ms < minMs) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be at least ${formatDuration(minMs)} (got "${v}")` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-
-const RetentionEnv = z.object({
-  ARCHWAY_RETAIN_ARCHIVES: duration('ARCHWAY_RETAIN_ARCHIVES', '7d', 60_000),
-  ARCHWAY_RETAIN_ARTIFACTS: duration('ARCHWAY_RETAIN_ARTIFACTS', '30d', 60_000),
-  ARCHWAY_RETAIN_LOGS: duration('ARCHWAY_RETAIN_LOGS', '90d', 60_000),
-  ARCHWAY_RETENTION_INTERVAL: duration('ARCHWAY_RETENTION_INTERVAL', '1h', 10_000),
+/** The retention variables (this folder's ENV.md, checked against it by test/docs). */
+export const RetentionEnv = z.object({
+  ARCHWAY_RETAIN_ARCHIVES: field.duration({ fallback: '7d', min: 60_000 }),
+  ARCHWAY_RETAIN_ARTIFACTS: field.duration({ fallback: '30d', min: 60_000 }),
+  ARCHWAY_RETAIN_LOGS: field.duration({ fallback: '90d', min: 60_000 }),
+  ARCHWAY_RETENTION_INTERVAL: field.duration({ fallback: '1h', min: 10_000 }),
 });
+export const retentionConfig = defineConfig({ process: 'API', schema: RetentionEnv, docs: 'apps/api/src/workers/retention/ENV.md' });
 
-/**
- * Reads the retention variables (apps/api/src/workers/retention/ENV.md). Empty means unset. Throws a
- * RetentionConfigError listing every problem, one per line.
- */
+/** Reads the retention variables; throws a ConfigError listing every problem, one per line. */
 export function loadRetentionPolicy(env: Record<string, string | undefined> = process.env): RetentionPolicy {
-  const pick = (k: keyof z.input<typeof RetentionEnv>) => (env[k] === undefined || env[k] === '' ? undefined : env[k]);
-  const parsed = RetentionEnv.safeParse({
-    ARCHWAY_RETAIN_ARCHIVES: pick('ARCHWAY_RETAIN_ARCHIVES'),
-    ARCHWAY_RETAIN_ARTIFACTS: pick('ARCHWAY_RETAIN_ARTIFACTS'),
-    ARCHWAY_RETAIN_LOGS: pick('ARCHWAY_RETAIN_LOGS'),
-    ARCHWAY_RETENTION_INTERVAL: pick('ARCHWAY_RETENTION_INTERVAL'),
-  });
-  if (!parsed.success) {
-    throw new RetentionConfigError(`invalid retention configuration:\n${parsed.error.issues.map((i) => `  - ${i.message}`).join('\n')}`);
-  }
-  const e = parsed.data;
+  const e = loadConfig(retentionConfig, env);
   return { archivesMs: e.ARCHWAY_RETAIN_ARCHIVES, artifactsMs: e.ARCHWAY_RETAIN_ARTIFACTS, logsMs: e.ARCHWAY_RETAIN_LOGS, intervalMs: e.ARCHWAY_RETENTION_INTERVAL };
 }
 
