@@ -10,3 +10,4 @@ export * from './git-protocols.ts';
 export * from './free-port.ts';
 export * from './stream-reply.ts';
 export * from './key-file.ts';
+export * from './parent-death.ts';
