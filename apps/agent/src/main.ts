@@ -2,13 +2,18 @@
  * The build agent's entry point: `tsx apps/agent/src/main.ts` (configuration: apps/agent/ENV.md).
  * SIGTERM/SIGINT: stop taking work and let the running build finish within
  * ARCHWAY_AGENT_DRAIN_TIMEOUT; after that, or on a second signal, the build is stopped and its task
- * goes back to the queue (requeued, no attempt used) for another agent.
+ * goes back to the queue (requeued, no attempt used) for another agent. A second signal, or a
+ * signal after the parent died (the launcher's parent-death signal; this process was re-parented),
+ * requeues at once and exits within FORCE_CLOSE_MARGIN_MS, whether Redis answers or not.
  */
-import { startAgent, StorageError } from './agent.ts';
+import { CLOSE_MARGIN_MS, FORCE_CLOSE_MARGIN_MS, startAgent, StorageError } from './agent.ts';
 import { ConfigError, loadConfig } from './env.ts';
 import { createLogger } from './log.ts';
 
 const log = createLogger();
+// Whoever started us decides; a parent that died (its pipe closed) must not take a build with it.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+const parent = process.ppid;
 
 async function main(): Promise<void> {
   let config;
@@ -34,8 +39,13 @@ async function main(): Promise<void> {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
-    log('signal', { signal, action: signals === 1 ? 'drain' : 'requeue running tasks' });
-    const done = signals === 1 ? agent.close() : agent.forceClose();
+    const orphaned = process.ppid !== parent;
+    const force = signals > 1 || orphaned;
+    log('signal', { signal, action: force ? 'requeue running tasks' : 'drain', ...(orphaned ? { parent: 'gone' } : {}) });
+    const done = force ? agent.forceClose() : agent.close();
+    // The close bounds itself; this is the net under it should a library still wait on a socket.
+    const bound = force ? FORCE_CLOSE_MARGIN_MS : agent.currentTasks().length > 0 ? config.drainTimeoutMs + CLOSE_MARGIN_MS : 5_000;
+    setTimeout(() => process.exit(0), bound + 2000).unref();
     done.then(
       () => process.exit(0),
       (err: Error) => {
