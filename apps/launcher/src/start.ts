@@ -19,6 +19,7 @@ const setting = (name: string) => process.env[name] || undefined;
 async function main() {
   const pgPort = portEnv('ARCHWAY_EMBEDDED_PG_PORT');
   const redisPort = portEnv('ARCHWAY_EMBEDDED_REDIS_PORT');
+  const redisMaxmemory = memoryEnv('ARCHWAY_EMBEDDED_REDIS_MAXMEMORY', '1gb');
   const dataDir = resolve(setting('ARCHWAY_DATA_DIR') ?? '.archway');
   await mkdir(dataDir, { recursive: true });
   const unlock = await lockDataDir(dataDir);
@@ -27,16 +28,16 @@ async function main() {
   let databaseUrl = setting('DATABASE_URL');
   let pg: EmbeddedPg | undefined;
   if (!databaseUrl) {
-    pg = await startPostgres({ dir: join(dataDir, 'postgres'), port: pgPort });
+    pg = await startPostgres({ dir: join(dataDir, 'postgres'), port: pgPort, notice: log });
     databaseUrl = pg.url;
     log(`postgres: embedded, data in ${join(dataDir, 'postgres')}`);
   }
   let redisUrl = setting('REDIS_URL');
   let redis: EmbeddedRedis | undefined;
   if (!redisUrl) {
-    redis = await startRedis({ dir: join(dataDir, 'redis'), port: redisPort });
+    redis = await startRedis({ dir: join(dataDir, 'redis'), port: redisPort, maxmemory: redisMaxmemory, restart: true, log });
     redisUrl = redis.url;
-    log(`redis: embedded (AOF), data in ${join(dataDir, 'redis')}`);
+    log(`redis: embedded (AOF, maxmemory ${redisMaxmemory}, noeviction), data in ${join(dataDir, 'redis')}`);
   }
   const objectStore = setting('ARCHWAY_OBJECT_STORE') ?? `file://${join(dataDir, 'objects')}`;
   const applied = await deployMigrations(databaseUrl);
@@ -100,6 +101,13 @@ function portEnv(name: string): number | undefined {
   const port = Number(v);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EmbeddedConfigError(`${name} must be a port number (1-65535), got "${v}"`);
   return port;
+}
+
+/** A size as redis.conf spells it: bytes, or a number with k/kb/m/mb/g/gb. */
+function memoryEnv(name: string, fallback: string): string {
+  const v = setting(name) ?? fallback;
+  if (!/^[1-9]\d*(k|kb|m|mb|g|gb)?$/i.test(v)) throw new EmbeddedConfigError(`${name} must be a size such as 512mb or 2gb, got "${v}"`);
+  return v.toLowerCase();
 }
 
 /** Some libraries reject with strings, arrays of log lines or errors without a message. */
