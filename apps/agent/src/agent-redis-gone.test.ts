@@ -1,20 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { freePort } from '@archway/runtime';
+import { throwawayRedis } from '../../../test/support/throwaway-redis.ts';
 import type {} from '../../../test/global-setup.ts';
-import { processRunning, spawnAgent, waitFor, type AgentProcess } from '../test/support.ts';
-
-/** A throwaway redis-server of this test's own (the suite's shared one must stay up). */
-async function throwawayRedis(): Promise<{ url: string; server: ChildProcess }> {
-  const port = await freePort();
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  server.stdout!.on('data', (d) => (out += d));
-  await waitFor('redis-server to accept connections', async () => out.includes('Ready to accept connections'), 15_000);
-  return { url: `redis://127.0.0.1:${port}`, server };
-}
+import { spawnAgent, waitFor, type AgentProcess } from '../test/support.ts';
 
 async function startIdleAgent(redisUrl: string, drainTimeout: string): Promise<AgentProcess> {
   const dataDir = await mkdtemp(join(inject('tmpRoot'), 'agent-redis-gone-'));
@@ -29,21 +18,16 @@ async function startIdleAgent(redisUrl: string, drainTimeout: string): Promise<A
   return agent;
 }
 
-async function killRedis(server: ChildProcess): Promise<void> {
-  server.kill('SIGKILL');
-  await waitFor('redis-server to be gone', async () => !processRunning(server.pid!), 10_000);
-}
-
 describe('an agent told to stop after Redis went away', () => {
   const cleanup: Array<() => void> = [];
   afterEach(() => cleanup.splice(0).forEach((f) => f()));
 
   it('exits in seconds when idle, though its drain timeout is long, instead of retrying the connection forever', { timeout: 60_000 }, async () => {
-    const { url, server } = await throwawayRedis();
-    cleanup.push(() => server.kill('SIGKILL'));
-    const agent = await startIdleAgent(url, '10m');
+    const redis = await throwawayRedis();
+    cleanup.push(() => void redis.kill());
+    const agent = await startIdleAgent(redis.url, '10m');
     cleanup.push(() => agent.child.kill('SIGKILL'));
-    await killRedis(server);
+    await redis.kill();
     const t0 = Date.now();
     agent.child.kill('SIGTERM');
     // Nothing to drain: the close gives Redis 5 s (IDLE_CLOSE_MS), plus a margin for a loaded machine.
@@ -54,11 +38,11 @@ describe('an agent told to stop after Redis went away', () => {
   });
 
   it('exits at once on a second SIGTERM, though its drain timeout is long', { timeout: 60_000 }, async () => {
-    const { url, server } = await throwawayRedis();
-    cleanup.push(() => server.kill('SIGKILL'));
-    const agent = await startIdleAgent(url, '10m');
+    const redis = await throwawayRedis();
+    cleanup.push(() => void redis.kill());
+    const agent = await startIdleAgent(redis.url, '10m');
     cleanup.push(() => agent.child.kill('SIGKILL'));
-    await killRedis(server);
+    await redis.kill();
     agent.child.kill('SIGTERM');
     await waitFor('the agent to drain', async () => agent.out.stdout.includes('agent.draining'), 10_000);
     const t0 = Date.now();

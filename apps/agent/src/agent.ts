@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { buildQueueName, type AgentInfo } from '@archway/contract';
-import { createObjectStore, type ObjectStore } from '@archway/runtime';
+import { checkRedisForQueues, createObjectStore, type ObjectStore } from '@archway/runtime';
 import { Affinity } from './affinity.ts';
 import { CancelWatcher } from './cancel.ts';
 import { CacheSize } from './cache-size.ts';
@@ -99,6 +99,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   for (const [name, conn] of [['redis', redis], ['subscriber', subscriber], ['worker', workerConnection]] as const) {
     conn.on('error', (err) => log('redis.error', { connection: name, error: err.message }, 'warn'));
   }
+  // maxmemory-policy noeviction, AOF (docs/redis.md): a refusal (RedisSetupError) exits 2.
+  const redisCheck = await checkRedisForQueues(redis, { warn: (m) => log('redis.warning', { problem: m }, 'warn') }).catch((err: Error) => {
+    for (const conn of [redis, subscriber, workerConnection]) conn.disconnect();
+    throw err;
+  });
 
   let state: AgentInfo['state'] = 'idle';
   const cache = new CacheSize(storageDirs(settings).root);
@@ -196,6 +201,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     fs: fs.name,
     concurrency: config.concurrency,
     version: AGENT_VERSION,
+    redisPolicy: redisCheck.policy ?? 'unknown',
+    redisAof: redisCheck.aof === undefined ? 'unknown' : redisCheck.aof ? 'on' : 'off',
   });
 
   // Every Redis command waits for a connection (maxRetriesPerRequest: null): with Redis gone, a

@@ -6,6 +6,7 @@
  * signal after the parent died (the launcher's parent-death signal; this process was re-parented),
  * requeues at once and exits within FORCE_CLOSE_MARGIN_MS, whether Redis answers or not.
  */
+import { RedisSetupError } from '@archway/runtime';
 import { CLOSE_MARGIN_MS, FORCE_CLOSE_MARGIN_MS, startAgent, StorageError } from './agent.ts';
 import { ConfigError, loadConfig } from './env.ts';
 import { createLogger } from './log.ts';
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   try {
     agent = await startAgent(config, { log });
   } catch (err) {
-    if (err instanceof StorageError) {
+    if (err instanceof StorageError || err instanceof RedisSetupError) {
       process.stderr.write(`archway agent: ${err.message}\n`);
       process.exit(2);
     }

@@ -1,4 +1,4 @@
-import { createObjectStore } from '@archway/runtime';
+import { checkRedisForQueues, createObjectStore } from '@archway/runtime';
 import { buildApp } from './app.ts';
 import { ensureAdminToken } from './http/auth/admin-token.ts';
 import { createPrisma } from './infra/db.ts';
@@ -54,6 +54,12 @@ async function main(): Promise<void> {
   } catch (err) {
     throw new Error(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${(err as Error).message}`);
   }
+  // maxmemory-policy noeviction, AOF (docs/redis.md): what a restart cannot fix exits 2.
+  const redisWarnings: string[] = [];
+  const redisCheck = await configured(
+    () => checkRedisForQueues(redis, { warn: (m) => redisWarnings.push(m) }),
+    (m) => `archway api: ${m}`,
+  );
   const queues = createQueues(redis, config.queuePrefix);
   const secretBox = createSecretBox(secretKey.key);
 
@@ -62,6 +68,8 @@ async function main(): Promise<void> {
     { logger: { level: config.logLevel } },
   );
   const log = app.log;
+  for (const warning of redisWarnings) log.warn(warning);
+  if (redisCheck.policy) log.info({ maxmemoryPolicy: redisCheck.policy, aof: redisCheck.aof }, 'redis checked');
 
   try {
     await prisma.$queryRaw`SELECT 1`;

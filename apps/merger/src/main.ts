@@ -1,4 +1,5 @@
 import { PUBLISH_QUEUE } from '@archway/contract';
+import { RedisSetupError } from '@archway/runtime';
 import { loadMergerEnv, MergerConfigError } from './env.ts';
 import { startMerger, type MergerHandle } from './worker.ts';
 
@@ -28,5 +29,5 @@ try {
   );
 } catch (err) {
   console.error(`merger: ${(err as Error).message}`);
-  process.exit(err instanceof MergerConfigError ? 2 : 1);
+  process.exit(err instanceof MergerConfigError || err instanceof RedisSetupError ? 2 : 1);
 }

@@ -11,3 +11,4 @@ export * from './free-port.ts';
 export * from './stream-reply.ts';
 export * from './key-file.ts';
 export * from './parent-death.ts';
+export * from './redis-check.ts';
