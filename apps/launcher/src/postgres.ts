@@ -24,7 +24,7 @@ const PASSWORD = 'archway';
  * As root, Postgres refuses to run, so the package runs it as the `postgres` user: the cluster
  * directory (and its parent) must then belong to that user.
  */
-export async function startPostgres(opts: { dir: string; port?: number; database?: string; log?: (m: string) => void; notice?: (line: string) => void }): Promise<EmbeddedPg> {
+export async function startPostgres(opts: { dir: string; port?: number; database?: string; log?: (m: string) => void; notice?: (line: string) => void; restart?: boolean }): Promise<EmbeddedPg> {
   const port = opts.port ?? (await freePort());
   const database = opts.database ?? 'archway';
   await mkdir(opts.dir, { recursive: true });
@@ -42,7 +42,7 @@ export async function startPostgres(opts: { dir: string; port?: number; database
   });
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await pg.initialise();
   // Not pg.start(): see runPostmaster.
-  const server = await runPostmaster({ dataDir, port, ...ids, log: opts.log, notice: opts.notice });
+  const server = await runPostmaster({ dataDir, port, ...ids, log: opts.log, notice: opts.notice, restart: opts.restart });
   const client = pg.getPgClient('postgres', '127.0.0.1');
   await client.connect();
   try {
@@ -52,7 +52,7 @@ export async function startPostgres(opts: { dir: string; port?: number; database
     await client.end();
   }
   const urlFor = (db: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
-  return { url: urlFor(database), urlFor, pid: server.pid, stop: () => server.stop() };
+  return { url: urlFor(database), urlFor, pid: server.pid(), stop: () => server.stop() };
 }
 
 async function prepareForPostgresUser(dir: string): Promise<{ uid: number; gid: number }> {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { freePort, withParentDeathSignal } from '@archway/runtime';
+import { keepRunning } from './keep-running.ts';
 import { alive, describeProcess, stopProcess } from './leftover.ts';
 
 export interface EmbeddedRedis {
@@ -36,47 +37,9 @@ export async function startRedis(opts: RedisOptions): Promise<EmbeddedRedis> {
   args.push('--maxmemory-policy', 'noeviction', '--maxmemory', opts.maxmemory ?? '0');
   const run = withParentDeathSignal(opts.binary ?? 'redis-server', args, 'SIGTERM');
 
-  let child: ChildProcess = await spawnReady(run.cmd, run.args);
-  let stopping = false;
-  let restarts = 0;
-  let startedAt = Date.now();
-  const restartLater = (why: string) => {
-    if (stopping || !opts.restart) return;
-    if (Date.now() - startedAt > 60_000) restarts = 0;
-    const delay = Math.min(30_000, 500 * 2 ** restarts++);
-    opts.log?.(`[redis] ${why}; restarting with its AOF in ${delay} ms`);
-    setTimeout(() => {
-      if (stopping) return;
-      startedAt = Date.now();
-      spawnReady(run.cmd, run.args).then(
-        (c) => {
-          child = c;
-          opts.log?.('[redis] restarted');
-          watch(c);
-        },
-        (err: Error) => restartLater(`restart failed: ${err.message}`),
-      );
-    }, delay);
-  };
-  const watch = (c: ChildProcess) => c.once('exit', (code, signal) => restartLater(`exited (${signal ?? code})`));
-  watch(child);
-  // Whatever way this process exits, Redis must not outlive it: a second one on the same AOF
-  // directory (the next start) would write the same files. (SIGKILL: the parent-death signal.)
-  const onExit = () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-  };
-  process.once('exit', onExit);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((done) => {
-        stopping = true;
-        process.off('exit', onExit);
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
-  };
+  const first = await spawnReady(run.cmd, run.args);
+  const kept = keepRunning({ name: 'redis', first, start: () => spawnReady(run.cmd, run.args), signal: 'SIGTERM', restart: opts.restart, log: opts.log });
+  return { url: `redis://127.0.0.1:${port}`, stop: kept.stop };
 }
 
 function spawnReady(cmd: string, args: string[]): Promise<ChildProcess> {

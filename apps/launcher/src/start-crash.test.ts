@@ -81,7 +81,7 @@ async function stopCleanly(l: Launcher): Promise<void> {
 }
 
 describe('npm start, killed with SIGKILL', () => {
-  it('restarts a Redis that died; its children, Redis and Postgres die with it; a second start comes up', { timeout: 300_000 }, async () => {
+  it('restarts a Redis and a Postgres that died; its children, Redis and Postgres die with it; a second start comes up', { timeout: 300_000 }, async () => {
     const { dataDir, redisPort, env } = await environment();
     const first = launch(env);
     let second: Launcher | undefined;
@@ -90,12 +90,17 @@ describe('npm start, killed with SIGKILL', () => {
       const before = await launchedPids(first.child.pid!, dataDir, redisPort);
       expect(Object.keys(before).sort()).toEqual(['agent', 'api', 'merger', 'postgres', 'redis']);
 
-      // Redis is supervised like the others: killed, it comes back on its port with its AOF.
+      // Redis and Postgres are supervised like the others: killed, they come back on their port
+      // with their data (AOF, WAL).
       process.kill(before.redis!, 'SIGKILL');
-      await until('Redis to be restarted', () => first.out().includes('[redis] restarted'), 30_000, first.out);
+      process.kill(before.postgres!, 'SIGKILL');
+      await until('Redis and Postgres to be restarted', () => first.out().includes('[redis] restarted') && first.out().includes('[postgres] restarted'), 60_000, first.out);
       const pids = await launchedPids(first.child.pid!, dataDir, redisPort);
       expect(pids.redis).not.toBe(before.redis);
-      expect(running(pids.redis!)).toBe(true);
+      expect(pids.postgres).not.toBe(before.postgres);
+      expect(running(pids.redis!) && running(pids.postgres!)).toBe(true);
+      // The API serves again once they are back.
+      await until('the API to be ready again', async () => (await fetch(`http://127.0.0.1:${env.PORT}/readyz`).catch(() => null))?.ok === true, 60_000, first.out);
 
       first.child.kill('SIGKILL');
       await first.exited;

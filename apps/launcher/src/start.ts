@@ -28,7 +28,7 @@ async function main() {
   let databaseUrl = setting('DATABASE_URL');
   let pg: EmbeddedPg | undefined;
   if (!databaseUrl) {
-    pg = await startPostgres({ dir: join(dataDir, 'postgres'), port: pgPort, notice: log });
+    pg = await startPostgres({ dir: join(dataDir, 'postgres'), port: pgPort, notice: log, restart: true });
     databaseUrl = pg.url;
     log(`postgres: embedded, data in ${join(dataDir, 'postgres')}`);
   }
