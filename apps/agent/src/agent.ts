@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { Worker } from 'bullmq';
 import { buildQueueName, type AgentInfo } from '@archway/contract';
-import { connectRedis, createObjectStore, redactUrl, type ObjectStore } from '@archway/runtime';
+import { checkRedisForQueues, connectRedis, createObjectStore, redactUrl, type ObjectStore } from '@archway/runtime';
 import { Affinity } from './affinity.ts';
 import { CancelWatcher } from './cancel.ts';
 import { CacheSize } from './cache-size.ts';
@@ -18,6 +18,21 @@ import { storageDirs } from './task/buildah.ts';
 import { SHUTDOWN } from './task/run-task.ts';
 
 export const AGENT_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** How long a close waits, past the drain timeout, for Redis to take the last words (requeues, events). */
+export const CLOSE_MARGIN_MS = 10_000;
+/** The same after a second signal: requeue if Redis answers at once, else go. */
+export const FORCE_CLOSE_MARGIN_MS = 3_000;
+/** How long an idle agent's close may take. */
+const IDLE_CLOSE_MS = 5_000;
+/** A single bookkeeping step of a close (heartbeat, unsubscribe, quit). */
+const REDIS_STEP_MS = 2_000;
+
+/** `p`, or nothing once `ms` passed (what `p` does after that no longer matters). */
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.then(() => {}), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+}
 
 /** BullMQ fails a job that stalled more often than this on its own, silently; the agent counts lost attempts itself. */
 const MAX_STALLED = 1000;
@@ -87,6 +102,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   for (const [name, conn] of [['redis', redis], ['subscriber', subscriber], ['worker', workerConnection]] as const) {
     conn.on('error', (err) => log('redis.error', { connection: name, error: err.message }, 'warn'));
   }
+  // maxmemory-policy noeviction, AOF (docs/redis.md): a refusal (RedisSetupError) exits 2.
+  const redisCheck = await checkRedisForQueues(redis, { warn: (m) => log('redis.warning', { problem: m }, 'warn') }).catch((err: Error) => {
+    for (const conn of [redis, subscriber, workerConnection]) conn.disconnect();
+    throw err;
+  });
 
   let state: AgentInfo['state'] = 'idle';
   const cache = new CacheSize(storageDirs(settings).root);
@@ -184,28 +204,54 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     fs: fs.name,
     concurrency: config.concurrency,
     version: AGENT_VERSION,
+    redisPolicy: redisCheck.policy ?? 'unknown',
+    redisAof: redisCheck.aof === undefined ? 'unknown' : redisCheck.aof ? 'on' : 'off',
   });
 
+  // Every Redis command waits for a connection (maxRetriesPerRequest: null): with Redis gone, a
+  // close that awaited them would never end. Each step is bounded; past the drain timeout plus
+  // CLOSE_MARGIN_MS the connections are dropped, which fails whatever still waits on them.
+  const connections = [redis, subscriber, workerConnection];
+  const disconnect = () => {
+    for (const c of connections) c.disconnect();
+  };
   let closing: Promise<void> | undefined;
+  let giveUp: NodeJS.Timeout | undefined;
+  let giveUpAt = Infinity;
+  /** Drops the connections in `ms` unless an earlier drop is already due. */
+  const giveUpIn = (ms: number) => {
+    if (Date.now() + ms >= giveUpAt) return;
+    giveUpAt = Date.now() + ms;
+    clearTimeout(giveUp);
+    giveUp = setTimeout(() => {
+      log('agent.close-timeout', { note: 'Redis does not answer; disconnecting', running: cancels.taskIds().join(',') || 'none' }, 'warn');
+      cancels.abortAll(SHUTDOWN);
+      disconnect();
+    }, ms);
+  };
   const close = (graceMs = config.drainTimeoutMs) =>
     (closing ??= (async () => {
       state = 'draining';
       if (recheck) clearInterval(recheck);
       log('agent.draining', { running: cancels.taskIds().join(',') || 'none', graceMs });
-      await heartbeat.beat().catch(() => {});
+      // An idle agent has nothing to wait for: only bookkeeping a dead Redis will never take.
+      giveUpIn(cancels.taskIds().length > 0 ? graceMs + CLOSE_MARGIN_MS : IDLE_CLOSE_MS);
+      await within(heartbeat.beat().catch(() => {}), REDIS_STEP_MS);
       const grace = setTimeout(() => {
         log('agent.drain-timeout', { requeued: cancels.taskIds().join(',') || 'none' }, 'warn');
         cancels.abortAll(SHUTDOWN);
       }, graceMs);
       try {
-        await worker.close();
+        await worker.close().catch((err: Error) => log('worker.close-failed', { error: err.message }, 'warn'));
       } finally {
         clearTimeout(grace);
       }
       await disk.stop();
-      await heartbeat.stop().catch(() => {});
-      await cancels.stop();
-      await Promise.allSettled([redis.quit(), subscriber.quit(), workerConnection.quit()]);
+      await within(heartbeat.stop().catch(() => {}), REDIS_STEP_MS);
+      await within(cancels.stop(), REDIS_STEP_MS);
+      await within(Promise.allSettled(connections.map((c) => c.quit())), REDIS_STEP_MS);
+      clearTimeout(giveUp);
+      disconnect();
       log('agent.stopped', { id: config.agentId });
     })());
 
@@ -219,6 +265,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     close,
     forceClose: async () => {
       cancels.abortAll(SHUTDOWN);
+      giveUpIn(FORCE_CLOSE_MARGIN_MS);
       await close(0);
     },
   };

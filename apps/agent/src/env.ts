@@ -120,6 +120,8 @@ export const AgentEnv = z.object({
   ARCHWAY_AGENT_REGISTRIES_CONF: field.text(),
   ARCHWAY_AGENT_PULL: field.oneOf(['newer', 'missing', 'always'], 'newer'),
   ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE: field.bool(false),
+  // Read by checkRedisForQueues (@archway/runtime redis-check.ts); here so that a bad value is named at start.
+  ARCHWAY_REDIS_ALLOW_EVICTION: field.bool(false),
   ARCHWAY_AGENT_LIVE_LOG_MAX_LINES: field.integer({ min: 100, fallback: DEFAULT_LIVE_LOG_LIMIT.lines }),
   ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE: field.bytes({ fallback: DEFAULT_LIVE_LOG_LIMIT.bytes, min: 64 * 1024 }),
   ...LogEnv.shape,

@@ -2,14 +2,19 @@
  * The build agent's entry point: `tsx apps/agent/src/main.ts` (configuration: apps/agent/ENV.md).
  * SIGTERM/SIGINT: stop taking work and let the running build finish within
  * ARCHWAY_AGENT_DRAIN_TIMEOUT; after that, or on a second signal, the build is stopped and its task
- * goes back to the queue (requeued, no attempt used) for another agent.
+ * goes back to the queue (requeued, no attempt used) for another agent. A second signal, or a
+ * signal after the parent died (the launcher's parent-death signal; this process was re-parented),
+ * requeues at once and exits within FORCE_CLOSE_MARGIN_MS, whether Redis answers or not.
  */
-import { exitOnConfigError } from '@archway/runtime';
-import { startAgent } from './agent.ts';
+import { exitOnConfigError, RedisSetupError } from '@archway/runtime';
+import { CLOSE_MARGIN_MS, FORCE_CLOSE_MARGIN_MS, startAgent } from './agent.ts';
 import { loadConfig } from './env.ts';
 import { createLogger, type Logger } from './log.ts';
 
 let log: Logger = createLogger();
+// Whoever started us decides; a parent that died (its pipe closed) must not take a build with it.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+const parent = process.ppid;
 
 async function main(): Promise<void> {
   let config;
@@ -21,13 +26,23 @@ async function main(): Promise<void> {
     agent = await startAgent(config, { log });
   } catch (err) {
     exitOnConfigError(err);
+    // A Redis that would evict queue data (docs/redis.md): restarting cannot help either.
+    if (err instanceof RedisSetupError) {
+      process.stderr.write(`archway agent: ${err.message}\n`);
+      process.exit(2);
+    }
     throw err;
   }
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
-    log('signal', { signal, action: signals === 1 ? 'drain' : 'requeue running tasks' });
-    const done = signals === 1 ? agent.close() : agent.forceClose();
+    const orphaned = process.ppid !== parent;
+    const force = signals > 1 || orphaned;
+    log('signal', { signal, action: force ? 'requeue running tasks' : 'drain', ...(orphaned ? { parent: 'gone' } : {}) });
+    const done = force ? agent.forceClose() : agent.close();
+    // The close bounds itself; this is the net under it should a library still wait on a socket.
+    const bound = force ? FORCE_CLOSE_MARGIN_MS : agent.currentTasks().length > 0 ? config.drainTimeoutMs + CLOSE_MARGIN_MS : 5_000;
+    setTimeout(() => process.exit(0), bound + 2000).unref();
     done.then(
       () => process.exit(0),
       (err: Error) => {

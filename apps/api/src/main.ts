@@ -1,4 +1,4 @@
-import { configProblems, ConfigError, createLogger, createObjectStore, exitOnConfigError } from '@archway/runtime';
+import { checkRedisForQueues, configProblems, ConfigError, createLogger, createObjectStore, exitOnConfigError } from '@archway/runtime';
 import { buildApp } from './app.ts';
 import { ensureAdminToken } from './http/auth/admin-token.ts';
 import { createPrisma } from './infra/db.ts';
@@ -47,6 +47,9 @@ async function main(): Promise<void> {
   } catch (err) {
     throw new Error(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${(err as Error).message}`);
   }
+  // maxmemory-policy noeviction, AOF (docs/redis.md): what a restart cannot fix exits 2.
+  const redisWarnings: string[] = [];
+  const redisCheck = await configured(() => checkRedisForQueues(redis, { warn: (m) => redisWarnings.push(m) }), 'REDIS_URL');
   const queues = createQueues(redis, config.queuePrefix);
   const secretBox = createSecretBox(secretKey.key);
 
@@ -56,6 +59,8 @@ async function main(): Promise<void> {
     { loggerInstance: logger('api'), trustProxy: config.trustProxy },
   );
   const log = app.log;
+  for (const warning of redisWarnings) log.warn(warning);
+  if (redisCheck.policy) log.info({ maxmemoryPolicy: redisCheck.policy, aof: redisCheck.aof }, 'redis checked');
 
   try {
     await prisma.$queryRaw`SELECT 1`;

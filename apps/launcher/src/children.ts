@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { formatDuration } from '@archway/contract';
 import { fileURLToPath } from 'node:url';
+import { withParentDeathSignal } from '@archway/runtime';
 
 /** Where the processes' entry points live, relative to this file. */
 export const ENTRY_POINTS = {
@@ -17,13 +18,22 @@ export interface Supervised {
   stop(): Promise<void>;
 }
 
+/** Exit code our processes use for invalid configuration: restarting cannot help. */
+export const CONFIG_ERROR_EXIT = 2;
+
+/**
+ * The signal each child gets from the kernel when the launcher dies without stopping it (SIGKILL,
+ * OOM killer): SIGTERM lets the API close and the agent requeue its build (it sees it was orphaned
+ * and does not wait for the build); the merger holds nothing a restart cannot resume.
+ */
+export const PARENT_DEATH_SIGNAL: Record<string, NodeJS.Signals> = { api: 'SIGTERM', agent: 'SIGTERM', merger: 'SIGKILL' };
+
 /**
  * Runs one TypeScript entry point as a child (`node --import tsx`), prefixing its output with its
  * name, and restarts it with backoff if it dies on its own — a crash of the merger must not leave
- * a running API with nobody publishing.
+ * a running API with nobody publishing. The child gets `PARENT_DEATH_SIGNAL[name]` (default
+ * SIGTERM) if this process dies first (setpriv; see @archway/runtime's withParentDeathSignal).
  */
-/** Exit code our processes use for invalid configuration: restarting cannot help. */
-export const CONFIG_ERROR_EXIT = 2;
 
 export function supervise(
   name: string,
@@ -39,7 +49,8 @@ export function supervise(
 
   const start = () => {
     startedAt = Date.now();
-    child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = withParentDeathSignal(process.execPath, ['--import', 'tsx', entry], PARENT_DEATH_SIGNAL[name] ?? 'SIGTERM', env);
+    child = spawn(run.cmd, run.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const forward = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) if (line) log(`[${name}] ${line}`);
     };

@@ -10,6 +10,13 @@ export const LauncherEnv = z.object({
   ARCHWAY_DATA_DIR: field.text('.archway'),
   ARCHWAY_EMBEDDED_PG_PORT: field.port({}),
   ARCHWAY_EMBEDDED_REDIS_PORT: field.port({}),
+  // As redis.conf spells a size: bytes, or a number with k/kb/m/mb/g/gb.
+  ARCHWAY_EMBEDDED_REDIS_MAXMEMORY: z
+    .string()
+    .trim()
+    .default('1gb')
+    .refine((v) => /^[1-9]\d*(k|kb|m|mb|g|gb)?$/i.test(v), 'must be a size such as 512mb or 2gb')
+    .transform((v) => v.toLowerCase()),
   ARCHWAY_EMBEDDED_AGENT: field.bool(true),
   DATABASE_URL: field.text(),
   REDIS_URL: field.text(),

@@ -32,6 +32,14 @@ describe('npm start (launcher/src/start.ts)', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('refuses a Redis memory limit that is not a size, with exit code 2, before starting anything', async () => {
+    const dataDir = join(await mkdtemp(join(inject('tmpRoot'), 'start-')), 'data');
+    const { code, stderr } = await runToExit(start, { PATH: process.env.PATH, ARCHWAY_DATA_DIR: dataDir, ARCHWAY_EMBEDDED_REDIS_MAXMEMORY: 'lots' });
+    expect(code).toBe(2);
+    expect(stderr).toContain('archway: ARCHWAY_EMBEDDED_REDIS_MAXMEMORY must be a size such as 512mb or 2gb, got "lots"');
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('refuses a second start on the same data directory, with exit code 2, before starting anything', async () => {
     const dataDir = await mkdtemp(join(inject('tmpRoot'), 'start-'));
     const running = await standInForArchway();

@@ -24,6 +24,7 @@ async function main() {
   const pgPort = config.ARCHWAY_EMBEDDED_PG_PORT;
   const redisPort = config.ARCHWAY_EMBEDDED_REDIS_PORT;
   const dataDir = resolve(config.ARCHWAY_DATA_DIR);
+  const redisMaxmemory = config.ARCHWAY_EMBEDDED_REDIS_MAXMEMORY;
   await mkdir(dataDir, { recursive: true });
   const unlock = await lockDataDir(dataDir);
   const stops: Array<() => Promise<void>> = [];
@@ -31,16 +32,16 @@ async function main() {
   let databaseUrl = config.DATABASE_URL;
   let pg: EmbeddedPg | undefined;
   if (!databaseUrl) {
-    pg = await startPostgres({ dir: join(dataDir, 'postgres'), port: pgPort });
+    pg = await startPostgres({ dir: join(dataDir, 'postgres'), port: pgPort, notice: log, restart: true });
     databaseUrl = pg.url;
     log(`postgres: embedded, data in ${join(dataDir, 'postgres')}`);
   }
   let redisUrl = config.REDIS_URL;
   let redis: EmbeddedRedis | undefined;
   if (!redisUrl) {
-    redis = await startRedis({ dir: join(dataDir, 'redis'), port: redisPort });
+    redis = await startRedis({ dir: join(dataDir, 'redis'), port: redisPort, maxmemory: redisMaxmemory, restart: true, log });
     redisUrl = redis.url;
-    log(`redis: embedded (AOF), data in ${join(dataDir, 'redis')}`);
+    log(`redis: embedded (AOF, maxmemory ${redisMaxmemory}, noeviction), data in ${join(dataDir, 'redis')}`);
   }
   const objectStore = config.ARCHWAY_OBJECT_STORE ?? `file://${join(dataDir, 'objects')}`;
   const applied = await deployMigrations(databaseUrl);

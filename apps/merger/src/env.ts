@@ -27,6 +27,8 @@ export interface MergerConfig {
 /** The merger's variables (apps/merger/ENV.md, checked against it by test/docs/env-tables.test.ts). */
 export const MergerEnv = z.object({
   REDIS_URL: field.redisUrl(),
+  // Read by checkRedisForQueues (@archway/runtime redis-check.ts); here so that a bad value is named at start.
+  ARCHWAY_REDIS_ALLOW_EVICTION: field.bool(false),
   ARCHWAY_QUEUE_PREFIX: QueuePrefixSetting,
   ARCHWAY_OBJECT_STORE: field.required('(file:///absolute/path or s3://bucket/prefix)'),
   REGISTRY_AUTH_FILE: z.string().optional(),

@@ -1,5 +1,5 @@
 import { PUBLISH_QUEUE } from '@archway/contract';
-import { createLogger, exitOnConfigError, type Logger } from '@archway/runtime';
+import { createLogger, exitOnConfigError, RedisSetupError, type Logger } from '@archway/runtime';
 import { loadMergerEnv } from './env.ts';
 import { mergerLineLog, startMerger, type MergerHandle } from './worker.ts';
 
@@ -33,5 +33,6 @@ try {
 } catch (err) {
   exitOnConfigError(err);
   log.error({ err: (err as Error).message }, 'failed to start');
-  process.exit(1);
+  // A Redis that would evict queue data (docs/redis.md): restarting cannot help.
+  process.exit(err instanceof RedisSetupError ? 2 : 1);
 }

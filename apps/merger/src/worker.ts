@@ -1,5 +1,5 @@
 import { PUBLISH_QUEUE } from '@archway/contract';
-import { connectRedis, createLogger, createObjectStore, type Logger, type ObjectStore } from '@archway/runtime';
+import { checkRedisForQueues, connectRedis, createLogger, createObjectStore, type Logger, type ObjectStore } from '@archway/runtime';
 import { Queue, Worker } from 'bullmq';
 import { RegistryPool } from './registry/index.ts';
 import { startEventsConsumer, type EventsConsumer } from './early-push/consumer.ts';
@@ -43,6 +43,13 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
   // Workers block on Redis: they must retry forever rather than fail a command (BullMQ's advice).
   const connection = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   const events = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
+  // maxmemory-policy noeviction, AOF (docs/redis.md): a refusal (RedisSetupError) exits 2.
+  const redisCheck = await checkRedisForQueues(events, { warn: (m) => log(`merger: warning: ${m}`) }).catch((err: Error) => {
+    connection.disconnect();
+    events.disconnect();
+    throw err;
+  });
+  if (redisCheck.policy) log(`merger: redis maxmemory-policy ${redisCheck.policy}, AOF ${redisCheck.aof ? 'on' : 'off'}`);
   const early = new EarlyPushState(events, config.prefix);
   const deps = { redis: events, prefix: config.prefix, store, registries, platformConcurrency: config.platformConcurrency, blobConcurrency: config.blobConcurrency, early };
 

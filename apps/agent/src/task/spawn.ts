@@ -1,6 +1,8 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import type { Readable } from 'node:stream';
+import { findOnPath, withParentDeathSignal } from '@archway/runtime';
 import { readLines } from './lines.ts';
 import { tailFile } from './tail.ts';
 
@@ -38,11 +40,19 @@ export const KILL_AFTER_MS = 5000;
 /**
  * Runs a program with an argument array (never a shell), streaming its output line by line.
  * The child leads its own process group (`detached`), so aborting stops everything it started:
- * SIGTERM to the group, SIGKILL after the grace period.
+ * SIGTERM to the group, SIGKILL after the grace period. Being detached, it would outlive a
+ * SIGKILLed agent: it runs under `setpriv --pdeathsig SIGKILL` (when setpriv is on PATH), so the
+ * kernel kills it with the agent; buildah's own helpers (chroot runtime, RUN process) carry their
+ * own parent-death signal and follow.
  */
 export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): Promise<ProcessResult> {
   return new Promise<ProcessResult>((resolvePromise, reject) => {
     if (opts.signal?.aborted) return resolvePromise({ code: null, signal: null, aborted: true });
+    const env = opts.env ?? process.env;
+    const notFound = () => new Error(`${cmd} not found: install it or set its path in the agent's environment`);
+    const run = withParentDeathSignal(cmd, args, 'SIGKILL', env);
+    // Through setpriv a missing program is setpriv's exit 127, not ENOENT: say which one is missing.
+    if (run.guarded && (isAbsolute(cmd) || !cmd.includes('/')) && !findOnPath(cmd, env)) return reject(notFound());
     let stdio: StdioOptions = ['ignore', 'pipe', 'pipe'];
     let outFd: number | undefined;
     if (opts.outputFile) {
@@ -52,7 +62,7 @@ export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): 
     }
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio });
+      child = spawn(run.cmd, run.args, { cwd: opts.cwd, env, detached: true, stdio });
     } finally {
       // The child has its own copy; ours would only keep the file open.
       if (outFd !== undefined) closeSync(outFd);
@@ -99,7 +109,7 @@ export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): 
       opts.signal?.removeEventListener('abort', onAbort);
       exited();
       const e = err as NodeJS.ErrnoException;
-      reject(e.code === 'ENOENT' ? new Error(`${cmd} not found: install it or set its path in the agent's environment`) : err);
+      reject(e.code === 'ENOENT' ? notFound() : err);
     });
     child.once('exit', () => {
       // A grandchild may outlive the leader and hold the pipes open; make sure the group is gone.

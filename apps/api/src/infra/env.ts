@@ -67,6 +67,8 @@ export const ApiEnv = z.object({
   ...SecretKeyEnv.shape,
   ARCHWAY_AGENT_SECRET_KEY: z.string().optional(),
   ARCHWAY_BUILD_ATTEMPTS: field.integer({ min: 1, max: 10, fallback: 2 }),
+  // Read by checkRedisForQueues (@archway/runtime redis-check.ts); here so that a bad value is named at start.
+  ARCHWAY_REDIS_ALLOW_EVICTION: field.bool(false),
   ARCHWAY_ALLOW_LOCAL_SOURCES: field.bool(false),
   ARCHWAY_AUTH_FAILURE_LIMIT: field.integer({ min: 0, max: 100_000, fallback: 20 }),
   ARCHWAY_AUTH_FAILURE_WINDOW: field.duration({ fallback: '10m', min: 1000, max: 30 * 86_400_000 }),

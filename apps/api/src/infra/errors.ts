@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { formatBytes, type ApiError } from '@archway/contract';
+import { unavailable } from './unavailable.ts';
 
 /** Errors the routes throw; the one error handler below turns them into HTTP answers. */
 export class HttpError extends Error {
@@ -112,11 +113,15 @@ function fastifyToApiError(err: FastifyError, request: FastifyRequest): { status
   }
 }
 
+/** What a 503 tells clients to wait before trying again. */
+const RETRY_AFTER_S = '5';
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof HttpError) {
       if (err.statusCode === 401) reply.header('WWW-Authenticate', 'Bearer');
       if (err instanceof TooManyRequestsError) reply.header('Retry-After', String(err.retryAfterSeconds));
+      if (err.statusCode === 503) reply.header('Retry-After', RETRY_AFTER_S);
       const body: ApiError = { error: err.code, message: err.message, ...(err.field !== undefined ? { field: err.field } : {}) };
       if (err.statusCode >= 500) request.log.warn({ err }, err.message);
       return reply.code(err.statusCode).send(body);
@@ -126,6 +131,13 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (mapped) return reply.code(mapped.status).send(mapped.body);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: 'bad_request', message: err.message } satisfies ApiError);
+    }
+    // Postgres or Redis down: not a bug of ours, and the client should retry.
+    const down = unavailable(err);
+    if (down) {
+      request.log.warn({ service: down.service, error: err.message }, down.message);
+      reply.header('Retry-After', RETRY_AFTER_S);
+      return reply.code(503).send({ error: 'service_unavailable', message: down.message } satisfies ApiError);
     }
     request.log.error({ err }, 'unhandled error');
     return reply.code(500).send({ error: 'internal', message: 'internal server error; see the API log' } satisfies ApiError);

@@ -17,3 +17,5 @@ export * from './redis-connection.ts';
 export * from './git/index.ts';
 export * from './config/index.ts';
 export * from './logger.ts';
+export * from './parent-death.ts';
+export * from './redis-check.ts';
