@@ -45,7 +45,7 @@ describe('fault: Postgres stopped for 30 s mid-build', () => {
     const down = Date.now();
     const res = await stack.api('/api/v1/builds?limit=5');
     expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/database/i);
+    expect(((await res.json()) as { message: string }).message).toMatch(/database/i);
     expect(await listTags(registry, 'fault/pg')).toEqual([]);
     await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - down))));
     pg = await startPostgres({ dir: pgDir, port: pgPort });

@@ -27,8 +27,9 @@ export interface StartMergerOptions {
  * a killed merger's publish waiting about a minute, and failed a build whose merger crashed twice
  * although a new attempt resumes it cheaply (blobs already in the registry are not sent again).
  * The lock is renewed every half of its duration; the publish does no long synchronous work.
+ * drainDelay (s): an idle merger waits at most this long for the marker of a job put back after a stall.
  */
-export const PUBLISH_STALLS = { lockDuration: 10_000, stalledInterval: 3_000, maxStalledCount: 3 } as const;
+export const PUBLISH_STALLS = { lockDuration: 8_000, stalledInterval: 2_000, maxStalledCount: 3, drainDelay: 1 } as const;
 
 /** The merger's event lines as JSON log records (`merger: ` is the component field now). */
 export function mergerLineLog(logger: Logger): (line: string) => void {

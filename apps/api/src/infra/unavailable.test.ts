@@ -11,7 +11,7 @@ import { createRedis, redisReady } from './queue/redis.ts';
 let f: ApiFixture;
 let repoUrl: string;
 beforeAll(async () => {
-  f = await apiFixture();
+  f = await apiFixture({ allowLocalSources: true });
   repoUrl = (await makeGitRepo(f.tmp)).url;
 });
 afterAll(() => f?.close());
@@ -73,8 +73,8 @@ describe('with Redis unreachable', () => {
 
     const t0 = Date.now();
     expectUnavailable(await app.inject({ method: 'GET', url: '/api/v1/agents', headers: f.auth }), /^Redis \(queues and live logs\) is unreachable \(.+\); try again once Redis is back$/);
-    // Cancel says it itself: the build is marked canceled in Postgres, agents could not be told.
-    expectUnavailable(await app.inject({ method: 'POST', url: `/api/v1/builds/${queued.json().id}/cancel`, headers: f.auth }), /but Redis could not be told/);
+    // Cancel says it itself: its request to the recorder could not be published, nothing changed.
+    expectUnavailable(await app.inject({ method: 'POST', url: `/api/v1/builds/${queued.json().id}/cancel`, headers: f.auth }), /could not be canceled \(Redis: .+\); nothing changed, try again$/);
     expectUnavailable(await createBuild(app), /^the build could not be queued \(Redis/);
     // Fail-fast clients: no request waits for Redis to come back.
     expect(Date.now() - t0).toBeLessThan(10_000);

@@ -10,7 +10,7 @@ let f: ApiFixture;
 let git: { dir: string; url: string; commit: string };
 
 beforeAll(async () => {
-  f = await apiFixture();
+  f = await apiFixture({ allowLocalSources: true });
   git = await makeGitRepo(f.tmp, 'rebuild');
 });
 afterAll(async () => f?.close());

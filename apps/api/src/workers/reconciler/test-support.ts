@@ -26,7 +26,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 
 /** The API fixture plus its recorder (the reconciler's events are applied for real). */
 export async function reconcileFixture(): Promise<ApiFixture & { recorder: Recorder; deps: ApiFixture['deps'] }> {
-  const f = await apiFixture();
+  const f = await apiFixture({ allowLocalSources: true });
   const recorder = startRecorder({ prisma: f.prisma, redis: f.redis, prefix: f.prefix, blockMs: 100 });
   const close = f.close;
   return Object.assign(f, {

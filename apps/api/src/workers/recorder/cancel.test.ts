@@ -11,7 +11,7 @@ let f: ApiFixture;
 let repoUrl: string;
 
 beforeAll(async () => {
-  f = await apiFixture({ cancelWaitMs: 300 }, { recorder: false });
+  f = await apiFixture({ cancelWaitMs: 300, allowLocalSources: true }, { recorder: false });
   repoUrl = (await makeGitRepo(f.tmp)).url;
 });
 afterAll(async () => f?.close());

@@ -47,7 +47,8 @@ describe('commit statuses', () => {
   beforeAll(async () => {
     await new Promise<void>((r) => forge.server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(forge.server.address() as AddressInfo).port}`;
-    f = await apiFixture({ secretBox });
+    // allowLocalSources: the repositories name github.com, which does not resolve here (no DNS in the sandbox).
+    f = await apiFixture({ secretBox, allowLocalSources: true });
     reporter = await startStatusReporter({ prisma: f.prisma, redis: f.redis, prefix: f.prefix, publicUrl: 'http://archway.test', secretBox, retry: { attempts: 4, backoffMs: 100 } });
     const create = async (payload: object) => {
       const res = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload });
