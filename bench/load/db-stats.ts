@@ -20,7 +20,11 @@ export async function statusCounts(db: pg.Client, tag: string): Promise<Record<s
 }
 
 export async function notFinal(db: pg.Client, tag: string, limit = 20): Promise<string[]> {
-  const { rows } = await db.query('SELECT id, status FROM "Build" WHERE $1 = ANY(tags) AND NOT (status = ANY($2)) ORDER BY "createdAt" LIMIT $3', [tag, FINAL, limit]);
+  const { rows } = await db.query('SELECT id, status FROM "Build" WHERE $1 = ANY(tags) AND NOT (status = ANY($2)) ORDER BY "createdAt" LIMIT $3', [
+    tag,
+    FINAL,
+    limit,
+  ]);
   return rows.map((r) => `${r.id} ${r.status}`);
 }
 
@@ -46,7 +50,13 @@ export async function taskStats(db: pg.Client, tag: string): Promise<TaskStats> 
       ORDER BY t.agent, t."startedAt"`,
     [tag],
   );
-  const stats: TaskStats = { lastFinishedAt: last.rows[0].t ? new Date(last.rows[0].t).getTime() : 0, agents: new Map(), taskMs: [], queueWaitMs: [], pickupMs: [] };
+  const stats: TaskStats = {
+    lastFinishedAt: last.rows[0].t ? new Date(last.rows[0].t).getTime() : 0,
+    agents: new Map(),
+    taskMs: [],
+    queueWaitMs: [],
+    pickupMs: [],
+  };
   let prev: { agent: string; finished: number } | undefined;
   for (const r of rows) {
     const queued = new Date(r.queued).getTime();

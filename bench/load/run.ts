@@ -91,7 +91,13 @@ async function loadRun(
 
 function startSimAgents(redisUrl: string, prefix: string): Promise<() => Promise<void>> {
   const entry = fileURLToPath(new URL('./sim-agent.ts', import.meta.url));
-  const env = { ...process.env, REDIS_URL: redisUrl, ARCHWAY_QUEUE_PREFIX: prefix, SIM_PLATFORMS: PLATFORMS.join(','), SIM_CONCURRENCY: String(SIM_CONCURRENCY) };
+  const env = {
+    ...process.env,
+    REDIS_URL: redisUrl,
+    ARCHWAY_QUEUE_PREFIX: prefix,
+    SIM_PLATFORMS: PLATFORMS.join(','),
+    SIM_CONCURRENCY: String(SIM_CONCURRENCY),
+  };
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return new Promise((resolve, reject) => {
@@ -112,7 +118,12 @@ async function main() {
   const db = new pg.Client({ connectionString: services.databaseUrl });
   await db.connect();
   const redis = connectRedis(services.redisUrl);
-  const stackOpts = { databaseUrl: services.databaseUrl, redisUrl: services.redisUrl, registryHost: services.registryHost, env: { ARCHWAY_ALLOW_LOCAL_SOURCES: 'true' } };
+  const stackOpts = {
+    databaseUrl: services.databaseUrl,
+    redisUrl: services.redisUrl,
+    registryHost: services.registryHost,
+    env: { ARCHWAY_ALLOW_LOCAL_SOURCES: 'true' },
+  };
   let stack: Stack | undefined;
   let stopSim: (() => Promise<void>) | undefined;
   try {

@@ -34,32 +34,84 @@ function run(report: RunReport | undefined) {
   return { drainMs, workMs, idealMs, busiestMs, finals, perMinute: finals / (workMs / 60_000) };
 }
 
-export function printSummary(o: { builds: number; clients: number; platforms: string[]; simConcurrency: number; rest: Latencies; real: RunReport; sim?: RunReport }) {
+export function printSummary(o: {
+  builds: number;
+  clients: number;
+  platforms: string[];
+  simConcurrency: number;
+  rest: Latencies;
+  real: RunReport;
+  sim?: RunReport;
+}) {
   const real = run(o.real)!;
   const sim = run(o.sim);
   const L = o.real.submit.latencies;
   const rows: string[][] = [];
   const add = (...cells: string[]) => rows.push(cells);
-  for (const [name, key] of [['POST /builds', 'post'], ['GET /builds?limit=50', 'list'], ['GET /builds/:id', 'get']] as const) {
+  for (const [name, key] of [
+    ['POST /builds', 'post'],
+    ['GET /builds?limit=50', 'list'],
+    ['GET /builds/:id', 'get'],
+  ] as const) {
     const rest = o.rest[key];
     const load = L[key];
-    add(`${name} p50 / p99`, `rest ${ms(p(rest, 50))} / ${ms(p(rest, 99))} (n ${rest.length})`, `load ${ms(p(load, 50))} / ${ms(p(load, 99))} (n ${load.length})`, `load/rest ${r(p(load, 50) / p(rest, 50))} / ${r(p(load, 99) / p(rest, 99))}`);
+    add(
+      `${name} p50 / p99`,
+      `rest ${ms(p(rest, 50))} / ${ms(p(rest, 99))} (n ${rest.length})`,
+      `load ${ms(p(load, 50))} / ${ms(p(load, 99))} (n ${load.length})`,
+      `load/rest ${r(p(load, 50) / p(rest, 50))} / ${r(p(load, 99) / p(rest, 99))}`,
+    );
   }
   const st = o.real.stats;
   add('dispatch: slot free → task started', `p50 ${ms(p(st.pickupMs, 50))}`, `p99 ${ms(p(st.pickupMs, 99))}`, 'one build at a time per agent');
   add('queued → task started (backlog wait)', `p50 ${s(p(st.queueWaitMs, 50))}`, `p99 ${s(p(st.queueWaitMs, 99))}`, '');
-  add('task time (startedAt → finishedAt)', `mean ${ms(sum(st.taskMs) / (st.taskMs.length || 1))}`, `${st.taskMs.length} tasks, ${st.agents.size} agents`, [...st.agents].map(([a, v]) => `${a} ${v.tasks}`).join(', '));
-  add('drain (first submit → last final)', s(real.drainMs), `ideal ${s(real.idealMs)} (busiest agent ${s(real.busiestMs)})`, `**drain/ideal ${r(real.drainMs / real.idealMs)}** (target ≤ 1.1; vs busiest ${r(real.drainMs / real.busiestMs)})`);
-  for (const [label, rep, x] of [['real agents', o.real, real], ['simulated agents', o.sim, sim]] as const) {
+  add(
+    'task time (startedAt → finishedAt)',
+    `mean ${ms(sum(st.taskMs) / (st.taskMs.length || 1))}`,
+    `${st.taskMs.length} tasks, ${st.agents.size} agents`,
+    [...st.agents].map(([a, v]) => `${a} ${v.tasks}`).join(', '),
+  );
+  add(
+    'drain (first submit → last final)',
+    s(real.drainMs),
+    `ideal ${s(real.idealMs)} (busiest agent ${s(real.busiestMs)})`,
+    `**drain/ideal ${r(real.drainMs / real.idealMs)}** (target ≤ 1.1; vs busiest ${r(real.drainMs / real.busiestMs)})`,
+  );
+  for (const [label, rep, x] of [
+    ['real agents', o.real, real],
+    ['simulated agents', o.sim, sim],
+  ] as const) {
     if (!rep || !x) {
       add(label, 'not run (no time left)', '', '');
       continue;
     }
     const failures = [...rep.submit.failures].map(([k, v]) => `${k}×${v}`).join(', ') || 'none';
-    add(`${label}: builds`, `${rep.submit.submitted}/${o.builds} submitted (failures: ${failures})`, `final ${x.finals}: ${JSON.stringify(rep.statuses)}`, rep.notFinal.length ? `NOT FINAL: ${rep.notFinal.join('; ')}` : 'none lost');
-    add(`${label}: throughput`, `**${x.perMinute.toFixed(0)} builds/min**`, rep.workStartedAt === rep.submit.firstSubmitAt ? `drain ${s(x.drainMs)}` : `workers started after the last submit → last final ${s(x.workMs)}`, `submit ${s(rep.submit.lastSubmitAt - rep.submit.firstSubmitAt)}, load avg ${rep.loadavg.toFixed(2)}`);
-    add(`${label}: Redis used_memory`, `${mib(rep.redisBefore.used)} → ${mib(rep.redisAfter.used)}`, `keys ${rep.redisBefore.keys} → ${rep.redisAfter.keys}`, '');
-    add(`${label}: Postgres rows`, Object.entries(rep.rows).map(([k, v]) => `${k} ${v}`).join(', '), '', '');
+    add(
+      `${label}: builds`,
+      `${rep.submit.submitted}/${o.builds} submitted (failures: ${failures})`,
+      `final ${x.finals}: ${JSON.stringify(rep.statuses)}`,
+      rep.notFinal.length ? `NOT FINAL: ${rep.notFinal.join('; ')}` : 'none lost',
+    );
+    add(
+      `${label}: throughput`,
+      `**${x.perMinute.toFixed(0)} builds/min**`,
+      rep.workStartedAt === rep.submit.firstSubmitAt ? `drain ${s(x.drainMs)}` : `workers started after the last submit → last final ${s(x.workMs)}`,
+      `submit ${s(rep.submit.lastSubmitAt - rep.submit.firstSubmitAt)}, load avg ${rep.loadavg.toFixed(2)}`,
+    );
+    add(
+      `${label}: Redis used_memory`,
+      `${mib(rep.redisBefore.used)} → ${mib(rep.redisAfter.used)}`,
+      `keys ${rep.redisBefore.keys} → ${rep.redisAfter.keys}`,
+      '',
+    );
+    add(
+      `${label}: Postgres rows`,
+      Object.entries(rep.rows)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+      '',
+      '',
+    );
   }
   if (sim) add('coordinator ceiling / real', r(sim.perMinute / real.perMinute), `sim worker concurrency ${o.simConcurrency} per platform`, '');
   console.log('');
