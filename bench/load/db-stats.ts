@@ -10,7 +10,7 @@ export async function waitForDrain(db: pg.Client, tag: string, expected: number,
     const { rows } = await db.query('SELECT count(*)::int AS n FROM "Build" WHERE $1 = ANY(tags) AND status = ANY($2)', [tag, FINAL]);
     const n = rows[0].n as number;
     if (n >= expected || Date.now() > deadline) return n;
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -70,12 +70,16 @@ async function loadRun(
       workStartedAt = Date.now();
     }
     const finals = await waitForDrain(db, tag, submit.submitted, until);
+    // Final as the API's database shows it (what a client sees), not the events' own timestamps:
+    // the recorder may lag behind the agents and the merger.
+    const drainedAt = Date.now();
     log(`${tag}: ${finals}/${submit.submitted} final`);
     const stats: TaskStats = await taskStats(db, tag);
     return {
       tag,
       submit,
       workStartedAt,
+      drainedAt,
       statuses: await statusCounts(db, tag),
       notFinal: await notFinal(db, tag),
       stats,
