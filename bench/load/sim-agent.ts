@@ -5,7 +5,7 @@
 // Env: REDIS_URL, ARCHWAY_QUEUE_PREFIX, SIM_PLATFORMS (comma-separated), SIM_CONCURRENCY.
 import { createHash } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
-import { BuildJob, buildQueueName, objectKeys, type BuildResult } from '@archway/contract';
+import { BuildJob, buildQueueName, objectKeys, parsePlatform, type BuildResult } from '@archway/contract';
 import { connectRedis, nowIso, publishEvent } from '@archway/runtime';
 
 const redisUrl = process.env.REDIS_URL ?? '';
@@ -33,7 +33,7 @@ async function processJob(job: Job): Promise<BuildResult> {
 }
 
 const workers = platforms.map(
-  (platform) => new Worker(buildQueueName(platform), processJob, { connection: connectRedis(redisUrl, { maxRetriesPerRequest: null }), prefix, concurrency }),
+  (platform) => new Worker(buildQueueName(parsePlatform(platform)), processJob, { connection: connectRedis(redisUrl, { maxRetriesPerRequest: null }), prefix, concurrency }),
 );
 await Promise.all(workers.map((w) => w.waitUntilReady()));
 process.stdout.write('ready\n');

@@ -35,7 +35,7 @@ describe('loadMergerEnv', () => {
     ).toThrow(
       [
         'invalid merger configuration:',
-        '  - REDIS_URL: is required (redis://host:6379)',
+        '  - REDIS_URL: is required',
         '  - ARCHWAY_QUEUE_PREFIX: may contain letters, digits, "_", "." and "-"',
         '  - ARCHWAY_OBJECT_STORE: is required (file:///absolute/path or s3://bucket/prefix)',
         '  - ARCHWAY_REGISTRY_CA_FILE: does not exist',

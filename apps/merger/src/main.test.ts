@@ -40,6 +40,6 @@ it('exits with the configuration error, without a stack trace', async () => {
   const { code, output } = await runMain({ HOME: '/nonexistent' });
   expect(code).toBe(2);
   expect(output.trim()).toBe(
-    'invalid merger configuration:\n  - REDIS_URL: is required (redis://host:6379)\n  - ARCHWAY_OBJECT_STORE: is required (file:///absolute/path or s3://bucket/prefix)\nSee apps/merger/ENV.md.',
+    'invalid merger configuration:\n  - REDIS_URL: is required\n  - ARCHWAY_OBJECT_STORE: is required (file:///absolute/path or s3://bucket/prefix)\nSee apps/merger/ENV.md.',
   );
 });

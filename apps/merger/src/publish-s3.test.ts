@@ -103,7 +103,7 @@ describe('the merger reading archives from a real S3 server (s3rver)', () => {
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     try {
-      await until(() => output.includes('merger: consuming'), () => `merger did not start: ${output}`);
+      await until(() => logRecords(output).some((r) => r.component === 'merger' && r.msg === 'consuming'), () => `merger did not start: ${output}`);
       const buildId = randomUUID();
       const children = [];
       for (const platform of [AMD64, ARM64]) {
@@ -135,9 +135,21 @@ describe('the merger reading archives from a real S3 server (s3rver)', () => {
       await flows.close();
       redis.disconnect();
     }
-    expect(output).toContain('merger: stopped');
+    expect(logRecords(output)).toContainEqual(expect.objectContaining({ component: 'merger', msg: 'stopped' }));
   });
 });
+
+/** The merger's log: one JSON record a line (stdout); other lines are skipped. */
+function logRecords(output: string): Record<string, unknown>[] {
+  return output.split('\n').flatMap((line) => {
+    try {
+      const record: unknown = JSON.parse(line);
+      return record !== null && typeof record === 'object' ? [record as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
+}
 
 async function until(probe: () => boolean | Promise<boolean>, describe: () => string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
