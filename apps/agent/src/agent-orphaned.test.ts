@@ -66,9 +66,23 @@ describe('an agent whose parent is SIGKILLed (as under npm start)', () => {
     const killedAt = Date.now();
     await waitFor('the agent to exit', async () => !processRunning(agentPid), 20_000);
     expect(Date.now() - killedAt).toBeLessThan(20_000);
-    expect(out).toMatch(/signal signal=SIGTERM action="requeue running tasks" parent=gone/);
+    expect(logRecords(out)).toContainEqual(
+      expect.objectContaining({ component: 'agent', msg: 'signal', signal: 'SIGTERM', action: 'requeue running tasks', parent: 'gone' }),
+    );
     const requeued = (await readEvents(redis, prefix, job.taskId)).filter((e) => e.type === 'task.requeued');
     expect(requeued).toHaveLength(1);
     expect(await (await queue.getJob(job.taskId))?.getState()).toBe('waiting');
   });
 });
+
+/** The agent's JSON log records in `out`, one a line; other lines (the shell's `pid …`) are skipped. */
+function logRecords(out: string): Record<string, unknown>[] {
+  return out.split('\n').flatMap((line) => {
+    try {
+      const record: unknown = JSON.parse(line);
+      return record !== null && typeof record === 'object' ? [record as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
+}

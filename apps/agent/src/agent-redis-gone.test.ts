@@ -18,6 +18,18 @@ async function startIdleAgent(redisUrl: string, drainTimeout: string): Promise<A
   return agent;
 }
 
+/** The agent's log: one JSON record a line on stdout. */
+function logRecords(stdout: string): Record<string, unknown>[] {
+  return stdout.split('\n').flatMap((line) => {
+    try {
+      const record: unknown = JSON.parse(line);
+      return record !== null && typeof record === 'object' ? [record as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 describe('an agent told to stop after Redis went away', () => {
   const cleanup: Array<() => void> = [];
   afterEach(() => {
@@ -36,7 +48,7 @@ describe('an agent told to stop after Redis went away', () => {
     const code = await Promise.race([agent.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 20_000))]);
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(12_000);
-    expect(agent.out.stdout).toContain('agent.draining running=none');
+    expect(logRecords(agent.out.stdout)).toContainEqual(expect.objectContaining({ component: 'agent', msg: 'agent.draining', running: 'none' }));
   });
 
   it('exits at once on a second SIGTERM, though its drain timeout is long', { timeout: 60_000 }, async () => {
@@ -53,6 +65,8 @@ describe('an agent told to stop after Redis went away', () => {
     expect(code).toBe(0);
     // FORCE_CLOSE_MARGIN_MS is 3 s.
     expect(Date.now() - t0).toBeLessThan(8_000);
-    expect(agent.out.stdout).toContain('action="requeue running tasks"');
+    expect(logRecords(agent.out.stdout)).toContainEqual(
+      expect.objectContaining({ component: 'agent', msg: 'signal', signal: 'SIGTERM', action: 'requeue running tasks' }),
+    );
   });
 });

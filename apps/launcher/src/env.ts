@@ -15,7 +15,7 @@ export const LauncherEnv = z.object({
     .string()
     .trim()
     .default('1gb')
-    .refine((v) => /^[1-9]\d*(k|kb|m|mb|g|gb)?$/i.test(v), 'must be a size such as 512mb or 2gb')
+    .refine((v) => /^[1-9]\d*(k|kb|m|mb|g|gb)?$/i.test(v), { error: (issue) => `must be a size such as 512mb or 2gb, got "${String(issue.input)}"` })
     .transform((v) => v.toLowerCase()),
   ARCHWAY_EMBEDDED_AGENT: field.bool(true),
   DATABASE_URL: field.text(),

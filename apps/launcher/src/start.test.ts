@@ -36,7 +36,9 @@ describe('npm start (launcher/src/start.ts)', () => {
     const dataDir = join(await mkdtemp(join(inject('tmpRoot'), 'start-')), 'data');
     const { code, stderr } = await runToExit(start, { PATH: process.env.PATH, ARCHWAY_DATA_DIR: dataDir, ARCHWAY_EMBEDDED_REDIS_MAXMEMORY: 'lots' });
     expect(code).toBe(2);
-    expect(stderr).toContain('archway: ARCHWAY_EMBEDDED_REDIS_MAXMEMORY must be a size such as 512mb or 2gb, got "lots"');
+    expect(stderr).toContain(
+      'invalid launcher configuration:\n  - ARCHWAY_EMBEDDED_REDIS_MAXMEMORY: must be a size such as 512mb or 2gb, got "lots"\nSee apps/launcher/ENV.md.',
+    );
     expect(existsSync(dataDir)).toBe(false);
   });
 

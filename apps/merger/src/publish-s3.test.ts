@@ -103,7 +103,10 @@ describe('the merger reading archives from a real S3 server (s3rver)', () => {
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     try {
-      await until(() => logRecords(output).some((r) => r.component === 'merger' && r.msg === 'consuming'), () => `merger did not start: ${output}`);
+      await until(
+        () => logRecords(output).some((r) => r.component === 'merger' && r.msg === 'consuming'),
+        () => `merger did not start: ${output}`,
+      );
       const buildId = randomUUID();
       const children = [];
       for (const platform of [AMD64, ARM64]) {

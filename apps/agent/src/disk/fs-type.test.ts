@@ -54,7 +54,11 @@ describe('the agent on an overlay mount (real mount)', () => {
       ARCHWAY_AGENT_ID: 'overlay-test',
     });
     expect(await agent.exited).toBe(2);
-    expect(agent.out.stderr).toContain(`archway agent: the agent's data dir ${merged}/agent is on overlayfs; buildah's overlay storage cannot work there`);
+    expect(agent.out.stderr).toContain(
+      `invalid agent configuration:\n  - ARCHWAY_AGENT_DATA_DIR: the agent's data dir ${merged}/agent is on overlayfs; buildah's overlay storage cannot work there`,
+    );
+    expect(agent.out.stderr).toContain('Put ARCHWAY_AGENT_DATA_DIR on a local disk');
+    expect(agent.out.stderr).toContain('See apps/agent/ENV.md.');
     expect(agent.out.stdout).not.toContain('agent.started');
   });
 });
