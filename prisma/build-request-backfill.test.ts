@@ -41,7 +41,11 @@ describe(`migration ${MIGRATION}`, () => {
                 ($3, 'https://git.example/a.git', 'main', $2, NULL, '.', '{linux/amd64}', NULL, '{}', '{}', false)`,
         [queued, 'c'.repeat(40), failed],
       );
-      await db.query(`INSERT INTO "Task" ("id", "buildId", "platform") VALUES ($1, $2, 'linux/amd64'), ($3, $2, 'linux/arm64')`, [randomUUID(), queued, randomUUID()]);
+      await db.query(`INSERT INTO "Task" ("id", "buildId", "platform") VALUES ($1, $2, 'linux/amd64'), ($3, $2, 'linux/arm64')`, [
+        randomUUID(),
+        queued,
+        randomUUID(),
+      ]);
 
       expect(await deployMigrations(url)).toEqual([MIGRATION]);
       const rows = (await db.query<{ id: string; request: unknown }>(`SELECT "id", "request" FROM "Build"`)).rows;

@@ -45,7 +45,9 @@ export async function createMigration(databaseUrl: string, name: string, opts: M
     let migrationsList = await readMigrations(baseDir);
     const { action } = await engine.devDiagnostic({ migrationsList, filters });
     if (action.tag === 'reset') {
-      throw new Error(`The database at DATABASE_URL has drifted from the migrations folder and would need a reset: ${action.reason}. Point DATABASE_URL at a scratch development database.`);
+      throw new Error(
+        `The database at DATABASE_URL has drifted from the migrations folder and would need a reset: ${action.reason}. Point DATABASE_URL at a scratch development database.`,
+      );
     }
     const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters });
     for (const applied of appliedMigrationNames) log(`Applied pending migration ${applied}`);
@@ -133,7 +135,12 @@ async function cli(args: string[]): Promise<number> {
   const s = await migrationStatus(url);
   console.log(`${s.migrations.length} migration(s) in the folder.`);
   if (!s.hasMigrationsTable) console.log('The database has no _prisma_migrations table yet.');
-  for (const [label, list] of [['Pending', s.pending], ['Failed', s.failed], ['Edited after apply', s.edited], ['In the database but not in the folder', s.unknown]] as const) {
+  for (const [label, list] of [
+    ['Pending', s.pending],
+    ['Failed', s.failed],
+    ['Edited after apply', s.edited],
+    ['In the database but not in the folder', s.unknown],
+  ] as const) {
     if (list.length > 0) console.log(`${label}: ${list.join(', ')}`);
   }
   const ok = s.pending.length + s.failed.length + s.edited.length + s.unknown.length === 0;

@@ -53,7 +53,12 @@ async function main() {
   const queue = new Queue(buildQueueName(PLATFORM), { connection: { url: redisServer.url }, prefix: PREFIX });
   const src: Record<string, string> = {};
   for (let i = 0; i < 20; i++) src[`src/module${i}.txt`] = `module ${i}\n`.repeat(200);
-  const repo = await makeGitRepo(join(root, 'repo'), { Containerfile: CONTAINERFILE(work), busybox: { copyFrom: '/bin/busybox' }, 'deps.txt': 'deps v1\n', ...src });
+  const repo = await makeGitRepo(join(root, 'repo'), {
+    Containerfile: CONTAINERFILE(work),
+    busybox: { copyFrom: '/bin/busybox' },
+    'deps.txt': 'deps v1\n',
+    ...src,
+  });
   const changedCommit = await commitFiles(repo.dir, { 'src/module7.txt': 'module 7, edited\n' }, 'edit one file');
 
   const results: Record<'cold' | 'warm' | 'changed', Sample[]> = { cold: [], warm: [], changed: [] };

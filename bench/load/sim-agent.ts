@@ -33,7 +33,12 @@ async function processJob(job: Job): Promise<BuildResult> {
 }
 
 const workers = platforms.map(
-  (platform) => new Worker(buildQueueName(parsePlatform(platform)), processJob, { connection: connectRedis(redisUrl, { maxRetriesPerRequest: null }), prefix, concurrency }),
+  (platform) =>
+    new Worker(buildQueueName(parsePlatform(platform)), processJob, {
+      connection: connectRedis(redisUrl, { maxRetriesPerRequest: null }),
+      prefix,
+      concurrency,
+    }),
 );
 await Promise.all(workers.map((w) => w.waitUntilReady()));
 process.stdout.write('ready\n');

@@ -105,7 +105,11 @@ async function oneRun(stack: Stack, redis: Redis, repo: { url: string; commit: s
   sampler.stop();
   // The line window from the log itself (the same whether or not anyone followed it).
   const text = await (await stack.api(`/api/v1/builds/${id}/logs?platform=${encodeURIComponent(PLATFORM)}`)).text();
-  const stamps = text.split('\n').map((l) => LINE_RE.exec(l)).filter((m) => m !== null).map((m) => Number(m[2]) * 1000);
+  const stamps = text
+    .split('\n')
+    .map((l) => LINE_RE.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[2]) * 1000);
   if (stamps.length !== TOTAL) throw new Error(`the log has ${stamps.length} bench lines, expected ${TOTAL}`);
   const from = stamps[0]!;
   const to = stamps[stamps.length - 1]!;
@@ -123,7 +127,9 @@ async function oneRun(stack: Stack, redis: Redis, repo: { url: string; commit: s
 }
 
 async function main() {
-  console.log(`bench:logs — ${CLIENTS} clients, ${PER_TICK} lines every ${TICK_MS} ms (${(PER_TICK * 1000) / TICK_MS} lines/s nominal) for ${SECONDS} s = ${TOTAL} lines, ${ROUNDS} rounds`);
+  console.log(
+    `bench:logs — ${CLIENTS} clients, ${PER_TICK} lines every ${TICK_MS} ms (${(PER_TICK * 1000) / TICK_MS} lines/s nominal) for ${SECONDS} s = ${TOTAL} lines, ${ROUNDS} rounds`,
+  );
   const services = await benchServices();
   const work = join(services.root, 'work');
   const repo = await makeGitRepo(join(work, 'repo'), { Containerfile: CONTAINERFILE, busybox: { copyFrom: '/bin/busybox' } });
@@ -178,8 +184,14 @@ function report(runs: Run[]) {
       p50: lat.length ? percentile(lat, 50) : NaN,
       p95: lat.length ? percentile(lat, 95) : NaN,
       p99: lat.length ? percentile(lat, 99) : NaN,
-      redis50: percentile(rs.flatMap((r) => r.toRedis), 50),
-      redis95: percentile(rs.flatMap((r) => r.toRedis), 95),
+      redis50: percentile(
+        rs.flatMap((r) => r.toRedis),
+        50,
+      ),
+      redis95: percentile(
+        rs.flatMap((r) => r.toRedis),
+        95,
+      ),
       cpu: median(rs.map((r) => r.cpuPercent)),
       build: median(rs.map((r) => r.buildMs)),
       step: median(rs.map((r) => r.stepMs)),
@@ -190,7 +202,9 @@ function report(runs: Run[]) {
   const [idle, busy] = rows as [(typeof rows)[0], (typeof rows)[0]];
   const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
   console.log('');
-  console.log('| clients | lines/s | deliveries/s | line → client p50 | p95 | p99 | line → Redis (agent) p50 / p95 | API CPU | build | RUN step | clients complete |');
+  console.log(
+    '| clients | lines/s | deliveries/s | line → client p50 | p95 | p99 | line → Redis (agent) p50 / p95 | API CPU | build | RUN step | clients complete |',
+  );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     console.log(
@@ -201,7 +215,9 @@ function report(runs: Run[]) {
   const marginalPerK = busy.deliveries > 0 ? ((busy.cpu - idle.cpu) / busy.deliveries) * 1000 : NaN;
   console.log('');
   console.log(`API CPU per 1,000 lines/s fanned out: ${f(perK, 2)} % of a core (${f(marginalPerK, 2)} % above the 0-client baseline of ${f(idle.cpu)} %)`);
-  console.log(`build duration ${CLIENTS} clients / 0 clients: ${f(busy.build / idle.build, 3)} (RUN step ${f(busy.step / idle.step, 3)}); ≈ 1 means viewers do not slow the agent`);
+  console.log(
+    `build duration ${CLIENTS} clients / 0 clients: ${f(busy.build / idle.build, 3)} (RUN step ${f(busy.step / idle.step, 3)}); ≈ 1 means viewers do not slow the agent`,
+  );
 }
 
 main().catch((err) => {

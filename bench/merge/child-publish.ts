@@ -6,7 +6,13 @@ import { createObjectStore } from '@archway/runtime';
 import { publishBuild } from '../../apps/merger/src/index.ts';
 import { RegistryPool } from '../../apps/merger/src/registry/index.ts';
 
-const args = JSON.parse(process.env.BENCH_ARGS ?? '{}') as { store: string; registry: string; job: PublishJob; results: BuildResult[]; blobConcurrency?: number };
+const args = JSON.parse(process.env.BENCH_ARGS ?? '{}') as {
+  store: string;
+  registry: string;
+  job: PublishJob;
+  results: BuildResult[];
+  blobConcurrency?: number;
+};
 const started = performance.now();
 const cpu0 = process.cpuUsage();
 let bytesUploaded = 0;

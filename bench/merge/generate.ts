@@ -73,7 +73,12 @@ export interface GeneratedArchive {
  * Writes `dir/<os>-<arch>.tar` for `platform` with layers of the given sizes (bytes of random
  * content each). Layers go to temporary files first: their digests name the tar entries.
  */
-export async function generateArchive(dir: string, platform: Platform, layerBytes: number[], opts: { gzip?: boolean; seed?: string } = {}): Promise<GeneratedArchive> {
+export async function generateArchive(
+  dir: string,
+  platform: Platform,
+  layerBytes: number[],
+  opts: { gzip?: boolean; seed?: string } = {},
+): Promise<GeneratedArchive> {
   const [os, architecture] = platform.split('/') as [string, string];
   const slug = `${os}-${architecture}`;
   const tmp = join(dir, `layers-${slug}`);
@@ -83,24 +88,30 @@ export async function generateArchive(dir: string, platform: Platform, layerByte
     layers.push(await writeLayer(join(tmp, `${i}.layer`), bytes, `${opts.seed ?? 'bench'}-${slug}-${i}`, opts.gzip ?? true));
   }
 
-  const config = Buffer.from(JSON.stringify({
-    architecture,
-    os,
-    created: '2026-01-01T00:00:00Z',
-    config: { Cmd: ['/bin/sh'] },
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-    history: layers.map((_, i) => ({ created: '2026-01-01T00:00:00Z', created_by: `bench layer ${i}` })),
-  }));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-  }));
-  const index = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(manifest), size: manifest.length }],
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture,
+      os,
+      created: '2026-01-01T00:00:00Z',
+      config: { Cmd: ['/bin/sh'] },
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      history: layers.map((_, i) => ({ created: '2026-01-01T00:00:00Z', created_by: `bench layer ${i}` })),
+    }),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    }),
+  );
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(manifest), size: manifest.length }],
+    }),
+  );
 
   const path = join(dir, `${slug}.tar`);
   const pack = tar.pack();
@@ -122,9 +133,9 @@ export async function generateArchive(dir: string, platform: Platform, layerByte
     layout.entry({ name: `blobs/sha256/${layer.digest.slice(7)}`, type: 'file', size: layer.size });
     const entry = pack.entry({ name: `blobs/sha256/${layer.digest.slice(7)}`, size: layer.size, mode: 0o644, mtime: new Date(0) });
     const ended = new Promise<void>((resolve, reject) => {
-    entry.once('finish', () => resolve());
-    entry.once('error', reject);
-  });
+      entry.once('finish', () => resolve());
+      entry.once('error', reject);
+    });
     for await (const chunk of createReadStream(layer.path, { highWaterMark: CHUNK })) await write(entry as unknown as Writable, chunk as Buffer);
     (entry as unknown as { end(): void }).end();
     await ended;

@@ -20,11 +20,27 @@ export interface PipelinedTiming {
   afterLastManifests: number;
 }
 
-export async function pipelined(opts: { redisUrl: string; store: ObjectStore; registry: string; image: string; tags: string[]; results: BuildResult[] }): Promise<PipelinedTiming> {
+export async function pipelined(opts: {
+  redisUrl: string;
+  store: ObjectStore;
+  registry: string;
+  image: string;
+  tags: string[];
+  results: BuildResult[];
+}): Promise<PipelinedTiming> {
   const prefix = `bench${randomUUID().slice(0, 6)}`;
   const [first, last] = opts.results as [BuildResult, BuildResult];
   const merger = await startMerger(
-    { redisUrl: opts.redisUrl, prefix, objectStore: 'unused', registry: { authFile: null, insecureRegistries: [opts.registry] }, concurrency: 1, platformConcurrency: 2, earlyPushes: 2, blobConcurrency: 4 },
+    {
+      redisUrl: opts.redisUrl,
+      prefix,
+      objectStore: 'unused',
+      registry: { authFile: null, insecureRegistries: [opts.registry] },
+      concurrency: 1,
+      platformConcurrency: 2,
+      earlyPushes: 2,
+      blobConcurrency: 4,
+    },
     { store: opts.store, log: () => {} },
   );
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
@@ -63,14 +79,23 @@ export async function pipelined(opts: { redisUrl: string; store: ObjectStore; re
   );
   try {
     const children = opts.results.map((r) => {
-      const data: BuildJob = { buildId, taskId: r.taskId, platform: r.platform, source: { url: 'bench', ref: 'main', commit: 'bench' }, context: '.', buildArgs: {} };
+      const data: BuildJob = {
+        buildId,
+        taskId: r.taskId,
+        platform: r.platform,
+        source: { url: 'bench', ref: 'main', commit: 'bench' },
+        context: '.',
+        buildArgs: {},
+      };
       return { name: 'build', queueName: buildQueueName(r.platform), data, opts: { jobId: r.taskId, failParentOnFailure: true } };
     });
     const data: PublishJob = { buildId, image: opts.image, tags: opts.tags, push: true, platforms: opts.results.map((r) => r.platform) };
     await flows.add({ name: 'publish', queueName: PUBLISH_QUEUE, data, opts: { jobId: buildId, attempts: 1 }, children });
     for (;;) {
       const entries = await redis.xrange(redisKeys(prefix).events, '-', '+');
-      const done = entries.map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!))).find((e) => e.buildId === buildId && (e.type === 'build.succeeded' || e.type === 'build.failed'));
+      const done = entries
+        .map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!)))
+        .find((e) => e.buildId === buildId && (e.type === 'build.succeeded' || e.type === 'build.failed'));
       if (done?.type === 'build.failed') throw new Error(`pipelined publish failed: ${done.reason}`);
       if (done) {
         return {

@@ -48,14 +48,25 @@ async function put(store: ObjectStore, buildId: string, a: GeneratedArchive): Pr
   const key = objectKeys.archive(buildId, a.platform);
   const stored = await store.put(key, fileSource(a.path), { contentLength: a.size });
   if (stored.digest !== a.digest) throw new Error(`stored ${key} has digest ${stored.digest}, expected ${a.digest}`);
-  return { taskId: `${buildId}-${a.platform}`, platform: a.platform, archiveKey: key, archiveSize: a.size, archiveDigest: a.digest, archiveLayoutDigest: a.layoutDigest, manifestDigest: a.manifestDigest };
+  return {
+    taskId: `${buildId}-${a.platform}`,
+    platform: a.platform,
+    archiveKey: key,
+    archiveSize: a.size,
+    archiveDigest: a.digest,
+    archiveLayoutDigest: a.layoutDigest,
+    manifestDigest: a.manifestDigest,
+  };
 }
 
 /** Runs a bench child (`node --import tsx`) and returns the JSON line it prints. */
 function child(script: string, args: object, extra: string[] = [], nodeFlags: string[] = []): Promise<{ maxRssMiB: number; ms: number; cpuMs?: number }> {
   const entry = fileURLToPath(new URL(script, import.meta.url));
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry, ...extra], { env: { ...process.env, BENCH_ARGS: JSON.stringify(args) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry, ...extra], {
+      env: { ...process.env, BENCH_ARGS: JSON.stringify(args) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -114,13 +125,20 @@ async function main() {
         const pool = new RegistryPool({ authFile: null, insecureRegistries: [registry.host] });
         const started = performance.now();
         const cpu0 = process.cpuUsage();
-        await publishBuild({ store, registries: pool, job: { buildId, image: `${registry.host}/bench/archway`, tags: ['latest'], push: true, platforms: PLATFORMS }, results });
+        await publishBuild({
+          store,
+          registries: pool,
+          job: { buildId, image: `${registry.host}/bench/archway`, tags: ['latest'], push: true, platforms: PLATFORMS },
+          results,
+        });
         b.push(performance.now() - started);
         const cpu = process.cpuUsage(cpu0);
         bCpu.push((cpu.user + cpu.system) / 1000);
         await pool.close();
         await settle();
-        c.push(await pipelined({ redisUrl: redis.url, store, registry: registry.host, image: `${registry.host}/bench/pipelined`, tags: ['latest', '1'], results }));
+        c.push(
+          await pipelined({ redisUrl: redis.url, store, registry: registry.host, image: `${registry.host}/bench/pipelined`, tags: ['latest', '1'], results }),
+        );
         await settle();
         const alonePool = new RegistryPool({ authFile: null, insecureRegistries: [registry.host] });
         const aloneStarted = performance.now();
@@ -129,7 +147,9 @@ async function main() {
         alone.push(performance.now() - aloneStarted);
         aloneRegistryCpu.push(cpuMs(registry.pid) - registryCpu0);
         await alonePool.close();
-        console.log(`round ${round + 1}/${rounds}: (a) ${s(seeds.total)} [${seeds.steps.map((x) => `${x.name} ${s(x.ms)}`).join('; ')}]  (b) ${s(b.at(-1)!)}  (c) ${s(c.at(-1)!.afterLast)}`);
+        console.log(
+          `round ${round + 1}/${rounds}: (a) ${s(seeds.total)} [${seeds.steps.map((x) => `${x.name} ${s(x.ms)}`).join('; ')}]  (b) ${s(b.at(-1)!)}  (c) ${s(c.at(-1)!.afterLast)}`,
+        );
       } finally {
         await registry.stop();
         await rm(join(root, `registry-${round}`), { recursive: true, force: true });
@@ -142,7 +162,15 @@ async function main() {
     const bigKey = objectKeys.archive('bench-big', big.platform);
     const idleAgent = await child('./child-upload.ts', {}, ['--noop']);
     const agent = await child('./child-upload.ts', { store: storeUrl, key: bigKey, path: big.path });
-    const bigResult: BuildResult = { taskId: 'big', platform: big.platform, archiveKey: bigKey, archiveSize: big.size, archiveDigest: big.digest, archiveLayoutDigest: big.layoutDigest, manifestDigest: big.manifestDigest };
+    const bigResult: BuildResult = {
+      taskId: 'big',
+      platform: big.platform,
+      archiveKey: bigKey,
+      archiveSize: big.size,
+      archiveDigest: big.digest,
+      archiveLayoutDigest: big.layoutDigest,
+      manifestDigest: big.manifestDigest,
+    };
     const idleMerger = await child('./child-publish.ts', {}, ['--noop']);
     const bigJob = (repo: string) => ({
       store: storeUrl,
@@ -169,7 +197,11 @@ async function main() {
       ['b/a', (B / A).toFixed(3), '≤ 0.25'],
       ['(c) pipelined: last platform finished → tags written', `${s(C)}${all(c.map((x) => x.afterLast))}`, ''],
       ['c/b', (C / B).toFixed(3), '≤ 0.20'],
-      ['    (c) floor: the last platform pushed on its own (no index, no tags)', `${s(median(alone))}${all(alone)} = ${(median(alone) / B).toFixed(3)} of (b)`, ''],
+      [
+        '    (c) floor: the last platform pushed on its own (no index, no tags)',
+        `${s(median(alone))}${all(alone)} = ${(median(alone) / B).toFixed(3)} of (b)`,
+        '',
+      ],
       [
         `    (c) hard floor: the registry's CPU for that push ÷ ${cpus().length} cores`,
         `${s(median(aloneRegistryCpu) / cpus().length)} (CPU ${s(median(aloneRegistryCpu))}${all(aloneRegistryCpu)}) = ${(median(aloneRegistryCpu) / cpus().length / B).toFixed(3)} of (b)`,
@@ -177,13 +209,31 @@ async function main() {
       ],
       ['    (c) registry work left after the last platform', `${mib(last.afterLastBytes)} uploaded, ${last.afterLastManifests} manifest PUTs`, ''],
       ['    (c) platform 1, pushed early (before the last finished)', s(median(c.map((x) => x.earlyPush))), ''],
-      [`(d) peak RSS, merger publishing a ${mib(big.size)} archive`, `${merger.maxRssMiB.toFixed(0)} MiB (same process idle: ${idleMerger.maxRssMiB.toFixed(0)} MiB; ${s(merger.ms)}, CPU ${s(merger.cpuMs ?? 0)})`, '< 200 MiB'],
-      [`    same, merger run with node --max-semi-space-size=2`, `${mergerSmall.maxRssMiB.toFixed(0)} MiB (same process idle: ${idleMergerSmall.maxRssMiB.toFixed(0)} MiB; ${s(mergerSmall.ms)}, CPU ${s(mergerSmall.cpuMs ?? 0)})`, '< 200 MiB'],
-      [`(d) peak RSS, agent uploading the ${mib(big.size)} archive`, `${agent.maxRssMiB.toFixed(0)} MiB (same process idle: ${idleAgent.maxRssMiB.toFixed(0)} MiB; ${s(agent.ms)})`, '< 200 MiB'],
+      [
+        `(d) peak RSS, merger publishing a ${mib(big.size)} archive`,
+        `${merger.maxRssMiB.toFixed(0)} MiB (same process idle: ${idleMerger.maxRssMiB.toFixed(0)} MiB; ${s(merger.ms)}, CPU ${s(merger.cpuMs ?? 0)})`,
+        '< 200 MiB',
+      ],
+      [
+        `    same, merger run with node --max-semi-space-size=2`,
+        `${mergerSmall.maxRssMiB.toFixed(0)} MiB (same process idle: ${idleMergerSmall.maxRssMiB.toFixed(0)} MiB; ${s(mergerSmall.ms)}, CPU ${s(mergerSmall.cpuMs ?? 0)})`,
+        '< 200 MiB',
+      ],
+      [
+        `(d) peak RSS, agent uploading the ${mib(big.size)} archive`,
+        `${agent.maxRssMiB.toFixed(0)} MiB (same process idle: ${idleAgent.maxRssMiB.toFixed(0)} MiB; ${s(agent.ms)})`,
+        '< 200 MiB',
+      ],
     ];
     console.log('');
-    console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1/5/15 min) at the end`);
-    console.log(`pair: ${mib(pairBytes)} (${archives.map((x) => `${x.platform} ${x.layers} layers`).join(', ')}); store: ${s3 ? 's3 (s3rver)' : 'filesystem'}; registry: docker-registry on loopback; medians of ${rounds} round(s)`);
+    console.log(
+      `machine: ${cpus().length} CPUs, load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')} (1/5/15 min) at the end`,
+    );
+    console.log(
+      `pair: ${mib(pairBytes)} (${archives.map((x) => `${x.platform} ${x.layers} layers`).join(', ')}); store: ${s3 ? 's3 (s3rver)' : 'filesystem'}; registry: docker-registry on loopback; medians of ${rounds} round(s)`,
+    );
     const w0 = Math.max(...rows.map((r) => r[0].length));
     const w1 = Math.max(...rows.map((r) => r[1].length));
     for (const [name, value, target] of rows) console.log(`${name.padEnd(w0)}  ${value.padEnd(w1)}  ${target}`);

@@ -41,7 +41,9 @@ export async function seedsPath(dir: string, archives: { platform: string; path:
     for (const name of names) await run('buildah', [...storage, 'manifest', 'add', 'seed-list', `containers-storage:${name}`]);
   });
   await timed(steps, 'buildah manifest push --all', () =>
-    run('buildah', [...storage, 'manifest', 'push', '--all', '--quiet', '--tls-verify=false', 'seed-list', `docker://${target}`], { maxBuffer: 64 * 1024 * 1024 }),
+    run('buildah', [...storage, 'manifest', 'push', '--all', '--quiet', '--tls-verify=false', 'seed-list', `docker://${target}`], {
+      maxBuffer: 64 * 1024 * 1024,
+    }),
   );
   const total = performance.now() - started;
   await run('buildah', [...storage, 'rmi', '--all', '--force']).catch(() => {});

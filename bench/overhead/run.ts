@@ -55,7 +55,8 @@ function timeline(b: { createdAt: string; finishedAt: string | null; phases: Spa
   const rows: Array<[number, string]> = [];
   for (const t of b.tasks) {
     rows.push([Date.parse(t.startedAt ?? b.createdAt), `${at(t.startedAt)} → ${at(t.finishedAt)}  ${t.platform} task`]);
-    for (const p of t.phases.filter((p) => p.kind !== 'step')) rows.push([Date.parse(p.startedAt!), `${at(p.startedAt)} → ${at(p.endedAt)}  ${t.platform} ${p.name}`]);
+    for (const p of t.phases.filter((p) => p.kind !== 'step'))
+      rows.push([Date.parse(p.startedAt!), `${at(p.startedAt)} → ${at(p.endedAt)}  ${t.platform} ${p.name}`]);
   }
   for (const p of b.phases) rows.push([Date.parse(p.startedAt!), `${at(p.startedAt)} → ${at(p.endedAt)}  build ${p.name}`]);
   rows.push([Date.parse(b.finishedAt ?? b.createdAt), `${at(b.finishedAt)}          build finished`]);
@@ -102,7 +103,12 @@ async function main() {
       const started = performance.now();
       const res = await stack.api('/api/v1/builds', {
         method: 'POST',
-        body: JSON.stringify({ source: { url: repo.url, ref: 'main', commit: repo.commit }, platforms: PLATFORMS, image: `${services.registryHost}/bench/archway`, tags: [`r${i}`] }),
+        body: JSON.stringify({
+          source: { url: repo.url, ref: 'main', commit: repo.commit },
+          platforms: PLATFORMS,
+          image: `${services.registryHost}/bench/archway`,
+          tags: [`r${i}`],
+        }),
       });
       if (res.status !== 202) throw new Error(`POST /builds: ${res.status} ${await res.text()}`);
       const { id } = (await res.json()) as { id: string };
@@ -117,7 +123,12 @@ async function main() {
         createdAt: string;
         finishedAt: string | null;
         phases: Array<{ name: string; startedAt: string; endedAt: string | null; durationMs: number | null }>;
-        tasks: Array<{ platform: string; startedAt: string | null; finishedAt: string | null; phases: Array<{ kind: string; name: string; startedAt: string; endedAt: string | null; durationMs: number | null }> }>;
+        tasks: Array<{
+          platform: string;
+          startedAt: string | null;
+          finishedAt: string | null;
+          phases: Array<{ kind: string; name: string; startedAt: string; endedAt: string | null; durationMs: number | null }>;
+        }>;
       };
       if (i === rounds - 1) lastTimeline = timeline(detail);
       for (const t of detail.tasks)
@@ -149,7 +160,9 @@ async function main() {
   console.log(`plain script  median ${median(plain).toFixed(0)} ms  (${plain.map((x) => x.toFixed(0)).join(', ')})`);
   console.log(`archway       median ${median(archway).toFixed(0)} ms  (${archway.map((x) => x.toFixed(0)).join(', ')})`);
   console.log(`ratio archway/plain: ${ratio.toFixed(3)}  (target <= 1.15; git cache ${coldGit ? 'emptied every round (--cold-git)' : 'cold in round 1 only'})`);
-  console.log(`dispatch latency (queued → agent took job): p50 ${median(dispatch).toFixed(1)} ms, p95 ${percentile(dispatch, 95).toFixed(1)} ms  (target p50 < 100 ms)`);
+  console.log(
+    `dispatch latency (queued → agent took job): p50 ${median(dispatch).toFixed(1)} ms, p95 ${percentile(dispatch, 95).toFixed(1)} ms  (target p50 < 100 ms)`,
+  );
   console.log(`queued → buildah started (incl. clone):      p50 ${median(toBuildah).toFixed(1)} ms`);
   console.log('archway phases (median ms):');
   for (const [name, xs] of [...phaseMs].sort()) console.log(`  ${name.padEnd(32)} ${median(xs).toFixed(0)}`);

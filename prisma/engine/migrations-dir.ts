@@ -12,7 +12,10 @@ const lockfileContent = (provider: string) =>
 export async function readMigrations(baseDir: string): Promise<MigrationList> {
   const lockPath = join(baseDir, LOCKFILE);
   const entries = existsSync(baseDir) ? await readdir(baseDir, { withFileTypes: true }) : [];
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort((a, b) => a.localeCompare(b));
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort((a, b) => a.localeCompare(b));
   const migrationDirectories = await Promise.all(
     dirs.map(async (path) => {
       const file = join(baseDir, path, 'migration.sql');
@@ -32,10 +35,7 @@ export async function readMigrations(baseDir: string): Promise<MigrationList> {
 }
 
 /** Writes `<name>/migration.<ext>` and the lockfile, as `prisma migrate dev` does. */
-export async function writeMigration(
-  baseDir: string,
-  m: { name: string; script: string; extension: string; connectorType: string },
-): Promise<string> {
+export async function writeMigration(baseDir: string, m: { name: string; script: string; extension: string; connectorType: string }): Promise<string> {
   const dir = join(baseDir, m.name);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, `migration.${m.extension}`), m.script);

@@ -128,4 +128,3 @@ function patchStartTransaction(target: unknown): void {
     return tx;
   };
 }
-

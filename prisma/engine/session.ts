@@ -16,11 +16,7 @@ export interface EngineContext {
  * Runs `fn` with a schema engine connected to `databaseUrl`, then frees the engine and closes
  * every connection it opened, so callers (servers, tests) are left with no open handles.
  */
-export async function withEngine<T>(
-  databaseUrl: string,
-  schemaPath: string,
-  fn: (ctx: EngineContext) => Promise<T>,
-): Promise<T> {
+export async function withEngine<T>(databaseUrl: string, schemaPath: string, fn: (ctx: EngineContext) => Promise<T>): Promise<T> {
   const SchemaEngine = await loadSchemaEngine();
   const content = await readFile(schemaPath, 'utf8');
   const adapter = createMigrationAdapter(databaseUrl);

@@ -84,7 +84,10 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     firstBuild = await startBuildFromForm({ ref: 'main', platforms: 'linux/amd64, linux/arm64', push: true });
     const log = page.getByRole('region', { name: /^Log of linux\// });
     // Seen while the build runs: some progress lines, not yet all of them, and the viewer says live.
-    await log.locator('.log-line', { hasText: /progress \d+ of the build/ }).first().waitFor({ timeout: 120_000 });
+    await log
+      .locator('.log-line', { hasText: /progress \d+ of the build/ })
+      .first()
+      .waitFor({ timeout: 120_000 });
     const meta = await page.locator('.log-meta').textContent();
     const seen = await log.locator('.log-line', { hasText: 'progress 40 of the build' }).count();
     assert.match(meta ?? '', /live/, 'the log is streaming while the step runs');
@@ -100,7 +103,10 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
       const group = timeline.locator('.timeline-group', { has: page.getByRole('heading', { name: new RegExp(platform) }) });
       const names = await group.locator('.timeline-name').allTextContents();
       for (const phase of ['clone', 'export', 'upload']) assert.ok(names.includes(phase), `${platform} has ${phase}: ${names.join(', ')}`);
-      assert.ok(names.some((n) => /^step \d+\/\d+/i.test(n)), `${platform} has Containerfile steps: ${names.join(', ')}`);
+      assert.ok(
+        names.some((n) => /^step \d+\/\d+/i.test(n)),
+        `${platform} has Containerfile steps: ${names.join(', ')}`,
+      );
     }
     const publish = timeline.locator('.timeline-group', { has: page.getByRole('heading', { name: /^publish/ }) });
     assert.ok((await publish.locator('.timeline-row').count()) > 0, 'build-level publish phases shown');
@@ -179,7 +185,10 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     assert.ok(openMs < 10_000, `opened in ${openMs} ms`);
     // The viewer shows exactly the lines the server has…
     const shown = Number(((await meta.textContent()) ?? '').replace(/\D/g, ''));
-    const served = await page.evaluate(async (url) => (await (await fetch(url)).text()).split('\n').length - 1, `/api/v1/builds/${id}/logs?platform=linux%2Famd64`);
+    const served = await page.evaluate(
+      async (url) => (await (await fetch(url)).text()).split('\n').length - 1,
+      `/api/v1/builds/${id}/logs?platform=linux%2Famd64`,
+    );
     assert.equal(shown, served);
     // …and the server has every line the build printed (agent → Redis/object store is lossless).
     assert.ok(shown > 100_000, `all 100,000 printed lines arrived (the log has ${shown} lines)`);
@@ -316,7 +325,10 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     await page.goto(repoPage);
     await page.locator('#br-ref').fill('main');
     await page.getByRole('button', { name: 'Build ref' }).click();
-    await page.waitForURL((u) => { const id = buildIdOf(u.toString()); return id !== undefined && id !== broken; });
+    await page.waitForURL((u) => {
+      const id = buildIdOf(u.toString());
+      return id !== undefined && id !== broken;
+    });
     const built = buildIdOf(page.url())!;
     await waitForStatus('succeeded');
     const tags = await page.locator('.image-info code', { hasText: `${stack.registryHost}/e2e/repo-app:` }).allTextContents();
@@ -441,7 +453,10 @@ describe('dashboard against the real stack', { timeout: 20 * 60_000 }, () => {
     const old = (await context.cookies()).find((c) => c.name === 'archway_session')!;
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Archway' }).waitFor();
-    assert.equal((await context.cookies()).some((c) => c.name === 'archway_session' && c.value), false);
+    assert.equal(
+      (await context.cookies()).some((c) => c.name === 'archway_session' && c.value),
+      false,
+    );
     const res = await fetch(`${stack.url}/api/v1/builds`, { headers: { cookie: `${old.name}=${old.value}` } });
     assert.equal(res.status, 401);
   });

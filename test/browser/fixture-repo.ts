@@ -28,7 +28,9 @@ export async function fixtureRepo(root: string): Promise<{ url: string; dir: str
   await writeFile(join(dir, 'hello'), 'hello from archway e2e\n');
   await writeFile(
     join(dir, 'Containerfile'),
-    containerfile([run("for i in $(/bin/busybox seq 1 40); do /bin/busybox printf '\\033[32mprogress %s\\033[0m of the build\\n' $i; /bin/busybox sleep 0.15; done")]),
+    containerfile([
+      run("for i in $(/bin/busybox seq 1 40); do /bin/busybox printf '\\033[32mprogress %s\\033[0m of the build\\n' $i; /bin/busybox sleep 0.15; done"),
+    ]),
   );
   git('add', '.');
   git('commit', '-q', '-m', 'app');
@@ -49,7 +51,7 @@ export async function fixtureRepo(root: string): Promise<{ url: string; dir: str
   // ROUND (a build arg) lets a test force a fresh, uncached run of the step.
   await writeFile(
     join(dir, 'Containerfile'),
-    containerfile(['ARG ROUND=0', run("/bin/busybox awk 'BEGIN { for (i = 1; i <= 100000; i++) print \"line \" i \" of a long log\" }'; echo round $ROUND")]),
+    containerfile(['ARG ROUND=0', run('/bin/busybox awk \'BEGIN { for (i = 1; i <= 100000; i++) print "line " i " of a long log" }\'; echo round $ROUND')]),
   );
   git('commit', '-q', '-am', 'big');
   git('checkout', '-q', 'main');

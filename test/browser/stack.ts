@@ -73,7 +73,12 @@ export async function startStack(): Promise<Stack> {
     supervisor.stdout!.on('data', log('stack'));
     supervisor.stderr!.on('data', log('stack'));
     const url = `http://127.0.0.1:${port}`;
-    await until(async () => (await fetch(`${url}/readyz`).catch(() => null))?.ok === true, 'the API to be ready', 180_000, () => supervisor.exitCode !== null);
+    await until(
+      async () => (await fetch(`${url}/readyz`).catch(() => null))?.ok === true,
+      'the API to be ready',
+      180_000,
+      () => supervisor.exitCode !== null,
+    );
 
     const arm = spawn(process.execPath, ['--import', 'tsx', AGENT], {
       cwd: REPO,
@@ -91,11 +96,15 @@ export async function startStack(): Promise<Stack> {
     arm.stdout!.on('data', log('agent-arm64'));
     arm.stderr!.on('data', log('agent-arm64'));
     // Both agents must be heartbeating before builds are started (else the queue just waits).
-    await until(async () => {
-      const res = await fetch(`${url}/api/v1/agents`, { headers: { authorization: `Bearer ${token}` } });
-      const body = (await res.json()) as { items: { platform: string; state: string }[] };
-      return ['linux/amd64', 'linux/arm64'].every((p) => body.items.some((a) => a.platform === p && a.state !== 'lost'));
-    }, 'both agents to report', 120_000);
+    await until(
+      async () => {
+        const res = await fetch(`${url}/api/v1/agents`, { headers: { authorization: `Bearer ${token}` } });
+        const body = (await res.json()) as { items: { platform: string; state: string }[] };
+        return ['linux/amd64', 'linux/arm64'].every((p) => body.items.some((a) => a.platform === p && a.state !== 'lost'));
+      },
+      'both agents to report',
+      120_000,
+    );
     return { url, token, registryHost: registry.host, tmp, output: () => out, stop };
   } catch (err) {
     await stop();

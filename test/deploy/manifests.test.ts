@@ -28,7 +28,10 @@ async function variablesReadByTheCode(): Promise<Set<string>> {
       const p = join(d, e.name);
       if (e.isDirectory() && !['node_modules', 'generated', 'dist'].includes(e.name)) await walk(p);
       else if (e.isFile() && /\.tsx?$/.test(e.name) && !/\.test\.tsx?$/.test(e.name)) {
-        for (const m of (await readFile(p, 'utf8')).matchAll(/\b(ARCHWAY_[A-Z0-9_]+|AWS_[A-Z0-9_]+|REDIS_URL|DATABASE_URL|REGISTRY_AUTH_FILE|DOCKER_CONFIG|HOST|PORT)\b/g)) names.add(m[1]!);
+        for (const m of (await readFile(p, 'utf8')).matchAll(
+          /\b(ARCHWAY_[A-Z0-9_]+|AWS_[A-Z0-9_]+|REDIS_URL|DATABASE_URL|REGISTRY_AUTH_FILE|DOCKER_CONFIG|HOST|PORT)\b/g,
+        ))
+          names.add(m[1]!);
       }
     }
   };

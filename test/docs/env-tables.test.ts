@@ -40,7 +40,13 @@ describe('each ENV.md table lists exactly the variables its configuration schema
   it.each(TABLES)('%s', (file, spec) => {
     const documented = documentedVariables(readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8'));
     const read = [spec].flat().flatMap((s) => configVariables(s));
-    expect(read.filter((v) => !documented.includes(v)), `in the schema, not documented in ${file}`).toEqual([]);
-    expect(documented.filter((v) => !read.includes(v)), `documented in ${file}, not in the schema`).toEqual([]);
+    expect(
+      read.filter((v) => !documented.includes(v)),
+      `in the schema, not documented in ${file}`,
+    ).toEqual([]);
+    expect(
+      documented.filter((v) => !read.includes(v)),
+      `documented in ${file}, not in the schema`,
+    ).toEqual([]);
   });
 });

@@ -71,7 +71,12 @@ describe('end-to-end: an agent killed mid-build', () => {
     const a = await startAgentProcess('e2e-agent-a');
     const res = await stack.api('/api/v1/builds', {
       method: 'POST',
-      body: JSON.stringify({ source: { url: repo.url, ref: 'main', commit: repo.commit }, platforms: [PLATFORM], image: `${inject('registryHost')}/${prefix}/lost`, tags: ['t1'] }),
+      body: JSON.stringify({
+        source: { url: repo.url, ref: 'main', commit: repo.commit },
+        platforms: [PLATFORM],
+        image: `${inject('registryHost')}/${prefix}/lost`,
+        tags: ['t1'],
+      }),
     });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };

@@ -66,7 +66,6 @@ describe('repository build secrets end to end', () => {
     await stack?.stop();
   });
 
-
   it('builds with the secret mounted; the value is in no log, no image config and no layer', async () => {
     const res = await stack.api(`/api/v1/repos/${repoId}/builds`, { method: 'POST', body: JSON.stringify({ ref: 'main' }) });
     expect(res.status, await res.clone().text()).toBe(202);

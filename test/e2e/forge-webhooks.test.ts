@@ -101,7 +101,6 @@ describe('forge webhooks end to end', () => {
     });
   }
 
-
   async function registryTags(): Promise<string[]> {
     const res = await fetch(`http://${registry}/v2/${repository}/tags/list`);
     return res.status === 404 ? [] : (((await res.json()) as { tags: string[] | null }).tags ?? []).sort();
@@ -115,7 +114,10 @@ describe('forge webhooks end to end', () => {
   }
 
   it('a push to the default branch publishes latest and sha-<7>; replaying the delivery builds nothing', async () => {
-    const payload = withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), git.commit);
+    const payload = withCommit(
+      githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted),
+      git.commit,
+    );
     payload.ref = 'refs/heads/main';
     const delivery = randomUUID();
     const res = await deliver('push', payload, delivery);
@@ -148,7 +150,10 @@ describe('forge webhooks end to end', () => {
   });
 
   it('a tag v1.2.3 publishes 1.2.3, 1.2, 1 and latest', async () => {
-    const payload = withCommit(githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' && !e.deleted), git.commit);
+    const payload = withCommit(
+      githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' && !e.deleted),
+      git.commit,
+    );
     payload.ref = 'refs/tags/v1.2.3';
     const res = await deliver('push', payload);
     expect(res.status).toBe(202);
@@ -160,7 +165,10 @@ describe('forge webhooks end to end', () => {
 
   it('a pull request builds every platform into downloadable archives and pushes no tag', async () => {
     const tagsBefore = await registryTags();
-    const payload = withCommit(githubExample('pull_request', (e) => e.action === 'opened'), prCommit);
+    const payload = withCommit(
+      githubExample('pull_request', (e) => e.action === 'opened'),
+      prCommit,
+    );
     payload.number = 7;
     const res = await deliver('pull_request', payload);
     expect(res.status).toBe(202);

@@ -34,7 +34,6 @@ describe('end-to-end two-platform build', () => {
     await stack?.stop();
   });
 
-
   async function inspectRaw(ref: string): Promise<any> {
     const { stdout } = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
     return JSON.parse(stdout);

@@ -20,14 +20,26 @@ describe('fault: API and merger killed mid-build', () => {
   beforeAll(async () => {
     const root = await mkdtemp(join(inject('tmpRoot'), 'fault-api-'));
     repo = await makeGitRepo(join(root, 'repo'), slowRepoFiles(5));
-    stack = await startStack({ root, databaseUrl: await createTestDatabase(), redisUrl: inject('redisUrl'), prefix: testPrefix(), registryHost: registry, agents: PLATFORMS });
+    stack = await startStack({
+      root,
+      databaseUrl: await createTestDatabase(),
+      redisUrl: inject('redisUrl'),
+      prefix: testPrefix(),
+      registryHost: registry,
+      agents: PLATFORMS,
+    });
   });
   afterAll(async () => {
     await stack?.stop();
   });
 
   it('ends succeeded with every tag', { timeout: 300_000 }, async () => {
-    const id = await submitBuild(stack, { source: { url: repo.url, ref: 'main' }, platforms: PLATFORMS, image: `${registry}/fault/api`, tags: ['1.0', 'latest'] });
+    const id = await submitBuild(stack, {
+      source: { url: repo.url, ref: 'main' },
+      platforms: PLATFORMS,
+      image: `${registry}/fault/api`,
+      tags: ['1.0', 'latest'],
+    });
     await waitForRunning(stack, id);
     const killedAt = Date.now();
     process.kill(stack.processes.api.pid()!, 'SIGKILL');

@@ -39,7 +39,12 @@ describe('fault: Postgres stopped for 30 s mid-build', () => {
   });
 
   it('answers 503 while it is down, then ends succeeded with every tag', { timeout: 300_000 }, async () => {
-    const id = await submitBuild(stack, { source: { url: repo.url, ref: 'main' }, platforms: PLATFORMS, image: `${registry}/fault/pg`, tags: ['1.0', 'latest'] });
+    const id = await submitBuild(stack, {
+      source: { url: repo.url, ref: 'main' },
+      platforms: PLATFORMS,
+      image: `${registry}/fault/pg`,
+      tags: ['1.0', 'latest'],
+    });
     await waitForRunning(stack, id);
     await pg!.stop();
     const down = Date.now();

@@ -21,7 +21,14 @@ describe('fault: Redis killed and restarted mid-build', () => {
     const root = await mkdtemp(join(inject('tmpRoot'), 'fault-redis-'));
     redis = await startOwnRedis(join(root, 'redis'));
     repo = await makeGitRepo(join(root, 'repo'), slowRepoFiles(4));
-    stack = await startStack({ root, databaseUrl: await createTestDatabase(), redisUrl: redis.url, prefix: testPrefix(), registryHost: registry, agents: PLATFORMS });
+    stack = await startStack({
+      root,
+      databaseUrl: await createTestDatabase(),
+      redisUrl: redis.url,
+      prefix: testPrefix(),
+      registryHost: registry,
+      agents: PLATFORMS,
+    });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -29,7 +36,12 @@ describe('fault: Redis killed and restarted mid-build', () => {
   });
 
   it('ends succeeded with every tag, after Redis comes back', { timeout: 300_000 }, async () => {
-    const id = await submitBuild(stack, { source: { url: repo.url, ref: 'main' }, platforms: PLATFORMS, image: `${registry}/fault/redis`, tags: ['1.0', 'latest'] });
+    const id = await submitBuild(stack, {
+      source: { url: repo.url, ref: 'main' },
+      platforms: PLATFORMS,
+      image: `${registry}/fault/redis`,
+      tags: ['1.0', 'latest'],
+    });
     await waitForRunning(stack, id);
     await redis.kill();
     expect(await listTags(registry, 'fault/redis')).toEqual([]);

@@ -59,7 +59,21 @@ describe('fault: Redis Sentinel failover mid-build', () => {
     const node = async (name: string, port: number, extra: string[]) => {
       const dir = join(root, name);
       await mkdir(dir, { recursive: true });
-      const p = await redisProcess(['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction', ...extra]);
+      const p = await redisProcess([
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+        ...extra,
+      ]);
       procs.push(p);
       return p;
     };
@@ -102,7 +116,12 @@ describe('fault: Redis Sentinel failover mid-build', () => {
   });
 
   it('follows the promoted replica; the build ends and is not left open', { timeout: 300_000 }, async () => {
-    const id = await submitBuild(stack, { source: { url: repo.url, ref: 'main' }, platforms: PLATFORMS, image: `${registry}/fault/sentinel`, tags: ['1.0', 'latest'] });
+    const id = await submitBuild(stack, {
+      source: { url: repo.url, ref: 'main' },
+      platforms: PLATFORMS,
+      image: `${registry}/fault/sentinel`,
+      tags: ['1.0', 'latest'],
+    });
     await waitForRunning(stack, id);
     const killedAt = Date.now();
     primary.kill('SIGKILL');
@@ -114,7 +133,9 @@ describe('fault: Redis Sentinel failover mid-build', () => {
     sentinel.disconnect();
     const promotedAfter = Date.now() - killedAt;
     const build = await stack.waitForFinal(id, 240_000);
-    console.log(`fault sentinel-failover: replica promoted ${seconds(promotedAfter)} after the kill; build ${build.status} ${seconds(Date.now() - killedAt)} after it`);
+    console.log(
+      `fault sentinel-failover: replica promoted ${seconds(promotedAfter)} after the kill; build ${build.status} ${seconds(Date.now() - killedAt)} after it`,
+    );
     const tags = (await listTags(registry, 'fault/sentinel')).sort();
     if (build.status === 'succeeded') expect(tags).toEqual(['1.0', 'latest']);
     else {

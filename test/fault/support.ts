@@ -27,9 +27,28 @@ export async function startOwnRedis(dir: string): Promise<OwnRedis> {
   let child: ChildProcess | undefined;
   const start = async () => {
     await mkdir(dir, { recursive: true });
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       let out = '';
       child!.stdout!.on('data', (d: Buffer) => {

@@ -68,13 +68,10 @@ ${opts.extraConfig ?? ''}
 /** GET /v2/ status. Readiness only: a TLS registry's test certificate is not verified here. */
 function probe(scheme: 'http' | 'https', port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = (scheme === 'https' ? httpsRequest : httpRequest)(
-      { host: '127.0.0.1', port, path: '/v2/', rejectUnauthorized: false },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
+    const req = (scheme === 'https' ? httpsRequest : httpRequest)({ host: '127.0.0.1', port, path: '/v2/', rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
     req.on('error', reject);
     req.end();
   });

@@ -28,9 +28,13 @@ export async function startS3(opts: { dir: string; bucket?: string }): Promise<T
   // Port 0: s3rver binds a free port and prints it, so there is no race for a port.
   // --openssl-legacy-provider: s3rver encrypts ListObjectsV2 continuation tokens with DES, which
   // OpenSSL 3 only offers through the legacy provider (without it, paginated listing fails with 500).
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', s3rverBin, '--silent', '-d', opts.dir, '-a', '127.0.0.1', '-p', '0', '--configure-bucket', bucket], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', s3rverBin, '--silent', '-d', opts.dir, '-a', '127.0.0.1', '-p', '0', '--configure-bucket', bucket],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {

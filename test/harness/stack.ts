@@ -74,7 +74,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await Promise.allSettled(procs.map((p) => p.stop())); // leave nothing running behind a failure
@@ -102,7 +105,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         const res = await api(`/api/v1/builds/${id}`).catch(() => undefined);
         const build = res?.ok ? ((await res.json()) as Build) : undefined;
         if (build && isFinalBuildStatus(build.status)) return build;
-        if (Date.now() > deadline) throw new Error(`build ${id} still ${build?.status ?? `unknown (API answered ${res?.status ?? 'nothing'})`}:\n${output.slice(-60).join('\n')}`);
+        if (Date.now() > deadline)
+          throw new Error(`build ${id} still ${build?.status ?? `unknown (API answered ${res?.status ?? 'nothing'})`}:\n${output.slice(-60).join('\n')}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },

@@ -33,7 +33,18 @@ describe('archway CLI', () => {
     url = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
     env = { ARCHWAY_URL: url, ARCHWAY_TOKEN: f.token };
     const git = await makeGitRepo(f.tmp, 'cli');
-    const res = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload: { fullName: 'acme/cli', provider: 'forgejo', cloneUrl: git.url, image: 'registry.example.com/acme/cli', platforms: ['linux/amd64', 'linux/arm64'] } });
+    const res = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/repos',
+      headers: f.auth,
+      payload: {
+        fullName: 'acme/cli',
+        provider: 'forgejo',
+        cloneUrl: git.url,
+        image: 'registry.example.com/acme/cli',
+        platforms: ['linux/amd64', 'linux/arm64'],
+      },
+    });
     repoId = res.json().id;
   });
   afterAll(async () => {
@@ -49,12 +60,31 @@ describe('archway CLI', () => {
       await appendLogLines(f.redis, f.prefix, t.id, 1, [`STEP 1/2: FROM scratch on ${t.platform}`, `STEP 2/2: COPY hello /hello`]);
       await endLog(f.redis, f.prefix, t.id, 1);
       if (outcome === 'failed' && i === 0) {
-        await publishEvent(f.redis, f.prefix, { type: 'task.failed', buildId, taskId: t.id, attempt: 1, reason: 'step 2/2 COPY hello /hello failed (exit code 1)', final: true, at: nowIso() });
+        await publishEvent(f.redis, f.prefix, {
+          type: 'task.failed',
+          buildId,
+          taskId: t.id,
+          attempt: 1,
+          reason: 'step 2/2 COPY hello /hello failed (exit code 1)',
+          final: true,
+          at: nowIso(),
+        });
         return;
       }
       await publishEvent(f.redis, f.prefix, {
-        type: 'task.built', buildId, taskId: t.id, attempt: 1, at: nowIso(),
-        result: { taskId: t.id, platform: storedPlatform(t.platform), archiveKey: `archives/${buildId}/${t.platform.replace('/', '-')}.tar`, archiveSize: 10, archiveDigest: `sha256:${'1'.repeat(64)}`, manifestDigest: `sha256:${'2'.repeat(64)}` },
+        type: 'task.built',
+        buildId,
+        taskId: t.id,
+        attempt: 1,
+        at: nowIso(),
+        result: {
+          taskId: t.id,
+          platform: storedPlatform(t.platform),
+          archiveKey: `archives/${buildId}/${t.platform.replace('/', '-')}.tar`,
+          archiveSize: 10,
+          archiveDigest: `sha256:${'1'.repeat(64)}`,
+          manifestDigest: `sha256:${'2'.repeat(64)}`,
+        },
       });
     }
     await publishEvent(f.redis, f.prefix, { type: 'build.succeeded', buildId, indexDigest: `sha256:${'3'.repeat(64)}`, at: nowIso() });

@@ -53,7 +53,9 @@ describe('live log resume through the real API (cookie auth, Last-Event-ID)', ()
     });
     expect(session.status).toBe(201);
     const cookie = session.headers.get('set-cookie')!.split(';')[0]!;
-    const browser = new Agent().compose((dispatch) => (opts, handler) => dispatch({ ...opts, headers: { ...(opts.headers as Record<string, string>), cookie } }, handler));
+    const browser = new Agent().compose(
+      (dispatch) => (opts, handler) => dispatch({ ...opts, headers: { ...(opts.headers as Record<string, string>), cookie } }, handler),
+    );
 
     const sockets = new Set<import('node:net').Socket>();
     f.app.server.on('connection', (s) => sockets.add(s));

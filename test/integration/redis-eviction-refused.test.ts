@@ -7,7 +7,8 @@ import type {} from '../global-setup.ts';
 import { throwawayRedis } from '../support/throwaway-redis.ts';
 
 const entry = (app: string) => fileURLToPath(new URL(`../../apps/${app}/src/main.ts`, import.meta.url));
-const REFUSAL = "Redis has maxmemory-policy allkeys-lru: it may evict BullMQ's jobs and locks, leaving builds that never end. Set maxmemory-policy noeviction (docs/redis.md), or ARCHWAY_REDIS_ALLOW_EVICTION=true to run anyway.";
+const REFUSAL =
+  "Redis has maxmemory-policy allkeys-lru: it may evict BullMQ's jobs and locks, leaving builds that never end. Set maxmemory-policy noeviction (docs/redis.md), or ARCHWAY_REDIS_ALLOW_EVICTION=true to run anyway.";
 
 describe('a Redis that may evict queue data (maxmemory-policy allkeys-lru)', () => {
   let redis: Awaited<ReturnType<typeof throwawayRedis>>;

@@ -9,7 +9,9 @@ import { runInNewContext } from 'node:vm';
  * `digest()` is the sha256 of what was produced, valid once the stream has ended.
  */
 export function pseudoRandomStream(size: number, opts: { seed?: string; chunk?: number; onChunk?: () => void } = {}) {
-  const key = createHash('sha256').update(opts.seed ?? 'archway').digest();
+  const key = createHash('sha256')
+    .update(opts.seed ?? 'archway')
+    .digest();
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
   const chunk = opts.chunk ?? 256 * 1024;
   const zeros = Buffer.alloc(chunk);

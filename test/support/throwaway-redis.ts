@@ -7,7 +7,9 @@ import { freePort } from '@archway/runtime';
  */
 export async function throwawayRedis(args: string[] = []): Promise<{ url: string; port: number; server: ChildProcess; kill(): Promise<void> }> {
   const port = await freePort();
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const exited = new Promise<void>((r) => server.once('exit', () => r()));
   let out = '';
   server.stdout!.on('data', (d) => (out += d));

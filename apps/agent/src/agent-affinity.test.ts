@@ -22,7 +22,9 @@ describe('warm-cache affinity between two agents of one platform', () => {
   let repo: { url: string; commit: string };
 
   const start = async (id: string) => {
-    const a = await startAgent(await agentConfig(prefix, PLATFORM, storeDir, { ARCHWAY_AGENT_ID: id, ARCHWAY_AGENT_AFFINITY_WAIT: WAIT }), { log: silentLogger });
+    const a = await startAgent(await agentConfig(prefix, PLATFORM, storeDir, { ARCHWAY_AGENT_ID: id, ARCHWAY_AGENT_AFFINITY_WAIT: WAIT }), {
+      log: silentLogger,
+    });
     agents.set(id, a);
     return a;
   };
@@ -71,7 +73,10 @@ describe('warm-cache affinity between two agents of one platform', () => {
     expect(agents.has(preferred)).toBe(true);
     const other = preferred === 'aff-a' ? 'aff-b' : 'aff-a';
     // Keep the preferred agent busy with another repository (the other agent must not take that one).
-    const slow = await makeRepo({ Containerfile: 'FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\nRUN echo slow && sleep 10\n', busybox: { copy: BUSYBOX } });
+    const slow = await makeRepo({
+      Containerfile: 'FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\nRUN echo slow && sleep 10\n',
+      busybox: { copy: BUSYBOX },
+    });
     const slowJob = buildJob(PLATFORM, slow);
     await agents.get(other)!.close(); // (a paused worker may still be blocked in its fetch and take the job)
     await enqueue(queue, slowJob);

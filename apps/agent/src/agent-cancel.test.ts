@@ -16,7 +16,10 @@ const PLATFORM = LINUX_AMD64;
 /** Mount points under `dir` (overlay mounts a killed buildah could leave behind). */
 async function mountsUnder(dir: string): Promise<string[]> {
   const mounts = await readFile('/proc/self/mounts', 'utf8');
-  return mounts.split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(`${dir}/`));
+  return mounts
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((p) => p.startsWith(`${dir}/`));
 }
 
 describe('cancel', () => {

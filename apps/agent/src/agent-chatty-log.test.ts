@@ -116,7 +116,10 @@ describe('agent with chatty build output', () => {
     // The gigabytes `yes` wrote before the stop are not read line by line afterwards.
     expect(Date.now() - t0).toBeLessThan(30_000);
     const agentLines = (await readLog(redis, prefix, job.taskId)).flatMap((e) => (e.line?.startsWith('archway: ') ? [e.line] : []));
-    expect(agentLines.some((l) => / of output written before the stop were not read; its last 977 KiB follow$/.test(l)), agentLines.join('\n')).toBe(true);
+    expect(
+      agentLines.some((l) => / of output written before the stop were not read; its last 977 KiB follow$/.test(l)),
+      agentLines.join('\n'),
+    ).toBe(true);
     expect(agent.currentTasks()).toEqual([]);
   });
 });

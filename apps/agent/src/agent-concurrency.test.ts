@@ -45,7 +45,10 @@ describe('two builds at once on one agent (ARCHWAY_AGENT_CONCURRENCY=2)', () => 
     const drop = buildJob(PLATFORM, await make('drop'));
     await enqueue(queue, keep);
     await enqueue(queue, drop);
-    for (const [job, word] of [[keep, 'keep'], [drop, 'drop']] as const) {
+    for (const [job, word] of [
+      [keep, 'keep'],
+      [drop, 'drop'],
+    ] as const) {
       await waitFor(`${word} running`, async () => (await readLog(redis, prefix, job.taskId)).some((l) => l.line === word));
     }
     const info = AgentInfo.parse(JSON.parse((await redis.get(redisKeys(prefix).agent(agent.id)))!));

@@ -42,7 +42,13 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
     return path;
   };
   /** A repository whose image has one ~4 MB layer of its own. */
-  const blobRepo = () => makeRepo({ Containerfile: 'FROM scratch\nCOPY blob /blob\n', blob: randomBytes(4 * 1024 * 1024).toString('base64').slice(0, 4 * MB) });
+  const blobRepo = () =>
+    makeRepo({
+      Containerfile: 'FROM scratch\nCOPY blob /blob\n',
+      blob: randomBytes(4 * 1024 * 1024)
+        .toString('base64')
+        .slice(0, 4 * MB),
+    });
 
   beforeAll(async () => {
     redis = testRedis();
@@ -103,10 +109,14 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
     const c = buildJob(PLATFORM, await blobRepo());
     await enqueue(queue, c);
 
-    const requeued = await waitFor('the task to be given back', async () => (await readEvents(redis, prefix, c.taskId)).find((e) => e.type === 'task.requeued'));
+    const requeued = await waitFor('the task to be given back', async () =>
+      (await readEvents(redis, prefix, c.taskId)).find((e) => e.type === 'task.requeued'),
+    );
     expect(requeued).toMatchObject({ attempt: 1, agent: config.agentId, cause: 'out-of-disk' });
     expect(requeued.type === 'task.requeued' && requeued.reason, logLines.join('\n')).toMatch(
-      new RegExp(`^out of disk on ${config.agentId}: [\\d.]+ MiB free on ${config.dataDir}, a build needs 27 MiB \\(ARCHWAY_AGENT_MIN_FREE_SPACE\\); GC freed [\\d.]+ (B|KiB|MiB) and nothing more can go$`),
+      new RegExp(
+        `^out of disk on ${config.agentId}: [\\d.]+ MiB free on ${config.dataDir}, a build needs 27 MiB \\(ARCHWAY_AGENT_MIN_FREE_SPACE\\); GC freed [\\d.]+ (B|KiB|MiB) and nothing more can go$`,
+      ),
     );
     // Back in the queue (the event goes out just before the job is moved), for any agent to take.
     await waitFor('the job back in wait', async () => (await (await queue.getJob(c.taskId))!.getState()) === 'waiting');
@@ -127,12 +137,18 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
       ['task.started', 2],
       ['task.built', 2],
     ]);
-    await waitFor('the problem to clear', async () => AgentInfo.parse(JSON.parse((await redis.get(redisKeys(prefix).agent(config.agentId)))!)).problem === null);
+    await waitFor(
+      'the problem to clear',
+      async () => AgentInfo.parse(JSON.parse((await redis.get(redisKeys(prefix).agent(config.agentId)))!)).problem === null,
+    );
   });
 
   it('stops a running build before the filesystem is full, saying why', async () => {
     await rm(join(mnt, 'filler-2'), { force: true }); // (left behind if the previous test failed)
-    await waitFor('the agent to take work', async () => AgentInfo.parse(JSON.parse((await redis.get(redisKeys(prefix).agent(config.agentId)))!)).problem === null);
+    await waitFor(
+      'the agent to take work',
+      async () => AgentInfo.parse(JSON.parse((await redis.get(redisKeys(prefix).agent(config.agentId)))!)).problem === null,
+    );
     await fillTo('filler-3', NEED + 2 * MB);
     const repo = await makeRepo({
       // Writes 1 MB every 0.5 s: the watermark (8 MB free) is crossed long before ENOSPC.
@@ -148,7 +164,9 @@ describe('disk: GC, start check and stop watermark on a small filesystem', () =>
     const failed = (await readEvents(redis, prefix, job.taskId)).find((e) => e.type === 'task.failed');
     expect(failed).toMatchObject({ cause: 'out-of-disk', final: true });
     expect(failed?.type === 'task.failed' && failed.reason).toMatch(
-      new RegExp(`^linux/amd64: out of disk on ${config.agentId}: free space on ${config.dataDir} fell to [\\d.]+ MiB, below ARCHWAY_AGENT_STOP_FREE_SPACE \\(7\\.6 MiB\\); the build was stopped during step 4/4: RUN i=0`),
+      new RegExp(
+        `^linux/amd64: out of disk on ${config.agentId}: free space on ${config.dataDir} fell to [\\d.]+ MiB, below ARCHWAY_AGENT_STOP_FREE_SPACE \\(7\\.6 MiB\\); the build was stopped during step 4/4: RUN i=0`,
+      ),
     );
     // The stopped build's files went with its working container: the space is back.
     expect(await listContainers(config)).toEqual([]);

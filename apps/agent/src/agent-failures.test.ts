@@ -94,7 +94,7 @@ describe('agent failures are final, with a reason a person can act on', () => {
     expect(done.returnvalue.manifestDigest).toMatch(/^sha256:/);
   });
 
-  it('a COPY of a missing file is final and carries buildah\'s message', async () => {
+  it("a COPY of a missing file is final and carries buildah's message", async () => {
     const { done, failed } = await failedTask({ Containerfile: 'FROM scratch\nCOPY nope /x\n' });
     expect(done.failedReason).toMatch(/^linux\/amd64: step 2\/2 "COPY nope \/x" failed: .*no such file or directory/);
     expect(failed).toMatchObject({ final: true, step: 'step 2/2: COPY nope /x' });

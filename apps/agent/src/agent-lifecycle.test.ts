@@ -5,7 +5,20 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { redisKeys } from '@archway/contract';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, readEvents, readLog, spawnAgent, waitFor, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
+import {
+  agentConfig,
+  BUSYBOX,
+  buildJob,
+  buildQueue,
+  enqueue,
+  makeRepo,
+  readEvents,
+  readLog,
+  spawnAgent,
+  waitFor,
+  waitForFinished,
+  LINUX_AMD64,
+} from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import { silentLogger } from './log.ts';
 import { listContainers } from './task/buildah.ts';
@@ -123,7 +136,9 @@ describe('retries and shutdown', () => {
         ['task.built', 2, undefined],
       ]);
       expect(outcome[1]).toMatchObject({ cause: 'evicted' });
-      expect(outcome[1]!.type === 'task.requeued' && outcome[1]!.reason).toMatch(/agent drain-a was shut down during step 4\/4: RUN echo sleeping && sleep 4; the task goes back to the queue/);
+      expect(outcome[1]!.type === 'task.requeued' && outcome[1]!.reason).toMatch(
+        /agent drain-a was shut down during step 4\/4: RUN echo sleeping && sleep 4; the task goes back to the queue/,
+      );
       // A cleaned up after itself before exiting: no working container left in its storage.
       const settings = { buildah: aConfig.buildah, dataDir: aConfig.dataDir, platform: PLATFORM, isolation: aConfig.isolation };
       expect(await listContainers(settings)).toEqual([]);

@@ -30,7 +30,9 @@ describe('an agent that loses the job lock mid-build (Redis out of reach longer 
 
   it('does not report its stale attempt built: only the attempt that took over does', async () => {
     const storeDir = await mkdtemp(join(inject('tmpRoot'), 'store-'));
-    agent = await startAgent(await agentConfig(prefix, PLATFORM, storeDir, { ARCHWAY_AGENT_LOCK_DURATION: '4s', ARCHWAY_AGENT_ID: 'agent-a' }), { log: silentLogger });
+    agent = await startAgent(await agentConfig(prefix, PLATFORM, storeDir, { ARCHWAY_AGENT_LOCK_DURATION: '4s', ARCHWAY_AGENT_ID: 'agent-a' }), {
+      log: silentLogger,
+    });
     const repo = await makeRepo({
       Containerfile: 'FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\nRUN echo working && sleep 3 && echo done\n',
       busybox: { copy: BUSYBOX },
@@ -52,10 +54,12 @@ describe('an agent that loses the job lock mid-build (Redis out of reach longer 
       ['task.built', 2],
     ]);
     expect(outcome[1]).toMatchObject({ cause: 'agent-lost', final: false });
-    const built = (outcome[3] as Extract<typeof outcome[number], { type: 'task.built' }>).result;
+    const built = (outcome[3] as Extract<(typeof outcome)[number], { type: 'task.built' }>).result;
     expect(done.returnvalue).toEqual(built);
     // The stale attempt stopped before its upload: the stored archive is the one attempt 2 reported.
-    const stored = createHash('sha256').update(await readFile(join(storeDir, ...built.archiveKey.split('/')))).digest('hex');
+    const stored = createHash('sha256')
+      .update(await readFile(join(storeDir, ...built.archiveKey.split('/'))))
+      .digest('hex');
     expect(`sha256:${stored}`).toBe(built.archiveDigest);
   });
 });

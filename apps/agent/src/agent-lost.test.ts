@@ -92,7 +92,9 @@ describe('an agent killed mid-build (kill -9)', () => {
     ]);
     const lost = outcome[1]!;
     expect(lost).toMatchObject({ cause: 'agent-lost', final: false });
-    expect(lost.type === 'task.failed' && lost.reason).toMatch(/^linux\/amd64: agent agent-a was lost during attempt 1: it stopped renewing its lock on the task for 4s/);
+    expect(lost.type === 'task.failed' && lost.reason).toMatch(
+      /^linux\/amd64: agent agent-a was lost during attempt 1: it stopped renewing its lock on the task for 4s/,
+    );
 
     // Retried well within the ~30 s a lost agent may cost (lock 4 s + two stalled checks).
     const retriedAt = Date.parse(outcome[2]!.at);

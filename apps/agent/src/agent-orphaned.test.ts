@@ -57,7 +57,10 @@ describe('an agent whose parent is SIGKILLed (as under npm start)', () => {
     agentPid = await waitFor('the agent pid', async () => Number(/^pid (\d+)$/m.exec(out)?.[1] ?? 0), 10_000);
     await waitFor('the agent to start', async () => out.includes('agent.started'), 30_000);
 
-    const repo = await makeRepo({ Containerfile: 'FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\nRUN echo working && sleep 60\n', busybox: { copy: BUSYBOX } });
+    const repo = await makeRepo({
+      Containerfile: 'FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\nRUN echo working && sleep 60\n',
+      busybox: { copy: BUSYBOX },
+    });
     const job = buildJob(PLATFORM, repo);
     await enqueue(queue, job);
     await waitFor('the RUN step', async () => (await readLog(redis, prefix, job.taskId)).some((l) => l.line === 'working'), 60_000);

@@ -152,7 +152,10 @@ describe('agent end to end (real redis, git, buildah, fs object store)', () => {
     expect(live).toEqual(expected);
     const chunks: Buffer[] = [];
     for await (const c of await store.get(objectKeys.log(job.buildId, job.platform))) chunks.push(c as Buffer);
-    const stored = Buffer.concat(chunks).toString('utf8').split('\n').filter((l) => /^\d+$/.test(l));
+    const stored = Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => /^\d+$/.test(l));
     expect(stored).toEqual(expected);
   });
 });

@@ -99,7 +99,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   const redis = connectRedis(config.redisUrl, redisOpts);
   const subscriber = connectRedis(config.redisUrl, redisOpts);
   const workerConnection = connectRedis(config.redisUrl, redisOpts);
-  for (const [name, conn] of [['redis', redis], ['subscriber', subscriber], ['worker', workerConnection]] as const) {
+  for (const [name, conn] of [
+    ['redis', redis],
+    ['subscriber', subscriber],
+    ['worker', workerConnection],
+  ] as const) {
     conn.on('error', (err) => log('redis.error', { connection: name, error: err.message }, 'warn'));
   }
   // maxmemory-policy noeviction, AOF (docs/redis.md): a refusal (RedisSetupError) exits 2.
@@ -236,7 +240,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       log('agent.draining', { running: cancels.taskIds().join(',') || 'none', graceMs });
       // An idle agent has nothing to wait for: only bookkeeping a dead Redis will never take.
       giveUpIn(cancels.taskIds().length > 0 ? graceMs + CLOSE_MARGIN_MS : IDLE_CLOSE_MS);
-      await within(heartbeat.beat().catch(() => {}), REDIS_STEP_MS);
+      await within(
+        heartbeat.beat().catch(() => {}),
+        REDIS_STEP_MS,
+      );
       const grace = setTimeout(() => {
         log('agent.drain-timeout', { requeued: cancels.taskIds().join(',') || 'none' }, 'warn');
         cancels.abortAll(SHUTDOWN);
@@ -247,7 +254,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
         clearTimeout(grace);
       }
       await disk.stop();
-      await within(heartbeat.stop().catch(() => {}), REDIS_STEP_MS);
+      await within(
+        heartbeat.stop().catch(() => {}),
+        REDIS_STEP_MS,
+      );
       await within(cancels.stop(), REDIS_STEP_MS);
       await within(Promise.allSettled(connections.map((c) => c.quit())), REDIS_STEP_MS);
       clearTimeout(giveUp);

@@ -82,8 +82,12 @@ describe('loadConfig', () => {
       }
       return '';
     };
-    expect(msg({ ARCHWAY_AGENT_MIN_FREE_SPACE: 'lots' })).toContain('  - ARCHWAY_AGENT_MIN_FREE_SPACE: "lots" is not a size: write a number and a unit, like 512MB, 4GiB, 1048576 or 20%');
-    expect(msg({ ARCHWAY_AGENT_BUILD_TIMEOUT: '60' })).toContain('  - ARCHWAY_AGENT_BUILD_TIMEOUT: "60" is not a duration: a unit is missing (write 60s, 60m, 60h or 60d)');
+    expect(msg({ ARCHWAY_AGENT_MIN_FREE_SPACE: 'lots' })).toContain(
+      '  - ARCHWAY_AGENT_MIN_FREE_SPACE: "lots" is not a size: write a number and a unit, like 512MB, 4GiB, 1048576 or 20%',
+    );
+    expect(msg({ ARCHWAY_AGENT_BUILD_TIMEOUT: '60' })).toContain(
+      '  - ARCHWAY_AGENT_BUILD_TIMEOUT: "60" is not a duration: a unit is missing (write 60s, 60m, 60h or 60d)',
+    );
     expect(msg({ ARCHWAY_AGENT_MIN_FREE_SPACE: '100MB', ARCHWAY_AGENT_STOP_FREE_SPACE: '1GB' })).toContain(
       '  - ARCHWAY_AGENT_MIN_FREE_SPACE: ARCHWAY_AGENT_MIN_FREE_SPACE (95 MiB) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE (954 MiB)',
     );
@@ -94,7 +98,10 @@ describe('loadConfig', () => {
   });
 
   it('takes every form of the one duration grammar', () => {
-    expect(loadConfig({ ...base, ARCHWAY_AGENT_BUILD_TIMEOUT: '1h30m', ARCHWAY_AGENT_DRAIN_TIMEOUT: '1.5h' })).toMatchObject({ buildTimeoutMs: 90 * 60_000, drainTimeoutMs: 90 * 60_000 });
+    expect(loadConfig({ ...base, ARCHWAY_AGENT_BUILD_TIMEOUT: '1h30m', ARCHWAY_AGENT_DRAIN_TIMEOUT: '1.5h' })).toMatchObject({
+      buildTimeoutMs: 90 * 60_000,
+      drainTimeoutMs: 90 * 60_000,
+    });
     expect(loadConfig({ ...base, ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE: '1MiB' }).liveLogLimit.bytes).toBe(1024 * 1024);
   });
 
@@ -113,7 +120,12 @@ describe('loadConfig', () => {
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as Error).message;
     expect(msg).toMatch(/^invalid agent configuration:\n/);
-    for (const name of ['  - REDIS_URL: is required', '  - ARCHWAY_OBJECT_STORE: is required', '  - ARCHWAY_AGENT_CONCURRENCY: must be between 1 and 64', '  - ARCHWAY_BUILDAH_ISOLATION: must be chroot, oci or rootless']) {
+    for (const name of [
+      '  - REDIS_URL: is required',
+      '  - ARCHWAY_OBJECT_STORE: is required',
+      '  - ARCHWAY_AGENT_CONCURRENCY: must be between 1 and 64',
+      '  - ARCHWAY_BUILDAH_ISOLATION: must be chroot, oci or rootless',
+    ]) {
       expect(msg).toContain(name);
     }
   });

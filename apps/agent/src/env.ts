@@ -147,7 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   let secretKey: Buffer | undefined;
   const keyFile = setting(env, 'ARCHWAY_AGENT_SECRET_KEY_FILE');
   try {
-    if (e.ARCHWAY_AGENT_SECRET_KEY !== undefined) secretKey = buildSecretKey(e.ARCHWAY_AGENT_SECRET_KEY, keyFile ? `ARCHWAY_AGENT_SECRET_KEY_FILE (${keyFile})` : undefined);
+    if (e.ARCHWAY_AGENT_SECRET_KEY !== undefined)
+      secretKey = buildSecretKey(e.ARCHWAY_AGENT_SECRET_KEY, keyFile ? `ARCHWAY_AGENT_SECRET_KEY_FILE (${keyFile})` : undefined);
   } catch (err) {
     problems.push(...configProblems(err, keyFile ? 'ARCHWAY_AGENT_SECRET_KEY_FILE' : 'ARCHWAY_AGENT_SECRET_KEY'));
   }

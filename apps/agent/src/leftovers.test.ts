@@ -9,7 +9,6 @@ import { silentLogger } from './log.ts';
 import { listContainers, runBuildah, storageArgs } from './task/buildah.ts';
 import { processRunning as running, waitFor } from '../test/support.ts';
 
-
 describe('cleanLeftovers', () => {
   it('kills an orphaned build, removes work dirs and working containers, and spares unrelated pids', async () => {
     const config = await agentConfig('unused', 'linux/amd64', await mkdtemp(join(inject('tmpRoot'), 'store-')));

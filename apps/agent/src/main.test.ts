@@ -33,7 +33,9 @@ describe('main.ts (the agent process)', () => {
       ARCHWAY_AGENT_STOP_FREE_SPACE: '900TB',
     });
     expect(await exited).toBe(2);
-    expect(out.stderr).toMatch(/ARCHWAY_AGENT_MIN_FREE_SPACE \(1% = .+ here\) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE \(819 TiB = 819 TiB here\): a task would be stopped as soon as it starts/);
+    expect(out.stderr).toMatch(
+      /ARCHWAY_AGENT_MIN_FREE_SPACE \(1% = .+ here\) must be more than ARCHWAY_AGENT_STOP_FREE_SPACE \(819 TiB = 819 TiB here\): a task would be stopped as soon as it starts/,
+    );
     expect(out.stdout).not.toContain('agent.started');
   });
 
@@ -58,7 +60,11 @@ describe('main.ts (the agent process)', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(await redis.exists(key)).toBe(0);
-      const started = out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.msg === 'agent.started');
+      const started = out.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((r) => r.msg === 'agent.started');
       expect(started).toMatchObject({ level: 'info', component: 'agent', id: 'main-test', platform: 'linux/arm64', queue: 'build-linux-arm64' });
       expect(started.time).toMatch(/Z$/);
       expect(out.stdout).toContain('agent.stopped');

@@ -63,7 +63,13 @@ describe('main.ts', () => {
     ['a secret key', { ARCHWAY_SECRET_KEY: 'short' }, 'ARCHWAY_SECRET_KEY: the secret key must be at least 32 characters'],
   ])('exits 2, before connecting to anything, on %s that a restart cannot fix', async (_what, bad, message) => {
     const dataDir = await mkdtemp(join(inject('tmpRoot'), 'main-bad-'));
-    const { code, stderr } = await runToExit(main, { PATH: process.env.PATH, REDIS_URL: 'redis://127.0.0.1:1', DATABASE_URL: 'postgresql://x:y@127.0.0.1:1/none', ARCHWAY_DATA_DIR: dataDir, ...bad });
+    const { code, stderr } = await runToExit(main, {
+      PATH: process.env.PATH,
+      REDIS_URL: 'redis://127.0.0.1:1',
+      DATABASE_URL: 'postgresql://x:y@127.0.0.1:1/none',
+      ARCHWAY_DATA_DIR: dataDir,
+      ...bad,
+    });
     expect(code).toBe(2);
     expect(stderr).toContain(message);
     expect(stderr).not.toContain('cannot reach');

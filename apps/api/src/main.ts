@@ -54,8 +54,23 @@ async function main(): Promise<void> {
   const secretBox = createSecretBox(secretKey.key);
 
   const app = await buildApp(
-    { prisma, redis, queues, prefix: config.queuePrefix, objectStore, publicUrl: config.publicUrl, bodyLimit: config.bodyLimit, secretBox, hookBodyLimit: config.hookBodyLimit, agentSecretKey: config.agentSecretKey, buildAttempts: config.buildAttempts,
-      allowLocalSources: config.allowLocalSources, authFailureLimit: config.authFailureLimit, authFailureWindowMs: config.authFailureWindowMs, hookReplayWindowMs: config.hookReplayWindowMs },
+    {
+      prisma,
+      redis,
+      queues,
+      prefix: config.queuePrefix,
+      objectStore,
+      publicUrl: config.publicUrl,
+      bodyLimit: config.bodyLimit,
+      secretBox,
+      hookBodyLimit: config.hookBodyLimit,
+      agentSecretKey: config.agentSecretKey,
+      buildAttempts: config.buildAttempts,
+      allowLocalSources: config.allowLocalSources,
+      authFailureLimit: config.authFailureLimit,
+      authFailureWindowMs: config.authFailureWindowMs,
+      hookReplayWindowMs: config.hookReplayWindowMs,
+    },
     { loggerInstance: logger('api'), trustProxy: config.trustProxy },
   );
   const log = app.log;
@@ -76,13 +91,26 @@ async function main(): Promise<void> {
   else log.info('no ARCHWAY_AGENT_SECRET_KEY: builds of repositories with build secrets are refused');
   // Before the recorder: every final event it applies also queues its commit status directly.
   const statuses = await startStatusReporter({ prisma, redis, prefix: config.queuePrefix, publicUrl: config.publicUrl, secretBox, log: logger('statuses') });
-  const recorder = startRecorder({ prisma, redis, prefix: config.queuePrefix, log: logger('recorder'), afterApply: async (e) => (changesStatus(e) ? statuses.sync(e.buildId) : undefined) });
+  const recorder = startRecorder({
+    prisma,
+    redis,
+    prefix: config.queuePrefix,
+    log: logger('recorder'),
+    afterApply: async (e) => (changesStatus(e) ? statuses.sync(e.buildId) : undefined),
+  });
   // Object-store retention (apps/api/src/workers/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
   const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log: logger('retention') });
   // Postgres vs Redis, server-side deadlines, lost agents (ARCHWAY_RECONCILE_* in apps/api/ENV.md).
   const reconciler = startReconciler({
-    prisma, redis, queues, prefix: config.queuePrefix, policy: reconcilePolicy, log: logger('reconciler'),
-    secretBox, agentSecretKey: config.agentSecretKey, buildAttempts: config.buildAttempts,
+    prisma,
+    redis,
+    queues,
+    prefix: config.queuePrefix,
+    policy: reconcilePolicy,
+    log: logger('reconciler'),
+    secretBox,
+    agentSecretKey: config.agentSecretKey,
+    buildAttempts: config.buildAttempts,
   });
 
   let stopping = false;

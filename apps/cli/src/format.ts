@@ -13,7 +13,9 @@ export function describeBuild(b: BuildView, apiUrl: string): string[] {
   if (b.image) lines.push(`  image    ${b.image}${b.push ? ` tags ${b.tags.join(', ') || '(none)'}` : ' (not pushed)'}`);
   if (b.indexDigest) lines.push(`  index    ${b.indexDigest}`);
   for (const t of b.tasks) {
-    lines.push(`  ${t.platform.padEnd(14)} ${t.status.padEnd(9)} ${duration(t.startedAt, t.finishedAt).padEnd(8)}${t.agent ? ` on ${t.agent}` : ''}${t.error ? `  ${t.error}` : ''}`);
+    lines.push(
+      `  ${t.platform.padEnd(14)} ${t.status.padEnd(9)} ${duration(t.startedAt, t.finishedAt).padEnd(8)}${t.agent ? ` on ${t.agent}` : ''}${t.error ? `  ${t.error}` : ''}`,
+    );
   }
   if (b.status !== 'succeeded' && b.error) lines.push(`  error    ${b.error}`);
   if (b.statusError) lines.push(`  forge    ${b.statusError}`);

@@ -10,7 +10,10 @@ export const AGENT_KEY_FILE = 'agent-secret-key';
  * (ARCHWAY_AGENT_SECRET_KEY[_FILE]), `<dataDir>/agent-secret-key` (0600) is generated once and
  * both get its path: the key never appears in a process environment or a command line.
  */
-export async function embeddedAgentKeyEnv(env: { ARCHWAY_AGENT_SECRET_KEY?: string; ARCHWAY_AGENT_SECRET_KEY_FILE?: string }, dataDir: string): Promise<{ env: Record<string, string>; generated: boolean }> {
+export async function embeddedAgentKeyEnv(
+  env: { ARCHWAY_AGENT_SECRET_KEY?: string; ARCHWAY_AGENT_SECRET_KEY_FILE?: string },
+  dataDir: string,
+): Promise<{ env: Record<string, string>; generated: boolean }> {
   if (env.ARCHWAY_AGENT_SECRET_KEY || env.ARCHWAY_AGENT_SECRET_KEY_FILE) return { env: {}, generated: false };
   const path = join(dataDir, AGENT_KEY_FILE);
   let text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {

@@ -35,13 +35,7 @@ export const PARENT_DEATH_SIGNAL: Record<string, NodeJS.Signals> = { api: 'SIGTE
  * SIGTERM) if this process dies first (setpriv; see @archway/runtime's withParentDeathSignal).
  */
 
-export function supervise(
-  name: string,
-  entry: string,
-  env: NodeJS.ProcessEnv,
-  log: (line: string) => void,
-  onFatal?: (reason: string) => void,
-): Supervised {
+export function supervise(name: string, entry: string, env: NodeJS.ProcessEnv, log: (line: string) => void, onFatal?: (reason: string) => void): Supervised {
   let child: ChildProcess | undefined;
   let stopping = false;
   let restarts = 0;

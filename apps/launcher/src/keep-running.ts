@@ -12,7 +12,14 @@ export interface KeptRunning {
  * with backoff; a service up for a minute gets a fresh backoff. When this process exits on a
  * path that skips stop(), the service gets `signal` too (SIGKILL: the parent-death signal does it).
  */
-export function keepRunning(opts: { name: string; first: ChildProcess; start: () => Promise<ChildProcess>; signal: NodeJS.Signals; restart?: boolean; log?: (line: string) => void }): KeptRunning {
+export function keepRunning(opts: {
+  name: string;
+  first: ChildProcess;
+  start: () => Promise<ChildProcess>;
+  signal: NodeJS.Signals;
+  restart?: boolean;
+  log?: (line: string) => void;
+}): KeptRunning {
   let child = opts.first;
   let stopping = false;
   let restarts = 0;

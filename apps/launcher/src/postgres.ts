@@ -24,7 +24,14 @@ const PASSWORD = 'archway';
  * As root, Postgres refuses to run, so the package runs it as the `postgres` user: the cluster
  * directory (and its parent) must then belong to that user.
  */
-export async function startPostgres(opts: { dir: string; port?: number; database?: string; log?: (m: string) => void; notice?: (line: string) => void; restart?: boolean }): Promise<EmbeddedPg> {
+export async function startPostgres(opts: {
+  dir: string;
+  port?: number;
+  database?: string;
+  log?: (m: string) => void;
+  notice?: (line: string) => void;
+  restart?: boolean;
+}): Promise<EmbeddedPg> {
   const port = opts.port ?? (await freePort());
   const database = opts.database ?? 'archway';
   await mkdir(opts.dir, { recursive: true });

@@ -60,7 +60,11 @@ function spawnReady(cmd: string, args: string[]): Promise<ChildProcess> {
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', (err) =>
-      reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? new Error('redis-server not found on PATH: install it (apt-get install redis-server) or set REDIS_URL') : err),
+      reject(
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? new Error('redis-server not found on PATH: install it (apt-get install redis-server) or set REDIS_URL')
+          : err,
+      ),
     );
     child.once('exit', onEarlyExit);
   });

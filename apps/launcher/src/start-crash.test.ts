@@ -16,7 +16,10 @@ interface Launcher {
 }
 
 function launch(env: Record<string, string | undefined>): Launcher {
-  const child = spawn(process.execPath, ['--import', 'tsx', start], { env: { HOME: process.env.HOME, ARCHWAY_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', start], {
+    env: { HOME: process.env.HOME, ARCHWAY_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -32,7 +35,10 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms: 
   }
 }
 
-const up = (l: Launcher) => until('npm start to come up', () => l.out().includes('Archway is up.') || l.child.exitCode !== null, 150_000, l.out).then(() => expect(l.out()).toContain('Archway is up.'));
+const up = (l: Launcher) =>
+  until('npm start to come up', () => l.out().includes('Archway is up.') || l.child.exitCode !== null, 150_000, l.out).then(() =>
+    expect(l.out()).toContain('Archway is up.'),
+  );
 
 /** Live processes: pid → command line (arguments joined by spaces) and parent pid. */
 async function processes(): Promise<Map<number, { cmdline: string; ppid: number }>> {
@@ -70,7 +76,14 @@ function running(pid: number): boolean {
 async function environment(extra: Record<string, string> = {}) {
   const dataDir = await mkdtemp(join(inject('tmpRoot'), 'start-crash-'));
   const [port, redisPort, pgPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  const env = { PATH: process.env.PATH, ARCHWAY_DATA_DIR: dataDir, PORT: String(port), ARCHWAY_EMBEDDED_REDIS_PORT: String(redisPort), ARCHWAY_EMBEDDED_PG_PORT: String(pgPort), ...extra };
+  const env = {
+    PATH: process.env.PATH,
+    ARCHWAY_DATA_DIR: dataDir,
+    PORT: String(port),
+    ARCHWAY_EMBEDDED_REDIS_PORT: String(redisPort),
+    ARCHWAY_EMBEDDED_PG_PORT: String(pgPort),
+    ...extra,
+  };
   return { dataDir, redisPort, env };
 }
 
@@ -94,18 +107,33 @@ describe('npm start, killed with SIGKILL', () => {
       // with their data (AOF, WAL).
       process.kill(before.redis!, 'SIGKILL');
       process.kill(before.postgres!, 'SIGKILL');
-      await until('Redis and Postgres to be restarted', () => first.out().includes('[redis] restarted') && first.out().includes('[postgres] restarted'), 60_000, first.out);
+      await until(
+        'Redis and Postgres to be restarted',
+        () => first.out().includes('[redis] restarted') && first.out().includes('[postgres] restarted'),
+        60_000,
+        first.out,
+      );
       const pids = await launchedPids(first.child.pid!, dataDir, redisPort);
       expect(pids.redis).not.toBe(before.redis);
       expect(pids.postgres).not.toBe(before.postgres);
       expect(running(pids.redis!) && running(pids.postgres!)).toBe(true);
       // The API serves again once they are back.
-      await until('the API to be ready again', async () => (await fetch(`http://127.0.0.1:${env.PORT}/readyz`).catch(() => null))?.ok === true, 60_000, first.out);
+      await until(
+        'the API to be ready again',
+        async () => (await fetch(`http://127.0.0.1:${env.PORT}/readyz`).catch(() => null))?.ok === true,
+        60_000,
+        first.out,
+      );
 
       first.child.kill('SIGKILL');
       await first.exited;
       const killedAt = Date.now();
-      await until('every process of the first start to be gone', () => Object.values(pids).every((pid) => !running(pid)), 30_000, () => JSON.stringify(pids));
+      await until(
+        'every process of the first start to be gone',
+        () => Object.values(pids).every((pid) => !running(pid)),
+        30_000,
+        () => JSON.stringify(pids),
+      );
       expect(Date.now() - killedAt).toBeLessThan(30_000);
 
       second = launch(env);

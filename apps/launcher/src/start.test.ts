@@ -28,7 +28,9 @@ describe('npm start (launcher/src/start.ts)', () => {
     const dataDir = join(await mkdtemp(join(inject('tmpRoot'), 'start-')), 'data');
     const { code, stderr } = await runToExit(start, { PATH: process.env.PATH, ARCHWAY_DATA_DIR: dataDir, ARCHWAY_EMBEDDED_PG_PORT: 'fivefourthreetwo' });
     expect(code).toBe(2);
-    expect(stderr).toContain('invalid launcher configuration:\n  - ARCHWAY_EMBEDDED_PG_PORT: must be a port number (1-65535), got "fivefourthreetwo"\nSee apps/launcher/ENV.md.');
+    expect(stderr).toContain(
+      'invalid launcher configuration:\n  - ARCHWAY_EMBEDDED_PG_PORT: must be a port number (1-65535), got "fivefourthreetwo"\nSee apps/launcher/ENV.md.',
+    );
     expect(existsSync(dataDir)).toBe(false);
   });
 
@@ -49,7 +51,9 @@ describe('npm start (launcher/src/start.ts)', () => {
       await writeFile(join(dataDir, 'archway.pid'), `${running.pid}\n`);
       const { code, stderr } = await runToExit(start, { PATH: process.env.PATH, ARCHWAY_DATA_DIR: dataDir });
       expect(code).toBe(2);
-      expect(stderr).toContain(`archway: Archway is already running from ${dataDir} (pid ${running.pid}): stop it first, or set ARCHWAY_DATA_DIR to another directory`);
+      expect(stderr).toContain(
+        `archway: Archway is already running from ${dataDir} (pid ${running.pid}): stop it first, or set ARCHWAY_DATA_DIR to another directory`,
+      );
       expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
       expect(await readFile(join(dataDir, 'archway.pid'), 'utf8')).toBe(`${running.pid}\n`);
     } finally {
@@ -104,7 +108,15 @@ describe('npm start, stopped with Ctrl-C', () => {
     const dataDir = await mkdtemp(join(inject('tmpRoot'), 'start-stop-'));
     const [port, redisPort] = await Promise.all([freePort(), freePort()]);
     const supervisor = spawn(process.execPath, ['--import', 'tsx', start], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ARCHWAY_DATA_DIR: dataDir, PORT: String(port), ARCHWAY_EMBEDDED_REDIS_PORT: String(redisPort), ARCHWAY_EMBEDDED_AGENT: 'false', ARCHWAY_LOG_LEVEL: 'warn' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        ARCHWAY_DATA_DIR: dataDir,
+        PORT: String(port),
+        ARCHWAY_EMBEDDED_REDIS_PORT: String(redisPort),
+        ARCHWAY_EMBEDDED_AGENT: 'false',
+        ARCHWAY_LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

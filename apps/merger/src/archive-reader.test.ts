@@ -31,7 +31,8 @@ async function read(archive: TestArchive, expected: Partial<{ size: number; dige
 /** sha256 of a blob read again by its reported range, through verifiedStream. */
 async function rangeDigest(key: string, blob: BlobEntry): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of verifiedStream(await store.get(key, { start: blob.offset, end: blob.offset + blob.size - 1 }), blob.digest, blob.size)) hash.update(chunk);
+  for await (const chunk of verifiedStream(await store.get(key, { start: blob.offset, end: blob.offset + blob.size - 1 }), blob.digest, blob.size))
+    hash.update(chunk);
   return `sha256:${hash.digest('hex')}`;
 }
 
@@ -70,7 +71,10 @@ describe('scanArchive', () => {
 
   it('rejects a small blob whose content does not match its name while scanning', async () => {
     const archive = await writeTestArchive(store, 'corrupt.tar', { platform: amd64, corruptLayer: true });
-    const err = await read(archive).then(() => null, (e: unknown) => e as Error);
+    const err = await read(archive).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(err).toBeInstanceOf(BadArchiveError);
     expect(err!.message).toContain(`blob ${archive.layers[0]!.digest} in the archive has content with digest sha256:`);
   });
@@ -80,7 +84,10 @@ describe('scanArchive', () => {
     const { reported } = await read(archive);
     const err = await (async () => {
       for await (const _ of verifiedStream(await store.get(archive.key), reported[0]!.digest, reported[0]!.size));
-    })().then(() => null, (e: unknown) => e as Error);
+    })().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(err).toBeInstanceOf(BadArchiveError);
     expect(err!.message).toBe(`blob ${reported[0]!.digest} in the archive is longer than its ${reported[0]!.size} bytes`);
   });
@@ -88,9 +95,11 @@ describe('scanArchive', () => {
   it('hands a blob on in 512 KiB batches, whatever the size of the pieces it is read in', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 5);
     const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    const pieces = Readable.from((function* () {
-      for (let at = 0; at < data.length; at += 16 * 1024) yield data.subarray(at, at + 16 * 1024);
-    })());
+    const pieces = Readable.from(
+      (function* () {
+        for (let at = 0; at < data.length; at += 16 * 1024) yield data.subarray(at, at + 16 * 1024);
+      })(),
+    );
     const out: Buffer[] = [];
     for await (const chunk of verifiedStream(pieces, digest, data.length)) out.push(chunk as Buffer);
     expect(Buffer.concat(out).equals(data)).toBe(true);
@@ -106,7 +115,8 @@ describe('scanArchive', () => {
     const blob = reported.find((b) => b.digest === large.digest)!;
     let delivered = 0;
     const err = await (async () => {
-      for await (const chunk of verifiedStream(await store.get(archive.key, { start: blob.offset, end: blob.offset + blob.size - 1 }), blob.digest, blob.size)) delivered += chunk.length;
+      for await (const chunk of verifiedStream(await store.get(archive.key, { start: blob.offset, end: blob.offset + blob.size - 1 }), blob.digest, blob.size))
+        delivered += chunk.length;
     })().catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(BadArchiveError);
     expect(err!.message).toContain(`blob ${large.digest} in the archive has content with digest sha256:`);

@@ -137,7 +137,8 @@ export async function scanArchive(source: Readable, opts: ScanArchiveOptions): P
   if (size !== opts.expectedSize) throw new BadArchiveError(`archive is ${size} bytes, but the agent reported ${opts.expectedSize}`);
   if (listing) {
     const found = listing.digest();
-    if (found !== opts.expectedLayoutDigest) throw new BadArchiveError(`archive layout digest is ${found}, but the agent reported ${opts.expectedLayoutDigest}`);
+    if (found !== opts.expectedLayoutDigest)
+      throw new BadArchiveError(`archive layout digest is ${found}, but the agent reported ${opts.expectedLayoutDigest}`);
   } else {
     const found = `sha256:${whole!.digest('hex')}`;
     if (found !== opts.expectedDigest) throw new BadArchiveError(`archive digest is ${found}, but the agent reported ${opts.expectedDigest}`);

@@ -31,7 +31,15 @@ describe('loadMergerEnv', () => {
 
   it('names every bad variable at once', () => {
     expect(() =>
-      loadMergerEnv({ ARCHWAY_MERGER_CONCURRENCY: 'many', ARCHWAY_MERGER_PLATFORM_CONCURRENCY: '0', ARCHWAY_MERGER_EARLY_PUSHES: '1.5', ARCHWAY_MERGER_BLOB_CONCURRENCY: '33', ARCHWAY_REGISTRY_CA_FILE: '/nonexistent/ca.pem', ARCHWAY_QUEUE_PREFIX: 'a b', HOME: '/nonexistent' }),
+      loadMergerEnv({
+        ARCHWAY_MERGER_CONCURRENCY: 'many',
+        ARCHWAY_MERGER_PLATFORM_CONCURRENCY: '0',
+        ARCHWAY_MERGER_EARLY_PUSHES: '1.5',
+        ARCHWAY_MERGER_BLOB_CONCURRENCY: '33',
+        ARCHWAY_REGISTRY_CA_FILE: '/nonexistent/ca.pem',
+        ARCHWAY_QUEUE_PREFIX: 'a b',
+        HOME: '/nonexistent',
+      }),
     ).toThrow(
       [
         'invalid merger configuration:',

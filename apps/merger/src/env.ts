@@ -1,7 +1,17 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { QueuePrefixSetting } from '@archway/contract';
-import { configProblems, createObjectStore, defineConfig, field, loadConfig, LogEnv, throwIfProblems, type ConfigProblem, type LogLevel } from '@archway/runtime';
+import {
+  configProblems,
+  createObjectStore,
+  defineConfig,
+  field,
+  loadConfig,
+  LogEnv,
+  throwIfProblems,
+  type ConfigProblem,
+  type LogLevel,
+} from '@archway/runtime';
 import { locateAuthFile } from './registry/auth-file.ts';
 import type { RegistryConfig } from './registry/pool.ts';
 
@@ -70,7 +80,9 @@ export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfi
     objectStore: e.ARCHWAY_OBJECT_STORE,
     registry: {
       authFile,
-      insecureRegistries: e.ARCHWAY_INSECURE_REGISTRIES.split(',').map((s) => s.trim()).filter(Boolean),
+      insecureRegistries: e.ARCHWAY_INSECURE_REGISTRIES.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       caFile: e.ARCHWAY_REGISTRY_CA_FILE,
     },
     concurrency: e.ARCHWAY_MERGER_CONCURRENCY,

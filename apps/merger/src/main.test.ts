@@ -30,8 +30,18 @@ it('starts, consumes the publish queue and stops cleanly on SIGTERM', async () =
       if (line.includes('"msg":"consuming"')) child.kill('SIGTERM');
     },
   );
-  const records = output.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  expect(records.find((r) => r.msg === 'consuming')).toMatchObject({ level: 'info', component: 'merger', queue: `${prefix}:publish`, concurrency: 2, authFile: null, insecureRegistries: [] });
+  const records = output
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  expect(records.find((r) => r.msg === 'consuming')).toMatchObject({
+    level: 'info',
+    component: 'merger',
+    queue: `${prefix}:publish`,
+    concurrency: 2,
+    authFile: null,
+    insecureRegistries: [],
+  });
   expect(records.find((r) => r.msg === 'stopped')).toMatchObject({ component: 'merger' });
   expect(code).toBe(0);
 });

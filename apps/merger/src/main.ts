@@ -27,7 +27,12 @@ try {
   starting = startMerger(config, { log: mergerLineLog(log) });
   await starting;
   log.info(
-    { queue: `${config.prefix}:${PUBLISH_QUEUE}`, concurrency: config.concurrency, authFile: config.registry.authFile, insecureRegistries: config.registry.insecureRegistries },
+    {
+      queue: `${config.prefix}:${PUBLISH_QUEUE}`,
+      concurrency: config.concurrency,
+      authFile: config.registry.authFile,
+      insecureRegistries: config.registry.insecureRegistries,
+    },
     'consuming',
   );
 } catch (err) {

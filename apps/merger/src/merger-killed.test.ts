@@ -42,7 +42,10 @@ describe('a merger killed mid-publish', () => {
     storeDir = await mkdtemp(join(inject('tmpRoot'), 'merger-killed-'));
     store = new FsObjectStore(storeDir);
     flows = new FlowProducer({ connection: testRedis({ worker: true }), prefix });
-    agent = new Worker(buildQueueName(PLATFORM), async (job) => results.get((job.data as BuildJob).taskId)!, { connection: testRedis({ worker: true }), prefix });
+    agent = new Worker(buildQueueName(PLATFORM), async (job) => results.get((job.data as BuildJob).taskId)!, {
+      connection: testRedis({ worker: true }),
+      prefix,
+    });
   });
 
   afterAll(async () => {
@@ -116,10 +119,16 @@ describe('a merger killed mid-publish', () => {
     for (const ms of takeovers) expect(ms).toBeLessThan(20_000);
 
     release();
-    const final = await waitFor(async () => {
-      const entries = await redis.xrange(redisKeys(prefix).events, '-', '+');
-      return entries.map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!))).find((e) => e.buildId === buildId && (e.type === 'build.succeeded' || e.type === 'build.failed'));
-    }, 'the final event', 60_000);
+    const final = await waitFor(
+      async () => {
+        const entries = await redis.xrange(redisKeys(prefix).events, '-', '+');
+        return entries
+          .map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!)))
+          .find((e) => e.buildId === buildId && (e.type === 'build.succeeded' || e.type === 'build.failed'));
+      },
+      'the final event',
+      60_000,
+    );
     expect(final).toMatchObject({ type: 'build.succeeded' });
     expect(await skopeoTagExists(`${inject('registryHost')}/killed/app:v1`)).toBe(true);
     expect(await (await queue.getJob(buildId))!.getState()).toBe('completed');

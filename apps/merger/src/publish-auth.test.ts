@@ -71,7 +71,9 @@ describe('publishing to a registry with htpasswd auth over TLS', () => {
 
   it('names the auth file when there are no credentials for the registry', async () => {
     const err = await publishWith(new RegistryPool({ authFile: null, insecureRegistries: [], caFile: certs.caCert }), 'me/anon').catch((e) => e);
-    expect(err.message).toBe(`registry ${registry.host} requires Basic credentials for me/anon; add them for ${registry.host} to the auth file (none found: set REGISTRY_AUTH_FILE)`);
+    expect(err.message).toBe(
+      `registry ${registry.host} requires Basic credentials for me/anon; add them for ${registry.host} to the auth file (none found: set REGISTRY_AUTH_FILE)`,
+    );
   });
 
   it('refuses a certificate it does not trust, without retrying', async () => {

@@ -48,7 +48,11 @@ async function publishWithBadArm64(bad: Partial<TestArchiveOptions>, tweak: (r: 
 describe('publishBuild with a bad archive', () => {
   it.each([
     ['an entry escaping the root', { extraEntries: [{ name: '../evil', data: Buffer.from('x') }] }, 'archive entry "../evil" escapes the archive root'],
-    ['a symlink entry', { extraEntries: [{ name: 'blobs/sha256/link', type: 'symlink' as const, linkname: '/etc/shadow' }] }, 'archive entry "blobs/sha256/link" is a symlink; only regular files are allowed'],
+    [
+      'a symlink entry',
+      { extraEntries: [{ name: 'blobs/sha256/link', type: 'symlink' as const, linkname: '/etc/shadow' }] },
+      'archive entry "blobs/sha256/link" is a symlink; only regular files are allowed',
+    ],
     ['a config for the wrong platform', { platform: amd64 }, 'archive for linux/arm64 contains an image for linux/amd64'],
   ])('fails on %s and writes no tag', async (_what, bad, reason) => {
     const { err, tagged } = await publishWithBadArm64(bad);

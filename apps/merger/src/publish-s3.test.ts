@@ -96,7 +96,15 @@ describe('the merger reading archives from a real S3 server (s3rver)', () => {
         ),
     );
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      env: { PATH: process.env.PATH!, HOME: inject('tmpRoot'), REDIS_URL: inject('redisUrl'), ARCHWAY_QUEUE_PREFIX: prefix, ARCHWAY_OBJECT_STORE: url, ARCHWAY_INSECURE_REGISTRIES: host, ...s3.env },
+      env: {
+        PATH: process.env.PATH!,
+        HOME: inject('tmpRoot'),
+        REDIS_URL: inject('redisUrl'),
+        ARCHWAY_QUEUE_PREFIX: prefix,
+        ARCHWAY_OBJECT_STORE: url,
+        ARCHWAY_INSECURE_REGISTRIES: host,
+        ...s3.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -43,14 +43,20 @@ describe('publishBuild: the tags, last', () => {
       results,
       hooks: {
         beforeTags: () => {
-          indexDigest = proxy.seen.filter((r) => r.startsWith(`PUT /v2/${repo}/manifests/sha256:`)).at(-1)?.split('/manifests/')[1];
+          indexDigest = proxy.seen
+            .filter((r) => r.startsWith(`PUT /v2/${repo}/manifests/sha256:`))
+            .at(-1)
+            ?.split('/manifests/')[1];
           throw new Error('canceled');
         },
       },
     }).catch((e) => e);
     expect(err.message).toBe('canceled');
     expect(indexDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const byDigest = await fetch(`http://${inject('registryHost')}/v2/${repo}/manifests/${indexDigest}`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
+    const byDigest = await fetch(`http://${inject('registryHost')}/v2/${repo}/manifests/${indexDigest}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.oci.image.index.v1+json' },
+    });
     expect(byDigest.status).toBe(200);
     for (const tag of job.tags) expect(await skopeoTagExists(`${inject('registryHost')}/${repo}:${tag}`)).toBe(false);
   });

@@ -49,8 +49,18 @@ describe('publishBuild', () => {
       const index = await skopeoRaw(`${host}/me/two:${tag}`);
       expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
       expect(index.manifests).toEqual([
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: a.manifestDigest, size: expect.any(Number), platform: { architecture: 'amd64', os: 'linux' } },
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: b.manifestDigest, size: expect.any(Number), platform: { architecture: 'arm64', os: 'linux' } },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: a.manifestDigest,
+          size: expect.any(Number),
+          platform: { architecture: 'amd64', os: 'linux' },
+        },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: b.manifestDigest,
+          size: expect.any(Number),
+          platform: { architecture: 'arm64', os: 'linux' },
+        },
       ]);
     }
     const byDigest = await skopeoRaw(`${host}/me/two@${out.indexDigest}`);
@@ -118,7 +128,12 @@ describe('publishBuild', () => {
       // The first blob PUT fails: its body is a stream, so the blob is read again from the store.
       proxy.failWith = (req) => (req.method === 'PUT' && req.url?.includes('/blobs/uploads/') && failed++ === 0 ? 503 : null);
       const a = await writeTestArchive(store, 'flaky/amd64.tar', { platform: amd64 });
-      await publishBuild({ store, registries: flakyPool, job: { ...job('me/flaky', ['latest'], [AMD64]), image: `${proxy.host}/me/flaky` }, results: [resultFor(a, AMD64, 't')] });
+      await publishBuild({
+        store,
+        registries: flakyPool,
+        job: { ...job('me/flaky', ['latest'], [AMD64]), image: `${proxy.host}/me/flaky` },
+        results: [resultFor(a, AMD64, 't')],
+      });
       expect(failed).toBeGreaterThan(1);
       expect((await flakyPool.client(proxy.host)).stats.blobsUploaded).toBe(4);
       expect((await skopeoRaw(`${host}/me/flaky:latest`)).manifests[0].digest).toBe(a.manifestDigest);

@@ -44,7 +44,9 @@ export async function pushPlatform(input: PushPlatformInput): Promise<PlatformIm
   const manifestBytes = smallBlob(contents, desc.digest, desc.size, 'manifest');
   const manifest = parseJson(ImageManifest, manifestBytes, `manifest ${desc.digest}`);
   const config = parseJson(ImageConfig, smallBlob(contents, manifest.config.digest, manifest.config.size, 'config'), `config ${manifest.config.digest}`);
-  const found: PlatformParts = config.variant ? { os: config.os, architecture: config.architecture, variant: config.variant } : { os: config.os, architecture: config.architecture };
+  const found: PlatformParts = config.variant
+    ? { os: config.os, architecture: config.architecture, variant: config.variant }
+    : { os: config.os, architecture: config.architecture };
   // Compared canonically (`arm64/v8` is `arm64`); a platform Archway cannot name never matches.
   if (platformOfImage(found) !== platform) {
     throw new BadArchiveError(`archive for ${platform} contains an image for ${describeImagePlatform(found)}`);
@@ -55,7 +57,9 @@ export async function pushPlatform(input: PushPlatformInput): Promise<PlatformIm
       throw new BadArchiveError(`manifest says blob ${blob.digest} has ${blob.size} bytes, the archive has ${size}`);
     }
     if (size === undefined && !(await client.blobExists(repository, blob.digest))) {
-      throw new BadArchiveError(`manifest references blob ${blob.digest}, which is neither in the ${result.platform} archive nor in ${client.registry}/${repository}`);
+      throw new BadArchiveError(
+        `manifest references blob ${blob.digest}, which is neither in the ${result.platform} archive nor in ${client.registry}/${repository}`,
+      );
     }
   }
   const digest = await client.putManifest(repository, desc.digest, OCI_MANIFEST, manifestBytes);

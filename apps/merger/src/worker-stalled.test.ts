@@ -50,7 +50,16 @@ describe('a publish whose merger keeps dying', () => {
     expect(failedForGood).toMatch(/stalled more than allowable limit/);
 
     const merger: MergerHandle = await startMerger(
-      { redisUrl: inject('redisUrl'), prefix, objectStore: 'unused', registry: { authFile: null, insecureRegistries: [] }, concurrency: 1, platformConcurrency: 1, earlyPushes: 0, blobConcurrency: 1 },
+      {
+        redisUrl: inject('redisUrl'),
+        prefix,
+        objectStore: 'unused',
+        registry: { authFile: null, insecureRegistries: [] },
+        concurrency: 1,
+        platformConcurrency: 1,
+        earlyPushes: 0,
+        blobConcurrency: 1,
+      },
       { log: () => {}, store: new FsObjectStore(inject('tmpRoot')) },
     );
     closers.push(() => merger.close());

@@ -67,7 +67,11 @@ afterAll(async () => {
 });
 
 /** Adds a build flow the way the API does; the publish job may override attempts/backoff. */
-async function addBuild(publish: Omit<PublishJob, 'buildId' | 'platforms'>, make: (platform: Platform, taskId: string, buildId: string) => Promise<BuildResult>, opts: { attempts: number; backoff: number } = { attempts: JOB_CATALOG.publish.attempts, backoff: JOB_CATALOG.publish.backoffMs }) {
+async function addBuild(
+  publish: Omit<PublishJob, 'buildId' | 'platforms'>,
+  make: (platform: Platform, taskId: string, buildId: string) => Promise<BuildResult>,
+  opts: { attempts: number; backoff: number } = { attempts: JOB_CATALOG.publish.attempts, backoff: JOB_CATALOG.publish.backoffMs },
+) {
   const buildId = randomUUID();
   const children = [];
   for (const platform of PLATFORMS) {
@@ -131,7 +135,14 @@ describe('merger worker', () => {
     expect(types.at(-1)).toBe('build.succeeded');
     expect(types.filter((t) => t === 'build.failed')).toHaveLength(0);
     const phases = events.filter((e) => e.type === 'phase.started').map((e) => [e.name, e.kind, e.taskId]);
-    expect(phases).toEqual(expect.arrayContaining([['publish', 'publish', null], ['push linux/amd64', 'push', null], ['push linux/arm64', 'push', null], ['index', 'merge', null]]));
+    expect(phases).toEqual(
+      expect.arrayContaining([
+        ['publish', 'publish', null],
+        ['push linux/amd64', 'push', null],
+        ['push linux/arm64', 'push', null],
+        ['index', 'merge', null],
+      ]),
+    );
     expect(events.filter((e) => e.type === 'phase.ended')).toHaveLength(phases.length);
 
     const succeeded = events.at(-1) as Extract<BuildEvent, { type: 'build.succeeded' }>;
@@ -140,7 +151,7 @@ describe('merger worker', () => {
     expect(index.manifests.map((m: any) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
   });
 
-  it('publishes a publish job queued again without children from the results it carries (the API reconciler\'s repair)', async () => {
+  it("publishes a publish job queued again without children from the results it carries (the API reconciler's repair)", async () => {
     const buildId = randomUUID();
     const make = archiveFor('requeued');
     const carried = await Promise.all(PLATFORMS.map((p) => make(p, randomUUID())));
@@ -224,7 +235,10 @@ describe('merger worker', () => {
       expect(job.state).toBe('failed');
       expect(job.attemptsMade).toBe(1);
       const entries = await redis.xrange(redisKeys(prefix).events, '-', '+');
-      const types = entries.map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!))).filter((e) => e.buildId === buildId).map((e) => e.type);
+      const types = entries
+        .map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!)))
+        .filter((e) => e.buildId === buildId)
+        .map((e) => e.type);
       expect(types).toContain('build.publishing');
       expect(types.filter((t) => t === 'build.failed' || t === 'build.succeeded')).toEqual([]);
       for (const tag of ['latest', '1']) expect(await skopeoTagExists(`${host}/${repo}:${tag}`)).toBe(false);

@@ -54,7 +54,15 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
   // The per-platform push locks expire as fast as the job lock: a killed merger's lock must not hold
   // up the attempt that takes its publish over (with a 30 s lock it waited ~30 s).
   const early = new EarlyPushState(events, config.prefix, { lockTtlMs: PUBLISH_STALLS.lockDuration });
-  const deps = { redis: events, prefix: config.prefix, store, registries, platformConcurrency: config.platformConcurrency, blobConcurrency: config.blobConcurrency, early };
+  const deps = {
+    redis: events,
+    prefix: config.prefix,
+    store,
+    registries,
+    platformConcurrency: config.platformConcurrency,
+    blobConcurrency: config.blobConcurrency,
+    early,
+  };
 
   const worker = new Worker<unknown, PublishJobResult>(PUBLISH_QUEUE, (job) => processPublishJob(job, deps), {
     connection,

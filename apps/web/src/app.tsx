@@ -24,16 +24,22 @@ function Shell() {
   if (state.status === 'signed-out') return <SignInPage reason={state.reason} />;
   return (
     <>
-      <a className="skip-link" href="#main">Skip to content</a>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <header className="topbar">
-        <Link href="/builds" className="brand">Archway</Link>
+        <Link href="/builds" className="brand">
+          Archway
+        </Link>
         <nav aria-label="Main">
           <NavLink href="/builds">Builds</NavLink>
           <NavLink href="/repos">Repositories</NavLink>
           <NavLink href="/agents">Agents</NavLink>
         </nav>
         <span className="who muted small">{state.session.name}</span>
-        <button type="button" className="link-button" onClick={() => void signOut()}>Sign out</button>
+        <button type="button" className="link-button" onClick={() => void signOut()}>
+          Sign out
+        </button>
       </header>
       <Routes />
     </>
@@ -76,7 +82,9 @@ function Routes() {
   return (
     <main id="main" className="page">
       <h1>Not found</h1>
-      <p>There is no page at <code>{path}</code>. <Link href="/builds">Go to builds</Link>.</p>
+      <p>
+        There is no page at <code>{path}</code>. <Link href="/builds">Go to builds</Link>.
+      </p>
     </main>
   );
 }

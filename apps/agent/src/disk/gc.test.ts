@@ -59,7 +59,15 @@ describe('collectGarbage on real buildah storage (tmpfs)', () => {
     ...p,
   });
   const run = (p: Partial<GcPolicy>) =>
-    collectGarbage({ settings, policy: policy(p), usage, cacheBytes: null, measureCache: () => measureBytes(storageDirs(settings).root), log: silentLogger, trigger: 'test' });
+    collectGarbage({
+      settings,
+      policy: policy(p),
+      usage,
+      cacheBytes: null,
+      measureCache: () => measureBytes(storageDirs(settings).root),
+      log: silentLogger,
+      trigger: 'test',
+    });
 
   beforeAll(async () => {
     mnt = await mkdtemp(join(inject('tmpRoot'), 'gc-'));
@@ -74,7 +82,9 @@ describe('collectGarbage on real buildah storage (tmpfs)', () => {
       const iid = join(ctx, 'iid');
       const r = await runBuildah(settings, buildArgs(settings, { containerfile: join(ctx, 'Containerfile'), contextDir: ctx, buildArgs: {}, iidFile: iid }));
       expect(r.code).toBe(0);
-      built[name] = execFileSync('cat', [iid], { encoding: 'utf8' }).trim().replace(/^sha256:/, '');
+      built[name] = execFileSync('cat', [iid], { encoding: 'utf8' })
+        .trim()
+        .replace(/^sha256:/, '');
     }
     const index = await readStorageIndex(storageDirs(settings).root);
     await usage.touch(imagesUnder(index, built.old!), Date.now() - 10 * DAY);

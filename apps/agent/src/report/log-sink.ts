@@ -103,9 +103,7 @@ export class LogSink {
     this.batch = [];
     if (lines.length > 0) {
       const { redis, prefix, taskId, attempt } = this.opts;
-      this.flushing = this.flushing.then(() =>
-        appendLogLines(redis, prefix, taskId, attempt, lines).catch((err) => this.opts.onFlushError?.(err)),
-      );
+      this.flushing = this.flushing.then(() => appendLogLines(redis, prefix, taskId, attempt, lines).catch((err) => this.opts.onFlushError?.(err)));
     }
     return this.flushing;
   }

@@ -3,16 +3,7 @@ import type { TaskReporter } from '../report/reporter.ts';
 import { buildArgs, runBuildah, type BuildahSettings, type BuildSpec } from './buildah.ts';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
 import { describeImagePlatform } from '@archway/contract';
-import {
-  parseBuildError,
-  platformWarningOf,
-  shortInstruction,
-  StepParser,
-  stepPosition,
-  type BuildError,
-  type PlatformWarning,
-  type Step,
-} from './steps.ts';
+import { parseBuildError, platformWarningOf, shortInstruction, StepParser, stepPosition, type BuildError, type PlatformWarning, type Step } from './steps.ts';
 
 export interface BuildPhaseOptions {
   settings: BuildahSettings;
@@ -85,7 +76,8 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
     return id;
   }
   if (result.signal) throw retryableFailure(`${p}: buildah was killed by ${result.signal}`);
-  if (noSpace) throw retryableFailure(`${p}: no space left on device on the agent while building${failedStep ? ` ${failedStep.name}` : ''}`, undefined, 'out-of-disk');
+  if (noSpace)
+    throw retryableFailure(`${p}: no space left on device on the agent while building${failedStep ? ` ${failedStep.name}` : ''}`, undefined, 'out-of-disk');
   if (!failedStep) throw finalFailure(`${p}: buildah build failed: ${lastErrorLine ?? `exit code ${result.code}`}`);
 
   const where = stepPosition(failedStep);

@@ -13,7 +13,17 @@ async function clone(url: string, commit: string, ref = 'main', cacheDir?: strin
   const dir = join(root, 'src');
   const cache = cacheDir ?? join(root, 'git');
   const lines: string[] = [];
-  const err = await cloneCommit({ git: 'git', url, ref, commit, dir, cacheDir: cache, cacheMaxBytes: 1e9, signal: new AbortController().signal, onLine: async (l) => void lines.push(l) }).then(
+  const err = await cloneCommit({
+    git: 'git',
+    url,
+    ref,
+    commit,
+    dir,
+    cacheDir: cache,
+    cacheMaxBytes: 1e9,
+    signal: new AbortController().signal,
+    onLine: async (l) => void lines.push(l),
+  }).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -117,7 +127,10 @@ describe('cloneCommit', () => {
   });
 
   it('rejects abbreviated commits and option-like URLs before running git', async () => {
-    expect((await clone('file:///nowhere', 'abc1234')).err).toMatchObject({ retryable: false, message: 'invalid commit "abc1234": expected a full hex commit id' });
+    expect((await clone('file:///nowhere', 'abc1234')).err).toMatchObject({
+      retryable: false,
+      message: 'invalid commit "abc1234": expected a full hex commit id',
+    });
     expect((await clone('--upload-pack=touch /tmp/x', 'a'.repeat(40))).err).toMatchObject({ retryable: false });
   });
 });

@@ -107,7 +107,12 @@ export async function pruneCache(cacheDir: string, limits: { keep: number; maxBy
     if (i === 0 || (i < limits.keep && total <= limits.maxBytes)) continue;
     // Renamed first (atomic), then removed: an interrupted removal never leaves half an entry.
     const trash = `${path}.trash-${randomUUID().slice(0, 8)}`;
-    const moved = await withEntryLock(path, () => rename(path, trash).then(() => true, () => false));
+    const moved = await withEntryLock(path, () =>
+      rename(path, trash).then(
+        () => true,
+        () => false,
+      ),
+    );
     if (moved) await rm(trash, { recursive: true, force: true });
   }
 }

@@ -40,9 +40,7 @@ export async function exportImage(o: ExportOptions): Promise<{ manifestDigest: s
   }
   const actual = describeImagePlatform(image.platform);
   if (platformOfImage(image.platform) !== p) {
-    throw finalFailure(
-      `${p}: platform mismatch: the built image is for ${actual}, not ${p} (does the base image exist for ${p}?)`,
-    );
+    throw finalFailure(`${p}: platform mismatch: the built image is for ${actual}, not ${p} (does the base image exist for ${p}?)`);
   }
   await o.log(`archway: exported ${image.manifestDigest} (${actual}, ${image.layers} layers)`);
   return { manifestDigest: image.manifestDigest, layoutDigest: image.layoutDigest };

@@ -18,7 +18,11 @@ async function tree(files: Record<string, string | { symlink: string }>) {
 describe('resolveBuildPaths', () => {
   it('prefers the context dir Containerfile, then Dockerfile, then the root', async () => {
     const root = await tree({ 'app/Dockerfile': 'x', Containerfile: 'y' });
-    expect(await resolveBuildPaths(root, 'app')).toEqual({ contextDir: join(root, 'app'), containerfile: join(root, 'app/Dockerfile'), containerfileRel: 'app/Dockerfile' });
+    expect(await resolveBuildPaths(root, 'app')).toEqual({
+      contextDir: join(root, 'app'),
+      containerfile: join(root, 'app/Dockerfile'),
+      containerfileRel: 'app/Dockerfile',
+    });
     expect((await resolveBuildPaths(root, '.')).containerfileRel).toBe('Containerfile');
   });
 
@@ -40,7 +44,7 @@ describe('resolveBuildPaths', () => {
   });
 
   it('says what is missing', async () => {
-    const root = await tree({ 'README': 'x' });
+    const root = await tree({ README: 'x' });
     await expect(resolveBuildPaths(root, 'nope')).rejects.toThrow('context "nope" is not a directory in the repository');
     await expect(resolveBuildPaths(root, '.', 'build/Containerfile')).rejects.toThrow('containerfile "build/Containerfile" not found in the repository');
     await expect(resolveBuildPaths(root, 'README')).rejects.toThrow('context "README" is not a directory');

@@ -106,7 +106,9 @@ export async function runBuildTask(job: BuildJob, ctx: TaskContext): Promise<Bui
 
   try {
     await reporter.started(config.agentId);
-    await line(`archway: agent ${config.agentId} building ${job.platform} (attempt ${ctx.attempt}${ctx.lastAttempt ? ', last' : ''}; ${formatBytes(space.freeBytes)} free; time limit ${formatDuration(timeoutMs)})`);
+    await line(
+      `archway: agent ${config.agentId} building ${job.platform} (attempt ${ctx.attempt}${ctx.lastAttempt ? ', last' : ''}; ${formatBytes(space.freeBytes)} free; time limit ${formatDuration(timeoutMs)})`,
+    );
     const secrets = openSecrets(job, config.secretKey);
     redact = createRedactor(secrets.map((s) => s.value));
     const result = await build(job, ctx, settings, work, reporter, line, secrets, current);
@@ -181,7 +183,17 @@ async function build(
 
   const cacheMaxBytes = resolveSize(ctx.config.gitCacheSize, (await diskSpace(ctx.config.dataDir)).total);
   await phase('clone', 'clone', () =>
-    cloneCommit({ git: ctx.config.git, url: job.source.url, ref: job.source.ref, commit: job.source.commit, dir: work.checkout, cacheDir: join(ctx.config.dataDir, 'git'), cacheMaxBytes, signal, onLine: line }),
+    cloneCommit({
+      git: ctx.config.git,
+      url: job.source.url,
+      ref: job.source.ref,
+      commit: job.source.commit,
+      dir: work.checkout,
+      cacheDir: join(ctx.config.dataDir, 'git'),
+      cacheMaxBytes,
+      signal,
+      onLine: line,
+    }),
   );
   const paths = await resolveBuildPaths(work.checkout, job.context, job.containerfile);
   await line(`archway: building ${paths.containerfileRel} with context ${job.context}`);
@@ -214,13 +226,23 @@ async function build(
   // The key is the task's, not the attempt's: an attempt that lost the job must not overwrite the archive of the one that took over.
   await checkOwnership(job, ctx);
   const put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
-  return { taskId: job.taskId, platform: job.platform, archiveKey, archiveSize: put.size, archiveDigest: put.digest, archiveLayoutDigest: layoutDigest, manifestDigest };
+  return {
+    taskId: job.taskId,
+    platform: job.platform,
+    archiveKey,
+    archiveSize: put.size,
+    archiveDigest: put.digest,
+    archiveLayoutDigest: layoutDigest,
+    manifestDigest,
+  };
 }
 
 /** Throws TaskLost when another attempt holds the job now (this one's lock expired). */
 async function checkOwnership(job: BuildJob, ctx: TaskContext): Promise<void> {
   if (ctx.ownsJob && !(await ctx.ownsJob())) {
-    throw new TaskLost(`${job.platform}: agent ${ctx.config.agentId} lost the job's lock during attempt ${ctx.attempt} (Redis out of reach longer than ARCHWAY_AGENT_LOCK_DURATION); another attempt builds it`);
+    throw new TaskLost(
+      `${job.platform}: agent ${ctx.config.agentId} lost the job's lock during attempt ${ctx.attempt} (Redis out of reach longer than ARCHWAY_AGENT_LOCK_DURATION); another attempt builds it`,
+    );
   }
 }
 

@@ -7,7 +7,6 @@ import { readLines } from './lines.ts';
 import { capture, runProcess } from './spawn.ts';
 import { processRunning as running } from '../../test/support.ts';
 
-
 describe('runProcess', () => {
   it('streams stdout and stderr lines and reports the exit code', async () => {
     const r = await capture('sh', ['-c', 'echo out1; echo err1 >&2; printf "no newline"; exit 7']);

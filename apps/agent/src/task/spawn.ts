@@ -91,9 +91,11 @@ export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): 
     const pump = async (stream: Readable, name: 'stdout' | 'stderr') => {
       for await (const line of readLines(stream)) {
         if (!opts.onLine) continue;
-        chain = chain.then(() => opts.onLine!(line, name)).catch((err) => {
-          lineError ??= err;
-        });
+        chain = chain
+          .then(() => opts.onLine!(line, name))
+          .catch((err) => {
+            lineError ??= err;
+          });
         await chain;
       }
     };

@@ -4,7 +4,9 @@ import { parseBuildError, platformWarningOf, StepParser, type Step, type StepEve
 
 // Real buildah 1.28 output captured from builds of the Containerfiles described in each test.
 const fixture = (name: string) =>
-  readFileSync(new URL(`./fixtures/${name}.txt`, import.meta.url), 'utf8').split('\n').filter((l, i, a) => i < a.length - 1 || l !== '');
+  readFileSync(new URL(`./fixtures/${name}.txt`, import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l, i, a) => i < a.length - 1 || l !== '');
 
 function parse(name: string): { events: StepEvent[]; parser: StepParser } {
   const parser = new StepParser();
@@ -97,12 +99,16 @@ describe('StepParser', () => {
   it('leaves the failing step current and reads the exit status from stderr', () => {
     const { parser } = parse('failing-run');
     expect(parser.current?.name).toBe('step 3/3: RUN echo about to fail && exit 3');
-    const errors = fixture('failing-run.stderr').map((l) => parseBuildError(l)).filter(Boolean);
+    const errors = fixture('failing-run.stderr')
+      .map((l) => parseBuildError(l))
+      .filter(Boolean);
     expect(errors).toEqual([{ instruction: 'RUN echo about to fail && exit 3', message: 'exit status 3', exitCode: 3 }]);
   });
 
   it('parses a non-RUN step error without an exit code', () => {
-    expect(parseBuildError('Error: building at STEP "COPY nope /x": checking on sources under "/ctx": copier: stat: "/nope": no such file or directory')).toEqual({
+    expect(
+      parseBuildError('Error: building at STEP "COPY nope /x": checking on sources under "/ctx": copier: stat: "/nope": no such file or directory'),
+    ).toEqual({
       instruction: 'COPY nope /x',
       message: 'checking on sources under "/ctx": copier: stat: "/nope": no such file or directory',
     });

@@ -64,7 +64,10 @@ export async function tailFile(path: string, o: TailOptions): Promise<void> {
         const { size } = await fh.stat();
         if (size - pos > BACKLOG_KEEP) {
           const skip = size - BACKLOG_KEEP - pos;
-          await emit([...splitter.end(), `archway: ${formatBytes(skip)} of output written before the stop were not read; its last ${formatBytes(BACKLOG_KEEP)} follow`]);
+          await emit([
+            ...splitter.end(),
+            `archway: ${formatBytes(skip)} of output written before the stop were not read; its last ${formatBytes(BACKLOG_KEEP)} follow`,
+          ]);
           pos += skip;
           // The first line after the jump is cut: it starts with the rest of a skipped line.
           dropFirst = true;

@@ -25,7 +25,15 @@ describe('loadConfig', () => {
 
   it('abuse settings: local sources off, 20 auth failures per 10m, replays remembered 1h; bad values named', () => {
     expect(loadConfig(base)).toMatchObject({ allowLocalSources: false, authFailureLimit: 20, authFailureWindowMs: 600_000, hookReplayWindowMs: 3_600_000 });
-    expect(loadConfig({ ...base, ARCHWAY_ALLOW_LOCAL_SOURCES: 'true', ARCHWAY_AUTH_FAILURE_LIMIT: '0', ARCHWAY_AUTH_FAILURE_WINDOW: '30s', ARCHWAY_HOOK_REPLAY_WINDOW: '0s' })).toMatchObject({
+    expect(
+      loadConfig({
+        ...base,
+        ARCHWAY_ALLOW_LOCAL_SOURCES: 'true',
+        ARCHWAY_AUTH_FAILURE_LIMIT: '0',
+        ARCHWAY_AUTH_FAILURE_WINDOW: '30s',
+        ARCHWAY_HOOK_REPLAY_WINDOW: '0s',
+      }),
+    ).toMatchObject({
       allowLocalSources: true,
       authFailureLimit: 0,
       authFailureWindowMs: 30_000,
@@ -58,13 +66,22 @@ describe('loadConfig', () => {
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as Error).message;
     expect(msg).toMatch(/^invalid API configuration:\n/);
-    for (const line of ['  - DATABASE_URL: is required', '  - REDIS_URL: must start with', '  - PORT: must be a port number', '  - ARCHWAY_BODY_LIMIT: must be at least 1 KiB', '  - ARCHWAY_QUEUE_PREFIX: may contain']) {
+    for (const line of [
+      '  - DATABASE_URL: is required',
+      '  - REDIS_URL: must start with',
+      '  - PORT: must be a port number',
+      '  - ARCHWAY_BODY_LIMIT: must be at least 1 KiB',
+      '  - ARCHWAY_QUEUE_PREFIX: may contain',
+    ]) {
       expect(msg).toContain(line);
     }
   });
 
   it('reads body limits in the size grammar', () => {
-    expect(loadConfig({ ...base, ARCHWAY_BODY_LIMIT: '2MiB', ARCHWAY_HOOK_BODY_LIMIT: '65536' })).toMatchObject({ bodyLimit: 2 * 1024 * 1024, hookBodyLimit: 65536 });
+    expect(loadConfig({ ...base, ARCHWAY_BODY_LIMIT: '2MiB', ARCHWAY_HOOK_BODY_LIMIT: '65536' })).toMatchObject({
+      bodyLimit: 2 * 1024 * 1024,
+      hookBodyLimit: 65536,
+    });
     expect(() => loadConfig({ ...base, ARCHWAY_BODY_LIMIT: '1GiB' })).toThrow('  - ARCHWAY_BODY_LIMIT: must be at most 256 MiB (got "1GiB")');
     expect(() => loadConfig({ ...base, ARCHWAY_BODY_LIMIT: '10%' })).toThrow('ARCHWAY_BODY_LIMIT: "10%" is not a size: a percentage is not allowed here');
   });
@@ -83,7 +100,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, ARCHWAY_ADMIN_TOKEN: 'short' })).toThrow('  - ARCHWAY_ADMIN_TOKEN: must be at least 16 characters');
   });
 
-  it('reads the agents\' key for build secrets (inline or file, derived as agents derive it) and the build attempts', async () => {
+  it("reads the agents' key for build secrets (inline or file, derived as agents derive it) and the build attempts", async () => {
     const text = 'agent-secret-key-for-tests-0123456789abcdef';
     expect(loadConfig(base)).toMatchObject({ agentSecretKey: undefined, buildAttempts: 2 });
     const inline = loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY: text });
@@ -93,7 +110,9 @@ describe('loadConfig', () => {
     await writeFile(file, `${text}\n`);
     expect(loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: file }).agentSecretKey?.equals(buildSecretKey(text))).toBe(true);
     expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: file, ARCHWAY_AGENT_SECRET_KEY: text })).toThrow(/not both/);
-    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY: 'short' })).toThrow(/ {2}- ARCHWAY_AGENT_SECRET_KEY: ARCHWAY_AGENT_SECRET_KEY must be at least 32/);
+    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY: 'short' })).toThrow(
+      / {2}- ARCHWAY_AGENT_SECRET_KEY: ARCHWAY_AGENT_SECRET_KEY must be at least 32/,
+    );
     expect(() => loadConfig({ ...base, ARCHWAY_AGENT_SECRET_KEY_FILE: join(dir, 'missing') })).toThrow(/ARCHWAY_AGENT_SECRET_KEY_FILE: cannot read/);
     expect(loadConfig({ ...base, ARCHWAY_BUILD_ATTEMPTS: '5' }).buildAttempts).toBe(5);
     for (const bad of ['0', '11', '1.5', 'x']) expect(() => loadConfig({ ...base, ARCHWAY_BUILD_ATTEMPTS: bad })).toThrow(/ARCHWAY_BUILD_ATTEMPTS/);

@@ -129,6 +129,10 @@ function loadAgentSecretKey(text: string | undefined, file: string | undefined):
   try {
     return { key: buildSecretKey(text, name), source: file ?? 'ARCHWAY_AGENT_SECRET_KEY' };
   } catch (err) {
-    throw new ConfigError(apiConfig.process, [{ variable: file ? 'ARCHWAY_AGENT_SECRET_KEY_FILE' : 'ARCHWAY_AGENT_SECRET_KEY', problem: (err as Error).message }], apiConfig.docs);
+    throw new ConfigError(
+      apiConfig.process,
+      [{ variable: file ? 'ARCHWAY_AGENT_SECRET_KEY_FILE' : 'ARCHWAY_AGENT_SECRET_KEY', problem: (err as Error).message }],
+      apiConfig.docs,
+    );
   }
 }

@@ -72,7 +72,10 @@ export class ServiceUnavailableError extends HttpError {
 function describeIssue(i: ZodError['issues'][number]): { path: string; message: string } {
   const path = i.path.map(String);
   if (i.code === 'unrecognized_keys') {
-    return { path: [...path, i.keys[0] ?? ''].filter(Boolean).join('.'), message: `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` };
+    return {
+      path: [...path, i.keys[0] ?? ''].filter(Boolean).join('.'),
+      message: `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`,
+    };
   }
   if (i.code === 'invalid_type' && /received undefined$/.test(i.message)) return { path: path.join('.'), message: 'is required' };
   return { path: path.join('.'), message: i.message };

@@ -19,11 +19,11 @@ beforeAll(async () => {
 afterAll(async () => prisma?.$disconnect());
 
 describe('status enums', () => {
-  it.each(PAIRS)('the generated client\'s %s has exactly the contract\'s values, in order', (_name, generated, contract) => {
+  it.each(PAIRS)("the generated client's %s has exactly the contract's values, in order", (_name, generated, contract) => {
     expect(Object.values(generated)).toEqual([...contract]);
   });
 
-  it.each(PAIRS)('the migrated database\'s %s type has exactly the contract\'s values, in order', async (name, _generated, contract) => {
+  it.each(PAIRS)("the migrated database's %s type has exactly the contract's values, in order", async (name, _generated, contract) => {
     const rows = await prisma.$queryRawUnsafe<{ label: string }[]>(
       'SELECT e.enumlabel AS label FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname = $1 ORDER BY e.enumsortorder',
       name,
@@ -36,14 +36,19 @@ describe('status enums', () => {
       `SELECT indexname FROM pg_indexes WHERE indexname IN ('Build_status_idx', 'Task_status_idx') ORDER BY 1`,
     );
     expect(indexes.map((i) => i.indexname)).toEqual(['Build_status_idx', 'Task_status_idx']);
-    const build = await prisma.build.create({ data: { sourceUrl: 'file:///r', ref: 'main', platforms: ['linux/amd64'], tasks: { create: [{ platform: 'linux/amd64' }] } }, include: { tasks: true } });
+    const build = await prisma.build.create({
+      data: { sourceUrl: 'file:///r', ref: 'main', platforms: ['linux/amd64'], tasks: { create: [{ platform: 'linux/amd64' }] } },
+      include: { tasks: true },
+    });
     expect(build.status).toBe('queued');
     expect(build.tasks[0]!.status).toBe('queued');
   });
 
   it('refuses a status outside the set, changing nothing', async () => {
     const build = await prisma.build.create({ data: { sourceUrl: 'file:///r', ref: 'main', platforms: ['linux/amd64'] } });
-    await expect(prisma.$executeRawUnsafe(`UPDATE "Build" SET status = 'done' WHERE id = $1::uuid`, build.id)).rejects.toThrow(/invalid input value for enum "BuildStatus": "done"/);
+    await expect(prisma.$executeRawUnsafe(`UPDATE "Build" SET status = 'done' WHERE id = $1::uuid`, build.id)).rejects.toThrow(
+      /invalid input value for enum "BuildStatus": "done"/,
+    );
     expect((await prisma.build.findUniqueOrThrow({ where: { id: build.id } })).status).toBe('queued');
   });
 });

@@ -41,7 +41,10 @@ describe('with Postgres unreachable', () => {
   });
 
   it('an authenticated GET and a POST answer 503 saying the database is unreachable', async () => {
-    expectUnavailable(await app.inject({ method: 'GET', url: '/api/v1/builds', headers: f.auth }), /^the database is unreachable \(DatabaseNotReachable\); try again once Postgres is back$/);
+    expectUnavailable(
+      await app.inject({ method: 'GET', url: '/api/v1/builds', headers: f.auth }),
+      /^the database is unreachable \(DatabaseNotReachable\); try again once Postgres is back$/,
+    );
     expectUnavailable(await createBuild(app), /^the database is unreachable/);
   });
 });
@@ -72,9 +75,15 @@ describe('with Redis unreachable', () => {
     await server.kill();
 
     const t0 = Date.now();
-    expectUnavailable(await app.inject({ method: 'GET', url: '/api/v1/agents', headers: f.auth }), /^Redis \(queues and live logs\) is unreachable \(.+\); try again once Redis is back$/);
+    expectUnavailable(
+      await app.inject({ method: 'GET', url: '/api/v1/agents', headers: f.auth }),
+      /^Redis \(queues and live logs\) is unreachable \(.+\); try again once Redis is back$/,
+    );
     // Cancel says it itself: its request to the recorder could not be published, nothing changed.
-    expectUnavailable(await app.inject({ method: 'POST', url: `/api/v1/builds/${queued.json().id}/cancel`, headers: f.auth }), /could not be canceled \(Redis: .+\); nothing changed, try again$/);
+    expectUnavailable(
+      await app.inject({ method: 'POST', url: `/api/v1/builds/${queued.json().id}/cancel`, headers: f.auth }),
+      /could not be canceled \(Redis: .+\); nothing changed, try again$/,
+    );
     expectUnavailable(await createBuild(app), /^the build could not be queued \(Redis/);
     // Fail-fast clients: no request waits for Redis to come back.
     expect(Date.now() - t0).toBeLessThan(10_000);

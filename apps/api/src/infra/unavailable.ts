@@ -9,7 +9,12 @@ const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1011', 'P1017', 'P202
 /** The node-postgres driver adapter's kinds for the same (`meta.driverAdapterError.cause.kind`). */
 const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TlsConnectionError']);
 /** What ioredis rejects with when the connection is down (fail-fast clients: no offline queue, one retry). */
-const REDIS_MESSAGES = [/^Stream isn't writeable and enableOfflineQueue options is false/, /^Connection is closed\.?$/, /^Command timed out$/, /^Reached the max retries per request limit/];
+const REDIS_MESSAGES = [
+  /^Stream isn't writeable and enableOfflineQueue options is false/,
+  /^Connection is closed\.?$/,
+  /^Command timed out$/,
+  /^Reached the max retries per request limit/,
+];
 
 export interface Unavailable {
   service: 'database' | 'redis';
@@ -17,7 +22,11 @@ export interface Unavailable {
 }
 
 export function unavailable(err: unknown): Unavailable | undefined {
-  for (let e = err as Record<string, unknown> | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as Record<string, unknown> | undefined, depth++) {
+  for (
+    let e = err as Record<string, unknown> | undefined, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = e.cause as Record<string, unknown> | undefined, depth++
+  ) {
     const found = database(e) ?? redis(e);
     if (found) return found;
   }

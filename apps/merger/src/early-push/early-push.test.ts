@@ -86,7 +86,11 @@ function gate() {
 }
 
 /** A build flow as the API adds it, with one archive per platform. */
-async function addBuild(repo: string, tags: string[], plan: (platform: string, archive: TestArchive, result: BuildResult) => Partial<Plan> | Promise<Partial<Plan>> = () => ({})) {
+async function addBuild(
+  repo: string,
+  tags: string[],
+  plan: (platform: string, archive: TestArchive, result: BuildResult) => Partial<Plan> | Promise<Partial<Plan>> = () => ({}),
+) {
   const buildId = randomUUID();
   const archives = new Map<string, TestArchive>();
   const children = [];
@@ -120,7 +124,10 @@ async function buildEvents(buildId: string): Promise<BuildEvent[]> {
   const entries = await redis.xrange(redisKeys(prefix).events, '-', '+');
   return entries.map(([, f]) => BuildEvent.parse(JSON.parse(f[1]!))).filter((e) => e.buildId === buildId);
 }
-const finished = (buildId: string) => until('a final event', async () => ((await buildEvents(buildId)).some((e) => e.type === 'build.succeeded' || e.type === 'build.failed') ? buildEvents(buildId) : null));
+const finished = (buildId: string) =>
+  until('a final event', async () =>
+    (await buildEvents(buildId)).some((e) => e.type === 'build.succeeded' || e.type === 'build.failed') ? buildEvents(buildId) : null,
+  );
 
 async function headStatus(repo: string, kind: 'manifests' | 'blobs', ref: string): Promise<number> {
   const res = await fetch(`http://${host}/v2/${repo}/${kind}/${ref}`, { method: 'HEAD', headers: { accept: MANIFEST_TYPES } });

@@ -31,7 +31,14 @@ beforeAll(() => {
 afterAll(() => redis.disconnect());
 
 function result(platform = AMD64): BuildResult {
-  return { taskId: randomUUID(), platform, archiveKey: 'a.tar', archiveSize: 10, archiveDigest: `sha256:${'a'.repeat(64)}`, manifestDigest: `sha256:${'b'.repeat(64)}` };
+  return {
+    taskId: randomUUID(),
+    platform,
+    archiveKey: 'a.tar',
+    archiveSize: 10,
+    archiveDigest: `sha256:${'a'.repeat(64)}`,
+    manifestDigest: `sha256:${'b'.repeat(64)}`,
+  };
 }
 function image(digest: string): PlatformImage {
   return { taskId: 't', platform: AMD64, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 100 };
@@ -99,7 +106,11 @@ describe('platformGuard (the publish job side of pipelining)', () => {
   it('ignores a push of another archive (a retried task) and another image', async () => {
     const buildId = randomUUID();
     const r = result(ARM64);
-    await state.write(buildId, r.platform, { state: 'pushed', pushed: image(`sha256:${'e'.repeat(64)}`), ...recordKey(IMAGE, { ...r, archiveDigest: `sha256:${'f'.repeat(64)}` }) });
+    await state.write(buildId, r.platform, {
+      state: 'pushed',
+      pushed: image(`sha256:${'e'.repeat(64)}`),
+      ...recordKey(IMAGE, { ...r, archiveDigest: `sha256:${'f'.repeat(64)}` }),
+    });
     const own = recorder();
     await platformGuard(state, buildId, IMAGE).run(r, own.push, new AbortController().signal);
     expect(own.calls).toEqual([false]);

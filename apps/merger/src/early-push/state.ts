@@ -10,9 +10,7 @@ import type { PlatformImage } from '../push-platform.ts';
  * pushed (its manifest is in the registry by digest) or an early push that failed. Both name the
  * exact archive, so a retried task with a different archive never reuses an old push.
  */
-export type PlatformRecord =
-  | ({ state: 'pushed'; pushed: PlatformImage } & RecordKey)
-  | ({ state: 'failed'; reason: string } & RecordKey);
+export type PlatformRecord = ({ state: 'pushed'; pushed: PlatformImage } & RecordKey) | ({ state: 'failed'; reason: string } & RecordKey);
 
 interface RecordKey {
   /** The PublishJob's image (`registry/repository`) it was pushed to. */
@@ -45,7 +43,9 @@ export function recordKey(image: string, result: BuildResult): RecordKey {
 /** Whether a record is about this very archive going to this very image. */
 export function sameArchive(record: RecordKey, image: string, result: BuildResult): boolean {
   const key = recordKey(image, result);
-  return record.image === key.image && record.taskId === key.taskId && record.archiveDigest === key.archiveDigest && record.manifestDigest === key.manifestDigest;
+  return (
+    record.image === key.image && record.taskId === key.taskId && record.archiveDigest === key.archiveDigest && record.manifestDigest === key.manifestDigest
+  );
 }
 
 /**
@@ -95,9 +95,12 @@ export class EarlyPushState {
     const token = randomUUID();
     const ok = await this.redis.set(key, token, 'PX', this.lockTtlMs, 'NX');
     if (ok !== 'OK') return null;
-    const renew = setInterval(() => {
-      this.redis.eval(RENEW, 1, key, token, String(this.lockTtlMs)).catch(() => {});
-    }, Math.max(50, Math.floor(this.lockTtlMs / 3)));
+    const renew = setInterval(
+      () => {
+        this.redis.eval(RENEW, 1, key, token, String(this.lockTtlMs)).catch(() => {});
+      },
+      Math.max(50, Math.floor(this.lockTtlMs / 3)),
+    );
     renew.unref();
     let released = false;
     return {

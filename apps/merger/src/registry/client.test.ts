@@ -72,7 +72,11 @@ describe('RegistryClient with Bearer token auth', () => {
     const c = client();
     const err = await pushSmallImage(c, 'me/anon').catch((e) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect(err.message).toMatch(new RegExp(`^registry ${registry.host} requires credentials for me/anon \\(401 .*\\); add them for ${registry.host} to the auth file \\(/etc/archway/auth.json\\)$`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^registry ${registry.host} requires credentials for me/anon \\(401 .*\\); add them for ${registry.host} to the auth file \\(/etc/archway/auth.json\\)$`,
+      ),
+    );
     await c.close();
   });
 
@@ -210,7 +214,11 @@ describe('RegistryClient against a registry of the other scheme', () => {
     const certs = await makeTestCerts(join(dir, 'certs-bearer'));
     const bearerTls = await startRegistry({ dir: join(dir, 'bearer-tls'), tls: { cert: certs.cert, key: certs.key }, extraConfig: tokens.registryConfig });
     try {
-      const c = new RegistryClient({ registry: bearerTls.host, ca: await readFile(certs.caCert, 'utf8'), credentials: { username: 'robot', password: 'p@ss' } });
+      const c = new RegistryClient({
+        registry: bearerTls.host,
+        ca: await readFile(certs.caCert, 'utf8'),
+        credentials: { username: 'robot', password: 'p@ss' },
+      });
       const err = await pushSmallImage(c, 'me/app').catch((e) => e);
       expect(err).toBeInstanceOf(RegistryError);
       expect(err.message).toBe(
@@ -232,7 +240,9 @@ describe('RegistryClient against a registry of the other scheme', () => {
     const c = new RegistryClient({ registry: plain.host, insecure: false, ...slowRetries });
     const err = await c.ping('x/y').catch((e) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect(err.message).toBe(`registry ${plain.host} answered our TLS handshake in plain HTTP; if it is meant to serve plain HTTP, list it in ARCHWAY_INSECURE_REGISTRIES`);
+    expect(err.message).toBe(
+      `registry ${plain.host} answered our TLS handshake in plain HTTP; if it is meant to serve plain HTTP, list it in ARCHWAY_INSECURE_REGISTRIES`,
+    );
     expect(err.retryable).toBe(false);
     await c.close();
   });
@@ -240,7 +250,9 @@ describe('RegistryClient against a registry of the other scheme', () => {
   it('says a registry listed as insecure probably speaks HTTPS', async () => {
     const c = new RegistryClient({ registry: tls.host, insecure: true, ...slowRetries });
     const err = await c.ping('x/y').catch((e) => e);
-    expect(err.message).toBe(`registry ${tls.host} refused plain HTTP (GET /v2/ answered 400): it is listed in ARCHWAY_INSECURE_REGISTRIES but probably speaks HTTPS`);
+    expect(err.message).toBe(
+      `registry ${tls.host} refused plain HTTP (GET /v2/ answered 400): it is listed in ARCHWAY_INSECURE_REGISTRIES but probably speaks HTTPS`,
+    );
     expect(err.retryable).toBe(false);
     await c.close();
   });

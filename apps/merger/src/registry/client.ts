@@ -126,12 +126,21 @@ export class RegistryClient {
 
   private async putBlob(repository: string, digest: string, size: number, body: Readable): Promise<void> {
     const scopes = [repositoryScope(repository, 'pull,push')];
-    const start = await this.http.send({ method: 'POST', url: `/v2/${repository}/blobs/uploads/`, scopes, repository, what: `start upload of ${digest} to ${repository}` });
+    const start = await this.http.send({
+      method: 'POST',
+      url: `/v2/${repository}/blobs/uploads/`,
+      scopes,
+      repository,
+      what: `start upload of ${digest} to ${repository}`,
+    });
     await start.dump();
     const location = start.headers.get('location');
     if (start.status !== 202 || !location) {
       body.destroy();
-      throw new RegistryError(`registry ${this.registry} refused to start an upload to ${repository}: ${start.status}`, { status: start.status, retryable: false });
+      throw new RegistryError(`registry ${this.registry} refused to start an upload to ${repository}: ${start.status}`, {
+        status: start.status,
+        retryable: false,
+      });
     }
     const url = new URL(location, this.http.baseUrl);
     url.searchParams.set('digest', digest);

@@ -27,7 +27,9 @@ export class RegistryPool {
 
   async client(registry: string): Promise<RegistryClient> {
     const creds = (await loadAuthFile(this.config.authFile)).get(registry.toLowerCase());
-    const fingerprint = createHash('sha256').update(JSON.stringify(creds ?? null)).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify(creds ?? null))
+      .digest('hex');
     const existing = this.clients.get(registry);
     if (existing && existing.fingerprint === fingerprint) return existing.client;
     if (existing) existing.client.close().catch(() => {});

@@ -178,7 +178,8 @@ export class Transport {
         { status: 400, retryable: false },
       );
     }
-    if (res.status !== 200) throw new RegistryError(`registry ${this.registry} is not an OCI registry: GET /v2/ answered ${res.status}`, { status: res.status, retryable: false });
+    if (res.status !== 200)
+      throw new RegistryError(`registry ${this.registry} is not an OCI registry: GET /v2/ answered ${res.status}`, { status: res.status, retryable: false });
   }
 
   async close(): Promise<void> {

@@ -105,7 +105,15 @@ export async function writeTestArchive(store: ObjectStore, key: string, opts: Te
     { name: 'oci-layout', data: OCI_LAYOUT_FILE },
   ];
   const put = await store.put(key, Readable.from(packEntries(entries)));
-  return { key, size: put.size, digest: put.digest, layoutDigest: layoutDigestOf(entries), manifestDigest: sha256(manifest), configDigest: sha256(config), layers };
+  return {
+    key,
+    size: put.size,
+    digest: put.digest,
+    layoutDigest: layoutDigestOf(entries),
+    manifestDigest: sha256(manifest),
+    configDigest: sha256(config),
+    layers,
+  };
 }
 
 /** The layout digest of the archive `packEntries(entries)` writes, as an agent computes it. */
@@ -130,7 +138,11 @@ async function* packEntries(entries: TarEntry[]): AsyncGenerator<Buffer> {
 }
 
 /** The BuildResult an agent would return for an archive (an archive without `layoutDigest`: an older agent's). */
-export function resultFor(archive: { key: string; size: number; digest: string; layoutDigest?: string; manifestDigest: string }, platform: Platform, taskId: string): BuildResult {
+export function resultFor(
+  archive: { key: string; size: number; digest: string; layoutDigest?: string; manifestDigest: string },
+  platform: Platform,
+  taskId: string,
+): BuildResult {
   return {
     taskId,
     platform,

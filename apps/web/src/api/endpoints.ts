@@ -51,7 +51,8 @@ export const getRepo = (id: string) => request<Repo>('GET', repoPath(id));
 export const createRepo = (body: RepoCreateInput) => request<Repo>('POST', `${V1}/repos`, body);
 export const updateRepo = (id: string, body: RepoUpdateInput) => request<Repo>('PATCH', repoPath(id), body);
 export const deleteRepo = (id: string) => request<void>('DELETE', repoPath(id));
-export const buildRepoRef = (id: string, body: RepoBuildRequest) => request<CreatedBuild & { canceled: string[]; error: string | null }>('POST', `${repoPath(id)}/builds`, body);
+export const buildRepoRef = (id: string, body: RepoBuildRequest) =>
+  request<CreatedBuild & { canceled: string[]; error: string | null }>('POST', `${repoPath(id)}/builds`, body);
 export const listDeliveries = (id: string) => list<WebhookDelivery>(`${repoPath(id)}/deliveries?limit=20`);
 
 export const listAgents = () => list<AgentView>(`${V1}/agents`);

@@ -22,9 +22,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    getSession().then((s) => (s.signedIn ? accept(s) : setState({ status: 'signed-out' })), (err: unknown) => {
-      setState({ status: 'signed-out', reason: err instanceof ApiRequestError && err.status !== 401 ? err.message : undefined });
-    });
+    getSession().then(
+      (s) => (s.signedIn ? accept(s) : setState({ status: 'signed-out' })),
+      (err: unknown) => {
+        setState({ status: 'signed-out', reason: err instanceof ApiRequestError && err.status !== 401 ? err.message : undefined });
+      },
+    );
     return onUnauthorized(() => {
       setCsrfToken(null);
       setState({ status: 'signed-out', reason: 'Your session has ended. Sign in again.' });

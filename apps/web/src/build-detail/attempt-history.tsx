@@ -25,7 +25,9 @@ export function AttemptHistory({ build, now }: { build: Build; now: number }) {
       <h2 id="attempts-title">Attempts</h2>
       {retried.map((t) => (
         <table key={t.id} className="attempts-table">
-          <caption>{t.platform}: {t.history!.length} attempts</caption>
+          <caption>
+            {t.platform}: {t.history!.length} attempts
+          </caption>
           <thead>
             <tr>
               <th scope="col">Attempt</th>
@@ -33,7 +35,9 @@ export function AttemptHistory({ build, now }: { build: Build; now: number }) {
               <th scope="col">Outcome</th>
               <th scope="col">Reason</th>
               <th scope="col">Started</th>
-              <th scope="col" className="num">Duration</th>
+              <th scope="col" className="num">
+                Duration
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -50,7 +54,9 @@ export function AttemptHistory({ build, now }: { build: Build; now: number }) {
                   {a.reason ?? (a.cause ? '' : <span className="muted">–</span>)}
                 </td>
                 <td data-label="Started">{formatTime(a.startedAt)}</td>
-                <td data-label="Duration" className="num">{formatDuration(elapsed(a.startedAt, a.endedAt, now))}</td>
+                <td data-label="Duration" className="num">
+                  {formatDuration(elapsed(a.startedAt, a.endedAt, now))}
+                </td>
               </tr>
             ))}
           </tbody>

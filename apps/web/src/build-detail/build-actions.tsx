@@ -37,7 +37,11 @@ export function BuildActions({ build, onChanged }: { build: Build; onChanged(): 
           {busy === 'cancel' ? 'Canceling…' : 'Cancel'}
         </button>
       )}
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -21,7 +21,9 @@ export function BuildDetailPage({ id }: { id: string }) {
   if (error && !build) {
     return (
       <main id="main" className="page">
-        <p className="error" role="alert">{error.status === 404 ? 'There is no build with this id.' : `Could not load the build: ${error.message}`}</p>
+        <p className="error" role="alert">
+          {error.status === 404 ? 'There is no build with this id.' : `Could not load the build: ${error.message}`}
+        </p>
         <Link href="/builds">Back to builds</Link>
       </main>
     );

@@ -16,14 +16,18 @@ export function ImageInfo({ build }: { build: Build }) {
         {pinned && (
           <div>
             <dt>Index digest</dt>
-            <dd><code>{pinned}</code> <CopyButton value={pinned} label="image digest" /></dd>
+            <dd>
+              <code>{pinned}</code> <CopyButton value={pinned} label="image digest" />
+            </dd>
           </div>
         )}
         {refs.length > 0 && (
           <div>
             <dt>{build.status === 'succeeded' ? 'Tags' : 'Tags (written when every platform succeeds)'}</dt>
             {refs.map((r) => (
-              <dd key={r}><code>{r}</code> <CopyButton value={r} label={`tag ${r}`} /></dd>
+              <dd key={r}>
+                <code>{r}</code> <CopyButton value={r} label={`tag ${r}`} />
+              </dd>
             ))}
           </div>
         )}

@@ -58,7 +58,11 @@ export function PlatformLogs({ build, selected, onSelect }: { build: Build; sele
 function TaskLog({ build, task }: { build: Build; task: Task }) {
   const live = isOpenTaskStatus(task.status);
   if (!live && !task.startedAt) {
-    return <p className="muted log-never">{task.platform} never started{task.error ? `: ${task.error}` : '.'}</p>;
+    return (
+      <p className="muted log-never">
+        {task.platform} never started{task.error ? `: ${task.error}` : '.'}
+      </p>
+    );
   }
   return <TaskLogViewer build={build} task={task} />;
 }
@@ -68,7 +72,12 @@ function TaskLogViewer({ build, task }: { build: Build; task: Task }) {
   const store = useTaskLog(build.id, task.platform, task.attempts, !live);
   return (
     <>
-      {task.agent && <p className="muted small">Built by {task.agent}{task.attempts > 1 ? `, attempt ${task.attempts}` : ''}</p>}
+      {task.agent && (
+        <p className="muted small">
+          Built by {task.agent}
+          {task.attempts > 1 ? `, attempt ${task.attempts}` : ''}
+        </p>
+      )}
       <LogViewer
         store={store}
         failedStep={task.status === 'failed' ? task.failedStep : null}

@@ -7,10 +7,17 @@ export function RepoLink({ repoId, fallback }: { repoId: string; fallback: strin
   const [name, setName] = useState<string | null>(null);
   useEffect(() => {
     let alive = true;
-    getRepo(repoId).then((r) => alive && setName(r.fullName), () => {});
+    getRepo(repoId).then(
+      (r) => alive && setName(r.fullName),
+      () => {},
+    );
     return () => {
       alive = false;
     };
   }, [repoId]);
-  return <Link href={`/repos/${repoId}`} className="repo-link">{name ?? fallback}</Link>;
+  return (
+    <Link href={`/repos/${repoId}`} className="repo-link">
+      {name ?? fallback}
+    </Link>
+  );
 }

@@ -35,8 +35,8 @@ export function NoAgentBanner({ platforms, othersGoOn }: { platforms: string[]; 
   if (platforms.length === 0) return null;
   return (
     <div className="banner banner-neutral" role="status">
-      <strong>No agent for {platforms.join(' or ')} is connected.</strong> {platforms.length === 1 ? 'Its task waits' : 'Their tasks wait'} until one
-      connects (<Link href="/agents">Agents</Link>){othersGoOn ? '; the other platforms go on.' : '.'}
+      <strong>No agent for {platforms.join(' or ')} is connected.</strong> {platforms.length === 1 ? 'Its task waits' : 'Their tasks wait'} until one connects (
+      <Link href="/agents">Agents</Link>){othersGoOn ? '; the other platforms go on.' : '.'}
     </div>
   );
 }

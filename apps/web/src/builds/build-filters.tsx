@@ -1,7 +1,6 @@
 import { BUILD_STATUSES, BuildStatus, type Repo } from '@archway/contract';
 import { useEffect, useRef, useState } from 'react';
 
-
 export interface Filters {
   status: BuildStatus | '';
   /** A registered repository's id. */
@@ -26,16 +25,23 @@ export function BuildFilters({ value, repos, onChange }: { value: Filters; repos
 
   return (
     // biome-ignore lint/a11y/useSemanticElements: <form role="search"> is the ARIA pattern; <search> is not yet in React's types
-    <form className="filters" role="search" aria-label="Filter builds" onSubmit={(e) => {
-      e.preventDefault();
-      onChange({ ...value, branch: branch.trim() });
-    }}>
+    <form
+      className="filters"
+      role="search"
+      aria-label="Filter builds"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onChange({ ...value, branch: branch.trim() });
+      }}
+    >
       <div className="field">
         <label htmlFor="f-status">Status</label>
         <select id="f-status" value={value.status} onChange={(e) => onChange({ ...value, status: e.target.value as Filters['status'] })}>
           <option value="">any</option>
           {BUILD_STATUSES.map((s) => (
-            <option key={s} value={s}>{s}</option>
+            <option key={s} value={s}>
+              {s}
+            </option>
           ))}
         </select>
       </div>
@@ -44,7 +50,9 @@ export function BuildFilters({ value, repos, onChange }: { value: Filters; repos
         <select id="f-repo" value={value.repo} onChange={(e) => onChange({ ...value, repo: e.target.value })}>
           <option value="">any</option>
           {repos.map((r) => (
-            <option key={r.id} value={r.id}>{r.fullName}</option>
+            <option key={r.id} value={r.id}>
+              {r.fullName}
+            </option>
           ))}
           {value.repo && !known && <option value={value.repo}>{value.repo.slice(0, 8)}… (not registered)</option>}
         </select>

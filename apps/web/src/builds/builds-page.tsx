@@ -30,7 +30,11 @@ export function BuildsPage() {
       </div>
       {showNew && <NewBuildForm id="new-build" onCancel={() => setShowNew(false)} />}
       <BuildFilters value={filters} repos={repos ?? []} onChange={setFilters} />
-      {error && <p className="error" role="alert">Could not load builds: {error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          Could not load builds: {error}
+        </p>
+      )}
       {loading && items.length === 0 ? (
         <p className="muted">Loading builds…</p>
       ) : items.length === 0 ? (

@@ -13,7 +13,9 @@ export function BuildsTable({ builds, now, caption, repoName }: { builds: Build[
           <th scope="col">Platforms</th>
           <th scope="col">Trigger</th>
           <th scope="col">Started</th>
-          <th scope="col" className="num">Duration</th>
+          <th scope="col" className="num">
+            Duration
+          </th>
         </tr>
       </thead>
       <tbody>

@@ -3,7 +3,11 @@ import { useState, type FormEvent } from 'react';
 import { createBuild } from '../api/endpoints.ts';
 import { useRouter } from '../router/router.tsx';
 
-const split = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+const split = (s: string) =>
+  s
+    .split(/[\s,]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /** Starts a build by hand (the same request as POST /api/v1/builds). */
 export function NewBuildForm({ id, onCancel }: { id: string; onCancel(): void }) {
@@ -50,7 +54,14 @@ export function NewBuildForm({ id, onCancel }: { id: string; onCancel(): void })
       <div className="grid-2">
         <div className="field wide">
           <label htmlFor="nb-url">Git repository URL</label>
-          <input id="nb-url" required value={form.url} onChange={set('url')} placeholder="https://git.example.com/team/app.git" aria-invalid={invalid('source')} />
+          <input
+            id="nb-url"
+            required
+            value={form.url}
+            onChange={set('url')}
+            placeholder="https://git.example.com/team/app.git"
+            aria-invalid={invalid('source')}
+          />
         </div>
         <div className="field">
           <label htmlFor="nb-ref">Branch, tag or ref</label>
@@ -77,10 +88,18 @@ export function NewBuildForm({ id, onCancel }: { id: string; onCancel(): void })
           <label htmlFor="nb-push">Push to the registry when every platform is built</label>
         </div>
       </div>
-      {error && <p className="error" role="alert">{error.message}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error.message}
+        </p>
+      )}
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Starting…' : 'Start build'}</button>
-        <button type="button" onClick={onCancel}>Close</button>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Starting…' : 'Start build'}
+        </button>
+        <button type="button" onClick={onCancel}>
+          Close
+        </button>
       </div>
     </form>
   );

@@ -59,15 +59,27 @@ export const AnsiLine = memo(function AnsiLine({ text, start, highlights }: { te
       if (h.end <= pos || h.start >= segEnd) continue;
       const from = Math.max(h.start, pos);
       const to = Math.min(h.end, segEnd);
-      if (from > pos) out.push(<span key={`${si}-${pos}`} className={className} style={style}>{seg.text.slice(pos - offset, from - offset)}</span>);
+      if (from > pos)
+        out.push(
+          <span key={`${si}-${pos}`} className={className} style={style}>
+            {seg.text.slice(pos - offset, from - offset)}
+          </span>,
+        );
       out.push(
         <mark key={`${si}-m${from}`} className={h.current ? 'match current' : 'match'}>
-          <span className={className} style={style}>{seg.text.slice(from - offset, to - offset)}</span>
+          <span className={className} style={style}>
+            {seg.text.slice(from - offset, to - offset)}
+          </span>
         </mark>,
       );
       pos = to;
     }
-    if (pos < segEnd) out.push(<span key={`${si}-${pos}`} className={className} style={style}>{seg.text.slice(pos - offset)}</span>);
+    if (pos < segEnd)
+      out.push(
+        <span key={`${si}-${pos}`} className={className} style={style}>
+          {seg.text.slice(pos - offset)}
+        </span>,
+      );
     offset = segEnd;
   });
   return <>{out}</>;

@@ -49,14 +49,22 @@ describe('parseAnsi', () => {
 
   it('ignores malformed sequences without losing the text after them', () => {
     expect(stripAnsi('a\x1b[38;5mb\x1b[999mc\x1bd')).toBe('abcd');
-    expect(parseAnsi('a\x1b[38;5mb').map((s) => s.text).join('')).toBe('ab');
+    expect(
+      parseAnsi('a\x1b[38;5mb')
+        .map((s) => s.text)
+        .join(''),
+    ).toBe('ab');
   });
 });
 
 describe('stripAnsi', () => {
   it('is the concatenated text of the segments', () => {
     const line = '\x1b[1;34m==>\x1b[0m \x1b[38;2;1;2;3mbuilding\x1b[0m step';
-    expect(stripAnsi(line)).toBe(parseAnsi(line).map((s) => s.text).join(''));
+    expect(stripAnsi(line)).toBe(
+      parseAnsi(line)
+        .map((s) => s.text)
+        .join(''),
+    );
     expect(stripAnsi(line)).toBe('==> building step');
   });
 });

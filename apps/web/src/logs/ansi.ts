@@ -84,8 +84,13 @@ function push(out: AnsiSegment[], text: string, style: AnsiStyle): void {
 
 function sameStyle(a: AnsiStyle, b: AnsiStyle): boolean {
   return (
-    a.fg === b.fg && a.bg === b.bg && !!a.bold === !!b.bold && !!a.dim === !!b.dim &&
-    !!a.italic === !!b.italic && !!a.underline === !!b.underline && !!a.inverse === !!b.inverse
+    a.fg === b.fg &&
+    a.bg === b.bg &&
+    !!a.bold === !!b.bold &&
+    !!a.dim === !!b.dim &&
+    !!a.italic === !!b.italic &&
+    !!a.underline === !!b.underline &&
+    !!a.inverse === !!b.inverse
   );
 }
 

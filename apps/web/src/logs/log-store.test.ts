@@ -6,9 +6,19 @@ import { compareStreamIds } from './stream-id.ts';
 describe('LogStore', () => {
   it('drops lines at or before the last applied stream id (replays after a reconnect)', () => {
     const s = new LogStore();
-    expect(s.append([{ id: '1700000000000-0', line: 'a' }, { id: '1700000000000-1', line: 'b' }])).toBe(2);
+    expect(
+      s.append([
+        { id: '1700000000000-0', line: 'a' },
+        { id: '1700000000000-1', line: 'b' },
+      ]),
+    ).toBe(2);
     // A replay overlapping the end, then new lines.
-    expect(s.append([{ id: '1700000000000-1', line: 'b' }, { id: '1700000000001-0', line: 'c' }])).toBe(1);
+    expect(
+      s.append([
+        { id: '1700000000000-1', line: 'b' },
+        { id: '1700000000001-0', line: 'c' },
+      ]),
+    ).toBe(1);
     expect(s.append([{ id: '1700000000000-0', line: 'a' }])).toBe(0);
     expect(s.lines).toEqual(['a', 'b', 'c']);
     expect(s.lastId).toBe('1700000000001-0');
@@ -19,7 +29,10 @@ describe('LogStore', () => {
     expect(compareStreamIds('1000-10', '1000-9')).toBeGreaterThan(0);
     expect(compareStreamIds('1000-0', 'x')).toBeNull();
     const s = new LogStore();
-    s.append([{ id: '999-5', line: 'old' }, { id: '1000-0', line: 'new' }]);
+    s.append([
+      { id: '999-5', line: 'old' },
+      { id: '1000-0', line: 'new' },
+    ]);
     expect(s.lines).toEqual(['old', 'new']);
   });
 
@@ -67,7 +80,10 @@ describe('findFailedStepLine', () => {
     expect(s.styleAt(3)).toEqual({ fg: 1 });
     expect(s.styleAt(4)).toEqual({});
     // Lines appended later continue from the last line's state.
-    s.append([{ id: '2-0', line: '\x1b[4munder' }, { id: '2-1', line: 'line' }]);
+    s.append([
+      { id: '2-0', line: '\x1b[4munder' },
+      { id: '2-1', line: 'line' },
+    ]);
     expect(s.styleAt(6)).toEqual({ underline: true });
     s.reset();
     s.append([{ id: '3-0', line: 'fresh' }]);

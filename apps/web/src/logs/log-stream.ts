@@ -14,8 +14,7 @@ export interface EventSourceLike {
 export type EventSourceFactory = (url: string) => EventSourceLike;
 
 // Typed structurally so this module also compiles where DOM types are absent (Node-side tests).
-const browserEventSource: EventSourceFactory = (url) =>
-  new (globalThis as unknown as { EventSource: new (url: string) => EventSourceLike }).EventSource(url);
+const browserEventSource: EventSourceFactory = (url) => new (globalThis as unknown as { EventSource: new (url: string) => EventSourceLike }).EventSource(url);
 
 const CLOSED = 2;
 const FLUSH_MS = 50;
@@ -27,11 +26,7 @@ const FLUSH_MS = 50;
  * after it, and the store drops anything it already has, so nothing is lost or repeated.
  * Returns a function that disconnects.
  */
-export function connectLogStream(
-  url: string,
-  store: LogStore,
-  create: EventSourceFactory = browserEventSource,
-): () => void {
+export function connectLogStream(url: string, store: LogStore, create: EventSourceFactory = browserEventSource): () => void {
   if (store.ended) return () => {};
   const source = create(url);
   let pending: { id: string | null; line: string }[] = [];

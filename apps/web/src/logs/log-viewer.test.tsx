@@ -25,7 +25,16 @@ function storeOf(lines: string[], ended = true): LogStore {
 }
 
 function view(store: LogStore, props: Partial<Parameters<typeof LogViewer>[0]> = {}) {
-  return render(<LogViewer store={store} downloadHref="/api/v1/builds/b/logs?platform=linux%2Famd64&download=1" label="Log of linux/amd64" initialHeight={HEIGHT} initialFollow={false} {...props} />);
+  return render(
+    <LogViewer
+      store={store}
+      downloadHref="/api/v1/builds/b/logs?platform=linux%2Famd64&download=1"
+      label="Log of linux/amd64"
+      initialHeight={HEIGHT}
+      initialFollow={false}
+      {...props}
+    />,
+  );
 }
 
 /** Line numbers currently in the DOM. */
@@ -68,7 +77,10 @@ describe('<LogViewer>', () => {
   });
 
   it('follows new lines while following, and stays put when the user turned it off', () => {
-    const store = storeOf(Array.from({ length: 100 }, (_, i) => `line ${i + 1}`), false);
+    const store = storeOf(
+      Array.from({ length: 100 }, (_, i) => `line ${i + 1}`),
+      false,
+    );
     view(store, { initialFollow: true });
     expect(renderedLines()).toContain(100);
     act(() => {

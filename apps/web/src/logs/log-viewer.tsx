@@ -72,15 +72,15 @@ export function LogViewer({ store, failedStep, downloadHref, label, initialFollo
 
   const renderRow = (i: number) => {
     const text = store.lines[i] ?? '';
-    const highlights = query
-      ? matchRanges(store.searchText(i), query).map((r) => ({ ...r, current: i === currentLine }))
-      : undefined;
+    const highlights = query ? matchRanges(store.searchText(i), query).map((r) => ({ ...r, current: i === currentLine })) : undefined;
     const classes = ['log-line'];
     if (i === failedLine) classes.push('failed-step');
     if (i === markedLine) classes.push('marked');
     return (
       <div className={classes.join(' ')}>
-        <span className="log-lineno" aria-hidden="true">{i + 1}</span>
+        <span className="log-lineno" aria-hidden="true">
+          {i + 1}
+        </span>
         <span className="log-text">
           <AnsiLine text={text} start={store.styleAt(i)} highlights={highlights} />
         </span>
@@ -92,17 +92,16 @@ export function LogViewer({ store, failedStep, downloadHref, label, initialFollo
     <div className="log-viewer">
       <div className="log-toolbar" role="toolbar" aria-label={`${label} tools`}>
         <div className="log-search">
-          <label className="visually-hidden" htmlFor={searchId}>Search log</label>
-          <input
-            id={searchId}
-            type="search"
-            placeholder="Search log"
-            value={query}
-            onChange={(e) => setQuery(e.target.value)}
-            onKeyDown={onSearchKey}
-          />
-          <button type="button" onClick={() => step(-1)} disabled={!matches.length} aria-label="Previous match">↑</button>
-          <button type="button" onClick={() => step(1)} disabled={!matches.length} aria-label="Next match">↓</button>
+          <label className="visually-hidden" htmlFor={searchId}>
+            Search log
+          </label>
+          <input id={searchId} type="search" placeholder="Search log" value={query} onChange={(e) => setQuery(e.target.value)} onKeyDown={onSearchKey} />
+          <button type="button" onClick={() => step(-1)} disabled={!matches.length} aria-label="Previous match">
+            ↑
+          </button>
+          <button type="button" onClick={() => step(1)} disabled={!matches.length} aria-label="Next match">
+            ↓
+          </button>
           <span className="log-count" aria-live="polite">
             {query ? (matches.length ? `${Math.min(current, matches.length - 1) + 1} / ${matches.length}` : 'no matches') : ''}
           </span>
@@ -115,10 +114,18 @@ export function LogViewer({ store, failedStep, downloadHref, label, initialFollo
         <button type="button" aria-pressed={follow} onClick={() => setFollow((f) => !f)}>
           {follow ? 'Following' : 'Follow'}
         </button>
-        <a className="button" href={downloadHref} download>Download raw</a>
-        <span className="log-meta">{store.length.toLocaleString()} lines{store.ended ? '' : ' · live'}</span>
+        <a className="button" href={downloadHref} download>
+          Download raw
+        </a>
+        <span className="log-meta">
+          {store.length.toLocaleString()} lines{store.ended ? '' : ' · live'}
+        </span>
       </div>
-      {store.error && <p className="log-error" role="alert">{store.error}</p>}
+      {store.error && (
+        <p className="log-error" role="alert">
+          {store.error}
+        </p>
+      )}
       <VirtualList
         ref={list}
         count={store.length}

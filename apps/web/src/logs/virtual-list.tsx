@@ -34,22 +34,29 @@ export function VirtualList({ count, rowHeight, renderRow, follow, onFollowChang
   const total = count * rowHeight;
   const maxTop = Math.max(0, total - height);
 
-  const scrollTo = useCallback((top: number) => {
-    const clamped = Math.max(0, Math.min(top, Math.max(0, count * rowHeight - height)));
-    expectedTop.current = clamped;
-    if (el.current) el.current.scrollTop = clamped;
-    setScrollTop(clamped);
-  }, [count, rowHeight, height]);
+  const scrollTo = useCallback(
+    (top: number) => {
+      const clamped = Math.max(0, Math.min(top, Math.max(0, count * rowHeight - height)));
+      expectedTop.current = clamped;
+      if (el.current) el.current.scrollTop = clamped;
+      setScrollTop(clamped);
+    },
+    [count, rowHeight, height],
+  );
 
-  useImperativeHandle(ref, () => ({
-    scrollToIndex(index, align = 'center') {
-      const top = index * rowHeight - (align === 'center' ? (height - rowHeight) / 2 : 0);
-      scrollTo(top);
-    },
-    scrollToEnd() {
-      scrollTo(Number.MAX_SAFE_INTEGER);
-    },
-  }), [rowHeight, height, scrollTo]);
+  useImperativeHandle(
+    ref,
+    () => ({
+      scrollToIndex(index, align = 'center') {
+        const top = index * rowHeight - (align === 'center' ? (height - rowHeight) / 2 : 0);
+        scrollTo(top);
+      },
+      scrollToEnd() {
+        scrollTo(Number.MAX_SAFE_INTEGER);
+      },
+    }),
+    [rowHeight, height, scrollTo],
+  );
 
   useLayoutEffect(() => {
     const node = el.current;

@@ -29,8 +29,14 @@ export function BuildRefForm({ repo }: { repo: Repo }) {
         <label htmlFor="br-ref">Branch, tag or refs/pull/&lt;n&gt;/head</label>
         <input id="br-ref" value={ref} onChange={(e) => setRef(e.target.value)} placeholder={repo.defaultBranch} aria-invalid={error ? true : undefined} />
       </div>
-      <button type="submit" className="primary" disabled={busy}>{busy ? 'Starting…' : 'Build ref'}</button>
-      {error && <p className="error" role="alert">{error}</p>}
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? 'Starting…' : 'Build ref'}
+      </button>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
     </form>
   );
 }

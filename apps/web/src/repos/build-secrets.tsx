@@ -34,7 +34,13 @@ export function BuildSecrets({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
           {repo.secrets.map((s) => (
             <li key={s}>
               <code>{s}</code>{' '}
-              <button type="button" className="danger" disabled={busy} onClick={() => void save({ [s]: null }, `Secret ${s} removed.`)} aria-label={`Remove secret ${s}`}>
+              <button
+                type="button"
+                className="danger"
+                disabled={busy}
+                onClick={() => void save({ [s]: null }, `Secret ${s} removed.`)}
+                aria-label={`Remove secret ${s}`}
+              >
                 Remove
               </button>
             </li>
@@ -50,9 +56,15 @@ export function BuildSecrets({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
           <label htmlFor="bs-value">Value</label>
           <input id="bs-value" type="password" value={value} onChange={(e) => setValue(e.target.value)} autoComplete="off" />
         </div>
-        <button type="submit" disabled={busy || !id.trim() || !value}>{repo.secrets.includes(id.trim()) ? 'Replace secret' : 'Add secret'}</button>
+        <button type="submit" disabled={busy || !id.trim() || !value}>
+          {repo.secrets.includes(id.trim()) ? 'Replace secret' : 'Add secret'}
+        </button>
       </form>
-      {message && <p className={message.error ? 'error' : 'muted small'} role={message.error ? 'alert' : 'status'}>{message.text}</p>}
+      {message && (
+        <p className={message.error ? 'error' : 'muted small'} role={message.error ? 'alert' : 'status'}>
+          {message.text}
+        </p>
+      )}
     </section>
   );
 }

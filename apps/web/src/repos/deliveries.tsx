@@ -25,9 +25,15 @@ export function Deliveries({ repoId }: { repoId: string }) {
     <section aria-labelledby="deliveries-title">
       <div className="section-head">
         <h2 id="deliveries-title">Deliveries</h2>
-        <button type="button" onClick={() => void load()}>Refresh</button>
+        <button type="button" onClick={() => void load()}>
+          Refresh
+        </button>
       </div>
-      {error && <p className="error" role="alert">Could not load deliveries: {error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          Could not load deliveries: {error}
+        </p>
+      )}
       {items?.length === 0 && <p className="muted">No webhook delivery yet. Add the webhook above; the forge's first ping shows here.</p>}
       {items && items.length > 0 && (
         <table className="deliveries-table">
@@ -42,13 +48,29 @@ export function Deliveries({ repoId }: { repoId: string }) {
           <tbody>
             {items.map((d) => (
               <tr key={d.id}>
-                <td data-label="When"><time dateTime={d.createdAt} title={new Date(d.createdAt).toLocaleString()}>{relativeTime(d.createdAt, now)}</time></td>
-                <td data-label="Event">{d.event}{d.action ? ` (${d.action})` : ''}{d.attempts > 1 ? <span className="muted small"> · sent {d.attempts}×</span> : null}</td>
+                <td data-label="When">
+                  <time dateTime={d.createdAt} title={new Date(d.createdAt).toLocaleString()}>
+                    {relativeTime(d.createdAt, now)}
+                  </time>
+                </td>
+                <td data-label="Event">
+                  {d.event}
+                  {d.action ? ` (${d.action})` : ''}
+                  {d.attempts > 1 ? <span className="muted small"> · sent {d.attempts}×</span> : null}
+                </td>
                 <td data-label="Result">
                   <span className={`badge delivery-${d.result}`}>{d.result}</span>
                   {d.message && <div className="small">{d.message}</div>}
                 </td>
-                <td data-label="Build">{d.buildId ? <Link href={`/builds/${d.buildId}`}><code>{d.buildId.slice(0, 8)}</code></Link> : <span className="muted">–</span>}</td>
+                <td data-label="Build">
+                  {d.buildId ? (
+                    <Link href={`/builds/${d.buildId}`}>
+                      <code>{d.buildId.slice(0, 8)}</code>
+                    </Link>
+                  ) : (
+                    <span className="muted">–</span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -25,12 +25,20 @@ export function ForgeToken({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo):
           <label htmlFor="ft-token">{repo.hasForgeToken ? 'Replace with a new token' : 'Token'}</label>
           <input id="ft-token" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
         </div>
-        <button type="submit" disabled={busy || !token.trim()}>Save token</button>
+        <button type="submit" disabled={busy || !token.trim()}>
+          Save token
+        </button>
         {repo.hasForgeToken && (
-          <button type="button" className="danger" disabled={busy} onClick={() => void save(null)}>Remove token</button>
+          <button type="button" className="danger" disabled={busy} onClick={() => void save(null)}>
+            Remove token
+          </button>
         )}
       </form>
-      {message && <p className={message.error ? 'error' : 'muted small'} role={message.error ? 'alert' : 'status'}>{message.text}</p>}
+      {message && (
+        <p className={message.error ? 'error' : 'muted small'} role={message.error ? 'alert' : 'status'}>
+          {message.text}
+        </p>
+      )}
     </section>
   );
 }

@@ -52,16 +52,31 @@ export function RegisterRepoForm({ id, onCancel }: { id: string; onCancel(): voi
   const text = (k: keyof typeof form, label: string, opts: { placeholder?: string; required?: boolean; help?: string } = {}) => (
     <div className="field">
       <label htmlFor={`rr-${k}`}>{label}</label>
-      <input id={`rr-${k}`} value={form[k]} onChange={set(k)} placeholder={opts.placeholder} required={opts.required}
-        aria-invalid={invalid(k)} aria-describedby={opts.help ? `rr-${k}-help` : undefined} />
-      {opts.help && <p id={`rr-${k}-help`} className="muted small">{opts.help}</p>}
+      <input
+        id={`rr-${k}`}
+        value={form[k]}
+        onChange={set(k)}
+        placeholder={opts.placeholder}
+        required={opts.required}
+        aria-invalid={invalid(k)}
+        aria-describedby={opts.help ? `rr-${k}-help` : undefined}
+      />
+      {opts.help && (
+        <p id={`rr-${k}-help`} className="muted small">
+          {opts.help}
+        </p>
+      )}
     </div>
   );
 
   return (
     <form id={id} className="card new-build register-repo" onSubmit={submit} aria-label="Register repository">
       <div className="grid-2">
-        {text('fullName', 'Repository (owner/name)', { placeholder: 'acme/webapp', required: true, help: 'As the forge spells it: webhooks are matched on it.' })}
+        {text('fullName', 'Repository (owner/name)', {
+          placeholder: 'acme/webapp',
+          required: true,
+          help: 'As the forge spells it: webhooks are matched on it.',
+        })}
         <div className="field">
           <label htmlFor="rr-provider">Forge</label>
           <select id="rr-provider" value={form.provider} onChange={(e) => setForm({ ...form, provider: e.target.value as RepoProvider })}>
@@ -78,14 +93,31 @@ export function RegisterRepoForm({ id, onCancel }: { id: string; onCancel(): voi
         {text('context', 'Context')}
         <div className="field">
           <label htmlFor="rr-forgeToken">Forge token (optional)</label>
-          <input id="rr-forgeToken" type="password" autoComplete="off" value={form.forgeToken} onChange={set('forgeToken')} aria-describedby="rr-forgeToken-help" />
-          <p id="rr-forgeToken-help" className="muted small">For commit statuses; stored encrypted, never shown again.</p>
+          <input
+            id="rr-forgeToken"
+            type="password"
+            autoComplete="off"
+            value={form.forgeToken}
+            onChange={set('forgeToken')}
+            aria-describedby="rr-forgeToken-help"
+          />
+          <p id="rr-forgeToken-help" className="muted small">
+            For commit statuses; stored encrypted, never shown again.
+          </p>
         </div>
       </div>
-      {error && <p className="error" role="alert">{error.message}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error.message}
+        </p>
+      )}
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Registering…' : 'Register'}</button>
-        <button type="button" onClick={onCancel}>Close</button>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Registering…' : 'Register'}
+        </button>
+        <button type="button" onClick={onCancel}>
+          Close
+        </button>
       </div>
     </form>
   );

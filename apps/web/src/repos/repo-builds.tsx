@@ -18,7 +18,11 @@ export function RepoBuilds({ repo }: { repo: Repo }) {
         <h2 id="repo-builds-title">Builds</h2>
         <Link href={`/builds?repo=${encodeURIComponent(repo.id)}`}>All builds of {repo.fullName}</Link>
       </div>
-      {error && <p className="error" role="alert">Could not load builds: {error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          Could not load builds: {error}
+        </p>
+      )}
       {items.length > 0 && (
         <>
           <h3 id="trend-title">Duration per platform</h3>
@@ -30,7 +34,12 @@ export function RepoBuilds({ repo }: { repo: Repo }) {
       ) : items.length === 0 ? (
         <p className="muted">No build yet: push to the repository, or use “Build ref”.</p>
       ) : (
-        <BuildsTable builds={items.slice(0, SHOWN)} now={now} caption={`Latest builds of ${repo.fullName}, newest first; updates live`} repoName={() => repo.fullName} />
+        <BuildsTable
+          builds={items.slice(0, SHOWN)}
+          now={now}
+          caption={`Latest builds of ${repo.fullName}, newest first; updates live`}
+          repoName={() => repo.fullName}
+        />
       )}
     </section>
   );

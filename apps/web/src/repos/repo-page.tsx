@@ -23,7 +23,9 @@ export function RepoPage({ id }: { id: string }) {
   if (error && !repo) {
     return (
       <main id="main" className="page">
-        <p className="error" role="alert">{error.status === 404 ? 'There is no repository with this id.' : `Could not load the repository: ${error.message}`}</p>
+        <p className="error" role="alert">
+          {error.status === 404 ? 'There is no repository with this id.' : `Could not load the repository: ${error.message}`}
+        </p>
         <Link href="/repos">Back to repositories</Link>
       </main>
     );
@@ -45,7 +47,17 @@ export function RepoPage({ id }: { id: string }) {
           <h1>{repo.fullName}</h1>
           <p className="build-meta">
             <span>{PROVIDERS[repo.provider] ?? repo.provider}</span>
-            <span> · {repo.image ? <>pushes to <code>{repo.image}</code></> : 'pushes nothing (no image)'}</span>
+            <span>
+              {' '}
+              ·{' '}
+              {repo.image ? (
+                <>
+                  pushes to <code>{repo.image}</code>
+                </>
+              ) : (
+                'pushes nothing (no image)'
+              )}
+            </span>
             <span> · {repo.platforms.join(', ')}</span>
           </p>
         </div>
@@ -79,13 +91,23 @@ function DeleteRepo({ repo }: { repo: Repo }) {
       {confirming ? (
         <p>
           Delete {repo.fullName}? Webhooks from the forge will be refused; its builds stay.{' '}
-          <button type="button" className="danger" onClick={() => void remove()}>Delete</button>{' '}
-          <button type="button" onClick={() => setConfirming(false)}>Keep it</button>
+          <button type="button" className="danger" onClick={() => void remove()}>
+            Delete
+          </button>{' '}
+          <button type="button" onClick={() => setConfirming(false)}>
+            Keep it
+          </button>
         </p>
       ) : (
-        <button type="button" className="danger" onClick={() => setConfirming(true)}>Delete repository…</button>
+        <button type="button" className="danger" onClick={() => setConfirming(true)}>
+          Delete repository…
+        </button>
       )}
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
     </section>
   );
 }

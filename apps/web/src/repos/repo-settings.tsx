@@ -19,34 +19,63 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
     <section className="card repo-settings" aria-labelledby="settings-title">
       <div className="section-head">
         <h2 id="settings-title">Settings</h2>
-        {!editing && <button type="button" onClick={() => setEditing(true)}>Edit settings</button>}
+        {!editing && (
+          <button type="button" onClick={() => setEditing(true)}>
+            Edit settings
+          </button>
+        )}
       </div>
       {editing ? (
-        <SettingsEditor repo={repo} onDone={(saved) => {
-          if (saved) onSaved(saved);
-          setEditing(false);
-        }} />
+        <SettingsEditor
+          repo={repo}
+          onDone={(saved) => {
+            if (saved) onSaved(saved);
+            setEditing(false);
+          }}
+        />
       ) : (
         <dl className="kv">
-          <Item label="Clone URL"><code>{repo.cloneUrl}</code></Item>
-          <Item label="Default branch"><code>{repo.defaultBranch}</code></Item>
+          <Item label="Clone URL">
+            <code>{repo.cloneUrl}</code>
+          </Item>
+          <Item label="Default branch">
+            <code>{repo.defaultBranch}</code>
+          </Item>
           <Item label="Image">{repo.image ? <code>{repo.image}</code> : <span className="muted">none: builds push nothing</span>}</Item>
-          <Item label="Containerfile">{repo.containerfile ? <code>{repo.containerfile}</code> : <span className="muted">Containerfile, else Dockerfile</span>}</Item>
-          <Item label="Context"><code>{repo.context}</code></Item>
+          <Item label="Containerfile">
+            {repo.containerfile ? <code>{repo.containerfile}</code> : <span className="muted">Containerfile, else Dockerfile</span>}
+          </Item>
+          <Item label="Context">
+            <code>{repo.context}</code>
+          </Item>
           <Item label="Platforms">{repo.platforms.join(', ')}</Item>
           <Item label="Build args">
-            {Object.keys(repo.buildArgs).length ? Object.entries(repo.buildArgs).map(([k, v]) => <code key={k}>{k}={v}</code>) : <span className="muted">none</span>}
+            {Object.keys(repo.buildArgs).length ? (
+              Object.entries(repo.buildArgs).map(([k, v]) => (
+                <code key={k}>
+                  {k}={v}
+                </code>
+              ))
+            ) : (
+              <span className="muted">none</span>
+            )}
           </Item>
           <Item label="Tag rules">
             <ul className="plain-list">
-              {RULES.map((r) => <li key={r.key}>{r.label}: {yesNo(repo.tagRules[r.key])}</li>)}
+              {RULES.map((r) => (
+                <li key={r.key}>
+                  {r.label}: {yesNo(repo.tagRules[r.key])}
+                </li>
+              ))}
               <li>A release also tags latest: {repo.tagRules.semverLatest}</li>
             </ul>
           </Item>
           <Item label="Cancel superseded builds">
             branches: {yesNo(repo.cancelSuperseded.branches)}, pull requests: {yesNo(repo.cancelSuperseded.pullRequests)}
           </Item>
-          <Item label="Time limit">{repo.buildTimeout ? <code>{repo.buildTimeout}</code> : <span className="muted">the agents' default (60 min)</span>} per platform</Item>
+          <Item label="Time limit">
+            {repo.buildTimeout ? <code>{repo.buildTimeout}</code> : <span className="muted">the agents' default (60 min)</span>} per platform
+          </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
           <Item label="Forge API">{repo.apiUrl ? <code>{repo.apiUrl}</code> : <span className="muted">derived from the provider and clone URL</span>}</Item>
         </dl>
@@ -112,15 +141,22 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
         <legend>Tag rules</legend>
         {RULES.map((r) => (
           <div className="field checkbox" key={r.key}>
-            <input id={`rs-rule-${r.key}`} type="checkbox" checked={form.tagRules[r.key]}
-              onChange={(e) => setForm({ ...form, tagRules: { ...form.tagRules, [r.key]: e.target.checked } })} />
+            <input
+              id={`rs-rule-${r.key}`}
+              type="checkbox"
+              checked={form.tagRules[r.key]}
+              onChange={(e) => setForm({ ...form, tagRules: { ...form.tagRules, [r.key]: e.target.checked } })}
+            />
             <label htmlFor={`rs-rule-${r.key}`}>{r.label}</label>
           </div>
         ))}
         <div className="field inline">
           <label htmlFor="rs-semver-latest">A release also tags latest</label>
-          <select id="rs-semver-latest" value={form.tagRules.semverLatest}
-            onChange={(e) => setForm({ ...form, tagRules: { ...form.tagRules, semverLatest: e.target.value as TagRules['semverLatest'] } })}>
+          <select
+            id="rs-semver-latest"
+            value={form.tagRules.semverLatest}
+            onChange={(e) => setForm({ ...form, tagRules: { ...form.tagRules, semverLatest: e.target.value as TagRules['semverLatest'] } })}
+          >
             <option value="highest">only the highest release</option>
             <option value="always">always</option>
             <option value="never">never</option>
@@ -131,8 +167,12 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
         <legend>A new push cancels the older queued or running build of</legend>
         {(['branches', 'pullRequests'] as const).map((k) => (
           <div className="field checkbox" key={k}>
-            <input id={`rs-cancel-${k}`} type="checkbox" checked={form.cancelSuperseded[k]}
-              onChange={(e) => setForm({ ...form, cancelSuperseded: { ...form.cancelSuperseded, [k]: e.target.checked } })} />
+            <input
+              id={`rs-cancel-${k}`}
+              type="checkbox"
+              checked={form.cancelSuperseded[k]}
+              onChange={(e) => setForm({ ...form, cancelSuperseded: { ...form.cancelSuperseded, [k]: e.target.checked } })}
+            />
             <label htmlFor={`rs-cancel-${k}`}>{k === 'branches' ? 'the same branch' : 'the same pull request'}</label>
           </div>
         ))}
@@ -140,14 +180,27 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
       <fieldset>
         <legend>Build secrets</legend>
         <div className="field checkbox">
-          <input id="rs-pr-secrets" type="checkbox" checked={form.pullRequestSecrets} onChange={(e) => setForm({ ...form, pullRequestSecrets: e.target.checked })} />
+          <input
+            id="rs-pr-secrets"
+            type="checkbox"
+            checked={form.pullRequestSecrets}
+            onChange={(e) => setForm({ ...form, pullRequestSecrets: e.target.checked })}
+          />
           <label htmlFor="rs-pr-secrets">Pull request builds get the secrets too (they run the pull request's Containerfile)</label>
         </div>
       </fieldset>
-      {error && <p className="error" role="alert">{error.message}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error.message}
+        </p>
+      )}
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Saving…' : 'Save settings'}</button>
-        <button type="button" onClick={() => onDone(null)}>Cancel</button>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Save settings'}
+        </button>
+        <button type="button" onClick={() => onDone(null)}>
+          Cancel
+        </button>
       </div>
     </form>
   );

@@ -17,7 +17,11 @@ export function ReposPage() {
         </button>
       </div>
       {showNew && <RegisterRepoForm id="register-repo" onCancel={() => setShowNew(false)} />}
-      {error && <p className="error" role="alert">Could not load repositories: {error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          Could not load repositories: {error}
+        </p>
+      )}
       {repos === null && !error && <p className="muted">Loading repositories…</p>}
       {repos?.length === 0 && <p className="muted">No repository is registered yet. Register one to build on every push and pull request.</p>}
       {repos && repos.length > 0 && (
@@ -35,8 +39,12 @@ export function ReposPage() {
             {repos.map((r) => (
               <tr key={r.id} className="repo-row">
                 <td data-label="Repository">
-                  <Link href={`/repos/${r.id}`}><strong>{r.fullName}</strong></Link>
-                  <div className="small muted">default branch <code>{r.defaultBranch}</code></div>
+                  <Link href={`/repos/${r.id}`}>
+                    <strong>{r.fullName}</strong>
+                  </Link>
+                  <div className="small muted">
+                    default branch <code>{r.defaultBranch}</code>
+                  </div>
                 </td>
                 <td data-label="Forge">{PROVIDERS[r.provider] ?? r.provider}</td>
                 <td data-label="Image">{r.image ? <code>{r.image}</code> : <span className="muted">not pushed</span>}</td>

@@ -65,7 +65,7 @@ describe('patchFromForm', () => {
     expect(parseBuildArgs('=x')).toEqual({ error: 'build args line 1: write NAME=value (got "=x")' });
   });
 
-  it('an emptied time limit goes back to the agents\' default (null)', () => {
+  it("an emptied time limit goes back to the agents' default (null)", () => {
     const limited = { ...repo, buildTimeout: '30m' };
     expect(patchFromForm(limited, { ...formFromRepo(limited), buildTimeout: '' })).toEqual({ patch: { buildTimeout: null } });
     expect(patchFromForm(limited, formFromRepo(limited))).toEqual({ patch: {} });

@@ -16,10 +16,16 @@ export interface SettingsForm {
   pullRequestSecrets: boolean;
 }
 
-export const splitList = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+export const splitList = (s: string) =>
+  s
+    .split(/[\s,]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 export function formatBuildArgs(args: Record<string, string>): string {
-  return Object.entries(args).map(([k, v]) => `${k}=${v}`).join('\n');
+  return Object.entries(args)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
 }
 
 /** `NAME=value` per line (the value may hold `=`); blank lines are skipped. */

@@ -33,17 +33,19 @@ export function WebhookSetup({ repo, secret, onSecret }: { repo: Repo; secret: s
       <dl className="kv">
         <div>
           <dt>{github ? 'Payload URL' : 'Target URL'}</dt>
-          <dd><code data-testid="webhook-url">{repo.webhookUrl}</code> <CopyButton value={repo.webhookUrl} label="webhook URL" /></dd>
+          <dd>
+            <code data-testid="webhook-url">{repo.webhookUrl}</code> <CopyButton value={repo.webhookUrl} label="webhook URL" />
+          </dd>
         </div>
         <div>
           <dt>Secret</dt>
           {secret ? (
             <dd className="secret-once" role="status">
               <code data-testid="webhook-secret">{secret}</code> <CopyButton value={secret} label="webhook secret" />
-              <span className="small">
-                Shown only now: paste it into the forge's webhook form. Archway keeps it encrypted and will not show it again.
-              </span>
-              <button type="button" className="link-button" onClick={() => onSecret(null)}>I have saved it</button>
+              <span className="small">Shown only now: paste it into the forge's webhook form. Archway keeps it encrypted and will not show it again.</span>
+              <button type="button" className="link-button" onClick={() => onSecret(null)}>
+                I have saved it
+              </button>
             </dd>
           ) : (
             <dd>
@@ -51,17 +53,27 @@ export function WebhookSetup({ repo, secret, onSecret }: { repo: Repo; secret: s
               {confirming ? (
                 <span className="confirm">
                   The forge's deliveries fail until you paste the new secret there.{' '}
-                  <button type="button" className="danger" disabled={busy} onClick={() => void rotate()}>{busy ? 'Rotating…' : 'Rotate now'}</button>{' '}
-                  <button type="button" onClick={() => setConfirming(false)}>Keep the current one</button>
+                  <button type="button" className="danger" disabled={busy} onClick={() => void rotate()}>
+                    {busy ? 'Rotating…' : 'Rotate now'}
+                  </button>{' '}
+                  <button type="button" onClick={() => setConfirming(false)}>
+                    Keep the current one
+                  </button>
                 </span>
               ) : (
-                <button type="button" onClick={() => setConfirming(true)}>New secret…</button>
+                <button type="button" onClick={() => setConfirming(true)}>
+                  New secret…
+                </button>
               )}
             </dd>
           )}
         </div>
       </dl>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       <details className="webhook-howto" open={secret !== null}>
         <summary>How to add it in {github ? 'GitHub' : repo.provider === 'gitea' ? 'Gitea' : 'Forgejo'}</summary>
         {github ? <GithubSteps /> : <ForgejoSteps provider={repo.provider === 'gitea' ? 'Gitea' : 'Forgejo'} />}
@@ -73,12 +85,24 @@ export function WebhookSetup({ repo, secret, onSecret }: { repo: Repo; secret: s
 function GithubSteps() {
   return (
     <ol>
-      <li>In the repository on GitHub: <strong>Settings → Webhooks → Add webhook</strong>.</li>
-      <li><strong>Payload URL</strong>: the URL above. <strong>Content type</strong>: <code>application/json</code> (the form encoding is refused).</li>
-      <li><strong>Secret</strong>: the webhook secret. Keep <strong>SSL verification</strong> enabled.</li>
-      <li><strong>Which events</strong>: <em>Let me select individual events</em> → <strong>Pushes</strong> and <strong>Pull requests</strong>.</li>
-      <li>GitHub sends a ping at once: <strong>Recent Deliveries</strong> should show <code>200</code>, and it appears under Deliveries below.</li>
-      <li>Commit statuses need a forge token with <strong>Commit statuses: Read and write</strong> (classic tokens: <code>repo:status</code>).</li>
+      <li>
+        In the repository on GitHub: <strong>Settings → Webhooks → Add webhook</strong>.
+      </li>
+      <li>
+        <strong>Payload URL</strong>: the URL above. <strong>Content type</strong>: <code>application/json</code> (the form encoding is refused).
+      </li>
+      <li>
+        <strong>Secret</strong>: the webhook secret. Keep <strong>SSL verification</strong> enabled.
+      </li>
+      <li>
+        <strong>Which events</strong>: <em>Let me select individual events</em> → <strong>Pushes</strong> and <strong>Pull requests</strong>.
+      </li>
+      <li>
+        GitHub sends a ping at once: <strong>Recent Deliveries</strong> should show <code>200</code>, and it appears under Deliveries below.
+      </li>
+      <li>
+        Commit statuses need a forge token with <strong>Commit statuses: Read and write</strong> (classic tokens: <code>repo:status</code>).
+      </li>
     </ol>
   );
 }
@@ -86,12 +110,26 @@ function GithubSteps() {
 function ForgejoSteps({ provider }: { provider: string }) {
   return (
     <ol>
-      <li>In the repository: <strong>Settings → Webhooks → Add webhook → {provider}</strong>.</li>
-      <li><strong>Target URL</strong>: the URL above. <strong>HTTP method</strong>: <code>POST</code>. <strong>POST content type</strong>: <code>application/json</code>.</li>
-      <li><strong>Secret</strong>: the webhook secret. <strong>Branch filter</strong>: <code>*</code>.</li>
-      <li><strong>Trigger on</strong>: <em>Custom events</em> → <strong>Push</strong>, <strong>Pull request</strong> and <strong>Pull request synchronized</strong>.</li>
-      <li><strong>Test delivery</strong> should answer 2xx; it appears under Deliveries below.</li>
-      <li>Commit statuses need an access token with the <code>write:repository</code> scope as forge token.</li>
+      <li>
+        In the repository: <strong>Settings → Webhooks → Add webhook → {provider}</strong>.
+      </li>
+      <li>
+        <strong>Target URL</strong>: the URL above. <strong>HTTP method</strong>: <code>POST</code>. <strong>POST content type</strong>:{' '}
+        <code>application/json</code>.
+      </li>
+      <li>
+        <strong>Secret</strong>: the webhook secret. <strong>Branch filter</strong>: <code>*</code>.
+      </li>
+      <li>
+        <strong>Trigger on</strong>: <em>Custom events</em> → <strong>Push</strong>, <strong>Pull request</strong> and{' '}
+        <strong>Pull request synchronized</strong>.
+      </li>
+      <li>
+        <strong>Test delivery</strong> should answer 2xx; it appears under Deliveries below.
+      </li>
+      <li>
+        Commit statuses need an access token with the <code>write:repository</code> scope as forge token.
+      </li>
     </ol>
   );
 }

@@ -46,9 +46,10 @@ export async function scriptedLogServer(opts: { total: number; dropAfter: number
   return {
     url: `http://127.0.0.1:${port}/api/v1/builds/b/logs/stream?platform=linux%2Famd64`,
     lastEventIds,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

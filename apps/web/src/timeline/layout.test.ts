@@ -51,9 +51,12 @@ describe('layoutTimeline', () => {
   });
 
   it('grows running phases to now, and the axis with them', () => {
-    const running = build([task('linux/arm64', [phase('clone', 'clone', 0, 2), phase('STEP 1/1: RUN sleep', 'step', 2, null, { step: 1 })], { status: 'running' })], {
-      status: 'running',
-    });
+    const running = build(
+      [task('linux/arm64', [phase('clone', 'clone', 0, 2), phase('STEP 1/1: RUN sleep', 'step', 2, null, { step: 1 })], { status: 'running' })],
+      {
+        status: 'running',
+      },
+    );
     const early = layoutTimeline(running, T0 + 10_000);
     const later = layoutTimeline(running, T0 + 20_000);
     expect(early.spanMs).toBe(10_000);
@@ -67,13 +70,16 @@ describe('layoutTimeline', () => {
   });
 
   it('shows only the latest attempt of a retried task', () => {
-    const retried = build([
-      task(
-        'linux/amd64',
-        [phase('clone', 'clone', 0, 5), phase('clone', 'clone', 10, 12, { attempt: 2 }), phase('export', 'export', 12, 13, { attempt: 2 })],
-        { attempts: 2 },
-      ),
-    ], { finishedAt: at(13) });
+    const retried = build(
+      [
+        task(
+          'linux/amd64',
+          [phase('clone', 'clone', 0, 5), phase('clone', 'clone', 10, 12, { attempt: 2 }), phase('export', 'export', 12, 13, { attempt: 2 })],
+          { attempts: 2 },
+        ),
+      ],
+      { finishedAt: at(13) },
+    );
     const g = layoutTimeline(retried, T0).groups[0]!;
     expect(g.attempt).toBe(2);
     expect(g.rows.map((r) => r.name)).toEqual(['clone', 'export']);
@@ -81,9 +87,18 @@ describe('layoutTimeline', () => {
   });
 
   it('does not treat the whole-build umbrella phase as the slowest part', () => {
-    const b = build([task('linux/amd64', [phase('build', 'build', 0, 20), phase('STEP 1/2: RUN a', 'step', 0, 5, { step: 1 }), phase('STEP 2/2: RUN b', 'step', 5, 20, { step: 2 })])], {
-      finishedAt: at(20),
-    });
+    const b = build(
+      [
+        task('linux/amd64', [
+          phase('build', 'build', 0, 20),
+          phase('STEP 1/2: RUN a', 'step', 0, 5, { step: 1 }),
+          phase('STEP 2/2: RUN b', 'step', 5, 20, { step: 2 }),
+        ]),
+      ],
+      {
+        finishedAt: at(20),
+      },
+    );
     const slowest = layoutTimeline(b, T0).groups[0]!.rows.find((r) => r.slowest)!;
     expect(slowest.name).toBe('STEP 2/2: RUN b');
   });

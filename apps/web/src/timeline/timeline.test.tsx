@@ -55,9 +55,12 @@ describe('<Timeline>', () => {
   });
 
   it('lets a running phase grow as time passes', () => {
-    const running = build([task('linux/arm64', [phase('clone', 'clone', 0, 2), phase('STEP 1/1: RUN make', 'step', 2, null, { step: 1 })], { status: 'running' })], {
-      status: 'running',
-    });
+    const running = build(
+      [task('linux/arm64', [phase('clone', 'clone', 0, 2), phase('STEP 1/1: RUN make', 'step', 2, null, { step: 1 })], { status: 'running' })],
+      {
+        status: 'running',
+      },
+    );
     const { rerender } = render(<Timeline build={running} now={T0 + 4_000} />);
     const bar = () => screen.getAllByTestId('timeline-bar')[1]!;
     expect(widthOf(bar())).toBeCloseTo(50, 4);

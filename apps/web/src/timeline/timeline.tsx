@@ -27,38 +27,47 @@ export function Timeline({ build, now: fixedNow }: { build: Build; now?: number 
       {hasPhases && (
         <div className="timeline-axis" aria-hidden="true">
           {layout.ticks.map((t) => (
-            <span key={t.at} style={{ left: `${t.at}%` }}>{formatDuration(t.ms)}</span>
+            <span key={t.at} style={{ left: `${t.at}%` }}>
+              {formatDuration(t.ms)}
+            </span>
           ))}
         </div>
       )}
-      {layout.groups.filter((g) => g.rows.length).map((g) => (
-        <div key={g.key} className="timeline-group">
-          <h3>
-            {g.title} <StatusBadge status={g.status} />
-            {g.attempt > 1 && <span className="muted"> attempt {g.attempt}</span>}
-          </h3>
-          <ol className="timeline-rows">
-            {g.rows.map((r) => (
-              <li key={r.key} className={`timeline-row kind-${r.kind}${r.cached ? ' cached' : ''}${r.running ? ' running' : ''}${r.slowest ? ' slowest' : ''}`}>
-                <span className="timeline-name" title={r.name}>{r.name}</span>
-                <span className="timeline-track">
-                  <span
-                    className="timeline-bar"
-                    data-testid="timeline-bar"
-                    style={{ left: `${r.left}%`, width: `${r.width}%` }}
-                    title={`${r.name}: ${formatDuration(r.durationMs)}${r.cached ? ' (cached)' : ''}`}
-                  />
-                </span>
-                <span className="timeline-duration">
-                  {formatDuration(r.durationMs)}
-                  {r.running && <span className="tag"> running</span>}
-                  {r.cached && <span className="tag cached-tag"> cached</span>}
-                </span>
-              </li>
-            ))}
-          </ol>
-        </div>
-      ))}
+      {layout.groups
+        .filter((g) => g.rows.length)
+        .map((g) => (
+          <div key={g.key} className="timeline-group">
+            <h3>
+              {g.title} <StatusBadge status={g.status} />
+              {g.attempt > 1 && <span className="muted"> attempt {g.attempt}</span>}
+            </h3>
+            <ol className="timeline-rows">
+              {g.rows.map((r) => (
+                <li
+                  key={r.key}
+                  className={`timeline-row kind-${r.kind}${r.cached ? ' cached' : ''}${r.running ? ' running' : ''}${r.slowest ? ' slowest' : ''}`}
+                >
+                  <span className="timeline-name" title={r.name}>
+                    {r.name}
+                  </span>
+                  <span className="timeline-track">
+                    <span
+                      className="timeline-bar"
+                      data-testid="timeline-bar"
+                      style={{ left: `${r.left}%`, width: `${r.width}%` }}
+                      title={`${r.name}: ${formatDuration(r.durationMs)}${r.cached ? ' (cached)' : ''}`}
+                    />
+                  </span>
+                  <span className="timeline-duration">
+                    {formatDuration(r.durationMs)}
+                    {r.running && <span className="tag"> running</span>}
+                    {r.cached && <span className="tag cached-tag"> cached</span>}
+                  </span>
+                </li>
+              ))}
+            </ol>
+          </div>
+        ))}
     </section>
   );
 }

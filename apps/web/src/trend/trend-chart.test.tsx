@@ -33,7 +33,8 @@ describe('<TrendChart>', () => {
     const chart = screen.getByRole('img', { name: 'Task duration per platform over the last 3 builds, 1 failed' });
     const series = [...chart.querySelectorAll('.trend-series')].map((g) => g.getAttribute('data-platform'));
     expect(series).toEqual(['linux/amd64', 'linux/arm64']);
-    for (const g of chart.querySelectorAll('.trend-series')) expect(g.querySelector('path.trend-line')!.getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+ L[\d.]+,[\d.]+ L/);
+    for (const g of chart.querySelectorAll('.trend-series'))
+      expect(g.querySelector('path.trend-line')!.getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+ L[\d.]+,[\d.]+ L/);
     expect(chart.querySelectorAll('.trend-failed-band')).toHaveLength(1);
     const cross = chart.querySelectorAll('.trend-point-failed');
     expect(cross).toHaveLength(1);

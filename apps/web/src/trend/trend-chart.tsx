@@ -35,18 +35,26 @@ export function TrendChart({ builds, limit = 20 }: { builds: readonly Build[]; l
         {data.slots.map((s, i) =>
           s.status === 'failed' ? (
             <rect key={s.buildId} className="trend-failed-band" x={l.slotX[i]! - 6} y={l.plot.top} width={12} height={l.plot.bottom - l.plot.top}>
-              <title>build {s.buildId.slice(0, 8)} ({s.ref}) failed</title>
+              <title>
+                build {s.buildId.slice(0, 8)} ({s.ref}) failed
+              </title>
             </rect>
           ) : null,
         )}
         {l.yTicks.map((t) => (
           <g key={t.ms} className="trend-grid">
             <line x1={l.plot.left} x2={l.plot.right} y1={t.y} y2={t.y} />
-            <text x={l.plot.left - 6} y={t.y} dy="0.32em" textAnchor="end">{formatDuration(t.ms)}</text>
+            <text x={l.plot.left - 6} y={t.y} dy="0.32em" textAnchor="end">
+              {formatDuration(t.ms)}
+            </text>
           </g>
         ))}
-        <text className="trend-axis-label" x={l.plot.left} y={l.height - 8}>older</text>
-        <text className="trend-axis-label" x={l.plot.right} y={l.height - 8} textAnchor="end">newest</text>
+        <text className="trend-axis-label" x={l.plot.left} y={l.height - 8}>
+          older
+        </text>
+        <text className="trend-axis-label" x={l.plot.right} y={l.height - 8} textAnchor="end">
+          newest
+        </text>
         {l.series.map((s) => (
           <g key={s.platform} className={`trend-series trend-series-${s.index % SERIES}`} data-platform={s.platform}>
             <path d={s.path} className="trend-line" />
@@ -56,7 +64,10 @@ export function TrendChart({ builds, limit = 20 }: { builds: readonly Build[]; l
               return (
                 <a key={p.buildId} href={`/builds/${p.buildId}`} onClick={(e) => open(e, p.buildId)} aria-label={label}>
                   {p.taskStatus === 'failed' ? (
-                    <path className="trend-point trend-point-failed" d={`M${p.x - 5},${p.y - 5} L${p.x + 5},${p.y + 5} M${p.x - 5},${p.y + 5} L${p.x + 5},${p.y - 5}`} />
+                    <path
+                      className="trend-point trend-point-failed"
+                      d={`M${p.x - 5},${p.y - 5} L${p.x + 5},${p.y + 5} M${p.x - 5},${p.y + 5} L${p.x + 5},${p.y - 5}`}
+                    />
                   ) : (
                     <circle className="trend-point" cx={p.x} cy={p.y} r={4} />
                   )}
@@ -72,7 +83,9 @@ export function TrendChart({ builds, limit = 20 }: { builds: readonly Build[]; l
           {l.series.map((s) => (
             <li key={s.platform} className={`trend-series-${s.index % SERIES}`}>
               <span className="trend-swatch" aria-hidden="true" />
-              <span className="trend-legend-text">{s.platform}: {summary(s.points.map((p) => p.ms))}</span>
+              <span className="trend-legend-text">
+                {s.platform}: {summary(s.points.map((p) => p.ms))}
+              </span>
             </li>
           ))}
           {failedBuilds > 0 && (

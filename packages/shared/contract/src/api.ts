@@ -10,8 +10,16 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const BuildSource = z
   .object({
     url: z.string().min(1, 'source.url is required').max(2048),
-    ref: z.string().min(1).max(255).regex(/^[^\s\0~^:?*[\\]+$/, 'invalid git ref').default('main'),
-    commit: z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit id').optional(),
+    ref: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^\s\0~^:?*[\\]+$/, 'invalid git ref')
+      .default('main'),
+    commit: z
+      .string()
+      .regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit id')
+      .optional(),
   })
   // `{"branch": "dev"}` must not quietly build main.
   .strict();
@@ -22,12 +30,14 @@ export const BuildRequest = z
     source: BuildSource,
     containerfile: RepoPath.optional(),
     context: RepoPath.default('.'),
-    platforms: z.array(Platform).min(1).max(16).default(() => [...DEFAULT_PLATFORMS]),
+    platforms: z
+      .array(Platform)
+      .min(1)
+      .max(16)
+      .default(() => [...DEFAULT_PLATFORMS]),
     image: ImageNameString.optional(),
     tags: z.array(TagString).max(64).default([]),
-    buildArgs: z
-      .record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536))
-      .default({}),
+    buildArgs: z.record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536)).default({}),
     push: z.boolean().default(true),
   })
   .strict()

@@ -48,7 +48,10 @@ export const BuildResult = z.object({
    * merger checks this and every blob it uses against its own digest, hashing each byte once.
    * Results without it (agents older than the merger) are checked against archiveDigest instead.
    */
-  archiveLayoutDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
+  archiveLayoutDigest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/)
+    .optional(),
   manifestDigest: z.string(),
 });
 export type BuildResult = z.infer<typeof BuildResult>;

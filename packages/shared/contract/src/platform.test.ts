@@ -57,7 +57,7 @@ describe('Platform schema', () => {
     ]);
     expect(Platform.safeParse(42).success).toBe(false);
   });
-  it('makes a build request\'s repeated spellings of one platform a repeat', () => {
+  it("makes a build request's repeated spellings of one platform a repeat", () => {
     const r = BuildRequest.safeParse({ source: { url: 'https://example.test/r.git' }, push: false, platforms: ['linux/arm64', 'linux/arm64/v8'] });
     expect(r.error?.issues.map((i) => i.message)).toEqual(['platforms must not repeat']);
     expect(BuildRequest.parse({ source: { url: 'https://example.test/r.git' }, push: false }).platforms).toEqual(['linux/amd64', 'linux/arm64']);

@@ -66,6 +66,4 @@ export function imageWithinPrefixes(image: string, prefixes: readonly string[]):
   });
 }
 
-export const TagString = z
-  .string()
-  .regex(TAG_RE, 'invalid tag: use letters, digits, "_", "." and "-" (max 128, not starting with "." or "-")');
+export const TagString = z.string().regex(TAG_RE, 'invalid tag: use letters, digits, "_", "." and "-" (max 128, not starting with "." or "-")');

@@ -77,7 +77,11 @@ export const BuildTimeout = z
   .toLowerCase()
   .refine((v) => readDuration(v).ok, 'must be a duration like "30m", "1h30m", "1.5h" or "90s"');
 
-const BranchName = z.string().min(1).max(255).regex(/^[^\s\0~^:?*[\\]+$/, 'invalid branch name');
+const BranchName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\s\0~^:?*[\\]+$/, 'invalid branch name');
 const HttpUrl = z
   .string()
   .max(2048)
@@ -95,7 +99,11 @@ export const RepoCreate = z
     image: ImageNameString.optional(),
     containerfile: RepoPath.optional(),
     context: RepoPath.default('.'),
-    platforms: z.array(Platform).min(1).max(16).default(() => [...DEFAULT_PLATFORMS]),
+    platforms: z
+      .array(Platform)
+      .min(1)
+      .max(16)
+      .default(() => [...DEFAULT_PLATFORMS]),
     buildArgs: BuildArgs.default({}),
     tagRules: TagRules.prefault({}),
     cancelSuperseded: CancelSuperseded.prefault({}),
@@ -200,8 +208,16 @@ export type RepoListQuery = z.infer<typeof RepoListQuery>;
 /** POST /api/v1/repos/:id/builds: a branch, tag or full ref (default: the default branch). */
 export const RepoBuildRequest = z
   .object({
-    ref: z.string().min(1).max(255).regex(/^[^\s\0~^:?*[\\]+$/, 'invalid git ref').optional(),
-    commit: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full hex commit id').optional(),
+    ref: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^\s\0~^:?*[\\]+$/, 'invalid git ref')
+      .optional(),
+    commit: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/, 'must be a full hex commit id')
+      .optional(),
   })
   .strict();
 export type RepoBuildRequest = z.infer<typeof RepoBuildRequest>;
@@ -251,7 +267,11 @@ export const TokenCreate = z
   .strict()
   .superRefine((t, ctx) => {
     if (t.imagePrefixes?.length && t.scopes.includes('admin')) {
-      ctx.addIssue({ code: 'custom', path: ['imagePrefixes'], message: 'imagePrefixes limits build tokens: an admin token can change repositories and tokens, so a limit would mean nothing' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['imagePrefixes'],
+        message: 'imagePrefixes limits build tokens: an admin token can change repositories and tokens, so a limit would mean nothing',
+      });
     }
   });
 export type TokenCreate = z.infer<typeof TokenCreate>;

@@ -37,7 +37,10 @@ export type FinalTaskStatus = (typeof FINAL_TASK_STATUSES)[number];
 export const OPEN_TASK_STATUSES = ['queued', 'running'] as const satisfies readonly TaskStatus[];
 export const CANCELABLE_TASK_STATUSES = OPEN_TASK_STATUSES;
 
-const among = <T extends string>(set: readonly T[]) => (status: string): status is T => (set as readonly string[]).includes(status);
+const among =
+  <T extends string>(set: readonly T[]) =>
+  (status: string): status is T =>
+    (set as readonly string[]).includes(status);
 
 export const isFinalBuildStatus = among(FINAL_BUILD_STATUSES);
 export const isOpenBuildStatus = among(OPEN_BUILD_STATUSES);

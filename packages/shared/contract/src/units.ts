@@ -164,4 +164,3 @@ export function formatSize(size: Size): string {
   if ('bytes' in size) return formatBytes(size.bytes);
   return size.capBytes === undefined ? `${size.percent}%` : `${size.percent}% (at most ${formatBytes(size.capBytes)})`;
 }
-

@@ -13,4 +13,3 @@ export function createObjectStore(url: string, env: Record<string, string | unde
   if (url.startsWith('s3://')) return new S3ObjectStore(s3OptionsFromUrl(url, env));
   throw new Error(`unsupported object store "${url}": use file:///absolute/path or s3://bucket/prefix`);
 }
-

@@ -24,7 +24,9 @@ describe('createLogger', () => {
     log.warn('kept');
     expect(out.records().map((r) => r.msg)).toEqual(['kept']);
     expect(() => createLogger({ component: 'agent', env: { ARCHWAY_LOG_LEVEL: 'loud' } })).toThrow(ConfigError);
-    expect(() => createLogger({ component: 'agent', env: { ARCHWAY_LOG_LEVEL: 'loud' } })).toThrow('  - ARCHWAY_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent');
+    expect(() => createLogger({ component: 'agent', env: { ARCHWAY_LOG_LEVEL: 'loud' } })).toThrow(
+      '  - ARCHWAY_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent',
+    );
   });
 
   it('never writes secret fields, at the top or one level down', () => {

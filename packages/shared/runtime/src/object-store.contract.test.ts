@@ -100,7 +100,10 @@ describe.each(stores)('ObjectStore contract: %s', (_name, make) => {
       for await (const o of store.list(prefix)) out.push([o.key, o.size]);
       return out.sort(([a], [b]) => (a < b ? -1 : 1));
     };
-    expect(await list('ls/b1/')).toEqual([['ls/b1/amd64', 11], ['ls/b1/arm64', 11]]);
+    expect(await list('ls/b1/')).toEqual([
+      ['ls/b1/amd64', 11],
+      ['ls/b1/arm64', 11],
+    ]);
     expect((await list('ls/b1')).map(([k]) => k)).toEqual(['ls/b1/amd64', 'ls/b1/arm64', 'ls/b10/amd64']);
     expect(await list('ls/none/')).toEqual([]);
   });

@@ -21,7 +21,12 @@ export function withParentDeathSignal(
 
 /** The executable `cmd` resolves to on `env.PATH` (or itself when it names a path), if any. */
 export function findOnPath(cmd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = cmd.includes('/') ? [cmd] : (env.PATH ?? '').split(delimiter).filter(isAbsolute).map((dir) => join(dir, cmd));
+  const candidates = cmd.includes('/')
+    ? [cmd]
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter(isAbsolute)
+        .map((dir) => join(dir, cmd));
   for (const path of candidates) {
     try {
       accessSync(path, constants.X_OK);

@@ -33,7 +33,9 @@ describe('checkRedisForQueues (what BullMQ needs from Redis)', () => {
     await redis.config('SET', 'appendonly', 'no');
     const { result, warnings } = await check();
     expect(result).toEqual({ policy: 'noeviction', aof: false });
-    expect(warnings).toEqual(['Redis runs without AOF (appendonly no): a Redis restart loses every queued and running build. Set appendonly yes (docs/redis.md).']);
+    expect(warnings).toEqual([
+      'Redis runs without AOF (appendonly no): a Redis restart loses every queued and running build. Set appendonly yes (docs/redis.md).',
+    ]);
   });
 
   it('refuses an evicting policy, naming it and the override; with the override it warns', async () => {
@@ -57,7 +59,9 @@ describe('checkRedisForQueues (what BullMQ needs from Redis)', () => {
       const t0 = Date.now();
       expect(await checkRedisForQueues(closed, { warn: (m) => warnings.push(m), env: {}, timeoutMs: 500 })).toEqual({});
       expect(Date.now() - t0).toBeLessThan(5000);
-      expect(warnings).toEqual(['could not check the Redis configuration BullMQ needs (maxmemory-policy noeviction, AOF): Redis did not answer INFO within 500 ms']);
+      expect(warnings).toEqual([
+        'could not check the Redis configuration BullMQ needs (maxmemory-policy noeviction, AOF): Redis did not answer INFO within 500 ms',
+      ]);
     } finally {
       closed.disconnect();
     }

@@ -32,7 +32,10 @@ export async function checkRedisForQueues(
   if (allow !== 'true' && allow !== 'false') throw new RedisSetupError(`${ALLOW_EVICTION_VARIABLE} must be true or false, got "${allow}"`);
   let info: string;
   try {
-    info = await within(Promise.all([redis.info('memory'), redis.info('persistence')]).then((parts) => parts.join('\n')), opts.timeoutMs ?? 5000);
+    info = await within(
+      Promise.all([redis.info('memory'), redis.info('persistence')]).then((parts) => parts.join('\n')),
+      opts.timeoutMs ?? 5000,
+    );
   } catch (err) {
     opts.warn(`could not check the Redis configuration BullMQ needs (maxmemory-policy noeviction, AOF): ${(err as Error).message}`);
     return {};
@@ -46,7 +49,8 @@ export async function checkRedisForQueues(
     if (allow !== 'true') throw new RedisSetupError(`${message}, or ${ALLOW_EVICTION_VARIABLE}=true to run anyway.`);
     opts.warn(`${message}; running anyway (${ALLOW_EVICTION_VARIABLE}=true).`);
   }
-  if (aof === false) opts.warn('Redis runs without AOF (appendonly no): a Redis restart loses every queued and running build. Set appendonly yes (docs/redis.md).');
+  if (aof === false)
+    opts.warn('Redis runs without AOF (appendonly no): a Redis restart loses every queued and running build. Set appendonly yes (docs/redis.md).');
   return { policy, aof };
 }
 

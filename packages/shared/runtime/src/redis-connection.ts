@@ -34,7 +34,10 @@ export function parseSentinelUrl(url: string): SentinelSettings {
   const rest = url.slice(SENTINEL.length);
   const at = rest.lastIndexOf('@', rest.indexOf('/') === -1 ? rest.length : rest.indexOf('/'));
   const auth = at >= 0 ? rest.slice(0, at) : '';
-  const [hostPart = '', ...pathParts] = rest.slice(at + 1).split('?')[0]!.split('/');
+  const [hostPart = '', ...pathParts] = rest
+    .slice(at + 1)
+    .split('?')[0]!
+    .split('/');
   const query = new URLSearchParams(rest.includes('?') ? rest.slice(rest.indexOf('?') + 1) : '');
   const sentinels = hostPart.split(',').map((h) => {
     const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(h.trim());

@@ -8,15 +8,7 @@ import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  checkObjectKey,
-  digestingStream,
-  ObjectNotFoundError,
-  type ByteRange,
-  type ObjectStore,
-  type PutResult,
-  type StoredObject,
-} from './object-store.ts';
+import { checkObjectKey, digestingStream, ObjectNotFoundError, type ByteRange, type ObjectStore, type PutResult, type StoredObject } from './object-store.ts';
 
 export interface S3ObjectStoreOptions {
   bucket: string;

@@ -43,7 +43,9 @@ describe('s3OptionsFromUrl', () => {
   });
 
   it('names the variable that is wrong', () => {
-    expect(() => s3OptionsFromUrl('s3://b1b', { AWS_ACCESS_KEY_ID: 'AKID' })).toThrow(/ {2}- AWS_SECRET_ACCESS_KEY: AWS_SECRET_ACCESS_KEY \(or AWS_SECRET_ACCESS_KEY_FILE\) is not set/);
+    expect(() => s3OptionsFromUrl('s3://b1b', { AWS_ACCESS_KEY_ID: 'AKID' })).toThrow(
+      / {2}- AWS_SECRET_ACCESS_KEY: AWS_SECRET_ACCESS_KEY \(or AWS_SECRET_ACCESS_KEY_FILE\) is not set/,
+    );
     expect(() => s3OptionsFromUrl('s3://b1b', { AWS_SECRET_ACCESS_KEY: 'hunter2' })).toThrow(/AWS_ACCESS_KEY_ID/);
     expect(() => s3OptionsFromUrl('s3://b1b', { AWS_SECRET_ACCESS_KEY: 'x', AWS_SECRET_ACCESS_KEY_FILE: '/x', AWS_ACCESS_KEY_ID: 'a' })).toThrow(
       /AWS_SECRET_ACCESS_KEY: set AWS_SECRET_ACCESS_KEY or AWS_SECRET_ACCESS_KEY_FILE, not both/,
@@ -52,7 +54,9 @@ describe('s3OptionsFromUrl', () => {
       /AWS_SECRET_ACCESS_KEY_FILE: cannot read \/nonexistent\/secret: ENOENT/,
     );
     expect(() => s3OptionsFromUrl('s3://b1b', { ARCHWAY_S3_FORCE_PATH_STYLE: 'maybe' })).toThrow(/ARCHWAY_S3_FORCE_PATH_STYLE: must be true or false/);
-    expect(() => s3OptionsFromUrl('s3://b1b', { ARCHWAY_S3_ENDPOINT: 'minio:9000' })).toThrow(/^invalid object store configuration:\n {2}- ARCHWAY_S3_ENDPOINT: must be an http/);
+    expect(() => s3OptionsFromUrl('s3://b1b', { ARCHWAY_S3_ENDPOINT: 'minio:9000' })).toThrow(
+      /^invalid object store configuration:\n {2}- ARCHWAY_S3_ENDPOINT: must be an http/,
+    );
     expect(() => s3OptionsFromUrl('s3://a/prefix', {})).toThrow(/ARCHWAY_OBJECT_STORE: "a" in "s3:\/\/a\/prefix" is not a valid bucket name/);
     expect(() => s3OptionsFromUrl('s3:///prefix', {})).toThrow(/not a valid bucket name/);
   });

@@ -14,8 +14,17 @@ afterAll(async () => f?.close());
 /** A heartbeat as an agent writes it to Redis (the API parses it). */
 function heartbeat(id: string, platform: string, extra: Partial<AgentInfo> = {}): z.input<typeof AgentInfo> {
   return {
-    id, platform, hostname: `${id}.lan`, version: '0.1.0', state: 'idle', currentTasks: [], concurrency: 1,
-    freeDiskBytes: 10_000_000_000, cacheBytes: 1_000_000, at: new Date().toISOString(), ...extra,
+    id,
+    platform,
+    hostname: `${id}.lan`,
+    version: '0.1.0',
+    state: 'idle',
+    currentTasks: [],
+    concurrency: 1,
+    freeDiskBytes: 10_000_000_000,
+    cacheBytes: 1_000_000,
+    at: new Date().toISOString(),
+    ...extra,
   };
 }
 
@@ -29,7 +38,10 @@ describe('GET /api/v1/agents', () => {
     const first = await f.app.inject({ method: 'GET', url: '/api/v1/agents', headers: f.auth });
     expect(first.statusCode).toBe(200);
     const items = first.json().items as AgentView[];
-    expect(items.map((a) => [a.id, a.state])).toEqual([['x86-1', 'idle'], ['pi-1', 'busy']]);
+    expect(items.map((a) => [a.id, a.state])).toEqual([
+      ['x86-1', 'idle'],
+      ['pi-1', 'busy'],
+    ]);
     expect(items[1]!.currentTasks).toEqual(['t1']);
     expect(await f.prisma.agent.count()).toBe(2);
 

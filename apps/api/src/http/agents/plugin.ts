@@ -10,7 +10,7 @@ export async function agentsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
   const agentsSchema = describeRoute({ tags: ['fleet'], summary: 'Agents: live ones and those whose heartbeat expired (`lost`)', answers: { 200: AgentList } });
   app.get('/agents', { schema: agentsSchema }, async (): Promise<{ items: AgentView[] }> => ({ items: await listAgents(deps) }));
 
-  const queuesSchema = describeRoute({ tags: ['fleet'], summary: 'Depth of each platform\'s build queue', answers: { 200: QueueDepthList } });
+  const queuesSchema = describeRoute({ tags: ['fleet'], summary: "Depth of each platform's build queue", answers: { 200: QueueDepthList } });
   app.get('/queues', { schema: queuesSchema }, async (): Promise<{ items: QueueDepth[] }> => {
     const agents = await liveAgents(deps.redis, deps.prefix);
     return { items: await queueDepths(deps, agents) };

@@ -35,7 +35,11 @@ export async function rememberAgents(prisma: PrismaClient, live: AgentInfo[]): P
   for (const a of live) {
     const at = Number.isNaN(Date.parse(a.at)) ? new Date() : new Date(a.at);
     const data = {
-      platform: a.platform, hostname: a.hostname, version: a.version, state: a.state, lastHeartbeat: at,
+      platform: a.platform,
+      hostname: a.hostname,
+      version: a.version,
+      state: a.state,
+      lastHeartbeat: at,
       // An idle beat keeps the task it ran last: that is what a lost agent's row should show.
       ...(a.currentTasks[0] ? { lastTask: a.currentTasks[0] } : {}),
     };
@@ -59,20 +63,22 @@ export async function listAgents(deps: { prisma: PrismaClient; redis: Redis; pre
       lastHeartbeat: Number.isNaN(Date.parse(a.at)) ? new Date().toISOString() : a.at,
       lastTask: a.currentTasks[0] ?? lastTask.get(a.id) ?? null,
     })),
-    ...rows.filter((r) => !liveIds.has(r.id)).map((r) => ({
-      id: r.id,
-      platform: r.platform,
-      hostname: r.hostname,
-      version: r.version,
-      state: 'lost' as const,
-      currentTasks: [],
-      concurrency: 0,
-      freeDiskBytes: null,
-      cacheBytes: null,
-      at: r.lastHeartbeat.toISOString(),
-      lastHeartbeat: r.lastHeartbeat.toISOString(),
-      lastTask: r.lastTask,
-    })),
+    ...rows
+      .filter((r) => !liveIds.has(r.id))
+      .map((r) => ({
+        id: r.id,
+        platform: r.platform,
+        hostname: r.hostname,
+        version: r.version,
+        state: 'lost' as const,
+        currentTasks: [],
+        concurrency: 0,
+        freeDiskBytes: null,
+        cacheBytes: null,
+        at: r.lastHeartbeat.toISOString(),
+        lastHeartbeat: r.lastHeartbeat.toISOString(),
+        lastTask: r.lastTask,
+      })),
   ];
   return views.sort((a, b) => a.platform.localeCompare(b.platform) || a.id.localeCompare(b.id));
 }

@@ -15,8 +15,19 @@ describe('GET /api/v1/builds/:id/artifacts/:platform', () => {
   it('streams a built platform’s archive; other platforms and states answer 404 with a reason', async () => {
     const build = await f.prisma.build.create({
       data: {
-        sourceUrl: 'x', ref: 'refs/pull/3/head', commit: 'a'.repeat(40), platforms: ['linux/amd64', 'linux/arm64'], tags: [], push: false, status: 'failed',
-        tasks: { create: [{ platform: 'linux/amd64', status: 'built' }, { platform: 'linux/arm64', status: 'failed' }] },
+        sourceUrl: 'x',
+        ref: 'refs/pull/3/head',
+        commit: 'a'.repeat(40),
+        platforms: ['linux/amd64', 'linux/arm64'],
+        tags: [],
+        push: false,
+        status: 'failed',
+        tasks: {
+          create: [
+            { platform: 'linux/amd64', status: 'built' },
+            { platform: 'linux/arm64', status: 'failed' },
+          ],
+        },
       },
     });
     const bytes = Buffer.alloc(300_000, 7);

@@ -24,7 +24,13 @@ export async function artifactsPlugin(app: FastifyInstance, { deps }: { deps: Ap
     description: 'The rest of the path names the platform: `linux-arm64`, `linux/arm64` or `arm64`.',
     // The wildcard `*` is the platform; the document names it so (openapi/plugin.ts).
     params: z.object({ id: z.string().describe('The build id'), platform: z.string().describe('`linux-arm64`, `linux/arm64` or `arm64`') }),
-    answers: { 200: { type: 'application/x-tar', description: 'An OCI layout as a tar (`buildah pull oci-archive:<file>`)', schema: { type: 'string', contentMediaType: 'application/x-tar' } } },
+    answers: {
+      200: {
+        type: 'application/x-tar',
+        description: 'An OCI layout as a tar (`buildah pull oci-archive:<file>`)',
+        schema: { type: 'string', contentMediaType: 'application/x-tar' },
+      },
+    },
   });
   app.get<{ Params: { id: string; '*': string } }>('/builds/:id/artifacts/*', { schema }, async (request, reply) => {
     const build = await findBuild(deps, request.params.id);
@@ -35,7 +41,8 @@ export async function artifactsPlugin(app: FastifyInstance, { deps }: { deps: Ap
       throw new NotFoundError(`build ${build.id} has no platform "${platform}" (it has ${build.platforms.join(', ')})`, 'platform');
     }
     const task = { ...found, platform: storedPlatform(found.platform) };
-    if (task.status !== 'built') throw new NotFoundError(`the ${task.platform} archive of build ${build.id} does not exist: the task is ${task.status}`, 'platform');
+    if (task.status !== 'built')
+      throw new NotFoundError(`the ${task.platform} archive of build ${build.id} does not exist: the task is ${task.status}`, 'platform');
     if (build.archivesDeletedAt) throw new NotFoundError(`the archives of build ${build.id} were removed by the retention policy`, 'platform');
     const key = objectKeys.archive(build.id, task.platform);
     const head = await deps.objectStore.head(key);

@@ -52,7 +52,7 @@ describe('ensureAdminToken', () => {
     expect(await lookupToken(prisma, fresh!)).not.toBeNull();
   });
 
-  it('re-registers the file\'s token when the database was reset', async () => {
+  it("re-registers the file's token when the database was reset", async () => {
     const dataDir = join(dir, 'reset');
     const { mkdir } = await import('node:fs/promises');
     await mkdir(dataDir);

@@ -25,7 +25,10 @@ describe('authentication throttle', () => {
     expect((await builds(ip, 'Basic Zm9vOmJhcg==')).statusCode).toBe(401);
     const blocked = await builds(ip, `Bearer ${f.token}`);
     expect(blocked.statusCode).toBe(429);
-    expect(blocked.json()).toMatchObject({ error: 'too_many_requests', message: expect.stringMatching(/too many failed authentication attempts from this address: try again in \d+ s/) });
+    expect(blocked.json()).toMatchObject({
+      error: 'too_many_requests',
+      message: expect.stringMatching(/too many failed authentication attempts from this address: try again in \d+ s/),
+    });
     const retryAfter = Number(blocked.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(120);

@@ -31,7 +31,12 @@ export interface ThrottleOptions {
   windowMs?: number;
 }
 
-export function createAuthThrottle({ redis, prefix, limit = DEFAULT_AUTH_FAILURE_LIMIT, windowMs = DEFAULT_AUTH_FAILURE_WINDOW_MS }: ThrottleOptions): AuthThrottle {
+export function createAuthThrottle({
+  redis,
+  prefix,
+  limit = DEFAULT_AUTH_FAILURE_LIMIT,
+  windowMs = DEFAULT_AUTH_FAILURE_WINDOW_MS,
+}: ThrottleOptions): AuthThrottle {
   const keys = redisKeys(prefix);
   const key = (request: FastifyRequest, scope?: string) => keys.authFailures(scope ? `${request.ip}|${scope}` : request.ip);
   if (limit <= 0) return { check: async () => {}, fail: async () => {} };

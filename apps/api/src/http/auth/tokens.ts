@@ -25,7 +25,13 @@ export interface CreatedToken {
   token: string;
 }
 
-export async function createToken(prisma: PrismaClient, name: string, scopes: Scope[], token = generateToken(), imagePrefixes: string[] = []): Promise<CreatedToken> {
+export async function createToken(
+  prisma: PrismaClient,
+  name: string,
+  scopes: Scope[],
+  token = generateToken(),
+  imagePrefixes: string[] = [],
+): Promise<CreatedToken> {
   const row = await prisma.apiToken.create({ data: { name, hash: hashToken(token), scopes, imagePrefixes } });
   return { id: row.id, token };
 }

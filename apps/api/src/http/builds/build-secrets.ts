@@ -66,7 +66,10 @@ export async function repoBuildSettings(deps: RepoSettingsDeps, origin: { repoId
 }
 
 /** Seals every secret for one task: a payload copied into another task does not open. */
-export function sealerFor(agentKey: Buffer | undefined, secrets: RepoBuildSettings['secrets']): ((taskId: string) => { id: string; sealed: string }[]) | undefined {
+export function sealerFor(
+  agentKey: Buffer | undefined,
+  secrets: RepoBuildSettings['secrets'],
+): ((taskId: string) => { id: string; sealed: string }[]) | undefined {
   if (secrets.length === 0 || !agentKey) return undefined;
   return (taskId) => secrets.map(({ id, value }) => ({ id, sealed: sealBuildSecret(agentKey, taskId, id, value) }));
 }

@@ -51,12 +51,16 @@ describe('POST /api/v1/builds', () => {
     const parent = await Job.fromId(f.queues.queue('publish'), id);
     expect(parent).toBeDefined();
     expect(await parent!.getState()).toBe('waiting-children');
-    expect(parent!.data).toEqual({ buildId: id, image: 'registry.example.com/me/app', tags: ['1.0', 'latest'], push: true, platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(parent!.data).toEqual({
+      buildId: id,
+      image: 'registry.example.com/me/app',
+      tags: ['1.0', 'latest'],
+      push: true,
+      platforms: ['linux/amd64', 'linux/arm64'],
+    });
     expect(parent!.opts.attempts).toBe(3);
     const deps = await parent!.getDependencies();
-    expect((deps.unprocessed ?? []).sort()).toEqual(
-      build.tasks.map((t) => `${f.prefix}:build-${t.platform.replace('/', '-')}:${t.id}`).sort(),
-    );
+    expect((deps.unprocessed ?? []).sort()).toEqual(build.tasks.map((t) => `${f.prefix}:build-${t.platform.replace('/', '-')}:${t.id}`).sort());
 
     for (const task of build.tasks) {
       const queue = f.queues.queue(`build-${task.platform.replace('/', '-')}`);
@@ -173,12 +177,23 @@ describe('GET /api/v1/builds/:id', () => {
     const tasks = await f.prisma.task.findMany({ where: { buildId: id } });
     const arm = tasks.find((t) => t.platform === 'linux/arm64')!;
     const t0 = new Date('2030-01-01T00:00:00Z');
-    await f.prisma.phase.create({ data: { buildId: id, taskId: arm.id, attempt: 1, name: 'clone', kind: 'clone', startedAt: t0, endedAt: new Date(t0.getTime() + 1500), durationMs: 1500 } });
+    await f.prisma.phase.create({
+      data: { buildId: id, taskId: arm.id, attempt: 1, name: 'clone', kind: 'clone', startedAt: t0, endedAt: new Date(t0.getTime() + 1500), durationMs: 1500 },
+    });
     await f.prisma.phase.create({ data: { buildId: id, taskId: null, attempt: 1, name: 'merge', kind: 'merge', startedAt: t0 } });
     const build = await get(id);
     expect(build.tasks.map((t) => t.platform)).toEqual(['linux/amd64', 'linux/arm64']);
     expect(build.tasks[1]!.phases).toEqual([
-      { name: 'clone', kind: 'clone', step: null, attempt: 1, startedAt: t0.toISOString(), endedAt: '2030-01-01T00:00:01.500Z', durationMs: 1500, cached: null },
+      {
+        name: 'clone',
+        kind: 'clone',
+        step: null,
+        attempt: 1,
+        startedAt: t0.toISOString(),
+        endedAt: '2030-01-01T00:00:01.500Z',
+        durationMs: 1500,
+        cached: null,
+      },
     ]);
     expect(build.tasks[0]!.phases).toEqual([]);
     expect(build.phases.map((p) => p.name)).toEqual(['merge']);
@@ -218,7 +233,12 @@ describe('rebuild and cancel', () => {
     await sub.subscribe(`${f.prefix}:cancel`);
     sub.on('message', (_c, m) => heard.push(m));
     try {
-      const res = await f.app.inject({ method: 'POST', url: `/api/v1/builds/${id}/cancel`, headers: { ...f.auth, 'content-type': 'application/json' }, payload: '' });
+      const res = await f.app.inject({
+        method: 'POST',
+        url: `/api/v1/builds/${id}/cancel`,
+        headers: { ...f.auth, 'content-type': 'application/json' },
+        payload: '',
+      });
       expect(res.statusCode, res.body).toBe(200);
       const build = res.json() as Build;
       expect(build.status).toBe('canceled');

@@ -18,7 +18,12 @@ describe('POST /api/v1/builds with Idempotency-Key', () => {
 
   const body = (extra: object = {}) => ({ source: { url: repo.url, ref: 'main' }, push: false, platforms: ['linux/amd64'], ...extra });
   const post = (key: string | undefined, payload: unknown, auth = f.auth) =>
-    f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: { ...auth, ...(key !== undefined ? { 'idempotency-key': key } : {}) }, payload: payload as object });
+    f.app.inject({
+      method: 'POST',
+      url: '/api/v1/builds',
+      headers: { ...auth, ...(key !== undefined ? { 'idempotency-key': key } : {}) },
+      payload: payload as object,
+    });
 
   it('a retry with the same key and body answers the same build (202, same id); one build and one flow exist', async () => {
     const first = await post('retry-1', body());

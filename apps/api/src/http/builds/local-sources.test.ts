@@ -25,7 +25,8 @@ describe('local sources refused by default', () => {
     await f?.close();
   });
 
-  const build = (url: string) => f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: f.auth, payload: { source: { url }, push: false, platforms: ['linux/amd64'] } });
+  const build = (url: string) =>
+    f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: f.auth, payload: { source: { url }, push: false, platforms: ['linux/amd64'] } });
 
   it('file:// → 422 naming the setting; nothing created', async () => {
     const repo = await makeGitRepo(f.tmp);
@@ -68,7 +69,12 @@ describe('local sources refused by default', () => {
   it('a repository with a local clone URL cannot be registered (field cloneUrl); nothing stored', async () => {
     const repo = await makeGitRepo(f.tmp);
     for (const cloneUrl of [repo.url, `http://127.0.0.1:${openPort}/r.git`]) {
-      const res = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload: { fullName: 'acme/local', provider: 'github', cloneUrl } });
+      const res = await f.app.inject({
+        method: 'POST',
+        url: '/api/v1/repos',
+        headers: f.auth,
+        payload: { fullName: 'acme/local', provider: 'github', cloneUrl },
+      });
       expect(res.statusCode, cloneUrl).toBe(422);
       expect(res.json().field).toBe('cloneUrl');
     }

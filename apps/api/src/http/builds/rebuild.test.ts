@@ -90,7 +90,14 @@ describe('rebuild from the stored request', () => {
     const row = await f.prisma.build.findUniqueOrThrow({ where: { id: res.json().id } });
     const head = execFileSync('git', ['rev-parse', 'main'], { cwd: git.dir }).toString().trim();
     // Defaults applied and the platform normalised, exactly the contract's BuildRequest.
-    expect(row.request).toEqual({ source: { url: git.url, ref: 'main', commit: head }, context: '.', platforms: ['linux/arm64'], tags: [], buildArgs: {}, push: false });
+    expect(row.request).toEqual({
+      source: { url: git.url, ref: 'main', commit: head },
+      context: '.',
+      platforms: ['linux/arm64'],
+      tags: [],
+      buildArgs: {},
+      push: false,
+    });
     expect(BuildRequest.parse(row.request)).toEqual(row.request);
   });
 

@@ -3,7 +3,19 @@ import { checkSourceAddress, isLocalAddress, sourceHost } from './source-address
 
 describe('isLocalAddress', () => {
   it('loopback, private, link-local, CGNAT, multicast and unspecified, in IPv4 and IPv6', () => {
-    for (const a of ['127.0.0.1', '127.8.9.10', '10.0.0.1', '172.16.5.4', '172.31.255.255', '192.168.0.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255']) {
+    for (const a of [
+      '127.0.0.1',
+      '127.8.9.10',
+      '10.0.0.1',
+      '172.16.5.4',
+      '172.31.255.255',
+      '192.168.0.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '224.0.0.1',
+      '255.255.255.255',
+    ]) {
       expect(isLocalAddress(a), a).toBe(true);
     }
     for (const a of ['::1', '::', 'fe80::1', 'fd00::1', 'fc12:3456::1', 'ff02::1']) expect(isLocalAddress(a), a).toBe(true);
@@ -42,8 +54,16 @@ describe('checkSourceAddress', () => {
 
   it('refuses a name when any one of its addresses is private (stand-in resolver)', async () => {
     const resolver = async () => ['140.82.112.3', '10.0.0.7'];
-    await expect(checkSourceAddress('https://mixed.example/r', false, 'cloneUrl', resolver)).rejects.toMatchObject({ statusCode: 422, field: 'cloneUrl', message: expect.stringMatching(/^cloneUrl: mixed\.example is a loopback, private or link-local address/) });
+    await expect(checkSourceAddress('https://mixed.example/r', false, 'cloneUrl', resolver)).rejects.toMatchObject({
+      statusCode: 422,
+      field: 'cloneUrl',
+      message: expect.stringMatching(/^cloneUrl: mixed\.example is a loopback, private or link-local address/),
+    });
     await expect(checkSourceAddress('https://public.example/r', false, 'source.url', async () => ['140.82.112.3'])).resolves.toBeUndefined();
-    await expect(checkSourceAddress('https://nowhere.example/r', false, 'source.url', async () => { throw new Error('ENOTFOUND'); })).rejects.toMatchObject({ message: 'source.url: the host name nowhere.example does not resolve' });
+    await expect(
+      checkSourceAddress('https://nowhere.example/r', false, 'source.url', async () => {
+        throw new Error('ENOTFOUND');
+      }),
+    ).rejects.toMatchObject({ message: 'source.url: the host name nowhere.example does not resolve' });
   });
 });

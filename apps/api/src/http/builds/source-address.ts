@@ -18,7 +18,8 @@ for (const [net, bits] of [
   ['198.18.0.0', 15],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
-] as const) LOCAL.addSubnet(net, bits, 'ipv4');
+] as const)
+  LOCAL.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [
   ['::', 128],
   ['::1', 128],
@@ -26,7 +27,8 @@ for (const [net, bits] of [
   ['fe80::', 10], // link-local
   ['fec0::', 10], // site-local (deprecated, still routed by some)
   ['ff00::', 8],
-] as const) LOCAL.addSubnet(net, bits, 'ipv6');
+] as const)
+  LOCAL.addSubnet(net, bits, 'ipv6');
 
 /** The 16 bytes of an IPv6 address in any notation (`::`, embedded dotted quad). */
 function ipv6Bytes(address: string): number[] {

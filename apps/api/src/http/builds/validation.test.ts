@@ -47,7 +47,11 @@ describe('POST /api/v1/builds rejects bad input', () => {
     ['an invalid tag', () => ({ ...valid(), tags: ['no spaces!'] }), 'tags.0'],
     ['a missing source.url', () => ({ ...valid(), source: { ref: 'main' } }), 'source.url'],
     ['an unknown field', () => ({ ...valid(), extra: 1 }), 'extra'],
-    ['an unknown field in source (a typo must not build main)', () => ({ ...valid(), source: { url: 'https://git.example.com/a.git', branch: 'dev' } }), 'source.branch'],
+    [
+      'an unknown field in source (a typo must not build main)',
+      () => ({ ...valid(), source: { url: 'https://git.example.com/a.git', branch: 'dev' } }),
+      'source.branch',
+    ],
     ['a repeated platform', () => ({ ...valid(), platforms: ['linux/amd64', 'amd64'] }), 'platforms'],
     ['a source.url starting with "-"', () => ({ ...valid(), source: { url: '--upload-pack=touch /tmp/x' } }), 'source.url'],
     ['a source.url with the ext:: transport', () => ({ ...valid(), source: { url: 'ext::sh -c touch% /tmp/pwned' } }), 'source.url'],
@@ -90,7 +94,7 @@ describe('POST /api/v1/builds rejects bad input', () => {
     await nothingStored();
   });
 
-  it('answers 422 naming source.ref, with git\'s answer, for a ref that does not exist', async () => {
+  it("answers 422 naming source.ref, with git's answer, for a ref that does not exist", async () => {
     const res = await post({ ...valid(), source: { url: repo.url, ref: 'no-such-branch' } });
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({ error: 'unprocessable', field: 'source.ref' });
@@ -98,7 +102,7 @@ describe('POST /api/v1/builds rejects bad input', () => {
     await nothingStored();
   });
 
-  it('answers 422 naming source.url with git\'s message for a repository that does not exist', async () => {
+  it("answers 422 naming source.url with git's message for a repository that does not exist", async () => {
     const res = await post({ ...valid(), source: { url: `file://${f.tmp}/missing-repo`, ref: 'main' } });
     expect(res.statusCode).toBe(422);
     expect(res.json().field).toBe('source.url');
@@ -117,7 +121,9 @@ describe('POST /api/v1/builds rejects bad input', () => {
     try {
       const started = Date.now();
       const res = await app.inject({
-        method: 'POST', url: '/api/v1/builds', headers: f.auth,
+        method: 'POST',
+        url: '/api/v1/builds',
+        headers: f.auth,
         payload: { ...valid(), source: { url: `git://127.0.0.1:${port}/repo.git` } },
       });
       expect(res.statusCode).toBe(422);

@@ -22,7 +22,14 @@ afterAll(async () => {
 describe('GET /api/v1/events', () => {
   it('sends the whole Build each time the recorder changes it', async () => {
     const build = await f.prisma.build.create({
-      data: { sourceUrl: 'file:///r', ref: 'main', commit: 'a'.repeat(40), platforms: ['linux/arm64'], push: false, tasks: { create: [{ platform: 'linux/arm64' }] } },
+      data: {
+        sourceUrl: 'file:///r',
+        ref: 'main',
+        commit: 'a'.repeat(40),
+        platforms: ['linux/arm64'],
+        push: false,
+        tasks: { create: [{ platform: 'linux/arm64' }] },
+      },
       include: { tasks: true },
     });
     const taskId = build.tasks[0]!.id;

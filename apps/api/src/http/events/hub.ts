@@ -22,9 +22,7 @@ export class BuildChangeHub {
    */
   private reads = new Map<string, { dirty: boolean }>();
 
-  constructor(
-    private readonly deps: { prisma: PrismaClient; redis: Redis; prefix: string; onError?: (err: unknown) => void },
-  ) {}
+  constructor(private readonly deps: { prisma: PrismaClient; redis: Redis; prefix: string; onError?: (err: unknown) => void }) {}
 
   /** Resolves once subscribed, so no change after it is missed. Returns the unsubscribe function. */
   async subscribe(listener: Listener): Promise<() => void> {

@@ -28,15 +28,14 @@ export async function healthPlugin(app: FastifyInstance, { deps }: { deps: Pick<
     answers: { 200: Readiness, 503: NotReady.describe('Not ready: `checks` says which dependency failed and why') },
   });
   app.get('/readyz', { ...QUIET_ROUTE, schema: readyz }, async (request, reply) => {
-    const [pg, redis] = await Promise.allSettled([
-      withTimeout(deps.prisma.$queryRaw`SELECT 1`, 'Postgres'),
-      withTimeout(deps.redis.ping(), 'Redis'),
-    ]);
+    const [pg, redis] = await Promise.allSettled([withTimeout(deps.prisma.$queryRaw`SELECT 1`, 'Postgres'), withTimeout(deps.redis.ping(), 'Redis')]);
     const checks = {
       postgres: pg.status === 'fulfilled' ? 'ok' : `failed: ${(pg.reason as Error).message}`,
       redis: redis.status === 'fulfilled' ? 'ok' : `failed: ${(redis.reason as Error).message}`,
     };
-    const failed = Object.entries(checks).filter(([, v]) => v !== 'ok').map(([k]) => k);
+    const failed = Object.entries(checks)
+      .filter(([, v]) => v !== 'ok')
+      .map(([k]) => k);
     if (failed.length === 0) return { status: 'ready', checks };
     request.log.warn({ checks }, `not ready: ${failed.join(' and ')} unavailable`);
     return reply.code(503).send({ error: 'not_ready', message: `not ready: ${failed.join(' and ')} unavailable`, checks });

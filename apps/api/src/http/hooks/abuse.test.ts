@@ -16,7 +16,13 @@ describe('webhook abuse', () => {
   const WINDOW_MS = 3_600_000;
 
   beforeAll(async () => {
-    f = await apiFixture({ allowLocalSources: true, hookBodyLimit: 64 * 1024, hookReplayWindowMs: WINDOW_MS, authFailureLimit: 3, authFailureWindowMs: 60_000 });
+    f = await apiFixture({
+      allowLocalSources: true,
+      hookBodyLimit: 64 * 1024,
+      hookReplayWindowMs: WINDOW_MS,
+      authFailureLimit: 3,
+      authFailureWindowMs: 60_000,
+    });
     git = await makeGitRepo(join(f.tmp, 'hello-world'), { Containerfile: 'FROM scratch\n' });
     second = await commitFiles(git.dir, { 'b.txt': 'b' }, 'second');
     const create = async (payload: object) => {
@@ -31,7 +37,11 @@ describe('webhook abuse', () => {
     await f?.close();
   });
 
-  const push = (commit = git.commit) => withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), commit);
+  const push = (commit = git.commit) =>
+    withCommit(
+      githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted),
+      commit,
+    );
   const counts = async () => [await f.prisma.build.count(), await f.prisma.webhookDelivery.count()];
 
   it('a missing signature is refused before the body is read: 401, even for a body over the limit', async () => {
@@ -63,7 +73,12 @@ describe('webhook abuse', () => {
 
   it('the URL without a repository id → 410 saying where webhooks go now; nothing stored', async () => {
     const before = await counts();
-    const res = await f.app.inject({ method: 'POST', url: '/hooks/github', headers: { 'content-type': 'application/json', 'x-github-event': 'push' }, payload: JSON.stringify(push()) });
+    const res = await f.app.inject({
+      method: 'POST',
+      url: '/hooks/github',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push' },
+      payload: JSON.stringify(push()),
+    });
     expect(res.statusCode).toBe(410);
     expect(res.json().message).toMatch(/webhookUrl \(http:\/\/archway\.test\/hooks\/github\/<repository id>/);
     expect(await counts()).toEqual(before);
@@ -82,7 +97,11 @@ describe('webhook abuse', () => {
     expect(replay.json().ignored).toMatch(/^duplicate of delivery orig-1: the same push of branch:master at [0-9a-f]{40} arrived within 1h$/);
     expect(await f.prisma.build.count()).toBe(builds);
     const log = (await f.app.inject({ url: `/api/v1/repos/${repo.id}/deliveries`, headers: f.auth })).json().items as any[];
-    expect(log.find((d) => d.deliveryId === 'replay-1')).toMatchObject({ result: 'ignored', message: expect.stringMatching(/^duplicate of delivery orig-1/), buildId: null });
+    expect(log.find((d) => d.deliveryId === 'replay-1')).toMatchObject({
+      result: 'ignored',
+      message: expect.stringMatching(/^duplicate of delivery orig-1/),
+      buildId: null,
+    });
 
     // Remembered for the configured window, not forever.
     const keys = await f.redis.keys(redisKeys(f.prefix).hookEvent(repo.id, '*'));
@@ -106,7 +125,7 @@ describe('webhook abuse', () => {
     expect(r2.json().result).toBe('queued');
   });
 
-  it("after 3 failures at one webhook URL an address gets 429 there with Retry-After, even with the right secret; other URLs, other addresses and its API tokens are unaffected", async () => {
+  it('after 3 failures at one webhook URL an address gets 429 there with Retry-After, even with the right secret; other URLs, other addresses and its API tokens are unaffected', async () => {
     const bad = '10.9.9.9';
     for (let i = 0; i < 3; i++) {
       const res = await sendGithub(f.app, 'push', push(), { repoId: repo.id, secret: 'guess', remoteAddress: bad });
@@ -122,11 +141,21 @@ describe('webhook abuse', () => {
     expect(await counts()).toEqual(before);
     // Forges deliver every customer's hooks from shared addresses: a count per address and URL keeps
     // someone's misconfigured hook from throttling other repositories or the API from there.
-    const otherUrl = await sendForgejo(f.app, 'push', { ...push(second), ref: 'refs/heads/from-bad', repository: { full_name: 'alice/webapp' } }, { repoId: forgejoRepo.id, secret: forgejoRepo.webhookSecret, remoteAddress: bad });
+    const otherUrl = await sendForgejo(
+      f.app,
+      'push',
+      { ...push(second), ref: 'refs/heads/from-bad', repository: { full_name: 'alice/webapp' } },
+      { repoId: forgejoRepo.id, secret: forgejoRepo.webhookSecret, remoteAddress: bad },
+    );
     expect(otherUrl.statusCode, otherUrl.body).toBe(202);
     expect((await f.app.inject({ url: '/api/v1/builds', headers: f.auth, remoteAddress: bad })).statusCode).toBe(200);
     // Another address is not affected either.
-    const fine = await sendForgejo(f.app, 'push', { ...push(second), ref: 'refs/heads/other', repository: { full_name: 'alice/webapp' } }, { repoId: forgejoRepo.id, secret: forgejoRepo.webhookSecret, remoteAddress: '10.9.9.10' });
+    const fine = await sendForgejo(
+      f.app,
+      'push',
+      { ...push(second), ref: 'refs/heads/other', repository: { full_name: 'alice/webapp' } },
+      { repoId: forgejoRepo.id, secret: forgejoRepo.webhookSecret, remoteAddress: '10.9.9.10' },
+    );
     expect(fine.statusCode, fine.body).toBe(202);
     expect((await f.app.inject({ url: '/api/v1/builds', headers: f.auth, remoteAddress: '10.9.9.10' })).statusCode).toBe(200);
   });

@@ -1,10 +1,7 @@
 import type { RepoTrigger } from '../repos/index.ts';
 
 /** What a verified delivery asks for, independent of the forge that sent it. */
-export type HookEvent =
-  | { type: 'ping' }
-  | { type: 'trigger'; trigger: RepoTrigger; before?: string }
-  | { type: 'ignored'; reason: string };
+export type HookEvent = { type: 'ping' } | { type: 'trigger'; trigger: RepoTrigger; before?: string } | { type: 'ignored'; reason: string };
 
 const ZERO_SHA = /^0+$/;
 const SHA_RE = /^[0-9a-f]{40}([0-9a-f]{24})?$/;

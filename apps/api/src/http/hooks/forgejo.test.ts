@@ -29,7 +29,13 @@ describe('POST /hooks/forgejo', () => {
       method: 'POST',
       url: '/api/v1/repos',
       headers: f.auth,
-      payload: { fullName: 'alice/webapp', provider: 'forgejo', cloneUrl: git.url, image: 'forge.example/alice/webapp', webhookSecret: 'a-secret-we-chose-ourselves' },
+      payload: {
+        fullName: 'alice/webapp',
+        provider: 'forgejo',
+        cloneUrl: git.url,
+        image: 'forge.example/alice/webapp',
+        webhookSecret: 'a-secret-we-chose-ourselves',
+      },
     });
     expect(res.statusCode, res.body).toBe(201);
     repo = res.json();
@@ -64,7 +70,12 @@ describe('POST /hooks/forgejo', () => {
     const res = await sendForgejo(f.app, 'push', fixture('forgejo-push-branch-deleted', git.commit), { repoId: repo.id, secret: repo.webhookSecret });
     expect(res.statusCode).toBe(202);
     expect(res.json().ignored).toBe('refs/heads/old-feature was deleted');
-    const del = await sendForgejo(f.app, 'delete', { ref: 'old-feature', ref_type: 'branch', pusher_type: 'user', repository: fixture('forgejo-push-branch', git.commit).repository, sender: {} }, { repoId: repo.id, secret: repo.webhookSecret });
+    const del = await sendForgejo(
+      f.app,
+      'delete',
+      { ref: 'old-feature', ref_type: 'branch', pusher_type: 'user', repository: fixture('forgejo-push-branch', git.commit).repository, sender: {} },
+      { repoId: repo.id, secret: repo.webhookSecret },
+    );
     expect(del.statusCode).toBe(202);
     expect(del.json().ignored).toMatch(/event "delete" is not handled/);
   });
@@ -73,7 +84,11 @@ describe('POST /hooks/forgejo', () => {
     const r1 = await sendForgejo(f.app, 'pull_request', fixture('forgejo-pull-request-opened', git.commit), { repoId: repo.id, secret: repo.webhookSecret });
     expect(r1.statusCode, r1.body).toBe(202);
     expect(await build(r1.json().build.id)).toMatchObject({ push: false, tags: [], ref: 'refs/pull/7/head', triggerRef: 'pr:7' });
-    const r2 = await sendForgejo(f.app, 'pull_request', fixture('forgejo-pull-request-synchronized', pr2), { repoId: repo.id, secret: repo.webhookSecret, eventType: 'pull_request_sync' });
+    const r2 = await sendForgejo(f.app, 'pull_request', fixture('forgejo-pull-request-synchronized', pr2), {
+      repoId: repo.id,
+      secret: repo.webhookSecret,
+      eventType: 'pull_request_sync',
+    });
     expect(r2.statusCode, r2.body).toBe(202);
     expect((await build(r1.json().build.id)).status).toBe('canceled');
     expect(await build(r2.json().build.id)).toMatchObject({ status: 'queued', commit: pr2 });
@@ -83,7 +98,11 @@ describe('POST /hooks/forgejo', () => {
 
   it('a commit the repository lacks → 422, recorded as error; a repeat of the delivery may try again', async () => {
     const missing = 'd'.repeat(40);
-    const r1 = await sendForgejo(f.app, 'push', fixture('forgejo-push-branch', missing), { repoId: repo.id, secret: repo.webhookSecret, delivery: 'fj-missing' });
+    const r1 = await sendForgejo(f.app, 'push', fixture('forgejo-push-branch', missing), {
+      repoId: repo.id,
+      secret: repo.webhookSecret,
+      delivery: 'fj-missing',
+    });
     expect(r1.statusCode).toBe(422);
     expect(r1.json().message).toMatch(/cannot read \.archway\.yaml at d{40}: .*not our ref/);
     const row = await f.prisma.webhookDelivery.findFirstOrThrow({ where: { deliveryId: 'fj-missing' } });
@@ -97,7 +116,12 @@ describe('POST /hooks/forgejo', () => {
   it("accepts Gitea's own headers for a gitea repository", async () => {
     const payload = fixture('forgejo-push-branch', git.commit);
     payload.repository.full_name = 'bob/tool';
-    const created = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload: { fullName: 'bob/tool', provider: 'gitea', cloneUrl: git.url, defaultBranch: 'main' } });
+    const created = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/repos',
+      headers: f.auth,
+      payload: { fullName: 'bob/tool', provider: 'gitea', cloneUrl: git.url, defaultBranch: 'main' },
+    });
     const res = await sendForgejo(f.app, 'push', payload, { repoId: created.json().id, secret: created.json().webhookSecret, gitea: true });
     expect(res.statusCode, res.body).toBe(202);
     // No image: the build runs but pushes nothing.

@@ -25,7 +25,11 @@ describe('POST /hooks/github', () => {
     run('checkout', '-q', '-b', 'bad');
     commits.bad = await commitFiles(git.dir, { '.archway.yaml': '# overrides\ncontext: .\nplatforms: [linux/amd64, linux/foo]\n' }, 'bad yaml');
     run('checkout', '-q', '-b', 'good', 'main');
-    commits.good = await commitFiles(git.dir, { '.archway.yaml': 'platforms: [arm64]\ntags: ["{branch}-edge", "sha-{sha}"]\nbuildArgs: { MODE: fast }\n' }, 'good yaml');
+    commits.good = await commitFiles(
+      git.dir,
+      { '.archway.yaml': 'platforms: [arm64]\ntags: ["{branch}-edge", "sha-{sha}"]\nbuildArgs: { MODE: fast }\n' },
+      'good yaml',
+    );
     run('checkout', '-q', '-b', 'feature', 'main');
     commits.pr1 = await commitFiles(git.dir, { 'a.txt': '1' }, 'pr 1');
     commits.pr2 = await commitFiles(git.dir, { 'a.txt': '2' }, 'pr 2');
@@ -35,7 +39,14 @@ describe('POST /hooks/github', () => {
       method: 'POST',
       url: '/api/v1/repos',
       headers: f.auth,
-      payload: { fullName: 'Codertocat/Hello-World', provider: 'github', cloneUrl: git.url, defaultBranch: 'master', image, platforms: ['linux/amd64', 'linux/arm64'] },
+      payload: {
+        fullName: 'Codertocat/Hello-World',
+        provider: 'github',
+        cloneUrl: git.url,
+        defaultBranch: 'master',
+        image,
+        platforms: ['linux/amd64', 'linux/arm64'],
+      },
     });
     expect(res.statusCode, res.body).toBe(201);
     repo = res.json();
@@ -52,7 +63,12 @@ describe('POST /hooks/github', () => {
   it('answers ping and records the delivery', async () => {
     const ping = githubExample('ping', (e) => e.hook?.type === 'Repository');
     // The example ping comes from another repository (Octocoders/Hello-World): register it too.
-    const other = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload: { fullName: ping.repository.full_name, provider: 'github', cloneUrl: git.url } });
+    const other = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/repos',
+      headers: f.auth,
+      payload: { fullName: ping.repository.full_name, provider: 'github', cloneUrl: git.url },
+    });
     expect(other.statusCode, other.body).toBe(201);
     const res = await sendGithub(f.app, 'ping', ping, { repoId: other.json().id, secret: other.json().webhookSecret, delivery: 'ping-1' });
     expect(res.statusCode, res.body).toBe(200);
@@ -62,7 +78,10 @@ describe('POST /hooks/github', () => {
   });
 
   it('push to the default branch: queues a build tagged latest and sha-<7>, with its flow and a pending status', async () => {
-    const payload = withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), git.commit);
+    const payload = withCommit(
+      githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted),
+      git.commit,
+    );
     const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret(), delivery: 'push-main-1' });
     expect(res.statusCode, res.body).toBe(202);
     const body = res.json();
@@ -88,7 +107,10 @@ describe('POST /hooks/github', () => {
 
   it('a repeated delivery id never queues a second build', async () => {
     const before = (await builds()).length;
-    const payload = withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), git.commit);
+    const payload = withCommit(
+      githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted),
+      git.commit,
+    );
     const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret(), delivery: 'push-main-1' });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ duplicate: true, result: 'queued' });
@@ -97,12 +119,18 @@ describe('POST /hooks/github', () => {
   });
 
   it('push of a tag: a plain tag keeps its name; v1.2.3 → 1.2.3, 1.2, 1, latest', async () => {
-    const plain = withCommit(githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' && !e.deleted), git.commit);
+    const plain = withCommit(
+      githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' && !e.deleted),
+      git.commit,
+    );
     const r1 = await sendGithub(f.app, 'push', plain, { repoId: repo.id, secret: secret() });
     expect(r1.statusCode, r1.body).toBe(202);
     expect((await f.prisma.build.findUniqueOrThrow({ where: { id: r1.json().build.id } })).tags).toEqual(['simple-tag']);
 
-    const semver = withCommit(githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' && !e.deleted), git.commit);
+    const semver = withCommit(
+      githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' && !e.deleted),
+      git.commit,
+    );
     semver.ref = 'refs/tags/v1.2.3';
     const r2 = await sendGithub(f.app, 'push', semver, { repoId: repo.id, secret: secret() });
     expect(r2.statusCode, r2.body).toBe(202);
@@ -118,7 +146,12 @@ describe('POST /hooks/github', () => {
 
   it('ignores deletions with 202 and a reason', async () => {
     const before = (await builds()).length;
-    const res = await sendGithub(f.app, 'push', githubExample('push', (e) => e.deleted === true), { repoId: repo.id, secret: secret(), delivery: 'del-1' });
+    const res = await sendGithub(
+      f.app,
+      'push',
+      githubExample('push', (e) => e.deleted === true),
+      { repoId: repo.id, secret: secret(), delivery: 'del-1' },
+    );
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ result: 'ignored', ignored: 'refs/tags/simple-tag was deleted' });
     const branchDeleted = githubExample('push', (e) => e.deleted === true);
@@ -130,13 +163,26 @@ describe('POST /hooks/github', () => {
   });
 
   it('pull_request opened builds every platform and pushes nothing; synchronize supersedes it', async () => {
-    const opened = withCommit(githubExample('pull_request', (e) => e.action === 'opened'), commits.pr1!);
+    const opened = withCommit(
+      githubExample('pull_request', (e) => e.action === 'opened'),
+      commits.pr1!,
+    );
     const r1 = await sendGithub(f.app, 'pull_request', opened, { repoId: repo.id, secret: secret() });
     expect(r1.statusCode, r1.body).toBe(202);
     const first = await f.prisma.build.findUniqueOrThrow({ where: { id: r1.json().build.id } });
-    expect(first).toMatchObject({ push: false, tags: [], ref: `refs/pull/${opened.number}/head`, commit: commits.pr1, triggerRef: `pr:${opened.number}`, platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(first).toMatchObject({
+      push: false,
+      tags: [],
+      ref: `refs/pull/${opened.number}/head`,
+      commit: commits.pr1,
+      triggerRef: `pr:${opened.number}`,
+      platforms: ['linux/amd64', 'linux/arm64'],
+    });
 
-    const sync = withCommit(githubExample('pull_request', (e) => e.action === 'synchronize'), commits.pr2!);
+    const sync = withCommit(
+      githubExample('pull_request', (e) => e.action === 'synchronize'),
+      commits.pr2!,
+    );
     sync.number = opened.number;
     const r2 = await sendGithub(f.app, 'pull_request', sync, { repoId: repo.id, secret: secret() });
     expect(r2.statusCode, r2.body).toBe(202);
@@ -151,7 +197,10 @@ describe('POST /hooks/github', () => {
   });
 
   it('an invalid .archway.yaml fails the build with a reason naming the line', async () => {
-    const payload = withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), commits.bad!);
+    const payload = withCommit(
+      githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted),
+      commits.bad!,
+    );
     payload.ref = 'refs/heads/bad';
     const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret() });
     expect(res.statusCode, res.body).toBe(202);
@@ -164,16 +213,28 @@ describe('POST /hooks/github', () => {
   });
 
   it('a valid .archway.yaml overrides platforms, tags and build args', async () => {
-    const payload = withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), commits.good!);
+    const payload = withCommit(
+      githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted),
+      commits.good!,
+    );
     payload.ref = 'refs/heads/good';
     const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret() });
     expect(res.statusCode, res.body).toBe(202);
     const build = await f.prisma.build.findUniqueOrThrow({ where: { id: res.json().build.id } });
-    expect(build).toMatchObject({ platforms: ['linux/arm64'], tags: ['good-edge', `sha-${commits.good!.slice(0, 7)}`], buildArgs: { MODE: 'fast' }, push: true });
+    expect(build).toMatchObject({
+      platforms: ['linux/arm64'],
+      tags: ['good-edge', `sha-${commits.good!.slice(0, 7)}`],
+      buildArgs: { MODE: 'fast' },
+      push: true,
+    });
   });
 
   describe('bad input', () => {
-    const push = () => withCommit(githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted), git.commit);
+    const push = () =>
+      withCommit(
+        githubExample('push', (e) => e.ref === 'refs/heads/master' && !e.deleted),
+        git.commit,
+      );
 
     async function nothingStored(fn: () => Promise<void>) {
       const [b, d] = [await f.prisma.build.count(), await f.prisma.webhookDelivery.count()];
@@ -208,7 +269,7 @@ describe('POST /hooks/github', () => {
       });
     });
 
-    it("a signed payload about another repository → 400 naming both", async () => {
+    it('a signed payload about another repository → 400 naming both', async () => {
       await nothingStored(async () => {
         const payload = push();
         payload.repository.full_name = 'someone/unknown';
@@ -223,7 +284,12 @@ describe('POST /hooks/github', () => {
         const bad = await sendGithub(f.app, 'push', undefined, { repoId: repo.id, secret: secret(), rawBody: '{"ref": ' });
         expect(bad.statusCode).toBe(400);
         expect(bad.json().message).toMatch(/malformed JSON/);
-        const form = await sendGithub(f.app, 'push', undefined, { repoId: repo.id, secret: secret(), rawBody: `payload=${encodeURIComponent(JSON.stringify(push()))}`, contentType: 'application/x-www-form-urlencoded' });
+        const form = await sendGithub(f.app, 'push', undefined, {
+          repoId: repo.id,
+          secret: secret(),
+          rawBody: `payload=${encodeURIComponent(JSON.stringify(push()))}`,
+          contentType: 'application/x-www-form-urlencoded',
+        });
         expect(form.statusCode).toBe(400);
         expect(form.json().message).toMatch(/application\/json/);
         const big = push();

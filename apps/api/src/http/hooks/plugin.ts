@@ -48,7 +48,7 @@ const HOOK_DOCS: Record<Source['name'], { summary: string; headers: z.ZodObject 
     }),
   },
   forgejo: {
-    summary: 'Forgejo or Gitea webhook (push, pull_request); Gitea\'s X-Gitea-* headers are read when X-Forgejo-* are absent',
+    summary: "Forgejo or Gitea webhook (push, pull_request); Gitea's X-Gitea-* headers are read when X-Forgejo-* are absent",
     headers: z.object({
       'x-forgejo-event': z.string(),
       'x-forgejo-delivery': z.string(),
@@ -62,11 +62,11 @@ function hookSchema(name: Source['name']) {
     tags: ['hooks'],
     summary: HOOK_DOCS[name].summary,
     description:
-      'The forge\'s JSON payload, signed with the webhook secret of the repository the URL names (its `webhookUrl`). An unknown repository and a wrong signature get the same 401. A repeated delivery id, or the same push content within ARCHWAY_HOOK_REPLAY_WINDOW, queues nothing new.',
+      "The forge's JSON payload, signed with the webhook secret of the repository the URL names (its `webhookUrl`). An unknown repository and a wrong signature get the same 401. A repeated delivery id, or the same push content within ARCHWAY_HOOK_REPLAY_WINDOW, queues nothing new.",
     public: true,
     params: z.object({ repoId: z.string().describe('The repository id (its webhookUrl names it)') }),
     headers: HOOK_DOCS[name].headers,
-    body: z.object({ repository: z.object({ full_name: z.string() }) }).describe('The forge\'s event payload'),
+    body: z.object({ repository: z.object({ full_name: z.string() }) }).describe("The forge's event payload"),
     answers: {
       200: HookResponse.describe('A ping, or a delivery already received (`duplicate`)'),
       202: HookResponse.describe('Accepted: a build was queued (`build`) or the event was ignored (`ignored` says why)'),
@@ -126,7 +126,9 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
 
   for (const source of SOURCES) {
     const unverified = () =>
-      new UnauthorizedError(`the ${source.signatureHeader} signature does not verify for this URL: use the repository's webhookUrl and the webhook secret Archway gave for it`);
+      new UnauthorizedError(
+        `the ${source.signatureHeader} signature does not verify for this URL: use the repository's webhookUrl and the webhook secret Archway gave for it`,
+      );
 
     // The URL without a repository id (before webhook URLs carried one): refused before the body is read.
     const moved = `webhook URLs name the repository: set this webhook's URL to the repository's webhookUrl (${deps.publicUrl}/hooks/${source.name}/<repository id>, shown by GET /api/v1/repos)`;
@@ -135,27 +137,31 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
     };
     app.post(`/${source.name}`, { bodyLimit, onRequest: refuseMoved, schema: movedSchema(source.name) }, refuseMoved);
 
-    app.post<{ Params: { repoId: string } }>(`/${source.name}/:repoId`, {
-      bodyLimit,
-      schema: hookSchema(source.name),
-      onRequest: async (request) => {
-        await throttle.check(request, hookScope(request));
-        if (!source.signature(request)) {
+    app.post<{ Params: { repoId: string } }>(
+      `/${source.name}/:repoId`,
+      {
+        bodyLimit,
+        schema: hookSchema(source.name),
+        onRequest: async (request) => {
+          await throttle.check(request, hookScope(request));
+          if (!source.signature(request)) {
+            await throttle.fail(request, hookScope(request));
+            throw unverified();
+          }
+        },
+      },
+      async (request, reply) => {
+        const raw = request.body;
+        const body = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
+        const repo = await verifiedRepo(deps.prisma, secretBox, source.providers, request.params.repoId, (secret) => source.verify(secret, body, request));
+        if (!repo) {
           await throttle.fail(request, hookScope(request));
           throw unverified();
         }
+        const { status, body: answer } = await handle(source, repo, request);
+        return reply.code(status).send(answer);
       },
-    }, async (request, reply) => {
-      const raw = request.body;
-      const body = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
-      const repo = await verifiedRepo(deps.prisma, secretBox, source.providers, request.params.repoId, (secret) => source.verify(secret, body, request));
-      if (!repo) {
-        await throttle.fail(request, hookScope(request));
-        throw unverified();
-      }
-      const { status, body: answer } = await handle(source, repo, request);
-      return reply.code(status).send(answer);
-    });
+    );
   }
 
   /**
@@ -169,14 +175,26 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
 
   async function handle(source: Source, repo: RepoRow, request: FastifyRequest): Promise<{ status: number; body: HookResponse }> {
     const event = source.event(request);
-    if (!event) throw new BadRequestError(`the ${source.name === 'github' ? 'X-GitHub-Event' : 'X-Forgejo-Event (or X-Gitea-Event)'} header is missing`, 'event');
+    if (!event)
+      throw new BadRequestError(`the ${source.name === 'github' ? 'X-GitHub-Event' : 'X-Forgejo-Event (or X-Gitea-Event)'} header is missing`, 'event');
     const deliveryId = source.delivery(request);
-    if (!deliveryId) throw new BadRequestError(`the ${source.name === 'github' ? 'X-GitHub-Delivery' : 'X-Forgejo-Delivery (or X-Gitea-Delivery)'} header is missing`, 'delivery');
+    if (!deliveryId)
+      throw new BadRequestError(
+        `the ${source.name === 'github' ? 'X-GitHub-Delivery' : 'X-Forgejo-Delivery (or X-Gitea-Delivery)'} header is missing`,
+        'delivery',
+      );
     const payload = parseBody(request);
     const fullName = payloadRepoName(payload);
-    if (!fullName) throw new BadRequestError('the payload names no repository (repository.full_name): add the webhook to a repository, not an organization', 'repository.full_name');
+    if (!fullName)
+      throw new BadRequestError(
+        'the payload names no repository (repository.full_name): add the webhook to a repository, not an organization',
+        'repository.full_name',
+      );
     if (fullName.toLowerCase() !== repo.fullName.toLowerCase()) {
-      throw new BadRequestError(`the payload is about ${fullName} but this webhook URL is ${repo.fullName}'s: use ${fullName}'s own webhookUrl`, 'repository.full_name');
+      throw new BadRequestError(
+        `the payload is about ${fullName} but this webhook URL is ${repo.fullName}'s: use ${fullName}'s own webhookUrl`,
+        'repository.full_name',
+      );
     }
 
     const action = typeof (payload as { action?: unknown }).action === 'string' ? (payload as { action: string }).action : null;
@@ -197,7 +215,12 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
     return act(repo, claim.row.id, { source: source.name, event, deliveryId }, source.parse(event, payload));
   }
 
-  async function act(repo: RepoRow, rowId: string, d: { source: string; event: string; deliveryId: string }, ev: HookEvent): Promise<{ status: number; body: HookResponse }> {
+  async function act(
+    repo: RepoRow,
+    rowId: string,
+    d: { source: string; event: string; deliveryId: string },
+    ev: HookEvent,
+  ): Promise<{ status: number; body: HookResponse }> {
     const { deliveryId } = d;
     if (ev.type === 'ping') {
       await finishDelivery(deps.prisma, rowId, 'ping', `webhook of ${repo.fullName} reached Archway`);
@@ -222,7 +245,10 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
     }
     try {
       const { build, canceled } = await triggerRepoBuild(deps, repo, ev.trigger, 'webhook');
-      const note = build.status === 'failed' ? `build failed before it started: ${build.error}` : `build queued${canceled.length ? `; canceled superseded ${canceled.join(', ')}` : ''}`;
+      const note =
+        build.status === 'failed'
+          ? `build failed before it started: ${build.error}`
+          : `build queued${canceled.length ? `; canceled superseded ${canceled.join(', ')}` : ''}`;
       await finishDelivery(deps.prisma, rowId, 'queued', note, build.id);
       return { status: 202, body: { delivery: deliveryId, result: 'queued', build: buildRef(build.id), message: note } };
     } catch (err) {
@@ -242,10 +268,7 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
 function parseBody(request: FastifyRequest): unknown {
   const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new BadRequestError(
-      `content type "${type || 'none'}" is not supported: set the webhook's content type to application/json`,
-      'content-type',
-    );
+    throw new BadRequestError(`content type "${type || 'none'}" is not supported: set the webhook's content type to application/json`, 'content-type');
   }
   const raw = request.body;
   if (!Buffer.isBuffer(raw) || raw.length === 0) throw new BadRequestError('the body is empty: expected the JSON payload', 'body');

@@ -33,7 +33,9 @@ export class ReplayGuard {
   }
 
   private key(repoId: string, c: EventContent): string {
-    const digest = createHash('sha256').update(JSON.stringify([c.source, c.event, triggerRef(c.trigger), c.trigger.commit, c.before ?? ''])).digest('hex');
+    const digest = createHash('sha256')
+      .update(JSON.stringify([c.source, c.event, triggerRef(c.trigger), c.trigger.commit, c.before ?? '']))
+      .digest('hex');
     return this.keys.hookEvent(repoId, digest);
   }
 

@@ -84,5 +84,11 @@ export function sendForgejo(app: FastifyInstance, event: string, payload: unknow
   headers['x-github-event'] = event;
   headers['x-github-event-type'] = type;
   if (sig !== null) headers['x-hub-signature-256'] = `sha256=${sig}`;
-  return app.inject({ method: 'POST', url: `/hooks/forgejo/${opts.repoId}`, headers, payload: body, ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}) });
+  return app.inject({
+    method: 'POST',
+    url: `/hooks/forgejo/${opts.repoId}`,
+    headers,
+    payload: body,
+    ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}),
+  });
 }

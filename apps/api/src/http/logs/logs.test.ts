@@ -17,8 +17,17 @@ afterAll(async () => f?.close());
 async function newBuild(status: TaskStatus = 'running') {
   const build = await f.prisma.build.create({
     data: {
-      sourceUrl: 'file:///r', ref: 'main', commit: 'a'.repeat(40), platforms: ['linux/amd64', 'linux/arm64'], push: false,
-      tasks: { create: [{ platform: 'linux/amd64', status }, { platform: 'linux/arm64', status }] },
+      sourceUrl: 'file:///r',
+      ref: 'main',
+      commit: 'a'.repeat(40),
+      platforms: ['linux/amd64', 'linux/arm64'],
+      push: false,
+      tasks: {
+        create: [
+          { platform: 'linux/amd64', status },
+          { platform: 'linux/arm64', status },
+        ],
+      },
     },
     include: { tasks: true },
   });
@@ -74,11 +83,15 @@ describe('GET /api/v1/builds/:id/logs', () => {
     const missing = await f.app.inject({ method: 'GET', url: `/api/v1/builds/${b.id}/logs`, headers: f.auth });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().field).toBe('platform');
-    const unknown = await f.app.inject({ method: 'GET', url: '/api/v1/builds/00000000-0000-4000-8000-000000000000/logs?platform=linux/amd64', headers: f.auth });
+    const unknown = await f.app.inject({
+      method: 'GET',
+      url: '/api/v1/builds/00000000-0000-4000-8000-000000000000/logs?platform=linux/amd64',
+      headers: f.auth,
+    });
     expect(unknown.statusCode).toBe(404);
   });
 
-  it('answers 404 when a finished task\'s log is gone from both places', async () => {
+  it("answers 404 when a finished task's log is gone from both places", async () => {
     const b = await newBuild('failed');
     const res = await f.app.inject({ method: 'GET', url: `/api/v1/builds/${b.id}/logs?platform=linux/arm64`, headers: f.auth });
     expect(res.statusCode).toBe(404);
@@ -87,7 +100,7 @@ describe('GET /api/v1/builds/:id/logs', () => {
 });
 
 describe('GET /api/v1/builds/:id/logs/stream', () => {
-  it('replays a finished task\'s log with stream ids, then ends; resumes strictly after Last-Event-ID', async () => {
+  it("replays a finished task's log with stream ids, then ends; resumes strictly after Last-Event-ID", async () => {
     const b = await newBuild('built');
     await appendLogLines(f.redis, f.prefix, b.arm.id, 1, lines(6));
     await endLog(f.redis, f.prefix, b.arm.id, 1);

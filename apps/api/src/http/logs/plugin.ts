@@ -14,7 +14,7 @@ import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
 const STREAM_ID = /^\d+-\d+$/;
 
 const LogQuery = z.object({
-  platform: z.string().optional().describe('Which platform\'s log (`linux/arm64`); may be left out when the build has one'),
+  platform: z.string().optional().describe("Which platform's log (`linux/arm64`); may be left out when the build has one"),
   download: z.enum(['1', 'true']).optional().describe('Answer as a file download (Content-Disposition)'),
 });
 const logSchema = describeRoute({

@@ -49,8 +49,16 @@ describe('GET /metrics', () => {
 
     await queueBuilds(f, ['linux/arm64', 'linux/riscv64'], 2);
     const agent: z.input<typeof AgentInfo> = {
-      id: 'pi-1', platform: 'linux/arm64', hostname: 'pi-1.lan', version: '0.1.0', state: 'idle', currentTasks: [], concurrency: 1,
-      freeDiskBytes: 1e10, cacheBytes: 0, at: new Date().toISOString(),
+      id: 'pi-1',
+      platform: 'linux/arm64',
+      hostname: 'pi-1.lan',
+      version: '0.1.0',
+      state: 'idle',
+      currentTasks: [],
+      concurrency: 1,
+      freeDiskBytes: 1e10,
+      cacheBytes: 0,
+      at: new Date().toISOString(),
     };
     await f.redis.set(redisKeys(f.prefix).agent(agent.id), JSON.stringify(agent), 'EX', 30);
 
@@ -74,9 +82,7 @@ describe('GET /metrics', () => {
 
 describe('formatExposition', () => {
   it('escapes label values and help text, and spells non-finite values as Prometheus does', () => {
-    const text = formatExposition([
-      { name: 'x', help: 'a \\ b\nc', type: 'gauge', samples: [{ labels: { l: 'q"\\\n' }, value: 1.5 }, { value: Infinity }] },
-    ]);
+    const text = formatExposition([{ name: 'x', help: 'a \\ b\nc', type: 'gauge', samples: [{ labels: { l: 'q"\\\n' }, value: 1.5 }, { value: Infinity }] }]);
     expect(text).toBe('# HELP x a \\\\ b\\nc\n# TYPE x gauge\nx{l="q\\"\\\\\\n"} 1.5\nx +Inf\n');
   });
 });

@@ -9,7 +9,11 @@ import { FAIL_FAST } from '../../infra/queue/redis.ts';
 import { checkResponses, ResponseChecker } from '../../testing/response-check.ts';
 import { DOCS_PREFIX, documentedPath, DOCUMENTED_PATH } from './plugin.ts';
 
-type Operation = { responses: Record<string, { description: string; content?: Record<string, { schema?: object }> }>; security?: unknown[]; deprecated?: boolean };
+type Operation = {
+  responses: Record<string, { description: string; content?: Record<string, { schema?: object }> }>;
+  security?: unknown[];
+  deprecated?: boolean;
+};
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 let f: ApiFixture;
@@ -81,10 +85,23 @@ describe('OpenAPI document', () => {
 
   it('asks for a bearer token except on the public routes', () => {
     const pub = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).filter(([, op]) => Array.isArray(op.security) && op.security.length === 0).map(([m]) => `${m.toUpperCase()} ${path}`),
+      Object.entries(ops)
+        .filter(([, op]) => Array.isArray(op.security) && op.security.length === 0)
+        .map(([m]) => `${m.toUpperCase()} ${path}`),
     );
     expect(pub.sort()).toEqual(
-      ['GET /api/v1/openapi.json', 'GET /api/v1/session', 'POST /api/v1/session', 'DELETE /api/v1/session', 'GET /healthz', 'GET /readyz', 'POST /hooks/github', 'POST /hooks/forgejo', 'POST /hooks/github/{repoId}', 'POST /hooks/forgejo/{repoId}'].sort(),
+      [
+        'GET /api/v1/openapi.json',
+        'GET /api/v1/session',
+        'POST /api/v1/session',
+        'DELETE /api/v1/session',
+        'GET /healthz',
+        'GET /readyz',
+        'POST /hooks/github',
+        'POST /hooks/forgejo',
+        'POST /hooks/github/{repoId}',
+        'POST /hooks/forgejo/{repoId}',
+      ].sort(),
     );
   });
 
@@ -94,7 +111,10 @@ describe('OpenAPI document', () => {
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json().paths['/api/v1/builds/{id}'].get.parameters[0]).toMatchObject({ in: 'path', name: 'id', required: true });
     // The request body is the very zod schema POST /builds parses with: its messages' limits show.
-    expect(res.json().paths['/api/v1/builds'].post.requestBody.content['application/json'].schema.properties.platforms).toMatchObject({ minItems: 1, maxItems: 16 });
+    expect(res.json().paths['/api/v1/builds'].post.requestBody.content['application/json'].schema.properties.platforms).toMatchObject({
+      minItems: 1,
+      maxItems: 16,
+    });
     expect(res.json().paths['/api/v1/builds'].post.requestBody.required).toBe(true);
     // An empty POST builds the default branch: that body is optional.
     expect(res.json().paths['/api/v1/repos/{id}/builds'].post.requestBody.required).toBe(false);
@@ -131,7 +151,7 @@ describe('response check against the document', () => {
     expect(checker.check('GET', '/nowhere', 200, 'application/json', '{}')).toMatch(/not in the document/);
   });
 
-  it('accepts /readyz\'s 503, which carries its checks', async () => {
+  it("accepts /readyz's 503, which carries its checks", async () => {
     const port = await freePort();
     const deadRedis = new Redis(`redis://127.0.0.1:${port}`, { ...FAIL_FAST, lazyConnect: true, retryStrategy: () => null });
     deadRedis.on('error', () => {});

@@ -63,11 +63,11 @@ async function openapi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'builds', description: 'Create, list, show, rebuild and cancel builds; their logs and archives' },
         { name: 'repos', description: 'Registered forge repositories, their webhook deliveries and builds of a ref' },
-        { name: 'hooks', description: 'Forge webhooks (signed with the repository\'s webhook secret, not a token)' },
+        { name: 'hooks', description: "Forge webhooks (signed with the repository's webhook secret, not a token)" },
         { name: 'fleet', description: 'Agents and build queues' },
         { name: 'events', description: 'Live changes as Server-Sent Events' },
         { name: 'tokens', description: 'API tokens (admin)' },
-        { name: 'session', description: 'The dashboard\'s sign-in' },
+        { name: 'session', description: "The dashboard's sign-in" },
         { name: 'operations', description: 'Probes, metrics and this reference' },
       ],
     },

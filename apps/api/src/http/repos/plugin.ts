@@ -33,14 +33,20 @@ const schemas = {
   show: describeRoute({ tags, summary: 'One registered repository', params: IdParams, answers: { 200: Repo } }),
   update: describeRoute({
     tags,
-    summary: 'Change a repository\'s settings (admin); only the fields given change',
+    summary: "Change a repository's settings (admin); only the fields given change",
     params: IdParams,
     body: RepoUpdate,
     bodyOptional: true,
     answers: { 200: Repo.describe('Updated; `webhookSecret` only when it was rotated') },
   }),
   remove: describeRoute({ tags, summary: 'Remove a repository (admin); its builds stay', params: IdParams, answers: { 204: null } }),
-  deliveries: describeRoute({ tags, summary: 'Its latest webhook deliveries, newest first', params: IdParams, query: DeliveryListQuery, answers: { 200: WebhookDeliveryList } }),
+  deliveries: describeRoute({
+    tags,
+    summary: 'Its latest webhook deliveries, newest first',
+    params: IdParams,
+    query: DeliveryListQuery,
+    answers: { 200: WebhookDeliveryList },
+  }),
   build: describeRoute({
     tags,
     summary: 'Build a branch, tag or commit of the repository with its settings (body optional: default branch)',
@@ -72,7 +78,9 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
     return { items: rows.map((r) => toRepo(r, deps.publicUrl)) };
   });
 
-  app.get<{ Params: { id: string } }>('/repos/:id', { schema: schemas.show }, async (request) => toRepo(await findRepo(deps.prisma, request.params.id), deps.publicUrl));
+  app.get<{ Params: { id: string } }>('/repos/:id', { schema: schemas.show }, async (request) =>
+    toRepo(await findRepo(deps.prisma, request.params.id), deps.publicUrl),
+  );
 
   app.patch<{ Params: { id: string } }>('/repos/:id', { config: { scope: 'admin' }, schema: schemas.update }, async (request) => {
     const { repo, webhookSecret } = await updateRepo(repoDeps, request.params.id, RepoUpdate.parse(request.body ?? {}));
@@ -84,19 +92,23 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
     return reply.code(204).send();
   });
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: string } }>('/repos/:id/deliveries', { schema: schemas.deliveries }, async (request): Promise<WebhookDeliveryList> => {
-    const repo = await findRepo(deps.prisma, request.params.id);
-    const limit = Math.min(200, Math.max(1, Number(request.query.limit) || 50));
-    const rows = await deps.prisma.webhookDelivery.findMany({ where: { repoId: repo.id }, orderBy: { createdAt: 'desc' }, take: limit });
-    return { items: rows.map(toDelivery) };
-  });
+  app.get<{ Params: { id: string }; Querystring: { limit?: string } }>(
+    '/repos/:id/deliveries',
+    { schema: schemas.deliveries },
+    async (request): Promise<WebhookDeliveryList> => {
+      const repo = await findRepo(deps.prisma, request.params.id);
+      const limit = Math.min(200, Math.max(1, Number(request.query.limit) || 50));
+      const rows = await deps.prisma.webhookDelivery.findMany({ where: { repoId: repo.id }, orderBy: { createdAt: 'desc' }, take: limit });
+      return { items: rows.map(toDelivery) };
+    },
+  );
 
   app.post<{ Params: { id: string } }>('/repos/:id/builds', { schema: schemas.build }, async (request, reply) => {
     const repo = await findRepo(deps.prisma, request.params.id);
     const body = RepoBuildRequest.parse(request.body ?? {});
     const trigger = await resolveRepoTrigger(repo, body.ref, body.commit, deps.gitTimeoutMs);
     // Pull request builds never push; branches and tags push to the repository's image.
-    checkImageAllowed(request.token, repo.image, trigger.kind !== 'pr', 'the repository\'s image');
+    checkImageAllowed(request.token, repo.image, trigger.kind !== 'pr', "the repository's image");
     const { build, canceled } = await triggerRepoBuild(deps, repo, trigger, 'repo');
     const answer: RepoBuildCreated = {
       id: build.id,

@@ -72,7 +72,7 @@ describe('repository build secrets, time limit and attempts', () => {
     expect(Object.keys(JSON.parse(row!.text).buildSecrets).sort()).toEqual(['npm.rc', 'token']);
   });
 
-  it('seals each secret for each task with the agents\' key; timeout and attempts reach the jobs', async () => {
+  it("seals each secret for each task with the agents' key; timeout and attempts reach the jobs", async () => {
     const buildId = await buildRepo();
     const children = await childJobs(buildId);
     expect(children).toHaveLength(2);

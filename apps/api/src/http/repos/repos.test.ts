@@ -70,14 +70,18 @@ describe('/api/v1/repos', () => {
     const patched = await call('PATCH', `/repos/${repo.id}`, { cloneUrl: 'https://***:***@git.example.com/acme/creds-renamed.git' });
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json().cloneUrl).toBe('https://***:***@git.example.com/acme/creds-renamed.git');
-    expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe('https://bot:s3cret-token@git.example.com/acme/creds-renamed.git');
+    expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe(
+      'https://bot:s3cret-token@git.example.com/acme/creds-renamed.git',
+    );
     // The mask never carries the stored token to another server, or from https to http.
     for (const elsewhere of ['https://***:***@evil.example/acme/creds.git', 'http://***:***@git.example.com/acme/creds.git']) {
       const moved = await call('PATCH', `/repos/${repo.id}`, { cloneUrl: elsewhere });
       expect(moved.statusCode, elsewhere).toBe(400);
       expect(moved.json()).toMatchObject({ field: 'cloneUrl', message: expect.stringContaining('same scheme, host and port') });
     }
-    expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe('https://bot:s3cret-token@git.example.com/acme/creds-renamed.git');
+    expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe(
+      'https://bot:s3cret-token@git.example.com/acme/creds-renamed.git',
+    );
     // New credentials replace the stored ones.
     await call('PATCH', `/repos/${repo.id}`, { cloneUrl: 'https://bot:rotated@git.example.com/acme/creds.git' });
     expect((await f.prisma.repo.findUniqueOrThrow({ where: { id: repo.id } })).cloneUrl).toBe('https://bot:rotated@git.example.com/acme/creds.git');
@@ -117,7 +121,12 @@ describe('/api/v1/repos', () => {
     const found = (await call('GET', '/repos?fullName=Acme/App')).json();
     expect(found.items.map((r: { id: string }) => r.id)).toEqual([id]);
     await call('PATCH', `/repos/${id}`, { cancelSuperseded: { pullRequests: false } });
-    const patched = await call('PATCH', `/repos/${id}`, { tagRules: { branches: false }, cancelSuperseded: { branches: true }, forgeToken: null, rotateWebhookSecret: true });
+    const patched = await call('PATCH', `/repos/${id}`, {
+      tagRules: { branches: false },
+      cancelSuperseded: { branches: true },
+      forgeToken: null,
+      rotateWebhookSecret: true,
+    });
     expect(patched.statusCode, patched.body).toBe(200);
     const repo = patched.json();
     expect(repo.tagRules).toMatchObject({ branches: false, semverLatest: 'always' });
@@ -136,7 +145,15 @@ describe('/api/v1/repos', () => {
     const main = await call('POST', `/repos/${id}/builds`, {});
     expect(main.statusCode, main.body).toBe(202);
     const b1 = await f.prisma.build.findUniqueOrThrow({ where: { id: main.json().id } });
-    expect(b1).toMatchObject({ ref: 'main', commit: git.commit, tags: ['latest', `sha-${git.commit.slice(0, 7)}`], trigger: 'repo', repoId: id, buildArgs: { VERSION: '1' }, push: true });
+    expect(b1).toMatchObject({
+      ref: 'main',
+      commit: git.commit,
+      tags: ['latest', `sha-${git.commit.slice(0, 7)}`],
+      trigger: 'repo',
+      repoId: id,
+      buildArgs: { VERSION: '1' },
+      push: true,
+    });
 
     const tag = await call('POST', `/repos/${id}/builds`, { ref: 'v1.0' });
     expect(tag.statusCode, tag.body).toBe(202);

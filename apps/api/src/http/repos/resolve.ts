@@ -12,11 +12,7 @@ const PULL_RE = /^refs\/pull\/(\d+)\/head$/;
 export async function resolveRepoTrigger(repo: RepoRow, ref: string | undefined, commit: string | undefined, timeoutMs?: number): Promise<RepoTrigger> {
   const wanted = ref ?? repo.defaultBranch;
   const pull = PULL_RE.exec(wanted);
-  const candidates = pull
-    ? [wanted]
-    : wanted.startsWith('refs/')
-      ? [wanted]
-      : [`refs/heads/${wanted}`, `refs/tags/${wanted}`];
+  const candidates = pull ? [wanted] : wanted.startsWith('refs/') ? [wanted] : [`refs/heads/${wanted}`, `refs/tags/${wanted}`];
   let refs: Map<string, string>;
   try {
     refs = await lsRemote(repo.cloneUrl, candidates, timeoutMs);

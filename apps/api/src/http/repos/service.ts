@@ -107,7 +107,10 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   const current = await findRepo(deps.prisma, id);
   const cloneUrl = input.cloneUrl === undefined ? undefined : keepMaskedCredentials(input.cloneUrl, current.cloneUrl);
   if (input.cloneUrl !== undefined && cloneUrl === undefined) {
-    throw new BadRequestError('cloneUrl: "***" stands for the stored credentials only on the same scheme, host and port; give the credentials for the new server', 'cloneUrl');
+    throw new BadRequestError(
+      'cloneUrl: "***" stands for the stored credentials only on the same scheme, host and port; give the credentials for the new server',
+      'cloneUrl',
+    );
   }
   if (cloneUrl !== undefined) await checkCloneUrl(cloneUrl, deps.allowLocalSources ?? false);
   const data: Prisma.RepoUpdateInput = {};

@@ -124,7 +124,13 @@ async function cancelSuperseded(deps: AppDeps, repo: RepoRow, t: RepoTrigger, bu
   const enabled = t.kind === 'branch' ? repo.cancelSupersededBranches : t.kind === 'pr' ? repo.cancelSupersededPulls : false;
   if (!enabled) return [];
   const older = await deps.prisma.build.findMany({
-    where: { repoId: repo.id, triggerRef: build.triggerRef, status: { in: [...CANCELABLE_BUILD_STATUSES] }, id: { not: build.id }, createdAt: { lte: build.createdAt } },
+    where: {
+      repoId: repo.id,
+      triggerRef: build.triggerRef,
+      status: { in: [...CANCELABLE_BUILD_STATUSES] },
+      id: { not: build.id },
+      createdAt: { lte: build.createdAt },
+    },
     select: { id: true },
   });
   // At once: each cancel waits for the recorder to apply it, and a forge waits for this answer.

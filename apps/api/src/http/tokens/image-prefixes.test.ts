@@ -25,7 +25,12 @@ describe('build tokens limited to image prefixes', () => {
   beforeAll(async () => {
     f = await apiFixture({ allowLocalSources: true });
     repo = await makeGitRepo(f.tmp);
-    const res = await f.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: f.auth, payload: { name: 'team ci', scopes: ['build'], imagePrefixes: ['registry.example.com/team/', 'registry.example.com/team'] } });
+    const res = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: f.auth,
+      payload: { name: 'team ci', scopes: ['build'], imagePrefixes: ['registry.example.com/team/', 'registry.example.com/team'] },
+    });
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json().imagePrefixes).toEqual(['registry.example.com/team']);
     tokenId = res.json().id;
@@ -36,7 +41,12 @@ describe('build tokens limited to image prefixes', () => {
   });
 
   const build = (headers: Record<string, string>, image: string, push = true) =>
-    f.app.inject({ method: 'POST', url: '/api/v1/builds', headers, payload: { source: { url: repo.url, commit: repo.commit }, image, tags: ['1'], push, platforms: ['linux/amd64'] } });
+    f.app.inject({
+      method: 'POST',
+      url: '/api/v1/builds',
+      headers,
+      payload: { source: { url: repo.url, commit: repo.commit }, image, tags: ['1'], push, platforms: ['linux/amd64'] },
+    });
 
   it('the list shows the limit', async () => {
     const list = (await f.app.inject({ url: '/api/v1/tokens', headers: f.auth })).json().items;
@@ -67,7 +77,12 @@ describe('build tokens limited to image prefixes', () => {
   });
 
   it("a registered repository's build pushing outside the prefixes → 403", async () => {
-    const reg = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload: { fullName: 'acme/elsewhere', provider: 'github', cloneUrl: repo.url, defaultBranch: 'main', image: 'registry.example.com/acme/app' } });
+    const reg = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/repos',
+      headers: f.auth,
+      payload: { fullName: 'acme/elsewhere', provider: 'github', cloneUrl: repo.url, defaultBranch: 'main', image: 'registry.example.com/acme/app' },
+    });
     expect(reg.statusCode, reg.body).toBe(201);
     const count = await f.prisma.build.count();
     const res = await f.app.inject({ method: 'POST', url: `/api/v1/repos/${reg.json().id}/builds`, headers: limited, payload: { ref: 'main' } });

@@ -9,7 +9,12 @@ import type { ApiToken } from '../../generated/prisma/client.ts';
 
 const tags = ['tokens'];
 const schemas = {
-  create: describeRoute({ tags, summary: 'Create an API token (admin)', body: TokenCreate, answers: { 201: TokenCreated.describe('Created; `token` is shown in this answer only') } }),
+  create: describeRoute({
+    tags,
+    summary: 'Create an API token (admin)',
+    body: TokenCreate,
+    answers: { 201: TokenCreated.describe('Created; `token` is shown in this answer only') },
+  }),
   list: describeRoute({ tags, summary: 'Every token, revoked ones too (admin)', answers: { 200: TokenList } }),
   revoke: describeRoute({ tags, summary: 'Revoke a token (admin); the row stays', params: IdParams, answers: { 200: TokenInfo } }),
 };
@@ -17,7 +22,15 @@ const schemas = {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 function toInfo(row: ApiToken): TokenInfo {
-  return { id: row.id, name: row.name, scopes: row.scopes, imagePrefixes: row.imagePrefixes ?? [], createdAt: row.createdAt.toISOString(), lastUsedAt: iso(row.lastUsedAt), revokedAt: iso(row.revokedAt) };
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    imagePrefixes: row.imagePrefixes ?? [],
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: iso(row.lastUsedAt),
+    revokedAt: iso(row.revokedAt),
+  };
 }
 
 /**

@@ -39,7 +39,10 @@ export function assertSameOrigin(request: FastifyRequest, publicUrl: string): vo
 
 /** The live API token behind a session; null (and the session dropped) once it was revoked. */
 export async function sessionIdentity(prisma: PrismaClient, store: SessionStore, id: string, record: SessionRecord): Promise<TokenIdentity | null> {
-  const row = await prisma.apiToken.findUnique({ where: { id: record.tokenId }, select: { id: true, name: true, scopes: true, imagePrefixes: true, revokedAt: true } });
+  const row = await prisma.apiToken.findUnique({
+    where: { id: record.tokenId },
+    select: { id: true, name: true, scopes: true, imagePrefixes: true, revokedAt: true },
+  });
   if (!row || row.revokedAt) {
     await store.delete(id);
     return null;

@@ -19,7 +19,7 @@ export function redisReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
     const timer = setTimeout(() => done(new Error(`Redis not ready after ${formatDuration(timeoutMs)}`)), timeoutMs);
     const onReady = () => done();
     const onEnd = () => done(new Error('Redis connection closed before it was ready'));
-    const onError = (err: Error) => lastError = err;
+    const onError = (err: Error) => (lastError = err);
     let lastError: Error | undefined;
     function done(err?: Error) {
       clearTimeout(timer);

@@ -44,9 +44,18 @@ describe('parseArchwayYaml', () => {
       ok: false,
       reason: '.archway.yaml line 3: unknown setting "platform": use containerfile, context, platforms, buildArgs, tags',
     });
-    expect(parseArchwayYaml('containerfile: ../etc/passwd\n')).toMatchObject({ ok: false, reason: expect.stringMatching(/^\.archway\.yaml line 1: containerfile: .*must not leave the repository/) });
-    expect(parseArchwayYaml('tags:\n  - ok\n  - "{nope}"\n')).toMatchObject({ ok: false, reason: expect.stringMatching(/^\.archway\.yaml line 3: tags\[1\]: unknown placeholder "\{nope\}"/) });
-    expect(parseArchwayYaml('buildArgs:\n  "1BAD": x\n')).toMatchObject({ ok: false, reason: expect.stringMatching(/^\.archway\.yaml line 2: buildArgs\.1BAD: /) });
+    expect(parseArchwayYaml('containerfile: ../etc/passwd\n')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^\.archway\.yaml line 1: containerfile: .*must not leave the repository/),
+    });
+    expect(parseArchwayYaml('tags:\n  - ok\n  - "{nope}"\n')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^\.archway\.yaml line 3: tags\[1\]: unknown placeholder "\{nope\}"/),
+    });
+    expect(parseArchwayYaml('buildArgs:\n  "1BAD": x\n')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^\.archway\.yaml line 2: buildArgs\.1BAD: /),
+    });
   });
 
   it('reports YAML syntax errors with their line, and a non-mapping document', () => {

@@ -49,14 +49,19 @@ describe('reconciler: deadlines on the server', () => {
     await worker.close(true); // dies without completing the job
 
     // Gone: counted from the first sweep that sees no lock and no heartbeat; fails after the bound.
-    await waitFor(async () => (await f.redis.exists(keys.agent('riscv-1'), `${f.prefix}:${buildQueueName(parsePlatform(platform))}:${task.id}:lock`)) === 0, 'lock and heartbeat to expire');
+    await waitFor(
+      async () => (await f.redis.exists(keys.agent('riscv-1'), `${f.prefix}:${buildQueueName(parsePlatform(platform))}:${task.id}:lock`)) === 0,
+      'lock and heartbeat to expire',
+    );
     expect((await sweep(f, { agentLostMs: 3_600_000 })).agentLost).toBe(0);
     expect(await f.redis.hexists(keys.lostSince, task.id)).toBe(1);
     expect((await sweep(f, { agentLostMs: 0 })).agentLost).toBe(1);
 
     const done = await finalBuild(f, build.id);
     expect(done.status).toBe('failed');
-    expect(done.error).toMatch(/^linux\/riscv64: agent riscv-1 was lost during attempt 1 \(no heartbeat, its lock on the job expired\) and no other agent of linux\/riscv64 is connected to take the task over/);
+    expect(done.error).toMatch(
+      /^linux\/riscv64: agent riscv-1 was lost during attempt 1 \(no heartbeat, its lock on the job expired\) and no other agent of linux\/riscv64 is connected to take the task over/,
+    );
     expect(done.tasks[0]!.history).toEqual([expect.objectContaining({ attempt: 1, agent: 'riscv-1', outcome: 'failed', cause: 'agent-lost' })]);
     // Redis agrees: nothing holds the flow any more, so it is gone and nothing will publish.
     expect(await buildJob(f, platform, task.id)).toBeUndefined();
@@ -76,16 +81,18 @@ describe('reconciler: deadlines on the server', () => {
     // until the cancel message arrives.
     let release: (() => void) | undefined;
     const started = new Promise<void>((up) => {
-      workers.push(new Worker(
-        buildQueueName(parsePlatform(platform)),
-        async (job) => {
-          await job.updateProgress({ attempt: 1, agent: 'z-1', running: true });
-          up();
-          await new Promise<void>((r) => (release = r));
-          throw new UnrecoverableError('canceled');
-        },
-        { connection: connection(), prefix: f.prefix, lockDuration: 2000 },
-      ));
+      workers.push(
+        new Worker(
+          buildQueueName(parsePlatform(platform)),
+          async (job) => {
+            await job.updateProgress({ attempt: 1, agent: 'z-1', running: true });
+            up();
+            await new Promise<void>((r) => (release = r));
+            throw new UnrecoverableError('canceled');
+          },
+          { connection: connection(), prefix: f.prefix, lockDuration: 2000 },
+        ),
+      );
     });
     await started;
     await publishEvent(f.redis, f.prefix, { type: 'task.started', buildId: build.id, taskId: task.id, agent: 'z-1', attempt: 1, at: nowIso() });
@@ -97,7 +104,9 @@ describe('reconciler: deadlines on the server', () => {
     expect((await sweep(f, { buildTimeoutMs: 1000, timeoutGraceMs: 0 })).timedOut).toBe(1);
 
     const done = await finalBuild(f, build.id);
-    expect(done.error).toMatch(/^linux\/s390x: time limit exceeded: attempt 1 on z-1 was still running [0-9a-z]+ after it started \(limit 1s\); the API stopped it/);
+    expect(done.error).toMatch(
+      /^linux\/s390x: time limit exceeded: attempt 1 on z-1 was still running [0-9a-z]+ after it started \(limit 1s\); the API stopped it/,
+    );
     expect(done.tasks[0]!.history).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', cause: 'timeout' })]);
     await waitFor(async () => told.includes(task.id), 'the cancel message to reach the agent');
     expect(await f.redis.sismember(redisKeys(f.prefix).canceled, task.id)).toBe(1);
@@ -119,7 +128,12 @@ describe('reconciler: deadlines on the server', () => {
 
   it('says every agent of the platform was busy when there were some', async () => {
     const build = await postBuild(f, repoUrl, ['linux/arm64']);
-    await f.redis.set(redisKeys(f.prefix).agent('arm-1'), JSON.stringify(heartbeat('arm-1', 'linux/arm64', { state: 'busy', currentTasks: ['other'] })), 'EX', 30);
+    await f.redis.set(
+      redisKeys(f.prefix).agent('arm-1'),
+      JSON.stringify(heartbeat('arm-1', 'linux/arm64', { state: 'busy', currentTasks: ['other'] })),
+      'EX',
+      30,
+    );
     const job = (await buildJob(f, 'linux/arm64', build.tasks[0]!.id))!;
     await waitFor(async () => Date.now() - job.timestamp > 300, 'the job to wait 300 ms');
     expect((await sweep(f, { queueWaitLimitMs: 300 })).queueWait).toBe(1);

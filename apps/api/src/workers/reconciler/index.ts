@@ -17,7 +17,9 @@ export interface Reconciler {
  * build twice at once. Null: another replica is sweeping.
  */
 export async function sweepExclusive(deps: ReconcileDeps, signal?: AbortSignal): Promise<SweepCounts | null> {
-  const result = await withLock(deps.redis, redisKeys(deps.prefix).lock('reconcile'), (lost) => runSweep(deps, signal ? AbortSignal.any([lost, signal]) : lost));
+  const result = await withLock(deps.redis, redisKeys(deps.prefix).lock('reconcile'), (lost) =>
+    runSweep(deps, signal ? AbortSignal.any([lost, signal]) : lost),
+  );
   return result.ran ? result.value : null;
 }
 

@@ -23,7 +23,11 @@ export async function closeLeftoverTasks(s: Sweep): Promise<void> {
     await job?.remove().catch(() => {}); // taken meanwhile: the agent sees the canceled set
     const closed = await s.prisma.task.updateMany({
       where: { id: t.id, status: { in: OPEN_TASK } },
-      data: { status: 'canceled', finishedAt: new Date(s.now), error: `closed by the reconciler: the build ended (${t.build.status}) before this platform did` },
+      data: {
+        status: 'canceled',
+        finishedAt: new Date(s.now),
+        error: `closed by the reconciler: the build ended (${t.build.status}) before this platform did`,
+      },
     });
     if (closed.count > 0) {
       s.counts.closedTasks++;

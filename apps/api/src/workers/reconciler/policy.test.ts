@@ -5,13 +5,23 @@ import { loadReconcilePolicy } from './policy.ts';
 describe('loadReconcilePolicy', () => {
   it('has documented defaults, empty meaning unset', () => {
     expect(loadReconcilePolicy({ ARCHWAY_RECONCILE_INTERVAL: '' })).toEqual({
-      intervalMs: 30_000, graceMs: 60_000, agentLostMs: 120_000, buildTimeoutMs: 3_600_000, timeoutGraceMs: 300_000,
-      queueWaitLimitMs: 86_400_000, forgetAgentsMs: 7 * 86_400_000,
+      intervalMs: 30_000,
+      graceMs: 60_000,
+      agentLostMs: 120_000,
+      buildTimeoutMs: 3_600_000,
+      timeoutGraceMs: 300_000,
+      queueWaitLimitMs: 86_400_000,
+      forgetAgentsMs: 7 * 86_400_000,
     });
   });
 
   it('reads durations, and 0 turns the queue-wait limit off', () => {
-    const p = loadReconcilePolicy({ ARCHWAY_RECONCILE_INTERVAL: '5s', ARCHWAY_QUEUE_WAIT_LIMIT: '0', ARCHWAY_AGENT_LOST_AFTER: '1m30s', ARCHWAY_BUILD_TIMEOUT: '2h' });
+    const p = loadReconcilePolicy({
+      ARCHWAY_RECONCILE_INTERVAL: '5s',
+      ARCHWAY_QUEUE_WAIT_LIMIT: '0',
+      ARCHWAY_AGENT_LOST_AFTER: '1m30s',
+      ARCHWAY_BUILD_TIMEOUT: '2h',
+    });
     expect(p).toMatchObject({ intervalMs: 5000, queueWaitLimitMs: 0, agentLostMs: 90_000, buildTimeoutMs: 7_200_000 });
   });
 

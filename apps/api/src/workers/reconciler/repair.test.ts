@@ -16,7 +16,16 @@ afterAll(async () => f?.close());
 /** A build row as createBuild writes it, but its flow never reached Redis (the API died in between). */
 async function rowWithoutFlow(platforms: string[], extra: { status?: BuildStatus } = {}) {
   return f.prisma.build.create({
-    data: { sourceUrl: repoUrl, ref: 'main', commit: 'a'.repeat(40), platforms, tags: [], push: false, ...extra, tasks: { create: platforms.map((platform) => ({ platform })) } },
+    data: {
+      sourceUrl: repoUrl,
+      ref: 'main',
+      commit: 'a'.repeat(40),
+      platforms,
+      tags: [],
+      push: false,
+      ...extra,
+      tasks: { create: platforms.map((platform) => ({ platform })) },
+    },
     include: { tasks: true },
   });
 }
@@ -38,7 +47,8 @@ describe('reconciler: Postgres against Redis', () => {
       expect(child!.parentKey).toBe(`${f.prefix}:${PUBLISH_QUEUE}:${build.id}`);
     }
     const tasks = await f.prisma.task.findMany({ where: { buildId: build.id } });
-    for (const t of tasks) expect(t).toMatchObject({ status: 'queued', error: expect.stringMatching(/^queued again by the reconciler: its jobs were not in Redis/) });
+    for (const t of tasks)
+      expect(t).toMatchObject({ status: 'queued', error: expect.stringMatching(/^queued again by the reconciler: its jobs were not in Redis/) });
 
     // A second sweep (or another replica) finds the flow and adds nothing.
     expect((await sweep(f)).requeuedFlows).toBe(0);
@@ -66,7 +76,9 @@ describe('reconciler: Postgres against Redis', () => {
     expect((await sweep(f)).lostBuilds).toBe(1);
     const done = await finalBuild(f, build.id);
     expect(done.status).toBe('failed');
-    expect(done.error).toMatch(/^linux\/ppc64le: its jobs were lost from Redis \(Redis restarted without its data, or failed over to a replica that lagged behind\); rebuild it$/);
+    expect(done.error).toMatch(
+      /^linux\/ppc64le: its jobs were lost from Redis \(Redis restarted without its data, or failed over to a replica that lagged behind\); rebuild it$/,
+    );
     expect(done.tasks[0]).toMatchObject({ status: 'failed' });
     expect(done.tasks[0]!.history).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', cause: 'error' })]);
     // Any agent that still holds (or later sees) the task is told it is canceled.
@@ -93,7 +105,14 @@ describe('reconciler: Postgres against Redis', () => {
     const unstarted = await postBuild(f, repoUrl, ['linux/amd64']);
     const started = await postBuild(f, repoUrl, ['linux/arm64']);
     const task = started.tasks[0]!;
-    await publishEvent(f.redis, f.prefix, { type: 'task.started', buildId: started.id, taskId: task.id, agent: 'arm-9', attempt: 1, at: new Date().toISOString() });
+    await publishEvent(f.redis, f.prefix, {
+      type: 'task.started',
+      buildId: started.id,
+      taskId: task.id,
+      agent: 'arm-9',
+      attempt: 1,
+      at: new Date().toISOString(),
+    });
     await waitFor(async () => (await f.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).status === 'running', 'task running');
     // Redis restarted without its AOF: every key of this installation is gone (events stream included).
     let cursor = '0';
@@ -118,7 +137,13 @@ describe('reconciler: Postgres against Redis', () => {
     for (const t of build.tasks) {
       await f.prisma.task.update({
         where: { id: t.id },
-        data: { status: 'built', archiveKey: `archives/${build.id}/${t.platform.replace('/', '-')}.tar`, archiveSize: 4096n, archiveDigest: `sha256:${'1'.repeat(64)}`, manifestDigest: `sha256:${'2'.repeat(64)}` },
+        data: {
+          status: 'built',
+          archiveKey: `archives/${build.id}/${t.platform.replace('/', '-')}.tar`,
+          archiveSize: 4096n,
+          archiveDigest: `sha256:${'1'.repeat(64)}`,
+          manifestDigest: `sha256:${'2'.repeat(64)}`,
+        },
       });
     }
     expect((await sweep(f)).requeuedPublishes).toBe(1);
@@ -126,9 +151,7 @@ describe('reconciler: Postgres against Redis', () => {
     expect(await job!.getState()).toBe('waiting');
     const data = job!.data as PublishJob;
     expect(data).toMatchObject({ buildId: build.id, push: false, platforms: ['linux/amd64', 'linux/arm64'] });
-    expect(data.results!.map((r) => [r.taskId, r.platform, r.archiveSize])).toEqual(
-      expect.arrayContaining(build.tasks.map((t) => [t.id, t.platform, 4096])),
-    );
+    expect(data.results!.map((r) => [r.taskId, r.platform, r.archiveSize])).toEqual(expect.arrayContaining(build.tasks.map((t) => [t.id, t.platform, 4096])));
     const row = await f.prisma.build.findUniqueOrThrow({ where: { id: build.id } });
     expect(row).toMatchObject({ status: 'publishing', error: expect.stringMatching(/^publish queued again by the reconciler: its publish job was lost/) });
     expect((await sweep(f)).requeuedPublishes).toBe(0); // the job is there now
@@ -136,7 +159,10 @@ describe('reconciler: Postgres against Redis', () => {
 
   it('closes tasks an ended build left open once nothing holds their job', async () => {
     const build = await postBuild(f, repoUrl, ['linux/arm/v7']);
-    await f.prisma.build.update({ where: { id: build.id }, data: { status: 'failed', error: 'another platform failed', finishedAt: new Date(Date.now() - 60_000) } });
+    await f.prisma.build.update({
+      where: { id: build.id },
+      data: { status: 'failed', error: 'another platform failed', finishedAt: new Date(Date.now() - 60_000) },
+    });
     expect((await sweep(f, { graceMs: 120_000 })).closedTasks).toBe(0); // the recorder may still have its events
     expect((await sweep(f, { graceMs: 1000 })).closedTasks).toBe(1);
     const task = await f.prisma.task.findUniqueOrThrow({ where: { id: build.tasks[0]!.id } });

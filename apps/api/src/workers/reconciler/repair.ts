@@ -61,7 +61,12 @@ async function requeueFlow(s: Sweep, build: BuildRow, jobs: Map<string, Job | un
     // secrets) cannot be read or sealed any more: the build would never be queued.
     if (!(err instanceof HttpError)) throw err;
     const message = err.message;
-    await publishEvent(s.redis, s.prefix, { type: 'build.failed', buildId: build.id, at: nowIso(), reason: `its jobs were not in Redis and it cannot be queued again: ${message}` });
+    await publishEvent(s.redis, s.prefix, {
+      type: 'build.failed',
+      buildId: build.id,
+      at: nowIso(),
+      reason: `its jobs were not in Redis and it cannot be queued again: ${message}`,
+    });
     return;
   }
   const reason = `queued again by the reconciler: ${LOST.replace('were lost from Redis', 'were not in Redis')}, or the API stopped before queueing it`;
@@ -79,13 +84,32 @@ async function requeuePublish(s: Sweep, build: BuildRow): Promise<void> {
   const results: BuildResult[] = [];
   for (const t of build.tasks) {
     if (t.status !== 'built' || !t.archiveKey || t.archiveSize === null || !t.archiveDigest || !t.manifestDigest) {
-      await publishEvent(s.redis, s.prefix, { type: 'build.failed', buildId: build.id, at: nowIso(), reason: `${LOST}, and ${t.platform} has no recorded result to publish again; rebuild it` });
+      await publishEvent(s.redis, s.prefix, {
+        type: 'build.failed',
+        buildId: build.id,
+        at: nowIso(),
+        reason: `${LOST}, and ${t.platform} has no recorded result to publish again; rebuild it`,
+      });
       s.counts.lostBuilds++;
       return;
     }
-    results.push({ taskId: t.id, platform: storedPlatform(t.platform), archiveKey: t.archiveKey, archiveSize: Number(t.archiveSize), archiveDigest: t.archiveDigest, manifestDigest: t.manifestDigest });
+    results.push({
+      taskId: t.id,
+      platform: storedPlatform(t.platform),
+      archiveKey: t.archiveKey,
+      archiveSize: Number(t.archiveSize),
+      archiveDigest: t.archiveDigest,
+      manifestDigest: t.manifestDigest,
+    });
   }
-  const data: PublishJob = { buildId: build.id, ...(build.image ? { image: build.image } : {}), tags: build.tags, push: build.push, platforms: build.platforms.map(storedPlatform), results };
+  const data: PublishJob = {
+    buildId: build.id,
+    ...(build.image ? { image: build.image } : {}),
+    tags: build.tags,
+    push: build.push,
+    platforms: build.platforms.map(storedPlatform),
+    results,
+  };
   await s.queues.queue(PUBLISH_QUEUE).add('publish', data, publishJobOptions(build.id));
   await s.prisma.build.updateMany({
     where: { id: build.id, status: { in: ['queued', 'running', 'publishing'] } },

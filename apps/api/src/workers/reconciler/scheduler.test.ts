@@ -15,7 +15,15 @@ describe('reconciler: schedule and lost agents', () => {
   it('sweeps at start and on its interval, and skips while another replica holds the lock', async () => {
     const row = () =>
       f.prisma.build.create({
-        data: { sourceUrl: 'file:///nowhere', ref: 'main', commit: 'b'.repeat(40), platforms: ['linux/amd64'], tags: [], push: false, tasks: { create: [{ platform: 'linux/amd64' }] } },
+        data: {
+          sourceUrl: 'file:///nowhere',
+          ref: 'main',
+          commit: 'b'.repeat(40),
+          platforms: ['linux/amd64'],
+          tags: [],
+          push: false,
+          tasks: { create: [{ platform: 'linux/amd64' }] },
+        },
       });
     const lock = redisKeys(f.prefix).lock('reconcile');
     await f.redis.set(lock, 'another-replica', 'PX', 60_000);
@@ -48,7 +56,13 @@ describe('reconciler: schedule and lost agents', () => {
     await waitFor(async () => (await f.redis.exists(keys.agent('pi-7'))) === 0, 'the heartbeat to expire');
 
     const items = (await f.app.inject({ method: 'GET', url: '/api/v1/agents', headers: f.auth })).json().items as AgentView[];
-    expect(items.find((a) => a.id === 'pi-7')).toMatchObject({ state: 'lost', platform: 'linux/arm64', hostname: 'pi-7.lan', currentTasks: [], lastTask: 'task-42' });
+    expect(items.find((a) => a.id === 'pi-7')).toMatchObject({
+      state: 'lost',
+      platform: 'linux/arm64',
+      hostname: 'pi-7.lan',
+      currentTasks: [],
+      lastTask: 'task-42',
+    });
   });
 
   it('forgets lost agents whose last heartbeat is older than ARCHWAY_AGENT_FORGET_AFTER, keeps the others', async () => {

@@ -14,7 +14,16 @@ const BATCH = 500;
  * repair fails is logged and looked at again next sweep; the others go on.
  */
 export async function runSweep(deps: ReconcileDeps, signal?: AbortSignal): Promise<SweepCounts> {
-  const counts: SweepCounts = { requeuedFlows: 0, requeuedPublishes: 0, lostBuilds: 0, agentLost: 0, timedOut: 0, queueWait: 0, closedTasks: 0, forgottenAgents: 0 };
+  const counts: SweepCounts = {
+    requeuedFlows: 0,
+    requeuedPublishes: 0,
+    lostBuilds: 0,
+    agentLost: 0,
+    timedOut: 0,
+    queueWait: 0,
+    closedTasks: 0,
+    forgottenAgents: 0,
+  };
   const s: Sweep = { ...deps, now: Date.now(), live: await liveAgents(deps.redis, deps.prefix), suspects: new Set(), counts };
   await recordAgents(s);
   const builds = await deps.prisma.build.findMany({

@@ -61,17 +61,30 @@ export async function postBuild(f: ApiFixture, repoUrl: string, platforms: strin
 
 /** Waits until the recorder applied a final state to the build. */
 export async function finalBuild(f: ApiFixture, id: string) {
-  return waitFor(async () => {
-    const b = await f.prisma.build.findUniqueOrThrow({ where: { id }, include: { tasks: { include: { history: true } } } });
-    // The recorder writes the attempt history after the states: wait for both.
-    const recorded = b.tasks.every((t) => t.status !== 'failed' || t.history.some((h) => h.outcome === 'failed'));
-    return ['failed', 'succeeded', 'canceled'].includes(b.status) && recorded ? b : undefined;
-  }, `build ${id} to end`, 20_000);
+  return waitFor(
+    async () => {
+      const b = await f.prisma.build.findUniqueOrThrow({ where: { id }, include: { tasks: { include: { history: true } } } });
+      // The recorder writes the attempt history after the states: wait for both.
+      const recorded = b.tasks.every((t) => t.status !== 'failed' || t.history.some((h) => h.outcome === 'failed'));
+      return ['failed', 'succeeded', 'canceled'].includes(b.status) && recorded ? b : undefined;
+    },
+    `build ${id} to end`,
+    20_000,
+  );
 }
 
 export function heartbeat(id: string, platform: string, extra: Partial<AgentInfo> = {}): AgentInfo {
   return {
-    id, platform: parsePlatform(platform), hostname: `${id}.lan`, version: '0.1.0', state: 'idle', currentTasks: [], concurrency: 1,
-    freeDiskBytes: 10_000_000_000, cacheBytes: 0, at: new Date().toISOString(), ...extra,
+    id,
+    platform: parsePlatform(platform),
+    hostname: `${id}.lan`,
+    version: '0.1.0',
+    state: 'idle',
+    currentTasks: [],
+    concurrency: 1,
+    freeDiskBytes: 10_000_000_000,
+    cacheBytes: 0,
+    at: new Date().toISOString(),
+    ...extra,
   };
 }

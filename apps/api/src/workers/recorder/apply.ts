@@ -1,4 +1,12 @@
-import { CANCELABLE_BUILD_STATUSES, OPEN_BUILD_STATUSES, OPEN_TASK_STATUSES, REASON_MAX_CHARS, boundReason, taskLogPointer, type BuildEvent } from '@archway/contract';
+import {
+  CANCELABLE_BUILD_STATUSES,
+  OPEN_BUILD_STATUSES,
+  OPEN_TASK_STATUSES,
+  REASON_MAX_CHARS,
+  boundReason,
+  taskLogPointer,
+  type BuildEvent,
+} from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { prismaCode } from '../../infra/db.ts';
 import { recordAttempt } from './attempts.ts';

@@ -45,7 +45,14 @@ const built = (buildId: string, taskId: string, platform: string): BuildEvent =>
   taskId,
   attempt: 1,
   at: new Date().toISOString(),
-  result: { taskId, platform: parsePlatform(platform), archiveKey: `archives/${taskId}.tar`, archiveSize: 1, archiveDigest: `sha256:${'1'.repeat(64)}`, manifestDigest: `sha256:${'2'.repeat(64)}` },
+  result: {
+    taskId,
+    platform: parsePlatform(platform),
+    archiveKey: `archives/${taskId}.tar`,
+    archiveSize: 1,
+    archiveDigest: `sha256:${'1'.repeat(64)}`,
+    manifestDigest: `sha256:${'2'.repeat(64)}`,
+  },
 });
 const cancelRequested = (buildId: string): BuildEvent => ({ type: 'build.cancel-requested', buildId, at: new Date().toISOString() });
 

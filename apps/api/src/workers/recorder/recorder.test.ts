@@ -24,7 +24,15 @@ afterAll(async () => {
 
 async function newBuild(platforms = ['linux/amd64', 'linux/arm64']) {
   const build = await prisma.build.create({
-    data: { sourceUrl: 'file:///repo', ref: 'main', commit: 'a'.repeat(40), platforms, tags: ['1'], image: 'r.example/x', tasks: { create: platforms.map((platform) => ({ platform })) } },
+    data: {
+      sourceUrl: 'file:///repo',
+      ref: 'main',
+      commit: 'a'.repeat(40),
+      platforms,
+      tags: ['1'],
+      image: 'r.example/x',
+      tasks: { create: platforms.map((platform) => ({ platform })) },
+    },
     include: { tasks: true },
   });
   const task = (p: string) => build.tasks.find((t) => t.platform === p)!.id;
@@ -110,7 +118,14 @@ describe('recorder', () => {
       expect(build.startedAt?.toISOString()).toBe(at(1));
       expect(build.finishedAt?.toISOString()).toBe(at(41));
       amdRow = build.tasks.find((t) => t.id === amd)!;
-      expect(amdRow).toMatchObject({ status: 'built', attempts: 2, error: null, manifestDigest: `sha256:${'2'.repeat(64)}`, archiveKey: 'archives/x/linux-amd64.tar', archiveDigest: `sha256:${'1'.repeat(64)}` });
+      expect(amdRow).toMatchObject({
+        status: 'built',
+        attempts: 2,
+        error: null,
+        manifestDigest: `sha256:${'2'.repeat(64)}`,
+        archiveKey: 'archives/x/linux-amd64.tar',
+        archiveDigest: `sha256:${'1'.repeat(64)}`,
+      });
       expect(amdRow.archiveSize).toBe(12345n);
       expect(amdRow.finishedAt?.toISOString()).toBe(at(30));
       expect(build.tasks.find((t) => t.id === arm)).toMatchObject({ status: 'built', attempts: 1, agent: 'arm-1', error: null });
@@ -140,8 +155,15 @@ describe('recorder', () => {
       for (const e of [
         { type: 'task.started', buildId: b.id, at: at(1), taskId: b.task('linux/arm64'), agent: 'pi', attempt: 1 },
         {
-          type: 'task.failed', buildId: b.id, at: at(5), taskId: b.task('linux/arm64'), attempt: 1, final: true,
-          reason: 'step 2 (RUN make) exited with 2', step: 'STEP 2/3: RUN make', exitCode: 2,
+          type: 'task.failed',
+          buildId: b.id,
+          at: at(5),
+          taskId: b.task('linux/arm64'),
+          attempt: 1,
+          final: true,
+          reason: 'step 2 (RUN make) exited with 2',
+          step: 'STEP 2/3: RUN make',
+          exitCode: 2,
         },
         { type: 'task.failed', buildId: b.id, at: at(6), taskId: b.task('linux/amd64'), attempt: 1, final: true, reason: 'disk full' },
         { type: 'build.succeeded', buildId: b.id, at: at(7), indexDigest: null },
@@ -154,7 +176,11 @@ describe('recorder', () => {
       expect(build).toMatchObject({ status: 'failed', error: 'linux/arm64: step 2 (RUN make) exited with 2' });
       expect(build.finishedAt?.toISOString()).toBe(at(5));
       expect(build.tasks.find((t) => t.platform === 'linux/arm64')).toMatchObject({
-        status: 'failed', failedStep: 'STEP 2/3: RUN make', exitCode: 2, attempts: 1, error: 'step 2 (RUN make) exited with 2',
+        status: 'failed',
+        failedStep: 'STEP 2/3: RUN make',
+        exitCode: 2,
+        attempts: 1,
+        error: 'step 2 (RUN make) exited with 2',
       });
       expect(build.tasks.find((t) => t.platform === 'linux/amd64')).toMatchObject({ status: 'failed', error: 'disk full' });
     } finally {
@@ -208,7 +234,11 @@ describe('recorder', () => {
 
       await publishEvent(redis, prefix, { type: 'task.built', buildId: b.id, at: at(9), taskId: amd, attempt: 2, result: result(amd, 'linux/amd64') });
       await waitFor(() => caughtUp(prefix), 'events applied');
-      expect(await prisma.task.findUniqueOrThrow({ where: { id: amd } })).toMatchObject({ status: 'built', attempts: 2, manifestDigest: `sha256:${'2'.repeat(64)}` });
+      expect(await prisma.task.findUniqueOrThrow({ where: { id: amd } })).toMatchObject({
+        status: 'built',
+        attempts: 2,
+        manifestDigest: `sha256:${'2'.repeat(64)}`,
+      });
     } finally {
       await recorder.close();
     }
@@ -264,7 +294,15 @@ describe('recorder', () => {
       await waitFor(() => caughtUp(prefix), 'pending events taken over');
       expect(await prisma.build.findUniqueOrThrow({ where: { id: b.id } })).toMatchObject({ status: 'failed', error: 'merger: registry refused the index' });
       // Events of a build that does not exist (deleted) are acknowledged, not retried forever.
-      await publishEvent(redis, prefix, { type: 'phase.started', buildId: '00000000-0000-4000-8000-000000000000', at: at(3), taskId: null, attempt: 1, name: 'merge', kind: 'merge' });
+      await publishEvent(redis, prefix, {
+        type: 'phase.started',
+        buildId: '00000000-0000-4000-8000-000000000000',
+        at: at(3),
+        taskId: null,
+        attempt: 1,
+        name: 'merge',
+        kind: 'merge',
+      });
       await waitFor(() => caughtUp(prefix), 'event of an unknown build acknowledged');
       // A time that is not a time is replaced by the time of arrival instead of stalling the stream.
       const b2 = await newBuild(['linux/arm64']);

@@ -16,7 +16,16 @@ interface Horizons {
 }
 
 type Candidate = Prisma.BuildGetPayload<{
-  select: { id: true; status: true; push: true; finishedAt: true; platforms: true; archivesDeletedAt: true; logsDeletedAt: true; tasks: { select: { platform: true } } };
+  select: {
+    id: true;
+    status: true;
+    push: true;
+    finishedAt: true;
+    platforms: true;
+    archivesDeletedAt: true;
+    logsDeletedAt: true;
+    tasks: { select: { platform: true } };
+  };
 }>;
 
 /** Published images live in the registry; everything else is kept longer as an artifact. */
@@ -57,7 +66,16 @@ export async function expireBuilds(
       where: { ...dueWhere(h), ...(cursor ? { id: { gt: cursor } } : {}) },
       orderBy: { id: 'asc' },
       take: deps.batchSize,
-      select: { id: true, status: true, push: true, finishedAt: true, platforms: true, archivesDeletedAt: true, logsDeletedAt: true, tasks: { select: { platform: true } } },
+      select: {
+        id: true,
+        status: true,
+        push: true,
+        finishedAt: true,
+        platforms: true,
+        archivesDeletedAt: true,
+        logsDeletedAt: true,
+        tasks: { select: { platform: true } },
+      },
     });
     for (const build of page) {
       deps.signal?.throwIfAborted();
@@ -67,7 +85,8 @@ export async function expireBuilds(
       } catch (err) {
         counts.failed++;
         deps.log.warn({ buildId: build.id, err: (err as Error).message }, `retention: could not expire build ${build.id}; the next run retries`);
-        if (++failuresInARow >= MAX_FAILURES_IN_A_ROW) throw new Error(`retention stopped after ${failuresInARow} failures in a row: ${(err as Error).message}`);
+        if (++failuresInARow >= MAX_FAILURES_IN_A_ROW)
+          throw new Error(`retention stopped after ${failuresInARow} failures in a row: ${(err as Error).message}`);
       }
     }
     if (page.length < deps.batchSize) return;

@@ -21,14 +21,17 @@ export async function withLock<T>(
   const ok = await redis.set(key, token, 'PX', ttlMs, 'NX');
   if (ok !== 'OK') return { ran: false };
   const lost = new AbortController();
-  const timer = setInterval(() => {
-    redis
-      .eval(RENEW, 1, key, token, String(ttlMs))
-      .then((r) => {
-        if (r !== 1) lost.abort(new Error(`lost the lock ${key}`));
-      })
-      .catch(() => {}); // a missed renewal is retried on the next tick; the TTL covers two more
-  }, Math.max(Math.floor(ttlMs / 3), 10));
+  const timer = setInterval(
+    () => {
+      redis
+        .eval(RENEW, 1, key, token, String(ttlMs))
+        .then((r) => {
+          if (r !== 1) lost.abort(new Error(`lost the lock ${key}`));
+        })
+        .catch(() => {}); // a missed renewal is retried on the next tick; the TTL covers two more
+    },
+    Math.max(Math.floor(ttlMs / 3), 10),
+  );
   try {
     return { ran: true, value: await work(lost.signal) };
   } finally {

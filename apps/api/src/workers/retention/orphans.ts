@@ -42,9 +42,7 @@ async function sweep(
   deps.signal?.throwIfAborted();
   // A key whose id is not a UUID cannot belong to a build (Build.id is a uuid column).
   const ids = [...new Set(batch.map((o) => o.buildId).filter((id) => UUID.test(id)))];
-  const known = new Set(
-    (await deps.prisma.build.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((b) => b.id.toLowerCase()),
-  );
+  const known = new Set((await deps.prisma.build.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((b) => b.id.toLowerCase()));
   const byBuild = new Map<string, OrphanCandidate[]>();
   for (const o of batch) {
     if (known.has(o.buildId)) continue;

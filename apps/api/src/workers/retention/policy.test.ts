@@ -16,7 +16,12 @@ describe('loadRetentionPolicy', () => {
     expect(describePolicy(loadRetentionPolicy({ ARCHWAY_RETAIN_ARCHIVES: '1.5d' }))).toMatchObject({ archives: '1d12h', interval: '1h' });
   });
   it('reads every variable', () => {
-    const p = loadRetentionPolicy({ ARCHWAY_RETAIN_ARCHIVES: '12h', ARCHWAY_RETAIN_ARTIFACTS: '2w', ARCHWAY_RETAIN_LOGS: '1d', ARCHWAY_RETENTION_INTERVAL: '15m' });
+    const p = loadRetentionPolicy({
+      ARCHWAY_RETAIN_ARCHIVES: '12h',
+      ARCHWAY_RETAIN_ARTIFACTS: '2w',
+      ARCHWAY_RETAIN_LOGS: '1d',
+      ARCHWAY_RETENTION_INTERVAL: '15m',
+    });
     expect(p).toEqual({ archivesMs: 12 * H, artifactsMs: 14 * D, logsMs: D, intervalMs: 15 * 60_000 });
     expect(orphanHorizonMs(p)).toBe(14 * D);
   });

@@ -26,7 +26,12 @@ export const retentionConfig = defineConfig({ process: 'API', schema: RetentionE
 /** Reads the retention variables; throws a ConfigError listing every problem, one per line. */
 export function loadRetentionPolicy(env: Record<string, string | undefined> = process.env): RetentionPolicy {
   const e = loadConfig(retentionConfig, env);
-  return { archivesMs: e.ARCHWAY_RETAIN_ARCHIVES, artifactsMs: e.ARCHWAY_RETAIN_ARTIFACTS, logsMs: e.ARCHWAY_RETAIN_LOGS, intervalMs: e.ARCHWAY_RETENTION_INTERVAL };
+  return {
+    archivesMs: e.ARCHWAY_RETAIN_ARCHIVES,
+    artifactsMs: e.ARCHWAY_RETAIN_ARTIFACTS,
+    logsMs: e.ARCHWAY_RETAIN_LOGS,
+    intervalMs: e.ARCHWAY_RETENTION_INTERVAL,
+  };
 }
 
 /** Orphans (objects of builds the database does not know) are kept this long, to be safe. */

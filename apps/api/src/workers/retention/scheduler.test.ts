@@ -68,7 +68,12 @@ describe('runRetentionExclusive', () => {
     expect(second).toBeNull();
     store.open();
     expect(await first).toEqual({ builds: 2, archives: 4, logs: 0, orphans: 0, bytes: 4000, failed: 0 });
-    expect(await exists(store, seeded.flatMap((s) => s.archives))).toEqual([false, false, false, false]);
+    expect(
+      await exists(
+        store,
+        seeded.flatMap((s) => s.archives),
+      ),
+    ).toEqual([false, false, false, false]);
     expect(await redis.exists(redisKeys(prefix).lock('retention'))).toBe(0);
     // Released: the next run goes ahead and finds nothing left.
     expect(await runRetentionExclusive({ prisma, store, policy: POLICY, redis, prefix, log, now })).toMatchObject({ builds: 0, archives: 0 });
@@ -104,10 +109,7 @@ describe('startRetention', () => {
     const prefix = testPrefix();
     const policy = { ...POLICY, intervalMs: 300 };
     const log = memoryLog();
-    const replicas = [
-      await startRetention({ prisma, store, policy, redis, prefix, log }),
-      await startRetention({ prisma, store, policy, redis, prefix, log }),
-    ];
+    const replicas = [await startRetention({ prisma, store, policy, redis, prefix, log }), await startRetention({ prisma, store, policy, redis, prefix, log })];
     const queue = new Queue(MAINTENANCE_QUEUE, { connection: redis, prefix });
     const completed = async () => (await queue.getCompleted()).map((j) => j.returnvalue as RetentionCounts | { skipped: true });
     const archivesRemoved = async () => (await completed()).reduce((n, r) => n + ('archives' in r ? r.archives : 0), 0);

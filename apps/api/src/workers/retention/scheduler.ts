@@ -31,12 +31,9 @@ export async function runRetentionExclusive(
   deps: Omit<RetentionDeps, 'redis'> & { redis: Redis; now?: Date; signal?: AbortSignal; lockTtlMs?: number },
 ): Promise<RetentionCounts | null> {
   const key = redisKeys(deps.prefix).lock('retention');
-  const result = await withLock(
-    deps.redis,
-    key,
-    (lost) => runRetention({ ...deps, signal: deps.signal ? AbortSignal.any([lost, deps.signal]) : lost }),
-    { ttlMs: deps.lockTtlMs },
-  );
+  const result = await withLock(deps.redis, key, (lost) => runRetention({ ...deps, signal: deps.signal ? AbortSignal.any([lost, deps.signal]) : lost }), {
+    ttlMs: deps.lockTtlMs,
+  });
   if (!result.ran) {
     deps.log.info({ lock: key }, 'retention: another run holds the lock; skipping');
     return null;

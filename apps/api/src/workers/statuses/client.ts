@@ -44,7 +44,11 @@ export function forgeApiBase(repo: { provider: string; apiUrl: string | null; cl
   } catch {
     /* scp-like or ssh URL */
   }
-  if (!origin) throw new StatusPostError(`cannot tell the ${repo.provider} API address from the clone URL: set the repository's apiUrl (e.g. https://codeberg.org/api/v1)`, true);
+  if (!origin)
+    throw new StatusPostError(
+      `cannot tell the ${repo.provider} API address from the clone URL: set the repository's apiUrl (e.g. https://codeberg.org/api/v1)`,
+      true,
+    );
   return `${origin}/api/v1`;
 }
 
@@ -84,6 +88,11 @@ export async function postCommitStatus(target: StatusTarget, status: CommitStatu
   }
   // 408/429 and 5xx are worth another try; other 4xx will answer the same next time.
   const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
-  const hint = res.status === 401 || res.status === 403 ? ' (check the repository\'s forge token and its permissions)' : res.status === 404 ? ' (check fullName, apiUrl and that the token can see the repository)' : '';
+  const hint =
+    res.status === 401 || res.status === 403
+      ? " (check the repository's forge token and its permissions)"
+      : res.status === 404
+        ? ' (check fullName, apiUrl and that the token can see the repository)'
+        : '';
   throw new StatusPostError(`${target.provider} answered ${res.status}${detail ? `: ${detail}` : ''}${hint}`, permanent);
 }

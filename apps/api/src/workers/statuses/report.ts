@@ -55,7 +55,10 @@ export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<Re
     await postCommitStatus({ provider: repo.provider, apiBase: forgeApiBase(repo), fullName: repo.fullName, sha: build.commit, token }, status);
   } catch (err) {
     const reason = err instanceof StatusPostError ? err.message : `internal error: ${(err as Error).message}`;
-    await deps.prisma.build.update({ where: { id: build.id }, data: { statusError: `commit status "${status.state}" not reported: ${reason}`.slice(0, 1000) } });
+    await deps.prisma.build.update({
+      where: { id: build.id },
+      data: { statusError: `commit status "${status.state}" not reported: ${reason}`.slice(0, 1000) },
+    });
     throw err;
   }
   await deps.prisma.build.update({ where: { id: build.id }, data: { statusState: status.state, statusError: null } });

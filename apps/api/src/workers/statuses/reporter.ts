@@ -32,7 +32,10 @@ export interface StatusReporter {
  */
 export function changesStatus(event: BuildEvent): boolean {
   return (
-    event.type === 'build.succeeded' || event.type === 'build.failed' || event.type === 'build.cancel-requested' || (event.type === 'task.failed' && event.final)
+    event.type === 'build.succeeded' ||
+    event.type === 'build.failed' ||
+    event.type === 'build.cancel-requested' ||
+    (event.type === 'task.failed' && event.final)
   );
 }
 
@@ -49,7 +52,10 @@ export async function startStatusReporter(deps: ReporterDeps): Promise<StatusRep
       try {
         return await reportStatus(deps, job.data);
       } catch (err) {
-        deps.log?.warn({ buildId: job.data.buildId, stage: job.data.stage, attempt: job.attemptsMade + 1, err: (err as Error).message }, 'commit status not reported');
+        deps.log?.warn(
+          { buildId: job.data.buildId, stage: job.data.stage, attempt: job.attemptsMade + 1, err: (err as Error).message },
+          'commit status not reported',
+        );
         if ((err instanceof StatusPostError && err.permanent) || err instanceof SecretBoxError) throw new UnrecoverableError((err as Error).message);
         throw err;
       }

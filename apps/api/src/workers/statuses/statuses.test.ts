@@ -49,14 +49,28 @@ describe('commit statuses', () => {
     base = `http://127.0.0.1:${(forge.server.address() as AddressInfo).port}`;
     // allowLocalSources: the repositories name github.com, which does not resolve here (no DNS in the sandbox).
     f = await apiFixture({ secretBox, allowLocalSources: true });
-    reporter = await startStatusReporter({ prisma: f.prisma, redis: f.redis, prefix: f.prefix, publicUrl: 'http://archway.test', secretBox, retry: { attempts: 4, backoffMs: 100 } });
+    reporter = await startStatusReporter({
+      prisma: f.prisma,
+      redis: f.redis,
+      prefix: f.prefix,
+      publicUrl: 'http://archway.test',
+      secretBox,
+      retry: { attempts: 4, backoffMs: 100 },
+    });
     const create = async (payload: object) => {
       const res = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload });
       expect(res.statusCode, res.body).toBe(201);
       expect(JSON.stringify(res.json())).not.toContain('ghp_');
       return res.json().id as string;
     };
-    githubRepo = await create({ fullName: 'Codertocat/Hello-World', provider: 'github', cloneUrl: 'https://github.com/Codertocat/Hello-World.git', apiUrl: `${base}/api/v3`, forgeToken: 'ghp_statusToken', image: 'registry.example.com/hello' });
+    githubRepo = await create({
+      fullName: 'Codertocat/Hello-World',
+      provider: 'github',
+      cloneUrl: 'https://github.com/Codertocat/Hello-World.git',
+      apiUrl: `${base}/api/v3`,
+      forgeToken: 'ghp_statusToken',
+      image: 'registry.example.com/hello',
+    });
     forgejoRepo = await create({ fullName: 'alice/webapp', provider: 'forgejo', cloneUrl: `${base}/alice/webapp.git`, forgeToken: 'fj_statusToken' });
   });
   afterAll(async () => {
@@ -67,7 +81,17 @@ describe('commit statuses', () => {
 
   async function repoBuild(repoId: string, status: BuildStatus = 'queued') {
     return f.prisma.build.create({
-      data: { sourceUrl: 'x', ref: 'main', commit: sha, platforms: ['linux/amd64'], tags: ['latest'], image: repoId === githubRepo ? 'registry.example.com/hello' : null, status, repoId, triggerRef: 'branch:main' },
+      data: {
+        sourceUrl: 'x',
+        ref: 'main',
+        commit: sha,
+        platforms: ['linux/amd64'],
+        tags: ['latest'],
+        image: repoId === githubRepo ? 'registry.example.com/hello' : null,
+        status,
+        repoId,
+        triggerRef: 'branch:main',
+      },
     });
   }
   /** What the recorder does after it changed a build. */
@@ -86,7 +110,12 @@ describe('commit statuses', () => {
       method: 'POST',
       path: `/api/v3/repos/Codertocat/Hello-World/statuses/${sha}`,
       auth: 'Bearer ghp_statusToken',
-      body: { state: 'pending', target_url: `http://archway.test/builds/${build.id}`, description: 'Queued: linux/amd64', context: 'archway/registry.example.com/hello' },
+      body: {
+        state: 'pending',
+        target_url: `http://archway.test/builds/${build.id}`,
+        description: 'Queued: linux/amd64',
+        context: 'archway/registry.example.com/hello',
+      },
     });
     expect(success!.body).toMatchObject({ state: 'success', description: 'Pushed latest' });
     const shown = (await f.app.inject({ url: `/api/v1/builds/${build.id}`, headers: f.auth })).json();
@@ -102,7 +131,12 @@ describe('commit statuses', () => {
       method: 'POST',
       path: `/api/v1/repos/alice/webapp/statuses/${sha}`,
       auth: 'token fj_statusToken',
-      body: { state: 'failure', target_url: `http://archway.test/builds/${build.id}`, description: 'linux/amd64: step 2/2 RUN exit 3 failed (exit code 3)', context: 'archway' },
+      body: {
+        state: 'failure',
+        target_url: `http://archway.test/builds/${build.id}`,
+        description: 'linux/amd64: step 2/2 RUN exit 3 failed (exit code 3)',
+        context: 'archway',
+      },
     });
   });
 
@@ -138,7 +172,9 @@ describe('commit statuses', () => {
       const b = (await f.app.inject({ url: `/api/v1/builds/${build.id}`, headers: f.auth })).json();
       return b.statusError ? b : undefined;
     }, 'status error on the build');
-    expect(shown.statusError).toBe(`commit status "success" not reported: github answered 401: Bad credentials (check the repository's forge token and its permissions)`);
+    expect(shown.statusError).toBe(
+      `commit status "success" not reported: github answered 401: Bad credentials (check the repository's forge token and its permissions)`,
+    );
     expect(shown.status).toBe('succeeded');
     const job = await f.queues.queue('statuses').getJob(`${build.id}-final`);
     await waitFor(async () => (await job!.getState()) === 'failed', 'job failed');

@@ -29,7 +29,23 @@ const ISSUER = 'archway-test-tokens';
 export async function startTokenServer(dir: string, opts: { user: string; password: string; refreshToken: string }): Promise<TokenServer> {
   const key = join(dir, 'token.key');
   const cert = join(dir, 'token.crt');
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=archway test tokens']);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=archway test tokens',
+  ]);
   const keyPem = await readFile(key, 'utf8');
   const certDer = (await readFile(cert, 'utf8')).replace(/-----[^-]+-----|\s/g, '');
   const seen: string[] = [];
@@ -62,7 +78,9 @@ export async function startTokenServer(dir: string, opts: { user: string; passwo
       who = 'refresh';
       if (!trusted) return void res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED","message":"bad refresh token"}]}');
     } else if (req.headers.authorization) {
-      const [user, ...rest] = Buffer.from(req.headers.authorization.replace(/^Basic /, ''), 'base64').toString().split(':');
+      const [user, ...rest] = Buffer.from(req.headers.authorization.replace(/^Basic /, ''), 'base64')
+        .toString()
+        .split(':');
       if (user !== opts.user || rest.join(':') !== opts.password) {
         return void res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED","message":"invalid username or password"}]}');
       }

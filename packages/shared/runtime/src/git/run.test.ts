@@ -63,7 +63,11 @@ describe('runGit and lsRemote', () => {
     expect(existsSync(marker)).toBe(false);
     // git echoes an invalid config key back as given: the runner masks it in stderr and in the lines.
     const lines: string[] = [];
-    const failed = await runGit(['config', '--get', 'http://bob:s3cret@git.example/y.git'], { cwd: repo, onLine: (l) => void lines.push(l), timeoutMs: 10_000 });
+    const failed = await runGit(['config', '--get', 'http://bob:s3cret@git.example/y.git'], {
+      cwd: repo,
+      onLine: (l) => void lines.push(l),
+      timeoutMs: 10_000,
+    });
     expect(failed.code).not.toBe(0);
     expect(lines.join('\n')).toContain('http://***@git.example/y.git');
     expect(failed.stderr).toContain('http://***@git.example/y.git');

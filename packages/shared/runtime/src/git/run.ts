@@ -102,9 +102,7 @@ export function runGit(args: string[], opts: GitRunOptions = {}): Promise<GitRes
       opts.signal?.removeEventListener('abort', onAbort);
       feed('stdout', '', true);
       feed('stderr', '', true);
-      void lines.then(() =>
-        resolve({ code: aborted ? null : timedOut ? 124 : code, stdout, stderr: maskUrlCredentials(stderr + extra), timedOut, aborted }),
-      );
+      void lines.then(() => resolve({ code: aborted ? null : timedOut ? 124 : code, stdout, stderr: maskUrlCredentials(stderr + extra), timedOut, aborted }));
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       finish(err.code === 'ENOENT' ? 127 : 1, err.code === 'ENOENT' ? `${opts.git ?? 'git'} is not installed on this machine` : err.message);
