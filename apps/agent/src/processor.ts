@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import { BuildJob, type BuildResult } from '@archway/contract';
+import { JOB_CATALOG, type BuildResult } from '@archway/contract';
 import { DEFER_MS, HOLD_MS, type Affinity } from './affinity.ts';
 import { planAttempt, reportLostAttempt, writeMark } from './attempts.ts';
 import type { CancelWatcher } from './cancel.ts';
@@ -26,7 +26,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function createProcessor(deps: ProcessorDeps) {
   const agent = deps.config.agentId;
   return async (job: Job, token?: string): Promise<BuildResult> => {
-    const parsed = BuildJob.safeParse(job.data);
+    const parsed = JOB_CATALOG.build.payload.safeParse(job.data);
     if (!parsed.success) {
       const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
       deps.log('job.invalid', { job: job.id, fields }, 'error');

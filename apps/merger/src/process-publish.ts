@@ -1,4 +1,4 @@
-import { BuildResult, PublishJob, type Platform, type BuildEvent, type PhaseKind } from '@archway/contract';
+import { JOB_CATALOG, type BuildEvent, type PhaseKind, type Platform } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { nowIso, publishEvent, type ObjectStore } from '@archway/runtime';
 import { UnrecoverableError, type Job } from 'bullmq';
@@ -35,7 +35,7 @@ type EventBody = BuildEvent extends infer E ? (E extends BuildEvent ? Omit<E, 'b
  * fail for good; registry outages are thrown as they are, for BullMQ to retry.
  */
 export async function processPublishJob(job: Job, deps: PublishDeps): Promise<PublishJobResult> {
-  const data = parse(PublishJob, job.data, 'publish job payload');
+  const data = parse(JOB_CATALOG.publish.payload, job.data, 'publish job payload');
   const attempt = job.attemptsMade + 1;
   const emit = (e: EventBody) => publishEvent(deps.redis, deps.prefix, { ...e, buildId: data.buildId, at: nowIso() } as BuildEvent);
   // A cancel can reach the flow after its last task was built (the agent missed the message, or
@@ -57,7 +57,7 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
   await phase('publish', 'publish');
   try {
     // A publish job the API queued again after Redis lost the flow carries the results itself.
-    const results = data.results ?? Object.values(await job.getChildrenValues()).map((v) => parse(BuildResult, v, 'a task result'));
+    const results = data.results ?? Object.values(await job.getChildrenValues()).map((v) => parse(JOB_CATALOG.build.result, v, 'a task result'));
     const out = await publishBuild({
       store: deps.store,
       registries: deps.registries,
@@ -93,7 +93,7 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
 
 /** Fails the build of a publish job that BullMQ gave up on after it stalled (see worker.ts). */
 export async function reportStalled(redis: Redis, prefix: string, job: Job, log: (line: string) => void): Promise<void> {
-  const data = PublishJob.safeParse(job.data);
+  const data = JOB_CATALOG.publish.payload.safeParse(job.data);
   if (!data.success) return;
   const reason = `the publish stopped ${job.stalledCounter} times without finishing (the merger was killed, ran out of memory or lost its Redis connection); see the merger's log`;
   try {

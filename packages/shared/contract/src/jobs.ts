@@ -71,9 +71,14 @@ export const PublishJob = z.object({
 });
 export type PublishJob = z.infer<typeof PublishJob>;
 
+/**
+ * Every job: its queue, the schema its payload is checked with where it is processed (and the one
+ * its result has), and its retry policy. The API enqueues with these; the agent and the merger parse
+ * with them.
+ */
 export const JOB_CATALOG = {
-  build: { queue: buildQueueName, attempts: 2, backoffMs: 2000 },
-  publish: { queue: () => PUBLISH_QUEUE, attempts: 3, backoffMs: 5000 },
+  build: { queue: buildQueueName, payload: BuildJob, result: BuildResult, attempts: 2, backoffMs: 2000 },
+  publish: { queue: () => PUBLISH_QUEUE, payload: PublishJob, attempts: 3, backoffMs: 5000 },
 } as const;
 
 /** Object-store keys: archives and logs are addressed by build and platform, never by user names. */
