@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { findOnPath, withParentDeathSignal } from '../parent-death.ts';
 import { maskUrlCredentials } from '../redact-url.ts';
 import { gitEnv } from './env.ts';
 
@@ -41,7 +42,15 @@ export interface GitResult {
 export function runGit(args: string[], opts: GitRunOptions = {}): Promise<GitResult> {
   return new Promise((resolve) => {
     if (opts.signal?.aborted) return resolve({ code: null, stdout: '', stderr: '', timedOut: false, aborted: true });
-    const child = spawn(opts.git ?? 'git', args, { cwd: opts.cwd, env: gitEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+    const git = opts.git ?? 'git';
+    const env = gitEnv();
+    // git dies with this process even on kill -9 (an agent's fetch, the API's ls-remote): setpriv's
+    // parent-death signal where it exists. Through setpriv a missing git is exit 127 too; say so.
+    const run = withParentDeathSignal(git, args, 'SIGKILL', env);
+    if (run.guarded && !findOnPath(git, env)) {
+      return resolve({ code: 127, stdout: '', stderr: `${git} is not installed on this machine`, timedOut: false, aborted: false });
+    }
+    const child = spawn(run.cmd, run.args, { cwd: opts.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
