@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -6,27 +6,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '@archway/runtime';
 import { createTestDatabase } from '../support/db.ts';
 import { testPrefix } from '../support/redis.ts';
+import { startRedisServer } from '../support/throwaway-redis.ts';
 import { makeGitRepo } from '../harness/git-repo.ts';
 import { startStack, type Stack } from '../harness/stack.ts';
 import { listTags, seconds, slowRepoFiles, submitBuild, waitForRunning } from './support.ts';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 const MASTER = 'archway';
-
-/** Starts redis-server (or, with `--sentinel` in args, a sentinel) and resolves once it is ready. */
-async function redisProcess(args: string[]): Promise<ChildProcess> {
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/Ready to accept connections|Sentinel ID is/.test(out)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server ${args.join(' ')} exited with ${code}:\n${out.slice(-1500)}`)));
-  });
-  child.stdout!.resume();
-  return child;
-}
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -59,7 +45,7 @@ describe('fault: Redis Sentinel failover mid-build', () => {
     const node = async (name: string, port: number, extra: string[]) => {
       const dir = join(root, name);
       await mkdir(dir, { recursive: true });
-      const p = await redisProcess([
+      const p = await startRedisServer([
         '--port',
         String(port),
         '--bind',
@@ -95,7 +81,7 @@ describe('fault: Redis Sentinel failover mid-build', () => {
           '',
         ].join('\n'),
       );
-      procs.push(await redisProcess([conf, '--sentinel']));
+      procs.push(await startRedisServer([conf, '--sentinel']));
     }
     // A failover needs the sentinels to know the replica and each other.
     const s0 = new Redis(sentinelPorts[0]!, '127.0.0.1');

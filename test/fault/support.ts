@@ -3,13 +3,14 @@
  * its AOF), a build that runs long enough for a fault to land in the middle of it, and the checks
  * every fault test ends with (a final state, no partial tag, how long recovery took).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '@archway/runtime';
 import type { Build } from '@archway/contract';
 import type { Stack } from '../harness/stack.ts';
+import { startRedisServer } from '../support/throwaway-redis.ts';
 
 const run = promisify(execFile);
 
@@ -27,37 +28,22 @@ export async function startOwnRedis(dir: string): Promise<OwnRedis> {
   let child: ChildProcess | undefined;
   const start = async () => {
     await mkdir(dir, { recursive: true });
-    child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--save',
-        '',
-        '--maxmemory-policy',
-        'noeviction',
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    );
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child!.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) resolve();
-      });
-      child!.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${out.slice(-1000)}`)));
-    });
-    child.stdout!.resume();
+    child = await startRedisServer([
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+    ]);
   };
   const kill = async () => {
     const c = child;

@@ -25,16 +25,19 @@ export const BuildSource = z
   .strict();
 export type BuildSource = z.infer<typeof BuildSource>;
 
+/** The platforms of a build or a repository: 1 to 16, each parsed once; default amd64 + arm64. */
+export const PlatformList = z
+  .array(Platform)
+  .min(1)
+  .max(16)
+  .default(() => [...DEFAULT_PLATFORMS]);
+
 export const BuildRequest = z
   .object({
     source: BuildSource,
     containerfile: RepoPath.optional(),
     context: RepoPath.default('.'),
-    platforms: z
-      .array(Platform)
-      .min(1)
-      .max(16)
-      .default(() => [...DEFAULT_PLATFORMS]),
+    platforms: PlatformList,
     image: ImageNameString.optional(),
     tags: z.array(TagString).max(64).default([]),
     buildArgs: z.record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536)).default({}),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreatedBuild, DEFAULT_PLATFORMS } from './api.ts';
+import { CreatedBuild, PlatformList } from './api.ts';
 import { RepoPath } from './paths.ts';
 import { readDuration } from './units.ts';
 import { Platform } from './platform.ts';
@@ -99,11 +99,7 @@ export const RepoCreate = z
     image: ImageNameString.optional(),
     containerfile: RepoPath.optional(),
     context: RepoPath.default('.'),
-    platforms: z
-      .array(Platform)
-      .min(1)
-      .max(16)
-      .default(() => [...DEFAULT_PLATFORMS]),
+    platforms: PlatformList,
     buildArgs: BuildArgs.default({}),
     tagRules: TagRules.prefault({}),
     cancelSuperseded: CancelSuperseded.prefault({}),

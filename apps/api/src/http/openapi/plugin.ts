@@ -3,6 +3,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { describeRoute, OPTIONAL_BODY } from '../../infra/openapi/describe.ts';
+import { PAGE_CSP } from '../../infra/csp.ts';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 export const DOCS_PREFIX = '/api/v1/docs';
@@ -18,18 +19,6 @@ export function documentedPath(url: string): string {
 }
 
 const isDocsPage = (url: string) => url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`);
-
-// The page loads only its own files (no inline script); the spec comes from the same origin.
-const DOCS_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join('; ');
 
 const BEARER_NOTE =
   'An API token: `Authorization: Bearer <token>`. The dashboard uses a session cookie instead (POST /api/v1/session), ' +
@@ -103,7 +92,7 @@ async function openapi(app: FastifyInstance): Promise<void> {
     async () => app.swagger(),
   );
 
-  await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: DOCS_CSP });
+  await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: PAGE_CSP });
 }
 
 // What fastify-plugin does: run in the parent's context, so the compilers and hooks reach every route.

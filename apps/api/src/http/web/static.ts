@@ -3,26 +3,14 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApiError } from '@archway/contract';
+import { PAGE_CSP } from '../../infra/csp.ts';
 
 /** Paths that are never the dashboard: a miss there is a JSON 404, not index.html. */
 const NOT_SPA = /^\/(api|hooks|healthz|readyz|metrics)(\/|$)/;
 
-// The dashboard needs nothing from other origins; frame-ancestors stops clickjacking of the
-// Rebuild and Cancel buttons. Inline styles are React's computed widths (timeline bars).
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join('; ');
-
 function htmlHeaders(reply: FastifyReply): void {
   reply.header('cache-control', 'no-cache');
-  reply.header('content-security-policy', CSP);
+  reply.header('content-security-policy', PAGE_CSP);
   reply.header('x-content-type-options', 'nosniff');
   reply.header('referrer-policy', 'same-origin');
   reply.header('x-frame-options', 'DENY');
