@@ -105,7 +105,7 @@ describe('reconciler: deadlines on the server', () => {
 
     const done = await finalBuild(f, build.id);
     expect(done.error).toMatch(
-      /^linux\/s390x: time limit exceeded: attempt 1 on z-1 was still running [0-9a-z]+ after it started \(limit 1s\); the API stopped it/,
+      /^linux\/s390x: time limit exceeded: attempt 1 on z-1 was still running [0-9a-z.]+ after it started \(limit 1s\); the API stopped it/,
     );
     expect(done.tasks[0]!.history).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', cause: 'timeout' })]);
     await waitFor(async () => told.includes(task.id), 'the cancel message to reach the agent');
