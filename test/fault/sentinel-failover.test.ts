@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '@archway/runtime';
 import { createTestDatabase } from '../support/db.ts';
 import { testPrefix } from '../support/redis.ts';
-import { startRedisServer } from '../support/throwaway-redis.ts';
+import { queueRedisArgs, startRedisServer } from '../support/throwaway-redis.ts';
 import { makeGitRepo } from '../harness/git-repo.ts';
 import { startStack, type Stack } from '../harness/stack.ts';
 import { listTags, seconds, slowRepoFiles, submitBuild, waitForRunning } from './support.ts';
@@ -45,21 +45,7 @@ describe('fault: Redis Sentinel failover mid-build', () => {
     const node = async (name: string, port: number, extra: string[]) => {
       const dir = join(root, name);
       await mkdir(dir, { recursive: true });
-      const p = await startRedisServer([
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--appendonly',
-        'yes',
-        '--save',
-        '',
-        '--maxmemory-policy',
-        'noeviction',
-        ...extra,
-      ]);
+      const p = await startRedisServer(queueRedisArgs(port, dir, extra));
       procs.push(p);
       return p;
     };

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { freePort } from '@archway/runtime';
 import type { Build } from '@archway/contract';
 import type { Stack } from '../harness/stack.ts';
-import { startRedisServer } from '../support/throwaway-redis.ts';
+import { queueRedisArgs, startRedisServer } from '../support/throwaway-redis.ts';
 
 const run = promisify(execFile);
 
@@ -28,22 +28,8 @@ export async function startOwnRedis(dir: string): Promise<OwnRedis> {
   let child: ChildProcess | undefined;
   const start = async () => {
     await mkdir(dir, { recursive: true });
-    child = await startRedisServer([
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'always',
-      '--save',
-      '',
-      '--maxmemory-policy',
-      'noeviction',
-    ]);
+    // appendfsync always: a SIGKILL loses nothing that was acknowledged.
+    child = await startRedisServer(queueRedisArgs(port, dir, ['--appendfsync', 'always']));
   };
   const kill = async () => {
     const c = child;

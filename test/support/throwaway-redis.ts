@@ -25,6 +25,11 @@ export function startRedisServer(args: string[], ready: RegExp = /Ready to accep
   });
 }
 
+/** The options of a Redis as BullMQ needs it (docs/redis.md): loopback, AOF in `dir`, no eviction. */
+export function queueRedisArgs(port: number, dir: string, extra: string[] = []): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction', ...extra];
+}
+
 /**
  * A redis-server of one test's own on a free loopback port, for tests that kill it or configure it
  * (the suite's shared Redis must stay up and unchanged). `args`: extra redis-server options.
