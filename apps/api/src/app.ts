@@ -17,6 +17,7 @@ import { hooksPlugin } from './http/hooks/plugin.ts';
 import { tokensPlugin } from './http/tokens/plugin.ts';
 import { artifactsPlugin } from './http/artifacts/plugin.ts';
 import { openapiPlugin } from './http/openapi/plugin.ts';
+import { schedulesPlugin } from './http/schedules/plugin.ts';
 import { createSecretBox } from './infra/secrets/secret-box.ts';
 
 export type { AppDeps };
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
       await v1.register(eventsPlugin, { deps });
       await v1.register(agentsPlugin, { deps });
       await v1.register(reposPlugin, { deps, secretBox });
+      await v1.register(schedulesPlugin, { deps });
       await v1.register(tokensPlugin, { deps });
       await v1.register(artifactsPlugin, { deps });
     },

@@ -1,5 +1,6 @@
 import { checkRedisForQueues, configProblems, ConfigError, createLogger, createObjectStore, exitOnConfigError } from '@archway/runtime';
-import { buildApp } from './app.ts';
+import { buildApp, type AppDeps } from './app.ts';
+import { startSchedules } from './workers/schedules/scheduler.ts';
 import { ensureAdminToken } from './http/auth/admin-token.ts';
 import { createPrisma } from './infra/db.ts';
 import { apiConfig, loadConfig } from './infra/env.ts';
@@ -53,26 +54,24 @@ async function main(): Promise<void> {
   const queues = createQueues(redis, config.queuePrefix);
   const secretBox = createSecretBox(secretKey.key);
 
-  const app = await buildApp(
-    {
-      prisma,
-      redis,
-      queues,
-      prefix: config.queuePrefix,
-      objectStore,
-      publicUrl: config.publicUrl,
-      bodyLimit: config.bodyLimit,
-      secretBox,
-      hookBodyLimit: config.hookBodyLimit,
-      agentSecretKey: config.agentSecretKey,
-      buildAttempts: config.buildAttempts,
-      allowLocalSources: config.allowLocalSources,
-      authFailureLimit: config.authFailureLimit,
-      authFailureWindowMs: config.authFailureWindowMs,
-      hookReplayWindowMs: config.hookReplayWindowMs,
-    },
-    { loggerInstance: logger('api'), trustProxy: config.trustProxy },
-  );
+  const deps: AppDeps = {
+    prisma,
+    redis,
+    queues,
+    prefix: config.queuePrefix,
+    objectStore,
+    publicUrl: config.publicUrl,
+    bodyLimit: config.bodyLimit,
+    secretBox,
+    hookBodyLimit: config.hookBodyLimit,
+    agentSecretKey: config.agentSecretKey,
+    buildAttempts: config.buildAttempts,
+    allowLocalSources: config.allowLocalSources,
+    authFailureLimit: config.authFailureLimit,
+    authFailureWindowMs: config.authFailureWindowMs,
+    hookReplayWindowMs: config.hookReplayWindowMs,
+  };
+  const app = await buildApp(deps, { loggerInstance: logger('api'), trustProxy: config.trustProxy });
   const log = app.log;
   for (const warning of redisWarnings) log.warn(warning);
   if (redisCheck.policy) log.info({ maxmemoryPolicy: redisCheck.policy, aof: redisCheck.aof }, 'redis checked');
@@ -113,6 +112,9 @@ async function main(): Promise<void> {
     buildAttempts: config.buildAttempts,
   });
 
+  // Repository cron schedules: Postgres rows synced to BullMQ job schedulers at every start.
+  const schedules = await startSchedules(deps, logger('schedules'));
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -128,6 +130,7 @@ async function main(): Promise<void> {
     await statuses.close().catch((err) => log.error({ err }, 'closing the commit-status reporter'));
     await retention.close();
     await reconciler.close();
+    await schedules.close();
     await queues.close();
     redis.disconnect();
     await prisma.$disconnect();

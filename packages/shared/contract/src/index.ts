@@ -9,3 +9,5 @@ export * from './repos.ts';
 export * from './redis-keys.ts';
 export * from './reason.ts';
 export * from './units.ts';
+export * from './schedules.ts';
+export * from './notifications.ts';

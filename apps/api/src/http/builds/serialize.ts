@@ -1,4 +1,4 @@
-import type { Build, Phase, Task, TaskAttempt, PhaseKind } from '@archway/contract';
+import type { Build, BuildTrigger, Phase, Task, TaskAttempt, PhaseKind } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import type { Prisma } from '../../generated/prisma/client.ts';
 
@@ -74,7 +74,9 @@ export function toBuild(b: BuildRow): Build {
     tags: b.tags,
     buildArgs: (b.buildArgs ?? {}) as Record<string, string>,
     push: b.push,
-    trigger: b.trigger,
+    // Written only by createBuild and the triggers, from the contract's list.
+    trigger: b.trigger as BuildTrigger,
+    reason: b.reason,
     error: b.error,
     indexDigest: b.indexDigest,
     createdAt: b.createdAt.toISOString(),

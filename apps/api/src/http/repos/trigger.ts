@@ -1,4 +1,4 @@
-import { BuildRequest, CANCELABLE_BUILD_STATUSES, type TagRules } from '@archway/contract';
+import { BuildRequest, CANCELABLE_BUILD_STATUSES, type BuildTrigger, type TagRules } from '@archway/contract';
 import { ARCHWAY_YAML, parseArchwayYaml, renderTagTemplates, type ArchwayYaml } from '../../rules/archway-yaml/index.ts';
 import { cancelBuild, checkSourceAddress, createBuild } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
@@ -36,7 +36,7 @@ function sourceRef(t: RepoTrigger): string {
  * the builds it supersedes and queues the `pending` commit status.
  * The clone URL is always the registered one, never one from a webhook body.
  */
-export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: string): Promise<TriggerResult> {
+export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger): Promise<TriggerResult> {
   // Before the API itself fetches from it: local sources may have been disallowed since registration.
   await checkSourceAddress(repo.cloneUrl, deps.allowLocalSources ?? false, 'cloneUrl');
   let yamlText: string | undefined;
@@ -94,7 +94,7 @@ async function tagsFor(repo: RepoRow, t: RepoTrigger, overrides: ArchwayYaml, ru
 }
 
 /** A build that fails before any agent sees it (an invalid .archway.yaml), so the reason shows on it and on the forge. */
-async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: string, reason: string): Promise<Build> {
+async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, reason: string): Promise<Build> {
   const now = new Date();
   const build = await deps.prisma.build.create({
     data: {
