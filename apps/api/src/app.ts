@@ -18,6 +18,7 @@ import { tokensPlugin } from './http/tokens/plugin.ts';
 import { artifactsPlugin } from './http/artifacts/plugin.ts';
 import { openapiPlugin } from './http/openapi/plugin.ts';
 import { schedulesPlugin } from './http/schedules/plugin.ts';
+import { baseImagesPlugin } from './http/base-images/plugin.ts';
 import { createSecretBox } from './infra/secrets/secret-box.ts';
 
 export type { AppDeps };
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
       await v1.register(agentsPlugin, { deps });
       await v1.register(reposPlugin, { deps, secretBox });
       await v1.register(schedulesPlugin, { deps });
+      await v1.register(baseImagesPlugin, { deps });
       await v1.register(tokensPlugin, { deps });
       await v1.register(artifactsPlugin, { deps });
     },

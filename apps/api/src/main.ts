@@ -1,6 +1,7 @@
 import { checkRedisForQueues, configProblems, ConfigError, createLogger, createObjectStore, exitOnConfigError } from '@archway/runtime';
 import { buildApp, type AppDeps } from './app.ts';
 import { startSchedules } from './workers/schedules/scheduler.ts';
+import { startBaseWatch } from './workers/base-watch/index.ts';
 import { ensureAdminToken } from './http/auth/admin-token.ts';
 import { createPrisma } from './infra/db.ts';
 import { apiConfig, loadConfig } from './infra/env.ts';
@@ -114,6 +115,12 @@ async function main(): Promise<void> {
 
   // Repository cron schedules: Postgres rows synced to BullMQ job schedulers at every start.
   const schedules = await startSchedules(deps, logger('schedules'));
+  // Rebuilds when a base image changes (ARCHWAY_BASE_WATCH_INTERVAL, ARCHWAY_INSECURE_REGISTRIES).
+  const baseWatch = await startBaseWatch(deps, {
+    intervalMs: config.baseWatchIntervalMs,
+    insecureRegistries: config.insecureRegistries,
+    log: logger('base-watch'),
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -131,6 +138,7 @@ async function main(): Promise<void> {
     await retention.close();
     await reconciler.close();
     await schedules.close();
+    await baseWatch.close();
     await queues.close();
     redis.disconnect();
     await prisma.$disconnect();

@@ -25,6 +25,7 @@ ALTER TABLE "Schedule" ADD CONSTRAINT "Schedule_repoId_fkey" FOREIGN KEY ("repoI
 CREATE TABLE "BaseImageWatch" (
     "reference" TEXT NOT NULL,
     "digest" TEXT,
+    "members" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "checkedAt" TIMESTAMP(3),
     "changedAt" TIMESTAMP(3),
     "nextCheckAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,

@@ -219,7 +219,7 @@ async function build(
     }
   });
   await ctx.disk.touchBuilt(imageId).catch((err: Error) => ctx.log('cache.touch-failed', { error: err.message }, 'warn'));
-  const { manifestDigest, layoutDigest } = await phase('export', 'export', () =>
+  const { manifestDigest, layoutDigest, baseImages } = await phase('export', 'export', () =>
     exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line }),
   );
   const archiveKey = objectKeys.archive(job.buildId, job.platform);
@@ -234,6 +234,7 @@ async function build(
     archiveDigest: put.digest,
     archiveLayoutDigest: layoutDigest,
     manifestDigest,
+    baseImages,
   };
 }
 

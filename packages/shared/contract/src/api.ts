@@ -3,6 +3,7 @@ import { parsePlatform, Platform } from './platform.ts';
 import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
 import { ImageNameString, TagString } from './reference.ts';
 import { RepoPath } from './paths.ts';
+import { BaseImage } from './jobs.ts';
 
 export const DEFAULT_PLATFORMS: readonly Platform[] = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -108,6 +109,8 @@ export const Task = z.object({
   failedStep: z.string().nullable(),
   exitCode: z.number().int().nullable(),
   manifestDigest: z.string().nullable(),
+  /** The base image(s) the agent built on, by digest (what the base-image watcher polls). */
+  baseImages: z.array(BaseImage).optional(),
   archiveSize: z.number().nullable(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

@@ -11,3 +11,4 @@ export * from './reason.ts';
 export * from './units.ts';
 export * from './schedules.ts';
 export * from './notifications.ts';
+export * from './base-images.ts';

@@ -1,4 +1,4 @@
-import type { Build, BuildTrigger, Phase, Task, TaskAttempt, PhaseKind } from '@archway/contract';
+import type { BaseImage, Build, BuildTrigger, Phase, Task, TaskAttempt, PhaseKind } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import type { Prisma } from '../../generated/prisma/client.ts';
 
@@ -42,6 +42,7 @@ function toTask(t: TaskRow): Task {
     failedStep: t.failedStep,
     exitCode: t.exitCode,
     manifestDigest: t.manifestDigest,
+    baseImages: (t.baseImages ?? []) as BaseImage[],
     archiveSize: t.archiveSize === null ? null : Number(t.archiveSize),
     startedAt: iso(t.startedAt),
     finishedAt: iso(t.finishedAt),
