@@ -29,6 +29,8 @@ export interface BuildOrigin {
   repoId?: string | null;
   /** `branch:<name>`, `tag:<name>` or `pr:<number>` */
   triggerRef?: string | null;
+  /** Why it was started, when the trigger says more than its name (a base image's change). */
+  reason?: string | null;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
       trigger,
       repoId: origin.repoId ?? null,
       triggerRef: origin.triggerRef ?? null,
+      reason: origin.reason ?? null,
       tasks: { create: req.platforms.map((platform) => ({ platform })) },
     },
     include: { tasks: true },

@@ -36,7 +36,7 @@ function sourceRef(t: RepoTrigger): string {
  * the builds it supersedes and queues the `pending` commit status.
  * The clone URL is always the registered one, never one from a webhook body.
  */
-export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger): Promise<TriggerResult> {
+export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, reason?: string): Promise<TriggerResult> {
   // Before the API itself fetches from it: local sources may have been disallowed since registration.
   await checkSourceAddress(repo.cloneUrl, deps.allowLocalSources ?? false, 'cloneUrl');
   let yamlText: string | undefined;
@@ -46,11 +46,11 @@ export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrig
     if (err instanceof GitError) throw new UnprocessableError(`cannot read ${ARCHWAY_YAML} at ${t.commit}: ${err.message}`, 'commit');
     throw err;
   }
-  const origin = { repoId: repo.id, triggerRef: triggerRef(t) };
+  const origin = { repoId: repo.id, triggerRef: triggerRef(t), reason: reason ?? null };
   let overrides: ArchwayYaml = {};
   if (yamlText !== undefined) {
     const parsed = parseArchwayYaml(yamlText);
-    if (!parsed.ok) return { build: await createFailedBuild(deps, repo, t, how, parsed.reason), canceled: [] };
+    if (!parsed.ok) return { build: await createFailedBuild(deps, repo, t, how, parsed.reason, origin.reason), canceled: [] };
     overrides = parsed.config;
   }
 
@@ -94,7 +94,7 @@ async function tagsFor(repo: RepoRow, t: RepoTrigger, overrides: ArchwayYaml, ru
 }
 
 /** A build that fails before any agent sees it (an invalid .archway.yaml), so the reason shows on it and on the forge. */
-async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, reason: string): Promise<Build> {
+async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, error: string, reason: string | null): Promise<Build> {
   const now = new Date();
   const build = await deps.prisma.build.create({
     data: {
@@ -110,7 +110,8 @@ async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, h
       push: false,
       trigger: how,
       status: 'failed',
-      error: reason,
+      error,
+      reason,
       finishedAt: now,
       repoId: repo.id,
       triggerRef: triggerRef(t),

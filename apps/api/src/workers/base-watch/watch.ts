@@ -82,8 +82,7 @@ async function rebuild(deps: AppDeps, b: BranchBuild, reason: string, o: WatchOp
   try {
     const repo = await findRepo(deps.prisma, b.repoId);
     const t = await resolveRepoTrigger(repo, `refs/heads/${b.branch}`, undefined, deps.gitTimeoutMs);
-    const { build } = await triggerRepoBuild(deps, repo, t, 'base-image');
-    await deps.prisma.build.update({ where: { id: build.id }, data: { reason } });
+    const { build } = await triggerRepoBuild(deps, repo, t, 'base-image', reason);
     // What this pass knows: the branch's newest build is the new, open one.
     b.status = build.status;
     o.log?.info({ repoId: b.repoId, branch: b.branch, buildId: build.id }, reason);
