@@ -77,6 +77,7 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
             {repo.buildTimeout ? <code>{repo.buildTimeout}</code> : <span className="muted">the agents' default (60 min)</span>} per platform
           </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
+          <Item label="Rebuild when a base image changes">{yesNo(repo.rebuildOnBaseChange)}</Item>
           <Item label="Forge API">{repo.apiUrl ? <code>{repo.apiUrl}</code> : <span className="muted">derived from the provider and clone URL</span>}</Item>
         </dl>
       )}
@@ -187,6 +188,18 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
             onChange={(e) => setForm({ ...form, pullRequestSecrets: e.target.checked })}
           />
           <label htmlFor="rs-pr-secrets">Pull request builds get the secrets too (they run the pull request's Containerfile)</label>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Base images</legend>
+        <div className="field checkbox">
+          <input
+            id="rs-base-rebuild"
+            type="checkbox"
+            checked={form.rebuildOnBaseChange}
+            onChange={(e) => setForm({ ...form, rebuildOnBaseChange: e.target.checked })}
+          />
+          <label htmlFor="rs-base-rebuild">Rebuild each branch's latest commit when a base image it was built on changes</label>
         </div>
       </fieldset>
       {error && (

@@ -25,9 +25,11 @@ export function triggerRef(t: RepoTrigger): string {
   return t.kind === 'branch' ? `branch:${t.branch}` : t.kind === 'tag' ? `tag:${t.tag}` : `pr:${t.number}`;
 }
 
-/** The ref agents fetch when fetching by commit id is refused (pull requests live under refs/pull). */
-function sourceRef(t: RepoTrigger): string {
-  return t.kind === 'branch' ? t.branch : t.kind === 'tag' ? t.tag : `refs/pull/${t.number}/head`;
+/** The ref agents fetch when fetching by commit id is refused (pull requests live under refs/pull, GitLab's under refs/merge-requests). */
+function sourceRef(t: RepoTrigger, provider: string): string {
+  if (t.kind === 'branch') return t.branch;
+  if (t.kind === 'tag') return t.tag;
+  return provider === 'gitlab' ? `refs/merge-requests/${t.number}/head` : `refs/pull/${t.number}/head`;
 }
 
 /**
@@ -57,7 +59,7 @@ export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrig
   const tags = await tagsFor(repo, t, overrides, repoTagRules(repo), deps.gitTimeoutMs);
   const push = t.kind !== 'pr' && repo.image !== null && tags.length > 0;
   const req = BuildRequest.parse({
-    source: { url: repo.cloneUrl, ref: sourceRef(t), commit: t.commit },
+    source: { url: repo.cloneUrl, ref: sourceRef(t, repo.provider), commit: t.commit },
     ...((overrides.containerfile ?? repo.containerfile) ? { containerfile: overrides.containerfile ?? repo.containerfile } : {}),
     context: overrides.context ?? repo.context,
     platforms: overrides.platforms ?? repo.platforms,
@@ -99,7 +101,7 @@ async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, h
   const build = await deps.prisma.build.create({
     data: {
       sourceUrl: repo.cloneUrl,
-      ref: sourceRef(t),
+      ref: sourceRef(t, repo.provider),
       commit: t.commit,
       containerfile: repo.containerfile,
       context: repo.context,
