@@ -19,6 +19,7 @@ import { artifactsPlugin } from './http/artifacts/plugin.ts';
 import { openapiPlugin } from './http/openapi/plugin.ts';
 import { schedulesPlugin } from './http/schedules/plugin.ts';
 import { baseImagesPlugin } from './http/base-images/plugin.ts';
+import { notificationsPlugin } from './http/notifications/plugin.ts';
 import { createSecretBox } from './infra/secrets/secret-box.ts';
 
 export type { AppDeps };
@@ -88,6 +89,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
       await v1.register(reposPlugin, { deps, secretBox });
       await v1.register(schedulesPlugin, { deps });
       await v1.register(baseImagesPlugin, { deps });
+      await v1.register(notificationsPlugin, { deps, secretBox });
       await v1.register(tokensPlugin, { deps });
       await v1.register(artifactsPlugin, { deps });
     },

@@ -2,6 +2,7 @@ import { checkRedisForQueues, configProblems, ConfigError, createLogger, createO
 import { buildApp, type AppDeps } from './app.ts';
 import { startSchedules } from './workers/schedules/scheduler.ts';
 import { startBaseWatch } from './workers/base-watch/index.ts';
+import { startNotifier } from './workers/notifications/index.ts';
 import { ensureAdminToken } from './http/auth/admin-token.ts';
 import { createPrisma } from './infra/db.ts';
 import { apiConfig, loadConfig } from './infra/env.ts';
@@ -91,12 +92,26 @@ async function main(): Promise<void> {
   else log.info('no ARCHWAY_AGENT_SECRET_KEY: builds of repositories with build secrets are refused');
   // Before the recorder: every final event it applies also queues its commit status directly.
   const statuses = await startStatusReporter({ prisma, redis, prefix: config.queuePrefix, publicUrl: config.publicUrl, secretBox, log: logger('statuses') });
+  // Outgoing webhooks of repositories (build results, published images), retried with backoff.
+  const notifier = await startNotifier({
+    prisma,
+    redis,
+    prefix: config.queuePrefix,
+    publicUrl: config.publicUrl,
+    secretBox,
+    allowLocalSources: config.allowLocalSources,
+    log: logger('notifications'),
+  });
   const recorder = startRecorder({
     prisma,
     redis,
     prefix: config.queuePrefix,
     log: logger('recorder'),
-    afterApply: async (e) => (changesStatus(e) ? statuses.sync(e.buildId) : undefined),
+    afterApply: async (e) => {
+      if (!changesStatus(e)) return;
+      await statuses.sync(e.buildId);
+      await notifier.sync(e.buildId);
+    },
   });
   // Object-store retention (apps/api/src/workers/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
   const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log: logger('retention') });
@@ -135,6 +150,7 @@ async function main(): Promise<void> {
     await app.close().catch((err) => log.error({ err }, 'closing HTTP'));
     await recorder.close().catch((err) => log.error({ err }, 'closing the recorder'));
     await statuses.close().catch((err) => log.error({ err }, 'closing the commit-status reporter'));
+    await notifier.close().catch((err) => log.error({ err }, 'closing the notifier'));
     await retention.close();
     await reconciler.close();
     await schedules.close();
