@@ -101,7 +101,13 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
     case 'build.succeeded': {
       const b = await prisma.build.updateMany({
         where: { id: event.buildId, status: { in: OPEN_BUILD } },
-        data: { status: 'succeeded', indexDigest: event.indexDigest, finishedAt: at, error: null },
+        data: {
+          status: 'succeeded',
+          indexDigest: event.indexDigest,
+          finishedAt: at,
+          error: null,
+          ...(event.supplyChain ? { supplyChain: event.supplyChain } : {}),
+        },
       });
       return b.count > 0;
     }

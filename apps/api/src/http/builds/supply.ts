@@ -1,0 +1,31 @@
+import type { PublishSupply } from '@archway/contract';
+import { formatVersion, parseVersion } from '../../rules/tag-rules/index.ts';
+import type { StoredRequest } from './stored-request.ts';
+import type { RepoBuildSettings } from './build-secrets.ts';
+
+/**
+ * What the merger needs for a build's provenance, annotations and switches (PublishJob.supply,
+ * docs/supply-chain.md). Build args by name only: their values may be credentials.
+ */
+export function publishSupply(
+  publicUrl: string | undefined,
+  req: StoredRequest,
+  settings: RepoBuildSettings,
+  triggerRef: string | null | undefined,
+): PublishSupply {
+  const builderId = publicUrl ?? 'urn:archway:builder';
+  const tag = triggerRef?.startsWith('tag:') ? triggerRef.slice('tag:'.length) : undefined;
+  const version = tag ? parseVersion(tag) : undefined;
+  return {
+    // The request's switch and the repository's: either one turns attestations off.
+    attestations: req.attestations && settings.attestations !== false,
+    sign: !(triggerRef?.startsWith('pr:') ?? false),
+    builderId,
+    source: { url: req.source.url, ref: req.source.ref, commit: req.source.commit },
+    containerfile: req.containerfile ?? null,
+    context: req.context,
+    buildArgNames: Object.keys(req.buildArgs).sort(),
+    ...(version ? { version: formatVersion(version) } : tag ? { version: tag } : {}),
+    ...(settings.title ? { title: settings.title } : {}),
+  };
+}
