@@ -5,7 +5,7 @@ import { FinalPublishError } from './errors.ts';
 import { OCI_INDEX } from './oci.ts';
 import type { PlatformGuard } from './early-push/guard.ts';
 import { limiter, pushPlatform, type PlatformImage } from './push-platform.ts';
-import { publishSupplyChain } from './attestations/publish-supply.ts';
+import { supplyChainStep } from './attestations/publish-supply.ts';
 import type { SigningKey } from './signing/key.ts';
 
 export interface PublishHooks {
@@ -65,12 +65,15 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
 
   const controller = new AbortController();
   const uploads = limiter(input.blobConcurrency ?? 4);
+  // Attestations and signature (docs/supply-chain.md): all before any tag moves.
+  const supply = supplyChainStep({ store: input.store, client, repository, job, results, signingKey: input.signingKey });
   const images = await mapLimit(results, input.concurrency ?? 2, controller, async (result) => {
     const early = input.pushed?.get(result.platform);
     if (early) return early;
     const push = async (again: boolean) => {
       await hooks?.platformStarted?.(result.platform, again);
       const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal, blobConcurrency: uploads, job });
+      supply.platformPushed(image);
       await hooks?.platformEnded?.(result.platform, again);
       return image;
     };
@@ -78,11 +81,10 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   });
 
   await hooks?.indexStarted?.();
-  // Attestations go into the index, the signature names it: both before any tag moves.
-  const supply = await publishSupplyChain({ store: input.store, client, repository, job, images, results, signingKey: input.signingKey });
-  const index = supply.index;
+  // Attestation manifests go into the index, the signature names it.
+  const index = await supply.index(images);
   const indexDigest = await client.putManifest(repository, index.digest, OCI_INDEX, index.body).catch((err) => {
-    throw supply.refusedIndex(err);
+    throw index.refused(err);
   });
   const supplyChain = await supply.sign(indexDigest);
   await hooks?.beforeTags?.();

@@ -46,7 +46,12 @@ interface RawConfig {
  * set (`org.opencontainers.image.base.*`) stay. The bytes are deterministic for one archive and
  * build, so an early push and the publish job's agree on the digest.
  */
-export function annotateManifest(manifest: Buffer, config: Buffer, job: Pick<PublishJob, 'tags' | 'buildId'>, supply: PublishSupply): { body: Buffer; created?: string } {
+export function annotateManifest(
+  manifest: Buffer,
+  config: Buffer,
+  job: Pick<PublishJob, 'tags' | 'buildId'>,
+  supply: PublishSupply,
+): { body: Buffer; created?: string } {
   const m = JSON.parse(manifest.toString('utf8')) as Record<string, unknown> & { annotations?: Record<string, string> };
   const c = JSON.parse(config.toString('utf8')) as RawConfig;
   const ours = buildAnnotations(job, supply, c.created);

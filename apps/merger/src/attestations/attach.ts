@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { objectKeys, SUPPLY, type BuildResult, type PlatformAttestation, type PublishJob, type PublishSupply } from '@archway/contract';
+import { objectKeys, SUPPLY, type PlatformAttestation, type PublishJob, type PublishSupply, type TaskSupply } from '@archway/contract';
 import type { ObjectStore } from '@archway/runtime';
 import { RegistryError, type RegistryClient } from '../registry/index.ts';
 import { FinalPublishError } from '../errors.ts';
@@ -13,63 +13,65 @@ export interface AttachInput {
   client: RegistryClient;
   repository: string;
   job: PublishJob & { supply: PublishSupply };
-  images: PlatformImage[];
-  results: BuildResult[];
 }
 
 /** How to get past a registry that refuses attestations, for every error that names them. */
 export const ATTESTATIONS_SWITCH =
   'publish without attestations: set "attestations": false on the build request, or the repository setting "attestations": false';
 
+export interface AttachedPlatform {
+  /** The attestation manifest's index descriptor; absent when attestations are switched off. */
+  descriptor?: Record<string, unknown>;
+  record: PlatformAttestation;
+}
+
 /**
- * Writes each platform's provenance (next to its SBOM in the object store, for the API) and, unless
- * switched off, pushes its attestation manifest. Platforms whose agent sent no supply material
- * (an older agent) get none. Returns the index descriptors and what the build records.
+ * Writes one platform's provenance (next to its SBOM in the object store, for the API) and, unless
+ * switched off, pushes its attestation manifest. Needs only that platform's manifest in the
+ * registry, so the publish starts it as soon as the platform is pushed.
  */
-export async function attachAttestations(o: AttachInput): Promise<{ descriptors: Record<string, unknown>[]; records: PlatformAttestation[] }> {
-  const subjectName = `${o.client.registry}/${o.repository}`;
-  const descriptors: Record<string, unknown>[] = [];
-  const records: PlatformAttestation[] = [];
-  for (const image of o.images) {
-    const task = o.results.find((r) => r.platform === image.platform)?.supply;
-    if (!task) continue;
-    const spdx = JSON.parse(await readText(o.store, task.sbomKey)) as unknown;
-    const provenance = Buffer.from(
-      JSON.stringify(
-        provenanceStatement({ buildId: o.job.buildId, platform: image.platform, subjectName, manifestDigest: image.digest, supply: o.job.supply, task }),
-      ),
-    );
-    const sbom = Buffer.from(JSON.stringify(sbomStatement(subjectName, image.digest, spdx)));
-    await o.store.put(objectKeys.provenance(o.job.buildId, image.platform), Readable.from([provenance]), { contentLength: provenance.length });
-    let attestationDigest: string | null = null;
-    if (o.job.supply.attestations) {
-      try {
-        const pushed = await pushAttestationManifest(o.client, o.repository, image.digest, [
-          { predicateType: SUPPLY.slsaPredicate, body: provenance },
-          { predicateType: SUPPLY.spdxPredicate, body: sbom },
-        ]);
-        descriptors.push(pushed.descriptor);
-        attestationDigest = pushed.digest;
-      } catch (err) {
-        throw refused(err, `the attestation manifest of ${image.platform}`, subjectName);
-      }
+export async function attachPlatform(o: AttachInput, image: PlatformImage, task: TaskSupply): Promise<AttachedPlatform> {
+  return attachOne(o, `${o.client.registry}/${o.repository}`, image, task);
+}
+
+async function attachOne(o: AttachInput, subjectName: string, image: PlatformImage, task: TaskSupply) {
+  const spdx = JSON.parse(await readText(o.store, task.sbomKey)) as unknown;
+  const provenance = Buffer.from(
+    JSON.stringify(
+      provenanceStatement({ buildId: o.job.buildId, platform: image.platform, subjectName, manifestDigest: image.digest, supply: o.job.supply, task }),
+    ),
+  );
+  const sbom = Buffer.from(JSON.stringify(sbomStatement(subjectName, image.digest, spdx)));
+  const stored = o.store.put(objectKeys.provenance(o.job.buildId, image.platform), Readable.from([provenance]), { contentLength: provenance.length });
+  let descriptor: Record<string, unknown> | undefined;
+  if (o.job.supply.attestations) {
+    try {
+      const pushed = await pushAttestationManifest(o.client, o.repository, image.digest, [
+        { predicateType: SUPPLY.slsaPredicate, body: provenance },
+        { predicateType: SUPPLY.spdxPredicate, body: sbom },
+      ]);
+      descriptor = pushed.descriptor;
+    } catch (err) {
+      await stored.catch(() => {});
+      throw refused(err, `the attestation manifest of ${image.platform}`, subjectName);
     }
-    records.push({
-      platform: image.platform,
-      manifestDigest: image.digest,
-      attestationDigest,
-      provenanceDigest: sha256(provenance),
-      sbomDigest: task.sbomDigest,
-      packages: task.packages,
-      sbomStatus: task.sbomStatus,
-      generator: task.generator,
-      baseImages: task.baseImages,
-      agent: task.agent,
-      startedOn: task.startedOn,
-      finishedOn: task.finishedOn,
-    });
   }
-  return { descriptors, records };
+  await stored;
+  const record: PlatformAttestation = {
+    platform: image.platform,
+    manifestDigest: image.digest,
+    attestationDigest: descriptor ? (descriptor.digest as string) : null,
+    provenanceDigest: sha256(provenance),
+    sbomDigest: task.sbomDigest,
+    packages: task.packages,
+    sbomStatus: task.sbomStatus,
+    generator: task.generator,
+    baseImages: task.baseImages,
+    agent: task.agent,
+    startedOn: task.startedOn,
+    finishedOn: task.finishedOn,
+  };
+  return { descriptor, record };
 }
 
 /** A registry's final refusal of attestation content, named with the switch that avoids it. */

@@ -62,11 +62,13 @@ export async function pushAttestationManifest(
   };
 }
 
-/** Uploads a small blob unless the repository has it. */
+/**
+ * Uploads a small blob (POST + PUT). No HEAD first: these blobs are new on a first publish, where
+ * the HEAD was one more round trip per blob (bench/attest), and uploading a few KiB again on a
+ * retry costs less than that.
+ */
 export async function putBlob(client: RegistryClient, repository: string, data: Buffer): Promise<string> {
   const digest = sha256(data);
-  if (!(await client.blobExists(repository, digest))) {
-    await client.uploadBlob(repository, { digest, size: data.length, source: async () => Readable.from([data]) });
-  }
+  await client.uploadBlob(repository, { digest, size: data.length, source: async () => Readable.from([data]) });
   return digest;
 }

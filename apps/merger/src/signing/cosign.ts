@@ -39,7 +39,7 @@ export async function pushSignature(
 ): Promise<{ tag: string; digest: string }> {
   const payload = simpleSigningPayload(`${client.registry}/${repository}`, digest, optional);
   const signature = sign('sha256', payload, key.privateKey).toString('base64');
-  const payloadDigest = await putBlob(client, repository, payload);
+  const payloadDigest = sha256(payload);
   // cosign's empty image config for signature images (its rootfs names the payload layer).
   const config = Buffer.from(
     JSON.stringify({
@@ -51,7 +51,7 @@ export async function pushSignature(
       config: {},
     }),
   );
-  await putBlob(client, repository, config);
+  await Promise.all([putBlob(client, repository, payload), putBlob(client, repository, config)]);
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
