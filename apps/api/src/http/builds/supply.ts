@@ -1,4 +1,5 @@
 import type { PublishSupply } from '@archway/contract';
+import type { PrismaClient } from '../../infra/db.ts';
 import { formatVersion, parseVersion } from '../../rules/tag-rules/index.ts';
 import type { StoredRequest } from './stored-request.ts';
 import type { RepoBuildSettings } from './build-secrets.ts';
@@ -28,4 +29,13 @@ export function publishSupply(
     ...(version ? { version: formatVersion(version) } : tag ? { version: tag } : {}),
     ...(settings.title ? { title: settings.title } : {}),
   };
+}
+
+/**
+ * The repository settings publishSupply reads, without opening any secret: for a publish job the
+ * reconciler queues again (the build's tasks are already built).
+ */
+export async function repoSupplySettings(prisma: PrismaClient, repoId: string | null): Promise<Pick<RepoBuildSettings, 'attestations' | 'title' | 'secrets'>> {
+  const repo = repoId ? await prisma.repo.findUnique({ where: { id: repoId }, select: { fullName: true, attestations: true } }) : null;
+  return repo ? { secrets: [], attestations: repo.attestations, title: repo.fullName } : { secrets: [] };
 }

@@ -70,6 +70,7 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
           archiveKey: r.archiveKey,
           archiveSize: BigInt(r.archiveSize),
           archiveDigest: r.archiveDigest,
+          ...(r.supply ? { supply: r.supply } : {}),
           finishedAt: at,
         },
       });
