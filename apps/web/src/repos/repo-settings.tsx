@@ -78,6 +78,7 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
           </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
           <Item label="Rebuild when a base image changes">{yesNo(repo.rebuildOnBaseChange)}</Item>
+          <Item label="Provenance and SBOM attestations">{yesNo(repo.attestations)}</Item>
           <Item label="Forge API">{repo.apiUrl ? <code>{repo.apiUrl}</code> : <span className="muted">derived from the provider and clone URL</span>}</Item>
         </dl>
       )}
@@ -200,6 +201,15 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
             onChange={(e) => setForm({ ...form, rebuildOnBaseChange: e.target.checked })}
           />
           <label htmlFor="rs-base-rebuild">Rebuild each branch's latest commit when a base image it was built on changes</label>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Supply chain</legend>
+        <div className="field checkbox">
+          <input id="rs-attestations" type="checkbox" checked={form.attestations} onChange={(e) => setForm({ ...form, attestations: e.target.checked })} />
+          <label htmlFor="rs-attestations">
+            Publish provenance and SBOM attestations in the index (off for registries that refuse unknown/unknown platforms)
+          </label>
         </div>
       </fieldset>
       {error && (

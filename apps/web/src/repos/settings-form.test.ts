@@ -20,6 +20,7 @@ const repo: Repo = {
   secrets: ['npm_token'],
   pullRequestSecrets: false,
   rebuildOnBaseChange: false,
+  attestations: true,
   buildTimeout: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
   createdAt: '2026-01-01T00:00:00.000Z',
@@ -43,6 +44,7 @@ describe('patchFromForm', () => {
       buildTimeout: ' 45M ',
       pullRequestSecrets: true,
       rebuildOnBaseChange: true,
+      attestations: false,
     };
     expect(patchFromForm(repo, form)).toEqual({
       patch: {
@@ -55,6 +57,7 @@ describe('patchFromForm', () => {
         buildTimeout: '45m',
         pullRequestSecrets: true,
         rebuildOnBaseChange: true,
+        attestations: false,
       },
     });
   });

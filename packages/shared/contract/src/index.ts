@@ -12,3 +12,4 @@ export * from './units.ts';
 export * from './schedules.ts';
 export * from './notifications.ts';
 export * from './base-images.ts';
+export * from './supply-chain.ts';

@@ -119,6 +119,8 @@ export const RepoCreate = z
     pullRequestSecrets: z.boolean().default(false),
     /** Rebuild each branch's latest commit when a base image its last build used changes; default false. */
     rebuildOnBaseChange: z.boolean().default(false),
+    /** Provenance and SBOM attestation manifests in each published index (docs/supply-chain.md); default true. */
+    attestations: z.boolean().default(true),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -158,6 +160,7 @@ export const RepoUpdate = z
     buildTimeout: BuildTimeout.nullable().optional(),
     pullRequestSecrets: z.boolean().optional(),
     rebuildOnBaseChange: z.boolean().optional(),
+    attestations: z.boolean().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -191,6 +194,8 @@ export const Repo = z.object({
   secrets: z.array(z.string()),
   /** Whether pull request builds get the secrets. */
   pullRequestSecrets: z.boolean(),
+  /** Whether published indexes carry provenance and SBOM attestation manifests. */
+  attestations: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
   buildTimeout: z.string().nullable(),
   /** Whether a changed base image rebuilds the branches (docs/schedules-and-notifications.md). */

@@ -1,4 +1,4 @@
-import type { BaseImage, Build, BuildTrigger, Phase, Task, TaskAttempt, PhaseKind } from '@archway/contract';
+import { SupplyChain, type BaseImage, type Build, type BuildTrigger, type Phase, type Task, type TaskAttempt, type PhaseKind } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import type { Prisma } from '../../generated/prisma/client.ts';
 
@@ -89,6 +89,7 @@ export function toBuild(b: BuildRow): Build {
     triggerRef: b.triggerRef,
     statusState: b.statusState,
     statusError: b.statusError,
+    supplyChain: b.supplyChain === null ? null : (SupplyChain.safeParse(b.supplyChain).data ?? null),
   };
 }
 

@@ -72,6 +72,7 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
           archiveDigest: r.archiveDigest,
           // What the base-image watcher polls (workers/base-watch).
           baseImages: r.baseImages ?? [],
+          ...(r.supply ? { supply: r.supply } : {}),
           finishedAt: at,
         },
       });
@@ -103,7 +104,13 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
     case 'build.succeeded': {
       const b = await prisma.build.updateMany({
         where: { id: event.buildId, status: { in: OPEN_BUILD } },
-        data: { status: 'succeeded', indexDigest: event.indexDigest, finishedAt: at, error: null },
+        data: {
+          status: 'succeeded',
+          indexDigest: event.indexDigest,
+          finishedAt: at,
+          error: null,
+          ...(event.supplyChain ? { supplyChain: event.supplyChain } : {}),
+        },
       });
       return b.count > 0;
     }
