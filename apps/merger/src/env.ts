@@ -12,6 +12,8 @@ import {
   type ConfigProblem,
   type LogLevel,
 } from '@archway/runtime';
+import { PushEnv } from '@archway/runtime/metrics';
+import { TracingEnv } from '@archway/runtime/tracing';
 import { locateAuthFile } from './registry/auth-file.ts';
 import type { RegistryConfig } from './registry/pool.ts';
 
@@ -32,6 +34,10 @@ export interface MergerConfig {
   blobConcurrency: number;
   /** ARCHWAY_LOG_LEVEL of the merger's log (default info). */
   logLevel?: LogLevel;
+  /** Port of an optional `GET /metrics` listener (for a PodMonitor); undefined: none. */
+  metricsPort?: number;
+  /** How often the metrics are pushed to Redis for the API's /metrics (ms); 0 or unset: never. */
+  metricsPushMs?: number;
 }
 
 /** The merger's variables (apps/merger/ENV.md, checked against it by test/docs/env-tables.test.ts). */
@@ -53,6 +59,9 @@ export const MergerEnv = z.object({
   ARCHWAY_MERGER_PLATFORM_CONCURRENCY: field.integer({ min: 1, max: 16, fallback: 2 }),
   ARCHWAY_MERGER_EARLY_PUSHES: field.integer({ min: 0, max: 64, fallback: 2 }),
   ARCHWAY_MERGER_BLOB_CONCURRENCY: field.integer({ min: 1, max: 32, fallback: 4 }),
+  ARCHWAY_MERGER_METRICS_PORT: field.port({ min: 1 }),
+  ...PushEnv.shape,
+  ...TracingEnv.shape,
   ...LogEnv.shape,
 });
 export const mergerConfig = defineConfig({ process: 'merger', schema: MergerEnv, docs: 'apps/merger/ENV.md' });
@@ -90,5 +99,7 @@ export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfi
     earlyPushes: e.ARCHWAY_MERGER_EARLY_PUSHES,
     blobConcurrency: e.ARCHWAY_MERGER_BLOB_CONCURRENCY,
     logLevel: e.ARCHWAY_LOG_LEVEL,
+    ...(e.ARCHWAY_MERGER_METRICS_PORT ? { metricsPort: e.ARCHWAY_MERGER_METRICS_PORT } : {}),
+    metricsPushMs: e.ARCHWAY_METRICS_PUSH_INTERVAL,
   };
 }
