@@ -6,6 +6,8 @@ export const AGENT_PROCESS_PREFIX = 'archway_agent_';
 /** What the agent reads when Prometheus (or the pusher) collects: the heartbeat's numbers. */
 export interface AgentGauges {
   freeDiskBytes(): Promise<number | null>;
+  /** ARCHWAY_AGENT_STOP_FREE_SPACE resolved against the disk, bytes. */
+  stopBelowBytes(): Promise<number | null>;
   cacheBytes(): number | null;
   running(): number;
   concurrency: number;
@@ -99,6 +101,11 @@ function registerGauges(registry: Registry, platform: string, g: AgentGauges): v
       'archway_agent_disk_free_bytes',
       "Free bytes on the filesystem of the agent's data dir (what the free-space watermarks compare).",
       () => g.freeDiskBytes(),
+    ],
+    [
+      'archway_agent_disk_stop_watermark_bytes',
+      'Free bytes below which a running build is stopped (ARCHWAY_AGENT_STOP_FREE_SPACE on this disk).',
+      () => g.stopBelowBytes(),
     ],
     ['archway_agent_cache_bytes', "Bytes used by the agent's buildah storage (image and layer cache).", () => g.cacheBytes()],
     ['archway_agent_builds_running', 'Tasks this agent is building right now.', () => g.running()],

@@ -24,6 +24,7 @@ export async function startAgentMetrics(
 ): Promise<AgentObservability> {
   const metrics = createAgentMetrics(config.platform, {
     freeDiskBytes: () => freeDiskBytes(config.dataDir),
+    stopBelowBytes: () => o.disk.stopBelowBytes().catch(() => null),
     cacheBytes: () => o.cache.bytes,
     running: o.running,
     concurrency: config.concurrency,
