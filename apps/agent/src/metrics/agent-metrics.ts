@@ -33,8 +33,8 @@ export function createAgentMetrics(platform: string, gauges?: AgentGauges) {
     }),
     stepSeconds: new Histogram({
       name: 'archway_agent_step_duration_seconds',
-      help: 'Duration of Containerfile steps, by platform, instruction (RUN, COPY, …) and whether the layer cache answered.',
-      labelNames: ['platform', 'instruction', 'cached'] as const,
+      help: 'Duration of Containerfile steps, by platform and instruction (RUN, COPY, …); cache hits are counted in archway_agent_layer_cache_steps_total.',
+      labelNames: ['platform', 'instruction'] as const,
       buckets: BUILD_SECONDS_BUCKETS,
       registers,
     }),

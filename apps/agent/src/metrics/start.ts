@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
-import { MetricsPusher, serveMetrics } from '@archway/runtime/metrics';
+import { MetricsPusher, pushedFamilies, serveMetrics } from '@archway/runtime/metrics';
 import type { CacheSize } from '../cache-size.ts';
 import type { DiskGuard } from '../disk/guard.ts';
 import type { AgentConfig } from '../env.ts';
 import { freeDiskBytes } from '../heartbeat.ts';
 import type { Logger } from '../log.ts';
-import { createAgentMetrics, type AgentMetrics } from './agent-metrics.ts';
+import { AGENT_PROCESS_PREFIX, createAgentMetrics, type AgentMetrics } from './agent-metrics.ts';
 
 export interface AgentObservability {
   metrics: AgentMetrics;
@@ -39,6 +39,7 @@ export async function startAgentMetrics(
     role: 'agent',
     id: config.agentId,
     registry: metrics.registry,
+    include: pushedFamilies(AGENT_PROCESS_PREFIX),
     intervalMs: config.metricsPushMs ?? 0,
     onError: (err) => o.log('metrics.push-failed', { error: err.message }, 'warn'),
   });

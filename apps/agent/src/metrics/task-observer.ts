@@ -74,7 +74,7 @@ export class TaskMetricsObserver implements TaskObserver {
     const seconds = (performance.now() - phase.started) / 1000;
     this.metrics.phaseSeconds.observe({ platform: this.platform, phase: phase.kind }, seconds);
     if (phase.kind === 'step' && cached !== undefined) {
-      this.metrics.stepSeconds.observe({ platform: this.platform, instruction: stepInstruction(name), cached: String(cached) }, seconds);
+      this.metrics.stepSeconds.observe({ platform: this.platform, instruction: stepInstruction(name) }, seconds);
       this.metrics.layerCache.inc({ platform: this.platform, result: cached ? 'hit' : 'miss' });
     }
     if (cached !== undefined) phase.span.setAttribute('archway.cached', cached);

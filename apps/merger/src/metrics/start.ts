@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { MetricsPusher, serveMetrics } from '@archway/runtime/metrics';
+import { MetricsPusher, pushedFamilies, serveMetrics } from '@archway/runtime/metrics';
 import type { MergerConfig } from '../env.ts';
-import { createMergerMetrics, type MergerMetrics } from './merger-metrics.ts';
+import { createMergerMetrics, MERGER_PROCESS_PREFIX, type MergerMetrics } from './merger-metrics.ts';
 
 export interface MergerObservability {
   metrics: MergerMetrics;
@@ -23,6 +23,7 @@ export async function startMergerMetrics(config: MergerConfig, redis: Redis, log
     role: 'merger',
     id: `${hostname()}-${process.pid}`,
     registry: metrics.registry,
+    include: pushedFamilies(MERGER_PROCESS_PREFIX),
     intervalMs: config.metricsPushMs ?? 0,
     onError: (err) => log(`merger: pushing metrics failed: ${err.message}`),
   });

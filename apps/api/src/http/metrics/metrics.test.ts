@@ -4,7 +4,7 @@ import type { AgentInfo } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { createToken } from '../auth/tokens.ts';
 import { apiFixture, queueBuilds, type ApiFixture } from '../../testing/fixture.ts';
-import { Counter, createMetricsRegistry, formatLabeledFamilies, Histogram, MetricsPusher } from '@archway/runtime/metrics';
+import { Counter, createMetricsRegistry, Histogram, mergeExpositions, MetricsPusher } from '@archway/runtime/metrics';
 
 let f: ApiFixture;
 beforeAll(async () => {
@@ -130,13 +130,16 @@ describe('metrics pushed by agents', () => {
     expect(await f.redis.smembers(redisKeys(f.prefix).pushedMetricsIndex('agent'))).toEqual([]);
   });
 
-  it('keep their own id label even when a pushed series carries one of the same name', () => {
-    const text = formatLabeledFamilies([
-      {
-        labels: { agent: 'real' },
-        families: [{ name: 'x_total', help: 'a \\ b\nc', type: 'counter', values: [{ labels: { agent: 'fake', l: 'q"' }, value: 1 }] }],
-      },
-    ]);
-    expect(text).toBe('# HELP x_total a \\\\ b\\nc\n# TYPE x_total counter\nx_total{agent="real",l="q\\""} 1\n');
+  it('merge expositions: labels added first, with or without braces, one HELP and TYPE per family', () => {
+    const text = (n: number) => `# HELP x_total Things.\n# TYPE x_total counter\nx_total{l="q\\""} ${n}\n\n# HELP y Y.\n# TYPE y gauge\ny ${n}\n`;
+    expect(
+      mergeExpositions([
+        { labels: { agent: 'a' }, text: text(1) },
+        { labels: { agent: 'b"c' }, text: text(2) },
+      ]),
+    ).toBe(
+      '# HELP x_total Things.\n# TYPE x_total counter\nx_total{agent="a",l="q\\""} 1\nx_total{agent="b\\"c",l="q\\""} 2\n# HELP y Y.\n# TYPE y gauge\ny{agent="a"} 1\ny{agent="b\\"c"} 2\n',
+    );
+    expect(mergeExpositions([{ labels: { agent: 'a' }, text: '# HELP z Z.\n# TYPE z gauge\n' }])).toBe('');
   });
 });

@@ -1,16 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { redisKeys } from '@archway/contract';
-import type { MetricFamilyJson } from './exposition.ts';
 
 /** Processes that only make outbound connections push their metrics; the API exposes them with a `<role>` label. */
 export type PushRole = 'agent' | 'merger';
 export const PUSH_ROLES: readonly PushRole[] = ['agent', 'merger'];
 
-/** What a process writes under `redisKeys(prefix).pushedMetrics(role, id)`. */
+/** What a process writes under `redisKeys(prefix).pushedMetrics(role, id)`: its exposition, as a scrape would read it. */
 export interface PushedMetrics {
   at: string;
-  families: MetricFamilyJson[];
+  text: string;
 }
 
 export interface MetricsPusherOptions {
@@ -20,6 +19,8 @@ export interface MetricsPusherOptions {
   id: string;
   registry: Registry;
   intervalMs: number;
+  /** Which families to push (default all): the API carries every agent's, so bulky ones stay on the metrics port. */
+  include?: (name: string) => boolean;
   onError?: (err: Error) => void;
 }
 
@@ -43,9 +44,10 @@ export class MetricsPusher {
   push(): Promise<void> {
     const run = this.chain.then(async () => {
       if (this.stopped) return;
-      const all = (await this.o.registry.getMetricsAsJSON()) as unknown as MetricFamilyJson[];
-      const families = all.filter((f) => f.values.length > 0);
-      const body: PushedMetrics = { at: new Date().toISOString(), families };
+      const include = this.o.include;
+      const names = this.o.registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name);
+      const parts = await Promise.all(names.filter((n) => !include || include(n)).map((n) => this.o.registry.getSingleMetricAsString(n)));
+      const body: PushedMetrics = { at: new Date().toISOString(), text: parts.join('\n') };
       const keys = redisKeys(this.o.prefix);
       await this.o.redis
         .multi()

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisKeys } from '@archway/contract';
-import { formatLabeledFamilies } from './exposition.ts';
+import { mergeExpositions } from './exposition.ts';
 import { PUSH_ROLES, type PushedMetrics, type PushRole } from './push.ts';
 
 /**
@@ -11,7 +11,7 @@ import { PUSH_ROLES, type PushedMetrics, type PushRole } from './push.ts';
  */
 export async function pushedMetricsExposition(redis: Redis, prefix: string, roles: readonly PushRole[] = PUSH_ROLES): Promise<string> {
   const keys = redisKeys(prefix);
-  const sources: Parameters<typeof formatLabeledFamilies>[0] = [];
+  const sources: Parameters<typeof mergeExpositions>[0] = [];
   for (const role of roles) {
     const ids = (await redis.smembers(keys.pushedMetricsIndex(role))).sort();
     if (ids.length === 0) continue;
@@ -21,18 +21,18 @@ export async function pushedMetricsExposition(redis: Redis, prefix: string, role
       const body = bodies[i];
       const parsed = body ? parsePushed(body) : undefined;
       if (!body) gone.push(id);
-      else if (parsed) sources.push({ labels: { [role]: id }, families: parsed.families });
+      else if (parsed) sources.push({ labels: { [role]: id }, text: parsed.text });
     }
     if (gone.length) await redis.srem(keys.pushedMetricsIndex(role), ...gone);
   }
-  return formatLabeledFamilies(sources);
+  return mergeExpositions(sources);
 }
 
 /** A body some other version wrote may not fit: it is skipped rather than breaking the whole scrape. */
 function parsePushed(body: string): PushedMetrics | undefined {
   try {
     const parsed = JSON.parse(body) as PushedMetrics;
-    return Array.isArray(parsed.families) ? parsed : undefined;
+    return typeof parsed.text === 'string' ? parsed : undefined;
   } catch {
     return undefined;
   }

@@ -12,5 +12,22 @@ export function createMetricsRegistry(opts: { processMetrics?: boolean; prefix?:
   return registry;
 }
 
+/** The process metrics worth carrying for every agent through the API; the rest stay on the metrics port. */
+const PUSHED_PROCESS_METRICS = [
+  'process_cpu_seconds_total',
+  'process_resident_memory_bytes',
+  'process_start_time_seconds',
+  'process_open_fds',
+  'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_heap_size_used_bytes',
+];
+
+/** MetricsPusher's `include` for a registry made with `processMetrics` and `prefix`: its own metrics and the few process ones above. */
+export function pushedFamilies(prefix: string): (name: string) => boolean {
+  const defaults = new RegExp(`^${prefix}(process|nodejs)_`);
+  const kept = new Set(PUSHED_PROCESS_METRICS.map((n) => prefix + n));
+  return (name) => !defaults.test(name) || kept.has(name);
+}
+
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export type { MetricObjectWithValues, MetricValue } from 'prom-client';

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-const otlpUrl = z.string().trim().url('must be a URL such as http://collector:4318');
+const otlpUrl = z
+  .string()
+  .trim()
+  .regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL such as http://collector:4318');
 
 /**
  * The OpenTelemetry variables every process reads (the SDK reads them itself; they are in each
