@@ -106,6 +106,11 @@ describe('Prometheus scraping a running stack', () => {
     const failed = await build('fail/Containerfile');
     expect(failed.status).toBe('failed');
     await until(cause, (v) => v > failedBefore, 'the step-failed counter moved');
+    // The second build cloned the same commit: the agent's git cache answered.
+    await until('sum(archway_agent_git_cache_total{job="archway-api",result="hit"})', (v) => v >= 1, 'a git cache hit');
+    await until('sum(archway_merger_blobs_total{job="archway-api",result="uploaded"})', (v) => v >= 1, 'blobs uploaded');
+    await until('sum(archway_merger_pushed_bytes_total{job="archway-api"})', (v) => v > 0, 'bytes pushed');
+    await until('sum(archway_agent_uploaded_bytes_total{job="archway-api"})', (v) => v > 0, 'archive bytes uploaded');
   });
 
   it('keeps build ids and commits out of every label value', async () => {
