@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { EXPOSITION_CONTENT_TYPE, pushedMetricsExposition } from '@archway/runtime/metrics';
 import type { AppDeps } from '../../deps.ts';
-import { createApiMetrics, type ApiMetrics } from '../../metrics/api-metrics.ts';
+import { createApiMetrics } from '../../metrics/api-metrics.ts';
 import { installAuth, throttleFor } from '../auth/index.ts';
 import { QUIET_ROUTE } from '../health/index.ts';
 import { registerStateGauges } from './collect.ts';
@@ -19,7 +19,7 @@ const schema = describeRoute({
  * agents and mergers pushed to Redis, each series labeled with its `agent` or `merger` id
  * (docs/observability.md). Needs an API token with the `read` scope, or the dashboard's session.
  */
-export async function metricsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps & { metrics?: ApiMetrics } }): Promise<void> {
+export async function metricsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const metrics = deps.metrics ?? createApiMetrics();
   const updateState = registerStateGauges(metrics.registry);
   installAuth(app, deps.prisma, throttleFor(deps));
