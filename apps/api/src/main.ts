@@ -125,6 +125,7 @@ async function main(): Promise<void> {
     secretBox,
     agentSecretKey: config.agentSecretKey,
     buildAttempts: config.buildAttempts,
+    metrics,
   });
 
   let stopping = false;

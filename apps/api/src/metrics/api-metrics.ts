@@ -35,6 +35,12 @@ export function createApiMetrics() {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    reconcilerFailures: new Counter({
+      name: 'archway_reconciler_task_failures_total',
+      help: "Tasks the API's reconciler failed itself because no agent could report them, by platform and cause (agent-lost, timeout, queue-wait, error).",
+      labelNames: ['platform', 'cause'] as const,
+      registers,
+    }),
     sseClients: new Gauge({
       name: 'archway_sse_clients',
       help: 'Server-Sent Event streams open right now (dashboards and CLIs following builds).',
