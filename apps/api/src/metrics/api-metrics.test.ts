@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_CONTAINERFILE, makeGitRepo } from '../../../../test/harness/git-repo.ts';
 import { githubExample, sendGithub, withCommit } from '../http/hooks/test-support.ts';
-import { apiFixture, type ApiFixture } from '../testing/fixture.ts';
+import { apiFixture, waitFor, type ApiFixture } from '../testing/fixture.ts';
 
 // The API's own counters, read back through GET /metrics of a real app (Postgres, Redis, git).
 describe('API metrics', () => {
@@ -50,6 +50,17 @@ describe('API metrics', () => {
     const body = (await f.app.inject({ url: '/metrics', headers: f.auth })).body;
     expect(body).not.toContain(id);
     expect(body).not.toContain(git.commit);
+  });
+
+  it('gauges the open event streams', async () => {
+    const base = await f.app.listen({ host: '127.0.0.1', port: 0 });
+    expect(await metric('archway_sse_clients')).toBe(0);
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/v1/events`, { headers: f.auth, signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(await metric('archway_sse_clients')).toBe(1);
+    controller.abort();
+    await waitFor(async () => (await metric('archway_sse_clients')) === 0, 'the stream counted closed');
   });
 
   it('counts webhook deliveries by forge, event and outcome, and the builds they create', async () => {
