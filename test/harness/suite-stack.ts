@@ -3,8 +3,8 @@ import { createTestDatabase } from '../support/db.ts';
 import { testPrefix } from '../support/redis.ts';
 import { startStack, type Stack } from './stack.ts';
 
-/** startStack on the suite's Redis, registry and a fresh database and prefix: what most stack tests want. */
-export async function startSuiteStack(root: string, agents: string[], env?: Record<string, string>): Promise<Stack> {
+/** startStack on the suite's services (test/global-setup.ts): a fresh database and key prefix of its own. */
+export async function startSuiteStack(root: string, agents: string[], env: Record<string, string> = {}): Promise<Stack> {
   return startStack({
     root,
     databaseUrl: await createTestDatabase(),
@@ -12,6 +12,6 @@ export async function startSuiteStack(root: string, agents: string[], env?: Reco
     prefix: testPrefix(),
     registryHost: inject('registryHost'),
     agents,
-    ...(env ? { env } : {}),
+    env,
   });
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { QueuePrefixSetting } from '@archway/contract';
+import { TracingEnv } from '@archway/runtime/tracing';
 import { buildSecretKey, ConfigError, defineConfig, field, loadConfig as loadSpec, LogEnv, setting, type LogLevel } from '@archway/runtime';
 import { SecretKeyEnv } from './secrets/secret-key.ts';
 
@@ -84,6 +85,7 @@ export const ApiEnv = z.object({
     .refine((v) => /^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/.test(v), 'must be true, false or a comma list of proxy addresses/CIDRs'),
   ARCHWAY_BASE_WATCH_INTERVAL: field.duration({ fallback: '30m', min: 1000, max: 7 * 86_400_000 }),
   ARCHWAY_INSECURE_REGISTRIES: z.string().default(''),
+  ...TracingEnv.shape,
   ...LogEnv.shape,
 });
 export const apiConfig = defineConfig({

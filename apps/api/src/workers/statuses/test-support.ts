@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { apiFixture, type ApiFixture } from '../../testing/fixture.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
-import { startStatusReporter, type StatusReporter } from './reporter.ts';
+import { startStatusReporter, type ReporterDeps, type StatusReporter } from './reporter.ts';
 import type { StatusRetry } from './queue.ts';
 
 /**
@@ -14,11 +14,20 @@ export async function statusFixture(
   forge: Server,
   secretBox: SecretBox,
   retry: StatusRetry,
+  metrics?: ReporterDeps['metrics'],
 ): Promise<{ f: ApiFixture; reporter: StatusReporter; base: string }> {
   await new Promise<void>((r) => forge.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(forge.address() as AddressInfo).port}`;
   const f = await apiFixture({ secretBox, allowLocalSources: true });
-  const reporter = await startStatusReporter({ prisma: f.prisma, redis: f.redis, prefix: f.prefix, publicUrl: 'http://archway.test', secretBox, retry });
+  const reporter = await startStatusReporter({
+    prisma: f.prisma,
+    redis: f.redis,
+    prefix: f.prefix,
+    publicUrl: 'http://archway.test',
+    secretBox,
+    retry,
+    ...(metrics ? { metrics } : {}),
+  });
   return { f, reporter, base };
 }
 
