@@ -8,6 +8,7 @@ import { redactUrl } from '@archway/runtime';
 import { createQueues } from './infra/queue/queues.ts';
 import { createRedis, redisReady } from './infra/queue/redis.ts';
 import { startRecorder } from './workers/recorder/recorder.ts';
+import { startResolver } from './workers/resolver/index.ts';
 import { createSecretBox } from './infra/secrets/secret-box.ts';
 import { loadSecretKey } from './infra/secrets/secret-key.ts';
 import { changesStatus, startStatusReporter } from './workers/statuses/reporter.ts';
@@ -53,26 +54,24 @@ async function main(): Promise<void> {
   const queues = createQueues(redis, config.queuePrefix);
   const secretBox = createSecretBox(secretKey.key);
 
-  const app = await buildApp(
-    {
-      prisma,
-      redis,
-      queues,
-      prefix: config.queuePrefix,
-      objectStore,
-      publicUrl: config.publicUrl,
-      bodyLimit: config.bodyLimit,
-      secretBox,
-      hookBodyLimit: config.hookBodyLimit,
-      agentSecretKey: config.agentSecretKey,
-      buildAttempts: config.buildAttempts,
-      allowLocalSources: config.allowLocalSources,
-      authFailureLimit: config.authFailureLimit,
-      authFailureWindowMs: config.authFailureWindowMs,
-      hookReplayWindowMs: config.hookReplayWindowMs,
-    },
-    { loggerInstance: logger('api'), trustProxy: config.trustProxy },
-  );
+  const deps = {
+    prisma,
+    redis,
+    queues,
+    prefix: config.queuePrefix,
+    objectStore,
+    publicUrl: config.publicUrl,
+    bodyLimit: config.bodyLimit,
+    secretBox,
+    hookBodyLimit: config.hookBodyLimit,
+    agentSecretKey: config.agentSecretKey,
+    buildAttempts: config.buildAttempts,
+    allowLocalSources: config.allowLocalSources,
+    authFailureLimit: config.authFailureLimit,
+    authFailureWindowMs: config.authFailureWindowMs,
+    hookReplayWindowMs: config.hookReplayWindowMs,
+  };
+  const app = await buildApp(deps, { loggerInstance: logger('api'), trustProxy: config.trustProxy });
   const log = app.log;
   for (const warning of redisWarnings) log.warn(warning);
   if (redisCheck.policy) log.info({ maxmemoryPolicy: redisCheck.policy, aof: redisCheck.aof }, 'redis checked');
@@ -97,6 +96,12 @@ async function main(): Promise<void> {
     prefix: config.queuePrefix,
     log: logger('recorder'),
     afterApply: async (e) => (changesStatus(e) ? statuses.sync(e.buildId) : undefined),
+  });
+  // Accepted builds (`resolving`) → queued or failed: the git behind the requests.
+  const resolver = startResolver(deps, {
+    concurrency: config.resolveConcurrency,
+    hostConcurrency: config.resolveHostConcurrency,
+    log: logger('resolver'),
   });
   // Object-store retention (apps/api/src/workers/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
   const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log: logger('retention') });
@@ -124,6 +129,7 @@ async function main(): Promise<void> {
     }, 20_000);
     force.unref();
     await app.close().catch((err) => log.error({ err }, 'closing HTTP'));
+    await resolver.close().catch((err) => log.error({ err }, 'closing the resolver'));
     await recorder.close().catch((err) => log.error({ err }, 'closing the recorder'));
     await statuses.close().catch((err) => log.error({ err }, 'closing the commit-status reporter'));
     await retention.close();

@@ -1,19 +1,18 @@
-import type { BuildRequest } from '@archway/contract';
+import { JOB_CATALOG, type BuildRequest, type ResolveJob } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { ServiceUnavailableError } from '../../infra/errors.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
-import type { Build, Task } from '../../generated/prisma/client.ts';
+import type { Build, Prisma, Task } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { repoBuildSettings, sealerFor, type RepoBuildSettings } from './build-secrets.ts';
 import { buildFlow } from './flow.ts';
-import { checkSourceUrl, resolveRef } from './git.ts';
+import { checkSourceUrl } from './git.ts';
 import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
-import { checkSourceAddress } from './source-address.ts';
+import { checkSourceAddressOffline } from './source-address.ts';
 
 export interface CreateBuildDeps {
   prisma: PrismaClient;
   queues: Queues;
-  gitTimeoutMs?: number;
   /** Opens the repository's stored build secrets. */
   secretBox?: SecretBox;
   /** The agents' key (ARCHWAY_AGENT_SECRET_KEY[_FILE]) that seals build secrets per task. */
@@ -31,50 +30,104 @@ export interface BuildOrigin {
   triggerRef?: string | null;
 }
 
+/** What an accepted build's row starts with: a request (REST, rebuild), or a repository's trigger to plan. */
+export type AcceptedBuild = Pick<
+  Prisma.BuildUncheckedCreateInput,
+  'sourceUrl' | 'ref' | 'commit' | 'containerfile' | 'context' | 'platforms' | 'image' | 'tags' | 'buildArgs' | 'push' | 'trigger' | 'repoId' | 'triggerRef'
+> & {
+  /** The validated request; absent for a repository's trigger (the resolver plans it from .archway.yaml). */
+  request?: BuildRequest;
+};
+
 /**
- * Turns a validated request into a Build with one Task per platform and its BullMQ flow.
- * Either both exist afterwards or neither: if the flow cannot be added the rows are deleted.
- * Builds of a registered repository (and their rebuilds) carry its time limit and its build
- * secrets, sealed for each task with the agents' key.
+ * Accepts a validated request: checks what needs no network (URL syntax and scheme, file:// and
+ * literal addresses), writes the Build in `resolving` (one INSERT) and queues its resolve job. The
+ * resolver (workers/resolver) resolves the ref, reads the repository's settings and queues the
+ * flow, or fails the build with the reason. Throws 503 (and creates nothing) when Redis refuses.
  */
 export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
   checkSourceUrl(req.source.url);
-  await checkSourceAddress(req.source.url, deps.allowLocalSources ?? false);
-  const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
-  // What the jobs, and any rebuild, are made from: the request with its commit resolved.
-  const stored = withCommit(req, commit);
-  // Before any row exists: a repository whose secrets cannot be sealed does not build at all.
-  const settings = await repoBuildSettings(deps, origin);
-
-  // One nested create is one transaction: the build never exists without its tasks.
-  const build = await deps.prisma.build.create({
-    data: {
-      sourceUrl: req.source.url,
-      ref: req.source.ref,
-      commit,
-      containerfile: req.containerfile ?? null,
-      context: req.context,
-      platforms: req.platforms,
-      image: req.image ?? null,
-      tags: req.tags,
-      buildArgs: req.buildArgs,
-      push: req.push,
-      request: stored,
-      trigger,
-      repoId: origin.repoId ?? null,
-      triggerRef: origin.triggerRef ?? null,
-      tasks: { create: req.platforms.map((platform) => ({ platform })) },
-    },
-    include: { tasks: true },
+  checkSourceAddressOffline(req.source.url, deps.allowLocalSources ?? false);
+  return acceptBuild(deps, {
+    sourceUrl: req.source.url,
+    ...requestColumns(req),
+    commit: req.source.commit ?? null,
+    request: req,
+    trigger,
+    repoId: origin.repoId ?? null,
+    triggerRef: origin.triggerRef ?? null,
   });
+}
 
+/** The build's columns that describe its request (shown by the API; jobs are made from `request`). */
+function requestColumns(req: BuildRequest) {
+  return {
+    ref: req.source.ref,
+    containerfile: req.containerfile ?? null,
+    context: req.context,
+    platforms: req.platforms,
+    image: req.image ?? null,
+    tags: req.tags,
+    buildArgs: req.buildArgs,
+    push: req.push,
+  };
+}
+
+/** The one INSERT and the resolve job of an accepted build (see createBuild). */
+export async function acceptBuild(deps: CreateBuildDeps, row: AcceptedBuild): Promise<Build> {
+  const { request, ...columns } = row;
+  const build = await deps.prisma.build.create({ data: { ...columns, status: 'resolving', ...(request ? { request } : {}) } });
   try {
-    await deps.queues.flow.add(flowOf(deps, build.id, stored, build.tasks, settings));
+    await enqueueResolve(deps.queues, build.id);
   } catch (err) {
     await deps.prisma.build.delete({ where: { id: build.id } }).catch(() => {});
     throw new ServiceUnavailableError(`the build could not be queued (Redis: ${(err as Error).message}); nothing was created, try again`);
   }
   return build;
+}
+
+/** Queues (again) the resolve job of a build in `resolving`; the job id is the build id, so a repeat adds nothing. */
+export async function enqueueResolve(queues: Queues, buildId: string): Promise<void> {
+  const c = JOB_CATALOG.resolve;
+  await queues.queue(c.queue()).add('resolve', { buildId } satisfies ResolveJob, {
+    jobId: buildId,
+    attempts: c.attempts,
+    backoff: { type: 'exponential', delay: c.backoffMs },
+    removeOnComplete: true,
+    removeOnFail: { age: 24 * 3600 },
+  });
+}
+
+/**
+ * The resolver's last step: `resolving` → `queued` with the resolved request (commit included) and
+ * one Task per platform in one transaction, then the flow. Returns false (and queues nothing) when
+ * the build left `resolving` meanwhile (canceled). A flow that Redis refuses is left to the
+ * reconciler, which queues a build's missing flow again (the same job ids).
+ */
+export async function queueResolvedBuild(
+  deps: CreateBuildDeps,
+  buildId: string,
+  stored: StoredRequest,
+  settings: RepoBuildSettings,
+  columns: Prisma.BuildUpdateManyMutationInput = {},
+): Promise<boolean> {
+  const tasks = await deps.prisma.$transaction(async (tx) => {
+    const moved = await tx.build.updateMany({
+      where: { id: buildId, status: 'resolving' },
+      data: {
+        ...columns,
+        status: 'queued',
+        ...requestColumns(stored),
+        commit: stored.source.commit,
+        request: stored,
+      },
+    });
+    if (moved.count === 0) return null;
+    return tx.task.createManyAndReturn({ data: stored.platforms.map((platform) => ({ buildId, platform })) });
+  });
+  if (!tasks) return false;
+  await deps.queues.flow.add(flowOf(deps, buildId, stored, tasks, settings));
+  return true;
 }
 
 function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings) {

@@ -1,2 +1,12 @@
-// What other features use of repos: starting a repository's build from a trigger (webhooks).
-export { triggerRef, triggerRepoBuild, type RepoTrigger } from './trigger.ts';
+// What other features use of repos: accepting a repository's build from a trigger (webhooks), and
+// resolving it (the resolver worker).
+export {
+  acceptRepoBuild,
+  cancelSuperseded,
+  cancelsSuperseded,
+  newerBuildOf,
+  ResolveFailure,
+  resolveRepoBuild,
+  triggerRef,
+  type RepoTrigger,
+} from './trigger.ts';
