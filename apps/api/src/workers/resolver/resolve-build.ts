@@ -17,9 +17,11 @@ export type ResolveOutcome = 'queued' | 'failed' | 'canceled' | 'skipped';
  * and on the last attempt (`lastAttempt`) fails the build naming it.
  */
 export async function resolveBuild(deps: AppDeps, buildId: string, opts: ResolveOptions = {}): Promise<ResolveOutcome> {
-  const build = await deps.prisma.build.findUnique({ where: { id: buildId }, include: { repo: true } });
+  const build = await deps.prisma.build.findUnique({ where: { id: buildId } });
   if (build?.status !== 'resolving') return 'skipped';
-  return resolveLoaded(deps, build, opts.lastAttempt ?? true);
+  // Only a repository's build needs its row (a REST build would pay a query for nothing).
+  const repo = build.repoId ? await deps.prisma.repo.findUnique({ where: { id: build.repoId } }) : null;
+  return resolveLoaded(deps, { ...build, repo }, opts.lastAttempt ?? true);
 }
 
 export interface ResolveOptions {
