@@ -109,28 +109,31 @@ export async function queueResolvedBuild(
   buildId: string,
   stored: StoredRequest,
   settings: RepoBuildSettings,
-  columns: Prisma.BuildUpdateManyMutationInput = {},
+  extra: { triggerRef?: string } = {},
 ): Promise<boolean> {
-  const tasks = await deps.prisma.$transaction(async (tx) => {
-    const moved = await tx.build.updateMany({
-      where: { id: buildId, status: 'resolving' },
-      data: {
-        ...columns,
-        status: 'queued',
-        ...requestColumns(stored),
-        commit: stored.source.commit,
-        request: stored,
-      },
-    });
-    if (moved.count === 0) return null;
-    return tx.task.createManyAndReturn({ data: stored.platforms.map((platform) => ({ buildId, platform })) });
-  });
-  if (!tasks) return false;
+  const c = requestColumns(stored);
+  // One statement (one round trip, no connection held across several): the guarded move out of
+  // `resolving` and the tasks, which exist only if the move happened. Task ids are made here, as
+  // Prisma's @default(uuid()) would.
+  const tasks = await deps.prisma.$queryRaw<{ id: string; platform: string }[]>`
+    WITH moved AS (
+      UPDATE "Build" SET
+        status = 'queued', ref = ${c.ref}, commit = ${stored.source.commit}, containerfile = ${c.containerfile},
+        context = ${c.context}, platforms = ${c.platforms}::text[], image = ${c.image}, tags = ${c.tags}::text[],
+        "buildArgs" = ${JSON.stringify(c.buildArgs)}::jsonb, push = ${c.push}, request = ${JSON.stringify(stored)}::jsonb,
+        "triggerRef" = COALESCE(${extra.triggerRef ?? null}::text, "triggerRef")
+      WHERE id = ${buildId}::uuid AND status = 'resolving'
+      RETURNING id
+    )
+    INSERT INTO "Task" (id, "buildId", platform)
+    SELECT gen_random_uuid(), moved.id, p.platform FROM moved, unnest(${c.platforms}::text[]) AS p(platform)
+    RETURNING id::text, platform`;
+  if (tasks.length === 0) return false;
   await deps.queues.flow.add(flowOf(deps, buildId, stored, tasks, settings));
   return true;
 }
 
-function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings) {
+function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Pick<Task, 'id' | 'platform'>[], settings: RepoBuildSettings) {
   return buildFlow(buildId, request, tasks, {
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
