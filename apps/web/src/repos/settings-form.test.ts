@@ -19,6 +19,7 @@ const repo: Repo = {
   hasForgeToken: true,
   secrets: ['npm_token'],
   pullRequestSecrets: false,
+  attestations: true,
   buildTimeout: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
   createdAt: '2026-01-01T00:00:00.000Z',
@@ -41,6 +42,7 @@ describe('patchFromForm', () => {
       cancelSuperseded: { branches: true, pullRequests: true },
       buildTimeout: ' 45M ',
       pullRequestSecrets: true,
+      attestations: false,
     };
     expect(patchFromForm(repo, form)).toEqual({
       patch: {
@@ -52,6 +54,7 @@ describe('patchFromForm', () => {
         cancelSuperseded: { branches: true },
         buildTimeout: '45m',
         pullRequestSecrets: true,
+        attestations: false,
       },
     });
   });

@@ -6,6 +6,7 @@ import type { Build, Prisma, Task } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { repoBuildSettings, sealerFor, type RepoBuildSettings } from './build-secrets.ts';
 import { buildFlow } from './flow.ts';
+import { publishSupply } from './supply.ts';
 import { checkSourceUrl } from './git.ts';
 import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
 import { checkSourceAddressOffline } from './source-address.ts';
@@ -21,6 +22,8 @@ export interface CreateBuildDeps {
   buildAttempts?: number;
   /** file:// and private-address sources allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
   allowLocalSources?: boolean;
+  /** This Archway's URL: the provenance's builder id. */
+  publicUrl?: string;
 }
 
 /** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
@@ -109,7 +112,7 @@ export async function queueResolvedBuild(
   buildId: string,
   stored: StoredRequest,
   settings: RepoBuildSettings,
-  extra: { triggerRef?: string } = {},
+  extra: { triggerRef?: string | null } = {},
 ): Promise<boolean> {
   const c = requestColumns(stored);
   // One statement (one round trip, no connection held across several): the guarded move out of
@@ -129,12 +132,20 @@ export async function queueResolvedBuild(
     SELECT gen_random_uuid(), moved.id, p.platform FROM moved, unnest(${c.platforms}::text[]) AS p(platform)
     RETURNING id::text, platform`;
   if (tasks.length === 0) return false;
-  await deps.queues.flow.add(flowOf(deps, buildId, stored, tasks, settings));
+  await deps.queues.flow.add(flowOf(deps, buildId, stored, tasks, settings, extra.triggerRef));
   return true;
 }
 
-function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Pick<Task, 'id' | 'platform'>[], settings: RepoBuildSettings) {
+function flowOf(
+  deps: CreateBuildDeps,
+  buildId: string,
+  request: StoredRequest,
+  tasks: Pick<Task, 'id' | 'platform'>[],
+  settings: RepoBuildSettings,
+  triggerRef?: string | null,
+) {
   return buildFlow(buildId, request, tasks, {
+    supply: publishSupply(deps.publicUrl, request, settings, triggerRef),
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
@@ -151,5 +162,5 @@ export async function requeueBuildFlow(deps: CreateBuildDeps, build: Build, task
   const settings = await repoBuildSettings(deps, build);
   const request = storedRequest(build);
   if (!build.commit) throw new Error(`build ${build.id} has no resolved commit to queue again`);
-  await deps.queues.flow.add(flowOf(deps, build.id, withCommit(request, build.commit), tasks, settings));
+  await deps.queues.flow.add(flowOf(deps, build.id, withCommit(request, build.commit), tasks, settings, build.triggerRef));
 }

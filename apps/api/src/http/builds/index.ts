@@ -4,10 +4,11 @@
 export { cancelBuild, removeWaitingJobs } from './cancel.ts';
 export { acceptBuild, createBuild, enqueueResolve, queueResolvedBuild, requeueBuildFlow } from './create.ts';
 export { publishJobOptions } from './flow.ts';
+export { publishSupply, repoSupplySettings } from './supply.ts';
 export { checkSourceUrl, hostOf } from './git.ts';
 export { resolveRequestBuild } from './resolve.ts';
 export { checkSourceAddress, checkSourceAddressOffline, sourceHost } from './source-address.ts';
 export { repoBuildSettings, storedSecrets } from './build-secrets.ts';
-export { withCommit } from './stored-request.ts';
+export { storedRequest, withCommit } from './stored-request.ts';
 export { findBuild } from './plugin.ts';
 export { BUILD_INCLUDE, toBuild, UUID_RE } from './serialize.ts';

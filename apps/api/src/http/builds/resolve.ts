@@ -21,5 +21,5 @@ export async function resolveRequestBuild(deps: ResolveRequestDeps, build: Build
   await checkSourceAddress(req.source.url, deps.allowLocalSources ?? false);
   const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
   const settings = await repoBuildSettings(deps, build);
-  return queueResolvedBuild(deps, build.id, withCommit(req, commit), settings);
+  return queueResolvedBuild(deps, build.id, withCommit(req, commit), settings, { triggerRef: build.triggerRef });
 }
