@@ -10,6 +10,8 @@ import { publishSupply } from './supply.ts';
 import { checkSourceUrl } from './git.ts';
 import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
 import { checkSourceAddressOffline } from './source-address.ts';
+import type { ApiMetrics } from '../../metrics/api-metrics.ts';
+import { inSpan, traceCarrier } from '@archway/runtime/tracing';
 
 export interface CreateBuildDeps {
   prisma: PrismaClient;
@@ -24,6 +26,8 @@ export interface CreateBuildDeps {
   allowLocalSources?: boolean;
   /** This Archway's URL: the provenance's builder id. */
   publicUrl?: string;
+  /** Counts created builds by trigger. */
+  metrics?: Pick<ApiMetrics, 'buildsCreated'>;
 }
 
 /** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
@@ -82,6 +86,7 @@ export async function acceptBuild(deps: CreateBuildDeps, row: AcceptedBuild): Pr
   const build = await deps.prisma.build.create({ data: { ...columns, status: 'resolving', ...(request ? { request } : {}) } });
   try {
     await enqueueResolve(deps.queues, build.id);
+    deps.metrics?.buildsCreated.inc({ trigger: row.trigger ?? 'api' });
   } catch (err) {
     await deps.prisma.build.delete({ where: { id: build.id } }).catch(() => {});
     throw new ServiceUnavailableError(`the build could not be queued (Redis: ${(err as Error).message}); nothing was created, try again`);
@@ -132,7 +137,10 @@ export async function queueResolvedBuild(
     SELECT gen_random_uuid(), moved.id, p.platform FROM moved, unnest(${c.platforms}::text[]) AS p(platform)
     RETURNING id::text, platform`;
   if (tasks.length === 0) return false;
-  await deps.queues.flow.add(flowOf(deps, buildId, stored, tasks, settings, extra.triggerRef));
+  // The flow's span is the parent of every agent's task and of the merger's publish.
+  await inSpan('api.flow', () => deps.queues.flow.add(flowOf(deps, buildId, stored, tasks, settings, extra.triggerRef)), {
+    attributes: { 'archway.build_id': buildId },
+  });
   return true;
 }
 
@@ -149,7 +157,12 @@ function flowOf(
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
+    ...withTrace(traceCarrier()),
   });
+}
+
+function withTrace(trace: ReturnType<typeof traceCarrier>) {
+  return trace ? { trace } : {};
 }
 
 /**
