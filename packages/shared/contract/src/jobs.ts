@@ -95,7 +95,11 @@ export type PublishJob = z.infer<typeof PublishJob>;
  * Resolve one accepted build (jobId = build id): its ref to a commit, its `.archway.yaml`, its
  * tasks and flow. Everything else is read from the build's row, so a repeat is harmless.
  */
-export const ResolveJob = z.object({ buildId: z.string() });
+export const ResolveJob = z.object({
+  buildId: z.string(),
+  /** The accepting request's trace: the flow the resolver adds continues it. */
+  trace: TraceCarrier.optional(),
+});
 export type ResolveJob = z.infer<typeof ResolveJob>;
 
 /**

@@ -97,7 +97,7 @@ export async function acceptBuild(deps: CreateBuildDeps, row: AcceptedBuild): Pr
 /** Queues (again) the resolve job of a build in `resolving`; the job id is the build id, so a repeat adds nothing. */
 export async function enqueueResolve(queues: Queues, buildId: string): Promise<void> {
   const c = JOB_CATALOG.resolve;
-  await queues.queue(c.queue()).add('resolve', { buildId } satisfies ResolveJob, {
+  await queues.queue(c.queue()).add('resolve', { buildId, ...withTrace(traceCarrier()) } satisfies ResolveJob, {
     jobId: buildId,
     attempts: c.attempts,
     backoff: { type: 'exponential', delay: c.backoffMs },

@@ -1,5 +1,6 @@
 import { Worker } from 'bullmq';
 import { JOB_CATALOG, RESOLVE_QUEUE, ResolveJob } from '@archway/contract';
+import { context, contextFromCarrier } from '@archway/runtime/tracing';
 import type { AppDeps } from '../../deps.ts';
 import { DEFAULT_GIT_HOST_CONCURRENCY, gitGate } from '../../infra/git-gate.ts';
 import { resolveBuild } from './resolve-build.ts';
@@ -31,9 +32,10 @@ export function startResolver(deps: AppDeps, opts: ResolverOptions = {}): Resolv
   const worker = new Worker(
     RESOLVE_QUEUE,
     async (job) => {
-      const { buildId } = ResolveJob.parse(job.data);
+      const { buildId, trace } = ResolveJob.parse(job.data);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? JOB_CATALOG.resolve.attempts);
-      return resolveBuild(deps, buildId, { lastAttempt });
+      // Within the accepting request's trace: the flow's span stays a child of the request's.
+      return context.with(contextFromCarrier(trace), () => resolveBuild(deps, buildId, { lastAttempt }));
     },
     {
       connection: deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, connectionName: 'archway-resolver' }),
