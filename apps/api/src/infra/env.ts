@@ -48,6 +48,9 @@ export interface ApiConfig {
   baseWatchIntervalMs: number;
   /** Registries polled over plain HTTP (ARCHWAY_INSECURE_REGISTRIES). */
   insecureRegistries: string[];
+  /** Builds the resolver resolves at once (ARCHWAY_RESOLVE_CONCURRENCY), and per git host. */
+  resolveConcurrency: number;
+  resolveHostConcurrency: number;
 }
 
 const MAX_BODY = 256 * 1024 * 1024;
@@ -78,6 +81,8 @@ export const ApiEnv = z.object({
   ARCHWAY_AUTH_FAILURE_LIMIT: field.integer({ min: 0, max: 100_000, fallback: 20 }),
   ARCHWAY_AUTH_FAILURE_WINDOW: field.duration({ fallback: '10m', min: 1000, max: 30 * 86_400_000 }),
   ARCHWAY_HOOK_REPLAY_WINDOW: field.duration({ fallback: '1h', max: 30 * 86_400_000 }),
+  ARCHWAY_RESOLVE_CONCURRENCY: field.integer({ min: 1, max: 256, fallback: 16 }),
+  ARCHWAY_RESOLVE_HOST_CONCURRENCY: field.integer({ min: 1, max: 256, fallback: 4 }),
   ARCHWAY_TRUST_PROXY: z
     .string()
     .trim()
@@ -127,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     insecureRegistries: e.ARCHWAY_INSECURE_REGISTRIES.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    resolveConcurrency: e.ARCHWAY_RESOLVE_CONCURRENCY,
+    resolveHostConcurrency: e.ARCHWAY_RESOLVE_HOST_CONCURRENCY,
   };
 }
 

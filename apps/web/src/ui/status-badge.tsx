@@ -1,6 +1,8 @@
 import type { BuildStatus, TaskStatus } from '@archway/contract';
 
 const LABELS: Record<string, string> = {
+  // Accepted; the API resolves the ref and reads .archway.yaml before it is queued.
+  resolving: 'resolving',
   queued: 'queued',
   running: 'running',
   publishing: 'publishing',
@@ -12,6 +14,7 @@ const LABELS: Record<string, string> = {
 };
 
 const ICONS: Record<string, string> = {
+  resolving: '◌',
   queued: '○',
   running: '◔',
   publishing: '◑',

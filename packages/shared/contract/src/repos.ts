@@ -250,7 +250,11 @@ export const WebhookDelivery = z.object({
 });
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
-export const WebhookDeliveryList = z.object({ items: z.array(WebhookDelivery) });
+export const WebhookDeliveryList = z.object({
+  items: z.array(WebhookDelivery),
+  /** Pass as `cursor` for the next (older) page; null on the last. */
+  nextCursor: z.string().nullable(),
+});
 export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryList>;
 
 /** What /hooks/* answer (2xx). */
@@ -313,4 +317,8 @@ export type RepoBuildCreated = z.infer<typeof RepoBuildCreated>;
  * `GET /api/v1/repos/:id/deliveries`. Documentation only: the route clamps `limit` to 1-200 and
  * reads anything else as the default 50 instead of refusing it.
  */
-export const DeliveryListQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+export const DeliveryListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor: z.string().optional(),
+});

@@ -23,7 +23,7 @@ describe('status sets', () => {
   });
   it('cancel only builds that are open and not yet publishing', () => {
     expect(CANCELABLE_BUILD_STATUSES.every(isOpenBuildStatus)).toBe(true);
-    expect(BUILD_STATUSES.filter(isCancelableBuildStatus)).toEqual(['queued', 'running']);
+    expect(BUILD_STATUSES.filter(isCancelableBuildStatus)).toEqual(['resolving', 'queued', 'running']);
   });
   it('guards: task statuses are not build statuses, unknown strings are neither', () => {
     expect(isFinalBuildStatus('succeeded')).toBe(true);

@@ -5,7 +5,12 @@ import { z } from 'zod';
  * `BuildStatus`, `TaskStatus`, `AttemptOutcome`, `DeliveryResult`); statuses.test.ts in apps/api
  * checks that the generated client's enums equal these arrays.
  */
-export const BUILD_STATUSES = ['queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled'] as const;
+/**
+ * `resolving`: accepted, not yet queued. The API's resolver (apps/api/src/workers/resolver) turns
+ * the ref into a commit and reads `.archway.yaml` behind the request; then `queued`, or `failed`
+ * with the reason (an unknown ref, an unreadable repository, an invalid `.archway.yaml`).
+ */
+export const BUILD_STATUSES = ['resolving', 'queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled'] as const;
 export const BuildStatus = z.enum(BUILD_STATUSES);
 export type BuildStatus = z.infer<typeof BuildStatus>;
 
@@ -27,9 +32,9 @@ export type DeliveryResult = z.infer<typeof DeliveryResult>;
 export const FINAL_BUILD_STATUSES = ['succeeded', 'failed', 'canceled'] as const satisfies readonly BuildStatus[];
 export type FinalBuildStatus = (typeof FINAL_BUILD_STATUSES)[number];
 /** Not final yet: the recorder still moves it. */
-export const OPEN_BUILD_STATUSES = ['queued', 'running', 'publishing'] as const satisfies readonly BuildStatus[];
+export const OPEN_BUILD_STATUSES = ['resolving', 'queued', 'running', 'publishing'] as const satisfies readonly BuildStatus[];
 /** A publishing build is past canceling: its platforms are built and the merger pushes them. */
-export const CANCELABLE_BUILD_STATUSES = ['queued', 'running'] as const satisfies readonly BuildStatus[];
+export const CANCELABLE_BUILD_STATUSES = ['resolving', 'queued', 'running'] as const satisfies readonly BuildStatus[];
 
 export const FINAL_TASK_STATUSES = ['built', 'failed', 'canceled'] as const satisfies readonly TaskStatus[];
 export type FinalTaskStatus = (typeof FINAL_TASK_STATUSES)[number];

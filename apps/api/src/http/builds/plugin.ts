@@ -13,11 +13,13 @@ import type { Build } from '../../generated/prisma/client.ts';
 import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
 
 const tags = ['builds'];
-const accepted = CreatedBuild.describe('Accepted: the build is queued. `Location` is its API URL; `url` is its dashboard page.');
+const accepted = CreatedBuild.describe(
+  'Accepted in `resolving`: the ref is resolved and the build queued (or failed with the reason) behind the answer. `Location` is its API URL; `url` is its dashboard page.',
+);
 
 /** Builds: create, list, show, rebuild, cancel. Mounted under /api/v1. */
 export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  const created = (build: Build): CreatedBuild => ({ id: build.id, status: 'queued', url: `${deps.publicUrl}/builds/${build.id}` });
+  const created = (build: Build): CreatedBuild => ({ id: build.id, status: build.status, url: `${deps.publicUrl}/builds/${build.id}` });
   const apiUrl = (id: string) => `${deps.publicUrl}/api/v1/builds/${id}`;
 
   const createSchema = describeRoute({ tags, summary: 'Start a build of a git repository', body: BuildRequest, answers: { 202: accepted } });

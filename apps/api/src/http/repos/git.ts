@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchRef, GIT_TIMEOUT_MS, gitFailure, GitError, lsRemote as runLsRemote, runGit } from '@archway/runtime';
+import { gitGate } from '../../infra/git-gate.ts';
+import { hostOf } from '../builds/index.ts';
 
 /**
  * The little git the API does for registered repositories: which refs exist (to tell a branch from
@@ -13,7 +15,7 @@ export { GitError };
 
 /** `git ls-remote` of the given patterns (all refs when none): ref name → commit (peeled for annotated tags). */
 export function lsRemote(url: string, patterns: string[] = [], timeoutMs = GIT_TIMEOUT_MS): Promise<Map<string, string>> {
-  return runLsRemote(url, patterns, { timeoutMs });
+  return gitGate.run(hostOf(url), JSON.stringify(['ls-remote', url, patterns]), () => runLsRemote(url, patterns, { timeoutMs }));
 }
 
 /** Every tag name of the repository (without `refs/tags/`). */
@@ -26,7 +28,12 @@ export async function listTags(url: string, timeoutMs = GIT_TIMEOUT_MS): Promise
  * The text of one file at a commit, or undefined when the commit has no such file. Fetches just
  * that commit (shallow, and without blobs where the server can filter) into a throwaway directory.
  */
-export async function readFileAtCommit(url: string, commit: string, path: string, timeoutMs = GIT_TIMEOUT_MS): Promise<string | undefined> {
+export function readFileAtCommit(url: string, commit: string, path: string, timeoutMs = GIT_TIMEOUT_MS): Promise<string | undefined> {
+  // Concurrent reads of one commit (a webhook storm) fetch it once.
+  return gitGate.run(hostOf(url), JSON.stringify(['read', url, commit, path]), () => fetchFileAtCommit(url, commit, path, timeoutMs));
+}
+
+async function fetchFileAtCommit(url: string, commit: string, path: string, timeoutMs: number): Promise<string | undefined> {
   const dir = await mkdtemp(join(tmpdir(), 'archway-git-'));
   try {
     const opts = { cwd: dir, timeoutMs };

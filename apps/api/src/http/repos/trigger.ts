@@ -1,134 +1,118 @@
-import { BuildRequest, CANCELABLE_BUILD_STATUSES, type BuildTrigger, type TagRules } from '@archway/contract';
-import { ARCHWAY_YAML, parseArchwayYaml, renderTagTemplates, type ArchwayYaml } from '../../rules/archway-yaml/index.ts';
-import { cancelBuild, checkSourceAddress, createBuild } from '../builds/index.ts';
+import { CANCELABLE_BUILD_STATUSES, type BuildTrigger } from '@archway/contract';
+import { ARCHWAY_YAML } from '../../rules/archway-yaml/index.ts';
+import { needsRepoTags, parseTriggerRef, planRepoBuild, sourceRef, triggerRef, type RepoTrigger } from '../../rules/repo-build/index.ts';
+import { acceptBuild, cancelBuild, checkSourceAddress, queueResolvedBuild, repoBuildSettings, withCommit } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError, UnprocessableError } from '../../infra/errors.ts';
 import type { Build, Repo as RepoRow } from '../../generated/prisma/client.ts';
-import { enqueueStatus, STATUS_QUEUE } from '../../workers/statuses/index.ts';
-import { deriveTags, sanitizeTag, type TagTrigger } from '../../rules/tag-rules/index.ts';
 import { GitError, listTags, readFileAtCommit } from './git.ts';
+import { resolveRepoTrigger } from './resolve.ts';
 import { repoTagRules } from './serialize.ts';
 
-/** What a push, a tag or a pull request asks to build, with the commit already known. */
-export type RepoTrigger =
-  | { kind: 'branch'; branch: string; commit: string }
-  | { kind: 'tag'; tag: string; commit: string }
-  | { kind: 'pr'; number: number; commit: string };
+export { triggerRef, type RepoTrigger };
 
-export interface TriggerResult {
-  build: Build;
-  /** Builds of the same branch or PR canceled because this one supersedes them. */
-  canceled: string[];
-}
-
-export function triggerRef(t: RepoTrigger): string {
-  return t.kind === 'branch' ? `branch:${t.branch}` : t.kind === 'tag' ? `tag:${t.tag}` : `pr:${t.number}`;
-}
-
-/** The ref agents fetch when fetching by commit id is refused (pull requests live under refs/pull, GitLab's under refs/merge-requests). */
-function sourceRef(t: RepoTrigger, provider: string): string {
-  if (t.kind === 'branch') return t.branch;
-  if (t.kind === 'tag') return t.tag;
-  return provider === 'gitlab' ? `refs/merge-requests/${t.number}/head` : `refs/pull/${t.number}/head`;
+/** What a repository build asks for before the resolver knows the commit: a ref (default branch) and maybe a commit. */
+export interface RepoRefRequest {
+  ref?: string | undefined;
+  commit?: string | undefined;
 }
 
 /**
- * Builds a commit of a registered repository: reads `.archway.yaml` at the commit, derives the
- * tags, creates the build (a failed one, with the reason, when the file is invalid), cancels
- * the builds it supersedes and queues the `pending` commit status.
- * The clone URL is always the registered one, never one from a webhook body.
+ * Accepts a build of a registered repository (a webhook's trigger, or a ref of POST
+ * /repos/:id/builds): one row in `resolving`, no git. The clone URL is always the registered one,
+ * never one from a webhook body. The resolver then calls resolveRepoBuild.
  */
-export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, reason?: string): Promise<TriggerResult> {
+export async function acceptRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger | RepoRefRequest, how: BuildTrigger, reason?: string): Promise<Build> {
+  const known = 'kind' in t;
+  return acceptBuild(deps, {
+    sourceUrl: repo.cloneUrl,
+    // Until resolved: the trigger's ref, or the ref the user asked for (resolveRepoTrigger reads it).
+    ref: known ? sourceRef(t, repo.provider) : (t.ref ?? repo.defaultBranch),
+    commit: known ? t.commit : (t.commit?.toLowerCase() ?? null),
+    containerfile: repo.containerfile,
+    context: repo.context,
+    platforms: repo.platforms,
+    image: repo.image,
+    tags: [],
+    buildArgs: repo.buildArgs ?? {},
+    push: false,
+    trigger: how,
+    repoId: repo.id,
+    triggerRef: known ? triggerRef(t) : null,
+    reason: reason ?? null,
+  });
+}
+
+/** Why a build failed before any agent saw it, with what was learnt on the way (the commit). */
+export class ResolveFailure extends Error {
+  constructor(
+    message: string,
+    readonly trigger?: RepoTrigger,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The resolver's part for a repository's build: the trigger (ref → branch, tag or pull request and
+ * its commit, unless the webhook said), `.archway.yaml` at the commit, the tags, then queued. An
+ * unreadable repository, an unknown ref or an invalid file throw a ResolveFailure with the reason.
+ * Returns the trigger, or undefined when the build left `resolving` meanwhile.
+ */
+export async function resolveRepoBuild(deps: AppDeps, build: Build, repo: RepoRow): Promise<RepoTrigger | undefined> {
   // Before the API itself fetches from it: local sources may have been disallowed since registration.
   await checkSourceAddress(repo.cloneUrl, deps.allowLocalSources ?? false, 'cloneUrl');
+  const t = await triggerOf(deps, build, repo);
   let yamlText: string | undefined;
   try {
     yamlText = await readFileAtCommit(repo.cloneUrl, t.commit, ARCHWAY_YAML, deps.gitTimeoutMs);
   } catch (err) {
-    if (err instanceof GitError) throw new UnprocessableError(`cannot read ${ARCHWAY_YAML} at ${t.commit}: ${err.message}`, 'commit');
+    if (err instanceof GitError) throw new ResolveFailure(`cannot read ${ARCHWAY_YAML} at ${t.commit}: ${err.message}`, t);
     throw err;
   }
-  const origin = { repoId: repo.id, triggerRef: triggerRef(t), reason: reason ?? null };
-  let overrides: ArchwayYaml = {};
-  if (yamlText !== undefined) {
-    const parsed = parseArchwayYaml(yamlText);
-    if (!parsed.ok) return { build: await createFailedBuild(deps, repo, t, how, parsed.reason, origin.reason), canceled: [] };
-    overrides = parsed.config;
-  }
-
-  const tags = await tagsFor(repo, t, overrides, repoTagRules(repo), deps.gitTimeoutMs);
-  const push = t.kind !== 'pr' && repo.image !== null && tags.length > 0;
-  const req = BuildRequest.parse({
-    source: { url: repo.cloneUrl, ref: sourceRef(t, repo.provider), commit: t.commit },
-    ...((overrides.containerfile ?? repo.containerfile) ? { containerfile: overrides.containerfile ?? repo.containerfile } : {}),
-    context: overrides.context ?? repo.context,
-    platforms: overrides.platforms ?? repo.platforms,
-    ...(repo.image ? { image: repo.image } : {}),
-    tags: push ? tags : [],
-    buildArgs: { ...((repo.buildArgs ?? {}) as Record<string, string>), ...(overrides.buildArgs ?? {}) },
-    push,
-  });
-  const build = await createBuild(deps, req, how, origin);
-  await enqueueStatus(deps.queues.queue(STATUS_QUEUE), { buildId: build.id, stage: 'pending' }).catch(() => {
-    // Best effort: the recorder's first change of this build queues `pending` again.
-  });
-  const canceled = await cancelSuperseded(deps, repo, t, build);
-  return { build, canceled };
+  const tagRules = repoTagRules(repo);
+  const repoTags = needsRepoTags(t, tagRules) ? await listTags(repo.cloneUrl, deps.gitTimeoutMs).catch(() => undefined) : undefined;
+  const plan = planRepoBuild({ repo: { ...repo, tagRules }, trigger: t, archwayYaml: yamlText, repoTags });
+  if (!plan.ok) throw new ResolveFailure(plan.reason, t);
+  const settings = await repoBuildSettings(deps, { repoId: repo.id, triggerRef: triggerRef(t) });
+  const queued = await queueResolvedBuild(deps, build.id, withCommit(plan.request, t.commit), settings, { triggerRef: triggerRef(t) });
+  return queued ? t : undefined;
 }
 
-async function tagsFor(repo: RepoRow, t: RepoTrigger, overrides: ArchwayYaml, rules: TagRules, timeoutMs?: number): Promise<string[]> {
-  if (t.kind === 'pr') return [];
-  if (overrides.tags) {
-    return renderTagTemplates(overrides.tags, {
-      sha: t.commit.slice(0, 7),
-      ...(t.kind === 'branch' ? { branch: sanitizeTag(t.branch) } : { tag: sanitizeTag(t.tag) }),
-    });
+async function triggerOf(deps: AppDeps, build: Build, repo: RepoRow): Promise<RepoTrigger> {
+  const known = build.triggerRef && build.commit ? parseTriggerRef(build.triggerRef, build.commit) : undefined;
+  if (known) return known;
+  try {
+    return await resolveRepoTrigger(repo, build.ref, build.commit ?? undefined, deps.gitTimeoutMs);
+  } catch (err) {
+    if (err instanceof UnprocessableError) throw new ResolveFailure(err.message);
+    throw err;
   }
-  let trigger: TagTrigger;
-  if (t.kind === 'branch') {
-    trigger = { kind: 'branch', branch: t.branch, commit: t.commit, isDefault: t.branch === repo.defaultBranch };
-  } else {
-    // "Highest release" needs the repository's other tags; unknown tags never claim `latest`.
-    const repoTags = rules.semverLatest === 'highest' ? await listTags(repo.cloneUrl, timeoutMs).catch(() => undefined) : [];
-    trigger = { kind: 'tag', tag: t.tag, commit: t.commit, ...(repoTags ? { repoTags } : {}) };
-  }
-  return deriveTags(trigger, rules);
 }
 
-/** A build that fails before any agent sees it (an invalid .archway.yaml), so the reason shows on it and on the forge. */
-async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, error: string, reason: string | null): Promise<Build> {
-  const now = new Date();
-  const build = await deps.prisma.build.create({
-    data: {
-      sourceUrl: repo.cloneUrl,
-      ref: sourceRef(t, repo.provider),
-      commit: t.commit,
-      containerfile: repo.containerfile,
-      context: repo.context,
-      platforms: repo.platforms,
-      image: repo.image,
-      tags: [],
-      buildArgs: repo.buildArgs ?? {},
-      push: false,
-      trigger: how,
-      status: 'failed',
-      error,
-      reason,
-      finishedAt: now,
-      repoId: repo.id,
-      triggerRef: triggerRef(t),
-    },
+/** Whether the repository asks for older builds of this trigger to be canceled when a newer one comes. */
+export function cancelsSuperseded(repo: RepoRow, triggerRefText: string | null): boolean {
+  if (triggerRefText?.startsWith('branch:')) return repo.cancelSupersededBranches;
+  if (triggerRefText?.startsWith('pr:')) return repo.cancelSupersededPulls;
+  return false;
+}
+
+/** A newer build of the same branch or pull request, if there is one (then this one need not be resolved at all). */
+export async function newerBuildOf(deps: AppDeps, build: Build): Promise<string | undefined> {
+  if (!build.repoId || !build.triggerRef) return undefined;
+  const newer = await deps.prisma.build.findFirst({
+    where: { repoId: build.repoId, triggerRef: build.triggerRef, createdAt: { gt: build.createdAt } },
+    orderBy: { createdAt: 'desc' },
+    select: { id: true },
   });
-  await enqueueStatus(deps.queues.queue(STATUS_QUEUE), { buildId: build.id, stage: 'final' }).catch(() => {});
-  return build;
+  return newer?.id;
 }
 
-async function cancelSuperseded(deps: AppDeps, repo: RepoRow, t: RepoTrigger, build: Build): Promise<string[]> {
-  const enabled = t.kind === 'branch' ? repo.cancelSupersededBranches : t.kind === 'pr' ? repo.cancelSupersededPulls : false;
-  if (!enabled) return [];
+/** Cancels the open builds of the same trigger older than `build` (they never reach an agent if still waiting). */
+export async function cancelSuperseded(deps: AppDeps, build: Pick<Build, 'id' | 'repoId' | 'triggerRef' | 'createdAt'>): Promise<string[]> {
   const older = await deps.prisma.build.findMany({
     where: {
-      repoId: repo.id,
+      repoId: build.repoId,
       triggerRef: build.triggerRef,
       status: { in: [...CANCELABLE_BUILD_STATUSES] },
       id: { not: build.id },
@@ -136,7 +120,6 @@ async function cancelSuperseded(deps: AppDeps, repo: RepoRow, t: RepoTrigger, bu
     },
     select: { id: true },
   });
-  // At once: each cancel waits for the recorder to apply it, and a forge waits for this answer.
   const outcomes = await Promise.all(
     older.map(({ id }) =>
       cancelBuild(deps, id).then(

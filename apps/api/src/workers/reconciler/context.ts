@@ -42,6 +42,8 @@ export interface Sweep extends ReconcileDeps {
 
 export interface SweepCounts {
   requeuedFlows: number;
+  /** Builds left `resolving` without a resolve job, queued for the resolver again. */
+  requeuedResolves: number;
   requeuedPublishes: number;
   lostBuilds: number;
   agentLost: number;

@@ -16,6 +16,7 @@ const BATCH = 500;
 export async function runSweep(deps: ReconcileDeps, signal?: AbortSignal): Promise<SweepCounts> {
   const counts: SweepCounts = {
     requeuedFlows: 0,
+    requeuedResolves: 0,
     requeuedPublishes: 0,
     lostBuilds: 0,
     agentLost: 0,
