@@ -55,7 +55,7 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   }
   const { registry, repository } = name;
   const results = matchResults(job.platforms, input.results);
-  const client = await input.registries.client(registry);
+  const client = await input.registries.client(registry, repository);
   await client.ping(repository);
 
   const controller = new AbortController();
