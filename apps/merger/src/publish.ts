@@ -1,9 +1,10 @@
-import { parseImageName, type BuildResult, type Platform, type PublishJob } from '@archway/contract';
+import type { BuildResult, Platform, PublishJob } from '@archway/contract';
 import type { ObjectStore } from '@archway/runtime';
 import type { RegistryPool } from './registry/index.ts';
 import { FinalPublishError } from './errors.ts';
 import { buildImageIndex } from './image-index.ts';
 import { OCI_INDEX } from './oci.ts';
+import { openDestinations, publishToTarget, tagEverywhere, type Destination } from './publish-targets.ts';
 import type { PlatformGuard } from './early-push/guard.ts';
 import { limiter, pushPlatform, type PlatformImage } from './push-platform.ts';
 
@@ -13,6 +14,9 @@ export interface PublishHooks {
   platformEnded?(platform: Platform, again: boolean): Promise<void> | void;
   indexStarted?(): Promise<void> | void;
   indexEnded?(): Promise<void> | void;
+  /** Around the copy of platforms and index to each push target (after the image's own). */
+  targetStarted?(ref: string): Promise<void> | void;
+  targetEnded?(ref: string): Promise<void> | void;
   /** Last chance to stop before any tag moves (e.g. the build was canceled): throw to stop. */
   beforeTags?(): Promise<void> | void;
 }
@@ -39,23 +43,16 @@ export interface PublishOutcome {
 }
 
 /**
- * Publishes a build: every platform's blobs and manifest, then the index by digest, then the
- * index under each tag, last. A failure anywhere before the tags leaves no tag written; a registry
+ * Publishes a build: every platform's blobs and manifest, then the index by digest (to the image,
+ * then to each push target), then the index under each tag, last, on every destination. A failure anywhere before the tags leaves no tag written; a registry
  * refusing a later tag after earlier ones moved names those in the error (no registry API moves
  * several tags at once).
  */
 export async function publishBuild(input: PublishInput): Promise<PublishOutcome> {
   const { job, hooks } = input;
-  if (!job.image) throw new FinalPublishError('the build asks to push but names no image');
-  let name;
-  try {
-    name = parseImageName(job.image);
-  } catch (err) {
-    throw new FinalPublishError((err as Error).message);
-  }
-  const { registry, repository } = name;
+  const destinations = await openDestinations(job, input.registries);
+  const [{ repository, client }] = destinations as [Destination];
   const results = matchResults(job.platforms, input.results);
-  const client = await input.registries.client(registry, repository);
   await client.ping(repository);
 
   const controller = new AbortController();
@@ -75,18 +72,16 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   await hooks?.indexStarted?.();
   const index = buildImageIndex(images);
   const indexDigest = await client.putManifest(repository, index.digest, OCI_INDEX, index.body);
-  await hooks?.beforeTags?.();
-  const moved: string[] = [];
-  for (const tag of job.tags) {
-    try {
-      await client.putManifest(repository, tag, OCI_INDEX, index.body);
-    } catch (err) {
-      // A registry that refuses one tag (e.g. an immutable one) after others moved: say which did.
-      if (moved.length && err instanceof Error) err.message += ` (tags already moved to ${index.digest}: ${moved.join(', ')})`;
-      throw err;
-    }
-    moved.push(tag);
+  // Push targets: every platform and the index to each, before any tag anywhere.
+  const published = [destinations[0]!.ref];
+  for (const target of destinations.slice(1)) {
+    await hooks?.targetStarted?.(target.ref);
+    await publishToTarget(target, { store: input.store, results, index, signal: controller.signal, blobConcurrency: uploads, published });
+    await hooks?.targetEnded?.(target.ref);
+    published.push(target.ref);
   }
+  await hooks?.beforeTags?.();
+  await tagEverywhere(destinations, job.tags, index);
   await hooks?.indexEnded?.();
   return { indexDigest, images };
 }

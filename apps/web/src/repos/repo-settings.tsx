@@ -42,6 +42,9 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
             <code>{repo.defaultBranch}</code>
           </Item>
           <Item label="Image">{repo.image ? <code>{repo.image}</code> : <span className="muted">none: builds push nothing</span>}</Item>
+          <Item label="Also published to">
+            {repo.pushTargets.length ? repo.pushTargets.map((t) => <code key={t}>{t}/…</code>) : <span className="muted">the image only</span>}
+          </Item>
           <Item label="Containerfile">
             {repo.containerfile ? <code>{repo.containerfile}</code> : <span className="muted">Containerfile, else Dockerfile</span>}
           </Item>
@@ -132,6 +135,17 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
         {text('platforms', 'platforms', 'Platforms')}
         {text('api', 'apiUrl', 'Forge API URL (empty: derived)', 'https://codeberg.org/api/v1')}
         {text('timeout', 'buildTimeout', 'Time limit per platform (empty: 60 min)', '45m, 1h30m')}
+        <div className="field wide">
+          <label htmlFor="rs-targets">Push targets: registry/path, one per line (the image's name is appended)</label>
+          <textarea
+            id="rs-targets"
+            rows={2}
+            value={form.pushTargets}
+            onChange={set('pushTargets')}
+            placeholder="harbor.internal/team"
+            aria-invalid={invalid('pushTargets')}
+          />
+        </div>
         <div className="field wide">
           <label htmlFor="rs-args">Build args (NAME=value, one per line)</label>
           <textarea id="rs-args" rows={3} value={form.buildArgs} onChange={set('buildArgs')} aria-invalid={invalid('buildArgs')} />

@@ -10,6 +10,7 @@ const repo: Repo = {
   defaultBranch: 'main',
   apiUrl: null,
   image: 'registry.example.com/acme/webapp',
+  pushTargets: ['harbor.internal/acme'],
   containerfile: null,
   context: '.',
   platforms: ['linux/amd64', 'linux/arm64'],
@@ -26,6 +27,13 @@ const repo: Repo = {
 };
 
 describe('patchFromForm', () => {
+  it('sends the push targets as a list when they changed', () => {
+    expect(patchFromForm(repo, { ...formFromRepo(repo), pushTargets: 'harbor.internal/acme\nregistry.lan:5000/mirror ' })).toEqual({
+      patch: { pushTargets: ['harbor.internal/acme', 'registry.lan:5000/mirror'] },
+    });
+    expect(patchFromForm(repo, { ...formFromRepo(repo), pushTargets: '' })).toEqual({ patch: { pushTargets: [] } });
+  });
+
   it('sends nothing when nothing changed', () => {
     expect(patchFromForm(repo, formFromRepo(repo))).toEqual({ patch: {} });
   });

@@ -6,6 +6,8 @@ export interface SettingsForm {
   defaultBranch: string;
   apiUrl: string;
   image: string;
+  /** Push targets, separated by spaces, commas or lines. */
+  pushTargets: string;
   containerfile: string;
   context: string;
   platforms: string;
@@ -48,6 +50,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     defaultBranch: repo.defaultBranch,
     apiUrl: repo.apiUrl ?? '',
     image: repo.image ?? '',
+    pushTargets: repo.pushTargets.join('\n'),
     containerfile: repo.containerfile ?? '',
     context: repo.context,
     platforms: repo.platforms.join(', '),
@@ -74,6 +77,8 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   if (text(form.defaultBranch) !== repo.defaultBranch) patch.defaultBranch = text(form.defaultBranch);
   if (orNull(form.apiUrl) !== repo.apiUrl) patch.apiUrl = orNull(form.apiUrl);
   if (orNull(form.image) !== repo.image) patch.image = orNull(form.image);
+  const targets = splitList(form.pushTargets);
+  if (targets.join(',') !== repo.pushTargets.join(',')) patch.pushTargets = targets;
   if (orNull(form.containerfile) !== repo.containerfile) patch.containerfile = orNull(form.containerfile);
   const context = text(form.context) || '.';
   if (context !== repo.context) patch.context = context;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parsePlatform, Platform } from './platform.ts';
 import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
-import { ImageNameString, TagString } from './reference.ts';
+import { ImageNameString, PushTargets, TagString } from './reference.ts';
 import { RepoPath } from './paths.ts';
 
 export const DEFAULT_PLATFORMS: readonly Platform[] = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
@@ -39,6 +39,8 @@ export const BuildRequest = z
     context: RepoPath.default('.'),
     platforms: PlatformList,
     image: ImageNameString.optional(),
+    /** Extra destinations of the image (PushTargets in reference.ts); the index and tags go to each. */
+    targets: PushTargets.optional(),
     tags: z.array(TagString).max(64).default([]),
     buildArgs: z.record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536)).default({}),
     push: z.boolean().default(true),

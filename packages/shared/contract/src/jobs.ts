@@ -59,6 +59,8 @@ export type BuildResult = z.infer<typeof BuildResult>;
 export const PublishJob = z.object({
   buildId: z.string(),
   image: z.string().optional(),
+  /** Extra destinations of the image (`imageDestinations` in reference.ts); absent: the image alone. */
+  targets: z.array(z.string()).optional(),
   tags: z.array(z.string()),
   push: z.boolean(),
   platforms: z.array(Platform),

@@ -4,7 +4,7 @@ import { RepoPath } from './paths.ts';
 import { readDuration } from './units.ts';
 import { Platform } from './platform.ts';
 import { DeliveryResult } from './statuses.ts';
-import { ImageNameString, ImagePrefixString } from './reference.ts';
+import { ImageNameString, ImagePrefixString, PushTargets } from './reference.ts';
 
 /**
  * Registered forge repositories, their webhook deliveries and API tokens: the request and answer
@@ -97,6 +97,8 @@ export const RepoCreate = z
     apiUrl: HttpUrl.optional(),
     /** Image repository the builds push to; without it, builds push nothing. */
     image: ImageNameString.optional(),
+    /** Extra destinations of the image: `harbor.internal/team` also publishes `harbor.internal/team/<name>`. */
+    pushTargets: PushTargets.default([]),
     containerfile: RepoPath.optional(),
     context: RepoPath.default('.'),
     platforms: PlatformList,
@@ -132,6 +134,7 @@ export const RepoUpdate = z
     defaultBranch: BranchName.optional(),
     apiUrl: HttpUrl.nullable().optional(),
     image: ImageNameString.nullable().optional(),
+    pushTargets: PushTargets.optional(),
     containerfile: RepoPath.nullable().optional(),
     context: RepoPath.optional(),
     platforms: z.array(Platform).min(1).max(16).optional(),
@@ -173,6 +176,8 @@ export const Repo = z.object({
   defaultBranch: z.string(),
   apiUrl: z.string().nullable(),
   image: z.string().nullable(),
+  /** Extra destinations of the image (registry host + path each). */
+  pushTargets: z.array(z.string()),
   containerfile: z.string().nullable(),
   context: z.string(),
   platforms: z.array(z.string()),

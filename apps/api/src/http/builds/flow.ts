@@ -20,6 +20,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
   const publish: PublishJob = {
     buildId,
     ...(req.image ? { image: req.image } : {}),
+    ...(req.push && req.targets?.length ? { targets: req.targets } : {}),
     tags: req.tags,
     push: req.push,
     platforms: req.platforms,

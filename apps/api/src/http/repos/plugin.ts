@@ -108,7 +108,7 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
     const body = RepoBuildRequest.parse(request.body ?? {});
     const trigger = await resolveRepoTrigger(repo, body.ref, body.commit, deps.gitTimeoutMs);
     // Pull request builds never push; branches and tags push to the repository's image.
-    checkImageAllowed(request.token, repo.image, trigger.kind !== 'pr', "the repository's image");
+    checkImageAllowed(request.token, repo.image, trigger.kind !== 'pr', "the repository's image", repo.pushTargets);
     const { build, canceled } = await triggerRepoBuild(deps, repo, trigger, 'repo');
     const answer: RepoBuildCreated = {
       id: build.id,

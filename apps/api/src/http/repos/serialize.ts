@@ -22,6 +22,7 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     defaultBranch: row.defaultBranch,
     apiUrl: row.apiUrl,
     image: row.image,
+    pushTargets: row.pushTargets,
     containerfile: row.containerfile,
     context: row.context,
     platforms: row.platforms,

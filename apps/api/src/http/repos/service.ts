@@ -81,6 +81,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         defaultBranch: input.defaultBranch,
         apiUrl: input.apiUrl ?? null,
         image: input.image ?? null,
+        pushTargets: input.pushTargets,
         containerfile: input.containerfile ?? null,
         context: input.context,
         platforms: input.platforms,
@@ -118,6 +119,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.defaultBranch !== undefined) data.defaultBranch = input.defaultBranch;
   if (input.apiUrl !== undefined) data.apiUrl = input.apiUrl;
   if (input.image !== undefined) data.image = input.image;
+  if (input.pushTargets !== undefined) data.pushTargets = input.pushTargets;
   if (input.containerfile !== undefined) data.containerfile = input.containerfile;
   if (input.context !== undefined) data.context = input.context;
   if (input.platforms !== undefined) data.platforms = input.platforms;

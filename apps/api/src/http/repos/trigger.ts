@@ -62,6 +62,7 @@ export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrig
     context: overrides.context ?? repo.context,
     platforms: overrides.platforms ?? repo.platforms,
     ...(repo.image ? { image: repo.image } : {}),
+    ...(push && repo.pushTargets.length ? { targets: repo.pushTargets } : {}),
     tags: push ? tags : [],
     buildArgs: { ...((repo.buildArgs ?? {}) as Record<string, string>), ...(overrides.buildArgs ?? {}) },
     push,
