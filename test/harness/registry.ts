@@ -58,7 +58,8 @@ ${opts.extraConfig ?? ''}
     pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Stopped already (a test that stops a registry on purpose, then its afterAll): exitCode stays null after a signal.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       hookBodyLimit: config.hookBodyLimit,
       agentSecretKey: config.agentSecretKey,
       buildAttempts: config.buildAttempts,
+      layerCache: config.layerCache,
       allowLocalSources: config.allowLocalSources,
       authFailureLimit: config.authFailureLimit,
       authFailureWindowMs: config.authFailureWindowMs,
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     secretBox,
     agentSecretKey: config.agentSecretKey,
     buildAttempts: config.buildAttempts,
+    layerCache: config.layerCache,
   });
 
   let stopping = false;

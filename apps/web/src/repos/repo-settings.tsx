@@ -80,6 +80,7 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
             {repo.buildTimeout ? <code>{repo.buildTimeout}</code> : <span className="muted">the agents' default (60 min)</span>} per platform
           </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
+          <Item label="Shared layer cache">{repo.layerCache === null ? <span className="muted">the server's default</span> : yesNo(repo.layerCache)}</Item>
           <Item label="Forge API">{repo.apiUrl ? <code>{repo.apiUrl}</code> : <span className="muted">derived from the provider and clone URL</span>}</Item>
         </dl>
       )}
@@ -177,6 +178,14 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
           </select>
         </div>
       </fieldset>
+      <div className="field inline">
+        <label htmlFor="rs-layer-cache">Layer cache shared by agents (pull requests only read it)</label>
+        <select id="rs-layer-cache" value={form.layerCache} onChange={(e) => setForm({ ...form, layerCache: e.target.value as SettingsForm['layerCache'] })}>
+          <option value="default">the server's default</option>
+          <option value="on">on</option>
+          <option value="off">off</option>
+        </select>
+      </div>
       <fieldset>
         <legend>A new push cancels the older queued or running build of</legend>
         {(['branches', 'pullRequests'] as const).map((k) => (

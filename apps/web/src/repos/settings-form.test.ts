@@ -21,6 +21,7 @@ const repo: Repo = {
   secrets: ['npm_token'],
   pullRequestSecrets: false,
   buildTimeout: null,
+  layerCache: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
@@ -32,6 +33,13 @@ describe('patchFromForm', () => {
       patch: { pushTargets: ['harbor.internal/acme', 'registry.lan:5000/mirror'] },
     });
     expect(patchFromForm(repo, { ...formFromRepo(repo), pushTargets: '' })).toEqual({ patch: { pushTargets: [] } });
+  });
+
+  it('sends the layer cache as true, false or null (the server default)', () => {
+    expect(patchFromForm(repo, { ...formFromRepo(repo), layerCache: 'off' })).toEqual({ patch: { layerCache: false } });
+    const on = { ...repo, layerCache: true };
+    expect(formFromRepo(on).layerCache).toBe('on');
+    expect(patchFromForm(on, { ...formFromRepo(on), layerCache: 'default' })).toEqual({ patch: { layerCache: null } });
   });
 
   it('sends nothing when nothing changed', () => {

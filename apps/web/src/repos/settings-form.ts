@@ -16,6 +16,8 @@ export interface SettingsForm {
   cancelSuperseded: CancelSuperseded;
   buildTimeout: string;
   pullRequestSecrets: boolean;
+  /** `default` (the server's ARCHWAY_LAYER_CACHE), `on` or `off`. */
+  layerCache: 'default' | 'on' | 'off';
 }
 
 export const splitList = (s: string) =>
@@ -59,6 +61,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     cancelSuperseded: { ...repo.cancelSuperseded },
     buildTimeout: repo.buildTimeout ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
+    layerCache: repo.layerCache === null ? 'default' : repo.layerCache ? 'on' : 'off',
   };
 }
 
@@ -99,5 +102,7 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   const timeout = orNull(form.buildTimeout)?.toLowerCase() ?? null;
   if (timeout !== repo.buildTimeout) patch.buildTimeout = timeout;
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
+  const layerCache = form.layerCache === 'default' ? null : form.layerCache === 'on';
+  if (layerCache !== repo.layerCache) patch.layerCache = layerCache;
   return { patch };
 }

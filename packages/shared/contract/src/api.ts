@@ -60,7 +60,7 @@ export const BuildRequest = z
 export type BuildRequest = z.infer<typeof BuildRequest>;
 export type BuildRequestInput = z.input<typeof BuildRequest>;
 
-export const PhaseKind = z.enum(['clone', 'pull', 'build', 'step', 'export', 'upload', 'merge', 'push', 'publish']);
+export const PhaseKind = z.enum(['clone', 'pull', 'build', 'step', 'export', 'upload', 'merge', 'push', 'publish', 'cache']);
 export type PhaseKind = z.infer<typeof PhaseKind>;
 
 export const Phase = z.object({

@@ -118,6 +118,8 @@ export const RepoCreate = z
     buildTimeout: BuildTimeout.optional(),
     /** Pull request builds get the secrets too (they run the PR's Containerfile); default false. */
     pullRequestSecrets: z.boolean().default(false),
+    /** The layer cache shared by agents; absent/null: the server's default (ARCHWAY_LAYER_CACHE). */
+    layerCache: z.boolean().nullable().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -154,6 +156,8 @@ export const RepoUpdate = z
     /** null: back to the agents' default. */
     buildTimeout: BuildTimeout.nullable().optional(),
     pullRequestSecrets: z.boolean().optional(),
+    /** null: back to the server's default. */
+    layerCache: z.boolean().nullable().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -191,6 +195,8 @@ export const Repo = z.object({
   pullRequestSecrets: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
   buildTimeout: z.string().nullable(),
+  /** Shared layer cache on or off; null: the server's default (ARCHWAY_LAYER_CACHE). */
+  layerCache: z.boolean().nullable(),
   /** Where to point the forge's webhook. */
   webhookUrl: z.string(),
   /** Only in the answer that created or rotated it. */

@@ -9,6 +9,8 @@ export interface RepoBuildSettings {
   timeoutMs?: number;
   /** Opened values, only in memory, sealed per task by sealerFor. */
   secrets: { id: string; value: string }[];
+  /** The repository's shared layer cache (BuildJob.cache). */
+  cache?: { scope: string; write: boolean };
 }
 
 export interface RepoSettingsDeps {
@@ -16,6 +18,8 @@ export interface RepoSettingsDeps {
   secretBox?: SecretBox;
   /** The agents' key (ARCHWAY_AGENT_SECRET_KEY[_FILE]); absent: builds of repositories with secrets are refused. */
   agentSecretKey?: Buffer;
+  /** ARCHWAY_LAYER_CACHE: the shared layer cache for repositories that do not say. */
+  layerCache?: boolean;
 }
 
 /** A misconfiguration the operator must fix before this repository can build (nothing is created). */
@@ -40,12 +44,14 @@ export async function repoBuildSettings(deps: RepoSettingsDeps, origin: { repoId
   if (!origin.repoId) return { secrets: [] };
   const repo = await deps.prisma.repo.findUnique({
     where: { id: origin.repoId },
-    select: { fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true },
+    select: { id: true, fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true, layerCache: true },
   });
   if (!repo) return { secrets: [] }; // deleted meanwhile: a rebuild keeps working without its settings
   const sealed = Object.entries(storedSecrets(repo.buildSecrets)).sort(([a], [b]) => a.localeCompare(b));
   const settings: RepoBuildSettings = { secrets: [], ...(repo.buildTimeoutMs ? { timeoutMs: repo.buildTimeoutMs } : {}) };
   const pullRequest = origin.triggerRef?.startsWith('pr:') ?? false;
+  // No cache poisoning: code the maintainers have not merged reads the shared cache, never writes it.
+  if (repo.layerCache ?? deps.layerCache ?? false) settings.cache = { scope: repo.id, write: !pullRequest };
   if (sealed.length === 0 || (pullRequest && !repo.pullRequestSecrets)) return settings;
   const ids = sealed.map(([id]) => id).join(', ');
   if (!deps.agentSecretKey) {

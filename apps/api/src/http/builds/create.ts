@@ -22,6 +22,8 @@ export interface CreateBuildDeps {
   buildAttempts?: number;
   /** file:// and private-address sources allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
   allowLocalSources?: boolean;
+  /** ARCHWAY_LAYER_CACHE: the shared layer cache for repositories that do not say. */
+  layerCache?: boolean;
 }
 
 /** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
@@ -82,6 +84,7 @@ function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, 
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
+    ...(settings.cache ? { cache: settings.cache } : {}),
   });
 }
 

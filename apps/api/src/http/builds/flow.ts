@@ -9,6 +9,8 @@ export interface FlowOptions {
   timeoutMs?: number;
   /** The build secrets sealed for one task id. */
   secretsFor?: (taskId: string) => BuildJob['secrets'];
+  /** The repository's shared layer cache. */
+  cache?: BuildJob['cache'];
 }
 
 /**
@@ -41,6 +43,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
         context: req.context,
         buildArgs: req.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.cache ? { cache: opts.cache } : {}),
       };
       const secrets = opts.secretsFor?.(task.id);
       if (secrets?.length) job.secrets = secrets;

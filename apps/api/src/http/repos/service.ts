@@ -94,6 +94,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         buildSecrets: sealSecrets(deps.secretBox, {}, input.secrets ?? {}),
         buildTimeoutMs: timeoutMs,
         pullRequestSecrets: input.pullRequestSecrets,
+        layerCache: input.layerCache ?? null,
       },
     });
     return { repo, webhookSecret };
@@ -129,6 +130,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.cancelSuperseded?.pullRequests !== undefined) data.cancelSupersededPulls = input.cancelSuperseded.pullRequests;
   if (input.buildTimeout !== undefined) data.buildTimeoutMs = input.buildTimeout === null ? null : buildTimeoutMs(input.buildTimeout);
   if (input.pullRequestSecrets !== undefined) data.pullRequestSecrets = input.pullRequestSecrets;
+  if (input.layerCache !== undefined) data.layerCache = input.layerCache;
   if (input.secrets !== undefined) data.buildSecrets = sealSecrets(deps.secretBox, current.buildSecrets, input.secrets);
   if (input.forgeToken !== undefined) data.forgeToken = input.forgeToken === null ? null : deps.secretBox.seal(input.forgeToken, 'forge-token');
   let webhookSecret: string | undefined;

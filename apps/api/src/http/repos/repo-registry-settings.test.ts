@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageDestinations, PUBLISH_QUEUE, type PublishJob } from '@archway/contract';
+import { buildQueueName, imageDestinations, PUBLISH_QUEUE, storedPlatform, type BuildJob, type PublishJob } from '@archway/contract';
 import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
 
-describe('repository push targets', () => {
+describe('repository push targets and shared layer cache', () => {
   let f: ApiFixture;
   let git: { url: string; commit: string };
   let id: string;
@@ -64,5 +64,21 @@ describe('repository push targets', () => {
     const res = await call('POST', `/repos/${id}/builds`, { ref: 'main' }, limited);
     expect(res.statusCode).toBe(403);
     expect(res.body).toContain('harbor.internal/team/app is outside them');
+  });
+
+  it('sends the shared layer cache with every build of the repository, read-only for pull requests', async () => {
+    const buildJobOf = async (ref: string) => {
+      const res = await call('POST', `/repos/${id}/builds`, { ref });
+      expect(res.statusCode, res.body).toBe(202);
+      const task = await f.prisma.task.findFirstOrThrow({ where: { buildId: res.json().id } });
+      return (await Job.fromId(f.queues.queue(buildQueueName(storedPlatform(task.platform))), task.id))!.data as BuildJob;
+    };
+    expect((await call('GET', `/repos/${id}`)).json().layerCache).toBeNull();
+    expect((await buildJobOf('main')).cache).toBeUndefined(); // the server's default here: off
+    expect((await call('PATCH', `/repos/${id}`, { layerCache: true })).json().layerCache).toBe(true);
+    expect((await buildJobOf('main')).cache).toEqual({ scope: id, write: true });
+    expect((await buildJobOf('refs/pull/3/head')).cache).toEqual({ scope: id, write: false });
+    expect((await call('PATCH', `/repos/${id}`, { layerCache: 'yes' })).statusCode).toBe(400);
+    expect((await call('PATCH', `/repos/${id}`, { layerCache: null })).json().layerCache).toBeNull();
   });
 });
