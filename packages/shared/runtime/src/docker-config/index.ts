@@ -1,3 +1,4 @@
 export * from './parse.ts';
 export * from './match.ts';
 export * from './credential-helper.ts';
+export * from './challenge.ts';
