@@ -1,5 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startRegistry, type TestRegistry } from '../../../test/harness/registry.ts';
@@ -10,7 +12,7 @@ import { buildQueue, makeRepo, LINUX_AMD64 } from '../test/support.ts';
 const PLATFORM = LINUX_AMD64;
 
 /**
- * The recommended pull-through cache (deploy/single-host/registry-cache.yml): a `docker-registry`
+ * The recommended pull-through cache, as shipped (deploy/single-host/registry-cache.yml): a `docker-registry`
  * in proxy mode in front of an upstream (Docker Hub in real life, a loopback registry here),
  * named as the upstream's mirror in the agents' registries.conf. Once the upstream is gone, a
  * fresh agent (empty storage) still builds from what the cache kept.
@@ -29,7 +31,19 @@ describe('base images through a pull-through cache (docker-registry proxy mode)'
     dir = await mkdtemp(join(inject('tmpRoot'), 'pull-through-'));
     upstream = await startRegistry({ dir: join(dir, 'upstream') });
     await pushBaseImage(`${upstream.host}/library/base:1`);
-    cache = await startRegistry({ dir: join(dir, 'cache'), extraConfig: `proxy:\n  remoteurl: http://${upstream.host}\n` });
+    // The config we ship (deploy/single-host/registry-cache.yml), pointed at the loopback upstream.
+    const shipped = parse(await readFile(fileURLToPath(new URL('../../../deploy/single-host/registry-cache.yml', import.meta.url)), 'utf8'));
+    expect(shipped.proxy.remoteurl).toBe('https://registry-1.docker.io');
+    cache = await startRegistry({
+      dir: join(dir, 'cache'),
+      config: (addr, data) =>
+        stringify({
+          ...shipped,
+          http: { ...shipped.http, addr },
+          storage: { ...shipped.storage, filesystem: { rootdirectory: data } },
+          proxy: { remoteurl: `http://${upstream.host}` },
+        }),
+    });
     conf = join(dir, 'registries.conf');
     await writeFile(conf, registriesConf([cache.host], { of: upstream.host, at: cache.host }));
     queue = buildQueue(prefix, PLATFORM);
