@@ -2,7 +2,7 @@ import type {} from '../../../test/global-setup.ts';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FsObjectStore } from '@archway/runtime';
+import { FsObjectStore, getFromHelper } from '@archway/runtime';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startRegistry, type TestRegistry } from '../../../test/harness/registry.ts';
 import { RegistryError, RegistryPool } from './registry/index.ts';
@@ -48,6 +48,7 @@ beforeAll(async () => {
   await helper('garbage', `echo "not json but it mentions ${SECRET}"`);
   await helper('fails', `echo "${SECRET}" >&2; exit 3`);
   await helper('none', 'echo "credentials not found in native keychain"; exit 1');
+  await helper('token', `read server; printf '{"ServerURL":"%s","Username":"<token>","Secret":"refresh-${SECRET}"}' "$server"`);
   process.env.PATH = `${bin}:${savedPath}`;
   store = new FsObjectStore(join(dir, 'store'));
   amd64 = await writeTestArchive(store, 'amd64.tar', { platform: { os: 'linux', architecture: 'amd64' } });
@@ -83,6 +84,12 @@ describe('push credentials from credential helpers', () => {
   it('pushes with credsStore when neither credHelpers nor auths name the registry', async () => {
     await publishWithConfig({ auths: { 'elsewhere.example': { auth: Buffer.from('a:b').toString('base64') } }, credsStore: 'good' }, 'helpers/store');
     expect(await skopeoTagExists(`${registry.host}/helpers/store:latest`, readBack)).toBe(true);
+  });
+
+  it('reads an identity token (Username "<token>") and hands Docker Hub its historic server URL', async () => {
+    expect(await getFromHelper('token', 'docker.io')).toEqual({ identityToken: `refresh-${SECRET}` });
+    await helper('hub-only', `read server; [ "$server" = "https://index.docker.io/v1/" ] || exit 7; printf '{"Username":"u","Secret":"s"}'`);
+    expect(await getFromHelper('hub-only', 'docker.io')).toEqual({ username: 'u', password: 's' });
   });
 
   it('treats "credentials not found" as no credentials: the registry then asks for them', async () => {
