@@ -24,6 +24,8 @@ export interface ReconcileDeps {
   secretBox?: SecretBox;
   agentSecretKey?: Buffer;
   buildAttempts?: number;
+  /** ARCHWAY_LAYER_CACHE, so a flow queued again keeps the repository's shared cache. */
+  layerCache?: boolean;
 }
 
 /** What every step of one sweep shares. */
