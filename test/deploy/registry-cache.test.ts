@@ -26,6 +26,9 @@ describe('deploy/registry-cache (Kubernetes pull-through cache)', () => {
     const container = deployment.spec.template.spec.containers[0];
     expect(container.ports[0].containerPort).toBe(5000);
     expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
-    expect(container.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toEqual(['/etc/docker/registry', registryConfig.storage.filesystem.rootdirectory]);
+    expect(container.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toEqual([
+      '/etc/docker/registry',
+      registryConfig.storage.filesystem.rootdirectory,
+    ]);
   });
 });
