@@ -2,6 +2,8 @@ import type {} from '../../../test/global-setup.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { objectKeys, type PublishSupply } from '@archway/contract';
 import { FsObjectStore } from '@archway/runtime';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startRegistry, type TestRegistry } from '../../../test/harness/registry.ts';
@@ -87,5 +89,42 @@ describe('publishing to several push targets', () => {
     expect(err!.message).toMatch(new RegExp(`\\(index sha256:[0-9a-f]{64} already published to ${open}/targets/${name}; no tag moved anywhere\\)$`));
     expect(await skopeoTagExists(`${open}/targets/${name}:latest`, readOpen)).toBe(false);
     expect(await skopeoTagExists(`${open}/targets/${name}:1.0`, readOpen)).toBe(false);
+  });
+
+  it('copies the attestation manifests the index lists, so each target holds the very same index', async () => {
+    const buildId = randomUUID();
+    const sbom = Buffer.from(JSON.stringify({ spdxVersion: 'SPDX-2.3', packages: [] }));
+    const put = await store.put(objectKeys.sbom(buildId, AMD64), Readable.from([sbom]));
+    const now = new Date().toISOString();
+    const supply: PublishSupply = {
+      attestations: true,
+      sign: false,
+      builderId: 'https://archway.test',
+      source: { url: 'https://git.test/me/app.git', ref: 'main', commit: 'c'.repeat(40) },
+      containerfile: null,
+      context: '.',
+      buildArgNames: [],
+    };
+    const task = { sbomKey: objectKeys.sbom(buildId, AMD64), sbomDigest: put.digest, packages: 0, sbomStatus: 'missing' as const };
+    const result = {
+      ...resultFor(amd64, AMD64, 'a'),
+      supply: { ...task, generator: 'archway-sbom-1', baseImages: [], agent: 'agent-1', attempt: 1, startedOn: now, finishedOn: now },
+    };
+    const name = `attested-${randomUUID().slice(0, 8)}`;
+    const authFile = join(dir, `${randomUUID()}.json`);
+    await writeFile(authFile, JSON.stringify({ auths: { [`${harbor.host}/team`]: { auth: b64('team-robot:team-pass') } } }));
+    const pool = new RegistryPool({ authFile, insecureRegistries: [open, harbor.host], retries: 0 });
+    try {
+      const job = { buildId, image: `${open}/targets/${name}`, targets: [`${harbor.host}/team`], tags: ['1.0'], push: true, platforms: [AMD64], supply };
+      const out = await publishBuild({ store, registries: pool, job, results: [result] });
+      const mine = await skopeoRaw(`${open}/targets/${name}:1.0`, readOpen);
+      const theirs = await skopeoRaw(`${harbor.host}/team/${name}:1.0`, readHarbor);
+      expect(theirs).toEqual(mine);
+      const attestation = out.supplyChain!.attestations[0]!.attestationDigest!;
+      expect(mine.manifests.map((m: { digest: string }) => m.digest)).toContain(attestation);
+      expect((await skopeoRaw(`${harbor.host}/team/${name}@${attestation}`, readHarbor)).layers).toHaveLength(2);
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -1,9 +1,10 @@
+import { Readable } from 'node:stream';
 import { imageDestinations, parseImageName, type BuildResult, type ImageName, type PublishJob } from '@archway/contract';
 import type { ObjectStore } from '@archway/runtime';
 import { FinalPublishError } from './errors.ts';
 import type { RegistryClient, RegistryPool } from './registry/index.ts';
 import { OCI_INDEX } from './oci.ts';
-import { pushPlatform, type Limiter } from './push-platform.ts';
+import { pushPlatform, type Limiter, type PlatformImage } from './push-platform.ts';
 
 /** One reference a build's index is published to, with its registry client. */
 export interface Destination extends ImageName {
@@ -35,6 +36,10 @@ export interface CopyInput {
   blobConcurrency: Limiter;
   /** Where the index is already (named when this target fails). */
   published: string[];
+  /** The publish job: platform manifests are annotated from it exactly as for the image (same digests). */
+  job: PublishJob;
+  /** What else the image got (attestation manifests in the index, the signature), copied from it. */
+  copy: { primary: Destination; images: PlatformImage[]; signatureTag?: string | undefined };
 }
 
 /**
@@ -53,10 +58,17 @@ export async function publishToTarget(target: Destination, input: CopyInput): Pr
           result,
           signal: input.signal,
           blobConcurrency: input.blobConcurrency,
+          job: input.job,
         }),
       ),
     );
+    // The index also lists attestation manifests (docs/supply-chain.md): the target needs them first.
+    const own = new Set(input.copy.images.map((i) => i.digest));
+    const entries = (JSON.parse(input.index.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
+    for (const m of entries) if (!own.has(m.digest)) await copyManifest(input.copy.primary, target, m.digest);
     await target.client.putManifest(target.repository, input.index.digest, OCI_INDEX, input.index.body);
+    // The signature is cosign's `sha256-<index>.sig` manifest; its payload names the first image.
+    if (input.copy.signatureTag) await copyManifest(input.copy.primary, target, input.copy.signatureTag);
   } catch (err) {
     throw annotate(
       err,
@@ -81,6 +93,24 @@ export async function tagEverywhere(destinations: Destination[], tags: string[],
       moved.push(destinations.length > 1 ? `${d.ref}:${tag}` : tag);
     }
   }
+}
+
+/** Copies one small manifest (attestations, a signature) and its blobs from the image to a target. */
+async function copyManifest(from: Destination, to: Destination, reference: string): Promise<void> {
+  const m = await from.client.getManifest(from.repository, reference);
+  if (!m) throw new FinalPublishError(`${reference} is missing in ${from.ref}, cannot copy it to ${to.ref}`);
+  const doc = JSON.parse(m.body.toString('utf8')) as { config?: Blob; layers?: Blob[] };
+  for (const blob of [doc.config, ...(doc.layers ?? [])]) {
+    if (!blob || (await to.client.blobExists(to.repository, blob.digest))) continue;
+    const bytes = await from.client.getBlob(from.repository, blob.digest);
+    await to.client.uploadBlob(to.repository, { digest: blob.digest, size: blob.size, source: async () => Readable.from([bytes]) });
+  }
+  await to.client.putManifest(to.repository, reference, m.mediaType, m.body);
+}
+
+interface Blob {
+  digest: string;
+  size: number;
 }
 
 function annotate(err: unknown, prefix: string, suffix: string): unknown {

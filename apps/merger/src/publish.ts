@@ -1,12 +1,13 @@
-import type { BuildResult, Platform, PublishJob } from '@archway/contract';
+import type { BuildResult, Platform, PublishJob, SupplyChain } from '@archway/contract';
 import type { ObjectStore } from '@archway/runtime';
 import type { RegistryPool } from './registry/index.ts';
 import { FinalPublishError } from './errors.ts';
-import { buildImageIndex } from './image-index.ts';
 import { OCI_INDEX } from './oci.ts';
 import { openDestinations, publishToTarget, tagEverywhere, type Destination } from './publish-targets.ts';
 import type { PlatformGuard } from './early-push/guard.ts';
 import { limiter, pushPlatform, type PlatformImage } from './push-platform.ts';
+import { supplyChainStep } from './attestations/publish-supply.ts';
+import type { SigningKey } from './signing/key.ts';
 
 export interface PublishHooks {
   /** Called around each platform's push, e.g. to emit phase events; `again` after a failed early push. */
@@ -14,11 +15,11 @@ export interface PublishHooks {
   platformEnded?(platform: Platform, again: boolean): Promise<void> | void;
   indexStarted?(): Promise<void> | void;
   indexEnded?(): Promise<void> | void;
+  /** Last chance to stop before any tag moves (e.g. the build was canceled): throw to stop. */
+  beforeTags?(): Promise<void> | void;
   /** Around the copy of platforms and index to each push target (after the image's own). */
   targetStarted?(ref: string): Promise<void> | void;
   targetEnded?(ref: string): Promise<void> | void;
-  /** Last chance to stop before any tag moves (e.g. the build was canceled): throw to stop. */
-  beforeTags?(): Promise<void> | void;
 }
 
 export interface PublishInput {
@@ -35,11 +36,15 @@ export interface PublishInput {
   /** Coordinates with early pushes (pipelining across replicas); without it every platform is pushed here. */
   guard?: PlatformGuard;
   hooks?: PublishHooks;
+  /** Signs the index (cosign's format) when the job's supply allows it. */
+  signingKey?: SigningKey | undefined;
 }
 
 export interface PublishOutcome {
   indexDigest: string;
   images: PlatformImage[];
+  /** Attestations and signature (docs/supply-chain.md); absent for a job without `supply`. */
+  supplyChain?: SupplyChain;
 }
 
 /**
@@ -51,18 +56,22 @@ export interface PublishOutcome {
 export async function publishBuild(input: PublishInput): Promise<PublishOutcome> {
   const { job, hooks } = input;
   const destinations = await openDestinations(job, input.registries);
-  const [{ repository, client }] = destinations as [Destination];
+  const [primary] = destinations as [Destination];
+  const { repository, client } = primary;
   const results = matchResults(job.platforms, input.results);
   await client.ping(repository);
 
   const controller = new AbortController();
   const uploads = limiter(input.blobConcurrency ?? 4);
+  // Attestations and signature (docs/supply-chain.md): all before any tag moves.
+  const supply = supplyChainStep({ store: input.store, client, repository, job, results, signingKey: input.signingKey });
   const images = await mapLimit(results, input.concurrency ?? 2, controller, async (result) => {
     const early = input.pushed?.get(result.platform);
     if (early) return early;
     const push = async (again: boolean) => {
       await hooks?.platformStarted?.(result.platform, again);
-      const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal, blobConcurrency: uploads });
+      const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal, blobConcurrency: uploads, job });
+      supply.platformPushed(image);
       await hooks?.platformEnded?.(result.platform, again);
       return image;
     };
@@ -70,20 +79,25 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   });
 
   await hooks?.indexStarted?.();
-  const index = buildImageIndex(images);
-  const indexDigest = await client.putManifest(repository, index.digest, OCI_INDEX, index.body);
-  // Push targets: every platform and the index to each, before any tag anywhere.
-  const published = [destinations[0]!.ref];
+  // Attestation manifests go into the index, the signature names it.
+  const index = await supply.index(images);
+  const indexDigest = await client.putManifest(repository, index.digest, OCI_INDEX, index.body).catch((err) => {
+    throw index.refused(err);
+  });
+  const supplyChain = await supply.sign(indexDigest);
+  // Push targets: every platform, the attestations, the index and its signature to each, before any tag anywhere.
+  const published = [primary.ref];
   for (const target of destinations.slice(1)) {
     await hooks?.targetStarted?.(target.ref);
-    await publishToTarget(target, { store: input.store, results, index, signal: controller.signal, blobConcurrency: uploads, published });
+    const copy = { primary, images, signatureTag: supplyChain?.signature?.tag };
+    await publishToTarget(target, { store: input.store, results, index, signal: controller.signal, blobConcurrency: uploads, published, job, copy });
     await hooks?.targetEnded?.(target.ref);
     published.push(target.ref);
   }
   await hooks?.beforeTags?.();
   await tagEverywhere(destinations, job.tags, index);
   await hooks?.indexEnded?.();
-  return { indexDigest, images };
+  return { indexDigest, images, ...(supplyChain ? { supplyChain } : {}) };
 }
 
 /** One BuildResult per platform of the build, in the build's order. */

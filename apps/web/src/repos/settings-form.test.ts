@@ -20,6 +20,7 @@ const repo: Repo = {
   hasForgeToken: true,
   secrets: ['npm_token'],
   pullRequestSecrets: false,
+  attestations: true,
   buildTimeout: null,
   layerCache: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
@@ -57,6 +58,7 @@ describe('patchFromForm', () => {
       cancelSuperseded: { branches: true, pullRequests: true },
       buildTimeout: ' 45M ',
       pullRequestSecrets: true,
+      attestations: false,
     };
     expect(patchFromForm(repo, form)).toEqual({
       patch: {
@@ -68,6 +70,7 @@ describe('patchFromForm', () => {
         cancelSuperseded: { branches: true },
         buildTimeout: '45m',
         pullRequestSecrets: true,
+        attestations: false,
       },
     });
   });

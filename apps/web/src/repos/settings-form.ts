@@ -18,6 +18,7 @@ export interface SettingsForm {
   pullRequestSecrets: boolean;
   /** `default` (the server's ARCHWAY_LAYER_CACHE), `on` or `off`. */
   layerCache: 'default' | 'on' | 'off';
+  attestations: boolean;
 }
 
 export const splitList = (s: string) =>
@@ -62,6 +63,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     buildTimeout: repo.buildTimeout ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
     layerCache: repo.layerCache === null ? 'default' : repo.layerCache ? 'on' : 'off',
+    attestations: repo.attestations,
   };
 }
 
@@ -104,5 +106,6 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
   const layerCache = form.layerCache === 'default' ? null : form.layerCache === 'on';
   if (layerCache !== repo.layerCache) patch.layerCache = layerCache;
+  if (form.attestations !== repo.attestations) patch.attestations = form.attestations;
   return { patch };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Platform, platformSlug } from './platform.ts';
+import { PublishSupply, TaskSupply } from './supply-chain.ts';
 
 /**
  * The job catalog: every BullMQ job Archway enqueues, its payload schema, result and retry policy.
@@ -60,6 +61,8 @@ export const BuildResult = z.object({
     .regex(/^sha256:[0-9a-f]{64}$/)
     .optional(),
   manifestDigest: z.string(),
+  /** SBOM and provenance material of the built image (agents older than the merger send none). */
+  supply: TaskSupply.optional(),
 });
 export type BuildResult = z.infer<typeof BuildResult>;
 
@@ -77,6 +80,8 @@ export const PublishJob = z.object({
    * from Postgres). Absent: the merger reads its children's return values.
    */
   results: z.array(BuildResult).optional(),
+  /** Provenance parameters and the attestation/signing switches (docs/supply-chain.md); absent: annotations only. */
+  supply: PublishSupply.optional(),
 });
 export type PublishJob = z.infer<typeof PublishJob>;
 
@@ -94,4 +99,8 @@ export const JOB_CATALOG = {
 export const objectKeys = {
   archive: (buildId: string, platform: Platform) => `archives/${buildId}/${platformSlug(platform)}.tar`,
   log: (buildId: string, platform: Platform) => `logs/${buildId}/${platformSlug(platform)}.log`,
+  /** SPDX 2.3 JSON of the built image (the agent). */
+  sbom: (buildId: string, platform: Platform) => `supply/${buildId}/${platformSlug(platform)}.spdx.json`,
+  /** The in-toto SLSA provenance statement as published (the merger). */
+  provenance: (buildId: string, platform: Platform) => `supply/${buildId}/${platformSlug(platform)}.provenance.json`,
 };

@@ -120,6 +120,8 @@ export const RepoCreate = z
     pullRequestSecrets: z.boolean().default(false),
     /** The layer cache shared by agents; absent/null: the server's default (ARCHWAY_LAYER_CACHE). */
     layerCache: z.boolean().nullable().optional(),
+    /** Provenance and SBOM attestation manifests in each published index (docs/supply-chain.md); default true. */
+    attestations: z.boolean().default(true),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -158,6 +160,7 @@ export const RepoUpdate = z
     pullRequestSecrets: z.boolean().optional(),
     /** null: back to the server's default. */
     layerCache: z.boolean().nullable().optional(),
+    attestations: z.boolean().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -193,6 +196,8 @@ export const Repo = z.object({
   secrets: z.array(z.string()),
   /** Whether pull request builds get the secrets. */
   pullRequestSecrets: z.boolean(),
+  /** Whether published indexes carry provenance and SBOM attestation manifests. */
+  attestations: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
   buildTimeout: z.string().nullable(),
   /** Shared layer cache on or off; null: the server's default (ARCHWAY_LAYER_CACHE). */

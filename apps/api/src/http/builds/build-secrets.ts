@@ -11,6 +11,10 @@ export interface RepoBuildSettings {
   secrets: { id: string; value: string }[];
   /** The repository's shared layer cache (BuildJob.cache). */
   cache?: { scope: string; write: boolean };
+  /** The repository's attestations switch (false: none, whatever the request says). */
+  attestations?: boolean;
+  /** The repository's name (`.title` of the image annotations). */
+  title?: string;
 }
 
 export interface RepoSettingsDeps {
@@ -44,11 +48,16 @@ export async function repoBuildSettings(deps: RepoSettingsDeps, origin: { repoId
   if (!origin.repoId) return { secrets: [] };
   const repo = await deps.prisma.repo.findUnique({
     where: { id: origin.repoId },
-    select: { id: true, fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true, layerCache: true },
+    select: { id: true, fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true, attestations: true, layerCache: true },
   });
   if (!repo) return { secrets: [] }; // deleted meanwhile: a rebuild keeps working without its settings
   const sealed = Object.entries(storedSecrets(repo.buildSecrets)).sort(([a], [b]) => a.localeCompare(b));
-  const settings: RepoBuildSettings = { secrets: [], ...(repo.buildTimeoutMs ? { timeoutMs: repo.buildTimeoutMs } : {}) };
+  const settings: RepoBuildSettings = {
+    secrets: [],
+    attestations: repo.attestations,
+    title: repo.fullName,
+    ...(repo.buildTimeoutMs ? { timeoutMs: repo.buildTimeoutMs } : {}),
+  };
   const pullRequest = origin.triggerRef?.startsWith('pr:') ?? false;
   // No cache poisoning: code the maintainers have not merged reads the shared cache, never writes it.
   if (repo.layerCache ?? deps.layerCache ?? false) settings.cache = { scope: repo.id, write: !pullRequest };

@@ -6,6 +6,7 @@ import type { Build, Task } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { repoBuildSettings, sealerFor, type RepoBuildSettings } from './build-secrets.ts';
 import { buildFlow } from './flow.ts';
+import { publishSupply } from './supply.ts';
 import { checkSourceUrl, resolveRef } from './git.ts';
 import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
 import { checkSourceAddress } from './source-address.ts';
@@ -24,6 +25,8 @@ export interface CreateBuildDeps {
   allowLocalSources?: boolean;
   /** ARCHWAY_LAYER_CACHE: the shared layer cache for repositories that do not say. */
   layerCache?: boolean;
+  /** This Archway's URL: the provenance's builder id. */
+  publicUrl?: string;
 }
 
 /** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
@@ -71,7 +74,7 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   });
 
   try {
-    await deps.queues.flow.add(flowOf(deps, build.id, stored, build.tasks, settings));
+    await deps.queues.flow.add(flowOf(deps, build.id, stored, build.tasks, settings, origin.triggerRef));
   } catch (err) {
     await deps.prisma.build.delete({ where: { id: build.id } }).catch(() => {});
     throw new ServiceUnavailableError(`the build could not be queued (Redis: ${(err as Error).message}); nothing was created, try again`);
@@ -79,8 +82,9 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   return build;
 }
 
-function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings) {
+function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings, triggerRef?: string | null) {
   return buildFlow(buildId, request, tasks, {
+    supply: publishSupply(deps.publicUrl, request, settings, triggerRef),
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
@@ -98,5 +102,5 @@ export async function requeueBuildFlow(deps: CreateBuildDeps, build: Build, task
   const settings = await repoBuildSettings(deps, build);
   const request = storedRequest(build);
   if (!build.commit) throw new Error(`build ${build.id} has no resolved commit to queue again`);
-  await deps.queues.flow.add(flowOf(deps, build.id, withCommit(request, build.commit), tasks, settings));
+  await deps.queues.flow.add(flowOf(deps, build.id, withCommit(request, build.commit), tasks, settings, build.triggerRef));
 }

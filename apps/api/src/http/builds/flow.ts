@@ -1,5 +1,5 @@
 import type { FlowJob } from 'bullmq';
-import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, storedPlatform, type BuildJob, type PublishJob } from '@archway/contract';
+import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, storedPlatform, type BuildJob, type PublishJob, type PublishSupply } from '@archway/contract';
 import type { StoredRequest } from './stored-request.ts';
 
 /** Per-build settings of the child jobs (the repository's time limit and secrets, ARCHWAY_BUILD_ATTEMPTS). */
@@ -11,6 +11,8 @@ export interface FlowOptions {
   secretsFor?: (taskId: string) => BuildJob['secrets'];
   /** The repository's shared layer cache. */
   cache?: BuildJob['cache'];
+  /** Provenance parameters and switches for the merger (supply.ts). */
+  supply?: PublishSupply;
 }
 
 /**
@@ -26,6 +28,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
     tags: req.tags,
     push: req.push,
     platforms: req.platforms,
+    ...(opts.supply ? { supply: opts.supply } : {}),
   };
   return {
     name: 'publish',

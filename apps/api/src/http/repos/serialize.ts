@@ -32,6 +32,7 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     hasForgeToken: row.forgeToken !== null,
     secrets: Object.keys(storedSecrets(row.buildSecrets)).sort(),
     pullRequestSecrets: row.pullRequestSecrets,
+    attestations: row.attestations,
     buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
     layerCache: row.layerCache,
     webhookUrl: `${publicUrl}${hookPath(row.provider, row.id)}`,

@@ -26,6 +26,8 @@ export interface ReconcileDeps {
   buildAttempts?: number;
   /** ARCHWAY_LAYER_CACHE, so a flow queued again keeps the repository's shared cache. */
   layerCache?: boolean;
+  /** The provenance's builder id of flows queued again. */
+  publicUrl?: string;
 }
 
 /** What every step of one sweep shares. */
