@@ -17,6 +17,8 @@ import {
   type LogLevel,
 } from '@archway/runtime';
 import { formatSize, ImagePrefixString, type Size } from '@archway/contract';
+import { PushEnv } from '@archway/runtime/metrics';
+import { TracingEnv } from '@archway/runtime/tracing';
 import { DEFAULT_LIVE_LOG_LIMIT, type LiveLogLimit } from './report/log-sink.ts';
 
 /**
@@ -73,6 +75,10 @@ export interface AgentConfig {
   cacheAuthFile?: string;
   /** buildah's --cache-ttl (`168h`): older cache images are not used. */
   cacheTtl: string;
+  /** Port of an optional `GET /metrics` listener (for a PodMonitor); undefined: none. */
+  metricsPort?: number;
+  /** How often the metrics are pushed to Redis for the API's /metrics (ms); 0 or unset: never. */
+  metricsPushMs?: number;
 }
 
 /** buildkitd's gcpolicy semantics (reservedSpace, maxUsedSpace, minFreeSpace, keepDuration). */
@@ -140,6 +146,9 @@ export const AgentEnv = z.object({
   ARCHWAY_REDIS_ALLOW_EVICTION: field.bool(false),
   ARCHWAY_AGENT_LIVE_LOG_MAX_LINES: field.integer({ min: 100, fallback: DEFAULT_LIVE_LOG_LIMIT.lines }),
   ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE: field.bytes({ fallback: DEFAULT_LIVE_LOG_LIMIT.bytes, min: 64 * 1024 }),
+  ARCHWAY_AGENT_METRICS_PORT: field.port({ min: 1 }),
+  ...PushEnv.shape,
+  ...TracingEnv.shape,
   ...LogEnv.shape,
 });
 export const agentConfig = defineConfig({ process: 'agent', schema: AgentEnv, secrets: ['ARCHWAY_AGENT_SECRET_KEY'], docs: 'apps/agent/ENV.md' });
@@ -218,6 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     ...(e.ARCHWAY_AGENT_CACHE_AUTH_FILE ? { cacheAuthFile: resolve(e.ARCHWAY_AGENT_CACHE_AUTH_FILE) } : {}),
     // buildah reads Go durations (`10080m`), not the grammar of our variables.
     cacheTtl: `${Math.max(1, Math.round(e.ARCHWAY_AGENT_CACHE_TTL / 60_000))}m`,
+    ...(e.ARCHWAY_AGENT_METRICS_PORT ? { metricsPort: e.ARCHWAY_AGENT_METRICS_PORT } : {}),
+    metricsPushMs: e.ARCHWAY_METRICS_PUSH_INTERVAL,
   };
 }
 

@@ -5,6 +5,7 @@ import { loadAuthFile } from './auth-file.ts';
 import { RegistryClient } from './client.ts';
 import { RegistryError } from './errors.ts';
 import { hostListed } from './host.ts';
+import type { RegistryObserver } from '../metrics/merger-metrics.ts';
 
 export interface RegistryConfig {
   /** docker-config auth file (see locateAuthFile); null: anonymous only. */
@@ -17,6 +18,8 @@ export interface RegistryConfig {
   retryBaseMs?: number;
   /** Time limit of a credential helper (`docker-credential-<name> get`); default 10 s. */
   credentialHelperTimeoutMs?: number;
+  /** The merger's metrics of registry traffic. */
+  observer?: RegistryObserver;
 }
 
 /**
@@ -58,6 +61,7 @@ export class RegistryPool {
       ca,
       retries: this.config.retries,
       retryBaseMs: this.config.retryBaseMs,
+      ...(this.config.observer ? { observer: this.config.observer } : {}),
     });
     this.clients.set(key, { fingerprint, client });
     return client;

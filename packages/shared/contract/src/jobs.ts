@@ -17,6 +17,17 @@ export function buildQueueName(platform: Platform): string {
   return `build-${platformSlug(platform)}`;
 }
 
+/**
+ * W3C trace context (https://www.w3.org/TR/trace-context/) of the span that queued a job, present
+ * only when the queuing process traces (OTEL_EXPORTER_OTLP_ENDPOINT): the agent and the merger
+ * continue the build's one trace from it. Optional, so jobs from older APIs still parse.
+ */
+export const TraceCarrier = z.object({
+  traceparent: z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/),
+  tracestate: z.string().max(512).optional(),
+});
+export type TraceCarrier = z.infer<typeof TraceCarrier>;
+
 export const BuildJob = z.object({
   buildId: z.string(),
   taskId: z.string(),
@@ -40,6 +51,7 @@ export const BuildJob = z.object({
    * Absent: local cache only.
    */
   cache: z.object({ scope: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/), write: z.boolean() }).optional(),
+  trace: TraceCarrier.optional(),
 });
 export type BuildJob = z.infer<typeof BuildJob>;
 
@@ -82,6 +94,7 @@ export const PublishJob = z.object({
   results: z.array(BuildResult).optional(),
   /** Provenance parameters and the attestation/signing switches (docs/supply-chain.md); absent: annotations only. */
   supply: PublishSupply.optional(),
+  trace: TraceCarrier.optional(),
 });
 export type PublishJob = z.infer<typeof PublishJob>;
 

@@ -1,5 +1,14 @@
 import type { FlowJob } from 'bullmq';
-import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, storedPlatform, type BuildJob, type PublishJob, type PublishSupply } from '@archway/contract';
+import {
+  JOB_CATALOG,
+  PUBLISH_QUEUE,
+  buildQueueName,
+  storedPlatform,
+  type BuildJob,
+  type PublishJob,
+  type PublishSupply,
+  type TraceCarrier,
+} from '@archway/contract';
 import type { StoredRequest } from './stored-request.ts';
 
 /** Per-build settings of the child jobs (the repository's time limit and secrets, ARCHWAY_BUILD_ATTEMPTS). */
@@ -13,6 +22,8 @@ export interface FlowOptions {
   cache?: BuildJob['cache'];
   /** Provenance parameters and switches for the merger (supply.ts). */
   supply?: PublishSupply;
+  /** Trace context of the span queuing the flow (tracing on): every job continues that trace. */
+  trace?: TraceCarrier;
 }
 
 /**
@@ -29,6 +40,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
     push: req.push,
     platforms: req.platforms,
     ...(opts.supply ? { supply: opts.supply } : {}),
+    ...(opts.trace ? { trace: opts.trace } : {}),
   };
   return {
     name: 'publish',
@@ -47,6 +59,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
         buildArgs: req.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
         ...(opts.cache ? { cache: opts.cache } : {}),
+        ...(opts.trace ? { trace: opts.trace } : {}),
       };
       const secrets = opts.secretsFor?.(task.id);
       if (secrets?.length) job.secrets = secrets;
