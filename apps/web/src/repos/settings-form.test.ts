@@ -20,6 +20,7 @@ const repo: Repo = {
   hasForgeToken: true,
   secrets: ['npm_token'],
   pullRequestSecrets: false,
+  rebuildOnBaseChange: false,
   attestations: true,
   buildTimeout: null,
   layerCache: null,
@@ -58,6 +59,7 @@ describe('patchFromForm', () => {
       cancelSuperseded: { branches: true, pullRequests: true },
       buildTimeout: ' 45M ',
       pullRequestSecrets: true,
+      rebuildOnBaseChange: true,
       attestations: false,
     };
     expect(patchFromForm(repo, form)).toEqual({
@@ -70,6 +72,7 @@ describe('patchFromForm', () => {
         cancelSuperseded: { branches: true },
         buildTimeout: '45m',
         pullRequestSecrets: true,
+        rebuildOnBaseChange: true,
         attestations: false,
       },
     });

@@ -18,6 +18,7 @@ export interface SettingsForm {
   pullRequestSecrets: boolean;
   /** `default` (the server's ARCHWAY_LAYER_CACHE), `on` or `off`. */
   layerCache: 'default' | 'on' | 'off';
+  rebuildOnBaseChange: boolean;
   attestations: boolean;
 }
 
@@ -63,6 +64,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     buildTimeout: repo.buildTimeout ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
     layerCache: repo.layerCache === null ? 'default' : repo.layerCache ? 'on' : 'off',
+    rebuildOnBaseChange: repo.rebuildOnBaseChange,
     attestations: repo.attestations,
   };
 }
@@ -106,6 +108,7 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
   const layerCache = form.layerCache === 'default' ? null : form.layerCache === 'on';
   if (layerCache !== repo.layerCache) patch.layerCache = layerCache;
+  if (form.rebuildOnBaseChange !== repo.rebuildOnBaseChange) patch.rebuildOnBaseChange = form.rebuildOnBaseChange;
   if (form.attestations !== repo.attestations) patch.attestations = form.attestations;
   return { patch };
 }

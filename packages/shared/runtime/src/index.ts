@@ -20,3 +20,4 @@ export * from './logger.ts';
 export * from './parent-death.ts';
 export * from './redis-check.ts';
 export * from './docker-config/index.ts';
+export * from './registry/index.ts';

@@ -23,3 +23,8 @@ export function parseChallenge(header: string | null): Challenge | null {
   }
   return { scheme, params };
 }
+
+/** The token scope for pushing to a repository (and reading from the ones we mount from). */
+export function repositoryScope(repository: string, actions: 'pull' | 'pull,push'): string {
+  return `repository:${repository}:${actions}`;
+}
