@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     hookBodyLimit: config.hookBodyLimit,
     agentSecretKey: config.agentSecretKey,
     buildAttempts: config.buildAttempts,
+    layerCache: config.layerCache,
     allowLocalSources: config.allowLocalSources,
     authFailureLimit: config.authFailureLimit,
     authFailureWindowMs: config.authFailureWindowMs,
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
     secretBox,
     agentSecretKey: config.agentSecretKey,
     buildAttempts: config.buildAttempts,
+    layerCache: config.layerCache,
     metrics,
   });
 

@@ -35,6 +35,8 @@ export interface ApiConfig {
   agentSecretKeySource: string | undefined;
   /** Attempts of each platform's build job (ARCHWAY_BUILD_ATTEMPTS). */
   buildAttempts: number;
+  /** ARCHWAY_LAYER_CACHE: the shared layer cache for repositories that do not say. */
+  layerCache: boolean;
   /** file:// and private/loopback clone URLs allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
   allowLocalSources: boolean;
   /** Failed authentications per client address per window before 429 (0: off). */
@@ -75,6 +77,7 @@ export const ApiEnv = z.object({
   ...SecretKeyEnv.shape,
   ARCHWAY_AGENT_SECRET_KEY: z.string().optional(),
   ARCHWAY_BUILD_ATTEMPTS: field.integer({ min: 1, max: 10, fallback: 2 }),
+  ARCHWAY_LAYER_CACHE: field.bool(false),
   // Read by checkRedisForQueues (@archway/runtime redis-check.ts); here so that a bad value is named at start.
   ARCHWAY_REDIS_ALLOW_EVICTION: field.bool(false),
   ARCHWAY_ALLOW_LOCAL_SOURCES: field.bool(false),
@@ -123,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     agentSecretKey: agentKey?.key,
     agentSecretKeySource: agentKey?.source,
     buildAttempts: e.ARCHWAY_BUILD_ATTEMPTS,
+    layerCache: e.ARCHWAY_LAYER_CACHE,
     allowLocalSources: e.ARCHWAY_ALLOW_LOCAL_SOURCES,
     authFailureLimit: e.ARCHWAY_AUTH_FAILURE_LIMIT,
     authFailureWindowMs: e.ARCHWAY_AUTH_FAILURE_WINDOW,

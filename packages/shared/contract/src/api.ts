@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parsePlatform, Platform } from './platform.ts';
 import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
-import { ImageNameString, TagString } from './reference.ts';
+import { ImageNameString, PushTargets, TagString } from './reference.ts';
 import { RepoPath } from './paths.ts';
 import { BaseImage } from './jobs.ts';
 import { SupplyChain } from './supply-chain.ts';
@@ -41,6 +41,8 @@ export const BuildRequest = z
     context: RepoPath.default('.'),
     platforms: PlatformList,
     image: ImageNameString.optional(),
+    /** Extra destinations of the image (PushTargets in reference.ts); the index and tags go to each. */
+    targets: PushTargets.optional(),
     tags: z.array(TagString).max(64).default([]),
     buildArgs: z.record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536)).default({}),
     push: z.boolean().default(true),
@@ -70,7 +72,7 @@ export const BUILD_TRIGGERS = ['api', 'rebuild', 'webhook', 'repo', 'schedule', 
 export const BuildTrigger = z.enum(BUILD_TRIGGERS);
 export type BuildTrigger = z.infer<typeof BuildTrigger>;
 
-export const PhaseKind = z.enum(['clone', 'pull', 'build', 'step', 'export', 'upload', 'merge', 'push', 'publish']);
+export const PhaseKind = z.enum(['clone', 'pull', 'build', 'step', 'export', 'upload', 'merge', 'push', 'publish', 'cache']);
 export type PhaseKind = z.infer<typeof PhaseKind>;
 
 export const Phase = z.object({

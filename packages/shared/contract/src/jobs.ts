@@ -46,6 +46,13 @@ export const BuildJob = z.object({
    * (`sealBuildSecret` in @archway/runtime): Redis never holds a value in clear text.
    */
   secrets: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), sealed: z.string() })).optional(),
+  /**
+   * The shared layer cache (docs/registries.md): `scope` names the repository's cache (agents
+   * use `<ARCHWAY_AGENT_CACHE_REPO>/<scope>/<platform slug>`); `write: false` for builds of code
+   * the maintainers have not merged (pull requests): they read the cache but never write it.
+   * Absent: local cache only.
+   */
+  cache: z.object({ scope: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/), write: z.boolean() }).optional(),
   trace: TraceCarrier.optional(),
 });
 export type BuildJob = z.infer<typeof BuildJob>;
@@ -86,6 +93,8 @@ export type BuildResult = z.infer<typeof BuildResult>;
 export const PublishJob = z.object({
   buildId: z.string(),
   image: z.string().optional(),
+  /** Extra destinations of the image (`imageDestinations` in reference.ts); absent: the image alone. */
+  targets: z.array(z.string()).optional(),
   tags: z.array(z.string()),
   push: z.boolean(),
   platforms: z.array(Platform),

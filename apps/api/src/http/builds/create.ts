@@ -24,6 +24,8 @@ export interface CreateBuildDeps {
   buildAttempts?: number;
   /** file:// and private-address sources allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
   allowLocalSources?: boolean;
+  /** ARCHWAY_LAYER_CACHE: the shared layer cache for repositories that do not say. */
+  layerCache?: boolean;
   /** This Archway's URL: the provenance's builder id. */
   publicUrl?: string;
   /** Counts created builds by trigger. */
@@ -161,6 +163,7 @@ function flowOf(
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
+    ...(settings.cache ? { cache: settings.cache } : {}),
     ...withTrace(traceCarrier()),
   });
 }

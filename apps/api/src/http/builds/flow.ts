@@ -18,6 +18,8 @@ export interface FlowOptions {
   timeoutMs?: number;
   /** The build secrets sealed for one task id. */
   secretsFor?: (taskId: string) => BuildJob['secrets'];
+  /** The repository's shared layer cache. */
+  cache?: BuildJob['cache'];
   /** Provenance parameters and switches for the merger (supply.ts). */
   supply?: PublishSupply;
   /** Trace context of the span queuing the flow (tracing on): every job continues that trace. */
@@ -33,6 +35,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
   const publish: PublishJob = {
     buildId,
     ...(req.image ? { image: req.image } : {}),
+    ...(req.push && req.targets?.length ? { targets: req.targets } : {}),
     tags: req.tags,
     push: req.push,
     platforms: req.platforms,
@@ -55,6 +58,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
         context: req.context,
         buildArgs: req.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.cache ? { cache: opts.cache } : {}),
         ...(opts.trace ? { trace: opts.trace } : {}),
       };
       const secrets = opts.secretsFor?.(task.id);

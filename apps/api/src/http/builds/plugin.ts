@@ -26,7 +26,7 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
   app.post('/builds', { schema: createSchema }, async (request, reply) => {
     const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
     const req = BuildRequest.parse(request.body);
-    checkImageAllowed(request.token, req.image, req.push);
+    checkImageAllowed(request.token, req.image, req.push, 'image', req.targets);
     if (key === undefined || !request.token) {
       const build = await createBuild(deps, req, 'api');
       return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
@@ -51,7 +51,7 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
     // The stored request, commit included, re-submitted as it was: later changes of the
     // repository's settings do not change what is rebuilt (its time limit and secrets do apply).
     const req = storedRequest(old);
-    checkImageAllowed(request.token, req.image, req.push);
+    checkImageAllowed(request.token, req.image, req.push, 'image', req.targets);
     const build = await createBuild(deps, req, 'rebuild', { repoId: old.repoId, triggerRef: old.triggerRef });
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });

@@ -115,7 +115,7 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
     const repo = await findRepo(deps.prisma, request.params.id);
     const body = RepoBuildRequest.parse(request.body ?? {});
     // Pull request builds never push; branches and tags push to the repository's image.
-    checkImageAllowed(request.token, repo.image, !isPullRef(body.ref ?? repo.defaultBranch), "the repository's image");
+    checkImageAllowed(request.token, repo.image, !isPullRef(body.ref ?? repo.defaultBranch), "the repository's image", repo.pushTargets);
     // The ref is resolved (and the commit checked against it) by the resolver, not here.
     const build = await acceptRepoBuild(deps, repo, { ref: body.ref, commit: body.commit }, 'repo');
     const answer: RepoBuildCreated = {

@@ -81,6 +81,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         defaultBranch: input.defaultBranch,
         apiUrl: input.apiUrl ?? null,
         image: input.image ?? null,
+        pushTargets: input.pushTargets,
         containerfile: input.containerfile ?? null,
         context: input.context,
         platforms: input.platforms,
@@ -93,6 +94,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         buildSecrets: sealSecrets(deps.secretBox, {}, input.secrets ?? {}),
         buildTimeoutMs: timeoutMs,
         pullRequestSecrets: input.pullRequestSecrets,
+        layerCache: input.layerCache ?? null,
         rebuildOnBaseChange: input.rebuildOnBaseChange,
         attestations: input.attestations,
       },
@@ -120,6 +122,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.defaultBranch !== undefined) data.defaultBranch = input.defaultBranch;
   if (input.apiUrl !== undefined) data.apiUrl = input.apiUrl;
   if (input.image !== undefined) data.image = input.image;
+  if (input.pushTargets !== undefined) data.pushTargets = input.pushTargets;
   if (input.containerfile !== undefined) data.containerfile = input.containerfile;
   if (input.context !== undefined) data.context = input.context;
   if (input.platforms !== undefined) data.platforms = input.platforms;
@@ -129,6 +132,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.cancelSuperseded?.pullRequests !== undefined) data.cancelSupersededPulls = input.cancelSuperseded.pullRequests;
   if (input.buildTimeout !== undefined) data.buildTimeoutMs = input.buildTimeout === null ? null : buildTimeoutMs(input.buildTimeout);
   if (input.pullRequestSecrets !== undefined) data.pullRequestSecrets = input.pullRequestSecrets;
+  if (input.layerCache !== undefined) data.layerCache = input.layerCache;
   if (input.rebuildOnBaseChange !== undefined) data.rebuildOnBaseChange = input.rebuildOnBaseChange;
   if (input.attestations !== undefined) data.attestations = input.attestations;
   if (input.secrets !== undefined) data.buildSecrets = sealSecrets(deps.secretBox, current.buildSecrets, input.secrets);

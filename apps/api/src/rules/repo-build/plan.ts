@@ -15,6 +15,8 @@ export interface RepoSettings {
   platforms: string[];
   buildArgs: unknown;
   tagRules: TagRules;
+  /** Extra destinations of the image (registry host and path), pushed with the same tags. */
+  pushTargets: string[];
 }
 
 /** Everything the plan is made from; the resolver worker does the git that finds it. */
@@ -56,6 +58,7 @@ export function planRepoBuild(input: RepoBuildInput): RepoBuildPlan {
     context: overrides.context ?? repo.context,
     platforms: overrides.platforms ?? repo.platforms,
     ...(repo.image ? { image: repo.image } : {}),
+    ...(push && repo.pushTargets.length ? { targets: repo.pushTargets } : {}),
     tags: push ? tags : [],
     buildArgs: { ...((repo.buildArgs ?? {}) as Record<string, string>), ...(overrides.buildArgs ?? {}) },
     push,

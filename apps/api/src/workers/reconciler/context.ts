@@ -25,6 +25,8 @@ export interface ReconcileDeps {
   secretBox?: SecretBox;
   agentSecretKey?: Buffer;
   buildAttempts?: number;
+  /** ARCHWAY_LAYER_CACHE, so a flow queued again keeps the repository's shared cache. */
+  layerCache?: boolean;
   /** The provenance's builder id of flows queued again. */
   publicUrl?: string;
   /** Counts the failures the reconciler declares itself. */
