@@ -12,6 +12,7 @@ import { createSecretBox } from './infra/secrets/secret-box.ts';
 import { loadSecretKey } from './infra/secrets/secret-key.ts';
 import { changesStatus, startStatusReporter } from './workers/statuses/reporter.ts';
 import { loadRetentionPolicy, startRetention } from './workers/retention/index.ts';
+import { loadFleetConfig, loadKube, startFleet } from './workers/fleet/index.ts';
 
 /**
  * The API process: configuration from the environment (apps/api/ENV.md), Postgres, Redis, the
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   const objectStore = await configured(() => createObjectStore(config.objectStore), 'ARCHWAY_OBJECT_STORE');
   const retentionPolicy = await configured(() => loadRetentionPolicy(), 'ARCHWAY_RETAIN_*');
   const reconcilePolicy = await configured(() => loadReconcilePolicy(), 'ARCHWAY_RECONCILE_*');
+  const fleetConfig = await configured(() => loadFleetConfig(), 'ARCHWAY_FLEET_*');
   // Webhook secrets and forge tokens are stored sealed with this key (ARCHWAY_SECRET_KEY[_FILE]).
   const secretKey = await configured(() => loadSecretKey({ dataDir: config.dataDir }), 'ARCHWAY_SECRET_KEY');
   const logger = (component: string) => createLogger({ component, level: config.logLevel });
@@ -52,6 +54,18 @@ async function main(): Promise<void> {
   const redisCheck = await configured(() => checkRedisForQueues(redis, { warn: (m) => redisWarnings.push(m) }), 'REDIS_URL');
   const queues = createQueues(redis, config.queuePrefix);
   const secretBox = createSecretBox(secretKey.key);
+  // Kubernetes (in-cluster, else KUBECONFIG, else off): capacity, pool autoscaling, fail-fast (docs/kubernetes.md).
+  const kube = loadKube(fleetConfig);
+  const fleet = startFleet({
+    prisma,
+    redis,
+    queues,
+    prefix: config.queuePrefix,
+    config: fleetConfig,
+    log: logger('fleet'),
+    kube: kube.kube,
+    ...(kube.kube ? {} : { offReason: kube.reason }),
+  });
 
   const app = await buildApp(
     {
@@ -70,6 +84,7 @@ async function main(): Promise<void> {
       authFailureLimit: config.authFailureLimit,
       authFailureWindowMs: config.authFailureWindowMs,
       hookReplayWindowMs: config.hookReplayWindowMs,
+      fleet,
     },
     { loggerInstance: logger('api'), trustProxy: config.trustProxy },
   );
@@ -128,6 +143,7 @@ async function main(): Promise<void> {
     await statuses.close().catch((err) => log.error({ err }, 'closing the commit-status reporter'));
     await retention.close();
     await reconciler.close();
+    await fleet.close();
     await queues.close();
     redis.disconnect();
     await prisma.$disconnect();

@@ -20,6 +20,7 @@ const repo: Repo = {
   secrets: ['npm_token'],
   pullRequestSecrets: false,
   buildTimeout: null,
+  queueWaitLimit: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',

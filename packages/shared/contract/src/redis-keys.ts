@@ -34,6 +34,8 @@ export function redisKeys(prefix: string) {
     authFailures: (client: string) => `${prefix}:auth-fail:${client}`,
     /** The delivery id that first asked for one webhook event's content (sha256 digest), with a TTL. */
     hookEvent: (repoId: string, digest: string) => `${prefix}:hook-event:${repoId}:${digest}`,
+    /** The autoscaler's recent decisions and Kubernetes API errors (a capped list of JSON ScaleDecision, newest first). */
+    fleetDecisions: `${prefix}:fleet:decisions`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

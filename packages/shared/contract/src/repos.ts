@@ -114,6 +114,8 @@ export const RepoCreate = z
       .optional(),
     /** Build time limit, e.g. `30m`; default: the agents' (60 min). */
     buildTimeout: BuildTimeout.optional(),
+    /** How long a task may wait for an agent before it fails (`queue-wait`), e.g. `15m`; default: ARCHWAY_QUEUE_WAIT_LIMIT. */
+    queueWaitLimit: BuildTimeout.optional(),
     /** Pull request builds get the secrets too (they run the PR's Containerfile); default false. */
     pullRequestSecrets: z.boolean().default(false),
   })
@@ -150,6 +152,8 @@ export const RepoUpdate = z
       .optional(),
     /** null: back to the agents' default. */
     buildTimeout: BuildTimeout.nullable().optional(),
+    /** null: back to ARCHWAY_QUEUE_WAIT_LIMIT. */
+    queueWaitLimit: BuildTimeout.nullable().optional(),
     pullRequestSecrets: z.boolean().optional(),
   })
   .strict()
@@ -186,6 +190,8 @@ export const Repo = z.object({
   pullRequestSecrets: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
   buildTimeout: z.string().nullable(),
+  /** Queue-wait limit of its tasks (`15m`), null: the API's ARCHWAY_QUEUE_WAIT_LIMIT. */
+  queueWaitLimit: z.string().nullable(),
   /** Where to point the forge's webhook. */
   webhookUrl: z.string(),
   /** Only in the answer that created or rotated it. */

@@ -7,6 +7,8 @@ import { SecretBoxError } from '../../infra/secrets/secret-box.ts';
 /** What a build takes from its repository's settings besides the request: time limit and secrets. */
 export interface RepoBuildSettings {
   timeoutMs?: number;
+  /** How long its tasks may wait for an agent (the repository's queueWaitLimit). */
+  queueWaitLimitMs?: number;
   /** Opened values, only in memory, sealed per task by sealerFor. */
   secrets: { id: string; value: string }[];
 }
@@ -40,11 +42,15 @@ export async function repoBuildSettings(deps: RepoSettingsDeps, origin: { repoId
   if (!origin.repoId) return { secrets: [] };
   const repo = await deps.prisma.repo.findUnique({
     where: { id: origin.repoId },
-    select: { fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true },
+    select: { fullName: true, buildSecrets: true, buildTimeoutMs: true, queueWaitLimitMs: true, pullRequestSecrets: true },
   });
   if (!repo) return { secrets: [] }; // deleted meanwhile: a rebuild keeps working without its settings
   const sealed = Object.entries(storedSecrets(repo.buildSecrets)).sort(([a], [b]) => a.localeCompare(b));
-  const settings: RepoBuildSettings = { secrets: [], ...(repo.buildTimeoutMs ? { timeoutMs: repo.buildTimeoutMs } : {}) };
+  const settings: RepoBuildSettings = {
+    secrets: [],
+    ...(repo.buildTimeoutMs ? { timeoutMs: repo.buildTimeoutMs } : {}),
+    ...(repo.queueWaitLimitMs ? { queueWaitLimitMs: repo.queueWaitLimitMs } : {}),
+  };
   const pullRequest = origin.triggerRef?.startsWith('pr:') ?? false;
   if (sealed.length === 0 || (pullRequest && !repo.pullRequestSecrets)) return settings;
   const ids = sealed.map(([id]) => id).join(', ');

@@ -81,6 +81,7 @@ function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, 
   return buildFlow(buildId, request, tasks, {
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
+    ...(settings.queueWaitLimitMs ? { queueWaitLimitMs: settings.queueWaitLimitMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
   });
 }

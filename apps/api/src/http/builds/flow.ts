@@ -7,6 +7,7 @@ export interface FlowOptions {
   /** Attempts per platform; default JOB_CATALOG.build.attempts. */
   attempts?: number;
   timeoutMs?: number;
+  queueWaitLimitMs?: number;
   /** The build secrets sealed for one task id. */
   secretsFor?: (taskId: string) => BuildJob['secrets'];
 }
@@ -40,6 +41,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
         context: req.context,
         buildArgs: req.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.queueWaitLimitMs ? { queueWaitLimitMs: opts.queueWaitLimitMs } : {}),
       };
       const secrets = opts.secretsFor?.(task.id);
       if (secrets?.length) job.secrets = secrets;

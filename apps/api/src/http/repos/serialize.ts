@@ -32,6 +32,7 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     secrets: Object.keys(storedSecrets(row.buildSecrets)).sort(),
     pullRequestSecrets: row.pullRequestSecrets,
     buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
+    queueWaitLimit: row.queueWaitLimitMs ? formatDuration(row.queueWaitLimitMs) : null,
     webhookUrl: `${publicUrl}${hookPath(row.provider, row.id)}`,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
     createdAt: row.createdAt.toISOString(),
