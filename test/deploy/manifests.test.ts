@@ -18,7 +18,7 @@ const OVERLAYS = ['homelab', 'production'];
 type Obj = {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   [k: string]: any;
 };
 const rendered = new Map<string, Obj[]>();

@@ -1,4 +1,4 @@
-import { redisKeys, type Capacity } from '@archway/contract';
+import { buildQueueName, redisKeys, type Capacity } from '@archway/contract';
 import { withLock } from '../retention/index.ts';
 import { newScalerState, recordError, scaleRound } from './autoscaler.ts';
 import { readCapacity } from './capacity.ts';
@@ -6,6 +6,7 @@ import { describeFleetConfig } from './config.ts';
 import type { FleetDeps } from './context.ts';
 import { observe } from './observe.ts';
 import { failUnservable } from './unservable.ts';
+import { watchQueued } from './wake.ts';
 
 export { loadFleetConfig, type FleetConfig } from './config.ts';
 export { loadKube, type Kube } from './kube.ts';
@@ -27,6 +28,8 @@ export interface Fleet {
  */
 export function startFleet(deps: FleetDeps, opts: { loop?: boolean } = {}): Fleet {
   const state = newScalerState();
+  /** The build queues of the pools seen last: a job added to one wakes the loop at once. */
+  let watched: string[] = [];
   const round = async () => {
     const kube = deps.kube;
     if (!kube) return;
@@ -35,6 +38,7 @@ export function startFleet(deps: FleetDeps, opts: { loop?: boolean } = {}): Flee
       redisKeys(deps.prefix).lock('fleet'),
       async () => {
         const snap = await observe(deps, kube);
+        watched = [...new Set(snap.pools.filter((p) => !p.problem).map((p) => buildQueueName(p.platform)))];
         for (const e of snap.errors) await recordError(deps, state, { pool: '*', platform: '*', replicas: 0 }, e);
         if (snap.errors.length === 0) state.lastError.delete('*');
         if (deps.config.autoscale) await scaleRound(deps, kube, snap, state);
@@ -54,23 +58,45 @@ export function startFleet(deps: FleetDeps, opts: { loop?: boolean } = {}): Flee
   );
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = async () => {
-    try {
-      await round();
-    } catch (err) {
-      deps.log.error({ err: (err as Error).message }, 'fleet: round failed; retrying next interval');
+  let running: Promise<void> | undefined;
+  let again = false;
+  // One round at a time: a wake-up during a round runs one more right after it.
+  const tick = (): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
     }
-    if (!stopped) timer = setTimeout(() => void (running = tick()), deps.config.intervalMs);
+    if (timer) clearTimeout(timer);
+    running = round()
+      .catch((err) => deps.log.error({ err: (err as Error).message }, 'fleet: round failed; retrying next interval'))
+      .finally(() => {
+        running = undefined;
+        if (stopped) return;
+        if (again) {
+          again = false;
+          setImmediate(tick);
+        } else timer = setTimeout(tick, deps.config.intervalMs);
+      });
   };
-  if (opts.loop !== false) running = tick();
+  const loop = opts.loop !== false;
+  const wake = loop ? watchQueued(wakeConnection(deps), deps.prefix, () => watched, tick) : undefined;
+  if (loop) tick();
   return {
     capacity: () => readCapacity(deps),
     round,
     async close() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      await wake?.stop();
       await running;
     },
   };
+}
+
+/** The wake-up reader's own connection (XREAD BLOCK ties it up); its errors surface as failed reads. */
+function wakeConnection(deps: FleetDeps) {
+  const conn = deps.redis.duplicate({ connectionName: 'archway-fleet-wake' });
+  conn.on('error', () => {});
+  return conn;
 }
