@@ -41,6 +41,7 @@ describe('patchFromForm', () => {
       tagRules: { ...repo.tagRules, semverLatest: 'never' as const, branches: false },
       cancelSuperseded: { branches: true, pullRequests: true },
       buildTimeout: ' 45M ',
+      queueWaitLimit: '15M',
       pullRequestSecrets: true,
     };
     expect(patchFromForm(repo, form)).toEqual({
@@ -52,6 +53,7 @@ describe('patchFromForm', () => {
         tagRules: { branches: false, semverLatest: 'never' },
         cancelSuperseded: { branches: true },
         buildTimeout: '45m',
+        queueWaitLimit: '15m',
         pullRequestSecrets: true,
       },
     });

@@ -13,6 +13,7 @@ export interface SettingsForm {
   tagRules: TagRules;
   cancelSuperseded: CancelSuperseded;
   buildTimeout: string;
+  queueWaitLimit: string;
   pullRequestSecrets: boolean;
 }
 
@@ -55,6 +56,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     tagRules: { ...repo.tagRules },
     cancelSuperseded: { ...repo.cancelSuperseded },
     buildTimeout: repo.buildTimeout ?? '',
+    queueWaitLimit: repo.queueWaitLimit ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
   };
 }
@@ -93,6 +95,8 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   if (Object.keys(cancel).length) patch.cancelSuperseded = cancel;
   const timeout = orNull(form.buildTimeout)?.toLowerCase() ?? null;
   if (timeout !== repo.buildTimeout) patch.buildTimeout = timeout;
+  const wait = orNull(form.queueWaitLimit)?.toLowerCase() ?? null;
+  if (wait !== repo.queueWaitLimit) patch.queueWaitLimit = wait;
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
   return { patch };
 }
