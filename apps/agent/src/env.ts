@@ -16,6 +16,8 @@ import {
   type LogLevel,
 } from '@archway/runtime';
 import { formatSize, type Size } from '@archway/contract';
+import { PushEnv } from '@archway/runtime/metrics';
+import { TracingEnv } from '@archway/runtime/tracing';
 import { DEFAULT_LIVE_LOG_LIMIT, type LiveLogLimit } from './report/log-sink.ts';
 
 /**
@@ -58,10 +60,16 @@ export interface AgentConfig {
   registriesConf?: string;
   /** buildah's --pull: `newer` (pull when the registry has a newer image), `missing`, `always`. */
   pull: 'newer' | 'missing' | 'always';
+  /** Who writes the SBOM of each built image: the built-in package-database reader, or `syft` from the PATH. */
+  sbomScanner: 'builtin' | 'syft';
   /** Start even when the data dir is on a network/FUSE/overlay filesystem. */
   allowNetworkStorage: boolean;
   /** Bound of a task attempt's live log in Redis; the uploaded full log keeps every line. */
   liveLogLimit: LiveLogLimit;
+  /** Port of an optional `GET /metrics` listener (for a PodMonitor); undefined: none. */
+  metricsPort?: number;
+  /** How often the metrics are pushed to Redis for the API's /metrics (ms); 0 or unset: never. */
+  metricsPushMs?: number;
 }
 
 /** buildkitd's gcpolicy semantics (reservedSpace, maxUsedSpace, minFreeSpace, keepDuration). */
@@ -119,11 +127,15 @@ export const AgentEnv = z.object({
   ARCHWAY_AGENT_SECRET_KEY: z.string().optional(),
   ARCHWAY_AGENT_REGISTRIES_CONF: field.text(),
   ARCHWAY_AGENT_PULL: field.oneOf(['newer', 'missing', 'always'], 'newer'),
+  ARCHWAY_AGENT_SBOM_SCANNER: field.oneOf(['builtin', 'syft'], 'builtin'),
   ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE: field.bool(false),
   // Read by checkRedisForQueues (@archway/runtime redis-check.ts); here so that a bad value is named at start.
   ARCHWAY_REDIS_ALLOW_EVICTION: field.bool(false),
   ARCHWAY_AGENT_LIVE_LOG_MAX_LINES: field.integer({ min: 100, fallback: DEFAULT_LIVE_LOG_LIMIT.lines }),
   ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE: field.bytes({ fallback: DEFAULT_LIVE_LOG_LIMIT.bytes, min: 64 * 1024 }),
+  ARCHWAY_AGENT_METRICS_PORT: field.port({ min: 1 }),
+  ...PushEnv.shape,
+  ...TracingEnv.shape,
   ...LogEnv.shape,
 });
 export const agentConfig = defineConfig({ process: 'agent', schema: AgentEnv, secrets: ['ARCHWAY_AGENT_SECRET_KEY'], docs: 'apps/agent/ENV.md' });
@@ -194,8 +206,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     ...(secretKey ? { secretKey } : {}),
     ...(e.ARCHWAY_AGENT_REGISTRIES_CONF ? { registriesConf: resolve(e.ARCHWAY_AGENT_REGISTRIES_CONF) } : {}),
     pull: e.ARCHWAY_AGENT_PULL,
+    sbomScanner: e.ARCHWAY_AGENT_SBOM_SCANNER,
     allowNetworkStorage: e.ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE,
     liveLogLimit: { lines: e.ARCHWAY_AGENT_LIVE_LOG_MAX_LINES, bytes: e.ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE },
+    ...(e.ARCHWAY_AGENT_METRICS_PORT ? { metricsPort: e.ARCHWAY_AGENT_METRICS_PORT } : {}),
+    metricsPushMs: e.ARCHWAY_METRICS_PUSH_INTERVAL,
   };
 }
 

@@ -4,6 +4,7 @@ import type { Capacity } from '@archway/contract';
 import type { PrismaClient } from './infra/db.ts';
 import type { Queues } from './infra/queue/queues.ts';
 import type { SecretBox } from './infra/secrets/secret-box.ts';
+import type { ApiMetrics } from './metrics/api-metrics.ts';
 
 /** What the API's routes need; main.ts builds it from the environment, tests from real services. */
 export interface AppDeps {
@@ -42,4 +43,6 @@ export interface AppDeps {
   hookReplayWindowMs?: number;
   /** The cluster integration (workers/fleet); absent: `GET /api/v1/capacity` says it is off. */
   fleet?: { capacity(): Promise<Capacity> };
+  /** The process's metrics registry (docs/observability.md); buildApp makes one when absent. */
+  metrics?: ApiMetrics;
 }

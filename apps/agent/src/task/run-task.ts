@@ -7,7 +7,7 @@ import type { DiskGuard } from '../disk/guard.ts';
 import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';
 import { LogSink } from '../report/log-sink.ts';
-import { TaskReporter } from '../report/reporter.ts';
+import { TaskReporter, type TaskObserver } from '../report/reporter.ts';
 import { formatBytes, formatDuration, resolveSize } from '@archway/contract';
 import { diskSpace } from '../disk/space.ts';
 import { runBuild } from './build.ts';
@@ -16,6 +16,8 @@ import { cloneCommit } from './clone.ts';
 import { ABORT, finalFailure, retryableFailure, TaskCanceled, TaskFailure, TaskLost, TaskRequeue, throwIfCanceled } from './errors.ts';
 import { exportImage } from './export.ts';
 import { resolveBuildPaths } from './paths.ts';
+import { FromCollector } from './sbom/base-images.ts';
+import { collectSupply } from './sbom/collect.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 import { openSecrets, removeSecretFiles, writeSecretFiles } from './secrets.ts';
 import { uploadFile } from './upload.ts';
@@ -39,6 +41,8 @@ export interface TaskContext {
   aloneOnStorage: () => boolean;
   /** Whether this attempt still holds the job (its lock), checked before reporting it built. */
   ownsJob?: () => Promise<boolean>;
+  /** Metrics and spans of this attempt (apps/agent/src/metrics). */
+  observer?: TaskObserver;
 }
 
 /** Abort reason used when the agent is forced to stop: the task is requeued, it is not a cancel. */
@@ -55,7 +59,15 @@ export async function runBuildTask(job: BuildJob, ctx: TaskContext): Promise<Bui
   const { config, redis } = ctx;
   const prefix = config.queuePrefix;
   let redact: Redactor = (t) => t;
-  const reporter = new TaskReporter({ redis, prefix, buildId: job.buildId, taskId: job.taskId, attempt: ctx.attempt, redact: (t) => redact(t) });
+  const reporter = new TaskReporter({
+    redis,
+    prefix,
+    buildId: job.buildId,
+    taskId: job.taskId,
+    attempt: ctx.attempt,
+    redact: (t) => redact(t),
+    ...(ctx.observer ? { observer: ctx.observer } : {}),
+  });
 
   if ((ctx.signal.aborted && ctx.signal.reason === ABORT.canceled) || (await redis.sismember(redisKeys(prefix).canceled, job.taskId))) {
     await reporter.canceled();
@@ -165,6 +177,8 @@ async function build(
   current: { step: string | undefined },
 ): Promise<BuildResult> {
   const { signal } = ctx;
+  const startedOn = new Date().toISOString();
+  const froms = new FromCollector();
   const phase = async <T>(name: string, kind: PhaseKind, fn: () => Promise<T>): Promise<T> => {
     throwIfCanceled(signal);
     const used = await reporter.phaseStarted(name, kind);
@@ -193,6 +207,7 @@ async function build(
       cacheMaxBytes,
       signal,
       onLine: line,
+      onCache: (hit) => ctx.observer?.gitCache(hit),
     }),
   );
   const paths = await resolveBuildPaths(work.checkout, job.context, job.containerfile);
@@ -207,7 +222,10 @@ async function build(
         spec: { containerfile: paths.containerfile, contextDir: paths.contextDir, buildArgs: job.buildArgs, iidFile: work.iid, secrets: secretFiles },
         signal,
         reporter,
-        log: line,
+        log: (l) => {
+          froms.feed(l);
+          return line(l);
+        },
         outputFile: work.buildOutput,
         onStep: (name) => void (current.step = name),
       });
@@ -219,13 +237,33 @@ async function build(
     }
   });
   await ctx.disk.touchBuilt(imageId).catch((err: Error) => ctx.log('cache.touch-failed', { error: err.message }, 'warn'));
-  const { manifestDigest, layoutDigest } = await phase('export', 'export', () =>
-    exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line }),
-  );
+  const { manifestDigest, layoutDigest, supply } = await phase('export', 'export', async () => {
+    const exported = await exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line });
+    // The SBOM is read from the archive just written (docs/supply-chain.md); it never fails the build.
+    const supply = await collectSupply({
+      job,
+      store: ctx.store,
+      settings,
+      archivePath: work.archive,
+      scanner: ctx.config.sbomScanner,
+      fromRefs: froms.refs,
+      agent: ctx.config.agentId,
+      attempt: ctx.attempt,
+      startedOn,
+      signal,
+      log: line,
+    }).catch(async (err: Error) => {
+      if (signal.aborted) throw err;
+      await line(`archway: warning: no SBOM: ${err.message}`);
+      return undefined;
+    });
+    return { ...exported, supply };
+  });
   const archiveKey = objectKeys.archive(job.buildId, job.platform);
   // The key is the task's, not the attempt's: an attempt that lost the job must not overwrite the archive of the one that took over.
   await checkOwnership(job, ctx);
   const put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
+  ctx.observer?.uploaded(put.size);
   return {
     taskId: job.taskId,
     platform: job.platform,
@@ -234,6 +272,7 @@ async function build(
     archiveDigest: put.digest,
     archiveLayoutDigest: layoutDigest,
     manifestDigest,
+    ...(supply ? { supply } : {}),
   };
 }
 

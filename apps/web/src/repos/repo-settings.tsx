@@ -81,6 +81,7 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
             then the task fails
           </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
+          <Item label="Provenance and SBOM attestations">{yesNo(repo.attestations)}</Item>
           <Item label="Forge API">{repo.apiUrl ? <code>{repo.apiUrl}</code> : <span className="muted">derived from the provider and clone URL</span>}</Item>
         </dl>
       )}
@@ -192,6 +193,15 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
             onChange={(e) => setForm({ ...form, pullRequestSecrets: e.target.checked })}
           />
           <label htmlFor="rs-pr-secrets">Pull request builds get the secrets too (they run the pull request's Containerfile)</label>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Supply chain</legend>
+        <div className="field checkbox">
+          <input id="rs-attestations" type="checkbox" checked={form.attestations} onChange={(e) => setForm({ ...form, attestations: e.target.checked })} />
+          <label htmlFor="rs-attestations">
+            Publish provenance and SBOM attestations in the index (off for registries that refuse unknown/unknown platforms)
+          </label>
         </div>
       </fieldset>
       {error && (

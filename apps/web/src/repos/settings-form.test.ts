@@ -19,6 +19,7 @@ const repo: Repo = {
   hasForgeToken: true,
   secrets: ['npm_token'],
   pullRequestSecrets: false,
+  attestations: true,
   buildTimeout: null,
   queueWaitLimit: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
@@ -43,6 +44,7 @@ describe('patchFromForm', () => {
       buildTimeout: ' 45M ',
       queueWaitLimit: '15M',
       pullRequestSecrets: true,
+      attestations: false,
     };
     expect(patchFromForm(repo, form)).toEqual({
       patch: {
@@ -55,6 +57,7 @@ describe('patchFromForm', () => {
         buildTimeout: '45m',
         queueWaitLimit: '15m',
         pullRequestSecrets: true,
+        attestations: false,
       },
     });
   });

@@ -15,6 +15,7 @@ export interface SettingsForm {
   buildTimeout: string;
   queueWaitLimit: string;
   pullRequestSecrets: boolean;
+  attestations: boolean;
 }
 
 export const splitList = (s: string) =>
@@ -58,6 +59,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     buildTimeout: repo.buildTimeout ?? '',
     queueWaitLimit: repo.queueWaitLimit ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
+    attestations: repo.attestations,
   };
 }
 
@@ -98,5 +100,6 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   const wait = orNull(form.queueWaitLimit)?.toLowerCase() ?? null;
   if (wait !== repo.queueWaitLimit) patch.queueWaitLimit = wait;
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
+  if (form.attestations !== repo.attestations) patch.attestations = form.attestations;
   return { patch };
 }

@@ -3,6 +3,7 @@ import { parsePlatform, Platform } from './platform.ts';
 import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
 import { ImageNameString, TagString } from './reference.ts';
 import { RepoPath } from './paths.ts';
+import { SupplyChain } from './supply-chain.ts';
 
 export const DEFAULT_PLATFORMS: readonly Platform[] = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -42,6 +43,8 @@ export const BuildRequest = z
     tags: z.array(TagString).max(64).default([]),
     buildArgs: z.record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536)).default({}),
     push: z.boolean().default(true),
+    /** false: publish no provenance/SBOM attestation manifests (some old registries refuse `unknown/unknown`). */
+    attestations: z.boolean().default(true),
   })
   .strict()
   .superRefine((req, ctx) => {
@@ -137,6 +140,8 @@ export const Build = z.object({
   statusState: z.string().nullable().optional(),
   /** Why the commit status could not be reported to the forge (never fails the build). */
   statusError: z.string().nullable().optional(),
+  /** What the merger published besides the images: attestation and signature digests (docs/supply-chain.md). */
+  supplyChain: SupplyChain.nullable().optional(),
 });
 export type Build = z.infer<typeof Build>;
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AttemptCause, PhaseKind } from './api.ts';
 import { BuildResult } from './jobs.ts';
 import { Platform } from './platform.ts';
+import { SupplyChain } from './supply-chain.ts';
 
 /**
  * Everything agents and the merger report goes through one Redis stream as these events.
@@ -64,7 +65,7 @@ export const BuildEvent = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('build.cancel-requested'), ...base }),
   z.object({ type: z.literal('build.publishing'), ...base }),
-  z.object({ type: z.literal('build.succeeded'), ...base, indexDigest: z.string().nullable() }),
+  z.object({ type: z.literal('build.succeeded'), ...base, indexDigest: z.string().nullable(), supplyChain: SupplyChain.optional() }),
   z.object({ type: z.literal('build.failed'), ...base, reason: z.string() }),
 ]);
 export type BuildEvent = z.infer<typeof BuildEvent>;

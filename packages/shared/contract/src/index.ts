@@ -10,3 +10,4 @@ export * from './redis-keys.ts';
 export * from './reason.ts';
 export * from './units.ts';
 export * from './fleet.ts';
+export * from './supply-chain.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Platform, platformSlug } from './platform.ts';
+import { PublishSupply, TaskSupply } from './supply-chain.ts';
 
 /**
  * The job catalog: every BullMQ job Archway enqueues, its payload schema, result and retry policy.
@@ -15,6 +16,17 @@ export const QueuePrefixSetting = z
 export function buildQueueName(platform: Platform): string {
   return `build-${platformSlug(platform)}`;
 }
+
+/**
+ * W3C trace context (https://www.w3.org/TR/trace-context/) of the span that queued a job, present
+ * only when the queuing process traces (OTEL_EXPORTER_OTLP_ENDPOINT): the agent and the merger
+ * continue the build's one trace from it. Optional, so jobs from older APIs still parse.
+ */
+export const TraceCarrier = z.object({
+  traceparent: z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/),
+  tracestate: z.string().max(512).optional(),
+});
+export type TraceCarrier = z.infer<typeof TraceCarrier>;
 
 export const BuildJob = z.object({
   buildId: z.string(),
@@ -34,6 +46,7 @@ export const BuildJob = z.object({
    * (`sealBuildSecret` in @archway/runtime): Redis never holds a value in clear text.
    */
   secrets: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), sealed: z.string() })).optional(),
+  trace: TraceCarrier.optional(),
 });
 export type BuildJob = z.infer<typeof BuildJob>;
 
@@ -55,6 +68,8 @@ export const BuildResult = z.object({
     .regex(/^sha256:[0-9a-f]{64}$/)
     .optional(),
   manifestDigest: z.string(),
+  /** SBOM and provenance material of the built image (agents older than the merger send none). */
+  supply: TaskSupply.optional(),
 });
 export type BuildResult = z.infer<typeof BuildResult>;
 
@@ -70,6 +85,9 @@ export const PublishJob = z.object({
    * from Postgres). Absent: the merger reads its children's return values.
    */
   results: z.array(BuildResult).optional(),
+  /** Provenance parameters and the attestation/signing switches (docs/supply-chain.md); absent: annotations only. */
+  supply: PublishSupply.optional(),
+  trace: TraceCarrier.optional(),
 });
 export type PublishJob = z.infer<typeof PublishJob>;
 
@@ -87,4 +105,8 @@ export const JOB_CATALOG = {
 export const objectKeys = {
   archive: (buildId: string, platform: Platform) => `archives/${buildId}/${platformSlug(platform)}.tar`,
   log: (buildId: string, platform: Platform) => `logs/${buildId}/${platformSlug(platform)}.log`,
+  /** SPDX 2.3 JSON of the built image (the agent). */
+  sbom: (buildId: string, platform: Platform) => `supply/${buildId}/${platformSlug(platform)}.spdx.json`,
+  /** The in-toto SLSA provenance statement as published (the merger). */
+  provenance: (buildId: string, platform: Platform) => `supply/${buildId}/${platformSlug(platform)}.provenance.json`,
 };

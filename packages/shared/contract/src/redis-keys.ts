@@ -36,6 +36,10 @@ export function redisKeys(prefix: string) {
     hookEvent: (repoId: string, digest: string) => `${prefix}:hook-event:${repoId}:${digest}`,
     /** The autoscaler's recent decisions and Kubernetes API errors (a capped list of JSON ScaleDecision, newest first). */
     fleetDecisions: `${prefix}:fleet:decisions`,
+    /** Metrics an agent or merger pushed (prom-client JSON, with a TTL), exposed by the API's /metrics. */
+    pushedMetrics: (role: string, id: string) => `${prefix}:metrics:${role}:${id}`,
+    /** Set of the ids that pushed metrics of one role; the API removes ids whose key expired. */
+    pushedMetricsIndex: (role: string) => `${prefix}:metrics-index:${role}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

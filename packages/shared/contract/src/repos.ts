@@ -118,6 +118,8 @@ export const RepoCreate = z
     queueWaitLimit: BuildTimeout.optional(),
     /** Pull request builds get the secrets too (they run the PR's Containerfile); default false. */
     pullRequestSecrets: z.boolean().default(false),
+    /** Provenance and SBOM attestation manifests in each published index (docs/supply-chain.md); default true. */
+    attestations: z.boolean().default(true),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -155,6 +157,7 @@ export const RepoUpdate = z
     /** null: back to ARCHWAY_QUEUE_WAIT_LIMIT. */
     queueWaitLimit: BuildTimeout.nullable().optional(),
     pullRequestSecrets: z.boolean().optional(),
+    attestations: z.boolean().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -188,6 +191,8 @@ export const Repo = z.object({
   secrets: z.array(z.string()),
   /** Whether pull request builds get the secrets. */
   pullRequestSecrets: z.boolean(),
+  /** Whether published indexes carry provenance and SBOM attestation manifests. */
+  attestations: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
   buildTimeout: z.string().nullable(),
   /** Queue-wait limit of its tasks (`15m`), null: the API's ARCHWAY_QUEUE_WAIT_LIMIT. */

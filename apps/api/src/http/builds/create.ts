@@ -6,9 +6,12 @@ import type { Build, Task } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { repoBuildSettings, sealerFor, type RepoBuildSettings } from './build-secrets.ts';
 import { buildFlow } from './flow.ts';
+import { publishSupply } from './supply.ts';
 import { checkSourceUrl, resolveRef } from './git.ts';
 import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
 import { checkSourceAddress } from './source-address.ts';
+import type { ApiMetrics } from '../../metrics/api-metrics.ts';
+import { inSpan, traceCarrier } from '@archway/runtime/tracing';
 
 export interface CreateBuildDeps {
   prisma: PrismaClient;
@@ -22,6 +25,10 @@ export interface CreateBuildDeps {
   buildAttempts?: number;
   /** file:// and private-address sources allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
   allowLocalSources?: boolean;
+  /** This Archway's URL: the provenance's builder id. */
+  publicUrl?: string;
+  /** Counts created builds by trigger. */
+  metrics?: Pick<ApiMetrics, 'buildsCreated'>;
 }
 
 /** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
@@ -69,7 +76,11 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   });
 
   try {
-    await deps.queues.flow.add(flowOf(deps, build.id, stored, build.tasks, settings));
+    // The flow's span is the parent of every agent's task and of the merger's publish.
+    await inSpan('api.flow', () => deps.queues.flow.add(flowOf(deps, build.id, stored, build.tasks, settings, origin.triggerRef)), {
+      attributes: { 'archway.build_id': build.id, 'archway.trigger': trigger },
+    });
+    deps.metrics?.buildsCreated.inc({ trigger });
   } catch (err) {
     await deps.prisma.build.delete({ where: { id: build.id } }).catch(() => {});
     throw new ServiceUnavailableError(`the build could not be queued (Redis: ${(err as Error).message}); nothing was created, try again`);
@@ -77,13 +88,19 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   return build;
 }
 
-function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings) {
+function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings, triggerRef?: string | null) {
   return buildFlow(buildId, request, tasks, {
+    supply: publishSupply(deps.publicUrl, request, settings, triggerRef),
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
     ...(settings.queueWaitLimitMs ? { queueWaitLimitMs: settings.queueWaitLimitMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
+    ...withTrace(traceCarrier()),
   });
+}
+
+function withTrace(trace: ReturnType<typeof traceCarrier>) {
+  return trace ? { trace } : {};
 }
 
 /**
@@ -96,5 +113,5 @@ export async function requeueBuildFlow(deps: CreateBuildDeps, build: Build, task
   const settings = await repoBuildSettings(deps, build);
   const request = storedRequest(build);
   if (!build.commit) throw new Error(`build ${build.id} has no resolved commit to queue again`);
-  await deps.queues.flow.add(flowOf(deps, build.id, withCommit(request, build.commit), tasks, settings));
+  await deps.queues.flow.add(flowOf(deps, build.id, withCommit(request, build.commit), tasks, settings, build.triggerRef));
 }

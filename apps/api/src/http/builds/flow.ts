@@ -1,5 +1,14 @@
 import type { FlowJob } from 'bullmq';
-import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, storedPlatform, type BuildJob, type PublishJob } from '@archway/contract';
+import {
+  JOB_CATALOG,
+  PUBLISH_QUEUE,
+  buildQueueName,
+  storedPlatform,
+  type BuildJob,
+  type PublishJob,
+  type PublishSupply,
+  type TraceCarrier,
+} from '@archway/contract';
 import type { StoredRequest } from './stored-request.ts';
 
 /** Per-build settings of the child jobs (the repository's time limit and secrets, ARCHWAY_BUILD_ATTEMPTS). */
@@ -10,6 +19,10 @@ export interface FlowOptions {
   queueWaitLimitMs?: number;
   /** The build secrets sealed for one task id. */
   secretsFor?: (taskId: string) => BuildJob['secrets'];
+  /** Provenance parameters and switches for the merger (supply.ts). */
+  supply?: PublishSupply;
+  /** Trace context of the span queuing the flow (tracing on): every job continues that trace. */
+  trace?: TraceCarrier;
 }
 
 /**
@@ -24,6 +37,8 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
     tags: req.tags,
     push: req.push,
     platforms: req.platforms,
+    ...(opts.supply ? { supply: opts.supply } : {}),
+    ...(opts.trace ? { trace: opts.trace } : {}),
   };
   return {
     name: 'publish',
@@ -42,6 +57,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
         buildArgs: req.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
         ...(opts.queueWaitLimitMs ? { queueWaitLimitMs: opts.queueWaitLimitMs } : {}),
+        ...(opts.trace ? { trace: opts.trace } : {}),
       };
       const secrets = opts.secretsFor?.(task.id);
       if (secrets?.length) job.secrets = secrets;

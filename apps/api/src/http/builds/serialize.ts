@@ -1,4 +1,4 @@
-import type { Build, Phase, Task, TaskAttempt, PhaseKind } from '@archway/contract';
+import { SupplyChain, type Build, type Phase, type Task, type TaskAttempt, type PhaseKind } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import type { Prisma } from '../../generated/prisma/client.ts';
 
@@ -86,6 +86,7 @@ export function toBuild(b: BuildRow): Build {
     triggerRef: b.triggerRef,
     statusState: b.statusState,
     statusError: b.statusError,
+    supplyChain: b.supplyChain === null ? null : (SupplyChain.safeParse(b.supplyChain).data ?? null),
   };
 }
 

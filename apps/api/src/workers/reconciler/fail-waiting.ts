@@ -8,7 +8,11 @@ import { reportTaskFailed, stopBuildJobs } from './fail.ts';
  * rest of their builds, exactly as the queue-wait limit does: for the fleet, when a platform can
  * get no agent at all (docs/kubernetes.md, "No platform waits forever"). Returns how many failed.
  */
-export async function failWaitingJobs(deps: Pick<ReconcileDeps, 'prisma' | 'redis' | 'prefix' | 'queues'>, jobs: Job[], reason: string): Promise<number> {
+export async function failWaitingJobs(
+  deps: Pick<ReconcileDeps, 'prisma' | 'redis' | 'prefix' | 'queues' | 'metrics'>,
+  jobs: Job[],
+  reason: string,
+): Promise<number> {
   let failed = 0;
   for (const job of jobs) {
     const data = BuildJob.safeParse(job.data);

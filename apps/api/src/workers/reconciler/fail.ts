@@ -5,7 +5,7 @@ import { removeWaitingJobs } from '../../http/builds/index.ts';
 import type { ReconcileDeps } from './context.ts';
 
 /** What failing a task needs (a sweep, or the fleet's fail-fast). */
-export type FailDeps = Pick<ReconcileDeps, 'redis' | 'prefix' | 'queues'>;
+export type FailDeps = Pick<ReconcileDeps, 'redis' | 'prefix' | 'queues' | 'metrics'>;
 
 export interface TaskRef {
   id: string;
@@ -30,6 +30,7 @@ export async function reportTaskFailed(s: FailDeps, task: TaskRef, e: { attempt:
     cause: e.cause,
     ...(e.agent ? { agent: e.agent } : {}),
   });
+  s.metrics?.reconcilerFailures.inc({ platform: task.platform, cause: e.cause });
 }
 
 /**
