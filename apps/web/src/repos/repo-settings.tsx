@@ -81,6 +81,7 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
             then the task fails
           </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
+          <Item label="Rebuild when a base image changes">{yesNo(repo.rebuildOnBaseChange)}</Item>
           <Item label="Provenance and SBOM attestations">{yesNo(repo.attestations)}</Item>
           <Item label="Forge API">{repo.apiUrl ? <code>{repo.apiUrl}</code> : <span className="muted">derived from the provider and clone URL</span>}</Item>
         </dl>
@@ -193,6 +194,18 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
             onChange={(e) => setForm({ ...form, pullRequestSecrets: e.target.checked })}
           />
           <label htmlFor="rs-pr-secrets">Pull request builds get the secrets too (they run the pull request's Containerfile)</label>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Base images</legend>
+        <div className="field checkbox">
+          <input
+            id="rs-base-rebuild"
+            type="checkbox"
+            checked={form.rebuildOnBaseChange}
+            onChange={(e) => setForm({ ...form, rebuildOnBaseChange: e.target.checked })}
+          />
+          <label htmlFor="rs-base-rebuild">Rebuild each branch's latest commit when a base image it was built on changes</label>
         </div>
       </fieldset>
       <fieldset>

@@ -19,6 +19,7 @@ const repo: Repo = {
   hasForgeToken: true,
   secrets: ['npm_token'],
   pullRequestSecrets: false,
+  rebuildOnBaseChange: false,
   attestations: true,
   buildTimeout: null,
   queueWaitLimit: null,
@@ -44,6 +45,7 @@ describe('patchFromForm', () => {
       buildTimeout: ' 45M ',
       queueWaitLimit: '15M',
       pullRequestSecrets: true,
+      rebuildOnBaseChange: true,
       attestations: false,
     };
     expect(patchFromForm(repo, form)).toEqual({
@@ -57,6 +59,7 @@ describe('patchFromForm', () => {
         buildTimeout: '45m',
         queueWaitLimit: '15m',
         pullRequestSecrets: true,
+        rebuildOnBaseChange: true,
         attestations: false,
       },
     });

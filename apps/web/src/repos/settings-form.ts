@@ -15,6 +15,7 @@ export interface SettingsForm {
   buildTimeout: string;
   queueWaitLimit: string;
   pullRequestSecrets: boolean;
+  rebuildOnBaseChange: boolean;
   attestations: boolean;
 }
 
@@ -59,6 +60,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     buildTimeout: repo.buildTimeout ?? '',
     queueWaitLimit: repo.queueWaitLimit ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
+    rebuildOnBaseChange: repo.rebuildOnBaseChange,
     attestations: repo.attestations,
   };
 }
@@ -100,6 +102,7 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   const wait = orNull(form.queueWaitLimit)?.toLowerCase() ?? null;
   if (wait !== repo.queueWaitLimit) patch.queueWaitLimit = wait;
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
+  if (form.rebuildOnBaseChange !== repo.rebuildOnBaseChange) patch.rebuildOnBaseChange = form.rebuildOnBaseChange;
   if (form.attestations !== repo.attestations) patch.attestations = form.attestations;
   return { patch };
 }

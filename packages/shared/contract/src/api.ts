@@ -3,6 +3,7 @@ import { parsePlatform, Platform } from './platform.ts';
 import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
 import { ImageNameString, TagString } from './reference.ts';
 import { RepoPath } from './paths.ts';
+import { BaseImage } from './jobs.ts';
 import { SupplyChain } from './supply-chain.ts';
 
 export const DEFAULT_PLATFORMS: readonly Platform[] = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
@@ -61,6 +62,14 @@ export const BuildRequest = z
 export type BuildRequest = z.infer<typeof BuildRequest>;
 export type BuildRequestInput = z.input<typeof BuildRequest>;
 
+/**
+ * What started a build: the REST API, a rebuild of another, a forge webhook, a repository build
+ * of a ref, a repository's cron schedule, or a change of a base image it was built on.
+ */
+export const BUILD_TRIGGERS = ['api', 'rebuild', 'webhook', 'repo', 'schedule', 'base-image'] as const;
+export const BuildTrigger = z.enum(BUILD_TRIGGERS);
+export type BuildTrigger = z.infer<typeof BuildTrigger>;
+
 export const PhaseKind = z.enum(['clone', 'pull', 'build', 'step', 'export', 'upload', 'merge', 'push', 'publish']);
 export type PhaseKind = z.infer<typeof PhaseKind>;
 
@@ -103,6 +112,8 @@ export const Task = z.object({
   failedStep: z.string().nullable(),
   exitCode: z.number().int().nullable(),
   manifestDigest: z.string().nullable(),
+  /** The base image(s) the agent built on, by digest (what the base-image watcher polls). */
+  baseImages: z.array(BaseImage).optional(),
   archiveSize: z.number().nullable(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
@@ -123,7 +134,9 @@ export const Build = z.object({
   tags: z.array(z.string()),
   buildArgs: z.record(z.string(), z.string()),
   push: z.boolean(),
-  trigger: z.string(),
+  trigger: BuildTrigger,
+  /** Why it was started, when the trigger says more than its name (a base image's change). */
+  reason: z.string().nullable().optional(),
   error: z.string().nullable(),
   indexDigest: z.string().nullable(),
   createdAt: z.string(),

@@ -1,4 +1,4 @@
-import type { BuildRequest } from '@archway/contract';
+import type { BuildRequest, BuildTrigger } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { ServiceUnavailableError } from '../../infra/errors.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
@@ -36,6 +36,8 @@ export interface BuildOrigin {
   repoId?: string | null;
   /** `branch:<name>`, `tag:<name>` or `pr:<number>` */
   triggerRef?: string | null;
+  /** Why it was started, when the trigger says more than its name (a base image's change). */
+  reason?: string | null;
 }
 
 /**
@@ -44,7 +46,7 @@ export interface BuildOrigin {
  * Builds of a registered repository (and their rebuilds) carry its time limit and its build
  * secrets, sealed for each task with the agents' key.
  */
-export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
+export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger: BuildTrigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
   checkSourceUrl(req.source.url);
   await checkSourceAddress(req.source.url, deps.allowLocalSources ?? false);
   const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
@@ -70,6 +72,7 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
       trigger,
       repoId: origin.repoId ?? null,
       triggerRef: origin.triggerRef ?? null,
+      reason: origin.reason ?? null,
       tasks: { create: req.platforms.map((platform) => ({ platform })) },
     },
     include: { tasks: true },

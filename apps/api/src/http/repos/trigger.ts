@@ -1,4 +1,4 @@
-import { BuildRequest, CANCELABLE_BUILD_STATUSES, type TagRules } from '@archway/contract';
+import { BuildRequest, CANCELABLE_BUILD_STATUSES, type BuildTrigger, type TagRules } from '@archway/contract';
 import { ARCHWAY_YAML, parseArchwayYaml, renderTagTemplates, type ArchwayYaml } from '../../rules/archway-yaml/index.ts';
 import { cancelBuild, checkSourceAddress, createBuild } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
@@ -25,9 +25,11 @@ export function triggerRef(t: RepoTrigger): string {
   return t.kind === 'branch' ? `branch:${t.branch}` : t.kind === 'tag' ? `tag:${t.tag}` : `pr:${t.number}`;
 }
 
-/** The ref agents fetch when fetching by commit id is refused (pull requests live under refs/pull). */
-function sourceRef(t: RepoTrigger): string {
-  return t.kind === 'branch' ? t.branch : t.kind === 'tag' ? t.tag : `refs/pull/${t.number}/head`;
+/** The ref agents fetch when fetching by commit id is refused (pull requests live under refs/pull, GitLab's under refs/merge-requests). */
+function sourceRef(t: RepoTrigger, provider: string): string {
+  if (t.kind === 'branch') return t.branch;
+  if (t.kind === 'tag') return t.tag;
+  return provider === 'gitlab' ? `refs/merge-requests/${t.number}/head` : `refs/pull/${t.number}/head`;
 }
 
 /**
@@ -36,7 +38,7 @@ function sourceRef(t: RepoTrigger): string {
  * the builds it supersedes and queues the `pending` commit status.
  * The clone URL is always the registered one, never one from a webhook body.
  */
-export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: string): Promise<TriggerResult> {
+export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, reason?: string): Promise<TriggerResult> {
   // Before the API itself fetches from it: local sources may have been disallowed since registration.
   await checkSourceAddress(repo.cloneUrl, deps.allowLocalSources ?? false, 'cloneUrl');
   let yamlText: string | undefined;
@@ -46,18 +48,18 @@ export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrig
     if (err instanceof GitError) throw new UnprocessableError(`cannot read ${ARCHWAY_YAML} at ${t.commit}: ${err.message}`, 'commit');
     throw err;
   }
-  const origin = { repoId: repo.id, triggerRef: triggerRef(t) };
+  const origin = { repoId: repo.id, triggerRef: triggerRef(t), reason: reason ?? null };
   let overrides: ArchwayYaml = {};
   if (yamlText !== undefined) {
     const parsed = parseArchwayYaml(yamlText);
-    if (!parsed.ok) return { build: await createFailedBuild(deps, repo, t, how, parsed.reason), canceled: [] };
+    if (!parsed.ok) return { build: await createFailedBuild(deps, repo, t, how, parsed.reason, origin.reason), canceled: [] };
     overrides = parsed.config;
   }
 
   const tags = await tagsFor(repo, t, overrides, repoTagRules(repo), deps.gitTimeoutMs);
   const push = t.kind !== 'pr' && repo.image !== null && tags.length > 0;
   const req = BuildRequest.parse({
-    source: { url: repo.cloneUrl, ref: sourceRef(t), commit: t.commit },
+    source: { url: repo.cloneUrl, ref: sourceRef(t, repo.provider), commit: t.commit },
     ...((overrides.containerfile ?? repo.containerfile) ? { containerfile: overrides.containerfile ?? repo.containerfile } : {}),
     context: overrides.context ?? repo.context,
     platforms: overrides.platforms ?? repo.platforms,
@@ -94,12 +96,12 @@ async function tagsFor(repo: RepoRow, t: RepoTrigger, overrides: ArchwayYaml, ru
 }
 
 /** A build that fails before any agent sees it (an invalid .archway.yaml), so the reason shows on it and on the forge. */
-async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: string, reason: string): Promise<Build> {
+async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, error: string, reason: string | null): Promise<Build> {
   const now = new Date();
   const build = await deps.prisma.build.create({
     data: {
       sourceUrl: repo.cloneUrl,
-      ref: sourceRef(t),
+      ref: sourceRef(t, repo.provider),
       commit: t.commit,
       containerfile: repo.containerfile,
       context: repo.context,
@@ -110,7 +112,8 @@ async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, h
       push: false,
       trigger: how,
       status: 'failed',
-      error: reason,
+      error,
+      reason,
       finishedAt: now,
       repoId: repo.id,
       triggerRef: triggerRef(t),

@@ -3,8 +3,11 @@ import type { Queue } from 'bullmq';
 /** Commit statuses go out through this BullMQ queue: retries with backoff, one job per transition. */
 export const STATUS_QUEUE = 'statuses';
 
-/** `pending` once a build is queued or running; `final` once it succeeded, failed or was canceled. */
-export type StatusStage = 'pending' | 'final';
+/**
+ * `pending` once a build is queued; `running` once an agent started it (GitLab shows that state;
+ * the other forges keep `pending`); `final` once it succeeded, failed or was canceled.
+ */
+export type StatusStage = 'pending' | 'running' | 'final';
 
 export interface StatusJob {
   buildId: string;
