@@ -1,27 +1,47 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { NODE_ARCH_LABEL, POOL_ANNOTATIONS, POOL_LABELS, parseBytes, parseDuration, platformParts, platformOrUndefined } from '@archway/contract';
+import { poolBounds } from '../../apps/api/src/workers/fleet/cluster.ts';
+import { parseQuantity } from '../../apps/api/src/workers/fleet/quantity.ts';
 
-// The Kubernetes manifests can't be applied here (no API server); these checks keep them
-// consistent with what the code needs: per-arch pinning, local storage, least privilege,
-// registry credentials only for the merger, entry points that exist.
-const dir = new URL('../../deploy/kubernetes/', import.meta.url).pathname;
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+const OVERLAYS = ['homelab', 'production'];
 
-async function load(): Promise<Array<{ file: string; doc: any }>> {
-  const out: Array<{ file: string; doc: any }> = [];
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml'))) {
-    for (const d of parseAllDocuments(await readFile(join(dir, file), 'utf8'))) {
-      expect(d.errors, file).toEqual([]);
-      out.push({ file, doc: d.toJS() });
-    }
+// No Kubernetes API server runs here: each overlay is rendered with `kubectl kustomize` (offline)
+// and every object validated against the Kubernetes OpenAPI schemas by kubernetes-models; the
+// checks below are what the code needs of them, with the constants the code uses.
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [k: string]: any;
+};
+const rendered = new Map<string, Obj[]>();
+
+beforeAll(async () => {
+  for (const o of OVERLAYS) {
+    const { stdout } = await run('kubectl', ['kustomize', join(root, 'deploy/kubernetes/overlays', o)], { maxBuffer: 16 * 1024 * 1024 });
+    const docs = parseAllDocuments(stdout).map((d) => {
+      expect(d.errors).toEqual([]);
+      return d.toJS() as Obj;
+    });
+    rendered.set(o, docs);
   }
-  return out;
-}
+}, 60_000);
+
+const of = (o: string, kind: string) => rendered.get(o)!.filter((d) => d.kind === kind);
+const named = (o: string, kind: string, name: string) => of(o, kind).find((d) => d.metadata.name === name)!;
+const pools = (o: string) => of(o, 'StatefulSet').filter((s) => s.metadata.labels?.[POOL_LABELS.platform]);
+const workloads = (o: string) => rendered.get(o)!.filter((d) => ['Deployment', 'StatefulSet'].includes(d.kind));
+const envOf = (c: any) => new Map<string, any>((c.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
 
 /** Every `ARCHWAY_*`, `AWS_*` … name that non-test code of the apps and packages reads. */
 async function variablesReadByTheCode(): Promise<Set<string>> {
-  const root = new URL('../../', import.meta.url).pathname;
   const names = new Set<string>();
   const walk = async (d: string): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true })) {
@@ -39,63 +59,130 @@ async function variablesReadByTheCode(): Promise<Set<string>> {
   return names;
 }
 
-describe('deploy/kubernetes', () => {
-  it('lists every manifest in the kustomization', async () => {
-    const docs = await load();
-    const kustomization = docs.find((d) => d.doc.kind === 'Kustomization')!.doc;
-    const files = new Set(docs.map((d) => d.file).filter((f) => f !== 'kustomization.yaml'));
-    expect(new Set(kustomization.resources)).toEqual(files);
+describe.each(OVERLAYS)('deploy/kubernetes/overlays/%s', (overlay) => {
+  it('renders, and every object validates against the Kubernetes schemas (kubernetes-models)', async () => {
+    const docs = rendered.get(overlay)!;
+    expect(docs.length).toBeGreaterThan(20);
+    for (const doc of docs) {
+      const mod = (await import(/* @vite-ignore */ `kubernetes-models/${doc.apiVersion}`)) as Record<string, new (d: unknown) => { validate(): void }>;
+      const Model = mod[doc.kind];
+      expect(Model, `${doc.apiVersion} ${doc.kind}`).toBeDefined();
+      expect(() => new Model!(doc).validate(), `${doc.kind}/${doc.metadata.name}`).not.toThrow();
+      expect(
+        doc.kind === 'Namespace' || ['ClusterRole', 'ClusterRoleBinding'].includes(doc.kind) || doc.metadata.namespace === 'archway',
+        doc.metadata.name,
+      ).toBe(true);
+    }
   });
 
-  it('pins one agent pool per architecture to local storage, without privileged pods', async () => {
-    const agents = (await load()).filter((d) => d.doc.kind === 'DaemonSet').map((d) => d.doc);
-    expect(agents.map((a) => a.spec.template.spec.nodeSelector['kubernetes.io/arch']).sort()).toEqual(['amd64', 'arm64']);
-    for (const a of agents) {
-      const pod = a.spec.template.spec;
+  it('gives the API exactly the RBAC the autoscaler uses: list statefulsets, get/patch the pools’ scale, list nodes', () => {
+    const api = named(overlay, 'Deployment', 'archway-api');
+    const sa = api.spec.template.spec.serviceAccountName;
+    const poolNames = pools(overlay)
+      .map((p) => p.metadata.name)
+      .sort();
+    expect(poolNames).toEqual(['archway-agent-amd64', 'archway-agent-arm64']);
+    const role = named(overlay, 'Role', 'archway-autoscaler');
+    expect(role.rules).toEqual([
+      { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['list'] },
+      { apiGroups: ['apps'], resources: ['statefulsets/scale'], resourceNames: poolNames, verbs: ['get', 'patch'] },
+    ]);
+    expect(named(overlay, 'ClusterRole', 'archway-node-reader').rules).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['list'] }]);
+    for (const [kind, name] of [
+      ['RoleBinding', 'archway-autoscaler'],
+      ['ClusterRoleBinding', 'archway-node-reader'],
+    ] as const) {
+      expect(named(overlay, kind, name).subjects).toEqual([{ kind: 'ServiceAccount', name: sa, namespace: 'archway' }]);
+    }
+    // Nothing else is bound to anything, and no other workload can talk to the Kubernetes API.
+    expect(of(overlay, 'RoleBinding').length + of(overlay, 'ClusterRoleBinding').length).toBe(2);
+    for (const w of workloads(overlay).filter((w) => w.metadata.name !== 'archway-api')) {
+      expect(w.spec.template.spec.serviceAccountName ?? 'default', w.metadata.name).not.toBe(sa);
+    }
+  });
+
+  it('pins one pool per architecture with the labels and annotations the autoscaler reads', () => {
+    for (const pool of pools(overlay)) {
+      const platform = platformOrUndefined(pool.metadata.labels![POOL_LABELS.platform]!.replace(/-/g, '/'))!;
+      expect(platform, pool.metadata.name).toBeDefined();
+      const pod = pool.spec.template.spec;
+      expect(pod.nodeSelector).toEqual({ [NODE_ARCH_LABEL]: platformParts(platform).architecture });
+      expect(envOf(pod.containers[0]).get('ARCHWAY_AGENT_PLATFORM')).toBe(platform);
+      expect(pool.spec.selector.matchLabels[POOL_LABELS.platform]).toBe(pool.metadata.labels![POOL_LABELS.platform]);
+      const { bounds, problem } = poolBounds(pool.metadata.annotations ?? {}, { min: 9, max: 9, cooldownMs: 9 });
+      expect(problem).toBeNull();
+      for (const key of Object.values(POOL_ANNOTATIONS)) expect(pool.metadata.annotations, key).toHaveProperty([key]);
+      expect(bounds.min).toBe(0);
+      expect(bounds.max).toBeGreaterThan(0);
+      // kubectl apply must not reset what the autoscaler set.
+      expect(pool.spec.replicas).toBeUndefined();
+      const pdb = of(overlay, 'PodDisruptionBudget').find(
+        (b) => b.spec.selector.matchLabels[POOL_LABELS.platform] === pool.metadata.labels![POOL_LABELS.platform],
+      );
+      expect(pdb, `a PodDisruptionBudget for ${pool.metadata.name}`).toBeDefined();
+    }
+  });
+
+  it('gives agents node-local build storage and resources consistent with their watermarks and drain', () => {
+    for (const pool of pools(overlay)) {
+      const pod = pool.spec.template.spec;
       const c = pod.containers[0];
+      const env = envOf(c);
+      const [claim] = pool.spec.volumeClaimTemplates;
+      expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
+      expect(claim.spec.storageClassName).toMatch(/^[a-z0-9-]+$/);
+      expect(claim.spec.storageClassName).not.toMatch(/nfs|ceph|efs|azurefile/);
+      // The data dir (buildah storage, where the watermarks are measured) is the claim.
+      expect(c.volumeMounts.find((m: any) => m.mountPath === env.get('ARCHWAY_AGENT_DATA_DIR'))?.name).toBe(claim.metadata.name);
+      const claimBytes = parseQuantity(claim.spec.resources.requests.storage)!;
+      const minFree = parseBytes(env.get('ARCHWAY_AGENT_MIN_FREE_SPACE'))!;
+      const stopFree = parseBytes(env.get('ARCHWAY_AGENT_STOP_FREE_SPACE'))!;
+      expect(stopFree).toBeLessThan(minFree);
+      expect(claimBytes).toBeGreaterThan(4 * minFree); // room for a layer cache besides one build's need
+      for (const r of ['requests', 'limits']) expect(parseQuantity(c.resources[r]['ephemeral-storage']), r).toBeGreaterThan(0);
+      // Scale-down never cuts a build: the drain lasts the build's time limit, the grace period longer.
+      const drain = parseDuration(env.get('ARCHWAY_AGENT_DRAIN_TIMEOUT'))!;
+      expect(drain).toBeGreaterThanOrEqual(parseDuration(env.get('ARCHWAY_AGENT_BUILD_TIMEOUT'))!);
+      expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(drain);
       expect(c.securityContext.privileged).toBeUndefined();
-      const storage = pod.volumes.find((v: any) => v.name === 'storage');
-      expect(storage.hostPath.path).toBeTruthy();
-      expect(c.env.map((e: any) => e.name)).not.toContain('REGISTRY_AUTH_FILE');
-      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(300); // > default drain timeout (5m)
+      expect(pod.automountServiceAccountToken).toBe(false);
     }
   });
 
-  it('sets only variables the code reads', async () => {
+  it('lets agents reach only DNS, Redis, the object store and git/registry ports', () => {
+    const np = named(overlay, 'NetworkPolicy', 'archway-agent');
+    expect(np.spec.podSelector.matchLabels).toEqual({ app: 'archway-agent' });
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec.ingress).toEqual([]);
+    const ports = np.spec.egress.flatMap((r: any) => r.ports.map((p: any) => p.port)).sort((a: number, b: number) => a - b);
+    expect(new Set(ports)).toEqual(new Set(overlay === 'homelab' ? [22, 53, 443, 6379, 9000, 9418] : [22, 53, 443, 6379, 9418]));
+  });
+
+  it('keeps credentials in Secrets: registry push only for the merger, as kubernetes.io/dockerconfigjson', () => {
+    expect(named(overlay, 'Secret', 'archway-registry-auth').type).toBe('kubernetes.io/dockerconfigjson');
+    for (const name of ['archway-db', 'archway-s3', 'archway-agent-key', 'archway-secret-key', 'archway-admin-token'])
+      expect(named(overlay, 'Secret', name)).toBeDefined();
+    for (const w of workloads(overlay)) {
+      const secrets = (w.spec.template.spec.volumes ?? []).map((v: any) => v.secret?.secretName).filter(Boolean);
+      expect(secrets.includes('archway-registry-auth'), w.metadata.name).toBe(w.metadata.name === 'archway-merger');
+    }
+  });
+
+  it('sets only variables the code reads, and starts entry points the bundle makes', async () => {
     const read = await variablesReadByTheCode();
-    const docs = await load();
-    const config = docs.find((d) => d.doc.kind === 'ConfigMap')!.doc;
-    const set = [...Object.keys(config.data)];
-    for (const { doc } of docs.filter((d) => ['Deployment', 'DaemonSet'].includes(d.doc.kind))) {
-      set.push(...(doc.spec.template.spec.containers[0].env ?? []).map((e: any) => e.name));
-    }
-    // `NAME_FILE` variants are read through one helper (`${name}_FILE`), so they count with NAME.
     const known = (name: string) => read.has(name) || (name.endsWith('_FILE') && read.has(name.slice(0, -5)));
+    const ours = workloads(overlay).filter((w) => w.spec.template.spec.containers[0].image.includes('archway:'));
+    const set = [...Object.keys(named(overlay, 'ConfigMap', 'archway').data)];
+    for (const w of ours) for (const c of [...w.spec.template.spec.containers, ...(w.spec.template.spec.initContainers ?? [])]) set.push(...envOf(c).keys());
     expect(set.filter((name) => !known(name))).toEqual([]);
-  });
-
-  it('gives the API its secret key and admin token from Secrets and a data dir it can write', async () => {
-    const api = (await load()).find((d) => d.doc.metadata?.name === 'archway-api' && d.doc.kind === 'Deployment')!.doc;
-    const pod = api.spec.template.spec;
-    const c = pod.containers[0];
-    const env = new Map<string, string>(c.env.map((e: any) => [e.name, e.value]));
-    const mountOf = (path: string) => c.volumeMounts.find((m: any) => path === m.mountPath || path.startsWith(`${m.mountPath}/`));
-    const volumeOf = (path: string) => pod.volumes.find((v: any) => v.name === mountOf(path)?.name);
-    for (const name of ['ARCHWAY_SECRET_KEY_FILE', 'ARCHWAY_ADMIN_TOKEN_FILE']) expect(volumeOf(env.get(name)!)?.secret?.secretName, name).toBeTruthy();
-    // Runs as a non-root user: the data dir must be a volume, not the image's root-owned tree.
-    expect(c.securityContext.runAsNonRoot).toBe(true);
-    const data = volumeOf(env.get('ARCHWAY_DATA_DIR')!);
-    expect(data?.emptyDir ?? data?.persistentVolumeClaim).toBeTruthy();
-  });
-
-  it('gives registry credentials to the merger only, and starts entry points that exist', async () => {
-    const docs = (await load()).filter((d) => ['Deployment', 'DaemonSet'].includes(d.doc.kind));
-    for (const { doc } of docs) {
-      const c = doc.spec.template.spec.containers[0];
-      const entry = c.command.at(-1) as string;
-      await expect(readFile(new URL(`../../${entry}`, import.meta.url)), entry).resolves.toBeTruthy();
-      const secrets = (doc.spec.template.spec.volumes ?? []).map((v: any) => v.secret?.secretName).filter(Boolean);
-      expect(secrets.includes('archway-registry-auth'), doc.metadata.name).toBe(doc.metadata.name === 'archway-merger');
+    const out = await mkdtemp(join(inject('tmpRoot'), 'bundle-'));
+    await run(process.execPath, [join(root, 'scripts/bundle.mjs'), out], { cwd: root });
+    for (const w of ours) {
+      for (const c of [...w.spec.template.spec.containers, ...(w.spec.template.spec.initContainers ?? [])]) {
+        expect(c.command[0]).toBe('node');
+        const entry = (c.command[1] as string).replace(/^dist\//, '');
+        await expect(stat(join(out, entry)), `${w.metadata.name}: ${c.command[1]}`).resolves.toBeTruthy();
+      }
     }
-  });
+  }, 60_000);
 });

@@ -6,13 +6,14 @@ import { agentConfig } from '../../apps/agent/src/env.ts';
 import { apiConfig } from '../../apps/api/src/infra/env.ts';
 import { retentionConfig } from '../../apps/api/src/workers/retention/policy.ts';
 import { reconcileConfig } from '../../apps/api/src/workers/reconciler/policy.ts';
+import { fleetConfig } from '../../apps/api/src/workers/fleet/config.ts';
 import { launcherConfig } from '../../apps/launcher/src/env.ts';
 import { mergerConfig } from '../../apps/merger/src/env.ts';
 
 /** Each variable table and the configuration schema it documents. */
 const TABLES: Array<[file: string, spec: ConfigSpec | ConfigSpec[]]> = [
-  // The API process reads its own variables and the reconciler's; both tables are in its ENV.md.
-  ['apps/api/ENV.md', [apiConfig, reconcileConfig]],
+  // The API process reads its own variables, the reconciler's and the fleet's; their tables are in its ENV.md.
+  ['apps/api/ENV.md', [apiConfig, reconcileConfig, fleetConfig]],
   ['apps/api/src/workers/retention/ENV.md', retentionConfig],
   ['apps/agent/ENV.md', agentConfig],
   ['apps/merger/ENV.md', mergerConfig],

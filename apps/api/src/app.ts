@@ -7,6 +7,7 @@ import { buildsPlugin } from './http/builds/plugin.ts';
 import { logsPlugin } from './http/logs/plugin.ts';
 import { eventsPlugin } from './http/events/plugin.ts';
 import { agentsPlugin } from './http/agents/plugin.ts';
+import { capacityPlugin } from './http/capacity/plugin.ts';
 import { healthPlugin } from './http/health/plugin.ts';
 import { metricsPlugin } from './http/metrics/plugin.ts';
 import { installSse } from './infra/sse/sse.ts';
@@ -95,6 +96,7 @@ export async function buildApp(given: AppDeps, opts: BuildAppOptions = {}): Prom
       await v1.register(logsPlugin, { deps });
       await v1.register(eventsPlugin, { deps });
       await v1.register(agentsPlugin, { deps });
+      await v1.register(capacityPlugin, { deps });
       await v1.register(reposPlugin, { deps, secretBox });
       await v1.register(schedulesPlugin, { deps });
       await v1.register(baseImagesPlugin, { deps });

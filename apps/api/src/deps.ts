@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ObjectStore } from '@archway/runtime';
+import type { Capacity } from '@archway/contract';
 import type { PrismaClient } from './infra/db.ts';
 import type { Queues } from './infra/queue/queues.ts';
 import type { SecretBox } from './infra/secrets/secret-box.ts';
@@ -42,6 +43,8 @@ export interface AppDeps {
   authFailureWindowMs?: number;
   /** How long a webhook event's content (repo, ref, commit) is remembered to refuse replays, ms (ARCHWAY_HOOK_REPLAY_WINDOW, 0: off). */
   hookReplayWindowMs?: number;
+  /** The cluster integration (workers/fleet); absent: `GET /api/v1/capacity` says it is off. */
+  fleet?: { capacity(): Promise<Capacity> };
   /** The process's metrics registry (docs/observability.md); buildApp makes one when absent. */
   metrics?: ApiMetrics;
 }

@@ -16,6 +16,7 @@ import { createSecretBox } from './infra/secrets/secret-box.ts';
 import { loadSecretKey } from './infra/secrets/secret-key.ts';
 import { changesStatus, startStatusReporter } from './workers/statuses/reporter.ts';
 import { loadRetentionPolicy, startRetention } from './workers/retention/index.ts';
+import { loadFleetConfig, loadKube, startFleet } from './workers/fleet/index.ts';
 import { startTracing } from '@archway/runtime/tracing';
 import { createApiMetrics } from './metrics/api-metrics.ts';
 
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   const objectStore = await configured(() => createObjectStore(config.objectStore), 'ARCHWAY_OBJECT_STORE');
   const retentionPolicy = await configured(() => loadRetentionPolicy(), 'ARCHWAY_RETAIN_*');
   const reconcilePolicy = await configured(() => loadReconcilePolicy(), 'ARCHWAY_RECONCILE_*');
+  const fleetConfig = await configured(() => loadFleetConfig(), 'ARCHWAY_FLEET_*');
   // Webhook secrets and forge tokens are stored sealed with this key (ARCHWAY_SECRET_KEY[_FILE]).
   const secretKey = await configured(() => loadSecretKey({ dataDir: config.dataDir }), 'ARCHWAY_SECRET_KEY');
   const logger = (component: string) => createLogger({ component, level: config.logLevel });
@@ -61,6 +63,18 @@ async function main(): Promise<void> {
   const redisCheck = await configured(() => checkRedisForQueues(redis, { warn: (m) => redisWarnings.push(m) }), 'REDIS_URL');
   const queues = createQueues(redis, config.queuePrefix);
   const secretBox = createSecretBox(secretKey.key);
+  // Kubernetes (in-cluster, else KUBECONFIG, else off): capacity, pool autoscaling, fail-fast (docs/kubernetes.md).
+  const kube = loadKube(fleetConfig);
+  const fleet = startFleet({
+    prisma,
+    redis,
+    queues,
+    prefix: config.queuePrefix,
+    config: fleetConfig,
+    log: logger('fleet'),
+    kube: kube.kube,
+    ...(kube.kube ? {} : { offReason: kube.reason }),
+  });
 
   const deps: AppDeps = {
     prisma,
@@ -79,6 +93,7 @@ async function main(): Promise<void> {
     authFailureLimit: config.authFailureLimit,
     authFailureWindowMs: config.authFailureWindowMs,
     hookReplayWindowMs: config.hookReplayWindowMs,
+    fleet,
     metrics,
   };
   const app = await buildApp(deps, { loggerInstance: logger('api'), trustProxy: config.trustProxy, tracing: tracing.enabled });
@@ -179,6 +194,7 @@ async function main(): Promise<void> {
     await notifier.close().catch((err) => log.error({ err }, 'closing the notifier'));
     await retention.close();
     await reconciler.close();
+    await fleet.close();
     await schedules.close();
     await baseWatch.close();
     await queues.close();

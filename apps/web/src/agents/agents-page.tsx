@@ -1,7 +1,8 @@
-import { listAgents, listQueues } from '../api/endpoints.ts';
+import { getCapacity, listAgents, listQueues } from '../api/endpoints.ts';
 import type { AgentView } from '@archway/contract';
 import { Link } from '../router/router.tsx';
 import { formatBytes, formatDuration, relativeTime } from '../ui/format.ts';
+import { CapacityPanel } from './capacity-panel.tsx';
 import { QueueTable } from './queue-table.tsx';
 import { usePoll } from './use-poll.ts';
 
@@ -10,6 +11,7 @@ const REFRESH_MS = 5000;
 export function AgentsPage() {
   const agents = usePoll(listAgents, REFRESH_MS);
   const queues = usePoll(listQueues, REFRESH_MS);
+  const capacity = usePoll(getCapacity, REFRESH_MS);
   const byPlatform = new Map<string, AgentView[]>();
   for (const a of agents.data ?? []) byPlatform.set(a.platform, [...(byPlatform.get(a.platform) ?? []), a]);
   const now = Date.now();
@@ -102,6 +104,15 @@ export function AgentsPage() {
               </table>
             </div>
           ))}
+      </section>
+      <section aria-labelledby="capacity-title">
+        <h2 id="capacity-title">Cluster capacity</h2>
+        {capacity.error && (
+          <p className="error" role="alert">
+            Could not load capacity: {capacity.error}
+          </p>
+        )}
+        {capacity.data && <CapacityPanel capacity={capacity.data} now={now} />}
       </section>
       <p className="muted small">
         <Link href="/builds">Back to builds</Link> · refreshes every {REFRESH_MS / 1000} s

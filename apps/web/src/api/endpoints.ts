@@ -4,6 +4,7 @@ import type {
   BuildList,
   BuildRequestInput,
   BuildStatus,
+  Capacity,
   CreatedBuild,
   QueueDepth,
   Repo,
@@ -75,6 +76,7 @@ export const listNotificationDeliveries = (repoId: string, id: string) => list<N
 
 export const listAgents = () => list<AgentView>(`${V1}/agents`);
 export const listQueues = () => list<QueueDepth>(`${V1}/queues`);
+export const getCapacity = () => request<Capacity>('GET', `${V1}/capacity`);
 
 export const getSession = () => request<SessionState>('GET', `${V1}/session`);
 export const signIn = (token: string) => request<SessionInfo>('POST', `${V1}/session`, { token });

@@ -79,6 +79,10 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
           <Item label="Time limit">
             {repo.buildTimeout ? <code>{repo.buildTimeout}</code> : <span className="muted">the agents' default (60 min)</span>} per platform
           </Item>
+          <Item label="Queue-wait limit">
+            {repo.queueWaitLimit ? <code>{repo.queueWaitLimit}</code> : <span className="muted">the API's ARCHWAY_QUEUE_WAIT_LIMIT</span>} waiting for an agent,
+            then the task fails
+          </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
           <Item label="Shared layer cache">{repo.layerCache === null ? <span className="muted">the server's default</span> : yesNo(repo.layerCache)}</Item>
           <Item label="Rebuild when a base image changes">{yesNo(repo.rebuildOnBaseChange)}</Item>
@@ -138,6 +142,7 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
         {text('platforms', 'platforms', 'Platforms')}
         {text('api', 'apiUrl', 'Forge API URL (empty: derived)', 'https://codeberg.org/api/v1')}
         {text('timeout', 'buildTimeout', 'Time limit per platform (empty: 60 min)', '45m, 1h30m')}
+        {text('wait', 'queueWaitLimit', 'Queue-wait limit (empty: the API default)', '15m, 2h')}
         <div className="field wide">
           <label htmlFor="rs-targets">Push targets: registry/path, one per line (the image's name is appended)</label>
           <textarea

@@ -15,6 +15,7 @@ export interface SettingsForm {
   tagRules: TagRules;
   cancelSuperseded: CancelSuperseded;
   buildTimeout: string;
+  queueWaitLimit: string;
   pullRequestSecrets: boolean;
   /** `default` (the server's ARCHWAY_LAYER_CACHE), `on` or `off`. */
   layerCache: 'default' | 'on' | 'off';
@@ -62,6 +63,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     tagRules: { ...repo.tagRules },
     cancelSuperseded: { ...repo.cancelSuperseded },
     buildTimeout: repo.buildTimeout ?? '',
+    queueWaitLimit: repo.queueWaitLimit ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
     layerCache: repo.layerCache === null ? 'default' : repo.layerCache ? 'on' : 'off',
     rebuildOnBaseChange: repo.rebuildOnBaseChange,
@@ -105,6 +107,8 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   if (Object.keys(cancel).length) patch.cancelSuperseded = cancel;
   const timeout = orNull(form.buildTimeout)?.toLowerCase() ?? null;
   if (timeout !== repo.buildTimeout) patch.buildTimeout = timeout;
+  const wait = orNull(form.queueWaitLimit)?.toLowerCase() ?? null;
+  if (wait !== repo.queueWaitLimit) patch.queueWaitLimit = wait;
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
   const layerCache = form.layerCache === 'default' ? null : form.layerCache === 'on';
   if (layerCache !== repo.layerCache) patch.layerCache = layerCache;

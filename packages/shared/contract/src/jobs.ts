@@ -41,6 +41,8 @@ export const BuildJob = z.object({
   buildArgs: z.record(z.string(), z.string()),
   /** Build time limit (the repository's setting); agents default to 60 min when absent. */
   timeoutMs: z.number().int().positive().optional(),
+  /** The repository's queue-wait limit; the API's reconciler uses ARCHWAY_QUEUE_WAIT_LIMIT when absent. Agents ignore it. */
+  queueWaitLimitMs: z.number().int().positive().optional(),
   /**
    * Build secrets for `RUN --mount=type=secret,id=<id>`, each sealed with the agents' key
    * (`sealBuildSecret` in @archway/runtime): Redis never holds a value in clear text.

@@ -117,6 +117,8 @@ export const RepoCreate = z
       .optional(),
     /** Build time limit, e.g. `30m`; default: the agents' (60 min). */
     buildTimeout: BuildTimeout.optional(),
+    /** How long a task may wait for an agent before it fails (`queue-wait`), e.g. `15m`; default: ARCHWAY_QUEUE_WAIT_LIMIT. */
+    queueWaitLimit: BuildTimeout.optional(),
     /** Pull request builds get the secrets too (they run the PR's Containerfile); default false. */
     pullRequestSecrets: z.boolean().default(false),
     /** The layer cache shared by agents; absent/null: the server's default (ARCHWAY_LAYER_CACHE). */
@@ -163,6 +165,8 @@ export const RepoUpdate = z
       .optional(),
     /** null: back to the agents' default. */
     buildTimeout: BuildTimeout.nullable().optional(),
+    /** null: back to ARCHWAY_QUEUE_WAIT_LIMIT. */
+    queueWaitLimit: BuildTimeout.nullable().optional(),
     pullRequestSecrets: z.boolean().optional(),
     /** null: back to the server's default. */
     layerCache: z.boolean().nullable().optional(),
@@ -209,6 +213,8 @@ export const Repo = z.object({
   buildTimeout: z.string().nullable(),
   /** Shared layer cache on or off; null: the server's default (ARCHWAY_LAYER_CACHE). */
   layerCache: z.boolean().nullable(),
+  /** Queue-wait limit of its tasks (`15m`), null: the API's ARCHWAY_QUEUE_WAIT_LIMIT. */
+  queueWaitLimit: z.string().nullable(),
   /** Whether a changed base image rebuilds the branches (docs/schedules-and-notifications.md). */
   rebuildOnBaseChange: z.boolean(),
   /** Where to point the forge's webhook. */

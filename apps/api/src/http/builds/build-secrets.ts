@@ -7,6 +7,8 @@ import { SecretBoxError } from '../../infra/secrets/secret-box.ts';
 /** What a build takes from its repository's settings besides the request: time limit and secrets. */
 export interface RepoBuildSettings {
   timeoutMs?: number;
+  /** How long its tasks may wait for an agent (the repository's queueWaitLimit). */
+  queueWaitLimitMs?: number;
   /** Opened values, only in memory, sealed per task by sealerFor. */
   secrets: { id: string; value: string }[];
   /** The repository's shared layer cache (BuildJob.cache). */
@@ -48,7 +50,16 @@ export async function repoBuildSettings(deps: RepoSettingsDeps, origin: { repoId
   if (!origin.repoId) return { secrets: [] };
   const repo = await deps.prisma.repo.findUnique({
     where: { id: origin.repoId },
-    select: { id: true, fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true, attestations: true, layerCache: true },
+    select: {
+      id: true,
+      fullName: true,
+      buildSecrets: true,
+      buildTimeoutMs: true,
+      queueWaitLimitMs: true,
+      pullRequestSecrets: true,
+      attestations: true,
+      layerCache: true,
+    },
   });
   if (!repo) return { secrets: [] }; // deleted meanwhile: a rebuild keeps working without its settings
   const sealed = Object.entries(storedSecrets(repo.buildSecrets)).sort(([a], [b]) => a.localeCompare(b));
@@ -57,6 +68,7 @@ export async function repoBuildSettings(deps: RepoSettingsDeps, origin: { repoId
     attestations: repo.attestations,
     title: repo.fullName,
     ...(repo.buildTimeoutMs ? { timeoutMs: repo.buildTimeoutMs } : {}),
+    ...(repo.queueWaitLimitMs ? { queueWaitLimitMs: repo.queueWaitLimitMs } : {}),
   };
   const pullRequest = origin.triggerRef?.startsWith('pr:') ?? false;
   // No cache poisoning: code the maintainers have not merged reads the shared cache, never writes it.

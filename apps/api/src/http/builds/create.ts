@@ -162,6 +162,7 @@ function flowOf(
     supply: publishSupply(deps.publicUrl, request, settings, triggerRef),
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
+    ...(settings.queueWaitLimitMs ? { queueWaitLimitMs: settings.queueWaitLimitMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
     ...(settings.cache ? { cache: settings.cache } : {}),
     ...withTrace(traceCarrier()),

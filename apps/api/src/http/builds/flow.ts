@@ -16,6 +16,7 @@ export interface FlowOptions {
   /** Attempts per platform; default JOB_CATALOG.build.attempts. */
   attempts?: number;
   timeoutMs?: number;
+  queueWaitLimitMs?: number;
   /** The build secrets sealed for one task id. */
   secretsFor?: (taskId: string) => BuildJob['secrets'];
   /** The repository's shared layer cache. */
@@ -59,6 +60,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
         buildArgs: req.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
         ...(opts.cache ? { cache: opts.cache } : {}),
+        ...(opts.queueWaitLimitMs ? { queueWaitLimitMs: opts.queueWaitLimitMs } : {}),
         ...(opts.trace ? { trace: opts.trace } : {}),
       };
       const secrets = opts.secretsFor?.(task.id);

@@ -36,6 +36,7 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     attestations: row.attestations,
     buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
     layerCache: row.layerCache,
+    queueWaitLimit: row.queueWaitLimitMs ? formatDuration(row.queueWaitLimitMs) : null,
     rebuildOnBaseChange: row.rebuildOnBaseChange,
     webhookUrl: `${publicUrl}${hookPath(row.provider, row.id)}`,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),

@@ -42,6 +42,17 @@ function buildTimeoutMs(text: string): number {
   return ms;
 }
 
+const MIN_QUEUE_WAIT_MS = 1000;
+const MAX_QUEUE_WAIT_MS = 30 * 86_400_000;
+
+/** `15m` → ms, within 1 second and 30 days. */
+function queueWaitLimitMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new BadRequestError('queueWaitLimit: must be a duration like "15m", "2h" or "90s"', 'queueWaitLimit');
+  if (ms < MIN_QUEUE_WAIT_MS || ms > MAX_QUEUE_WAIT_MS) throw new BadRequestError(`queueWaitLimit: must be between 1s and 30d (got ${text})`, 'queueWaitLimit');
+  return ms;
+}
+
 /** Seals the given values (null removes the id) over the stored ones; each value is bound to its id. */
 function sealSecrets(box: SecretBox, current: unknown, changes: Record<string, string | null>): Record<string, string> {
   const next = { ...storedSecrets(current) };
@@ -70,6 +81,7 @@ async function ensureUnique(prisma: PrismaClient, provider: string, fullName: st
 export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ repo: RepoRow; webhookSecret: string }> {
   await checkCloneUrl(input.cloneUrl, deps.allowLocalSources ?? false);
   const timeoutMs = input.buildTimeout !== undefined ? buildTimeoutMs(input.buildTimeout) : null;
+  const waitMs = input.queueWaitLimit !== undefined ? queueWaitLimitMs(input.queueWaitLimit) : null;
   await ensureUnique(deps.prisma, input.provider, input.fullName);
   const webhookSecret = input.webhookSecret ?? generateWebhookSecret();
   try {
@@ -93,6 +105,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         forgeToken: input.forgeToken ? deps.secretBox.seal(input.forgeToken, 'forge-token') : null,
         buildSecrets: sealSecrets(deps.secretBox, {}, input.secrets ?? {}),
         buildTimeoutMs: timeoutMs,
+        queueWaitLimitMs: waitMs,
         pullRequestSecrets: input.pullRequestSecrets,
         layerCache: input.layerCache ?? null,
         rebuildOnBaseChange: input.rebuildOnBaseChange,
@@ -131,6 +144,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.cancelSuperseded?.branches !== undefined) data.cancelSupersededBranches = input.cancelSuperseded.branches;
   if (input.cancelSuperseded?.pullRequests !== undefined) data.cancelSupersededPulls = input.cancelSuperseded.pullRequests;
   if (input.buildTimeout !== undefined) data.buildTimeoutMs = input.buildTimeout === null ? null : buildTimeoutMs(input.buildTimeout);
+  if (input.queueWaitLimit !== undefined) data.queueWaitLimitMs = input.queueWaitLimit === null ? null : queueWaitLimitMs(input.queueWaitLimit);
   if (input.pullRequestSecrets !== undefined) data.pullRequestSecrets = input.pullRequestSecrets;
   if (input.layerCache !== undefined) data.layerCache = input.layerCache;
   if (input.rebuildOnBaseChange !== undefined) data.rebuildOnBaseChange = input.rebuildOnBaseChange;

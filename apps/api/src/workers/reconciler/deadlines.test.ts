@@ -131,6 +131,32 @@ describe('reconciler: deadlines on the server', () => {
     expect(await publishJob(f, build.id)).toBeUndefined(); // nothing left for a late agent
   });
 
+  it("uses the repository's own queue-wait limit when it has one, over ARCHWAY_QUEUE_WAIT_LIMIT (off here)", async () => {
+    const reg = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/repos',
+      headers: f.auth,
+      payload: { fullName: 'acme/impatient', provider: 'github', cloneUrl: repoUrl, platforms: ['linux/arm/v6'], queueWaitLimit: '1s' },
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
+    expect(reg.json().queueWaitLimit).toBe('1s');
+    const bad = await f.app.inject({ method: 'PATCH', url: `/api/v1/repos/${reg.json().id}`, headers: f.auth, payload: { queueWaitLimit: 'soon' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ field: 'queueWaitLimit' });
+    const res = await f.app.inject({ method: 'POST', url: `/api/v1/repos/${reg.json().id}/builds`, headers: f.auth, payload: { ref: 'main' } });
+    expect(res.statusCode, res.body).toBe(202);
+    const build = await f.prisma.build.findUniqueOrThrow({ where: { id: res.json().id }, include: { tasks: true } });
+    const job = (await buildJob(f, 'linux/arm/v6', build.tasks[0]!.id))!;
+    expect(job.data.queueWaitLimitMs).toBe(1000);
+    expect((await sweep(f, { queueWaitLimitMs: 0 })).queueWait).toBe(0); // not yet waited 1 s
+    await waitFor(async () => Date.now() - job.timestamp > 1000, 'the job to wait 1 s');
+    expect((await sweep(f, { queueWaitLimitMs: 0 })).queueWait).toBe(1);
+    const done = await finalBuild(f, build.id);
+    expect(done.error).toMatch(
+      /^linux\/arm\/v6: waited \d[0-9a-z.]* for an agent \(the repository's queueWaitLimit 1s\): no agent of linux\/arm\/v6 is connected$/,
+    );
+  });
+
   it('says every agent of the platform was busy when there were some', async () => {
     const build = await postBuild(f, repoUrl, ['linux/arm64']);
     await f.redis.set(

@@ -22,7 +22,7 @@ function attemptMark(job: Job): { attempt?: number; agent?: string } {
 export async function enforceDeadlines(s: Sweep, task: OpenTask, siblings: TaskRef[], job: Job): Promise<boolean> {
   const state = await job.getState();
   if (state === 'active') return activeDeadlines(s, task, siblings, job);
-  if ((state === 'waiting' || state === 'prioritized') && s.policy.queueWaitLimitMs > 0) return queueWait(s, task, siblings, job);
+  if (state === 'waiting' || state === 'prioritized') return queueWait(s, task, siblings, job);
   return false;
 }
 
@@ -64,11 +64,18 @@ async function activeDeadlines(s: Sweep, task: OpenTask, siblings: TaskRef[], jo
   return true;
 }
 
-/** Waiting since it was queued or last started (a retry, a requeue, a stalled job put back). */
+/**
+ * Waiting since it was queued or last started (a retry, a requeue, a stalled job put back), against
+ * its repository's limit (carried in the job) or else ARCHWAY_QUEUE_WAIT_LIMIT (0: none).
+ */
 async function queueWait(s: Sweep, task: OpenTask, siblings: TaskRef[], job: Job): Promise<boolean> {
+  const own = (job.data as { queueWaitLimitMs?: number }).queueWaitLimitMs;
+  const limitMs = own ?? s.policy.queueWaitLimitMs;
+  if (limitMs <= 0) return false;
   const waitingMs = s.now - Math.max(job.timestamp, job.processedOn ?? 0);
-  if (waitingMs <= s.policy.queueWaitLimitMs) return false;
-  const reason = `${task.platform}: waited ${formatDuration(waitingMs)} for an agent (ARCHWAY_QUEUE_WAIT_LIMIT ${formatDuration(s.policy.queueWaitLimitMs)}): ${whatWasMissing(s, task.platform)}`;
+  if (waitingMs <= limitMs) return false;
+  const setting = own ? "the repository's queueWaitLimit" : 'ARCHWAY_QUEUE_WAIT_LIMIT';
+  const reason = `${task.platform}: waited ${formatDuration(waitingMs)} for an agent (${setting} ${formatDuration(limitMs)}): ${whatWasMissing(s, task.platform)}`;
   await reportTaskFailed(s, task, { attempt: task.attempts + 1, cause: 'queue-wait', reason });
   await stopBuildJobs(s, task.buildId, siblings);
   s.counts.queueWait++;

@@ -2,7 +2,10 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { PUBLISH_QUEUE, redisKeys, type AttemptCause } from '@archway/contract';
 import { nowIso, publishEvent } from '@archway/runtime';
 import { removeWaitingJobs } from '../../http/builds/index.ts';
-import type { Sweep } from './context.ts';
+import type { ReconcileDeps } from './context.ts';
+
+/** What failing a task needs (a sweep, or the fleet's fail-fast). */
+export type FailDeps = Pick<ReconcileDeps, 'redis' | 'prefix' | 'queues' | 'metrics'>;
 
 export interface TaskRef {
   id: string;
@@ -15,7 +18,7 @@ export interface TaskRef {
  * naming the platform), exactly as an agent would report it: the recorder's guards decide, so a
  * task that finished meanwhile is left alone.
  */
-export async function reportTaskFailed(s: Sweep, task: TaskRef, e: { attempt: number; cause: AttemptCause; reason: string; agent?: string }): Promise<void> {
+export async function reportTaskFailed(s: FailDeps, task: TaskRef, e: { attempt: number; cause: AttemptCause; reason: string; agent?: string }): Promise<void> {
   await publishEvent(s.redis, s.prefix, {
     type: 'task.failed',
     buildId: task.buildId,
@@ -37,7 +40,7 @@ export async function reportTaskFailed(s: Sweep, task: TaskRef, e: { attempt: nu
  * holds it, else its waiting jobs go and a lost agent's job is failed (its lock is gone, so no
  * token is needed), which fails the publish parent: nothing of the build is published.
  */
-export async function stopBuildJobs(s: Sweep, buildId: string, tasks: TaskRef[], lostJob?: Job): Promise<void> {
+export async function stopBuildJobs(s: FailDeps, buildId: string, tasks: TaskRef[], lostJob?: Job): Promise<void> {
   const keys = redisKeys(s.prefix);
   await s.redis.sadd(keys.canceled, buildId, ...tasks.map((t) => t.id));
   for (const t of tasks) await s.redis.publish(`${s.prefix}:cancel`, t.id);

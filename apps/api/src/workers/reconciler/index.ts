@@ -6,6 +6,7 @@ import { runSweep } from './sweep.ts';
 
 export { loadReconcilePolicy, type ReconcilePolicy } from './policy.ts';
 export type { ReconcileDeps, SweepCounts } from './context.ts';
+export { failWaitingJobs } from './fail-waiting.ts';
 
 export interface Reconciler {
   /** Stops after the sweep in progress (if any) notices. */

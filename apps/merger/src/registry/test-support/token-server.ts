@@ -1,12 +1,7 @@
 import { createSign, randomUUID } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { selfSignedCert } from '../../../../../test/support/self-signed.ts';
 
 export interface TokenServer {
   realm: string;
@@ -27,27 +22,8 @@ const ISSUER = 'archway-test-tokens';
  * get what they ask for.
  */
 export async function startTokenServer(dir: string, opts: { user: string; password: string; refreshToken: string }): Promise<TokenServer> {
-  const key = join(dir, 'token.key');
-  const cert = join(dir, 'token.crt');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=archway test tokens',
-  ]);
-  const keyPem = await readFile(key, 'utf8');
-  const certDer = (await readFile(cert, 'utf8')).replace(/-----[^-]+-----|\s/g, '');
+  const { keyPem, certPem, certFile } = await selfSignedCert(dir, 'token', 'archway test tokens');
+  const certDer = certPem.replace(/-----[^-]+-----|\s/g, '');
   const seen: string[] = [];
 
   const issue = (scopes: string[], trusted: boolean) => {
@@ -96,7 +72,7 @@ export async function startTokenServer(dir: string, opts: { user: string; passwo
   return {
     realm,
     seen,
-    registryConfig: `auth:\n  token:\n    realm: ${realm}\n    service: ${SERVICE}\n    issuer: ${ISSUER}\n    rootcertbundle: ${cert}\n`,
+    registryConfig: `auth:\n  token:\n    realm: ${realm}\n    service: ${SERVICE}\n    issuer: ${ISSUER}\n    rootcertbundle: ${certFile}\n`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
