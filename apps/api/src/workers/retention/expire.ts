@@ -105,11 +105,16 @@ async function expireBuild(
   const logsDue = build.logsDeletedAt === null && finishedAt <= h.logs;
   if (!archivesDue && !logsDue) return;
 
-  // The database says which keys can exist: one archive and one log per platform.
+  // The database says which keys can exist: one archive and one log per platform, and the
+  // supply-chain material (SBOM, provenance) that goes with the archive: it describes the same image.
   const platforms = [...new Set([...build.tasks.map((t) => t.platform), ...build.platforms])].map(storedPlatform);
   const keys: { key: string; kind: 'archives' | 'logs' }[] = [];
   for (const platform of platforms) {
-    if (archivesDue) keys.push({ key: objectKeys.archive(build.id, platform), kind: 'archives' });
+    if (archivesDue) {
+      keys.push({ key: objectKeys.archive(build.id, platform), kind: 'archives' });
+      keys.push({ key: objectKeys.sbom(build.id, platform), kind: 'archives' });
+      keys.push({ key: objectKeys.provenance(build.id, platform), kind: 'archives' });
+    }
     if (logsDue) keys.push({ key: objectKeys.log(build.id, platform), kind: 'logs' });
   }
   const unique = [...new Map(keys.map((k) => [k.key, k])).values()];

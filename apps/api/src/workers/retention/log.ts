@@ -9,6 +9,7 @@ export interface RetentionLog {
 export interface RetentionCounts {
   /** Builds whose archives and/or logs were expired (and marked) in this run. */
   builds: number;
+  /** Archives and the supply-chain objects (SBOM, provenance) removed with them. */
   archives: number;
   logs: number;
   /** Objects of builds the database does not know. */

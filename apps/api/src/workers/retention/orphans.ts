@@ -2,7 +2,7 @@ import type { ObjectStore, StoredObject } from '@archway/runtime';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { RetentionCounts, RetentionLog } from './log.ts';
 
-const PREFIXES = ['archives/', 'logs/'] as const;
+const PREFIXES = ['archives/', 'logs/', 'supply/'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface OrphanCandidate extends StoredObject {
@@ -10,7 +10,7 @@ interface OrphanCandidate extends StoredObject {
 }
 
 /**
- * Deletes objects under archives/ and logs/ whose build is not in the database (a deleted build,
+ * Deletes objects under archives/, logs/ and supply/ whose build is not in the database (a deleted build,
  * or another installation's leftovers) once they are older than `horizon`. Listing streams and
  * ids are checked in batches, so memory stays flat with the size of the store.
  */
