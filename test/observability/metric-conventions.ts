@@ -23,6 +23,7 @@ export const BOUNDED_LABELS = new Set([
   'forge',
   'event',
   'reference',
+  'step',
 ]);
 
 /** Label names that always mean an unbounded value, whatever else is said about them. */

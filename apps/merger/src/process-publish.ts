@@ -10,6 +10,7 @@ import type { EarlyPushState } from './early-push/state.ts';
 import { FinalPublishError, PublishCanceled } from './errors.ts';
 import { publishBuild } from './publish.ts';
 import type { SigningKey } from './signing/key.ts';
+import type { SupplyChainObserver } from './metrics/merger-metrics.ts';
 
 export interface PublishDeps {
   redis: Redis;
@@ -23,6 +24,8 @@ export interface PublishDeps {
   early?: EarlyPushState;
   /** ARCHWAY_SIGNING_KEY: indexes are signed (except pull-request builds). */
   signingKey?: SigningKey;
+  /** Merger metrics of the attestation and signature steps. */
+  supplyObserver?: SupplyChainObserver;
 }
 
 export interface PublishJobResult {
@@ -70,6 +73,7 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
       blobConcurrency: deps.blobConcurrency,
       guard: deps.early && data.image ? platformGuard(deps.early, data.buildId, data.image) : undefined,
       signingKey: deps.signingKey,
+      supplyObserver: deps.supplyObserver,
       hooks: {
         // After a failed early push its phase exists already under the plain name.
         platformStarted: (p, again) => phase(pushPhase(p, again), 'push'),

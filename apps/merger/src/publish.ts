@@ -8,6 +8,7 @@ import type { PlatformGuard } from './early-push/guard.ts';
 import { limiter, pushPlatform, type PlatformImage } from './push-platform.ts';
 import { supplyChainStep } from './attestations/publish-supply.ts';
 import type { SigningKey } from './signing/key.ts';
+import type { SupplyChainObserver } from './metrics/merger-metrics.ts';
 
 export interface PublishHooks {
   /** Called around each platform's push, e.g. to emit phase events; `again` after a failed early push. */
@@ -38,6 +39,8 @@ export interface PublishInput {
   hooks?: PublishHooks;
   /** Signs the index (cosign's format) when the job's supply allows it. */
   signingKey?: SigningKey | undefined;
+  /** Counts and times the attestation and signature steps (merger metrics); absent: nothing is counted. */
+  supplyObserver?: SupplyChainObserver | undefined;
 }
 
 export interface PublishOutcome {
@@ -64,7 +67,7 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   const controller = new AbortController();
   const uploads = limiter(input.blobConcurrency ?? 4);
   // Attestations and signature (docs/supply-chain.md): all before any tag moves.
-  const supply = supplyChainStep({ store: input.store, client, repository, job, results, signingKey: input.signingKey });
+  const supply = supplyChainStep({ store: input.store, client, repository, job, results, signingKey: input.signingKey, observer: input.supplyObserver });
   const images = await mapLimit(results, input.concurrency ?? 2, controller, async (result) => {
     const early = input.pushed?.get(result.platform);
     if (early) return early;

@@ -8,7 +8,7 @@ import { EarlyPushState } from './early-push/state.ts';
 import type { MergerConfig } from './env.ts';
 import { processPublishJob, reportStalled, type PublishJobResult } from './process-publish.ts';
 import type { MergerMetrics } from './metrics/merger-metrics.ts';
-import { registryObserver } from './metrics/merger-metrics.ts';
+import { registryObserver, supplyChainObserver } from './metrics/merger-metrics.ts';
 import { observePublish } from './metrics/observe-publish.ts';
 import { startMergerMetrics } from './metrics/start.ts';
 
@@ -70,6 +70,7 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
     blobConcurrency: config.blobConcurrency,
     early,
     signingKey: config.signingKey,
+    supplyObserver: supplyChainObserver(metrics),
   };
 
   const worker = new Worker<unknown, PublishJobResult>(PUBLISH_QUEUE, (job) => observePublish(metrics, job, () => processPublishJob(job, deps)), {

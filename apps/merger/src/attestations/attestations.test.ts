@@ -1,5 +1,5 @@
 import type {} from '../../../../test/global-setup.ts';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,8 +9,10 @@ import { objectKeys, type BuildResult, type PublishJob, type PublishSupply } fro
 import { FsObjectStore } from '@archway/runtime';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FinalPublishError } from '../errors.ts';
+import { createMergerMetrics, supplyChainObserver, type MergerMetrics } from '../metrics/merger-metrics.ts';
 import { publishBuild } from '../publish.ts';
 import { RegistryPool } from '../registry/index.ts';
+import { parseSigningKey } from '../signing/key.ts';
 import { resultFor, writeTestArchive } from '../test-support/oci-archive.ts';
 import { AMD64 } from '../test-support/platforms.ts';
 import { skopeoRaw, skopeoTagExists } from '../test-support/tools.ts';
@@ -81,6 +83,41 @@ describe('attestations in the published index', () => {
 // A stand-in for an old registry (such registries cannot run here): a loopback proxy in front of
 // the real docker-registry that answers the distribution API's MANIFEST_INVALID to any manifest
 // PUT naming an in-toto layer or an `unknown` platform, and forwards everything else unchanged.
+/** `step/outcome` → count, of the merger's supply-chain step counter and duration histogram. */
+async function stepCounts(m: MergerMetrics) {
+  const counted = Object.fromEntries((await m.supplyChainSteps.get()).values.map((v) => [`${v.labels.step}/${v.labels.outcome}`, v.value]));
+  const timed = Object.fromEntries(
+    (await m.supplyChainSeconds.get()).values.filter((v) => v.metricName?.endsWith('_count')).map((v) => [String(v.labels.step), v.value]),
+  );
+  return { counted, timed };
+}
+
+describe('supply-chain step metrics', () => {
+  it('count and time one attestation per platform and the signature of a signed publish', async () => {
+    const repo = `me/metrics-${randomUUID().slice(0, 8)}`;
+    const buildId = randomUUID();
+    const result = await built(buildId, repo);
+    const pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const metrics = createMergerMetrics();
+    const job: PublishJob = { buildId, image: `${host}/${repo}`, tags: ['1.0'], push: true, platforms: [AMD64], supply: { ...supply, sign: true } };
+    const pool = new RegistryPool({ authFile: null, insecureRegistries: [host] });
+    try {
+      const out = await publishBuild({
+        store,
+        registries: pool,
+        job,
+        results: [result],
+        signingKey: parseSigningKey(pem),
+        supplyObserver: supplyChainObserver(metrics),
+      });
+      expect(out.supplyChain?.signature?.digest).toMatch(/^sha256:/);
+      expect(await stepCounts(metrics)).toEqual({ counted: { 'attestation/succeeded': 1, 'signature/succeeded': 1 }, timed: { attestation: 1, signature: 1 } });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('a registry that refuses attestation manifests (stand-in proxy speaking the registry API)', () => {
   let proxy: Server;
   let proxyHost: string;
@@ -117,7 +154,8 @@ describe('a registry that refuses attestation manifests (stand-in proxy speaking
     const pool = new RegistryPool({ authFile: null, insecureRegistries: [proxyHost] });
     try {
       const job: PublishJob = { buildId, image: `${proxyHost}/${repo}`, tags: ['latest'], push: true, platforms: [AMD64], supply };
-      const err = await publishBuild({ store, registries: pool, job, results: [result] }).then(
+      const metrics = createMergerMetrics();
+      const err = await publishBuild({ store, registries: pool, job, results: [result], supplyObserver: supplyChainObserver(metrics) }).then(
         () => null,
         (e: Error) => e,
       );
@@ -125,6 +163,7 @@ describe('a registry that refuses attestation manifests (stand-in proxy speaking
       expect(err!.message).toMatch(new RegExp(`^${proxyHost}/${repo} refused the attestation manifest of linux/amd64: .*MANIFEST_INVALID`));
       expect(err!.message).toContain('set "attestations": false on the build request, or the repository setting "attestations": false');
       expect(await skopeoTagExists(`${host}/${repo}:latest`)).toBe(false);
+      expect((await stepCounts(metrics)).counted).toEqual({ 'attestation/failed': 1 });
 
       // With the switch off, the same registry takes the build.
       const off = await publishBuild({ store, registries: pool, job: { ...job, supply: { ...supply, attestations: false } }, results: [result] });

@@ -2,6 +2,7 @@ import type { BuildResult, Platform, PublishJob, SupplyChain } from '@archway/co
 import type { ObjectStore } from '@archway/runtime';
 import type { RegistryClient } from '../registry/index.ts';
 import { buildImageIndex } from '../image-index.ts';
+import { observeStep, type SupplyChainObserver } from '../metrics/merger-metrics.ts';
 import type { PlatformImage } from '../push-platform.ts';
 import { pushSignature } from '../signing/cosign.ts';
 import type { SigningKey } from '../signing/key.ts';
@@ -15,6 +16,8 @@ export interface SupplyInput {
   job: PublishJob;
   results: BuildResult[];
   signingKey?: SigningKey | undefined;
+  /** Counts and times each attestation and the signature (merger metrics). */
+  observer?: SupplyChainObserver | undefined;
 }
 
 type Settled = { ok: AttachedPlatform | undefined } | { err: unknown };
@@ -37,7 +40,7 @@ export function supplyChainStep(o: SupplyInput) {
       if (!supply || !task || pending.has(image.platform)) return;
       pending.set(
         image.platform,
-        attachPlatform({ ...o, job: { ...job, supply } }, image, task).then(
+        observeStep(o.observer, 'attestation', () => attachPlatform({ ...o, job: { ...job, supply } }, image, task)).then(
           (ok) => ({ ok }),
           (err: unknown) => ({ err }),
         ),
@@ -61,7 +64,11 @@ export function supplyChainStep(o: SupplyInput) {
     async sign(indexDigest: string): Promise<SupplyChain | undefined> {
       if (!supply) return undefined;
       const unsigned = !o.signingKey ? 'the merger has no signing key (ARCHWAY_SIGNING_KEY)' : !supply.sign ? 'pull-request builds are never signed' : null;
-      const signature = unsigned ? null : await pushSignature(o.client, o.repository, indexDigest, o.signingKey!, { 'dev.archway.build': job.buildId });
+      const signature = unsigned
+        ? null
+        : await observeStep(o.observer, 'signature', () =>
+            pushSignature(o.client, o.repository, indexDigest, o.signingKey!, { 'dev.archway.build': job.buildId }),
+          );
       return { attestations: attached.map((a) => a.record), signature, unsignedReason: unsigned };
     },
   };

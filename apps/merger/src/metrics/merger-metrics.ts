@@ -1,11 +1,11 @@
-import { BUILD_SECONDS_BUCKETS, Counter, createMetricsRegistry, Histogram, type Registry } from '@archway/runtime/metrics';
+import { BUILD_SECONDS_BUCKETS, Counter, createMetricsRegistry, Histogram, REQUEST_SECONDS_BUCKETS, type Registry } from '@archway/runtime/metrics';
 
 /** Prefix of the merger's process metrics: the API exposes them beside its own. */
 export const MERGER_PROCESS_PREFIX = 'archway_merger_';
 
 /**
  * The merger's metrics, in a registry of its own. Labels are bounded: `outcome`, `method`,
- * `code` (HTTP status), `result`, `reference` — never a build id, image or digest.
+ * `code` (HTTP status), `result`, `reference`, `step` — never a build id, image or digest.
  */
 export function createMergerMetrics() {
   const registry: Registry = createMetricsRegistry({ processMetrics: true, prefix: MERGER_PROCESS_PREFIX });
@@ -53,6 +53,19 @@ export function createMergerMetrics() {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    supplyChainSteps: new Counter({
+      name: 'archway_merger_supply_chain_steps_total',
+      help: 'Supply-chain steps of publishes, by step (attestation: one per platform, signature: one per index) and outcome (succeeded, failed).',
+      labelNames: ['step', 'outcome'] as const,
+      registers,
+    }),
+    supplyChainSeconds: new Histogram({
+      name: 'archway_merger_supply_chain_step_duration_seconds',
+      help: 'Duration of supply-chain steps (attestation: provenance and manifest of one platform, signature: the cosign signature of the index), by step.',
+      labelNames: ['step'] as const,
+      buckets: REQUEST_SECONDS_BUCKETS,
+      registers,
+    }),
   };
 }
 export type MergerMetrics = ReturnType<typeof createMergerMetrics>;
@@ -75,4 +88,35 @@ export function registryObserver(m: MergerMetrics): RegistryObserver {
     },
     manifest: (reference) => m.manifests.inc({ reference }),
   };
+}
+
+export type SupplyChainStepName = 'attestation' | 'signature';
+
+/** What the publish's supply-chain step reports (attestations/publish-supply.ts); absent: nothing is counted. */
+export interface SupplyChainObserver {
+  step(step: SupplyChainStepName, outcome: 'succeeded' | 'failed', seconds: number): void;
+}
+
+export function supplyChainObserver(m: MergerMetrics): SupplyChainObserver {
+  return {
+    step: (step, outcome, seconds) => {
+      m.supplyChainSteps.inc({ step, outcome });
+      m.supplyChainSeconds.observe({ step }, seconds);
+    },
+  };
+}
+
+/** Runs one supply-chain step and reports its outcome and duration to `observer`, if any. */
+export async function observeStep<T>(observer: SupplyChainObserver | undefined, step: SupplyChainStepName, run: () => Promise<T>): Promise<T> {
+  if (!observer) return run();
+  const started = performance.now();
+  const report = (outcome: 'succeeded' | 'failed') => observer.step(step, outcome, (performance.now() - started) / 1000);
+  try {
+    const result = await run();
+    report('succeeded');
+    return result;
+  } catch (err) {
+    report('failed');
+    throw err;
+  }
 }
