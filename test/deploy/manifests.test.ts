@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -23,15 +23,16 @@ type Obj = {
 };
 const rendered = new Map<string, Obj[]>();
 
+async function render(dir: string): Promise<Obj[]> {
+  const { stdout } = await run('kubectl', ['kustomize', dir], { maxBuffer: 16 * 1024 * 1024 });
+  return parseAllDocuments(stdout).map((d) => {
+    expect(d.errors).toEqual([]);
+    return d.toJS() as Obj;
+  });
+}
+
 beforeAll(async () => {
-  for (const o of OVERLAYS) {
-    const { stdout } = await run('kubectl', ['kustomize', join(root, 'deploy/kubernetes/overlays', o)], { maxBuffer: 16 * 1024 * 1024 });
-    const docs = parseAllDocuments(stdout).map((d) => {
-      expect(d.errors).toEqual([]);
-      return d.toJS() as Obj;
-    });
-    rendered.set(o, docs);
-  }
+  for (const o of OVERLAYS) rendered.set(o, await render(join(root, 'deploy/kubernetes/overlays', o)));
 }, 60_000);
 
 const of = (o: string, kind: string) => rendered.get(o)!.filter((d) => d.kind === kind);
@@ -183,6 +184,36 @@ describe.each(OVERLAYS)('deploy/kubernetes/overlays/%s', (overlay) => {
         const entry = (c.command[1] as string).replace(/^dist\//, '');
         await expect(stat(join(out, entry)), `${w.metadata.name}: ${c.command[1]}`).resolves.toBeTruthy();
       }
+    }
+  }, 60_000);
+});
+
+describe.each(OVERLAYS)('deploy/monitoring/kubernetes/agent-metrics-patch.yaml on overlays/%s', (overlay) => {
+  it('gives every agent pool the metrics port the PodMonitor scrapes', async () => {
+    // As its header says: copied into an overlay over this one, listed under patchesStrategicMerge.
+    const dir = await mkdtemp(join(inject('tmpRoot'), 'metrics-overlay-'));
+    await copyFile(join(root, 'deploy/monitoring/kubernetes/agent-metrics-patch.yaml'), join(dir, 'agent-metrics-patch.yaml'));
+    const base = relative(dir, join(root, 'deploy/kubernetes/overlays', overlay)); // kustomize refuses absolute bases
+    await writeFile(join(dir, 'kustomization.yaml'), `bases:\n  - ${base}\npatchesStrategicMerge:\n  - agent-metrics-patch.yaml\n`);
+    const patched = (await render(dir)).filter((d) => d.kind === 'StatefulSet' && d.metadata.labels?.[POOL_LABELS.platform]);
+    const podMonitor = parseAllDocuments(await readFile(join(root, 'deploy/monitoring/kubernetes/pod-monitor-agents.yaml'), 'utf8'))[0]!.toJS();
+    const port = podMonitor.spec.podMetricsEndpoints[0].port;
+    expect(patched.map((p) => p.metadata.name).sort()).toEqual(
+      pools(overlay)
+        .map((p) => p.metadata.name)
+        .sort(),
+    );
+    for (const pool of patched) {
+      expect(podMonitor.spec.selector.matchExpressions[0].values).toContain(pool.spec.template.metadata.labels.app);
+      const c = pool.spec.template.spec.containers[0];
+      const metrics = c.ports?.find((p: any) => p.name === port);
+      expect(metrics, pool.metadata.name).toBeDefined();
+      expect(envOf(c).get('ARCHWAY_AGENT_METRICS_PORT')).toBe(String(metrics.containerPort));
+      expect(parseDuration(envOf(c).get('ARCHWAY_METRICS_PUSH_INTERVAL'))).toBe(0); // or every series counts twice
+      // The patch adds to the pool, it does not replace what the base set.
+      expect(envOf(c).get('ARCHWAY_AGENT_PLATFORM')).toBe(
+        envOf(named(overlay, 'StatefulSet', pool.metadata.name).spec.template.spec.containers[0]).get('ARCHWAY_AGENT_PLATFORM'),
+      );
     }
   }, 60_000);
 });
