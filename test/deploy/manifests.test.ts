@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -186,6 +186,46 @@ describe.each(OVERLAYS)('deploy/kubernetes/overlays/%s', (overlay) => {
       }
     }
   }, 60_000);
+});
+
+describe('deploy/kubernetes/overlays/homelab with deploy/registry-cache', () => {
+  it('runs the pull-through cache and lets the agent pools reach it through their registries.conf', () => {
+    const service = named('homelab', 'Service', 'registry-cache');
+    expect(service, 'the cache Service').toBeDefined();
+    const cache = named('homelab', 'Deployment', 'registry-cache');
+    expect(cache.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+    const conf: string = named('homelab', 'ConfigMap', 'archway-agent-registries').data['registries.conf'];
+    expect(conf).toContain(`location = "${service.metadata.name}:${service.spec.ports[0].port}"`);
+    expect(pools('homelab')).toHaveLength(2);
+    for (const pool of pools('homelab')) {
+      const pod = pool.spec.template.spec;
+      const c = pod.containers[0];
+      const path: string = envOf(c).get('ARCHWAY_AGENT_REGISTRIES_CONF');
+      expect(path, pool.metadata.name).toMatch(/\/registries\.conf$/);
+      const mount = c.volumeMounts.find((m: any) => m.mountPath === dirname(path));
+      expect(pod.volumes.find((v: any) => v.name === mount?.name)?.configMap, pool.metadata.name).toEqual({ name: 'archway-agent-registries' });
+      // Optional credentials: the overlay applies without their Secrets, and no *_FILE the agent
+      // insists on (it refuses to start when one is missing) points into a mount that may be empty.
+      const optional = pod.volumes.filter((v: any) => v.secret?.optional).map((v: any) => v.name);
+      expect(optional.sort()).toEqual(['cache-auth', 'pull-auth']);
+      const optionalDirs = c.volumeMounts.filter((m: any) => optional.includes(m.name)).map((m: any) => `${m.mountPath}/`);
+      for (const [name, value] of envOf(c))
+        if (name.endsWith('_FILE'))
+          expect(
+            optionalDirs.some((d: string) => String(value).startsWith(d)),
+            name,
+          ).toBe(false);
+    }
+    // NetworkPolicies add up: one more rule lets the agents (only) reach the cache's port.
+    const np = named('homelab', 'NetworkPolicy', 'archway-agent-registry-cache');
+    expect(np.spec.podSelector.matchLabels).toEqual(named('homelab', 'NetworkPolicy', 'archway-agent').spec.podSelector.matchLabels);
+    expect(np.spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: service.spec.selector } }], ports: [{ protocol: 'TCP', port: 5000 }] }]);
+    expect(cache.spec.template.spec.containers[0].ports[0]).toMatchObject({ containerPort: 5000, name: service.spec.ports[0].targetPort });
+  });
+
+  it('leaves the production overlay without the cache', () => {
+    expect(of('production', 'Service').map((s) => s.metadata.name)).not.toContain('registry-cache');
+  });
 });
 
 describe.each(OVERLAYS)('deploy/monitoring/kubernetes/agent-metrics-patch.yaml on overlays/%s', (overlay) => {
