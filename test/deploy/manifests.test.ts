@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -23,15 +23,16 @@ type Obj = {
 };
 const rendered = new Map<string, Obj[]>();
 
+async function render(dir: string): Promise<Obj[]> {
+  const { stdout } = await run('kubectl', ['kustomize', dir], { maxBuffer: 16 * 1024 * 1024 });
+  return parseAllDocuments(stdout).map((d) => {
+    expect(d.errors).toEqual([]);
+    return d.toJS() as Obj;
+  });
+}
+
 beforeAll(async () => {
-  for (const o of OVERLAYS) {
-    const { stdout } = await run('kubectl', ['kustomize', join(root, 'deploy/kubernetes/overlays', o)], { maxBuffer: 16 * 1024 * 1024 });
-    const docs = parseAllDocuments(stdout).map((d) => {
-      expect(d.errors).toEqual([]);
-      return d.toJS() as Obj;
-    });
-    rendered.set(o, docs);
-  }
+  for (const o of OVERLAYS) rendered.set(o, await render(join(root, 'deploy/kubernetes/overlays', o)));
 }, 60_000);
 
 const of = (o: string, kind: string) => rendered.get(o)!.filter((d) => d.kind === kind);
@@ -183,6 +184,76 @@ describe.each(OVERLAYS)('deploy/kubernetes/overlays/%s', (overlay) => {
         const entry = (c.command[1] as string).replace(/^dist\//, '');
         await expect(stat(join(out, entry)), `${w.metadata.name}: ${c.command[1]}`).resolves.toBeTruthy();
       }
+    }
+  }, 60_000);
+});
+
+describe('deploy/kubernetes/overlays/homelab with deploy/registry-cache', () => {
+  it('runs the pull-through cache and lets the agent pools reach it through their registries.conf', () => {
+    const service = named('homelab', 'Service', 'registry-cache');
+    expect(service, 'the cache Service').toBeDefined();
+    const cache = named('homelab', 'Deployment', 'registry-cache');
+    expect(cache.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+    const conf: string = named('homelab', 'ConfigMap', 'archway-agent-registries').data['registries.conf'];
+    expect(conf).toContain(`location = "${service.metadata.name}:${service.spec.ports[0].port}"`);
+    expect(pools('homelab')).toHaveLength(2);
+    for (const pool of pools('homelab')) {
+      const pod = pool.spec.template.spec;
+      const c = pod.containers[0];
+      const path: string = envOf(c).get('ARCHWAY_AGENT_REGISTRIES_CONF');
+      expect(path, pool.metadata.name).toMatch(/\/registries\.conf$/);
+      const mount = c.volumeMounts.find((m: any) => m.mountPath === dirname(path));
+      expect(pod.volumes.find((v: any) => v.name === mount?.name)?.configMap, pool.metadata.name).toEqual({ name: 'archway-agent-registries' });
+      // Optional credentials: the overlay applies without their Secrets, and no *_FILE the agent
+      // insists on (it refuses to start when one is missing) points into a mount that may be empty.
+      const optional = pod.volumes.filter((v: any) => v.secret?.optional).map((v: any) => v.name);
+      expect(optional.sort()).toEqual(['cache-auth', 'pull-auth']);
+      const optionalDirs = c.volumeMounts.filter((m: any) => optional.includes(m.name)).map((m: any) => `${m.mountPath}/`);
+      for (const [name, value] of envOf(c))
+        if (name.endsWith('_FILE'))
+          expect(
+            optionalDirs.some((d: string) => String(value).startsWith(d)),
+            name,
+          ).toBe(false);
+    }
+    // NetworkPolicies add up: one more rule lets the agents (only) reach the cache's port.
+    const np = named('homelab', 'NetworkPolicy', 'archway-agent-registry-cache');
+    expect(np.spec.podSelector.matchLabels).toEqual(named('homelab', 'NetworkPolicy', 'archway-agent').spec.podSelector.matchLabels);
+    expect(np.spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: service.spec.selector } }], ports: [{ protocol: 'TCP', port: 5000 }] }]);
+    expect(cache.spec.template.spec.containers[0].ports[0]).toMatchObject({ containerPort: 5000, name: service.spec.ports[0].targetPort });
+  });
+
+  it('leaves the production overlay without the cache', () => {
+    expect(of('production', 'Service').map((s) => s.metadata.name)).not.toContain('registry-cache');
+  });
+});
+
+describe.each(OVERLAYS)('deploy/monitoring/kubernetes/agent-metrics-patch.yaml on overlays/%s', (overlay) => {
+  it('gives every agent pool the metrics port the PodMonitor scrapes', async () => {
+    // As its header says: copied into an overlay over this one, listed under patchesStrategicMerge.
+    const dir = await mkdtemp(join(inject('tmpRoot'), 'metrics-overlay-'));
+    await copyFile(join(root, 'deploy/monitoring/kubernetes/agent-metrics-patch.yaml'), join(dir, 'agent-metrics-patch.yaml'));
+    const base = relative(dir, join(root, 'deploy/kubernetes/overlays', overlay)); // kustomize refuses absolute bases
+    await writeFile(join(dir, 'kustomization.yaml'), `bases:\n  - ${base}\npatchesStrategicMerge:\n  - agent-metrics-patch.yaml\n`);
+    const patched = (await render(dir)).filter((d) => d.kind === 'StatefulSet' && d.metadata.labels?.[POOL_LABELS.platform]);
+    const podMonitor = parseAllDocuments(await readFile(join(root, 'deploy/monitoring/kubernetes/pod-monitor-agents.yaml'), 'utf8'))[0]!.toJS();
+    const port = podMonitor.spec.podMetricsEndpoints[0].port;
+    expect(patched.map((p) => p.metadata.name).sort()).toEqual(
+      pools(overlay)
+        .map((p) => p.metadata.name)
+        .sort(),
+    );
+    for (const pool of patched) {
+      expect(podMonitor.spec.selector.matchExpressions[0].values).toContain(pool.spec.template.metadata.labels.app);
+      const c = pool.spec.template.spec.containers[0];
+      const metrics = c.ports?.find((p: any) => p.name === port);
+      expect(metrics, pool.metadata.name).toBeDefined();
+      expect(envOf(c).get('ARCHWAY_AGENT_METRICS_PORT')).toBe(String(metrics.containerPort));
+      expect(parseDuration(envOf(c).get('ARCHWAY_METRICS_PUSH_INTERVAL'))).toBe(0); // or every series counts twice
+      // The patch adds to the pool, it does not replace what the base set.
+      expect(envOf(c).get('ARCHWAY_AGENT_PLATFORM')).toBe(
+        envOf(named(overlay, 'StatefulSet', pool.metadata.name).spec.template.spec.containers[0]).get('ARCHWAY_AGENT_PLATFORM'),
+      );
     }
   }, 60_000);
 });
