@@ -196,7 +196,7 @@ async function build(
     }),
   );
   const paths = await resolveBuildPaths(work.checkout, job.context, job.containerfile);
-  await line(`archway: building ${paths.containerfileRel} with context ${job.context}`);
+  await line(`archway: building ${paths.containerfileRel}${job.target ? ` up to stage ${job.target}` : ''} with context ${job.context}`);
 
   const secretFiles = await writeSecretFiles(work.secrets, secrets);
   if (secretFiles.length > 0) await line(`archway: build secrets: ${secrets.map((s) => s.id).join(', ')} (values masked in this log)`);
@@ -204,7 +204,14 @@ async function build(
     try {
       const id = await runBuild({
         settings,
-        spec: { containerfile: paths.containerfile, contextDir: paths.contextDir, buildArgs: job.buildArgs, iidFile: work.iid, secrets: secretFiles },
+        spec: {
+          containerfile: paths.containerfile,
+          contextDir: paths.contextDir,
+          buildArgs: job.buildArgs,
+          target: job.target,
+          iidFile: work.iid,
+          secrets: secretFiles,
+        },
         signal,
         reporter,
         log: line,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parsePlatform, Platform } from './platform.ts';
 import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
 import { ImageNameString, TagString } from './reference.ts';
-import { RepoPath } from './paths.ts';
+import { RepoPath, StageName } from './paths.ts';
 
 export const DEFAULT_PLATFORMS: readonly Platform[] = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -37,6 +37,8 @@ export const BuildRequest = z
     source: BuildSource,
     containerfile: RepoPath.optional(),
     context: RepoPath.default('.'),
+    /** Build up to this stage of a multi-stage Containerfile (`buildah build --target`); default: the last. */
+    target: StageName.optional(),
     platforms: PlatformList,
     image: ImageNameString.optional(),
     tags: z.array(TagString).max(64).default([]),
@@ -115,6 +117,8 @@ export const Build = z.object({
   source: z.object({ url: z.string(), ref: z.string(), commit: z.string().nullable() }),
   containerfile: z.string().nullable(),
   context: z.string(),
+  /** The Containerfile stage built up to (`target`); null: the last stage. */
+  target: z.string().nullable().optional(),
   platforms: z.array(z.string()),
   image: z.string().nullable(),
   tags: z.array(z.string()),

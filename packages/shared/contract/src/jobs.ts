@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Platform, platformSlug } from './platform.ts';
+import { StageName } from './paths.ts';
 
 /**
  * The job catalog: every BullMQ job Archway enqueues, its payload schema, result and retry policy.
@@ -24,6 +25,8 @@ export const BuildJob = z.object({
   /** Undefined: `Containerfile`, then `Dockerfile`. */
   containerfile: z.string().optional(),
   context: z.string(),
+  /** The stage to build up to (`buildah build --target`); absent: the Containerfile's last stage. */
+  target: StageName.optional(),
   buildArgs: z.record(z.string(), z.string()),
   /** Build time limit (the repository's setting); agents default to 60 min when absent. */
   timeoutMs: z.number().int().positive().optional(),

@@ -17,3 +17,12 @@ export const RepoPath = z.string().superRefine((value, ctx) => {
   const problem = checkRepoPath(value);
   if (problem) ctx.addIssue({ code: 'custom', message: `"${value}" ${problem}` });
 });
+
+/**
+ * A Containerfile stage name for `buildah build --target`: what a `FROM … AS <name>` may declare
+ * (letters, digits, "_", "." and "-", starting with a letter), so it can never read as an option.
+ */
+export const StageName = z
+  .string()
+  .max(128, 'a stage name is at most 128 characters')
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a stage name starts with a letter and has letters, digits, "_", "." and "-"');

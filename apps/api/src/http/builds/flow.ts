@@ -38,6 +38,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
         source: { url: req.source.url, ref: req.source.ref, commit: req.source.commit },
         ...(req.containerfile ? { containerfile: req.containerfile } : {}),
         context: req.context,
+        ...(req.target ? { target: req.target } : {}),
         buildArgs: req.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       };

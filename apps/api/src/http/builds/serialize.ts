@@ -69,6 +69,7 @@ export function toBuild(b: BuildRow): Build {
     source: { url: redactUrl(b.sourceUrl), ref: b.ref, commit: b.commit },
     containerfile: b.containerfile,
     context: b.context,
+    target: requestTarget(b.request),
     platforms: b.platforms,
     image: b.image,
     tags: b.tags,
@@ -87,6 +88,12 @@ export function toBuild(b: BuildRow): Build {
     statusState: b.statusState,
     statusError: b.statusError,
   };
+}
+
+/** `target` lives only in the stored request (no column of its own). */
+function requestTarget(request: unknown): string | null {
+  const t = (request as { target?: unknown } | null)?.target;
+  return typeof t === 'string' ? t : null;
 }
 
 /** Build ids are UUIDs; anything else cannot exist (and must not reach Postgres as a uuid). */

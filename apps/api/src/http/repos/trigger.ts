@@ -60,6 +60,7 @@ export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrig
     source: { url: repo.cloneUrl, ref: sourceRef(t), commit: t.commit },
     ...((overrides.containerfile ?? repo.containerfile) ? { containerfile: overrides.containerfile ?? repo.containerfile } : {}),
     context: overrides.context ?? repo.context,
+    ...(overrides.target ? { target: overrides.target } : {}),
     platforms: overrides.platforms ?? repo.platforms,
     ...(repo.image ? { image: repo.image } : {}),
     tags: push ? tags : [],

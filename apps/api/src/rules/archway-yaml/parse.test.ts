@@ -42,7 +42,7 @@ describe('parseArchwayYaml', () => {
   it('points at an unknown key, a bad path and a bad tag', () => {
     expect(parseArchwayYaml('context: .\n\nplatform: linux/amd64\n')).toMatchObject({
       ok: false,
-      reason: '.archway.yaml line 3: unknown setting "platform": use containerfile, context, platforms, buildArgs, tags',
+      reason: '.archway.yaml line 3: unknown setting "platform": use containerfile, context, target, platforms, buildArgs, tags',
     });
     expect(parseArchwayYaml('containerfile: ../etc/passwd\n')).toMatchObject({
       ok: false,

@@ -23,7 +23,7 @@ export function parseArchwayYaml(text: string): ParsedArchwayYaml {
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
   if (typeof value !== 'object' || Array.isArray(value))
-    return fail('line 1: must be a mapping of settings (containerfile, context, platforms, buildArgs, tags)');
+    return fail('line 1: must be a mapping of settings (containerfile, context, target, platforms, buildArgs, tags)');
   const parsed = ArchwayYaml.safeParse(value);
   if (parsed.success) return { ok: true, config: parsed.data };
   const issue = parsed.error.issues[0]!;
@@ -31,7 +31,7 @@ export function parseArchwayYaml(text: string): ParsedArchwayYaml {
   const line = lineOf(doc, lineCounter, issue);
   const message =
     issue.code === 'unrecognized_keys'
-      ? `unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: use containerfile, context, platforms, buildArgs, tags`
+      ? `unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: use containerfile, context, target, platforms, buildArgs, tags`
       : issue.message;
   return fail(`line ${line}: ${path ? `${path}: ` : ''}${message}`);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BuildArgs, Platform, RepoPath, TAG_RE } from '@archway/contract';
+import { BuildArgs, Platform, RepoPath, StageName, TAG_RE } from '@archway/contract';
 
 /** Placeholders a tag template may use; a tag whose placeholder has no value for a push is skipped. */
 export const TAG_PLACEHOLDERS = ['branch', 'tag', 'sha', 'pr'] as const;
@@ -26,6 +26,7 @@ export const ArchwayYaml = z
   .object({
     containerfile: RepoPath.optional(),
     context: RepoPath.optional(),
+    target: StageName.optional(),
     platforms: z
       .array(Platform)
       .min(1, 'give at least one platform')
