@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import type { Repo } from '@archway/contract';
 import type { Redis } from 'ioredis';
 import { FsObjectStore } from '@archway/runtime';
 import { createTestDatabase } from '../../../../test/support/db.ts';
@@ -112,4 +113,11 @@ export async function queueBuilds(f: ApiFixture, platforms: string[], count: num
     const res = await f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: f.auth, payload: { source: { url: repo.url }, push: false, platforms } });
     if (res.statusCode !== 202) throw new Error(`POST /api/v1/builds answered ${res.statusCode}: ${res.body}`);
   }
+}
+
+/** Registers a repository through the API (201 expected); answers it with its one-time webhook secret. */
+export async function registerRepo(f: ApiFixture, payload: Record<string, unknown>): Promise<Repo & { webhookSecret: string }> {
+  const res = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload });
+  if (res.statusCode !== 201) throw new Error(`registering ${String(payload.fullName)} answered ${res.statusCode}: ${res.body}`);
+  return res.json();
 }

@@ -244,6 +244,8 @@ export const HookResponse = z.object({
   delivery: z.string(),
   result: DeliveryResult,
   ignored: z.string().optional(),
+  /** Why a push was not built (a skip marker, path or branch filters); the commit status says so too. */
+  skipped: z.string().optional(),
   duplicate: z.boolean().optional(),
   build: z.object({ id: z.string(), url: z.string() }).optional(),
   message: z.string().optional(),

@@ -19,7 +19,7 @@ export const AttemptOutcome = z.enum(ATTEMPT_OUTCOMES);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 
 /** What became of a webhook delivery. */
-export const DELIVERY_RESULTS = ['processing', 'queued', 'ignored', 'ping', 'error'] as const;
+export const DELIVERY_RESULTS = ['processing', 'queued', 'ignored', 'ping', 'error', 'skipped'] as const;
 export const DeliveryResult = z.enum(DELIVERY_RESULTS);
 export type DeliveryResult = z.infer<typeof DeliveryResult>;
 

@@ -244,7 +244,12 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
       return { status: 202, body: { delivery: deliveryId, result: 'ignored', ignored: reason } };
     }
     try {
-      const { build, canceled } = await triggerRepoBuild(deps, repo, ev.trigger, 'webhook');
+      const result = await triggerRepoBuild(deps, repo, ev.trigger, 'webhook', { automatic: true, before: ev.before });
+      if ('skipped' in result) {
+        await finishDelivery(deps.prisma, rowId, 'skipped', result.skipped);
+        return { status: 202, body: { delivery: deliveryId, result: 'skipped', skipped: result.skipped } };
+      }
+      const { build, canceled } = result;
       const note =
         build.status === 'failed'
           ? `build failed before it started: ${build.error}`

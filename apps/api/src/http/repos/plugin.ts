@@ -109,7 +109,10 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
     const trigger = await resolveRepoTrigger(repo, body.ref, body.commit, deps.gitTimeoutMs);
     // Pull request builds never push; branches and tags push to the repository's image.
     checkImageAllowed(request.token, repo.image, trigger.kind !== 'pr', "the repository's image");
-    const { build, canceled } = await triggerRepoBuild(deps, repo, trigger, 'repo');
+    const result = await triggerRepoBuild(deps, repo, trigger, 'repo');
+    // Only forge events are skipped (markers, `when:`); a person's build request always builds.
+    if ('skipped' in result) throw new Error(`repository build skipped: ${result.skipped}`);
+    const { build, canceled } = result;
     const answer: RepoBuildCreated = {
       id: build.id,
       status: build.status as CreatedBuild['status'],

@@ -42,7 +42,7 @@ describe('parseArchwayYaml', () => {
   it('points at an unknown key, a bad path and a bad tag', () => {
     expect(parseArchwayYaml('context: .\n\nplatform: linux/amd64\n')).toMatchObject({
       ok: false,
-      reason: '.archway.yaml line 3: unknown setting "platform": use containerfile, context, target, platforms, buildArgs, tags',
+      reason: '.archway.yaml line 3: unknown setting "platform": use containerfile, context, target, platforms, buildArgs, tags, when',
     });
     expect(parseArchwayYaml('containerfile: ../etc/passwd\n')).toMatchObject({
       ok: false,
@@ -55,6 +55,17 @@ describe('parseArchwayYaml', () => {
     expect(parseArchwayYaml('buildArgs:\n  "1BAD": x\n')).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/^\.archway\.yaml line 2: buildArgs\.1BAD: /),
+    });
+  });
+
+  it('validates when: with the line of the bad pattern and the keys it allows', () => {
+    expect(parseArchwayYaml('when:\n  branches: [main]\n  paths-ignore:\n    - docs/**\n    - ""\n')).toMatchObject({
+      ok: false,
+      reason: '.archway.yaml line 5: when.paths-ignore[1]: a pattern must not be empty',
+    });
+    expect(parseArchwayYaml('when:\n  branch: main\n')).toMatchObject({
+      ok: false,
+      reason: '.archway.yaml line 2: when: unknown setting "branch": use branches, tags, paths, paths-ignore',
     });
   });
 

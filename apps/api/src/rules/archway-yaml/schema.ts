@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BuildArgs, Platform, RepoPath, StageName, TAG_RE } from '@archway/contract';
+import { When } from '../when/index.ts';
 
 /** Placeholders a tag template may use; a tag whose placeholder has no value for a push is skipped. */
 export const TAG_PLACEHOLDERS = ['branch', 'tag', 'sha', 'pr'] as const;
@@ -35,6 +36,7 @@ export const ArchwayYaml = z
       .optional(),
     buildArgs: z.record(z.string(), BuildArgValue).pipe(BuildArgs).optional(),
     tags: z.array(TagTemplate).max(64).optional(),
+    when: When.optional(),
   })
   .strict();
 export type ArchwayYaml = z.infer<typeof ArchwayYaml>;

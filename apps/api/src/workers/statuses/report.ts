@@ -2,7 +2,7 @@ import { isFinalBuildStatus, type FinalBuildStatus } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { forgeApiBase, postCommitStatus, StatusPostError, type CommitStatus, type ForgeState } from './client.ts';
-import type { StatusJob } from './queue.ts';
+import type { SkipStatusJob, StatusJob } from './queue.ts';
 
 export interface ReportDeps {
   prisma: PrismaClient;
@@ -48,7 +48,7 @@ export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<Re
     state: job.stage === 'pending' ? 'pending' : final!,
     targetUrl: `${deps.publicUrl}/builds/${build.id}`,
     description: describe(build),
-    context: build.image ? `archway/${build.image}` : 'archway',
+    context: statusContext(build.image),
   };
   try {
     const token = deps.secretBox.open(repo.forgeToken, 'forge-token');
@@ -62,5 +62,26 @@ export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<Re
     throw err;
   }
   await deps.prisma.build.update({ where: { id: build.id }, data: { statusState: status.state, statusError: null } });
+  return 'posted';
+}
+
+/** One context per image repository, so a forge keeps each image's latest state apart. */
+function statusContext(image: string | null): string {
+  return image ? `archway/${image}` : 'archway';
+}
+
+/**
+ * Posts `success` with the reason for a commit Archway chose not to build (a skip marker, path
+ * filters), so a forge that waits for the check does not wait forever. Links to the repository's
+ * deliveries, where the same reason is recorded. Failures are retried, never written on a build.
+ */
+export async function reportSkipped(deps: ReportDeps, job: SkipStatusJob): Promise<ReportOutcome> {
+  const repo = await deps.prisma.repo.findUnique({ where: { id: job.repoId } });
+  if (!repo?.forgeToken) return 'skipped';
+  const token = deps.secretBox.open(repo.forgeToken, 'forge-token');
+  await postCommitStatus(
+    { provider: repo.provider, apiBase: forgeApiBase(repo), fullName: repo.fullName, sha: job.commit, token },
+    { state: 'success', targetUrl: `${deps.publicUrl}/repos/${repo.id}`, description: job.reason, context: statusContext(repo.image) },
+  );
   return 'posted';
 }

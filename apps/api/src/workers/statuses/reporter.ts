@@ -5,8 +5,8 @@ import { redisKeys } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { StatusPostError } from './client.ts';
-import { DEFAULT_STATUS_RETRY, enqueueStatus, STATUS_QUEUE, type StatusJob, type StatusRetry } from './queue.ts';
-import { reportStatus } from './report.ts';
+import { DEFAULT_STATUS_RETRY, enqueueStatus, STATUS_QUEUE, type SkipStatusJob, type StatusJob, type StatusRetry } from './queue.ts';
+import { reportSkipped, reportStatus } from './report.ts';
 import { SecretBoxError } from '../../infra/secrets/secret-box.ts';
 
 export interface ReporterDeps {
@@ -46,16 +46,14 @@ export function changesStatus(event: BuildEvent): boolean {
  */
 export async function startStatusReporter(deps: ReporterDeps): Promise<StatusReporter> {
   const retry = deps.retry ?? DEFAULT_STATUS_RETRY;
-  const worker = new Worker<StatusJob>(
+  const worker = new Worker<StatusJob | SkipStatusJob>(
     STATUS_QUEUE,
     async (job) => {
       try {
-        return await reportStatus(deps, job.data);
+        return 'buildId' in job.data ? await reportStatus(deps, job.data) : await reportSkipped(deps, job.data);
       } catch (err) {
-        deps.log?.warn(
-          { buildId: job.data.buildId, stage: job.data.stage, attempt: job.attemptsMade + 1, err: (err as Error).message },
-          'commit status not reported',
-        );
+        const what = 'buildId' in job.data ? { buildId: job.data.buildId, stage: job.data.stage } : { repoId: job.data.repoId, commit: job.data.commit };
+        deps.log?.warn({ ...what, attempt: job.attemptsMade + 1, err: (err as Error).message }, 'commit status not reported');
         if ((err instanceof StatusPostError && err.permanent) || err instanceof SecretBoxError) throw new UnrecoverableError((err as Error).message);
         throw err;
       }

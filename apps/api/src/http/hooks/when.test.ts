@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Repo } from '@archway/contract';
+import { BUSYBOX_CONTAINERFILE, commitFiles, makeGitRepo } from '../../../../../test/harness/git-repo.ts';
+import { createSecretBox } from '../../infra/secrets/secret-box.ts';
+import { apiFixture, registerRepo, waitFor, type ApiFixture } from '../../testing/fixture.ts';
+import { STATUS_QUEUE } from '../../workers/statuses/queue.ts';
+import { startStatusReporter, type StatusReporter } from '../../workers/statuses/reporter.ts';
+import { statusServer } from '../../workers/statuses/test-support.ts';
+import { githubExample, sendGithub } from './test-support.ts';
+
+const ZERO = '0'.repeat(40);
+const YAML = 'when:\n  branches: [main, "release/*"]\n  paths-ignore: ["docs/**", "**/*.md"]\n';
+
+// GitHub's example push payload pointed at commits of a real repository the test makes: the
+// changed files come from git (before..after), never from the payload's own file lists.
+describe('when to build: skip markers and `when:` of .archway.yaml on GitHub pushes', () => {
+  let f: ApiFixture;
+  let reporter: StatusReporter;
+  const forge = statusServer();
+  let repo: Repo & { webhookSecret: string };
+  let git: { dir: string; url: string; commit: string };
+
+  beforeAll(async () => {
+    await new Promise<void>((r) => forge.server.listen(0, '127.0.0.1', r));
+    const secretBox = createSecretBox(randomBytes(32));
+    f = await apiFixture({ allowLocalSources: true, secretBox });
+    reporter = await startStatusReporter({ prisma: f.prisma, redis: f.redis, prefix: f.prefix, publicUrl: 'http://archway.test', secretBox });
+    git = await makeGitRepo(join(f.tmp, 'hello'), { Containerfile: BUSYBOX_CONTAINERFILE, 'hello.txt': 'hi\n', '.archway.yaml': YAML });
+    repo = await registerRepo(f, {
+      fullName: 'Codertocat/Hello-World',
+      provider: 'github',
+      cloneUrl: git.url,
+      apiUrl: `http://127.0.0.1:${(forge.server.address() as AddressInfo).port}/api/v3`,
+      forgeToken: 'ghp_whenToken',
+      image: 'registry.example.com/hello',
+      platforms: ['linux/amd64'],
+    });
+  });
+  afterAll(async () => {
+    await reporter?.close();
+    await f?.close();
+    forge.server.close();
+  });
+
+  async function pushOf(ref: string, before: string, after: string) {
+    const payload = githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' || e.ref?.startsWith('refs/heads/'));
+    Object.assign(payload, { ref, before, after, deleted: false, created: before === ZERO });
+    payload.head_commit = { ...(payload.head_commit ?? {}), id: after, message: 'the payload says nothing true', modified: ['Containerfile'] };
+    const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: repo.webhookSecret });
+    expect([202, 200], res.body).toContain(res.statusCode);
+    return res.json();
+  }
+  const statusesFor = (sha: string) => forge.received.filter((r) => r.path.endsWith(`/statuses/${sha}`));
+  const deliveryOf = (id: string) => f.prisma.webhookDelivery.findFirstOrThrow({ where: { deliveryId: id } });
+
+  it('a push that changed only ignored files is skipped: delivery recorded, status saying why', async () => {
+    const docs = await commitFiles(git.dir, { 'docs/guide.txt': 'words\n', 'notes.md': '# n\n' }, 'docs only');
+    const answer = await pushOf('refs/heads/main', git.commit, docs);
+    expect(answer).toMatchObject({ result: 'skipped', skipped: expect.stringContaining('no changed file matches the path filters') });
+    expect(answer.skipped).toContain('docs/guide.txt');
+    expect(await deliveryOf(answer.delivery)).toMatchObject({ result: 'skipped', buildId: null, message: answer.skipped });
+    await waitFor(async () => statusesFor(docs).length === 1, 'skip status');
+    expect(statusesFor(docs)[0]!.body).toMatchObject({
+      state: 'success',
+      description: answer.skipped.slice(0, 140),
+      context: 'archway/registry.example.com/hello',
+    });
+    expect(await f.prisma.build.count({ where: { commit: docs } })).toBe(0);
+    git.commit = docs;
+  });
+
+  it('a push that changed a file outside the filters builds', async () => {
+    const code = await commitFiles(git.dir, { 'hello.txt': 'hello again\n', 'docs/more.txt': 'x\n' }, 'code and docs');
+    const answer = await pushOf('refs/heads/main', git.commit, code);
+    expect(answer).toMatchObject({ result: 'queued', build: { id: expect.any(String) } });
+    git.commit = code;
+  });
+
+  it('a force push (before unknown to the server) and a new branch fall back to building', async () => {
+    const docs = await commitFiles(git.dir, { 'docs/third.txt': 'x\n' }, 'docs again');
+    expect(await pushOf('refs/heads/main', 'f'.repeat(40), docs)).toMatchObject({ result: 'queued' });
+    expect(await pushOf('refs/heads/release/1', ZERO, docs)).toMatchObject({ result: 'queued' });
+    git.commit = docs;
+  });
+
+  it('a branch outside when.branches is not built and gets no status', async () => {
+    const answer = await pushOf('refs/heads/feature', ZERO, git.commit);
+    expect(answer).toMatchObject({ result: 'skipped', skipped: 'not built: branch feature matches none of when.branches (main, release/*)' });
+    expect(await f.queues.queue(STATUS_QUEUE).getJob(`skip-${repo.id}-${git.commit}`)).toBeUndefined();
+  });
+
+  it.each([
+    ['[skip ci] tweak the greeting', 'skipped: [skip ci] in the head commit message'],
+    ['tweak\n\nskip-checks: true', 'skipped: the head commit has the trailer "skip-checks: true"'],
+  ])('the head commit message %j skips with a status, read from git', async (message, reason) => {
+    const sha = await commitFiles(git.dir, { 'hello.txt': `${message}\n` }, message);
+    const answer = await pushOf('refs/heads/main', git.commit, sha);
+    expect(answer).toMatchObject({ result: 'skipped', skipped: reason });
+    await waitFor(async () => statusesFor(sha).length === 1, 'skip status');
+    expect(statusesFor(sha)[0]!.body).toMatchObject({ state: 'success', description: reason });
+    git.commit = sha;
+  });
+});

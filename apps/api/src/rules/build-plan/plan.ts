@@ -1,0 +1,103 @@
+import { BuildRequest, type TagRules } from '@archway/contract';
+import { parseArchwayYaml, renderTagTemplates, type ArchwayYaml } from '../archway-yaml/index.ts';
+import { deriveTags, sanitizeTag, type TagTrigger } from '../tag-rules/index.ts';
+import { pathFilter, refFilter, skipMarkerOf } from '../when/index.ts';
+import { sourceRef, type BuildTrigger } from './trigger.ts';
+
+/** A registered repository's build settings: what `.archway.yaml` overrides. */
+export interface RepoBuildDefaults {
+  cloneUrl: string;
+  defaultBranch: string;
+  image: string | null;
+  containerfile: string | null;
+  context: string;
+  platforms: string[];
+  buildArgs: Record<string, string>;
+  tagRules: TagRules;
+  /** Pull requests the forge calls untrusted (forks, first-time contributors) wait for approval. */
+  requireApproval: boolean;
+}
+
+/** What git says of the commit (read by the caller; nothing here does I/O). */
+export interface CommitInfo {
+  /** `.archway.yaml` at the commit, if it has one. */
+  yaml?: string | undefined;
+  message: string;
+  /** Files changed by the push; undefined when unknown (new branch, force push, pull request). */
+  changed?: string[] | undefined;
+}
+
+export interface PlanInput {
+  repo: RepoBuildDefaults;
+  trigger: BuildTrigger;
+  /** A forge's push or pull request: skip markers and `when:` apply. A person's explicit build ignores them. */
+  automatic: boolean;
+  commit: CommitInfo;
+  /** Every tag of the repository, for "is this the highest release"; undefined: unknown (never claims `latest`). */
+  repoTags?: string[] | undefined;
+}
+
+export type BuildPlan =
+  /** Build this; `approval` says why it must first wait for a person's approval. */
+  | { kind: 'build'; request: BuildRequest; approval?: string }
+  /** `.archway.yaml` is invalid: the build fails before any agent starts, with this reason. */
+  | { kind: 'invalid'; reason: string }
+  /** Nothing is built; `status`: the forge is told why on the commit (else the push is simply not ours to build). */
+  | { kind: 'skip'; reason: string; status: boolean };
+
+/**
+ * The one turn from (`.archway.yaml`, repository settings, trigger) into what to build: a pure
+ * function, so the places that start builds (webhooks, repository builds, background resolving)
+ * all decide the same way.
+ */
+export function planBuild(input: PlanInput): BuildPlan {
+  const { trigger: t, repo } = input;
+  const marker = input.automatic ? skipMarkerOf(input.commit.message) : undefined;
+  if (marker) return { kind: 'skip', reason: `skipped: ${marker}`, status: true };
+
+  let config: ArchwayYaml = {};
+  if (input.commit.yaml !== undefined) {
+    const parsed = parseArchwayYaml(input.commit.yaml);
+    if (!parsed.ok) return { kind: 'invalid', reason: parsed.reason };
+    config = parsed.config;
+  }
+  if (input.automatic && t.kind !== 'pr') {
+    const notOurs = refFilter(config.when, t);
+    if (notOurs) return { kind: 'skip', reason: `not built: ${notOurs}`, status: false };
+    const unchanged = pathFilter(config.when, input.commit.changed);
+    if (unchanged) return { kind: 'skip', reason: `skipped: ${unchanged}`, status: true };
+  }
+
+  const tags = tagsFor(input, config);
+  const push = t.kind !== 'pr' && repo.image !== null && tags.length > 0;
+  const containerfile = config.containerfile ?? repo.containerfile;
+  const request = BuildRequest.parse({
+    source: { url: repo.cloneUrl, ref: sourceRef(t), commit: t.commit },
+    ...(containerfile ? { containerfile } : {}),
+    context: config.context ?? repo.context,
+    ...(config.target ? { target: config.target } : {}),
+    platforms: config.platforms ?? repo.platforms,
+    ...(repo.image ? { image: repo.image } : {}),
+    tags: push ? tags : [],
+    buildArgs: { ...repo.buildArgs, ...(config.buildArgs ?? {}) },
+    push,
+  });
+  const approval = t.kind === 'pr' && t.untrusted && repo.requireApproval ? t.untrusted : undefined;
+  return { kind: 'build', request, ...(approval ? { approval } : {}) };
+}
+
+function tagsFor(input: PlanInput, config: { tags?: string[] | undefined }): string[] {
+  const t = input.trigger;
+  if (t.kind === 'pr') return [];
+  if (config.tags) {
+    return renderTagTemplates(config.tags, {
+      sha: t.commit.slice(0, 7),
+      ...(t.kind === 'branch' ? { branch: sanitizeTag(t.branch) } : { tag: sanitizeTag(t.tag) }),
+    });
+  }
+  const trigger: TagTrigger =
+    t.kind === 'branch'
+      ? { kind: 'branch', branch: t.branch, commit: t.commit, isDefault: t.branch === input.repo.defaultBranch }
+      : { kind: 'tag', tag: t.tag, commit: t.commit, ...(input.repoTags ? { repoTags: input.repoTags } : {}) };
+  return deriveTags(trigger, input.repo.tagRules);
+}
