@@ -38,6 +38,7 @@ export function listBuilds(q: BuildQuery & { limit?: number; cursor?: string | n
 export const getBuild = (id: string) => request<Build>('GET', `${V1}/builds/${encodeURIComponent(id)}`);
 export const createBuild = (body: BuildRequestInput) => request<CreatedBuild>('POST', `${V1}/builds`, body);
 export const rebuild = (id: string) => request<CreatedBuild>('POST', `${V1}/builds/${encodeURIComponent(id)}/rebuild`, {});
+export const approveBuild = (id: string) => request<unknown>('POST', `${V1}/builds/${encodeURIComponent(id)}/approve`, {});
 export const cancelBuild = (id: string) => request<unknown>('POST', `${V1}/builds/${encodeURIComponent(id)}/cancel`, {});
 
 /** Accepts a bare list or `{ items }` so the page does not depend on the envelope. */

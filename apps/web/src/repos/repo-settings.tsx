@@ -77,6 +77,7 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
             {repo.buildTimeout ? <code>{repo.buildTimeout}</code> : <span className="muted">the agents' default (60 min)</span>} per platform
           </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
+          <Item label="Pull requests from forks and first-time contributors wait for approval">{yesNo(repo.requireApproval)}</Item>
           <Item label="Forge API">{repo.apiUrl ? <code>{repo.apiUrl}</code> : <span className="muted">derived from the provider and clone URL</span>}</Item>
         </dl>
       )}
@@ -177,18 +178,24 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
           </div>
         ))}
       </fieldset>
-      <fieldset>
-        <legend>Build secrets</legend>
-        <div className="field checkbox">
-          <input
-            id="rs-pr-secrets"
-            type="checkbox"
-            checked={form.pullRequestSecrets}
-            onChange={(e) => setForm({ ...form, pullRequestSecrets: e.target.checked })}
-          />
-          <label htmlFor="rs-pr-secrets">Pull request builds get the secrets too (they run the pull request's Containerfile)</label>
-        </div>
-      </fieldset>
+      {(
+        [
+          ['Build secrets', 'pullRequestSecrets', "Pull request builds get the secrets too (they run the pull request's Containerfile)"],
+          [
+            'Untrusted pull requests',
+            'requireApproval',
+            'Pull requests from forks and first-time contributors wait until someone with the build scope approves them',
+          ],
+        ] as const
+      ).map(([legend, key, label]) => (
+        <fieldset key={key}>
+          <legend>{legend}</legend>
+          <div className="field checkbox">
+            <input id={`rs-${key}`} type="checkbox" checked={form[key]} onChange={(e) => setForm({ ...form, [key]: e.target.checked })} />
+            <label htmlFor={`rs-${key}`}>{label}</label>
+          </div>
+        </fieldset>
+      ))}
       {error && (
         <p className="error" role="alert">
           {error.message}

@@ -19,6 +19,7 @@ const repo: Repo = {
   hasForgeToken: true,
   secrets: ['npm_token'],
   pullRequestSecrets: false,
+  requireApproval: true,
   buildTimeout: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
   createdAt: '2026-01-01T00:00:00.000Z',

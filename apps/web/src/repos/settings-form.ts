@@ -14,6 +14,7 @@ export interface SettingsForm {
   cancelSuperseded: CancelSuperseded;
   buildTimeout: string;
   pullRequestSecrets: boolean;
+  requireApproval: boolean;
 }
 
 export const splitList = (s: string) =>
@@ -56,6 +57,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     cancelSuperseded: { ...repo.cancelSuperseded },
     buildTimeout: repo.buildTimeout ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
+    requireApproval: repo.requireApproval,
   };
 }
 
@@ -94,5 +96,6 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   const timeout = orNull(form.buildTimeout)?.toLowerCase() ?? null;
   if (timeout !== repo.buildTimeout) patch.buildTimeout = timeout;
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
+  if (form.requireApproval !== repo.requireApproval) patch.requireApproval = form.requireApproval;
   return { patch };
 }

@@ -1,6 +1,7 @@
 import type { BuildStatus, TaskStatus } from '@archway/contract';
 
 const LABELS: Record<string, string> = {
+  'waiting-for-approval': 'waiting for approval',
   queued: 'queued',
   running: 'running',
   publishing: 'publishing',
@@ -12,6 +13,7 @@ const LABELS: Record<string, string> = {
 };
 
 const ICONS: Record<string, string> = {
+  'waiting-for-approval': '⏸',
   queued: '○',
   running: '◔',
   publishing: '◑',

@@ -141,6 +141,11 @@ export const Build = z.object({
   statusState: z.string().nullable().optional(),
   /** Why the commit status could not be reported to the forge (never fails the build). */
   statusError: z.string().nullable().optional(),
+  /**
+   * Why a pull request build waits (or waited) for approval, and who approved it when; null for
+   * builds that never needed it. Approve with POST /api/v1/builds/:id/approve.
+   */
+  approval: z.object({ reason: z.string(), approvedBy: z.string().nullable(), approvedAt: z.string().nullable() }).nullable().optional(),
 });
 export type Build = z.infer<typeof Build>;
 

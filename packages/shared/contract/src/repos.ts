@@ -116,6 +116,8 @@ export const RepoCreate = z
     buildTimeout: BuildTimeout.optional(),
     /** Pull request builds get the secrets too (they run the PR's Containerfile); default false. */
     pullRequestSecrets: z.boolean().default(false),
+    /** Pull requests from forks and first-time contributors wait for approval; default true. */
+    requireApproval: z.boolean().default(true),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -151,6 +153,7 @@ export const RepoUpdate = z
     /** null: back to the agents' default. */
     buildTimeout: BuildTimeout.nullable().optional(),
     pullRequestSecrets: z.boolean().optional(),
+    requireApproval: z.boolean().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -184,6 +187,8 @@ export const Repo = z.object({
   secrets: z.array(z.string()),
   /** Whether pull request builds get the secrets. */
   pullRequestSecrets: z.boolean(),
+  /** Whether pull requests from forks and first-time contributors wait for someone with the build scope to approve them. */
+  requireApproval: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
   buildTimeout: z.string().nullable(),
   /** Where to point the forge's webhook. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * `BuildStatus`, `TaskStatus`, `AttemptOutcome`, `DeliveryResult`); statuses.test.ts in apps/api
  * checks that the generated client's enums equal these arrays.
  */
-export const BUILD_STATUSES = ['queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled'] as const;
+export const BUILD_STATUSES = ['waiting-for-approval', 'queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled'] as const;
 export const BuildStatus = z.enum(BUILD_STATUSES);
 export type BuildStatus = z.infer<typeof BuildStatus>;
 
@@ -26,10 +26,18 @@ export type DeliveryResult = z.infer<typeof DeliveryResult>;
 /** A build in one of these never changes again. */
 export const FINAL_BUILD_STATUSES = ['succeeded', 'failed', 'canceled'] as const satisfies readonly BuildStatus[];
 export type FinalBuildStatus = (typeof FINAL_BUILD_STATUSES)[number];
-/** Not final yet: the recorder still moves it. */
-export const OPEN_BUILD_STATUSES = ['queued', 'running', 'publishing'] as const satisfies readonly BuildStatus[];
+/**
+ * Not final yet. `waiting-for-approval`: a pull request from a fork or a first-time contributor;
+ * nothing is queued until a person with the build scope approves it.
+ */
+export const OPEN_BUILD_STATUSES = ['waiting-for-approval', 'queued', 'running', 'publishing'] as const satisfies readonly BuildStatus[];
+/**
+ * Open and handed to Redis: its jobs exist (or must), the recorder moves it, the reconciler sweeps
+ * it. A build waiting for approval has no jobs on purpose and is never failed for lacking them.
+ */
+export const QUEUED_BUILD_STATUSES = ['queued', 'running', 'publishing'] as const satisfies readonly BuildStatus[];
 /** A publishing build is past canceling: its platforms are built and the merger pushes them. */
-export const CANCELABLE_BUILD_STATUSES = ['queued', 'running'] as const satisfies readonly BuildStatus[];
+export const CANCELABLE_BUILD_STATUSES = ['waiting-for-approval', 'queued', 'running'] as const satisfies readonly BuildStatus[];
 
 export const FINAL_TASK_STATUSES = ['built', 'failed', 'canceled'] as const satisfies readonly TaskStatus[];
 export type FinalTaskStatus = (typeof FINAL_TASK_STATUSES)[number];

@@ -29,6 +29,8 @@ export interface BuildOrigin {
   repoId?: string | null;
   /** `branch:<name>`, `tag:<name>` or `pr:<number>` */
   triggerRef?: string | null;
+  /** Why the build must wait for a person's approval: stored `waiting-for-approval`, nothing queued (approve.ts queues it). */
+  waitForApproval?: string | undefined;
 }
 
 /**
@@ -63,10 +65,12 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
       trigger,
       repoId: origin.repoId ?? null,
       triggerRef: origin.triggerRef ?? null,
+      ...(origin.waitForApproval ? { status: 'waiting_for_approval' as const, approvalReason: origin.waitForApproval } : {}),
       tasks: { create: req.platforms.map((platform) => ({ platform })) },
     },
     include: { tasks: true },
   });
+  if (origin.waitForApproval) return build;
 
   try {
     await deps.queues.flow.add(flowOf(deps, build.id, stored, build.tasks, settings));

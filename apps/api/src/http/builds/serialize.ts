@@ -1,6 +1,7 @@
 import type { Build, Phase, Task, TaskAttempt, PhaseKind } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import type { Prisma } from '../../generated/prisma/client.ts';
+import { fromDbStatus } from '../../infra/build-status.ts';
 
 /** What to load for one `Build` answer: tasks with their phases, and the build's own phases. */
 export const BUILD_INCLUDE = {
@@ -65,7 +66,7 @@ export function toBuild(b: BuildRow): Build {
   };
   return {
     id: b.id,
-    status: b.status,
+    status: fromDbStatus(b.status),
     source: { url: redactUrl(b.sourceUrl), ref: b.ref, commit: b.commit },
     containerfile: b.containerfile,
     context: b.context,
@@ -87,6 +88,7 @@ export function toBuild(b: BuildRow): Build {
     triggerRef: b.triggerRef,
     statusState: b.statusState,
     statusError: b.statusError,
+    approval: b.approvalReason ? { reason: b.approvalReason, approvedBy: b.approvedBy, approvedAt: iso(b.approvedAt) } : null,
   };
 }
 

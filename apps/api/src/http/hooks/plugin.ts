@@ -253,7 +253,9 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
       const note =
         build.status === 'failed'
           ? `build failed before it started: ${build.error}`
-          : `build queued${canceled.length ? `; canceled superseded ${canceled.join(', ')}` : ''}`;
+          : build.status === 'waiting_for_approval'
+            ? `build waits for approval: ${build.approvalReason}`
+            : `build queued${canceled.length ? `; canceled superseded ${canceled.join(', ')}` : ''}`;
       await finishDelivery(deps.prisma, rowId, 'queued', note, build.id);
       return { status: 202, body: { delivery: deliveryId, result: 'queued', build: buildRef(build.id), message: note } };
     } catch (err) {

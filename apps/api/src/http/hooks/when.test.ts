@@ -1,14 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Repo } from '@archway/contract';
 import { BUSYBOX_CONTAINERFILE, commitFiles, makeGitRepo } from '../../../../../test/harness/git-repo.ts';
-import { createSecretBox } from '../../infra/secrets/secret-box.ts';
-import { apiFixture, registerRepo, waitFor, type ApiFixture } from '../../testing/fixture.ts';
+import { registerRepo, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { STATUS_QUEUE } from '../../workers/statuses/queue.ts';
-import { startStatusReporter, type StatusReporter } from '../../workers/statuses/reporter.ts';
-import { statusServer } from '../../workers/statuses/test-support.ts';
+import { withStatusForge } from '../../workers/statuses/test-support.ts';
 import { githubExample, sendGithub } from './test-support.ts';
 
 const ZERO = '0'.repeat(40);
@@ -18,32 +14,26 @@ const YAML = 'when:\n  branches: [main, "release/*"]\n  paths-ignore: ["docs/**"
 // changed files come from git (before..after), never from the payload's own file lists.
 describe('when to build: skip markers and `when:` of .archway.yaml on GitHub pushes', () => {
   let f: ApiFixture;
-  let reporter: StatusReporter;
-  const forge = statusServer();
+  let env: Awaited<ReturnType<typeof withStatusForge>>;
+  let forge: Awaited<ReturnType<typeof withStatusForge>>['forge'];
   let repo: Repo & { webhookSecret: string };
   let git: { dir: string; url: string; commit: string };
 
   beforeAll(async () => {
-    await new Promise<void>((r) => forge.server.listen(0, '127.0.0.1', r));
-    const secretBox = createSecretBox(randomBytes(32));
-    f = await apiFixture({ allowLocalSources: true, secretBox });
-    reporter = await startStatusReporter({ prisma: f.prisma, redis: f.redis, prefix: f.prefix, publicUrl: 'http://archway.test', secretBox });
+    env = await withStatusForge();
+    ({ f, forge } = env);
     git = await makeGitRepo(join(f.tmp, 'hello'), { Containerfile: BUSYBOX_CONTAINERFILE, 'hello.txt': 'hi\n', '.archway.yaml': YAML });
     repo = await registerRepo(f, {
       fullName: 'Codertocat/Hello-World',
       provider: 'github',
       cloneUrl: git.url,
-      apiUrl: `http://127.0.0.1:${(forge.server.address() as AddressInfo).port}/api/v3`,
+      apiUrl: env.apiUrl,
       forgeToken: 'ghp_whenToken',
       image: 'registry.example.com/hello',
       platforms: ['linux/amd64'],
     });
   });
-  afterAll(async () => {
-    await reporter?.close();
-    await f?.close();
-    forge.server.close();
-  });
+  afterAll(async () => env?.close());
 
   async function pushOf(ref: string, before: string, after: string) {
     const payload = githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' || e.ref?.startsWith('refs/heads/'));

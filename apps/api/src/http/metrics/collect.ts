@@ -1,6 +1,7 @@
 import { BuildStatus, PUBLISH_QUEUE, TaskStatus } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import { liveAgents, queueDepths } from '../agents/index.ts';
+import { fromDbStatus } from '../../infra/build-status.ts';
 import type { MetricFamily } from './exposition.ts';
 
 /**
@@ -51,7 +52,15 @@ export async function collectMetrics(deps: Pick<AppDeps, 'prisma' | 'redis' | 'p
       type: 'gauge',
       samples: Object.entries(publish).map(([state, value]) => ({ labels: { state }, value })),
     },
-    { name: 'archway_builds', help: 'Builds in the database, by status.', type: 'gauge', samples: byStatus(builds, BuildStatus.options) },
+    {
+      name: 'archway_builds',
+      help: 'Builds in the database, by status.',
+      type: 'gauge',
+      samples: byStatus(
+        builds.map((b) => ({ ...b, status: fromDbStatus(b.status) })),
+        BuildStatus.options,
+      ),
+    },
     { name: 'archway_tasks', help: 'Per-platform tasks in the database, by status.', type: 'gauge', samples: byStatus(tasks, TaskStatus.options) },
   ];
 }

@@ -31,6 +31,7 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     hasForgeToken: row.forgeToken !== null,
     secrets: Object.keys(storedSecrets(row.buildSecrets)).sort(),
     pullRequestSecrets: row.pullRequestSecrets,
+    requireApproval: row.requireApproval,
     buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
     webhookUrl: `${publicUrl}${hookPath(row.provider, row.id)}`,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),

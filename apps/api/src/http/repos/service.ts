@@ -93,6 +93,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         buildSecrets: sealSecrets(deps.secretBox, {}, input.secrets ?? {}),
         buildTimeoutMs: timeoutMs,
         pullRequestSecrets: input.pullRequestSecrets,
+        requireApproval: input.requireApproval,
       },
     });
     return { repo, webhookSecret };
@@ -127,6 +128,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.cancelSuperseded?.pullRequests !== undefined) data.cancelSupersededPulls = input.cancelSuperseded.pullRequests;
   if (input.buildTimeout !== undefined) data.buildTimeoutMs = input.buildTimeout === null ? null : buildTimeoutMs(input.buildTimeout);
   if (input.pullRequestSecrets !== undefined) data.pullRequestSecrets = input.pullRequestSecrets;
+  if (input.requireApproval !== undefined) data.requireApproval = input.requireApproval;
   if (input.secrets !== undefined) data.buildSecrets = sealSecrets(deps.secretBox, current.buildSecrets, input.secrets);
   if (input.forgeToken !== undefined) data.forgeToken = input.forgeToken === null ? null : deps.secretBox.seal(input.forgeToken, 'forge-token');
   let webhookSecret: string | undefined;

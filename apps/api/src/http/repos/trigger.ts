@@ -4,6 +4,7 @@ import { planBuild, sourceRef, triggerRef, type BuildTrigger, type RepoBuildDefa
 import { cancelBuild, checkSourceAddress, createBuild } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError, UnprocessableError } from '../../infra/errors.ts';
+import { dbStatuses } from '../../infra/build-status.ts';
 import type { Build, Repo as RepoRow } from '../../generated/prisma/client.ts';
 import { enqueueSkipStatus, enqueueStatus, STATUS_QUEUE } from '../../workers/statuses/index.ts';
 import { GitError, inspectCommit, listTags, type CommitFacts } from './git.ts';
@@ -64,8 +65,8 @@ export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrig
   }
   if (plan.kind === 'invalid') return { build: await createFailedBuild(deps, repo, t, how, plan.reason), canceled: [] };
 
-  const build = await createBuild(deps, plan.request, how, { repoId: repo.id, triggerRef: triggerRef(t) });
-  await enqueueStatus(deps.queues.queue(STATUS_QUEUE), { buildId: build.id, stage: 'pending' }).catch(() => {
+  const build = await createBuild(deps, plan.request, how, { repoId: repo.id, triggerRef: triggerRef(t), waitForApproval: plan.approval });
+  await enqueueStatus(deps.queues.queue(STATUS_QUEUE), { buildId: build.id, stage: plan.approval ? 'waiting' : 'pending' }).catch(() => {
     // Best effort: the recorder's first change of this build queues `pending` again.
   });
   const canceled = await cancelSuperseded(deps, repo, t, build);
@@ -82,7 +83,7 @@ function repoDefaults(repo: RepoRow, tagRules: TagRules): RepoBuildDefaults {
     platforms: repo.platforms,
     buildArgs: (repo.buildArgs ?? {}) as Record<string, string>,
     tagRules,
-    requireApproval: false,
+    requireApproval: repo.requireApproval,
   };
 }
 
@@ -120,7 +121,7 @@ async function cancelSuperseded(deps: AppDeps, repo: RepoRow, t: RepoTrigger, bu
     where: {
       repoId: repo.id,
       triggerRef: build.triggerRef,
-      status: { in: [...CANCELABLE_BUILD_STATUSES] },
+      status: { in: dbStatuses(CANCELABLE_BUILD_STATUSES) },
       id: { not: build.id },
       createdAt: { lte: build.createdAt },
     },

@@ -1,12 +1,13 @@
 import {
   CANCELABLE_BUILD_STATUSES,
-  OPEN_BUILD_STATUSES,
+  QUEUED_BUILD_STATUSES,
   OPEN_TASK_STATUSES,
   REASON_MAX_CHARS,
   boundReason,
   taskLogPointer,
   type BuildEvent,
 } from '@archway/contract';
+import { dbStatuses } from '../../infra/build-status.ts';
 import type { PrismaClient } from '../../infra/db.ts';
 import { prismaCode } from '../../infra/db.ts';
 import { recordAttempt } from './attempts.ts';
@@ -14,7 +15,8 @@ import { applyPhaseEnded, applyPhaseStarted } from './phases.ts';
 
 /** States a task or build may still leave. Final states are never left again. */
 const OPEN_TASK = [...OPEN_TASK_STATUSES];
-const OPEN_BUILD = [...OPEN_BUILD_STATUSES];
+/** Agent and merger events move only builds handed to Redis, never one still waiting for approval. */
+const OPEN_BUILD = dbStatuses(QUEUED_BUILD_STATUSES);
 
 /**
  * Applies one event to Postgres. Every write is guarded by the state it may come from, so events
@@ -116,7 +118,7 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
 }
 
 /** Build states a cancel may come from (a publishing build is past the point of no return). */
-const CANCELABLE_BUILD = [...CANCELABLE_BUILD_STATUSES];
+const CANCELABLE_BUILD = dbStatuses(CANCELABLE_BUILD_STATUSES);
 
 /**
  * Cancels the build and its open tasks in one transaction, only if the build is still queued or

@@ -3,8 +3,11 @@ import type { Queue } from 'bullmq';
 /** Commit statuses go out through this BullMQ queue: retries with backoff, one job per transition. */
 export const STATUS_QUEUE = 'statuses';
 
-/** `pending` once a build is queued or running; `final` once it succeeded, failed or was canceled. */
-export type StatusStage = 'pending' | 'final';
+/**
+ * `waiting` while a build waits for approval (the forge shows it pending, saying so); `pending`
+ * once it is queued or running; `final` once it succeeded, failed or was canceled.
+ */
+export type StatusStage = 'waiting' | 'pending' | 'final';
 
 export interface StatusJob {
   buildId: string;

@@ -15,8 +15,10 @@ const FORGE_STATE: Record<FinalBuildStatus, ForgeState> = { succeeded: 'success'
 
 export type ReportOutcome = 'posted' | 'skipped';
 
-function describe(build: { status: string; error: string | null; push: boolean; tags: string[]; platforms: string[] }): string {
+function describe(build: { status: string; error: string | null; push: boolean; tags: string[]; platforms: string[]; approvalReason: string | null }): string {
   switch (build.status) {
+    case 'waiting_for_approval':
+      return `Waiting for approval: ${build.approvalReason ?? 'an untrusted pull request'}`;
     case 'queued':
       return `Queued: ${build.platforms.join(', ')}`;
     case 'running':
@@ -43,9 +45,10 @@ export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<Re
   const final = isFinalBuildStatus(build.status) ? FORGE_STATE[build.status] : undefined;
   // `pending` after the end would overwrite the result on the forge: the final job reports instead.
   if (job.stage === 'pending' && (final || (build.statusState && build.statusState !== 'pending'))) return 'skipped';
+  if (job.stage === 'waiting' && build.status !== 'waiting_for_approval') return 'skipped';
   if (job.stage === 'final' && !final) return 'skipped';
   const status: CommitStatus = {
-    state: job.stage === 'pending' ? 'pending' : final!,
+    state: job.stage === 'final' ? final! : 'pending',
     targetUrl: `${deps.publicUrl}/builds/${build.id}`,
     description: describe(build),
     context: statusContext(build.image),

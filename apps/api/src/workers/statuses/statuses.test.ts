@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisKeys, type BuildStatus } from '@archway/contract';
+import { redisKeys } from '@archway/contract';
+import type { DbBuildStatus as BuildStatus } from '../../infra/build-status.ts';
 import { apiFixture, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { createSecretBox } from '../../infra/secrets/secret-box.ts';
 import { STATUS_QUEUE } from './queue.ts';

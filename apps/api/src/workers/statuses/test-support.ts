@@ -1,4 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppDeps } from '../../deps.ts';
+import { createSecretBox } from '../../infra/secrets/secret-box.ts';
+import { apiFixture } from '../../testing/fixture.ts';
+import { startStatusReporter } from './reporter.ts';
 
 interface Received {
   method: string;
@@ -24,4 +30,26 @@ export function statusServer() {
     });
   });
   return { server, received, failNext };
+}
+
+/**
+ * An API fixture with a secret box, the statuses reporter running against the stand-in forge, and
+ * the forge API URL to register repositories with (`apiUrl`). Close with close().
+ */
+export async function withStatusForge(overrides: Partial<AppDeps> = {}) {
+  const forge = statusServer();
+  await new Promise<void>((r) => forge.server.listen(0, '127.0.0.1', r));
+  const secretBox = createSecretBox(randomBytes(32));
+  const f = await apiFixture({ allowLocalSources: true, secretBox, ...overrides });
+  const reporter = await startStatusReporter({ prisma: f.prisma, redis: f.redis, prefix: f.prefix, publicUrl: 'http://archway.test', secretBox });
+  return {
+    f,
+    forge,
+    apiUrl: `http://127.0.0.1:${(forge.server.address() as AddressInfo).port}/api/v3`,
+    async close() {
+      await reporter.close();
+      await f.close();
+      forge.server.close();
+    },
+  };
 }
