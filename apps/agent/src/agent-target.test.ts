@@ -10,19 +10,9 @@ import { testPrefix, testRedis } from '../../../test/support/redis.ts';
 import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, LINUX_AMD64, makeRepo, readLog, tarFiles, waitForFinished } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import { createLogger } from './log.ts';
+import { TWO_STAGE_CONTAINERFILE as CONTAINERFILE } from '../../../test/harness/git-repo.ts';
 
 const PLATFORM = LINUX_AMD64;
-
-/** Two stages from scratch + busybox-static: each writes which stage made the image into /stage. */
-const CONTAINERFILE = [
-  'FROM scratch AS tools',
-  'COPY busybox /bin/busybox',
-  'RUN ["/bin/busybox", "sh", "-c", "echo tools > /stage"]',
-  'FROM scratch AS final',
-  'COPY busybox /bin/busybox',
-  'RUN ["/bin/busybox", "sh", "-c", "echo final > /stage"]',
-  '',
-].join('\n');
 
 /** The content of /stage in the image an archive holds (from its gzipped layers). */
 async function stageOf(store: FsObjectStore, job: BuildJob): Promise<string[]> {

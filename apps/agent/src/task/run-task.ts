@@ -229,7 +229,7 @@ async function build(
   const { manifestDigest, layoutDigest } = await phase('export', 'export', () =>
     exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line }),
   );
-  const archiveKey = objectKeys.archive(job.buildId, job.platform);
+  const archiveKey = objectKeys.archive(job.buildId, job.platform, job.image);
   // The key is the task's, not the attempt's: an attempt that lost the job must not overwrite the archive of the one that took over.
   await checkOwnership(job, ctx);
   const put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
@@ -255,7 +255,7 @@ async function checkOwnership(job: BuildJob, ctx: TaskContext): Promise<void> {
 
 async function uploadLog(job: BuildJob, ctx: TaskContext, work: WorkDir): Promise<void> {
   try {
-    await uploadFile(ctx.store, objectKeys.log(job.buildId, job.platform), work.log);
+    await uploadFile(ctx.store, objectKeys.log(job.buildId, job.platform, job.image), work.log);
   } catch (err) {
     // The archive is what matters; a missing full log is reported but does not fail the build.
     ctx.log('log.upload-failed', { task: job.taskId, error: (err as Error).message }, 'warn');

@@ -63,8 +63,9 @@ export const getSession = () => request<SessionState>('GET', `${V1}/session`);
 export const signIn = (token: string) => request<SessionInfo>('POST', `${V1}/session`, { token });
 export const signOut = () => request<void>('DELETE', `${V1}/session`);
 
-export function logUrl(buildId: string, platform: string, opts: { stream?: boolean; download?: boolean } = {}): string {
+export function logUrl(buildId: string, platform: string, opts: { stream?: boolean; download?: boolean; image?: string | null | undefined } = {}): string {
   const params = new URLSearchParams({ platform });
+  if (opts.image) params.set('image', opts.image);
   if (opts.download) params.set('download', '1');
   return `${V1}/builds/${encodeURIComponent(buildId)}/logs${opts.stream ? '/stream' : ''}?${params}`;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Platform, platformSlug } from './platform.ts';
 import { StageName } from './paths.ts';
+import { ImageGroupName } from './api.ts';
 
 /**
  * The job catalog: every BullMQ job Archway enqueues, its payload schema, result and retry policy.
@@ -27,6 +28,8 @@ export const BuildJob = z.object({
   context: z.string(),
   /** The stage to build up to (`buildah build --target`); absent: the Containerfile's last stage. */
   target: StageName.optional(),
+  /** The image (`images[].name`) of a build with several; absent: the build has one. Part of the object keys. */
+  image: ImageGroupName.optional(),
   buildArgs: z.record(z.string(), z.string()),
   /** Build time limit (the repository's setting); agents default to 60 min when absent. */
   timeoutMs: z.number().int().positive().optional(),
@@ -61,6 +64,11 @@ export type BuildResult = z.infer<typeof BuildResult>;
 
 export const PublishJob = z.object({
   buildId: z.string(),
+  /**
+   * A build of several images has one publish job per image (job id `<build id>.<name>`), each
+   * publishing that image's index; absent: the build's only image (job id = build id).
+   */
+  imageName: ImageGroupName.optional(),
   image: z.string().optional(),
   tags: z.array(z.string()),
   push: z.boolean(),
@@ -86,6 +94,11 @@ export const JOB_CATALOG = {
 
 /** Object-store keys: archives and logs are addressed by build and platform, never by user names. */
 export const objectKeys = {
-  archive: (buildId: string, platform: Platform) => `archives/${buildId}/${platformSlug(platform)}.tar`,
-  log: (buildId: string, platform: Platform) => `logs/${buildId}/${platformSlug(platform)}.log`,
+  archive: (buildId: string, platform: Platform, image?: string) => `archives/${buildId}/${image ? `${image}/` : ''}${platformSlug(platform)}.tar`,
+  log: (buildId: string, platform: Platform, image?: string) => `logs/${buildId}/${image ? `${image}/` : ''}${platformSlug(platform)}.log`,
 };
+
+/** The publish job of a build, or of one image of a build with several. */
+export function publishJobId(buildId: string, imageName?: string): string {
+  return imageName ? `${buildId}.${imageName}` : buildId;
+}

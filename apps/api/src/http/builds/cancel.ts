@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Job } from 'bullmq';
-import { isCancelableBuildStatus, PUBLISH_QUEUE, buildQueueName, redisKeys, storedPlatform } from '@archway/contract';
+import { isCancelableBuildStatus, PUBLISH_QUEUE, buildQueueName, publishJobId, redisKeys, storedPlatform } from '@archway/contract';
 import { publishEvent } from '@archway/runtime';
 import { fromDbStatus } from '../../infra/build-status.ts';
 import type { PrismaClient } from '../../infra/db.ts';
@@ -77,9 +77,13 @@ async function settled(deps: CancelDeps, buildId: string): Promise<string> {
  * ('canceled') fails the parent. Removing the *last* pending child would release the parent
  * (BullMQ moves it to wait), which is why the parent is taken first when possible.
  */
-export async function removeWaitingJobs(queues: Queues, buildId: string, tasks: { id: string; platform: string }[]): Promise<void> {
-  const removed = await queues.queue(PUBLISH_QUEUE).remove(buildId, { removeChildren: true });
-  if (removed === 1) return;
+export async function removeWaitingJobs(queues: Queues, buildId: string, tasks: { id: string; platform: string; image?: string }[]): Promise<void> {
+  // One flow per image in a build of several (publishJobId); every one removed whole: done.
+  let whole = true;
+  for (const name of new Set(tasks.map((t) => t.image ?? ''))) {
+    if ((await queues.queue(PUBLISH_QUEUE).remove(publishJobId(buildId, name || undefined), { removeChildren: true })) !== 1) whole = false;
+  }
+  if (whole) return;
   for (const task of tasks) {
     const queue = queues.queue(buildQueueName(storedPlatform(task.platform)));
     const job = await Job.fromId(queue, task.id);

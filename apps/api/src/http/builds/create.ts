@@ -5,7 +5,8 @@ import type { Queues } from '../../infra/queue/queues.ts';
 import type { Build, Task } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { repoBuildSettings, sealerFor, type RepoBuildSettings } from './build-secrets.ts';
-import { buildFlow } from './flow.ts';
+import type { FlowJob } from 'bullmq';
+import { buildFlows } from './flow.ts';
 import { checkSourceUrl, resolveRef } from './git.ts';
 import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
 import { checkSourceAddress } from './source-address.ts';
@@ -66,14 +67,14 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
       repoId: origin.repoId ?? null,
       triggerRef: origin.triggerRef ?? null,
       ...(origin.waitForApproval ? { status: 'waiting_for_approval' as const, approvalReason: origin.waitForApproval } : {}),
-      tasks: { create: req.platforms.map((platform) => ({ platform })) },
+      tasks: { create: taskRows(req) },
     },
     include: { tasks: true },
   });
   if (origin.waitForApproval) return build;
 
   try {
-    await deps.queues.flow.add(flowOf(deps, build.id, stored, build.tasks, settings));
+    await addFlows(deps, flowsOf(deps, build.id, stored, build.tasks, settings));
   } catch (err) {
     await deps.prisma.build.delete({ where: { id: build.id } }).catch(() => {});
     throw new ServiceUnavailableError(`the build could not be queued (Redis: ${(err as Error).message}); nothing was created, try again`);
@@ -81,8 +82,20 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   return build;
 }
 
-function flowOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings) {
-  return buildFlow(buildId, request, tasks, {
+/** One task per platform; with several images, one per image × platform. */
+function taskRows(req: BuildRequest): { platform: string; image?: string }[] {
+  if (!req.images) return req.platforms.map((platform) => ({ platform }));
+  return req.images.flatMap((img) => img.platforms.map((platform) => ({ platform, image: img.name })));
+}
+
+/** All flows of a build in one MULTI (addBulk): every image's flow is queued, or none. */
+async function addFlows(deps: CreateBuildDeps, flows: FlowJob[]): Promise<void> {
+  if (flows.length === 1) await deps.queues.flow.add(flows[0]!);
+  else await deps.queues.flow.addBulk(flows);
+}
+
+function flowsOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings) {
+  return buildFlows(buildId, request, tasks, {
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
@@ -99,5 +112,5 @@ export async function requeueBuildFlow(deps: CreateBuildDeps, build: Build, task
   const settings = await repoBuildSettings(deps, build);
   const request = storedRequest(build);
   if (!build.commit) throw new Error(`build ${build.id} has no resolved commit to queue again`);
-  await deps.queues.flow.add(flowOf(deps, build.id, withCommit(request, build.commit), tasks, settings));
+  await addFlows(deps, flowsOf(deps, build.id, withCommit(request, build.commit), tasks, settings));
 }

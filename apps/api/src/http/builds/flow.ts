@@ -1,5 +1,5 @@
 import type { FlowJob } from 'bullmq';
-import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, storedPlatform, type BuildJob, type PublishJob } from '@archway/contract';
+import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, publishJobId, storedPlatform, type BuildJob, type PublishJob } from '@archway/contract';
 import type { StoredRequest } from './stored-request.ts';
 
 /** Per-build settings of the child jobs (the repository's time limit and secrets, ARCHWAY_BUILD_ATTEMPTS). */
@@ -11,24 +11,42 @@ export interface FlowOptions {
   secretsFor?: (taskId: string) => BuildJob['secrets'];
 }
 
+/** What one image is built from: the request itself, or one of its `images`. */
+type ImageSpec = Pick<StoredRequest, 'containerfile' | 'context' | 'target' | 'buildArgs' | 'image' | 'tags' | 'push' | 'platforms'> & { name?: string };
+
 /**
- * The BullMQ flow of one build, made from its stored request (never from the row's columns): the
- * `publish` parent (jobId = build id) runs only after every platform's child (jobId = task id)
- * succeeded; one failed child fails the parent, so nothing is published for a partial build.
+ * The BullMQ flows of one build, made from its stored request (never from the row's columns): per
+ * image, a `publish` parent (job id: publishJobId) that runs only after every platform's child
+ * (job id = task id) succeeded; one failed child fails its parent, so nothing is published for a
+ * partial image. A build of one image has one flow; a build of several, one per image.
  */
-export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: string; platform: string }[], opts: FlowOptions = {}): FlowJob {
+export function buildFlows(buildId: string, req: StoredRequest, tasks: { id: string; platform: string; image?: string }[], opts: FlowOptions = {}): FlowJob[] {
+  const specs: ImageSpec[] = req.images ?? [req];
+  return specs.map((spec) =>
+    imageFlow(
+      buildId,
+      req,
+      spec,
+      tasks.filter((t) => (t.image ?? '') === (spec.name ?? '')),
+      opts,
+    ),
+  );
+}
+
+function imageFlow(buildId: string, req: StoredRequest, spec: ImageSpec, tasks: { id: string; platform: string }[], opts: FlowOptions): FlowJob {
   const publish: PublishJob = {
     buildId,
-    ...(req.image ? { image: req.image } : {}),
-    tags: req.tags,
-    push: req.push,
-    platforms: req.platforms,
+    ...(spec.name ? { imageName: spec.name } : {}),
+    ...(spec.image ? { image: spec.image } : {}),
+    tags: spec.tags,
+    push: spec.push,
+    platforms: spec.platforms,
   };
   return {
     name: 'publish',
     queueName: PUBLISH_QUEUE,
     data: publish,
-    opts: publishJobOptions(buildId),
+    opts: publishJobOptions(publishJobId(buildId, spec.name)),
     children: tasks.map((task) => {
       const platform = storedPlatform(task.platform);
       const job: BuildJob = {
@@ -36,10 +54,11 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
         taskId: task.id,
         platform,
         source: { url: req.source.url, ref: req.source.ref, commit: req.source.commit },
-        ...(req.containerfile ? { containerfile: req.containerfile } : {}),
-        context: req.context,
-        ...(req.target ? { target: req.target } : {}),
-        buildArgs: req.buildArgs,
+        ...(spec.containerfile ? { containerfile: spec.containerfile } : {}),
+        context: spec.context,
+        ...(spec.target ? { target: spec.target } : {}),
+        ...(spec.name ? { image: spec.name } : {}),
+        buildArgs: spec.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       };
       const secrets = opts.secretsFor?.(task.id);
@@ -62,9 +81,9 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
 }
 
 /** The publish job's options (also when the reconciler queues it again on its own). */
-export function publishJobOptions(buildId: string) {
+export function publishJobOptions(jobId: string) {
   return {
-    jobId: buildId,
+    jobId,
     attempts: JOB_CATALOG.publish.attempts,
     backoff: { type: 'exponential', delay: JOB_CATALOG.publish.backoffMs },
     removeOnComplete: { age: 7 * 24 * 3600 },

@@ -1,7 +1,7 @@
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { formatBytes } from '@archway/contract';
 import { WHEN_KEYS } from '../when/index.ts';
-import { ArchwayYaml } from './schema.ts';
+import { ArchwayYaml, IMAGE_KEYS } from './schema.ts';
 
 export const ARCHWAY_YAML = '.archway.yaml';
 /** Larger than any sensible config; stops a huge file from being parsed at all. */
@@ -36,11 +36,12 @@ export function parseArchwayYaml(text: string): ParsedArchwayYaml {
   return fail(`line ${line}: ${path ? `${path}: ` : ''}${message}`);
 }
 
-const TOP_KEYS = ['containerfile', 'context', 'target', 'platforms', 'buildArgs', 'tags', 'when'];
+const TOP_KEYS = ['containerfile', 'context', 'target', 'platforms', 'buildArgs', 'tags', 'images', 'when'];
 
 /** The settings allowed where an unknown one was found. */
 function keysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path[0] === 'when') return WHEN_KEYS;
+  if (path[0] === 'images') return IMAGE_KEYS;
   return TOP_KEYS;
 }
 

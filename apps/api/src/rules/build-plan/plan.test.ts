@@ -75,3 +75,73 @@ describe('planBuild', () => {
     expect(planBuild(push({ trigger: pr, repo: { ...repo, requireApproval: false } }))).not.toHaveProperty('approval');
   });
 });
+
+describe('planBuild with images:', () => {
+  const yaml = [
+    'platforms: [linux/amd64]',
+    'buildArgs: { SHARED: yes }',
+    'tags: ["{branch}", "sha-{sha}"]',
+    'images:',
+    '  - name: api',
+    '    image: registry.example.com/acme/api',
+    '    containerfile: api/Containerfile',
+    '    target: runtime',
+    '    platforms: [linux/amd64, linux/arm64]',
+    '  - name: worker',
+    '    image: registry.example.com/acme/worker',
+    '    context: worker',
+    '    buildArgs: { ROLE: worker }',
+    '    tags: [edge]',
+    '  - name: tools',
+    '',
+  ].join('\n');
+
+  it('plans one image per entry: its own settings over the file’s over the repository’s, its own destination', () => {
+    const plan = planBuild(push({ commit: { message: 'x', yaml } }));
+    expect(plan.kind).toBe('build');
+    const request = plan.kind === 'build' ? plan.request : undefined;
+    expect(request).toMatchObject({ push: false, tags: [], platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(request?.images).toEqual([
+      {
+        name: 'api',
+        containerfile: 'api/Containerfile',
+        context: '.',
+        target: 'runtime',
+        platforms: ['linux/amd64', 'linux/arm64'],
+        image: 'registry.example.com/acme/api',
+        tags: ['main', 'sha-aaaaaaa'],
+        buildArgs: { A: '1', SHARED: 'yes' },
+        push: true,
+      },
+      {
+        name: 'worker',
+        context: 'worker',
+        platforms: ['linux/amd64'],
+        image: 'registry.example.com/acme/worker',
+        tags: ['edge'],
+        buildArgs: { A: '1', SHARED: 'yes', ROLE: 'worker' },
+        push: true,
+      },
+      // No destination: built, not pushed.
+      { name: 'tools', context: '.', platforms: ['linux/amd64'], tags: [], buildArgs: { A: '1', SHARED: 'yes' }, push: false },
+    ]);
+  });
+
+  it('pull requests build every image and push none', () => {
+    const plan = planBuild(push({ trigger: { kind: 'pr', number: 3, commit: SHA }, commit: { message: 'x', yaml } }));
+    expect(plan.kind === 'build' && plan.request.images?.map((i) => [i.name, i.push, i.tags])).toEqual([
+      ['api', false, []],
+      ['worker', false, []],
+      ['tools', false, []],
+    ]);
+  });
+
+  it('more image × platform tasks than a build may have is the reason, not a crash', () => {
+    const all = '[linux/amd64, linux/arm64, linux/arm/v7, linux/arm/v6, linux/386, linux/ppc64le, linux/s390x, linux/riscv64]';
+    const many = ['images:', ...Array.from({ length: 9 }, (_, i) => `  - { name: i${i}, platforms: ${all} }`)].join('\n');
+    expect(planBuild(push({ commit: { message: 'x', yaml: many } }))).toEqual({
+      kind: 'invalid',
+      reason: '.archway.yaml: images: 72 image × platform tasks: at most 64',
+    });
+  });
+});

@@ -1,5 +1,5 @@
 import { BuildRequest, type TagRules } from '@archway/contract';
-import { parseArchwayYaml, renderTagTemplates, type ArchwayYaml } from '../archway-yaml/index.ts';
+import { ARCHWAY_YAML, parseArchwayYaml, renderTagTemplates, type ArchwayYaml, type YamlImage } from '../archway-yaml/index.ts';
 import { deriveTags, sanitizeTag, type TagTrigger } from '../tag-rules/index.ts';
 import { pathFilter, refFilter, skipMarkerOf } from '../when/index.ts';
 import { sourceRef, type BuildTrigger } from './trigger.ts';
@@ -68,23 +68,54 @@ export function planBuild(input: PlanInput): BuildPlan {
     if (unchanged) return { kind: 'skip', reason: `skipped: ${unchanged}`, status: true };
   }
 
-  const tags = tagsFor(input, config);
-  const push = t.kind !== 'pr' && repo.image !== null && tags.length > 0;
-  const containerfile = config.containerfile ?? repo.containerfile;
-  const request = BuildRequest.parse({
-    source: { url: repo.cloneUrl, ref: sourceRef(t), commit: t.commit },
-    ...(containerfile ? { containerfile } : {}),
-    context: config.context ?? repo.context,
-    ...(config.target ? { target: config.target } : {}),
-    platforms: config.platforms ?? repo.platforms,
-    ...(repo.image ? { image: repo.image } : {}),
-    tags: push ? tags : [],
-    buildArgs: { ...repo.buildArgs, ...(config.buildArgs ?? {}) },
-    push,
-  });
+  const source = { url: repo.cloneUrl, ref: sourceRef(t), commit: t.commit };
+  const parsed = BuildRequest.safeParse(
+    config.images ? severalImages(input, config, config.images, source) : { source, ...imageOf(input, config, repo.image) },
+  );
+  if (!parsed.success) {
+    // What the file allows one by one but not together (e.g. more image × platform tasks than a build may have).
+    const issue = parsed.error.issues[0]!;
+    return { kind: 'invalid', reason: `${ARCHWAY_YAML}: ${issue.path.join('.')}: ${issue.message}` };
+  }
+  const request = parsed.data;
   const approval = t.kind === 'pr' && t.untrusted && repo.requireApproval ? t.untrusted : undefined;
   return { kind: 'build', request, ...(approval ? { approval } : {}) };
 }
+
+/** One image's build settings: its own, else the file's top-level ones, else the repository's. */
+function imageOf(input: PlanInput, own: ImageSettings, destination: string | null | undefined, defaults: ImageSettings = {}) {
+  const { repo, trigger: t } = input;
+  const tags = tagsFor(input, { tags: own.tags ?? defaults.tags });
+  const push = t.kind !== 'pr' && !!destination && tags.length > 0;
+  const containerfile = own.containerfile ?? defaults.containerfile ?? repo.containerfile;
+  const target = own.target ?? defaults.target;
+  return {
+    ...(containerfile ? { containerfile } : {}),
+    context: own.context ?? defaults.context ?? repo.context,
+    ...(target ? { target } : {}),
+    platforms: own.platforms ?? defaults.platforms ?? repo.platforms,
+    ...(destination ? { image: destination } : {}),
+    tags: push ? tags : [],
+    buildArgs: { ...repo.buildArgs, ...(defaults.buildArgs ?? {}), ...(own.buildArgs ?? {}) },
+    push,
+  };
+}
+
+/**
+ * `images:`: one image per entry, each with its own destination (an entry without `image` is
+ * built, not pushed); the request's own platforms list them all, it pushes nothing itself.
+ */
+function severalImages(input: PlanInput, config: ArchwayYaml, images: YamlImage[], source: BuildRequest['source']) {
+  const planned = images.map((img) => ({ name: img.name, ...imageOf(input, img, img.image, config) }));
+  return {
+    source,
+    platforms: [...new Set(planned.flatMap((i) => i.platforms))],
+    push: false,
+    images: planned,
+  };
+}
+
+type ImageSettings = Pick<ArchwayYaml, 'containerfile' | 'context' | 'target' | 'platforms' | 'buildArgs' | 'tags'>;
 
 function tagsFor(input: PlanInput, config: { tags?: string[] | undefined }): string[] {
   const t = input.trigger;

@@ -11,6 +11,7 @@ import { dbStatuses } from '../../infra/build-status.ts';
 import type { PrismaClient } from '../../infra/db.ts';
 import { prismaCode } from '../../infra/db.ts';
 import { recordAttempt } from './attempts.ts';
+import { applyImagePublished } from './images.ts';
 import { applyPhaseEnded, applyPhaseStarted } from './phases.ts';
 
 /** States a task or build may still leave. Final states are never left again. */
@@ -101,6 +102,7 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
       return b.count > 0;
     }
     case 'build.succeeded': {
+      if (event.image) return applyImagePublished(prisma, { ...event, image: event.image }, at);
       const b = await prisma.build.updateMany({
         where: { id: event.buildId, status: { in: OPEN_BUILD } },
         data: { status: 'succeeded', indexDigest: event.indexDigest, finishedAt: at, error: null },
@@ -150,13 +152,19 @@ async function applyFinalFailure(prisma: PrismaClient, event: TaskFailed, at: Da
       finishedAt: at,
     },
   });
-  const row = await prisma.task.findUnique({ where: { id: event.taskId }, select: { platform: true } });
+  const row = await prisma.task.findUnique({ where: { id: event.taskId }, select: { platform: true, image: true } });
   if (!row) return task.count > 0;
+  // In a build of several images the reason names the image first.
+  const image = row.image ? `image ${row.image}: ` : '';
   // The first platform to fail names the build's reason; later failures keep theirs on the task.
   const build = await prisma.build.updateMany({
     where: { id: event.buildId, status: { in: OPEN_BUILD } },
     // Agents already lead their reasons with the platform; don't say it twice.
-    data: { status: 'failed', error: event.reason.startsWith(`${row.platform}:`) ? event.reason : `${row.platform}: ${event.reason}`, finishedAt: at },
+    data: {
+      status: 'failed',
+      error: image + (event.reason.startsWith(`${row.platform}:`) ? event.reason : `${row.platform}: ${event.reason}`),
+      finishedAt: at,
+    },
   });
   return task.count + build.count > 0;
 }
