@@ -110,7 +110,11 @@ describe('forge webhooks end to end', () => {
     const { stdout } = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${image}:${tag}`]);
     const index = JSON.parse(stdout);
     expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-    return index.manifests.map((m: any) => `${m.platform.os}/${m.platform.architecture}`).sort();
+    // Runnable images only: each is followed by its attestation manifest (docs/supply-chain.md).
+    return index.manifests
+      .filter((m: any) => m.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest')
+      .map((m: any) => `${m.platform.os}/${m.platform.architecture}`)
+      .sort();
   }
 
   it('a push to the default branch publishes latest and sha-<7>; replaying the delivery builds nothing', async () => {

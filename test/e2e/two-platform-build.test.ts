@@ -59,10 +59,14 @@ describe('end-to-end two-platform build', () => {
     for (const tag of ['1.0', 'latest']) {
       const index = await inspectRaw(`${registry}/e2e/app:${tag}`);
       expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-      const platforms = index.manifests.map((m: any) => `${m.platform.os}/${m.platform.architecture}`).sort();
+      // The runnable images, then one attestation manifest per platform (docs/supply-chain.md).
+      const runnable = index.manifests.filter((m: any) => m.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest');
+      const attestations = index.manifests.filter((m: any) => m.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest');
+      const platforms = runnable.map((m: any) => `${m.platform.os}/${m.platform.architecture}`).sort();
       expect(platforms).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(attestations.map((m: any) => m.annotations['vnd.docker.reference.digest']).sort()).toEqual(runnable.map((m: any) => m.digest).sort());
       // The config blob of each platform's image, as the registry serves it, names that platform.
-      for (const entry of index.manifests) {
+      for (const entry of runnable) {
         const manifest = await inspectRaw(`${registry}/e2e/app@${entry.digest}`);
         const { stdout } = await run('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${registry}/e2e/app@${entry.digest}`]);
         const config = JSON.parse(stdout);

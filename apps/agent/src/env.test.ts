@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       gitCacheSize: { percent: 5, capBytes: 5e9 },
       affinityWaitMs: 3000,
       pull: 'newer',
+      sbomScanner: 'builtin',
       allowNetworkStorage: false,
       liveLogLimit: { lines: 200_000, bytes: 32 * 1024 ** 2 },
     });
@@ -68,6 +69,7 @@ describe('loadConfig', () => {
       gitCacheSize: { bytes: 2e8 },
       affinityWaitMs: 0,
       pull: 'missing',
+      sbomScanner: 'builtin',
       allowNetworkStorage: true,
     });
     expect(c.secretKey).toHaveLength(32);

@@ -58,6 +58,8 @@ export interface AgentConfig {
   registriesConf?: string;
   /** buildah's --pull: `newer` (pull when the registry has a newer image), `missing`, `always`. */
   pull: 'newer' | 'missing' | 'always';
+  /** Who writes the SBOM of each built image: the built-in package-database reader, or `syft` from the PATH. */
+  sbomScanner: 'builtin' | 'syft';
   /** Start even when the data dir is on a network/FUSE/overlay filesystem. */
   allowNetworkStorage: boolean;
   /** Bound of a task attempt's live log in Redis; the uploaded full log keeps every line. */
@@ -119,6 +121,7 @@ export const AgentEnv = z.object({
   ARCHWAY_AGENT_SECRET_KEY: z.string().optional(),
   ARCHWAY_AGENT_REGISTRIES_CONF: field.text(),
   ARCHWAY_AGENT_PULL: field.oneOf(['newer', 'missing', 'always'], 'newer'),
+  ARCHWAY_AGENT_SBOM_SCANNER: field.oneOf(['builtin', 'syft'], 'builtin'),
   ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE: field.bool(false),
   // Read by checkRedisForQueues (@archway/runtime redis-check.ts); here so that a bad value is named at start.
   ARCHWAY_REDIS_ALLOW_EVICTION: field.bool(false),
@@ -194,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     ...(secretKey ? { secretKey } : {}),
     ...(e.ARCHWAY_AGENT_REGISTRIES_CONF ? { registriesConf: resolve(e.ARCHWAY_AGENT_REGISTRIES_CONF) } : {}),
     pull: e.ARCHWAY_AGENT_PULL,
+    sbomScanner: e.ARCHWAY_AGENT_SBOM_SCANNER,
     allowNetworkStorage: e.ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE,
     liveLogLimit: { lines: e.ARCHWAY_AGENT_LIVE_LOG_MAX_LINES, bytes: e.ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE },
   };

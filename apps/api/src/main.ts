@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     queues,
     prefix: config.queuePrefix,
     policy: reconcilePolicy,
+    publicUrl: config.publicUrl,
     log: logger('reconciler'),
     secretBox,
     agentSecretKey: config.agentSecretKey,

@@ -17,6 +17,15 @@ export function describeBuild(b: BuildView, apiUrl: string): string[] {
       `  ${t.platform.padEnd(14)} ${t.status.padEnd(9)} ${duration(t.startedAt, t.finishedAt).padEnd(8)}${t.agent ? ` on ${t.agent}` : ''}${t.error ? `  ${t.error}` : ''}`,
     );
   }
+  const chain = b.supplyChain;
+  if (chain) {
+    for (const a of chain.attestations) {
+      lines.push(
+        `  sbom     ${a.platform}: ${a.packages} packages (${a.sbomStatus}, ${a.generator})${a.attestationDigest ? ` attestation ${a.attestationDigest}` : ''}`,
+      );
+    }
+    lines.push(chain.signature ? `  signed   ${chain.signature.tag}` : `  unsigned ${chain.unsignedReason ?? ''}`);
+  }
   if (b.status !== 'succeeded' && b.error) lines.push(`  error    ${b.error}`);
   if (b.statusError) lines.push(`  forge    ${b.statusError}`);
   if (!b.push && b.status === 'succeeded') {

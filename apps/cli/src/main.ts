@@ -5,6 +5,7 @@ import { cliConfig } from './env.ts';
 import { CliError, createClient, type ApiClient } from './client.ts';
 import { followBuild, streamLog, type Output } from './follow.ts';
 import { describeBuild } from './format.ts';
+import { supplyDocument } from './supply.ts';
 import { exitCodeOf, type BuildView } from './types.ts';
 
 const USAGE = `usage: archway <command> [options]
@@ -16,11 +17,14 @@ const USAGE = `usage: archway <command> [options]
                        show a build; exit 0 unless it failed or was canceled
   logs <build-id> [--platform P] [--follow]
                        print a build's log (every platform when --platform is not given)
+  sbom <build-id> [--platform P]    print a platform's SBOM (SPDX 2.3 JSON)
+  provenance <build-id> [--platform P]
+                       print a platform's SLSA provenance (in-toto statement)
   rebuild <build-id> [--follow]     build the same commit and settings again
   cancel <build-id>                 cancel a queued or running build
 
   --url URL            Archway's address (ARCHWAY_URL, default http://127.0.0.1:8080)
-  --token TOKEN        an API token (ARCHWAY_TOKEN); scopes: read for status/logs, build otherwise
+  --token TOKEN        an API token (ARCHWAY_TOKEN); scopes: read for status/logs/sbom/provenance, build otherwise
 
 exit codes: 0 success, 1 the build failed or was canceled, 2 usage, 3 API or network error`;
 
@@ -79,6 +83,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         return await status(client, target, values.json, o);
       case 'logs':
         return await logs(client, target, values.platform, values.follow, o);
+      case 'sbom':
+      case 'provenance':
+        return await supplyDocument(client, command, target, values.platform, o);
       case 'rebuild': {
         const created = await client.json<{ id: string }>('POST', `/api/v1/builds/${target}/rebuild`);
         return started(client, created.id, values.follow, o);

@@ -1,3 +1,5 @@
+import type { SupplyChain } from '@archway/contract';
+
 /** The parts of the API's answers the CLI reads (the full shapes live in @archway/contract). */
 export interface TaskView {
   id: string;
@@ -25,6 +27,7 @@ export interface BuildView {
   platforms: string[];
   tasks: TaskView[];
   statusError?: string | null;
+  supplyChain?: SupplyChain | null;
 }
 
 /** 0 when the build succeeded, 1 when it failed or was canceled. */

@@ -14,6 +14,7 @@ import {
 } from '@archway/runtime';
 import { locateAuthFile } from './registry/auth-file.ts';
 import type { RegistryConfig } from './registry/pool.ts';
+import { parseSigningKey, type SigningKey } from './signing/key.ts';
 
 export interface MergerConfig {
   redisUrl: string;
@@ -30,6 +31,8 @@ export interface MergerConfig {
   earlyPushes: number;
   /** Blob uploads at once per publish job (all its platforms) and per early push. */
   blobConcurrency: number;
+  /** ARCHWAY_SIGNING_KEY: signs every published index (cosign's format); absent: nothing is signed. */
+  signingKey?: SigningKey;
   /** ARCHWAY_LOG_LEVEL of the merger's log (default info). */
   logLevel?: LogLevel;
 }
@@ -53,9 +56,21 @@ export const MergerEnv = z.object({
   ARCHWAY_MERGER_PLATFORM_CONCURRENCY: field.integer({ min: 1, max: 16, fallback: 2 }),
   ARCHWAY_MERGER_EARLY_PUSHES: field.integer({ min: 0, max: 64, fallback: 2 }),
   ARCHWAY_MERGER_BLOB_CONCURRENCY: field.integer({ min: 1, max: 32, fallback: 4 }),
+  ARCHWAY_SIGNING_KEY: z
+    .string()
+    .optional()
+    .transform((pem, ctx) => {
+      if (!pem) return undefined;
+      try {
+        return parseSigningKey(pem);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   ...LogEnv.shape,
 });
-export const mergerConfig = defineConfig({ process: 'merger', schema: MergerEnv, docs: 'apps/merger/ENV.md' });
+export const mergerConfig = defineConfig({ process: 'merger', schema: MergerEnv, secrets: ['ARCHWAY_SIGNING_KEY'], docs: 'apps/merger/ENV.md' });
 
 /** Reads the merger's configuration; throws one ConfigError naming every bad variable. */
 export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfig {
@@ -89,6 +104,7 @@ export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfi
     platformConcurrency: e.ARCHWAY_MERGER_PLATFORM_CONCURRENCY,
     earlyPushes: e.ARCHWAY_MERGER_EARLY_PUSHES,
     blobConcurrency: e.ARCHWAY_MERGER_BLOB_CONCURRENCY,
+    ...(e.ARCHWAY_SIGNING_KEY ? { signingKey: e.ARCHWAY_SIGNING_KEY } : {}),
     logLevel: e.ARCHWAY_LOG_LEVEL,
   };
 }

@@ -9,6 +9,7 @@ import { platformGuard } from './early-push/guard.ts';
 import type { EarlyPushState } from './early-push/state.ts';
 import { FinalPublishError, PublishCanceled } from './errors.ts';
 import { publishBuild } from './publish.ts';
+import type { SigningKey } from './signing/key.ts';
 
 export interface PublishDeps {
   redis: Redis;
@@ -20,6 +21,8 @@ export interface PublishDeps {
   blobConcurrency?: number;
   /** Coordination with early pushes (pipelining); absent: every platform is pushed by the job. */
   early?: EarlyPushState;
+  /** ARCHWAY_SIGNING_KEY: indexes are signed (except pull-request builds). */
+  signingKey?: SigningKey;
 }
 
 export interface PublishJobResult {
@@ -71,6 +74,7 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
       blobConcurrency: deps.blobConcurrency,
       // Early pushes are per build and platform: a build of several images publishes each image itself.
       guard: deps.early && data.image && !data.imageName ? platformGuard(deps.early, data.buildId, data.image) : undefined,
+      signingKey: deps.signingKey,
       hooks: {
         // After a failed early push its phase exists already under the plain name.
         platformStarted: (p, again) => phase(pushPhase(p, again), 'push'),
@@ -84,7 +88,7 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
     });
     await phase('publish', null);
     await deps.early?.forget(data.buildId).catch(() => {});
-    await emit({ type: 'build.succeeded', indexDigest: out.indexDigest, ...image });
+    await emit({ type: 'build.succeeded', indexDigest: out.indexDigest, ...image, ...(out.supplyChain ? { supplyChain: out.supplyChain } : {}) });
     return { indexDigest: out.indexDigest, manifests: out.images.map((i) => ({ platform: i.platform, digest: i.digest })) };
   } catch (err) {
     for (const name of [...open].reverse()) await emit({ type: 'phase.ended', taskId: null, attempt, name });

@@ -1,11 +1,12 @@
-import { parseImageName, type BuildResult, type Platform, type PublishJob } from '@archway/contract';
+import { parseImageName, type BuildResult, type Platform, type PublishJob, type SupplyChain } from '@archway/contract';
 import type { ObjectStore } from '@archway/runtime';
 import type { RegistryPool } from './registry/index.ts';
 import { FinalPublishError } from './errors.ts';
-import { buildImageIndex } from './image-index.ts';
 import { OCI_INDEX } from './oci.ts';
 import type { PlatformGuard } from './early-push/guard.ts';
 import { limiter, pushPlatform, type PlatformImage } from './push-platform.ts';
+import { supplyChainStep } from './attestations/publish-supply.ts';
+import type { SigningKey } from './signing/key.ts';
 
 export interface PublishHooks {
   /** Called around each platform's push, e.g. to emit phase events; `again` after a failed early push. */
@@ -31,11 +32,15 @@ export interface PublishInput {
   /** Coordinates with early pushes (pipelining across replicas); without it every platform is pushed here. */
   guard?: PlatformGuard;
   hooks?: PublishHooks;
+  /** Signs the index (cosign's format) when the job's supply allows it. */
+  signingKey?: SigningKey | undefined;
 }
 
 export interface PublishOutcome {
   indexDigest: string;
   images: PlatformImage[];
+  /** Attestations and signature (docs/supply-chain.md); absent for a job without `supply`. */
+  supplyChain?: SupplyChain;
 }
 
 /**
@@ -60,12 +65,15 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
 
   const controller = new AbortController();
   const uploads = limiter(input.blobConcurrency ?? 4);
+  // Attestations and signature (docs/supply-chain.md): all before any tag moves.
+  const supply = supplyChainStep({ store: input.store, client, repository, job, results, signingKey: input.signingKey });
   const images = await mapLimit(results, input.concurrency ?? 2, controller, async (result) => {
     const early = input.pushed?.get(result.platform);
     if (early) return early;
     const push = async (again: boolean) => {
       await hooks?.platformStarted?.(result.platform, again);
-      const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal, blobConcurrency: uploads });
+      const image = await pushPlatform({ store: input.store, client, repository, result, signal: controller.signal, blobConcurrency: uploads, job });
+      supply.platformPushed(image);
       await hooks?.platformEnded?.(result.platform, again);
       return image;
     };
@@ -73,8 +81,12 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
   });
 
   await hooks?.indexStarted?.();
-  const index = buildImageIndex(images);
-  const indexDigest = await client.putManifest(repository, index.digest, OCI_INDEX, index.body);
+  // Attestation manifests go into the index, the signature names it.
+  const index = await supply.index(images);
+  const indexDigest = await client.putManifest(repository, index.digest, OCI_INDEX, index.body).catch((err) => {
+    throw index.refused(err);
+  });
+  const supplyChain = await supply.sign(indexDigest);
   await hooks?.beforeTags?.();
   const moved: string[] = [];
   for (const tag of job.tags) {
@@ -88,7 +100,7 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
     moved.push(tag);
   }
   await hooks?.indexEnded?.();
-  return { indexDigest, images };
+  return { indexDigest, images, ...(supplyChain ? { supplyChain } : {}) };
 }
 
 /** One BuildResult per platform of the build, in the build's order. */

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { describeImagePlatform, platformOfImage, type BuildResult, type Platform, type PlatformParts } from '@archway/contract';
+import { describeImagePlatform, platformOfImage, type BuildResult, type Platform, type PlatformParts, type PublishJob } from '@archway/contract';
+import { annotateManifest, sha256 } from './attestations/annotations.ts';
 import { ObjectNotFoundError, type ObjectStore } from '@archway/runtime';
 import { RegistryError, type RegistryClient } from './registry/index.ts';
 import { scanArchive, verifiedStream, type ArchiveContents, type BlobEntry } from './archive-reader.ts';
@@ -13,6 +14,10 @@ export interface PlatformImage {
   mediaType: string;
   digest: string;
   size: number;
+  /** The annotations Archway published on it (docs/supply-chain.md); absent for a job without supply. */
+  annotations?: Record<string, string>;
+  /** The image config's `created`. */
+  created?: string;
 }
 
 export interface PushPlatformInput {
@@ -24,6 +29,8 @@ export interface PushPlatformInput {
   signal?: AbortSignal;
   /** Blobs uploaded at once, or a limiter shared with other platforms of the build. Default 4. */
   blobConcurrency?: number | Limiter;
+  /** The publish job: with its `supply`, the manifest gets Archway's OCI annotations (a new digest). */
+  job?: Pick<PublishJob, 'tags' | 'supply' | 'buildId'>;
 }
 
 /**
@@ -43,7 +50,8 @@ export async function pushPlatform(input: PushPlatformInput): Promise<PlatformIm
   if (desc.mediaType !== OCI_MANIFEST) throw new BadArchiveError(`the ${result.platform} archive holds a ${desc.mediaType}, expected an OCI image manifest`);
   const manifestBytes = smallBlob(contents, desc.digest, desc.size, 'manifest');
   const manifest = parseJson(ImageManifest, manifestBytes, `manifest ${desc.digest}`);
-  const config = parseJson(ImageConfig, smallBlob(contents, manifest.config.digest, manifest.config.size, 'config'), `config ${manifest.config.digest}`);
+  const configBytes = smallBlob(contents, manifest.config.digest, manifest.config.size, 'config');
+  const config = parseJson(ImageConfig, configBytes, `config ${manifest.config.digest}`);
   const found: PlatformParts = config.variant
     ? { os: config.os, architecture: config.architecture, variant: config.variant }
     : { os: config.os, architecture: config.architecture };
@@ -61,6 +69,20 @@ export async function pushPlatform(input: PushPlatformInput): Promise<PlatformIm
         `manifest references blob ${blob.digest}, which is neither in the ${result.platform} archive nor in ${client.registry}/${repository}`,
       );
     }
+  }
+  if (input.job?.supply) {
+    const annotated = annotateManifest(manifestBytes, configBytes, input.job, input.job.supply);
+    const digest = await client.putManifest(repository, sha256(annotated.body), OCI_MANIFEST, annotated.body);
+    const annotations = (JSON.parse(annotated.body.toString('utf8')) as { annotations: Record<string, string> }).annotations;
+    return {
+      taskId: result.taskId,
+      platform,
+      mediaType: OCI_MANIFEST,
+      digest,
+      size: annotated.body.length,
+      annotations,
+      ...(annotated.created ? { created: annotated.created } : {}),
+    };
   }
   const digest = await client.putManifest(repository, desc.digest, OCI_MANIFEST, manifestBytes);
   return { taskId: result.taskId, platform, mediaType: OCI_MANIFEST, digest, size: manifestBytes.length };

@@ -62,6 +62,7 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
     platformConcurrency: config.platformConcurrency,
     blobConcurrency: config.blobConcurrency,
     early,
+    signingKey: config.signingKey,
   };
 
   const worker = new Worker<unknown, PublishJobResult>(PUBLISH_QUEUE, (job) => processPublishJob(job, deps), {

@@ -16,6 +16,8 @@ import { cloneCommit } from './clone.ts';
 import { ABORT, finalFailure, retryableFailure, TaskCanceled, TaskFailure, TaskLost, TaskRequeue, throwIfCanceled } from './errors.ts';
 import { exportImage } from './export.ts';
 import { resolveBuildPaths } from './paths.ts';
+import { FromCollector } from './sbom/base-images.ts';
+import { collectSupply } from './sbom/collect.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 import { openSecrets, removeSecretFiles, writeSecretFiles } from './secrets.ts';
 import { uploadFile } from './upload.ts';
@@ -165,6 +167,8 @@ async function build(
   current: { step: string | undefined },
 ): Promise<BuildResult> {
   const { signal } = ctx;
+  const startedOn = new Date().toISOString();
+  const froms = new FromCollector();
   const phase = async <T>(name: string, kind: PhaseKind, fn: () => Promise<T>): Promise<T> => {
     throwIfCanceled(signal);
     const used = await reporter.phaseStarted(name, kind);
@@ -214,7 +218,10 @@ async function build(
         },
         signal,
         reporter,
-        log: line,
+        log: (l) => {
+          froms.feed(l);
+          return line(l);
+        },
         outputFile: work.buildOutput,
         onStep: (name) => void (current.step = name),
       });
@@ -226,9 +233,28 @@ async function build(
     }
   });
   await ctx.disk.touchBuilt(imageId).catch((err: Error) => ctx.log('cache.touch-failed', { error: err.message }, 'warn'));
-  const { manifestDigest, layoutDigest } = await phase('export', 'export', () =>
-    exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line }),
-  );
+  const { manifestDigest, layoutDigest, supply } = await phase('export', 'export', async () => {
+    const exported = await exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line });
+    // The SBOM is read from the archive just written (docs/supply-chain.md); it never fails the build.
+    const supply = await collectSupply({
+      job,
+      store: ctx.store,
+      settings,
+      archivePath: work.archive,
+      scanner: ctx.config.sbomScanner,
+      fromRefs: froms.refs,
+      agent: ctx.config.agentId,
+      attempt: ctx.attempt,
+      startedOn,
+      signal,
+      log: line,
+    }).catch(async (err: Error) => {
+      if (signal.aborted) throw err;
+      await line(`archway: warning: no SBOM: ${err.message}`);
+      return undefined;
+    });
+    return { ...exported, supply };
+  });
   const archiveKey = objectKeys.archive(job.buildId, job.platform, job.image);
   // The key is the task's, not the attempt's: an attempt that lost the job must not overwrite the archive of the one that took over.
   await checkOwnership(job, ctx);
@@ -241,6 +267,7 @@ async function build(
     archiveDigest: put.digest,
     archiveLayoutDigest: layoutDigest,
     manifestDigest,
+    ...(supply ? { supply } : {}),
   };
 }
 

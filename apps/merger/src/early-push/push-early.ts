@@ -63,7 +63,15 @@ export async function pushEarly(event: TaskBuilt, deps: EarlyPushDeps, signal: A
     await emit({ type: 'phase.started', kind: 'push' });
     try {
       const client = await deps.registries.client(name.registry);
-      const pushed = await pushPlatform({ store: deps.store, client, repository: name.repository, result, signal, blobConcurrency: deps.blobConcurrency });
+      const pushed = await pushPlatform({
+        store: deps.store,
+        client,
+        repository: name.repository,
+        result,
+        signal,
+        blobConcurrency: deps.blobConcurrency,
+        job: data.data,
+      });
       await state.write(event.buildId, platform, { state: 'pushed', pushed, ...recordKey(image, result) });
       deps.log(`merger: build ${event.buildId} ${platform} pushed early as ${pushed.digest}`);
       return 'pushed';

@@ -12,6 +12,7 @@ import { CommitStatus } from './commit-status.tsx';
 import { RepoLink } from './repo-link.tsx';
 import { FailureBanner } from './failure-banner.tsx';
 import { ImageInfo } from './image-info.tsx';
+import { SupplyChainInfo } from './supply-chain.tsx';
 import { PlatformLogs, taskKey } from './platform-logs.tsx';
 import { ImageGroups } from './image-groups.tsx';
 import { useBuild } from './use-build.ts';
@@ -72,6 +73,7 @@ function BuildDetail({ build, reload }: { build: Build; reload(): void }) {
       <CommitStatus build={build} />
       <AttemptHistory build={build} now={now} />
       {build.images ? <ImageGroups build={build} /> : <ImageInfo build={build} />}
+      <SupplyChainInfo build={build} />
       <Timeline build={build} />
       <PlatformLogs build={build} selected={selected} onSelect={select} />
     </main>

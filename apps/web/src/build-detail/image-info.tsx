@@ -7,7 +7,9 @@ export function ImageInfo({ build }: { build: Build }) {
   // push: false builds stop at the archives: there are no tags to show.
   const refs = build.push && build.image ? build.tags.map((t) => `${build.image}:${t}`) : [];
   const pinned = build.image && build.indexDigest ? `${build.image}@${build.indexDigest}` : null;
-  const built = build.tasks.filter((t) => t.manifestDigest);
+  // The published manifest carries Archway's annotations: its digest is the merger's, not the archive's.
+  const published = (platform: string) => build.supplyChain?.attestations.find((a) => a.platform === platform)?.manifestDigest;
+  const built = build.tasks.filter((t) => t.manifestDigest).map((t) => ({ ...t, manifestDigest: published(t.platform) ?? t.manifestDigest }));
   if (!refs.length && !pinned && !built.length) return null;
   return (
     <section className="card image-info" aria-labelledby="image-title">

@@ -20,6 +20,7 @@ const repo: Repo = {
   secrets: ['npm_token'],
   pullRequestSecrets: false,
   requireApproval: true,
+  attestations: true,
   buildTimeout: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
   createdAt: '2026-01-01T00:00:00.000Z',
@@ -42,6 +43,7 @@ describe('patchFromForm', () => {
       cancelSuperseded: { branches: true, pullRequests: true },
       buildTimeout: ' 45M ',
       pullRequestSecrets: true,
+      attestations: false,
     };
     expect(patchFromForm(repo, form)).toEqual({
       patch: {
@@ -53,6 +55,7 @@ describe('patchFromForm', () => {
         cancelSuperseded: { branches: true },
         buildTimeout: '45m',
         pullRequestSecrets: true,
+        attestations: false,
       },
     });
   });

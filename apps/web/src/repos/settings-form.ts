@@ -15,6 +15,7 @@ export interface SettingsForm {
   buildTimeout: string;
   pullRequestSecrets: boolean;
   requireApproval: boolean;
+  attestations: boolean;
 }
 
 export const splitList = (s: string) =>
@@ -58,6 +59,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     buildTimeout: repo.buildTimeout ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
     requireApproval: repo.requireApproval,
+    attestations: repo.attestations,
   };
 }
 
@@ -97,5 +99,6 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   if (timeout !== repo.buildTimeout) patch.buildTimeout = timeout;
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
   if (form.requireApproval !== repo.requireApproval) patch.requireApproval = form.requireApproval;
+  if (form.attestations !== repo.attestations) patch.attestations = form.attestations;
   return { patch };
 }

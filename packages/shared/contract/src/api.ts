@@ -3,6 +3,7 @@ import { parsePlatform, Platform } from './platform.ts';
 import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
 import { ImageNameString, TagString } from './reference.ts';
 import { RepoPath, StageName } from './paths.ts';
+import { SupplyChain } from './supply-chain.ts';
 
 export const DEFAULT_PLATFORMS: readonly Platform[] = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -78,6 +79,8 @@ export const BuildRequest = z
   .object({
     source: BuildSource,
     ...imageFields,
+    /** false: publish no provenance/SBOM attestation manifests (some old registries refuse `unknown/unknown`). */
+    attestations: z.boolean().default(true),
     /**
      * Several images from one commit (2 to 16): then each image carries its own settings, and the
      * top-level containerfile, context, target, image, tags and buildArgs are not used (give
@@ -205,6 +208,8 @@ export const Build = z.object({
    * builds that never needed it. Approve with POST /api/v1/builds/:id/approve.
    */
   approval: z.object({ reason: z.string(), approvedBy: z.string().nullable(), approvedAt: z.string().nullable() }).nullable().optional(),
+  /** What the merger published besides the images: attestation and signature digests (docs/supply-chain.md). */
+  supplyChain: SupplyChain.nullable().optional(),
 });
 export type Build = z.infer<typeof Build>;
 

@@ -9,3 +9,4 @@ export * from './repos.ts';
 export * from './redis-keys.ts';
 export * from './reason.ts';
 export * from './units.ts';
+export * from './supply-chain.ts';

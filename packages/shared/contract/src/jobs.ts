@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Platform, platformSlug } from './platform.ts';
 import { StageName } from './paths.ts';
 import { ImageGroupName } from './api.ts';
+import { PublishSupply, TaskSupply } from './supply-chain.ts';
 
 /**
  * The job catalog: every BullMQ job Archway enqueues, its payload schema, result and retry policy.
@@ -59,6 +60,8 @@ export const BuildResult = z.object({
     .regex(/^sha256:[0-9a-f]{64}$/)
     .optional(),
   manifestDigest: z.string(),
+  /** SBOM and provenance material of the built image (agents older than the merger send none). */
+  supply: TaskSupply.optional(),
 });
 export type BuildResult = z.infer<typeof BuildResult>;
 
@@ -79,6 +82,8 @@ export const PublishJob = z.object({
    * from Postgres). Absent: the merger reads its children's return values.
    */
   results: z.array(BuildResult).optional(),
+  /** Provenance parameters and the attestation/signing switches (docs/supply-chain.md); absent: annotations only. */
+  supply: PublishSupply.optional(),
 });
 export type PublishJob = z.infer<typeof PublishJob>;
 
@@ -96,6 +101,10 @@ export const JOB_CATALOG = {
 export const objectKeys = {
   archive: (buildId: string, platform: Platform, image?: string) => `archives/${buildId}/${image ? `${image}/` : ''}${platformSlug(platform)}.tar`,
   log: (buildId: string, platform: Platform, image?: string) => `logs/${buildId}/${image ? `${image}/` : ''}${platformSlug(platform)}.log`,
+  /** SPDX 2.3 JSON of the built image (the agent). */
+  sbom: (buildId: string, platform: Platform, image?: string) => `supply/${buildId}/${image ? `${image}/` : ''}${platformSlug(platform)}.spdx.json`,
+  /** The in-toto SLSA provenance statement as published (the merger). */
+  provenance: (buildId: string, platform: Platform, image?: string) => `supply/${buildId}/${image ? `${image}/` : ''}${platformSlug(platform)}.provenance.json`,
 };
 
 /** The publish job of a build, or of one image of a build with several. */

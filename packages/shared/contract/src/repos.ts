@@ -118,6 +118,8 @@ export const RepoCreate = z
     pullRequestSecrets: z.boolean().default(false),
     /** Pull requests from forks and first-time contributors wait for approval; default true. */
     requireApproval: z.boolean().default(true),
+    /** Provenance and SBOM attestation manifests in each published index (docs/supply-chain.md); default true. */
+    attestations: z.boolean().default(true),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -154,6 +156,7 @@ export const RepoUpdate = z
     buildTimeout: BuildTimeout.nullable().optional(),
     pullRequestSecrets: z.boolean().optional(),
     requireApproval: z.boolean().optional(),
+    attestations: z.boolean().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -189,6 +192,8 @@ export const Repo = z.object({
   pullRequestSecrets: z.boolean(),
   /** Whether pull requests from forks and first-time contributors wait for someone with the build scope to approve them. */
   requireApproval: z.boolean(),
+  /** Whether published indexes carry provenance and SBOM attestation manifests. */
+  attestations: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
   buildTimeout: z.string().nullable(),
   /** Where to point the forge's webhook. */

@@ -1,15 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { objectKeys, platformOrUndefined, platformSlug, storedPlatform, type Platform } from '@archway/contract';
+import { objectKeys, platformSlug, storedPlatform } from '@archway/contract';
+import { platformOfPath } from './platform-path.ts';
 import { z } from 'zod';
 import { describeRoute } from '../../infra/openapi/describe.ts';
 import type { AppDeps } from '../../deps.ts';
 import { findBuild } from '../builds/index.ts';
 import { NotFoundError } from '../../infra/errors.ts';
-
-/** `linux-arm64`, `linux/arm64` (URL-encoded) or `arm64` all name the same platform. */
-function platformOfPath(input: string): Platform | undefined {
-  return platformOrUndefined(input.replace(/^([a-z0-9]+)-([a-z0-9]+)(?:-(v\d+))?$/, (_, os, arch, v) => `${os}/${arch}${v ? `/${v}` : ''}`));
-}
+import { supplyRoutes } from './supply.ts';
 
 /**
  * Per-platform build outputs: the oci-archive an agent uploaded (an OCI layout as a tar). PR and
@@ -17,6 +14,7 @@ function platformOfPath(input: string): Platform | undefined {
  * `skopeo copy oci-archive:<file> …` use them. Streamed from the object store.
  */
 export async function artifactsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  supplyRoutes(app, deps);
   // A wildcard, so that `linux/arm64` works unencoded too.
   const schema = describeRoute({
     tags: ['builds'],

@@ -9,6 +9,10 @@ export interface RepoBuildSettings {
   timeoutMs?: number;
   /** Opened values, only in memory, sealed per task by sealerFor. */
   secrets: { id: string; value: string }[];
+  /** The repository's attestations switch (false: none, whatever the request says). */
+  attestations?: boolean;
+  /** The repository's name (`.title` of the image annotations). */
+  title?: string;
 }
 
 export interface RepoSettingsDeps {
@@ -40,11 +44,16 @@ export async function repoBuildSettings(deps: RepoSettingsDeps, origin: { repoId
   if (!origin.repoId) return { secrets: [] };
   const repo = await deps.prisma.repo.findUnique({
     where: { id: origin.repoId },
-    select: { fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true },
+    select: { fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true, attestations: true },
   });
   if (!repo) return { secrets: [] }; // deleted meanwhile: a rebuild keeps working without its settings
   const sealed = Object.entries(storedSecrets(repo.buildSecrets)).sort(([a], [b]) => a.localeCompare(b));
-  const settings: RepoBuildSettings = { secrets: [], ...(repo.buildTimeoutMs ? { timeoutMs: repo.buildTimeoutMs } : {}) };
+  const settings: RepoBuildSettings = {
+    secrets: [],
+    attestations: repo.attestations,
+    title: repo.fullName,
+    ...(repo.buildTimeoutMs ? { timeoutMs: repo.buildTimeoutMs } : {}),
+  };
   const pullRequest = origin.triggerRef?.startsWith('pr:') ?? false;
   if (sealed.length === 0 || (pullRequest && !repo.pullRequestSecrets)) return settings;
   const ids = sealed.map(([id]) => id).join(', ');

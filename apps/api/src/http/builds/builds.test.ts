@@ -57,6 +57,16 @@ describe('POST /api/v1/builds', () => {
       tags: ['1.0', 'latest'],
       push: true,
       platforms: ['linux/amd64', 'linux/arm64'],
+      // What the merger's provenance and annotations need: build-arg names, never their values.
+      supply: {
+        attestations: true,
+        sign: true,
+        builderId: 'http://archway.test',
+        source: { url: repo.url, ref: 'main', commit: repo.commit },
+        containerfile: null,
+        context: '.',
+        buildArgNames: ['VERSION'],
+      },
     });
     expect(parent!.opts.attempts).toBe(3);
     const deps = await parent!.getDependencies();

@@ -7,6 +7,7 @@ import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { repoBuildSettings, sealerFor, type RepoBuildSettings } from './build-secrets.ts';
 import type { FlowJob } from 'bullmq';
 import { buildFlows } from './flow.ts';
+import { publishSupply } from './supply.ts';
 import { checkSourceUrl, resolveRef } from './git.ts';
 import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
 import { checkSourceAddress } from './source-address.ts';
@@ -23,6 +24,8 @@ export interface CreateBuildDeps {
   buildAttempts?: number;
   /** file:// and private-address sources allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
   allowLocalSources?: boolean;
+  /** This Archway's URL: the provenance's builder id. */
+  publicUrl?: string;
 }
 
 /** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
@@ -74,7 +77,7 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   if (origin.waitForApproval) return build;
 
   try {
-    await addFlows(deps, flowsOf(deps, build.id, stored, build.tasks, settings));
+    await addFlows(deps, flowsOf(deps, build.id, stored, build.tasks, settings, origin.triggerRef));
   } catch (err) {
     await deps.prisma.build.delete({ where: { id: build.id } }).catch(() => {});
     throw new ServiceUnavailableError(`the build could not be queued (Redis: ${(err as Error).message}); nothing was created, try again`);
@@ -94,8 +97,9 @@ async function addFlows(deps: CreateBuildDeps, flows: FlowJob[]): Promise<void> 
   else await deps.queues.flow.addBulk(flows);
 }
 
-function flowsOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings) {
+function flowsOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest, tasks: Task[], settings: RepoBuildSettings, triggerRef?: string | null) {
   return buildFlows(buildId, request, tasks, {
+    supply: publishSupply(deps.publicUrl, request, settings, triggerRef),
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
@@ -112,5 +116,5 @@ export async function requeueBuildFlow(deps: CreateBuildDeps, build: Build, task
   const settings = await repoBuildSettings(deps, build);
   const request = storedRequest(build);
   if (!build.commit) throw new Error(`build ${build.id} has no resolved commit to queue again`);
-  await addFlows(deps, flowsOf(deps, build.id, withCommit(request, build.commit), tasks, settings));
+  await addFlows(deps, flowsOf(deps, build.id, withCommit(request, build.commit), tasks, settings, build.triggerRef));
 }

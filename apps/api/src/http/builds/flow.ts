@@ -1,5 +1,14 @@
 import type { FlowJob } from 'bullmq';
-import { JOB_CATALOG, PUBLISH_QUEUE, buildQueueName, publishJobId, storedPlatform, type BuildJob, type PublishJob } from '@archway/contract';
+import {
+  JOB_CATALOG,
+  PUBLISH_QUEUE,
+  buildQueueName,
+  publishJobId,
+  storedPlatform,
+  type BuildJob,
+  type PublishJob,
+  type PublishSupply,
+} from '@archway/contract';
 import type { StoredRequest } from './stored-request.ts';
 
 /** Per-build settings of the child jobs (the repository's time limit and secrets, ARCHWAY_BUILD_ATTEMPTS). */
@@ -9,6 +18,8 @@ export interface FlowOptions {
   timeoutMs?: number;
   /** The build secrets sealed for one task id. */
   secretsFor?: (taskId: string) => BuildJob['secrets'];
+  /** Provenance parameters and switches for the merger (supply.ts). */
+  supply?: PublishSupply;
 }
 
 /** What one image is built from: the request itself, or one of its `images`. */
@@ -41,6 +52,7 @@ function imageFlow(buildId: string, req: StoredRequest, spec: ImageSpec, tasks: 
     tags: spec.tags,
     push: spec.push,
     platforms: spec.platforms,
+    ...(opts.supply ? { supply: opts.supply } : {}),
   };
   return {
     name: 'publish',

@@ -3,6 +3,8 @@
 export { cancelBuild, removeWaitingJobs } from './cancel.ts';
 export { createBuild, requeueBuildFlow } from './create.ts';
 export { publishJobOptions } from './flow.ts';
+export { publishSupply, repoSupplySettings } from './supply.ts';
+export { storedRequest, withCommit } from './stored-request.ts';
 export { checkSourceUrl } from './git.ts';
 export { checkSourceAddress } from './source-address.ts';
 export { storedSecrets } from './build-secrets.ts';

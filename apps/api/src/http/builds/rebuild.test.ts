@@ -97,6 +97,7 @@ describe('rebuild from the stored request', () => {
       tags: [],
       buildArgs: {},
       push: false,
+      attestations: true,
     });
     expect(BuildRequest.parse(row.request)).toEqual(row.request);
   });

@@ -1,4 +1,4 @@
-import { BuildRequest, type Build, type Phase, type Task, type TaskAttempt, type PhaseKind } from '@archway/contract';
+import { BuildRequest, SupplyChain, type Build, type Phase, type Task, type TaskAttempt, type PhaseKind } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { fromDbStatus } from '../../infra/build-status.ts';
@@ -92,6 +92,7 @@ export function toBuild(b: BuildRow): Build {
     statusState: b.statusState,
     statusError: b.statusError,
     approval: b.approvalReason ? { reason: b.approvalReason, approvedBy: b.approvedBy, approvedAt: iso(b.approvedAt) } : null,
+    supplyChain: b.supplyChain === null ? null : (SupplyChain.safeParse(b.supplyChain).data ?? null),
   };
 }
 

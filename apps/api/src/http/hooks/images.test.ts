@@ -56,7 +56,7 @@ describe('a push of a commit whose .archway.yaml lists several images', () => {
       ['worker', 'registry.example.com/acme/worker', ['linux/amd64']],
     ] as const) {
       const parent = (await f.queues.queue(PUBLISH_QUEUE).getJob(publishJobId(id, name)))!;
-      expect(parent.data).toEqual({ buildId: id, imageName: name, image, tags: ['main'], push: true, platforms });
+      expect(parent.data).toMatchObject({ buildId: id, imageName: name, image, tags: ['main'], push: true, platforms });
       expect((await parent.getDependencies()).unprocessed).toHaveLength(platforms.length);
     }
     expect(await f.queues.queue(PUBLISH_QUEUE).getJob(id)).toBeUndefined();

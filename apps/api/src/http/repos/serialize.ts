@@ -32,6 +32,7 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     secrets: Object.keys(storedSecrets(row.buildSecrets)).sort(),
     pullRequestSecrets: row.pullRequestSecrets,
     requireApproval: row.requireApproval,
+    attestations: row.attestations,
     buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
     webhookUrl: `${publicUrl}${hookPath(row.provider, row.id)}`,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),

@@ -94,6 +94,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         buildTimeoutMs: timeoutMs,
         pullRequestSecrets: input.pullRequestSecrets,
         requireApproval: input.requireApproval,
+        attestations: input.attestations,
       },
     });
     return { repo, webhookSecret };
@@ -129,6 +130,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.buildTimeout !== undefined) data.buildTimeoutMs = input.buildTimeout === null ? null : buildTimeoutMs(input.buildTimeout);
   if (input.pullRequestSecrets !== undefined) data.pullRequestSecrets = input.pullRequestSecrets;
   if (input.requireApproval !== undefined) data.requireApproval = input.requireApproval;
+  if (input.attestations !== undefined) data.attestations = input.attestations;
   if (input.secrets !== undefined) data.buildSecrets = sealSecrets(deps.secretBox, current.buildSecrets, input.secrets);
   if (input.forgeToken !== undefined) data.forgeToken = input.forgeToken === null ? null : deps.secretBox.seal(input.forgeToken, 'forge-token');
   let webhookSecret: string | undefined;

@@ -25,6 +25,8 @@ export interface ReconcileDeps {
   secretBox?: SecretBox;
   agentSecretKey?: Buffer;
   buildAttempts?: number;
+  /** The provenance's builder id of flows queued again. */
+  publicUrl?: string;
 }
 
 /** What every step of one sweep shares. */

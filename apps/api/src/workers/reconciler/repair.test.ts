@@ -133,6 +133,18 @@ describe('reconciler: Postgres against Redis', () => {
     expect((await f.prisma.build.findUniqueOrThrow({ where: { id: unstarted.id } })).status).toBe('queued');
   });
 
+  const taskSupply = {
+    sbomDigest: `sha256:${'4'.repeat(64)}`,
+    packages: 3,
+    sbomStatus: 'ok',
+    generator: 'archway-sbom-1',
+    baseImages: [],
+    agent: 'x86-1',
+    attempt: 1,
+    startedOn: '2030-01-01T00:00:00.000Z',
+    finishedOn: '2030-01-01T00:00:10.000Z',
+  };
+
   it('queues a publishing build without its publish job again, with the results Postgres recorded', async () => {
     const build = await rowWithoutFlow(['linux/amd64', 'linux/arm64'], { status: 'publishing' });
     for (const t of build.tasks) {
@@ -144,6 +156,7 @@ describe('reconciler: Postgres against Redis', () => {
           archiveSize: 4096n,
           archiveDigest: `sha256:${'1'.repeat(64)}`,
           manifestDigest: `sha256:${'2'.repeat(64)}`,
+          supply: { ...taskSupply, sbomKey: `supply/${build.id}/${t.platform.replace('/', '-')}.spdx.json` },
         },
       });
     }
@@ -153,6 +166,11 @@ describe('reconciler: Postgres against Redis', () => {
     const data = job!.data as PublishJob;
     expect(data).toMatchObject({ buildId: build.id, push: false, platforms: ['linux/amd64', 'linux/arm64'] });
     expect(data.results!.map((r) => [r.taskId, r.platform, r.archiveSize])).toEqual(expect.arrayContaining(build.tasks.map((t) => [t.id, t.platform, 4096])));
+    // The publish still attests: the agents' SBOM material and the build's provenance parameters.
+    expect(data.results!.map((r) => r.supply?.sbomKey).sort()).toEqual(
+      build.tasks.map((t) => `supply/${build.id}/${t.platform.replace('/', '-')}.spdx.json`).sort(),
+    );
+    expect(data.supply).toMatchObject({ attestations: true, source: { commit: build.commit } });
     const row = await f.prisma.build.findUniqueOrThrow({ where: { id: build.id } });
     expect(row).toMatchObject({ status: 'publishing', error: expect.stringMatching(/^publish queued again by the reconciler: its publish job was lost/) });
     expect((await sweep(f)).requeuedPublishes).toBe(0); // the job is there now

@@ -1,8 +1,18 @@
 import { Job } from 'bullmq';
-import { PUBLISH_QUEUE, buildQueueName, isOpenTaskStatus, publishJobId, redisKeys, storedPlatform, type BuildResult, type PublishJob } from '@archway/contract';
+import {
+  PUBLISH_QUEUE,
+  TaskSupply,
+  buildQueueName,
+  isOpenTaskStatus,
+  publishJobId,
+  redisKeys,
+  storedPlatform,
+  type BuildResult,
+  type PublishJob,
+} from '@archway/contract';
 import { nowIso, publishEvent } from '@archway/runtime';
 import type { Build, Task } from '../../generated/prisma/client.ts';
-import { publishJobOptions, requeueBuildFlow } from '../../http/builds/index.ts';
+import { publishJobOptions, publishSupply, repoSupplySettings, requeueBuildFlow, storedRequest, withCommit } from '../../http/builds/index.ts';
 import { HttpError } from '../../infra/errors.ts';
 import type { Sweep } from './context.ts';
 import { enforceDeadlines } from './deadlines.ts';
@@ -116,8 +126,13 @@ async function requeuePublish(s: Sweep, build: BuildRow): Promise<void> {
       archiveSize: Number(t.archiveSize),
       archiveDigest: t.archiveDigest,
       manifestDigest: t.manifestDigest,
+      ...(TaskSupply.safeParse(t.supply).success ? { supply: TaskSupply.parse(t.supply) } : {}),
     });
   }
+  // The provenance parameters and switches as createBuild gave them (docs/supply-chain.md).
+  const supply = build.commit
+    ? publishSupply(s.publicUrl, withCommit(storedRequest(build), build.commit), await repoSupplySettings(s.prisma, build.repoId), build.triggerRef)
+    : undefined;
   const data: PublishJob = {
     buildId: build.id,
     ...(build.image ? { image: build.image } : {}),
@@ -125,6 +140,7 @@ async function requeuePublish(s: Sweep, build: BuildRow): Promise<void> {
     push: build.push,
     platforms: build.platforms.map(storedPlatform),
     results,
+    ...(supply ? { supply } : {}),
   };
   await s.queues.queue(PUBLISH_QUEUE).add('publish', data, publishJobOptions(build.id));
   await s.prisma.build.updateMany({

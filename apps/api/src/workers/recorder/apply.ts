@@ -73,6 +73,7 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
           archiveKey: r.archiveKey,
           archiveSize: BigInt(r.archiveSize),
           archiveDigest: r.archiveDigest,
+          ...(r.supply ? { supply: r.supply } : {}),
           finishedAt: at,
         },
       });
@@ -105,7 +106,13 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
       if (event.image) return applyImagePublished(prisma, { ...event, image: event.image }, at);
       const b = await prisma.build.updateMany({
         where: { id: event.buildId, status: { in: OPEN_BUILD } },
-        data: { status: 'succeeded', indexDigest: event.indexDigest, finishedAt: at, error: null },
+        data: {
+          status: 'succeeded',
+          indexDigest: event.indexDigest,
+          finishedAt: at,
+          error: null,
+          ...(event.supplyChain ? { supplyChain: event.supplyChain } : {}),
+        },
       });
       return b.count > 0;
     }
