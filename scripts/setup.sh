@@ -10,7 +10,7 @@ mode="${1:-runtime}"
 declare -A need=([buildah]=buildah [git]=git)
 if [ "$mode" != agent ]; then need+=([skopeo]=skopeo [redis-server]=redis-server [openssl]=openssl); fi
 if [ "$mode" = test ]; then
-  need+=([docker-registry]=docker-registry [busybox]=busybox-static [chromium]=chromium [debootstrap]=debootstrap)
+  need+=([docker-registry]=docker-registry [busybox]=busybox-static [chromium]=chromium [debootstrap]=debootstrap [prometheus]=prometheus [promtool]=prometheus)
 fi
 missing=()
 for cmd in "${!need[@]}"; do

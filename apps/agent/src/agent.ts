@@ -13,7 +13,9 @@ import { agentConfig, ConfigError, type AgentConfig } from './env.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { cleanLeftovers } from './leftovers.ts';
 import { createLogger, type Logger } from './log.ts';
+import { startAgentMetrics } from './metrics/start.ts';
 import { createProcessor } from './processor.ts';
+import type { AgentMetrics } from './metrics/agent-metrics.ts';
 import { storageDirs } from './task/buildah.ts';
 import { SHUTDOWN } from './task/run-task.ts';
 
@@ -43,6 +45,8 @@ export interface AgentHandle {
   queueName: string;
   worker: Worker;
   disk: DiskGuard;
+  /** This agent's metrics registry (pushed to Redis, and served on ARCHWAY_AGENT_METRICS_PORT). */
+  metrics: AgentMetrics;
   /** Task ids being built right now. */
   currentTasks(): string[];
   /**
@@ -172,7 +176,9 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     recheck.unref();
   };
 
+  const observability = await startAgentMetrics(config, { redis, disk, cache, running, log });
   const processor = createProcessor({
+    metrics: observability.metrics,
     config,
     redis,
     store,
@@ -254,6 +260,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
         clearTimeout(grace);
       }
       await disk.stop();
+      await within(observability.stop(), REDIS_STEP_MS);
       await within(
         heartbeat.stop().catch(() => {}),
         REDIS_STEP_MS,
@@ -271,6 +278,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     queueName,
     worker,
     disk,
+    metrics: observability.metrics,
     currentTasks: () => cancels.taskIds(),
     close,
     forceClose: async () => {

@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       sbomScanner: 'builtin',
       allowNetworkStorage: false,
       liveLogLimit: { lines: 200_000, bytes: 32 * 1024 ** 2 },
+      metricsPushMs: 10_000,
     });
   });
 
@@ -135,6 +136,15 @@ describe('loadConfig', () => {
   it('rejects an unknown platform and an unsupported object store', () => {
     expect(() => loadConfig({ ...base, ARCHWAY_AGENT_PLATFORM: 'linux/sparc' })).toThrow(/ARCHWAY_AGENT_PLATFORM: unknown platform "linux\/sparc"/);
     expect(() => loadConfig({ ...base, ARCHWAY_OBJECT_STORE: 'ftp://x' })).toThrow(/ARCHWAY_OBJECT_STORE: unsupported object store/);
+  });
+
+  it('reads the metrics port and push interval, and refuses bad ones and a bad OTLP endpoint', () => {
+    const c = loadConfig({ ...base, ARCHWAY_AGENT_METRICS_PORT: '9464', ARCHWAY_METRICS_PUSH_INTERVAL: '0s' });
+    expect(c.metricsPort).toBe(9464);
+    expect(c.metricsPushMs).toBe(0);
+    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_METRICS_PORT: '70000' })).toThrow(/ARCHWAY_AGENT_METRICS_PORT: must be a port number/);
+    expect(() => loadConfig({ ...base, ARCHWAY_METRICS_PUSH_INTERVAL: '10' })).toThrow(/ARCHWAY_METRICS_PUSH_INTERVAL/);
+    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http/);
   });
 
   it('treats empty strings as unset', () => {

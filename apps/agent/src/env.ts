@@ -16,6 +16,8 @@ import {
   type LogLevel,
 } from '@archway/runtime';
 import { formatSize, type Size } from '@archway/contract';
+import { PushEnv } from '@archway/runtime/metrics';
+import { TracingEnv } from '@archway/runtime/tracing';
 import { DEFAULT_LIVE_LOG_LIMIT, type LiveLogLimit } from './report/log-sink.ts';
 
 /**
@@ -64,6 +66,10 @@ export interface AgentConfig {
   allowNetworkStorage: boolean;
   /** Bound of a task attempt's live log in Redis; the uploaded full log keeps every line. */
   liveLogLimit: LiveLogLimit;
+  /** Port of an optional `GET /metrics` listener (for a PodMonitor); undefined: none. */
+  metricsPort?: number;
+  /** How often the metrics are pushed to Redis for the API's /metrics (ms); 0 or unset: never. */
+  metricsPushMs?: number;
 }
 
 /** buildkitd's gcpolicy semantics (reservedSpace, maxUsedSpace, minFreeSpace, keepDuration). */
@@ -127,6 +133,9 @@ export const AgentEnv = z.object({
   ARCHWAY_REDIS_ALLOW_EVICTION: field.bool(false),
   ARCHWAY_AGENT_LIVE_LOG_MAX_LINES: field.integer({ min: 100, fallback: DEFAULT_LIVE_LOG_LIMIT.lines }),
   ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE: field.bytes({ fallback: DEFAULT_LIVE_LOG_LIMIT.bytes, min: 64 * 1024 }),
+  ARCHWAY_AGENT_METRICS_PORT: field.port({ min: 1 }),
+  ...PushEnv.shape,
+  ...TracingEnv.shape,
   ...LogEnv.shape,
 });
 export const agentConfig = defineConfig({ process: 'agent', schema: AgentEnv, secrets: ['ARCHWAY_AGENT_SECRET_KEY'], docs: 'apps/agent/ENV.md' });
@@ -200,6 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     sbomScanner: e.ARCHWAY_AGENT_SBOM_SCANNER,
     allowNetworkStorage: e.ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE,
     liveLogLimit: { lines: e.ARCHWAY_AGENT_LIVE_LOG_MAX_LINES, bytes: e.ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE },
+    ...(e.ARCHWAY_AGENT_METRICS_PORT ? { metricsPort: e.ARCHWAY_AGENT_METRICS_PORT } : {}),
+    metricsPushMs: e.ARCHWAY_METRICS_PUSH_INTERVAL,
   };
 }
 

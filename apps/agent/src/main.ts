@@ -7,11 +7,13 @@
  * requeues at once and exits within FORCE_CLOSE_MARGIN_MS, whether Redis answers or not.
  */
 import { exitOnConfigError, RedisSetupError } from '@archway/runtime';
+import { startTracing, type Tracing } from '@archway/runtime/tracing';
 import { CLOSE_MARGIN_MS, FORCE_CLOSE_MARGIN_MS, startAgent } from './agent.ts';
 import { loadConfig } from './env.ts';
 import { createLogger, type Logger } from './log.ts';
 
 let log: Logger = createLogger();
+let tracing: Tracing | undefined;
 // Whoever started us decides; a parent that died (its pipe closed) must not take a build with it.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 const parent = process.ppid;
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
     log = createLogger(undefined, config.logLevel);
+    tracing = startTracing('archway-agent');
     // A data dir on an unsuitable filesystem or contradicting watermarks: ConfigError (exit 2) too.
     agent = await startAgent(config, { log });
   } catch (err) {
@@ -39,7 +42,8 @@ async function main(): Promise<void> {
     const orphaned = process.ppid !== parent;
     const force = signals > 1 || orphaned;
     log('signal', { signal, action: force ? 'requeue running tasks' : 'drain', ...(orphaned ? { parent: 'gone' } : {}) });
-    const done = force ? agent.forceClose() : agent.close();
+    // Spans still buffered are sent before the exit (bounded by the exporter's timeout).
+    const done = (force ? agent.forceClose() : agent.close()).then(() => tracing?.shutdown().catch(() => {}));
     // The close bounds itself; this is the net under it should a library still wait on a socket.
     const bound = force ? FORCE_CLOSE_MARGIN_MS : agent.currentTasks().length > 0 ? config.drainTimeoutMs + CLOSE_MARGIN_MS : 5_000;
     setTimeout(() => process.exit(0), bound + 2000).unref();

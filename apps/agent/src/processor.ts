@@ -6,6 +6,8 @@ import type { CancelWatcher } from './cancel.ts';
 import type { Logger } from './log.ts';
 import { TaskCanceled, TaskFailure, TaskLost, TaskRequeue } from './task/errors.ts';
 import { runBuildTask, type TaskContext } from './task/run-task.ts';
+import type { AgentMetrics } from './metrics/agent-metrics.ts';
+import { observeAttempt } from './metrics/attempt.ts';
 
 export type ProcessorDeps = Omit<TaskContext, 'signal' | 'abort' | 'attempt' | 'lastAttempt'> & {
   cancels: CancelWatcher;
@@ -13,6 +15,8 @@ export type ProcessorDeps = Omit<TaskContext, 'signal' | 'abort' | 'attempt' | '
   affinity: Affinity;
   /** The agent gave a task back for lack of disk space: stop taking work until space returns. */
   onOutOfDisk: (reason: string) => void;
+  /** Counts tasks, phases and caches (apps/agent/src/metrics); absent in some unit tests. */
+  metrics?: AgentMetrics;
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,11 +51,13 @@ export function createProcessor(deps: ProcessorDeps) {
       const final = plan.spent >= plan.maxAttempts;
       const reason = await reportLostAttempt(deps.redis, deps.config.queuePrefix, data, plan.lost, final, deps.config.lockMs);
       deps.log('task.agent-lost', { task: data.taskId, agent: plan.lost.agent, attempt: plan.lost.attempt, final });
+      deps.metrics?.tasks.inc({ platform: data.platform, outcome: 'failed', cause: 'agent-lost' });
       if (final) throw new UnrecoverableError(reason);
     }
     await writeMark(job, { attempt: plan.attempt, agent, running: true });
     const lastAttempt = plan.spent + 1 >= plan.maxAttempts;
 
+    const observer = observeAttempt(deps.metrics, job, data, plan.attempt);
     const controller = deps.cancels.register(data.taskId);
     const started = Date.now();
     deps.log('task.start', { task: data.taskId, build: data.buildId, platform: data.platform, attempt: plan.attempt });
@@ -63,6 +69,7 @@ export function createProcessor(deps: ProcessorDeps) {
         attempt: plan.attempt,
         lastAttempt,
         ownsJob: async () => !token || (await job.extendLock(token, deps.config.lockMs)) === 1,
+        ...(observer ? { observer } : {}),
       });
       deps.log('task.built', { task: data.taskId, digest: result.manifestDigest, bytes: result.archiveSize, ms: Date.now() - started });
       await deps.affinity.record(data.source.url).catch(() => {});
@@ -90,6 +97,7 @@ export function createProcessor(deps: ProcessorDeps) {
       if (final) throw new UnrecoverableError((err as Error).message);
       throw err;
     } finally {
+      observer?.end();
       deps.cancels.unregister(data.taskId);
     }
   };

@@ -18,6 +18,9 @@ import { tokensPlugin } from './http/tokens/plugin.ts';
 import { artifactsPlugin } from './http/artifacts/plugin.ts';
 import { openapiPlugin } from './http/openapi/plugin.ts';
 import { createSecretBox } from './infra/secrets/secret-box.ts';
+import { installRequestSpans } from './infra/request-spans.ts';
+import { createApiMetrics } from './metrics/api-metrics.ts';
+import { installHttpMetrics } from './metrics/http-metrics.ts';
 
 export type { AppDeps };
 
@@ -29,13 +32,17 @@ export interface BuildAppOptions {
   trustProxy?: boolean | string;
   /** The process's logger (@archway/runtime createLogger); wins over `logger`. */
   loggerInstance?: FastifyBaseLogger;
+  /** A server span per request (OpenTelemetry tracing is on: startTracing in main.ts). */
+  tracing?: boolean;
 }
 
 /**
  * The API server without listening: main.ts listens, tests use `app.inject()`.
  * The deps are owned by the caller (closed by it, not by `app.close()`).
  */
-export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(given: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const metrics = given.metrics ?? createApiMetrics();
+  const deps: AppDeps = { ...given, metrics };
   const app = Fastify({
     // Fastify's request serializer logs method and URL, never headers (no Authorization in logs).
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
@@ -45,6 +52,8 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     trustProxy: opts.trustProxy ?? false,
   });
   opts.setup?.(app);
+  if (opts.tracing) installRequestSpans(app);
+  installHttpMetrics(app, metrics);
   installErrorHandler(app);
   installSse(app);
   // First: it records every route registered after it into /api/v1/openapi.json.

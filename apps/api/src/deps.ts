@@ -3,6 +3,7 @@ import type { ObjectStore } from '@archway/runtime';
 import type { PrismaClient } from './infra/db.ts';
 import type { Queues } from './infra/queue/queues.ts';
 import type { SecretBox } from './infra/secrets/secret-box.ts';
+import type { ApiMetrics } from './metrics/api-metrics.ts';
 
 /** What the API's routes need; main.ts builds it from the environment, tests from real services. */
 export interface AppDeps {
@@ -39,4 +40,6 @@ export interface AppDeps {
   authFailureWindowMs?: number;
   /** How long a webhook event's content (repo, ref, commit) is remembered to refuse replays, ms (ARCHWAY_HOOK_REPLAY_WINDOW, 0: off). */
   hookReplayWindowMs?: number;
+  /** The process's metrics registry (docs/observability.md); buildApp makes one when absent. */
+  metrics?: ApiMetrics;
 }

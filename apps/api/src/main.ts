@@ -12,6 +12,8 @@ import { createSecretBox } from './infra/secrets/secret-box.ts';
 import { loadSecretKey } from './infra/secrets/secret-key.ts';
 import { changesStatus, startStatusReporter } from './workers/statuses/reporter.ts';
 import { loadRetentionPolicy, startRetention } from './workers/retention/index.ts';
+import { startTracing } from '@archway/runtime/tracing';
+import { createApiMetrics } from './metrics/api-metrics.ts';
 
 /**
  * The API process: configuration from the environment (apps/api/ENV.md), Postgres, Redis, the
@@ -38,6 +40,9 @@ async function main(): Promise<void> {
   // Webhook secrets and forge tokens are stored sealed with this key (ARCHWAY_SECRET_KEY[_FILE]).
   const secretKey = await configured(() => loadSecretKey({ dataDir: config.dataDir }), 'ARCHWAY_SECRET_KEY');
   const logger = (component: string) => createLogger({ component, level: config.logLevel });
+  // Off unless OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT is set (docs/observability.md).
+  const tracing = startTracing('archway-api');
+  const metrics = createApiMetrics();
 
   const prisma = createPrisma(config.databaseUrl);
   const redis = createRedis(config.redisUrl);
@@ -70,8 +75,9 @@ async function main(): Promise<void> {
       authFailureLimit: config.authFailureLimit,
       authFailureWindowMs: config.authFailureWindowMs,
       hookReplayWindowMs: config.hookReplayWindowMs,
+      metrics,
     },
-    { loggerInstance: logger('api'), trustProxy: config.trustProxy },
+    { loggerInstance: logger('api'), trustProxy: config.trustProxy, tracing: tracing.enabled },
   );
   const log = app.log;
   for (const warning of redisWarnings) log.warn(warning);
@@ -90,7 +96,15 @@ async function main(): Promise<void> {
   if (config.agentSecretKeySource) log.info({ source: config.agentSecretKeySource }, 'agent key for build secrets loaded');
   else log.info('no ARCHWAY_AGENT_SECRET_KEY: builds of repositories with build secrets are refused');
   // Before the recorder: every final event it applies also queues its commit status directly.
-  const statuses = await startStatusReporter({ prisma, redis, prefix: config.queuePrefix, publicUrl: config.publicUrl, secretBox, log: logger('statuses') });
+  const statuses = await startStatusReporter({
+    prisma,
+    redis,
+    prefix: config.queuePrefix,
+    publicUrl: config.publicUrl,
+    secretBox,
+    log: logger('statuses'),
+    metrics,
+  });
   const recorder = startRecorder({
     prisma,
     redis,
@@ -112,6 +126,7 @@ async function main(): Promise<void> {
     secretBox,
     agentSecretKey: config.agentSecretKey,
     buildAttempts: config.buildAttempts,
+    metrics,
   });
 
   let stopping = false;
@@ -132,6 +147,7 @@ async function main(): Promise<void> {
     await queues.close();
     redis.disconnect();
     await prisma.$disconnect();
+    await tracing.shutdown().catch(() => {});
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -26,6 +26,7 @@ describe('loadMergerEnv', () => {
       earlyPushes: 2,
       blobConcurrency: 4,
       logLevel: 'info',
+      metricsPushMs: 10_000,
     });
   });
 

@@ -12,6 +12,8 @@ import {
   type ConfigProblem,
   type LogLevel,
 } from '@archway/runtime';
+import { PushEnv } from '@archway/runtime/metrics';
+import { TracingEnv } from '@archway/runtime/tracing';
 import { locateAuthFile } from './registry/auth-file.ts';
 import type { RegistryConfig } from './registry/pool.ts';
 import { parseSigningKey, type SigningKey } from './signing/key.ts';
@@ -35,6 +37,10 @@ export interface MergerConfig {
   signingKey?: SigningKey;
   /** ARCHWAY_LOG_LEVEL of the merger's log (default info). */
   logLevel?: LogLevel;
+  /** Port of an optional `GET /metrics` listener (for a PodMonitor); undefined: none. */
+  metricsPort?: number;
+  /** How often the metrics are pushed to Redis for the API's /metrics (ms); 0 or unset: never. */
+  metricsPushMs?: number;
 }
 
 /** The merger's variables (apps/merger/ENV.md, checked against it by test/docs/env-tables.test.ts). */
@@ -68,6 +74,9 @@ export const MergerEnv = z.object({
         return z.NEVER;
       }
     }),
+  ARCHWAY_MERGER_METRICS_PORT: field.port({ min: 1 }),
+  ...PushEnv.shape,
+  ...TracingEnv.shape,
   ...LogEnv.shape,
 });
 export const mergerConfig = defineConfig({ process: 'merger', schema: MergerEnv, secrets: ['ARCHWAY_SIGNING_KEY'], docs: 'apps/merger/ENV.md' });
@@ -106,5 +115,7 @@ export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfi
     blobConcurrency: e.ARCHWAY_MERGER_BLOB_CONCURRENCY,
     ...(e.ARCHWAY_SIGNING_KEY ? { signingKey: e.ARCHWAY_SIGNING_KEY } : {}),
     logLevel: e.ARCHWAY_LOG_LEVEL,
+    ...(e.ARCHWAY_MERGER_METRICS_PORT ? { metricsPort: e.ARCHWAY_MERGER_METRICS_PORT } : {}),
+    metricsPushMs: e.ARCHWAY_METRICS_PUSH_INTERVAL,
   };
 }

@@ -1,5 +1,6 @@
 import { PUBLISH_QUEUE } from '@archway/contract';
 import { createLogger, exitOnConfigError, RedisSetupError, type Logger } from '@archway/runtime';
+import { startTracing, type Tracing } from '@archway/runtime/tracing';
 import { loadMergerEnv } from './env.ts';
 import { mergerLineLog, startMerger, type MergerHandle } from './worker.ts';
 
@@ -7,6 +8,7 @@ import { mergerLineLog, startMerger, type MergerHandle } from './worker.ts';
 let starting: Promise<MergerHandle> | undefined;
 let stopping = false;
 let log: Logger = createLogger({ component: 'merger', level: 'info' });
+let tracing: Tracing | undefined;
 
 // Registered before anything else: a signal during start-up still stops cleanly.
 async function stop(signal: string) {
@@ -15,6 +17,7 @@ async function stop(signal: string) {
   log.info({ signal }, 'finishing the active jobs');
   const merger = await starting?.catch(() => undefined);
   await merger?.close();
+  await tracing?.shutdown().catch(() => {});
   log.info('stopped');
   process.exit(0);
 }
@@ -24,6 +27,7 @@ process.on('SIGINT', () => void stop('SIGINT'));
 try {
   const config = loadMergerEnv();
   log = createLogger({ component: 'merger', level: config.logLevel });
+  tracing = startTracing('archway-merger');
   starting = startMerger(config, { log: mergerLineLog(log) });
   await starting;
   log.info(

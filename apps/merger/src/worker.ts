@@ -7,10 +7,15 @@ import { pushEarly } from './early-push/push-early.ts';
 import { EarlyPushState } from './early-push/state.ts';
 import type { MergerConfig } from './env.ts';
 import { processPublishJob, reportStalled, type PublishJobResult } from './process-publish.ts';
+import type { MergerMetrics } from './metrics/merger-metrics.ts';
+import { registryObserver } from './metrics/merger-metrics.ts';
+import { observePublish } from './metrics/observe-publish.ts';
+import { startMergerMetrics } from './metrics/start.ts';
 
 export interface MergerHandle {
   worker: Worker;
   registries: RegistryPool;
+  metrics: MergerMetrics;
   /** Stops taking jobs, waits for the active ones, closes connections. */
   close(): Promise<void>;
 }
@@ -40,7 +45,6 @@ export function mergerLineLog(logger: Logger): (line: string) => void {
 export async function startMerger(config: MergerConfig, opts: StartMergerOptions = {}): Promise<MergerHandle> {
   const log = opts.log ?? mergerLineLog(createLogger({ component: 'merger', level: config.logLevel }));
   const store = opts.store ?? createObjectStore(config.objectStore);
-  const registries = new RegistryPool(config.registry);
   // Workers block on Redis: they must retry forever rather than fail a command (BullMQ's advice).
   const connection = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   const events = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
@@ -50,6 +54,9 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
     events.disconnect();
     throw err;
   });
+  const observability = await startMergerMetrics(config, events, log);
+  const { metrics } = observability;
+  const registries = new RegistryPool({ ...config.registry, observer: registryObserver(metrics) });
   if (redisCheck.policy) log(`merger: redis maxmemory-policy ${redisCheck.policy}, AOF ${redisCheck.aof ? 'on' : 'off'}`);
   // The per-platform push locks expire as fast as the job lock: a killed merger's lock must not hold
   // up the attempt that takes its publish over (with a 30 s lock it waited ~30 s).
@@ -65,7 +72,7 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
     signingKey: config.signingKey,
   };
 
-  const worker = new Worker<unknown, PublishJobResult>(PUBLISH_QUEUE, (job) => processPublishJob(job, deps), {
+  const worker = new Worker<unknown, PublishJobResult>(PUBLISH_QUEUE, (job) => observePublish(metrics, job, () => processPublishJob(job, deps)), {
     connection,
     prefix: config.prefix,
     concurrency: config.concurrency,
@@ -91,7 +98,11 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
       redis: events,
       prefix: config.prefix,
       concurrency: config.earlyPushes,
-      handle: (event, signal) => pushEarly(event, earlyDeps, signal),
+      handle: (event, signal) =>
+        pushEarly(event, earlyDeps, signal).then((outcome) => {
+          metrics.earlyPushes.inc({ outcome });
+          return outcome;
+        }),
       log,
     });
   }
@@ -99,11 +110,13 @@ export async function startMerger(config: MergerConfig, opts: StartMergerOptions
   return {
     worker,
     registries,
+    metrics,
     close: async () => {
       await consumer?.close();
       await worker.close();
       await publishQueue?.close();
       await registries.close();
+      await observability.stop();
       await Promise.allSettled([connection.quit(), events.quit()]);
     },
   };

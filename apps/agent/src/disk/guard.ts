@@ -29,6 +29,8 @@ export class DiskGuard {
   problem: string | null = null;
   /** A build was stopped while another ran: its working container waits for the agent to be idle. */
   containersLeft = false;
+  /** Told of every finished GC pass (metrics). */
+  onGc: ((report: GcReport) => void) | undefined;
 
   constructor(
     private readonly config: AgentConfig,
@@ -43,21 +45,26 @@ export class DiskGuard {
 
   /** One GC pass, after any pass in flight. */
   gc(trigger: string, needFreeBytes?: number): Promise<GcReport> {
-    const run = this.chain.then(() =>
-      collectGarbage({
-        settings: this.settings,
-        policy: this.config.gc,
-        usage: this.usage,
-        cacheBytes: this.cache.bytes,
-        measureCache: async () => {
-          await this.cache.refresh();
-          return this.cache.bytes;
-        },
-        log: this.log,
-        trigger,
-        ...(needFreeBytes === undefined ? {} : { needFreeBytes }),
-      }),
-    );
+    const run = this.chain
+      .then(() =>
+        collectGarbage({
+          settings: this.settings,
+          policy: this.config.gc,
+          usage: this.usage,
+          cacheBytes: this.cache.bytes,
+          measureCache: async () => {
+            await this.cache.refresh();
+            return this.cache.bytes;
+          },
+          log: this.log,
+          trigger,
+          ...(needFreeBytes === undefined ? {} : { needFreeBytes }),
+        }),
+      )
+      .then((report) => {
+        this.onGc?.(report);
+        return report;
+      });
     this.chain = run.catch(() => {});
     return run;
   }

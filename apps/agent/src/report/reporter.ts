@@ -10,6 +10,19 @@ export interface ReporterContext {
   attempt: number;
   /** Masks build secrets in reasons and phase names. */
   redact?: (text: string) => string;
+  /** Sees every phase and the outcome (metrics, spans); never throws. */
+  observer?: TaskObserver;
+}
+
+export type TaskOutcome = 'built' | 'failed' | 'requeued' | 'canceled';
+
+/** What metrics and tracing learn of an attempt, as the reporter publishes it. */
+export interface TaskObserver {
+  phaseStarted(name: string, kind: PhaseKind): void;
+  phaseEnded(name: string, cached?: boolean): void;
+  gitCache(hit: boolean): void;
+  uploaded(bytes: number): void;
+  ended(outcome: TaskOutcome, cause?: AttemptCause): void;
 }
 
 /**
@@ -42,6 +55,7 @@ export class TaskReporter {
     for (let i = 2; this.used.has(unique); i++) unique = `${name} (${i})`;
     this.used.add(unique);
     this.open.push(unique);
+    this.ctx.observer?.phaseStarted(unique, kind);
     await publishEvent(this.ctx.redis, this.ctx.prefix, {
       type: 'phase.started',
       ...this.base(),
@@ -56,6 +70,7 @@ export class TaskReporter {
     const i = this.open.indexOf(name);
     if (i === -1) return;
     this.open.splice(i, 1);
+    this.ctx.observer?.phaseEnded(name, cached);
     await publishEvent(this.ctx.redis, this.ctx.prefix, {
       type: 'phase.ended',
       ...this.base(),
@@ -70,10 +85,12 @@ export class TaskReporter {
   }
 
   async built(result: BuildResult): Promise<void> {
+    this.ctx.observer?.ended('built');
     await publishEvent(this.ctx.redis, this.ctx.prefix, { type: 'task.built', ...this.base(), result });
   }
 
   async failed(reason: string, final: boolean, extra: { step?: string; exitCode?: number; cause?: AttemptCause } = {}): Promise<void> {
+    this.ctx.observer?.ended('failed', extra.cause ?? 'error');
     await publishEvent(this.ctx.redis, this.ctx.prefix, {
       type: 'task.failed',
       ...this.base(),
@@ -86,10 +103,12 @@ export class TaskReporter {
   }
 
   async requeued(agent: string, reason: string, cause: AttemptCause): Promise<void> {
+    this.ctx.observer?.ended('requeued', cause);
     await publishEvent(this.ctx.redis, this.ctx.prefix, { type: 'task.requeued', ...this.base(), agent, reason: this.clean(reason), cause });
   }
 
   async canceled(): Promise<void> {
+    this.ctx.observer?.ended('canceled');
     await publishEvent(this.ctx.redis, this.ctx.prefix, { type: 'task.canceled', ...this.base() });
   }
 }

@@ -14,6 +14,8 @@ export interface CloneOptions {
   cacheDir: string;
   /** The cache is pruned (least recently used first) to this many bytes; the entry just used stays. */
   cacheMaxBytes: number;
+  /** Told whether the commit came from the git cache (true) or had to be fetched (metrics). */
+  onCache?: (hit: boolean) => void;
   signal: AbortSignal;
   onLine: (line: string) => Promise<void>;
 }
@@ -69,7 +71,9 @@ export async function cloneCommit(o: CloneOptions): Promise<void> {
   const entry = cacheEntry(o.cacheDir, o.url);
   await withEntryLock(entry, async () => {
     const git = gitRunner(o);
-    if (await hasCommit(o.git, entry, o.commit)) {
+    const hit = await hasCommit(o.git, entry, o.commit);
+    o.onCache?.(hit);
+    if (hit) {
       await o.onLine(`archway: ${o.commit} is in this agent's git cache (fetched earlier from ${url})`);
     } else {
       await fetchIntoCache(o, git, entry, url);

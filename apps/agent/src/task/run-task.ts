@@ -7,7 +7,7 @@ import type { DiskGuard } from '../disk/guard.ts';
 import type { AgentConfig } from '../env.ts';
 import type { Logger } from '../log.ts';
 import { LogSink } from '../report/log-sink.ts';
-import { TaskReporter } from '../report/reporter.ts';
+import { TaskReporter, type TaskObserver } from '../report/reporter.ts';
 import { formatBytes, formatDuration, resolveSize } from '@archway/contract';
 import { diskSpace } from '../disk/space.ts';
 import { runBuild } from './build.ts';
@@ -41,6 +41,8 @@ export interface TaskContext {
   aloneOnStorage: () => boolean;
   /** Whether this attempt still holds the job (its lock), checked before reporting it built. */
   ownsJob?: () => Promise<boolean>;
+  /** Metrics and spans of this attempt (apps/agent/src/metrics). */
+  observer?: TaskObserver;
 }
 
 /** Abort reason used when the agent is forced to stop: the task is requeued, it is not a cancel. */
@@ -57,7 +59,15 @@ export async function runBuildTask(job: BuildJob, ctx: TaskContext): Promise<Bui
   const { config, redis } = ctx;
   const prefix = config.queuePrefix;
   let redact: Redactor = (t) => t;
-  const reporter = new TaskReporter({ redis, prefix, buildId: job.buildId, taskId: job.taskId, attempt: ctx.attempt, redact: (t) => redact(t) });
+  const reporter = new TaskReporter({
+    redis,
+    prefix,
+    buildId: job.buildId,
+    taskId: job.taskId,
+    attempt: ctx.attempt,
+    redact: (t) => redact(t),
+    ...(ctx.observer ? { observer: ctx.observer } : {}),
+  });
 
   if ((ctx.signal.aborted && ctx.signal.reason === ABORT.canceled) || (await redis.sismember(redisKeys(prefix).canceled, job.taskId))) {
     await reporter.canceled();
@@ -197,6 +207,7 @@ async function build(
       cacheMaxBytes,
       signal,
       onLine: line,
+      onCache: (hit) => ctx.observer?.gitCache(hit),
     }),
   );
   const paths = await resolveBuildPaths(work.checkout, job.context, job.containerfile);
@@ -259,6 +270,7 @@ async function build(
   // The key is the task's, not the attempt's: an attempt that lost the job must not overwrite the archive of the one that took over.
   await checkOwnership(job, ctx);
   const put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
+  ctx.observer?.uploaded(put.size);
   return {
     taskId: job.taskId,
     platform: job.platform,

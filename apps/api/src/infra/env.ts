@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { QueuePrefixSetting } from '@archway/contract';
+import { TracingEnv } from '@archway/runtime/tracing';
 import { buildSecretKey, ConfigError, defineConfig, field, loadConfig as loadSpec, LogEnv, setting, type LogLevel } from '@archway/runtime';
 import { SecretKeyEnv } from './secrets/secret-key.ts';
 
@@ -78,6 +79,7 @@ export const ApiEnv = z.object({
     .trim()
     .default('false')
     .refine((v) => /^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/.test(v), 'must be true, false or a comma list of proxy addresses/CIDRs'),
+  ...TracingEnv.shape,
   ...LogEnv.shape,
 });
 export const apiConfig = defineConfig({

@@ -36,9 +36,11 @@ export class RegistryClient {
   private readonly http: Transport;
   private readonly locations = new Map<string, string>();
   private readonly retryBaseMs: number;
+  private readonly observer: TransportOptions['observer'];
 
   constructor(opts: TransportOptions) {
     this.http = new Transport(opts);
+    this.observer = opts.observer;
     this.retryBaseMs = opts.retryBaseMs ?? 250;
   }
 
@@ -62,6 +64,7 @@ export class RegistryClient {
     await res.dump();
     if (res.status === 200) {
       this.stats.blobsExisting++;
+      this.observer?.blob('existing', 0);
       this.remember(digest, repository);
       return true;
     }
@@ -117,6 +120,7 @@ export class RegistryClient {
     await res.dump();
     if (res.status === 201) {
       this.stats.blobsMounted++;
+      this.observer?.blob('mounted', 0);
       this.remember(digest, repository);
       return true;
     }
@@ -164,6 +168,7 @@ export class RegistryClient {
     await res.dump();
     this.stats.blobsUploaded++;
     this.stats.bytesUploaded += size;
+    this.observer?.blob('uploaded', size);
     this.remember(digest, repository);
   }
 
@@ -203,6 +208,7 @@ export class RegistryClient {
       throw new RegistryError(`registry ${this.registry} stored manifest ${reference} as ${returned}, expected ${digest}`, { retryable: false });
     }
     this.stats.manifestsPut++;
+    this.observer?.manifest(reference.startsWith('sha256:') ? 'digest' : 'tag');
     return digest;
   }
 

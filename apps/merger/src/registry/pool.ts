@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { loadAuthFile } from './auth-file.ts';
 import { RegistryClient } from './client.ts';
 import { hostListed } from './host.ts';
+import type { RegistryObserver } from '../metrics/merger-metrics.ts';
 
 export interface RegistryConfig {
   /** docker-config auth file (see locateAuthFile); null: anonymous only. */
@@ -13,6 +14,8 @@ export interface RegistryConfig {
   caFile?: string;
   retries?: number;
   retryBaseMs?: number;
+  /** The merger's metrics of registry traffic. */
+  observer?: RegistryObserver;
 }
 
 /**
@@ -42,6 +45,7 @@ export class RegistryPool {
       ca,
       retries: this.config.retries,
       retryBaseMs: this.config.retryBaseMs,
+      ...(this.config.observer ? { observer: this.config.observer } : {}),
     });
     this.clients.set(registry, { fingerprint, client });
     return client;

@@ -6,6 +6,7 @@ import type { Credentials } from './auth-file.ts';
 import { Authenticator } from './auth.ts';
 import { describeBody, describeNetworkError, isRetryableStatus, RegistryError } from './errors.ts';
 import { apiHost } from './host.ts';
+import type { RegistryObserver } from '../metrics/merger-metrics.ts';
 
 export interface TransportOptions {
   /** Registry name as in the image reference: `127.0.0.1:5000`, `ghcr.io`, `docker.io`. */
@@ -21,6 +22,8 @@ export interface TransportOptions {
   retries?: number;
   /** First backoff delay; doubles per attempt, capped at 10 s. Default 250 ms. */
   retryBaseMs?: number;
+  /** Counts requests, retries, blobs and manifests (the merger's metrics). */
+  observer?: RegistryObserver;
 }
 
 /** A response whose body must be consumed: read it, or dump() it. */
@@ -70,8 +73,10 @@ export class Transport {
   private readonly auth: Authenticator;
   private readonly retries: number;
   private readonly retryBaseMs: number;
+  private readonly observer: RegistryObserver | undefined;
 
   constructor(opts: TransportOptions) {
+    this.observer = opts.observer;
     this.registry = opts.registry;
     this.baseUrl = `${opts.insecure ? 'http' : 'https'}://${apiHost(opts.registry)}`;
     // A custom CA adds to the system roots instead of replacing them (token realms are often elsewhere).
@@ -107,7 +112,9 @@ export class Transport {
           dispatcher: this.dispatcher,
         });
         res = wrap(r);
+        this.observer?.response(spec.method, res.status);
       } catch (err) {
+        this.observer?.response(spec.method, 0);
         const stream = spec.body && !Buffer.isBuffer(spec.body) ? spec.body : undefined;
         // The body stream failed (e.g. its digest check): that error is the one that matters.
         if (stream?.errored) throw stream.errored;
@@ -187,6 +194,7 @@ export class Transport {
   }
 
   private async backoff(attempt: number): Promise<void> {
+    this.observer?.retry();
     const ms = Math.min(this.retryBaseMs * 2 ** attempt, 10_000);
     await delay(ms / 2 + Math.random() * (ms / 2));
   }

@@ -19,6 +19,17 @@ export function buildQueueName(platform: Platform): string {
   return `build-${platformSlug(platform)}`;
 }
 
+/**
+ * W3C trace context (https://www.w3.org/TR/trace-context/) of the span that queued a job, present
+ * only when the queuing process traces (OTEL_EXPORTER_OTLP_ENDPOINT): the agent and the merger
+ * continue the build's one trace from it. Optional, so jobs from older APIs still parse.
+ */
+export const TraceCarrier = z.object({
+  traceparent: z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/),
+  tracestate: z.string().max(512).optional(),
+});
+export type TraceCarrier = z.infer<typeof TraceCarrier>;
+
 export const BuildJob = z.object({
   buildId: z.string(),
   taskId: z.string(),
@@ -39,6 +50,7 @@ export const BuildJob = z.object({
    * (`sealBuildSecret` in @archway/runtime): Redis never holds a value in clear text.
    */
   secrets: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), sealed: z.string() })).optional(),
+  trace: TraceCarrier.optional(),
 });
 export type BuildJob = z.infer<typeof BuildJob>;
 
@@ -84,6 +96,7 @@ export const PublishJob = z.object({
   results: z.array(BuildResult).optional(),
   /** Provenance parameters and the attestation/signing switches (docs/supply-chain.md); absent: annotations only. */
   supply: PublishSupply.optional(),
+  trace: TraceCarrier.optional(),
 });
 export type PublishJob = z.infer<typeof PublishJob>;
 

@@ -34,6 +34,10 @@ export function redisKeys(prefix: string) {
     authFailures: (client: string) => `${prefix}:auth-fail:${client}`,
     /** The delivery id that first asked for one webhook event's content (sha256 digest), with a TTL. */
     hookEvent: (repoId: string, digest: string) => `${prefix}:hook-event:${repoId}:${digest}`,
+    /** Metrics an agent or merger pushed (prom-client JSON, with a TTL), exposed by the API's /metrics. */
+    pushedMetrics: (role: string, id: string) => `${prefix}:metrics:${role}:${id}`,
+    /** Set of the ids that pushed metrics of one role; the API removes ids whose key expired. */
+    pushedMetricsIndex: (role: string) => `${prefix}:metrics-index:${role}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

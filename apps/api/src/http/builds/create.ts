@@ -11,6 +11,8 @@ import { publishSupply } from './supply.ts';
 import { checkSourceUrl, resolveRef } from './git.ts';
 import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
 import { checkSourceAddress } from './source-address.ts';
+import type { ApiMetrics } from '../../metrics/api-metrics.ts';
+import { inSpan, traceCarrier } from '@archway/runtime/tracing';
 
 export interface CreateBuildDeps {
   prisma: PrismaClient;
@@ -26,6 +28,8 @@ export interface CreateBuildDeps {
   allowLocalSources?: boolean;
   /** This Archway's URL: the provenance's builder id. */
   publicUrl?: string;
+  /** Counts created builds by trigger. */
+  metrics?: Pick<ApiMetrics, 'buildsCreated'>;
 }
 
 /** Where a build came from, for builds of a registered repository (webhooks, repo builds, their rebuilds). */
@@ -77,7 +81,11 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
   if (origin.waitForApproval) return build;
 
   try {
-    await addFlows(deps, flowsOf(deps, build.id, stored, build.tasks, settings, origin.triggerRef));
+    // The flow's span is the parent of every agent's task and of the merger's publish.
+    await inSpan('api.flow', () => addFlows(deps, flowsOf(deps, build.id, stored, build.tasks, settings, origin.triggerRef)), {
+      attributes: { 'archway.build_id': build.id, 'archway.trigger': trigger },
+    });
+    deps.metrics?.buildsCreated.inc({ trigger });
   } catch (err) {
     await deps.prisma.build.delete({ where: { id: build.id } }).catch(() => {});
     throw new ServiceUnavailableError(`the build could not be queued (Redis: ${(err as Error).message}); nothing was created, try again`);
@@ -103,7 +111,12 @@ function flowsOf(deps: CreateBuildDeps, buildId: string, request: StoredRequest,
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
     secretsFor: sealerFor(deps.agentSecretKey, settings.secrets),
+    ...withTrace(traceCarrier()),
   });
+}
+
+function withTrace(trace: ReturnType<typeof traceCarrier>) {
+  return trace ? { trace } : {};
 }
 
 /**

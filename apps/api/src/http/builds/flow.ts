@@ -8,6 +8,7 @@ import {
   type BuildJob,
   type PublishJob,
   type PublishSupply,
+  type TraceCarrier,
 } from '@archway/contract';
 import type { StoredRequest } from './stored-request.ts';
 
@@ -20,6 +21,8 @@ export interface FlowOptions {
   secretsFor?: (taskId: string) => BuildJob['secrets'];
   /** Provenance parameters and switches for the merger (supply.ts). */
   supply?: PublishSupply;
+  /** Trace context of the span queuing the flow (tracing on): every job continues that trace. */
+  trace?: TraceCarrier;
 }
 
 /** What one image is built from: the request itself, or one of its `images`. */
@@ -53,6 +56,7 @@ function imageFlow(buildId: string, req: StoredRequest, spec: ImageSpec, tasks: 
     push: spec.push,
     platforms: spec.platforms,
     ...(opts.supply ? { supply: opts.supply } : {}),
+    ...(opts.trace ? { trace: opts.trace } : {}),
   };
   return {
     name: 'publish',
@@ -72,6 +76,7 @@ function imageFlow(buildId: string, req: StoredRequest, spec: ImageSpec, tasks: 
         ...(spec.name ? { image: spec.name } : {}),
         buildArgs: spec.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.trace ? { trace: opts.trace } : {}),
       };
       const secrets = opts.secretsFor?.(task.id);
       if (secrets?.length) job.secrets = secrets;

@@ -10,6 +10,7 @@ import { formatDuration } from '@archway/contract';
 import { throttleFor } from '../auth/index.ts';
 import { triggerRef, triggerRepoBuild } from '../repos/index.ts';
 import { claimDelivery, finishDelivery } from './deliveries.ts';
+import { countDelivery } from './count-delivery.ts';
 import { parseForgejoEvent, parseGithubEvent, payloadRepoName, type HookEvent } from './events.ts';
 import { ReplayGuard } from './replay.ts';
 import { verifyForgejoSignature, verifyGithubSignature } from './signature.ts';
@@ -158,7 +159,7 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
           await throttle.fail(request, hookScope(request));
           throw unverified();
         }
-        const { status, body: answer } = await handle(source, repo, request);
+        const { status, body: answer } = await countDelivery(deps.metrics, source.name, source.event(request), () => handle(source, repo, request));
         return reply.code(status).send(answer);
       },
     );

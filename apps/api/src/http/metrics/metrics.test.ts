@@ -4,7 +4,7 @@ import type { AgentInfo } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { createToken } from '../auth/tokens.ts';
 import { apiFixture, queueBuilds, type ApiFixture } from '../../testing/fixture.ts';
-import { formatExposition } from './exposition.ts';
+import { Counter, createMetricsRegistry, Histogram, mergeExpositions, MetricsPusher } from '@archway/runtime/metrics';
 
 let f: ApiFixture;
 beforeAll(async () => {
@@ -17,15 +17,23 @@ function parse(text: string): Map<string, number> {
   const out = new Map<string, number>();
   const typed = new Set<string>();
   for (const line of text.trimEnd().split('\n')) {
-    const type = /^# TYPE (\w+) (gauge|counter)$/.exec(line);
+    const type = /^# TYPE (\w+) (gauge|counter|histogram|summary)$/.exec(line);
     if (type) typed.add(type[1]!);
-    if (line.startsWith('#')) continue;
+    if (line.startsWith('#') || line === '') continue;
     const m = /^(\w+)(\{[^}]*\})? (\S+)$/.exec(line);
     if (!m) throw new Error(`not a sample line: ${line}`);
-    if (!typed.has(m[1]!)) throw new Error(`${m[1]} has no TYPE line before its samples`);
-    out.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
+    const family = m[1]!.replace(/_(bucket|sum|count)$/, '');
+    if (!typed.has(m[1]!) && !typed.has(family)) throw new Error(`${m[1]} has no TYPE line before its samples`);
+    out.set(`${m[1]}${sortLabels(m[2])}`, Number(m[3]));
   }
   return out;
+}
+
+/** `{b="1",a="2"}` → `{a="2",b="1"}`: keys in tests do not depend on the order labels were written in. */
+function sortLabels(labels: string | undefined): string {
+  if (!labels) return '';
+  const pairs = labels.slice(1, -1).match(/\w+="(?:[^"\\]|\\.)*"/g) ?? [];
+  return `{${pairs.sort().join(',')}}`;
 }
 
 async function scrape(headers: Record<string, string> = f.auth) {
@@ -80,9 +88,58 @@ describe('GET /metrics', () => {
   });
 });
 
-describe('formatExposition', () => {
-  it('escapes label values and help text, and spells non-finite values as Prometheus does', () => {
-    const text = formatExposition([{ name: 'x', help: 'a \\ b\nc', type: 'gauge', samples: [{ labels: { l: 'q"\\\n' }, value: 1.5 }, { value: Infinity }] }]);
-    expect(text).toBe('# HELP x a \\\\ b\\nc\n# TYPE x gauge\nx{l="q\\"\\\\\\n"} 1.5\nx +Inf\n');
+describe('metrics pushed by agents', () => {
+  function agentRegistry(platform: string) {
+    const registry = createMetricsRegistry();
+    const tasks = new Counter({ name: 'archway_agent_tasks_total', help: 'tasks', labelNames: ['platform', 'outcome'], registers: [registry] });
+    const phase = new Histogram({
+      name: 'archway_agent_phase_duration_seconds',
+      help: 'phases',
+      labelNames: ['platform'],
+      buckets: [1, 10],
+      registers: [registry],
+    });
+    return { registry, tasks, phase, platform };
+  }
+
+  it('are exposed once per family with an agent label, and vanish when the agent stops or its key expires', async () => {
+    const a = agentRegistry('linux/arm64');
+    const b = agentRegistry('linux/amd64');
+    a.tasks.inc({ platform: a.platform, outcome: 'built' }, 3);
+    b.tasks.inc({ platform: b.platform, outcome: 'failed' });
+    b.phase.observe({ platform: b.platform }, 4);
+    const pa = new MetricsPusher({ redis: f.redis, prefix: f.prefix, role: 'agent', id: 'pi-a', registry: a.registry, intervalMs: 60_000 });
+    const pb = new MetricsPusher({ redis: f.redis, prefix: f.prefix, role: 'agent', id: 'pi-b', registry: b.registry, intervalMs: 60_000 });
+    await pa.push();
+    await pb.push();
+
+    const body = (await scrape()).body;
+    const m = parse(body);
+    expect(m.get('archway_agent_tasks_total{agent="pi-a",outcome="built",platform="linux/arm64"}')).toBe(3);
+    expect(m.get('archway_agent_tasks_total{agent="pi-b",outcome="failed",platform="linux/amd64"}')).toBe(1);
+    expect(m.get('archway_agent_phase_duration_seconds_bucket{agent="pi-b",le="10",platform="linux/amd64"}')).toBe(1);
+    expect(m.get('archway_agent_phase_duration_seconds_count{agent="pi-b",platform="linux/amd64"}')).toBe(1);
+    // One HELP/TYPE per family, whatever the number of agents (Prometheus refuses a split family).
+    expect(body.match(/^# TYPE archway_agent_tasks_total /gm)).toHaveLength(1);
+
+    await pa.stop();
+    // pi-b dies without saying goodbye: its key expires (here: is gone), and the API drops it.
+    await f.redis.del(redisKeys(f.prefix).pushedMetrics('agent', 'pi-b'));
+    const after = parse((await scrape()).body);
+    expect([...after.keys()].filter((k) => k.includes('agent="pi-'))).toEqual([]);
+    expect(await f.redis.smembers(redisKeys(f.prefix).pushedMetricsIndex('agent'))).toEqual([]);
+  });
+
+  it('merge expositions: labels added first, with or without braces, one HELP and TYPE per family', () => {
+    const text = (n: number) => `# HELP x_total Things.\n# TYPE x_total counter\nx_total{l="q\\""} ${n}\n\n# HELP y Y.\n# TYPE y gauge\ny ${n}\n`;
+    expect(
+      mergeExpositions([
+        { labels: { agent: 'a' }, text: text(1) },
+        { labels: { agent: 'b"c' }, text: text(2) },
+      ]),
+    ).toBe(
+      '# HELP x_total Things.\n# TYPE x_total counter\nx_total{agent="a",l="q\\""} 1\nx_total{agent="b\\"c",l="q\\""} 2\n# HELP y Y.\n# TYPE y gauge\ny{agent="a"} 1\ny{agent="b\\"c"} 2\n',
+    );
+    expect(mergeExpositions([{ labels: { agent: 'a' }, text: '# HELP z Z.\n# TYPE z gauge\n' }])).toBe('');
   });
 });

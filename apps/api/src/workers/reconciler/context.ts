@@ -6,6 +6,7 @@ import type { PrismaClient } from '../../infra/db.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import type { ReconcilePolicy } from './policy.ts';
+import type { ApiMetrics } from '../../metrics/api-metrics.ts';
 
 export interface ReconcileLog {
   info(obj: object, msg?: string): void;
@@ -27,6 +28,8 @@ export interface ReconcileDeps {
   buildAttempts?: number;
   /** The provenance's builder id of flows queued again. */
   publicUrl?: string;
+  /** Counts the failures the reconciler declares itself. */
+  metrics?: ApiMetrics;
 }
 
 /** What every step of one sweep shares. */

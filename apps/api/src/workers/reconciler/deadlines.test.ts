@@ -5,7 +5,9 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { buildQueueName, parsePlatform, redisKeys } from '@archway/contract';
 import { nowIso, publishEvent } from '@archway/runtime';
 import { makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
-import { buildJob, finalBuild, heartbeat, postBuild, publishJob, reconcileFixture, sweep, waitFor } from './test-support.ts';
+import { buildJob, finalBuild, heartbeat, postBuild, publishJob, reconcileFixture, sweep, sweepDeps, waitFor } from './test-support.ts';
+import { runSweep } from './sweep.ts';
+import { createApiMetrics } from '../../metrics/api-metrics.ts';
 
 let f: ApiFixture;
 let repoUrl: string;
@@ -119,7 +121,10 @@ describe('reconciler: deadlines on the server', () => {
     expect((await sweep(f, { queueWaitLimitMs: 0 })).queueWait).toBe(0); // 0: off
     const job = (await buildJob(f, 'linux/ppc64le', build.tasks[0]!.id))!;
     await waitFor(async () => Date.now() - job.timestamp > 300, 'the job to wait 300 ms');
-    expect((await sweep(f, { queueWaitLimitMs: 300 })).queueWait).toBe(1);
+    const metrics = createApiMetrics();
+    expect((await runSweep({ ...sweepDeps(f, { queueWaitLimitMs: 300 }), metrics })).queueWait).toBe(1);
+    const counted = (await metrics.reconcilerFailures.get()).values;
+    expect(counted).toEqual([{ labels: { platform: 'linux/ppc64le', cause: 'queue-wait' }, value: 1 }]);
     const done = await finalBuild(f, build.id);
     expect(done.error).toMatch(/^linux\/ppc64le: waited \d+ms for an agent \(ARCHWAY_QUEUE_WAIT_LIMIT 300ms\): no agent of linux\/ppc64le is connected$/);
     expect(done.tasks[0]!.history).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', cause: 'queue-wait' })]);

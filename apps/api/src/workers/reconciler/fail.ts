@@ -27,6 +27,7 @@ export async function reportTaskFailed(s: Sweep, task: TaskRef, e: { attempt: nu
     cause: e.cause,
     ...(e.agent ? { agent: e.agent } : {}),
   });
+  s.metrics?.reconcilerFailures.inc({ platform: task.platform, cause: e.cause });
 }
 
 /**

@@ -8,6 +8,7 @@ import { StatusPostError } from './client.ts';
 import { DEFAULT_STATUS_RETRY, enqueueStatus, STATUS_QUEUE, type SkipStatusJob, type StatusJob, type StatusRetry } from './queue.ts';
 import { reportSkipped, reportStatus } from './report.ts';
 import { SecretBoxError } from '../../infra/secrets/secret-box.ts';
+import type { ApiMetrics } from '../../metrics/api-metrics.ts';
 
 export interface ReporterDeps {
   prisma: PrismaClient;
@@ -18,6 +19,8 @@ export interface ReporterDeps {
   retry?: StatusRetry;
   concurrency?: number;
   log?: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
+  /** Counts reports by outcome. */
+  metrics?: Pick<ApiMetrics, 'commitStatuses'>;
 }
 
 export interface StatusReporter {
@@ -50,11 +53,15 @@ export async function startStatusReporter(deps: ReporterDeps): Promise<StatusRep
     STATUS_QUEUE,
     async (job) => {
       try {
-        return 'buildId' in job.data ? await reportStatus(deps, job.data) : await reportSkipped(deps, job.data);
+        const outcome = 'buildId' in job.data ? await reportStatus(deps, job.data) : await reportSkipped(deps, job.data);
+        deps.metrics?.commitStatuses.inc({ outcome });
+        return outcome;
       } catch (err) {
         const what = 'buildId' in job.data ? { buildId: job.data.buildId, stage: job.data.stage } : { repoId: job.data.repoId, commit: job.data.commit };
         deps.log?.warn({ ...what, attempt: job.attemptsMade + 1, err: (err as Error).message }, 'commit status not reported');
-        if ((err instanceof StatusPostError && err.permanent) || err instanceof SecretBoxError) throw new UnrecoverableError((err as Error).message);
+        const permanent = (err instanceof StatusPostError && err.permanent) || err instanceof SecretBoxError;
+        deps.metrics?.commitStatuses.inc({ outcome: permanent ? 'refused' : 'failed' });
+        if (permanent) throw new UnrecoverableError((err as Error).message);
         throw err;
       }
     },

@@ -8,6 +8,7 @@ import { createSecretBox } from '../../infra/secrets/secret-box.ts';
 import { STATUS_QUEUE } from './queue.ts';
 import { startStatusReporter, type StatusReporter } from './reporter.ts';
 import { statusServer } from './test-support.ts';
+import { createApiMetrics } from '../../metrics/api-metrics.ts';
 
 describe('commit statuses', () => {
   let f: ApiFixture;
@@ -16,6 +17,9 @@ describe('commit statuses', () => {
   let base: string;
   const sha = 'c'.repeat(40);
   const secretBox = createSecretBox(randomBytes(32));
+  const metrics = createApiMetrics();
+  /** archway_commit_status_posts_total of one outcome so far. */
+  const posts = async (outcome: string) => (await metrics.commitStatuses.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
   let githubRepo: string;
   let forgejoRepo: string;
 
@@ -31,6 +35,7 @@ describe('commit statuses', () => {
       publicUrl: 'http://archway.test',
       secretBox,
       retry: { attempts: 4, backoffMs: 100 },
+      metrics,
     });
     const create = async (payload: object) => {
       const res = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload });
@@ -127,6 +132,7 @@ describe('commit statuses', () => {
 
   it('retries with backoff when the forge fails, and clears the error once it succeeds', async () => {
     const build = await repoBuild(githubRepo, 'canceled');
+    const [failedBefore, postedBefore] = [await posts('failed'), await posts('posted')];
     forge.failNext.push({ status: 502, body: { message: 'Bad gateway' } }, { status: 503, body: { message: 'Unavailable' } });
     await changed(build.id);
     await waitFor(async () => requestsFor(build.id).length === 3, 'third attempt', 20_000);
@@ -137,6 +143,9 @@ describe('commit statuses', () => {
     }, 'status recorded');
     expect(row.statusError).toBeNull();
     expect(row.status).toBe('canceled');
+    expect(await posts('failed')).toBe(failedBefore + 2);
+    // Counted once reportStatus returns, just after it recorded the state: wait for it.
+    await waitFor(async () => (await posts('posted')) === postedBefore + 1, 'the post counted');
   });
 
   it('a token the forge rejects: not retried, the error is shown on the build, the build is untouched', async () => {
@@ -154,6 +163,7 @@ describe('commit statuses', () => {
     const job = await f.queues.queue('statuses').getJob(`${build.id}-final`);
     await waitFor(async () => (await job!.getState()) === 'failed', 'job failed');
     expect(requestsFor(build.id)).toHaveLength(1);
+    await waitFor(async () => (await posts('refused')) === 1, 'the refusal counted');
   });
 
   it('builds without a repository or without a forge token report nothing', async () => {

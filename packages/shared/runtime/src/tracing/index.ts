@@ -1,0 +1,3 @@
+export * from './carrier.ts';
+export * from './setup.ts';
+export * from './env.ts';
