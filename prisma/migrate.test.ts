@@ -7,7 +7,22 @@ import { createTestDatabase } from '../test/support/db.ts';
 import { DEFAULT_MIGRATIONS_DIR, DEFAULT_SCHEMA } from './engine/session.ts';
 import { createMigration, deployMigrations, migrationStatus } from './migrate.ts';
 
-const TABLES = ['Agent', 'ApiToken', 'Build', 'IdempotencyKey', 'Phase', 'Repo', 'Task', 'TaskAttempt', 'WebhookDelivery', '_prisma_migrations'];
+const TABLES = [
+  'Agent',
+  'ApiToken',
+  'BaseImageWatch',
+  'Build',
+  'IdempotencyKey',
+  'Notification',
+  'NotificationDelivery',
+  'Phase',
+  'Repo',
+  'Schedule',
+  'Task',
+  'TaskAttempt',
+  'WebhookDelivery',
+  '_prisma_migrations',
+];
 let admin: pg.Client;
 let tmp: string;
 

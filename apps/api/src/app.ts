@@ -17,6 +17,9 @@ import { hooksPlugin } from './http/hooks/plugin.ts';
 import { tokensPlugin } from './http/tokens/plugin.ts';
 import { artifactsPlugin } from './http/artifacts/plugin.ts';
 import { openapiPlugin } from './http/openapi/plugin.ts';
+import { schedulesPlugin } from './http/schedules/plugin.ts';
+import { baseImagesPlugin } from './http/base-images/plugin.ts';
+import { notificationsPlugin } from './http/notifications/plugin.ts';
 import { createSecretBox } from './infra/secrets/secret-box.ts';
 import { installRequestSpans } from './infra/request-spans.ts';
 import { createApiMetrics } from './metrics/api-metrics.ts';
@@ -93,6 +96,9 @@ export async function buildApp(given: AppDeps, opts: BuildAppOptions = {}): Prom
       await v1.register(eventsPlugin, { deps });
       await v1.register(agentsPlugin, { deps });
       await v1.register(reposPlugin, { deps, secretBox });
+      await v1.register(schedulesPlugin, { deps });
+      await v1.register(baseImagesPlugin, { deps });
+      await v1.register(notificationsPlugin, { deps, secretBox });
       await v1.register(tokensPlugin, { deps });
       await v1.register(artifactsPlugin, { deps });
     },

@@ -1,5 +1,8 @@
 import { checkRedisForQueues, configProblems, ConfigError, createLogger, createObjectStore, exitOnConfigError } from '@archway/runtime';
-import { buildApp } from './app.ts';
+import { buildApp, type AppDeps } from './app.ts';
+import { startSchedules } from './workers/schedules/scheduler.ts';
+import { startBaseWatch } from './workers/base-watch/index.ts';
+import { startNotifier } from './workers/notifications/index.ts';
 import { ensureAdminToken } from './http/auth/admin-token.ts';
 import { createPrisma } from './infra/db.ts';
 import { apiConfig, loadConfig } from './infra/env.ts';
@@ -58,27 +61,25 @@ async function main(): Promise<void> {
   const queues = createQueues(redis, config.queuePrefix);
   const secretBox = createSecretBox(secretKey.key);
 
-  const app = await buildApp(
-    {
-      prisma,
-      redis,
-      queues,
-      prefix: config.queuePrefix,
-      objectStore,
-      publicUrl: config.publicUrl,
-      bodyLimit: config.bodyLimit,
-      secretBox,
-      hookBodyLimit: config.hookBodyLimit,
-      agentSecretKey: config.agentSecretKey,
-      buildAttempts: config.buildAttempts,
-      allowLocalSources: config.allowLocalSources,
-      authFailureLimit: config.authFailureLimit,
-      authFailureWindowMs: config.authFailureWindowMs,
-      hookReplayWindowMs: config.hookReplayWindowMs,
-      metrics,
-    },
-    { loggerInstance: logger('api'), trustProxy: config.trustProxy, tracing: tracing.enabled },
-  );
+  const deps: AppDeps = {
+    prisma,
+    redis,
+    queues,
+    prefix: config.queuePrefix,
+    objectStore,
+    publicUrl: config.publicUrl,
+    bodyLimit: config.bodyLimit,
+    secretBox,
+    hookBodyLimit: config.hookBodyLimit,
+    agentSecretKey: config.agentSecretKey,
+    buildAttempts: config.buildAttempts,
+    allowLocalSources: config.allowLocalSources,
+    authFailureLimit: config.authFailureLimit,
+    authFailureWindowMs: config.authFailureWindowMs,
+    hookReplayWindowMs: config.hookReplayWindowMs,
+    metrics,
+  };
+  const app = await buildApp(deps, { loggerInstance: logger('api'), trustProxy: config.trustProxy, tracing: tracing.enabled });
   const log = app.log;
   for (const warning of redisWarnings) log.warn(warning);
   if (redisCheck.policy) log.info({ maxmemoryPolicy: redisCheck.policy, aof: redisCheck.aof }, 'redis checked');
@@ -105,12 +106,26 @@ async function main(): Promise<void> {
     log: logger('statuses'),
     metrics,
   });
+  // Outgoing webhooks of repositories (build results, published images), retried with backoff.
+  const notifier = await startNotifier({
+    prisma,
+    redis,
+    prefix: config.queuePrefix,
+    publicUrl: config.publicUrl,
+    secretBox,
+    allowLocalSources: config.allowLocalSources,
+    log: logger('notifications'),
+  });
   const recorder = startRecorder({
     prisma,
     redis,
     prefix: config.queuePrefix,
     log: logger('recorder'),
-    afterApply: async (e) => (changesStatus(e) ? statuses.sync(e.buildId) : undefined),
+    afterApply: async (e) => {
+      if (!changesStatus(e)) return;
+      await statuses.sync(e.buildId);
+      await notifier.sync(e.buildId);
+    },
   });
   // Object-store retention (apps/api/src/workers/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
   const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log: logger('retention') });
@@ -129,6 +144,15 @@ async function main(): Promise<void> {
     metrics,
   });
 
+  // Repository cron schedules: Postgres rows synced to BullMQ job schedulers at every start.
+  const schedules = await startSchedules(deps, logger('schedules'));
+  // Rebuilds when a base image changes (ARCHWAY_BASE_WATCH_INTERVAL, ARCHWAY_INSECURE_REGISTRIES).
+  const baseWatch = await startBaseWatch(deps, {
+    intervalMs: config.baseWatchIntervalMs,
+    insecureRegistries: config.insecureRegistries,
+    log: logger('base-watch'),
+  });
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -142,8 +166,11 @@ async function main(): Promise<void> {
     await app.close().catch((err) => log.error({ err }, 'closing HTTP'));
     await recorder.close().catch((err) => log.error({ err }, 'closing the recorder'));
     await statuses.close().catch((err) => log.error({ err }, 'closing the commit-status reporter'));
+    await notifier.close().catch((err) => log.error({ err }, 'closing the notifier'));
     await retention.close();
     await reconciler.close();
+    await schedules.close();
+    await baseWatch.close();
     await queues.close();
     redis.disconnect();
     await prisma.$disconnect();

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { describeImagePlatform, platformOfImage } from '@archway/contract';
+import { describeImagePlatform, platformOfImage, type BaseImage } from '@archway/contract';
 import { runBuildah, storageArgs, type BuildahSettings } from './buildah.ts';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
 import { readArchiveImage } from './oci-archive.ts';
@@ -18,7 +18,7 @@ export interface ExportOptions {
  * is for the task's platform: a base image that only exists for another platform is caught here,
  * not at pull time on some user's machine.
  */
-export async function exportImage(o: ExportOptions): Promise<{ manifestDigest: string; layoutDigest: string }> {
+export async function exportImage(o: ExportOptions): Promise<{ manifestDigest: string; layoutDigest: string; baseImages: BaseImage[] }> {
   const p = o.settings.platform;
   const args = [...storageArgs(o.settings), 'push', '--format', 'oci', '--digestfile', o.digestFile, o.imageId, `oci-archive:${o.archivePath}`];
   const tail: string[] = [];
@@ -43,5 +43,6 @@ export async function exportImage(o: ExportOptions): Promise<{ manifestDigest: s
     throw finalFailure(`${p}: platform mismatch: the built image is for ${actual}, not ${p} (does the base image exist for ${p}?)`);
   }
   await o.log(`archway: exported ${image.manifestDigest} (${actual}, ${image.layers} layers)`);
-  return { manifestDigest: image.manifestDigest, layoutDigest: image.layoutDigest };
+  for (const b of image.baseImages) await o.log(`archway: based on ${b.reference} (${b.digest})`);
+  return { manifestDigest: image.manifestDigest, layoutDigest: image.layoutDigest, baseImages: image.baseImages };
 }

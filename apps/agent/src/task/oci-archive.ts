@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import type { PlatformParts } from '@archway/contract';
+import { BaseImage, type PlatformParts } from '@archway/contract';
 import { ArchiveLayoutHasher } from '@archway/runtime';
 
 /** Manifests and configs are small JSON; layers (gzip/tar) are skipped without being held. */
@@ -14,6 +14,18 @@ export interface ArchiveImage {
   layers: number;
   /** BuildResult.archiveLayoutDigest: what the merger checks the archive against. */
   layoutDigest: string;
+  /** The final stage's base image, from the annotations buildah writes (none for `FROM scratch`). */
+  baseImages: BaseImage[];
+}
+
+const BASE_NAME = 'org.opencontainers.image.base.name';
+const BASE_DIGEST = 'org.opencontainers.image.base.digest';
+
+/** buildah annotates what the final stage's FROM pulled; a FROM pinned by digest (or scratch) has nothing to watch. */
+function baseImagesOf(manifest: Record<string, unknown>): BaseImage[] {
+  const annotations = (manifest.annotations ?? {}) as Record<string, unknown>;
+  const parsed = BaseImage.safeParse({ reference: annotations[BASE_NAME], digest: annotations[BASE_DIGEST] });
+  return parsed.success && !parsed.data.reference.includes('@') ? [parsed.data] : [];
 }
 
 interface Descriptor {
@@ -78,5 +90,12 @@ export async function readArchiveImage(path: string): Promise<ArchiveImage> {
   const config = parse(`config ${configDesc.digest}`, json.get(configDesc.digest));
   const platform: PlatformParts = { os: String(config.os ?? ''), architecture: String(config.architecture ?? '') };
   if (typeof config.variant === 'string' && config.variant) platform.variant = config.variant;
-  return { manifestDigest, configDigest: configDesc.digest, platform, layers: ((manifest.layers ?? []) as unknown[]).length, layoutDigest: layout.digest() };
+  return {
+    manifestDigest,
+    configDigest: configDesc.digest,
+    platform,
+    layers: ((manifest.layers ?? []) as unknown[]).length,
+    layoutDigest: layout.digest(),
+    baseImages: baseImagesOf(manifest),
+  };
 }

@@ -244,7 +244,7 @@ async function build(
     }
   });
   await ctx.disk.touchBuilt(imageId).catch((err: Error) => ctx.log('cache.touch-failed', { error: err.message }, 'warn'));
-  const { manifestDigest, layoutDigest, supply } = await phase('export', 'export', async () => {
+  const { manifestDigest, layoutDigest, baseImages, supply } = await phase('export', 'export', async () => {
     const exported = await exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line });
     // The SBOM is read from the archive just written (docs/supply-chain.md); it never fails the build.
     const supply = await collectSupply({
@@ -279,6 +279,7 @@ async function build(
     archiveDigest: put.digest,
     archiveLayoutDigest: layoutDigest,
     manifestDigest,
+    baseImages,
     ...(supply ? { supply } : {}),
   };
 }

@@ -44,6 +44,10 @@ export interface ApiConfig {
   hookReplayWindowMs: number;
   /** Fastify's trustProxy: whose X-Forwarded-For names the client (ARCHWAY_TRUST_PROXY). */
   trustProxy: boolean | string;
+  /** How often each watched base image is polled (ARCHWAY_BASE_WATCH_INTERVAL). */
+  baseWatchIntervalMs: number;
+  /** Registries polled over plain HTTP (ARCHWAY_INSECURE_REGISTRIES). */
+  insecureRegistries: string[];
 }
 
 const MAX_BODY = 256 * 1024 * 1024;
@@ -79,6 +83,8 @@ export const ApiEnv = z.object({
     .trim()
     .default('false')
     .refine((v) => /^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/.test(v), 'must be true, false or a comma list of proxy addresses/CIDRs'),
+  ARCHWAY_BASE_WATCH_INTERVAL: field.duration({ fallback: '30m', min: 1000, max: 7 * 86_400_000 }),
+  ARCHWAY_INSECURE_REGISTRIES: z.string().default(''),
   ...TracingEnv.shape,
   ...LogEnv.shape,
 });
@@ -117,6 +123,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     authFailureWindowMs: e.ARCHWAY_AUTH_FAILURE_WINDOW,
     hookReplayWindowMs: e.ARCHWAY_HOOK_REPLAY_WINDOW,
     trustProxy: trustProxySetting(e.ARCHWAY_TRUST_PROXY),
+    baseWatchIntervalMs: e.ARCHWAY_BASE_WATCH_INTERVAL,
+    insecureRegistries: e.ARCHWAY_INSECURE_REGISTRIES.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }
 

@@ -11,6 +11,13 @@ import type {
   RepoCreateInput,
   RepoUpdateInput,
   WebhookDelivery,
+  Notification,
+  NotificationCreateInput,
+  NotificationDelivery,
+  NotificationUpdate,
+  Schedule,
+  ScheduleCreateInput,
+  ScheduleUpdate,
 } from '@archway/contract';
 import { request } from './client.ts';
 import type { SessionInfo, SessionState } from './types.ts';
@@ -55,6 +62,17 @@ export const deleteRepo = (id: string) => request<void>('DELETE', repoPath(id));
 export const buildRepoRef = (id: string, body: RepoBuildRequest) =>
   request<CreatedBuild & { canceled: string[]; error: string | null }>('POST', `${repoPath(id)}/builds`, body);
 export const listDeliveries = (id: string) => list<WebhookDelivery>(`${repoPath(id)}/deliveries?limit=20`);
+const schedulePath = (repoId: string, id: string) => `${repoPath(repoId)}/schedules/${encodeURIComponent(id)}`;
+export const listSchedules = (repoId: string) => list<Schedule>(`${repoPath(repoId)}/schedules`);
+export const createSchedule = (repoId: string, body: ScheduleCreateInput) => request<Schedule>('POST', `${repoPath(repoId)}/schedules`, body);
+export const updateSchedule = (repoId: string, id: string, body: ScheduleUpdate) => request<Schedule>('PATCH', schedulePath(repoId, id), body);
+export const deleteSchedule = (repoId: string, id: string) => request<void>('DELETE', schedulePath(repoId, id));
+const notificationPath = (repoId: string, id: string) => `${repoPath(repoId)}/notifications/${encodeURIComponent(id)}`;
+export const listNotifications = (repoId: string) => list<Notification>(`${repoPath(repoId)}/notifications`);
+export const createNotification = (repoId: string, body: NotificationCreateInput) => request<Notification>('POST', `${repoPath(repoId)}/notifications`, body);
+export const updateNotification = (repoId: string, id: string, body: NotificationUpdate) => request<Notification>('PATCH', notificationPath(repoId, id), body);
+export const deleteNotification = (repoId: string, id: string) => request<void>('DELETE', notificationPath(repoId, id));
+export const listNotificationDeliveries = (repoId: string, id: string) => list<NotificationDelivery>(`${notificationPath(repoId, id)}/deliveries?limit=20`);
 
 export const listAgents = () => list<AgentView>(`${V1}/agents`);
 export const listQueues = () => list<QueueDepth>(`${V1}/queues`);

@@ -1,24 +1,13 @@
 import type { WebhookDelivery } from '@archway/contract';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import { listDeliveries } from '../api/endpoints.ts';
 import { Link } from '../router/router.tsx';
 import { relativeTime } from '../ui/format.ts';
+import { useList } from './use-list.ts';
 
 /** The latest webhook deliveries: did the forge reach us, and what came of it. */
 export function Deliveries({ repoId }: { repoId: string }) {
-  const [items, setItems] = useState<WebhookDelivery[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setItems(await listDeliveries(repoId));
-      setError(null);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  }, [repoId]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { items, error, reload: load } = useList<WebhookDelivery>(useCallback(() => listDeliveries(repoId), [repoId]));
   const now = Date.now();
 
   return (

@@ -83,6 +83,7 @@ export function RegisterRepoForm({ id, onCancel }: { id: string; onCancel(): voi
             <option value="github">GitHub</option>
             <option value="forgejo">Forgejo</option>
             <option value="gitea">Gitea</option>
+            <option value="gitlab">GitLab</option>
           </select>
         </div>
         {text('cloneUrl', 'Clone URL', { placeholder: 'https://github.com/acme/webapp.git', required: true })}

@@ -6,13 +6,15 @@ import { BuildRefForm } from './build-ref-form.tsx';
 import { BuildSecrets } from './build-secrets.tsx';
 import { Deliveries } from './deliveries.tsx';
 import { ForgeToken } from './forge-token.tsx';
+import { Notifications } from './notifications.tsx';
 import { forgetSecret, peekSecret } from './one-time-secret.ts';
 import { RepoBuilds } from './repo-builds.tsx';
 import { RepoSettings } from './repo-settings.tsx';
+import { Schedules } from './schedules.tsx';
 import { useRepo } from './use-repo.ts';
 import { WebhookSetup } from './webhook-setup.tsx';
 
-const PROVIDERS: Record<string, string> = { github: 'GitHub', forgejo: 'Forgejo', gitea: 'Gitea' };
+const PROVIDERS: Record<string, string> = { github: 'GitHub', forgejo: 'Forgejo', gitea: 'Gitea', gitlab: 'GitLab' };
 
 export function RepoPage({ id }: { id: string }) {
   const { repo, error, replace } = useRepo(id);
@@ -68,6 +70,8 @@ export function RepoPage({ id }: { id: string }) {
       <RepoSettings repo={repo} onSaved={replace} />
       <ForgeToken repo={repo} onSaved={replace} />
       <BuildSecrets repo={repo} onSaved={replace} />
+      <Schedules repo={repo} />
+      <Notifications repo={repo} />
       <Deliveries repoId={repo.id} />
       <DeleteRepo repo={repo} />
     </main>

@@ -78,6 +78,7 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
           </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
           <Item label="Pull requests from forks and first-time contributors wait for approval">{yesNo(repo.requireApproval)}</Item>
+          <Item label="Rebuild when a base image changes">{yesNo(repo.rebuildOnBaseChange)}</Item>
           <Item label="Provenance and SBOM attestations">{yesNo(repo.attestations)}</Item>
           <Item label="Forge API">{repo.apiUrl ? <code>{repo.apiUrl}</code> : <span className="muted">derived from the provider and clone URL</span>}</Item>
         </dl>
@@ -187,6 +188,7 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
             'requireApproval',
             'Pull requests from forks and first-time contributors wait until someone with the build scope approves them',
           ],
+          ['Base images', 'rebuildOnBaseChange', "Rebuild each branch's latest commit when a base image it was built on changes"],
           ['Supply chain', 'attestations', 'Publish provenance and SBOM attestations in the index (off for registries that refuse unknown/unknown platforms)'],
         ] as const
       ).map(([legend, key, label]) => (

@@ -20,6 +20,7 @@ const repo: Repo = {
   secrets: ['npm_token'],
   pullRequestSecrets: false,
   requireApproval: true,
+  rebuildOnBaseChange: false,
   attestations: true,
   buildTimeout: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
@@ -43,6 +44,7 @@ describe('patchFromForm', () => {
       cancelSuperseded: { branches: true, pullRequests: true },
       buildTimeout: ' 45M ',
       pullRequestSecrets: true,
+      rebuildOnBaseChange: true,
       attestations: false,
     };
     expect(patchFromForm(repo, form)).toEqual({
@@ -55,6 +57,7 @@ describe('patchFromForm', () => {
         cancelSuperseded: { branches: true },
         buildTimeout: '45m',
         pullRequestSecrets: true,
+        rebuildOnBaseChange: true,
         attestations: false,
       },
     });

@@ -15,6 +15,7 @@ export interface SettingsForm {
   buildTimeout: string;
   pullRequestSecrets: boolean;
   requireApproval: boolean;
+  rebuildOnBaseChange: boolean;
   attestations: boolean;
 }
 
@@ -59,6 +60,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     buildTimeout: repo.buildTimeout ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
     requireApproval: repo.requireApproval,
+    rebuildOnBaseChange: repo.rebuildOnBaseChange,
     attestations: repo.attestations,
   };
 }
@@ -99,6 +101,7 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   if (timeout !== repo.buildTimeout) patch.buildTimeout = timeout;
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
   if (form.requireApproval !== repo.requireApproval) patch.requireApproval = form.requireApproval;
+  if (form.rebuildOnBaseChange !== repo.rebuildOnBaseChange) patch.rebuildOnBaseChange = form.rebuildOnBaseChange;
   if (form.attestations !== repo.attestations) patch.attestations = form.attestations;
   return { patch };
 }

@@ -2,6 +2,7 @@ import type { Repo } from '@archway/contract';
 import { useState } from 'react';
 import { updateRepo } from '../api/endpoints.ts';
 import { CopyButton } from '../ui/copy-button.tsx';
+import { GitlabSteps } from './gitlab-steps.tsx';
 
 /**
  * Where the forge must send its webhook and how to add it there (docs/forges.md, in short).
@@ -75,12 +76,14 @@ export function WebhookSetup({ repo, secret, onSecret }: { repo: Repo; secret: s
         </p>
       )}
       <details className="webhook-howto" open={secret !== null}>
-        <summary>How to add it in {github ? 'GitHub' : repo.provider === 'gitea' ? 'Gitea' : 'Forgejo'}</summary>
-        {github ? <GithubSteps /> : <ForgejoSteps provider={repo.provider === 'gitea' ? 'Gitea' : 'Forgejo'} />}
+        <summary>How to add it in {FORGE_NAMES[repo.provider]}</summary>
+        {github ? <GithubSteps /> : repo.provider === 'gitlab' ? <GitlabSteps /> : <ForgejoSteps provider={FORGE_NAMES[repo.provider]} />}
       </details>
     </section>
   );
 }
+
+const FORGE_NAMES: Record<Repo['provider'], string> = { github: 'GitHub', forgejo: 'Forgejo', gitea: 'Gitea', gitlab: 'GitLab' };
 
 function GithubSteps() {
   return (

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { parsePlatform, Platform } from './platform.ts';
 import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
 import { ImageNameString, TagString } from './reference.ts';
-import { RepoPath, StageName } from './paths.ts';
+import { ImageGroupName, RepoPath, StageName } from './paths.ts';
+import { BaseImage } from './jobs.ts';
 import { SupplyChain } from './supply-chain.ts';
 
 export const DEFAULT_PLATFORMS: readonly Platform[] = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
@@ -32,11 +33,6 @@ export const PlatformList = z
   .min(1)
   .max(16)
   .default(() => [...DEFAULT_PLATFORMS]);
-
-/** The name of one image of a build with several (`images[].name`): in task, key and phase names. */
-export const ImageGroupName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'an image name is 1-40 lowercase letters, digits and "-", starting with a letter or digit');
 
 const BuildArgMap = z.record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536)).default({});
 
@@ -101,6 +97,14 @@ export const BuildRequest = z
 export type BuildRequest = z.infer<typeof BuildRequest>;
 export type BuildRequestInput = z.input<typeof BuildRequest>;
 
+/**
+ * What started a build: the REST API, a rebuild of another, a forge webhook, a repository build
+ * of a ref, a repository's cron schedule, or a change of a base image it was built on.
+ */
+export const BUILD_TRIGGERS = ['api', 'rebuild', 'webhook', 'repo', 'schedule', 'base-image'] as const;
+export const BuildTrigger = z.enum(BUILD_TRIGGERS);
+export type BuildTrigger = z.infer<typeof BuildTrigger>;
+
 export const PhaseKind = z.enum(['clone', 'pull', 'build', 'step', 'export', 'upload', 'merge', 'push', 'publish']);
 export type PhaseKind = z.infer<typeof PhaseKind>;
 
@@ -145,6 +149,8 @@ export const Task = z.object({
   failedStep: z.string().nullable(),
   exitCode: z.number().int().nullable(),
   manifestDigest: z.string().nullable(),
+  /** The base image(s) the agent built on, by digest (what the base-image watcher polls). */
+  baseImages: z.array(BaseImage).optional(),
   archiveSize: z.number().nullable(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
@@ -167,7 +173,9 @@ export const Build = z.object({
   tags: z.array(z.string()),
   buildArgs: z.record(z.string(), z.string()),
   push: z.boolean(),
-  trigger: z.string(),
+  trigger: BuildTrigger,
+  /** Why it was started, when the trigger says more than its name (a base image's change). */
+  reason: z.string().nullable().optional(),
   error: z.string().nullable(),
   indexDigest: z.string().nullable(),
   createdAt: z.string(),

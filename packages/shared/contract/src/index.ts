@@ -9,4 +9,7 @@ export * from './repos.ts';
 export * from './redis-keys.ts';
 export * from './reason.ts';
 export * from './units.ts';
+export * from './schedules.ts';
+export * from './notifications.ts';
+export * from './base-images.ts';
 export * from './supply-chain.ts';

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { Platform, platformSlug } from './platform.ts';
-import { StageName } from './paths.ts';
-import { ImageGroupName } from './api.ts';
+import { ImageGroupName, StageName } from './paths.ts';
 import { PublishSupply, TaskSupply } from './supply-chain.ts';
 
 /**
@@ -55,6 +54,10 @@ export const BuildJob = z.object({
 export type BuildJob = z.infer<typeof BuildJob>;
 
 /** What an agent returns for a built platform; the merger reads it from the parent job. */
+/** An image a build was based on: the reference as written in FROM, and the digest it resolved to. */
+export const BaseImage = z.object({ reference: z.string().min(1).max(512), digest: z.string().regex(/^sha256:[0-9a-f]{64}$/) });
+export type BaseImage = z.infer<typeof BaseImage>;
+
 export const BuildResult = z.object({
   taskId: z.string(),
   platform: Platform,
@@ -72,6 +75,12 @@ export const BuildResult = z.object({
     .regex(/^sha256:[0-9a-f]{64}$/)
     .optional(),
   manifestDigest: z.string(),
+  /**
+   * The base image of the final stage as buildah recorded it in the built manifest
+   * (`org.opencontainers.image.base.name` / `.digest`): what the API's base-image watcher polls.
+   * Empty for `FROM scratch`; absent from older agents.
+   */
+  baseImages: z.array(BaseImage).max(16).optional(),
   /** SBOM and provenance material of the built image (agents older than the merger send none). */
   supply: TaskSupply.optional(),
 });

@@ -26,3 +26,8 @@ export const StageName = z
   .string()
   .max(128, 'a stage name is at most 128 characters')
   .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a stage name starts with a letter and has letters, digits, "_", "." and "-"');
+
+/** The name of one image of a build with several (`images[].name`): in task, key and phase names. */
+export const ImageGroupName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'an image name is 1-40 lowercase letters, digits and "-", starting with a letter or digit');

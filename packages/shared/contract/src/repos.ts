@@ -10,12 +10,13 @@ import { ImageNameString, ImagePrefixString } from './reference.ts';
  * Registered forge repositories, their webhook deliveries and API tokens: the request and answer
  * shapes of /api/v1/repos, /api/v1/tokens and /hooks/*.
  */
-export const RepoProvider = z.enum(['github', 'forgejo', 'gitea']);
+export const RepoProvider = z.enum(['github', 'forgejo', 'gitea', 'gitlab']);
 export type RepoProvider = z.infer<typeof RepoProvider>;
 
+/** `owner/name`; GitLab projects may sit in subgroups (`group/subgroup/name`), see RepoCreate. */
 export const RepoFullName = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be "owner/name" (letters, digits, "_", "." and "-")')
+  .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){1,20}$/, 'must be "owner/name" (letters, digits, "_", "." and "-")')
   .max(255);
 
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -77,12 +78,12 @@ export const BuildTimeout = z
   .toLowerCase()
   .refine((v) => readDuration(v).ok, 'must be a duration like "30m", "1h30m", "1.5h" or "90s"');
 
-const BranchName = z
+export const BranchName = z
   .string()
   .min(1)
   .max(255)
   .regex(/^[^\s\0~^:?*[\\]+$/, 'invalid branch name');
-const HttpUrl = z
+export const HttpUrl = z
   .string()
   .max(2048)
   .refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http:// or https:// URL');
@@ -118,11 +119,16 @@ export const RepoCreate = z
     pullRequestSecrets: z.boolean().default(false),
     /** Pull requests from forks and first-time contributors wait for approval; default true. */
     requireApproval: z.boolean().default(true),
+    /** Rebuild each branch's latest commit when a base image its last build used changes; default false. */
+    rebuildOnBaseChange: z.boolean().default(false),
     /** Provenance and SBOM attestation manifests in each published index (docs/supply-chain.md); default true. */
     attestations: z.boolean().default(true),
   })
   .strict()
   .superRefine((r, ctx) => {
+    if (r.provider !== 'gitlab' && r.fullName.split('/').length !== 2) {
+      ctx.addIssue({ code: 'custom', path: ['fullName'], message: 'must be "owner/name" (only GitLab projects sit in subgroups)' });
+    }
     if (new Set(r.platforms).size !== r.platforms.length) {
       ctx.addIssue({ code: 'custom', path: ['platforms'], message: 'platforms must not repeat' });
     }
@@ -156,6 +162,7 @@ export const RepoUpdate = z
     buildTimeout: BuildTimeout.nullable().optional(),
     pullRequestSecrets: z.boolean().optional(),
     requireApproval: z.boolean().optional(),
+    rebuildOnBaseChange: z.boolean().optional(),
     attestations: z.boolean().optional(),
   })
   .strict()
@@ -196,6 +203,8 @@ export const Repo = z.object({
   attestations: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
   buildTimeout: z.string().nullable(),
+  /** Whether a changed base image rebuilds the branches (docs/schedules-and-notifications.md). */
+  rebuildOnBaseChange: z.boolean(),
   /** Where to point the forge's webhook. */
   webhookUrl: z.string(),
   /** Only in the answer that created or rotated it. */
@@ -230,7 +239,7 @@ export type RepoBuildRequest = z.infer<typeof RepoBuildRequest>;
 
 export const WebhookDelivery = z.object({
   id: z.string(),
-  /** The endpoint it arrived at: `github` or `forgejo`. */
+  /** The endpoint it arrived at: `github`, `forgejo` or `gitlab`. */
   source: z.string(),
   deliveryId: z.string(),
   event: z.string(),

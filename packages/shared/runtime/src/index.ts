@@ -19,3 +19,4 @@ export * from './config/index.ts';
 export * from './logger.ts';
 export * from './parent-death.ts';
 export * from './redis-check.ts';
+export * from './registry/index.ts';

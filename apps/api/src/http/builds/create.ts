@@ -1,4 +1,4 @@
-import type { BuildRequest } from '@archway/contract';
+import type { BuildRequest, BuildTrigger } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { ServiceUnavailableError } from '../../infra/errors.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
@@ -39,6 +39,8 @@ export interface BuildOrigin {
   triggerRef?: string | null;
   /** Why the build must wait for a person's approval: stored `waiting-for-approval`, nothing queued (approve.ts queues it). */
   waitForApproval?: string | undefined;
+  /** Why it was started, when the trigger says more than its name (a base image's change). */
+  reason?: string | null;
 }
 
 /**
@@ -47,7 +49,7 @@ export interface BuildOrigin {
  * Builds of a registered repository (and their rebuilds) carry its time limit and its build
  * secrets, sealed for each task with the agents' key.
  */
-export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
+export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger: BuildTrigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
   checkSourceUrl(req.source.url);
   await checkSourceAddress(req.source.url, deps.allowLocalSources ?? false);
   const commit = req.source.commit ?? (await resolveRef(req.source.url, req.source.ref, deps.gitTimeoutMs));
@@ -73,6 +75,7 @@ export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trig
       trigger,
       repoId: origin.repoId ?? null,
       triggerRef: origin.triggerRef ?? null,
+      reason: origin.reason ?? null,
       ...(origin.waitForApproval ? { status: 'waiting_for_approval' as const, approvalReason: origin.waitForApproval } : {}),
       tasks: { create: taskRows(req) },
     },

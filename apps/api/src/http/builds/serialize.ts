@@ -1,4 +1,14 @@
-import { BuildRequest, SupplyChain, type Build, type Phase, type Task, type TaskAttempt, type PhaseKind } from '@archway/contract';
+import {
+  BuildRequest,
+  SupplyChain,
+  type BaseImage,
+  type Build,
+  type BuildTrigger,
+  type Phase,
+  type Task,
+  type TaskAttempt,
+  type PhaseKind,
+} from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { fromDbStatus } from '../../infra/build-status.ts';
@@ -44,6 +54,7 @@ function toTask(t: TaskRow): Task {
     failedStep: t.failedStep,
     exitCode: t.exitCode,
     manifestDigest: t.manifestDigest,
+    baseImages: (t.baseImages ?? []) as BaseImage[],
     archiveSize: t.archiveSize === null ? null : Number(t.archiveSize),
     startedAt: iso(t.startedAt),
     finishedAt: iso(t.finishedAt),
@@ -78,7 +89,9 @@ export function toBuild(b: BuildRow): Build {
     tags: b.tags,
     buildArgs: (b.buildArgs ?? {}) as Record<string, string>,
     push: b.push,
-    trigger: b.trigger,
+    // Written only by createBuild and the triggers, from the contract's list.
+    trigger: b.trigger as BuildTrigger,
+    reason: b.reason,
     error: b.error,
     indexDigest: b.indexDigest,
     createdAt: b.createdAt.toISOString(),

@@ -10,9 +10,9 @@ type Json = Record<string, unknown>;
 const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** `owner/name` of the repository a payload is about, if it names one. */
+/** `owner/name` of the repository a payload is about, if it names one (GitLab: the project's path). */
 export function payloadRepoName(payload: unknown): string | undefined {
-  return str(obj(obj(payload)?.repository)?.full_name);
+  return str(obj(obj(payload)?.repository)?.full_name) ?? str(obj(obj(payload)?.project)?.path_with_namespace);
 }
 
 /**
@@ -80,4 +80,32 @@ export function parseForgejoEvent(event: string, payload: unknown): HookEvent {
   if (event === 'push') return parsePush(payload);
   if (event === 'pull_request') return parsePullRequest(payload, ['opened', 'synchronized', 'reopened']);
   return { type: 'ignored', reason: `event "${event}" is not handled (only push, pull_request)` };
+}
+
+/**
+ * GitLab's push, tag push and merge request hooks (X-Gitlab-Event). The built commit is
+ * `checkout_sha` (for a tag: the commit it points at); a deleted ref has `after` all zeros. A
+ * merge request builds when opened or reopened, and on `update` only when its code changed
+ * (`oldrev` is present then); its head is `object_attributes.last_commit.id`.
+ */
+export function parseGitlabEvent(event: string, payload: unknown): HookEvent {
+  const p = obj(payload) ?? {};
+  if (event === 'Push Hook' || event === 'Tag Push Hook') {
+    const ref = str(p.ref);
+    if (!ref) return { type: 'ignored', reason: 'push without a ref' };
+    if (ZERO_SHA.test(str(p.after) ?? '') || p.checkout_sha === null) return { type: 'ignored', reason: `${ref} was deleted` };
+    return parsePush({ ref, before: p.before, after: str(p.checkout_sha) ?? p.after });
+  }
+  if (event === 'Merge Request Hook') {
+    const mr = obj(p.object_attributes) ?? {};
+    const action = str(mr.action) ?? '';
+    if (!['open', 'reopen', 'update'].includes(action))
+      return { type: 'ignored', reason: `merge request action "${action}" does not build (only open, reopen, update with new commits)` };
+    if (action === 'update' && !str(mr.oldrev)) return { type: 'ignored', reason: 'merge request update without new commits' };
+    const number = typeof mr.iid === 'number' ? mr.iid : undefined;
+    const commit = str(obj(mr.last_commit)?.id);
+    if (number === undefined || !commit || !SHA_RE.test(commit)) return { type: 'ignored', reason: 'merge request without an iid or last commit' };
+    return { type: 'trigger', trigger: { kind: 'pr', number, commit } };
+  }
+  return { type: 'ignored', reason: `event "${event}" is not handled (only Push Hook, Tag Push Hook, Merge Request Hook)` };
 }

@@ -11,16 +11,19 @@ import { throttleFor } from '../auth/index.ts';
 import { triggerRef, triggerRepoBuild } from '../repos/index.ts';
 import { claimDelivery, finishDelivery } from './deliveries.ts';
 import { countDelivery } from './count-delivery.ts';
-import { parseForgejoEvent, parseGithubEvent, payloadRepoName, type HookEvent } from './events.ts';
+import { parseForgejoEvent, parseGithubEvent, parseGitlabEvent, payloadRepoName, type HookEvent } from './events.ts';
 import { ReplayGuard } from './replay.ts';
-import { verifyForgejoSignature, verifyGithubSignature } from './signature.ts';
+import { verifyForgejoSignature, verifyGithubSignature, verifyGitlabToken } from './signature.ts';
 import { verifiedRepo } from './verify.ts';
 
 export const DEFAULT_HOOK_BODY_LIMIT = 5 * 1024 * 1024;
 
 interface Source {
-  name: 'github' | 'forgejo';
+  name: 'github' | 'forgejo' | 'gitlab';
   providers: string[];
+  /** Named in the 400 when the event or delivery header is missing. */
+  eventHeader: string;
+  deliveryHeader: string;
   event(request: FastifyRequest): string | undefined;
   delivery(request: FastifyRequest): string | undefined;
   signatureHeader: string;
@@ -54,6 +57,14 @@ const HOOK_DOCS: Record<Source['name'], { summary: string; headers: z.ZodObject 
       'x-forgejo-event': z.string(),
       'x-forgejo-delivery': z.string(),
       'x-forgejo-signature': z.string().describe('HMAC-SHA256 of the body with the webhook secret, in hex'),
+    }),
+  },
+  gitlab: {
+    summary: 'GitLab webhook (Push Hook, Tag Push Hook, Merge Request Hook)',
+    headers: z.object({
+      'x-gitlab-event': z.string(),
+      'x-gitlab-event-uuid': z.string().describe('The delivery id (Idempotency-Key is preferred when GitLab sends it: it stays the same across retries)'),
+      'x-gitlab-token': z.string().describe('The webhook secret itself, as GitLab\'s "Secret token" field sends it'),
     }),
   },
 };
@@ -90,6 +101,8 @@ const SOURCES: Source[] = [
   {
     name: 'github',
     providers: ['github'],
+    eventHeader: 'X-GitHub-Event',
+    deliveryHeader: 'X-GitHub-Delivery',
     event: (r) => header(r, 'x-github-event'),
     delivery: (r) => header(r, 'x-github-delivery'),
     signatureHeader: 'X-Hub-Signature-256',
@@ -102,12 +115,27 @@ const SOURCES: Source[] = [
     // is not rescued by X-Gitea-Signature.
     name: 'forgejo',
     providers: ['forgejo', 'gitea'],
+    eventHeader: 'X-Forgejo-Event (or X-Gitea-Event)',
+    deliveryHeader: 'X-Forgejo-Delivery (or X-Gitea-Delivery)',
     event: (r) => header(r, 'x-forgejo-event', 'x-gitea-event'),
     delivery: (r) => header(r, 'x-forgejo-delivery', 'x-gitea-delivery'),
     signatureHeader: 'X-Forgejo-Signature (or X-Gitea-Signature)',
     signature: (r) => header(r, 'x-forgejo-signature', 'x-gitea-signature'),
     verify: (secret, body, r) => verifyForgejoSignature(secret, body, header(r, 'x-forgejo-signature', 'x-gitea-signature')),
     parse: parseForgejoEvent,
+  },
+  {
+    // GitLab sends its secret token as is; Idempotency-Key (GitLab 17+) stays the same when it retries.
+    name: 'gitlab',
+    providers: ['gitlab'],
+    eventHeader: 'X-Gitlab-Event',
+    deliveryHeader: 'X-Gitlab-Event-UUID',
+    event: (r) => header(r, 'x-gitlab-event'),
+    delivery: (r) => header(r, 'idempotency-key', 'x-gitlab-event-uuid'),
+    signatureHeader: 'X-Gitlab-Token',
+    signature: (r) => header(r, 'x-gitlab-token'),
+    verify: (secret, _body, r) => verifyGitlabToken(secret, header(r, 'x-gitlab-token')),
+    parse: parseGitlabEvent,
   },
 ];
 
@@ -176,19 +204,14 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
 
   async function handle(source: Source, repo: RepoRow, request: FastifyRequest): Promise<{ status: number; body: HookResponse }> {
     const event = source.event(request);
-    if (!event)
-      throw new BadRequestError(`the ${source.name === 'github' ? 'X-GitHub-Event' : 'X-Forgejo-Event (or X-Gitea-Event)'} header is missing`, 'event');
+    if (!event) throw new BadRequestError(`the ${source.eventHeader} header is missing`, 'event');
     const deliveryId = source.delivery(request);
-    if (!deliveryId)
-      throw new BadRequestError(
-        `the ${source.name === 'github' ? 'X-GitHub-Delivery' : 'X-Forgejo-Delivery (or X-Gitea-Delivery)'} header is missing`,
-        'delivery',
-      );
+    if (!deliveryId) throw new BadRequestError(`the ${source.deliveryHeader} header is missing`, 'delivery');
     const payload = parseBody(request);
     const fullName = payloadRepoName(payload);
     if (!fullName)
       throw new BadRequestError(
-        'the payload names no repository (repository.full_name): add the webhook to a repository, not an organization',
+        'the payload names no repository (repository.full_name, or project.path_with_namespace for GitLab): add the webhook to a repository, not an organization',
         'repository.full_name',
       );
     if (fullName.toLowerCase() !== repo.fullName.toLowerCase()) {
@@ -198,7 +221,7 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
       );
     }
 
-    const action = typeof (payload as { action?: unknown }).action === 'string' ? (payload as { action: string }).action : null;
+    const action = payloadAction(payload);
     const claim = await claimDelivery(deps.prisma, { source: source.name, deliveryId, event, action, repoId: repo.id });
     if (!claim.fresh) {
       const r = claim.row;
@@ -271,6 +294,13 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
   function buildRef(id: string) {
     return { id, url: `${deps.publicUrl}/builds/${id}` };
   }
+}
+
+/** `action` (GitHub, Forgejo) or `object_attributes.action` (GitLab merge requests), for the delivery log. */
+function payloadAction(payload: unknown): string | null {
+  const p = payload as { action?: unknown; object_attributes?: { action?: unknown } };
+  const action = p.action ?? p.object_attributes?.action;
+  return typeof action === 'string' ? action : null;
 }
 
 function parseBody(request: FastifyRequest): unknown {

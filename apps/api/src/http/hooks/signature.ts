@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Hex HMAC-SHA256 of the exact bytes received, as GitHub, Forgejo and Gitea compute it. */
 export function hmacHex(secret: string, body: Buffer): string {
@@ -23,4 +23,14 @@ export function verifyGithubSignature(secret: string, body: Buffer, header: stri
 export function verifyForgejoSignature(secret: string, body: Buffer, header: string | undefined): boolean {
   if (!header) return false;
   return sameHex(header, hmacHex(secret, body));
+}
+
+/**
+ * GitLab: `X-Gitlab-Token: <the secret token itself>` (no HMAC). Compared as sha256 digests, so the
+ * comparison is constant-time whatever length was presented.
+ */
+export function verifyGitlabToken(secret: string, header: string | undefined): boolean {
+  if (!header) return false;
+  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+  return timingSafeEqual(digest(header), digest(secret));
 }

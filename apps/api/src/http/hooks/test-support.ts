@@ -92,3 +92,26 @@ export function sendForgejo(app: FastifyInstance, event: string, payload: unknow
     ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}),
   });
 }
+
+/** POSTs to /hooks/gitlab with the headers GitLab sends: the secret token as is, the event name, a delivery UUID. */
+export function sendGitlab(app: FastifyInstance, event: string, payload: unknown, opts: SendOptions & { idempotencyKey?: string }) {
+  const body = opts.rawBody ?? JSON.stringify(payload);
+  const token = opts.signature === undefined ? opts.secret : opts.signature;
+  const headers: Record<string, string> = {
+    'content-type': opts.contentType ?? 'application/json',
+    'user-agent': 'GitLab/17.5.0',
+    'x-gitlab-event': event,
+    'x-gitlab-event-uuid': opts.delivery ?? randomUUID(),
+    'x-gitlab-webhook-uuid': '2bd5a0c9-3a38-4d0a-8a53-2ef1e1a0c3b5',
+    'x-gitlab-instance': 'https://gitlab.example.com',
+    ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}),
+    ...(token !== null ? { 'x-gitlab-token': token } : {}),
+  };
+  return app.inject({
+    method: 'POST',
+    url: `/hooks/gitlab/${opts.repoId}`,
+    headers,
+    payload: body,
+    ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}),
+  });
+}

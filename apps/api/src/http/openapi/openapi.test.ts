@@ -101,6 +101,8 @@ describe('OpenAPI document', () => {
         'POST /hooks/forgejo',
         'POST /hooks/github/{repoId}',
         'POST /hooks/forgejo/{repoId}',
+        'POST /hooks/gitlab',
+        'POST /hooks/gitlab/{repoId}',
       ].sort(),
     );
   });

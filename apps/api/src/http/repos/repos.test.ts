@@ -100,7 +100,8 @@ describe('/api/v1/repos', () => {
     const bad = [
       [{ provider: 'github', cloneUrl: git.url }, 'fullName'],
       [{ fullName: 'no-slash', provider: 'github', cloneUrl: git.url }, 'fullName'],
-      [{ fullName: 'a/b', provider: 'gitlab', cloneUrl: git.url }, 'provider'],
+      [{ fullName: 'a/b', provider: 'bitbucket', cloneUrl: git.url }, 'provider'],
+      [{ fullName: 'group/sub/b', provider: 'github', cloneUrl: git.url }, 'fullName'],
       [{ fullName: 'a/b', provider: 'github', cloneUrl: '--upload-pack=x' }, 'cloneUrl'],
       [{ fullName: 'a/b', provider: 'github', cloneUrl: git.url, platforms: ['linux/foo'] }, 'platforms.0'],
       [{ fullName: 'a/b', provider: 'github', cloneUrl: git.url, webhookSecret: 'short' }, 'webhookSecret'],

@@ -3,11 +3,12 @@ import { UnprocessableError } from '../../infra/errors.ts';
 import { GitError, lsRemote } from './git.ts';
 import type { RepoTrigger } from './trigger.ts';
 
-const PULL_RE = /^refs\/pull\/(\d+)\/head$/;
+/** A pull request's head (GitHub, Forgejo) or a GitLab merge request's. */
+const PULL_RE = /^refs\/(?:pull|merge-requests)\/(\d+)\/head$/;
 
 /**
  * What a user's ref means in a registered repository (POST /repos/:id/builds): a branch, a tag
- * or `refs/pull/<n>/head`, and its commit (unless one is given).
+ * or `refs/pull/<n>/head` (`refs/merge-requests/<n>/head`), and its commit (unless one is given).
  */
 export async function resolveRepoTrigger(repo: RepoRow, ref: string | undefined, commit: string | undefined, timeoutMs?: number): Promise<RepoTrigger> {
   const wanted = ref ?? repo.defaultBranch;

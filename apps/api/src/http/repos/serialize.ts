@@ -8,7 +8,8 @@ import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
  * id in the URL picks the secret to verify with before the body is parsed.
  */
 export function hookPath(provider: string, repoId: string): string {
-  return `${provider === 'github' ? '/hooks/github' : '/hooks/forgejo'}/${repoId}`;
+  const endpoint = provider === 'github' || provider === 'gitlab' ? provider : 'forgejo';
+  return `/hooks/${endpoint}/${repoId}`;
 }
 
 /** A repository as the API shows it: never the sealed secrets, only whether a forge token is set and the build secrets' ids. */
@@ -34,6 +35,7 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     requireApproval: row.requireApproval,
     attestations: row.attestations,
     buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
+    rebuildOnBaseChange: row.rebuildOnBaseChange,
     webhookUrl: `${publicUrl}${hookPath(row.provider, row.id)}`,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
     createdAt: row.createdAt.toISOString(),

@@ -94,6 +94,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         buildTimeoutMs: timeoutMs,
         pullRequestSecrets: input.pullRequestSecrets,
         requireApproval: input.requireApproval,
+        rebuildOnBaseChange: input.rebuildOnBaseChange,
         attestations: input.attestations,
       },
     });
@@ -130,6 +131,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.buildTimeout !== undefined) data.buildTimeoutMs = input.buildTimeout === null ? null : buildTimeoutMs(input.buildTimeout);
   if (input.pullRequestSecrets !== undefined) data.pullRequestSecrets = input.pullRequestSecrets;
   if (input.requireApproval !== undefined) data.requireApproval = input.requireApproval;
+  if (input.rebuildOnBaseChange !== undefined) data.rebuildOnBaseChange = input.rebuildOnBaseChange;
   if (input.attestations !== undefined) data.attestations = input.attestations;
   if (input.secrets !== undefined) data.buildSecrets = sealSecrets(deps.secretBox, current.buildSecrets, input.secrets);
   if (input.forgeToken !== undefined) data.forgeToken = input.forgeToken === null ? null : deps.secretBox.seal(input.forgeToken, 'forge-token');

@@ -1,6 +1,6 @@
-import { CANCELABLE_BUILD_STATUSES, type TagRules } from '@archway/contract';
+import { CANCELABLE_BUILD_STATUSES, type BuildTrigger, type TagRules } from '@archway/contract';
 import { ARCHWAY_YAML } from '../../rules/archway-yaml/index.ts';
-import { planBuild, sourceRef, triggerRef, type BuildTrigger, type RepoBuildDefaults } from '../../rules/build-plan/index.ts';
+import { planBuild, sourceRef, triggerRef, type RefTrigger, type RepoBuildDefaults } from '../../rules/build-plan/index.ts';
 import { cancelBuild, checkSourceAddress, createBuild } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError, UnprocessableError } from '../../infra/errors.ts';
@@ -11,7 +11,7 @@ import { GitError, inspectCommit, listTags, type CommitFacts } from './git.ts';
 import { repoTagRules } from './serialize.ts';
 
 /** What a push, a tag or a pull request asks to build, with the commit already known. */
-export type RepoTrigger = BuildTrigger;
+export type RepoTrigger = RefTrigger;
 export { triggerRef };
 
 export type TriggerResult =
@@ -30,7 +30,12 @@ export interface TriggerOptions {
   automatic?: boolean;
   /** The commit the branch pointed at before the push (path filters compare with it). */
   before?: string | undefined;
+  /** Why this build was started, shown on it (a schedule, a base image that changed). */
+  reason?: string | undefined;
 }
+
+/** A build that was made: what builds asked for by a person, a schedule or a base image get (they are never skipped). */
+export type BuiltResult = Extract<TriggerResult, { build: Build }>;
 
 /**
  * Builds a commit of a registered repository: reads `.archway.yaml`, the message and the changed
@@ -39,7 +44,15 @@ export interface TriggerOptions {
  * it supersedes and queues the commit status — or, for a skipped push, only the status saying why.
  * The clone URL is always the registered one, never one from a webhook body.
  */
-export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: string, opts: TriggerOptions = {}): Promise<TriggerResult> {
+export async function triggerRepoBuild(
+  deps: AppDeps,
+  repo: RepoRow,
+  t: RepoTrigger,
+  how: BuildTrigger,
+  opts?: TriggerOptions & { automatic?: false },
+): Promise<BuiltResult>;
+export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, opts: TriggerOptions): Promise<TriggerResult>;
+export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, opts: TriggerOptions = {}): Promise<TriggerResult> {
   // Before the API itself fetches from it: local sources may have been disallowed since registration.
   await checkSourceAddress(repo.cloneUrl, deps.allowLocalSources ?? false, 'cloneUrl');
   let facts: CommitFacts;
@@ -63,9 +76,10 @@ export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrig
     if (plan.status) await enqueueSkipStatus(deps.queues.queue(STATUS_QUEUE), { repoId: repo.id, commit: t.commit, reason: plan.reason }).catch(() => {});
     return { skipped: plan.reason };
   }
-  if (plan.kind === 'invalid') return { build: await createFailedBuild(deps, repo, t, how, plan.reason), canceled: [] };
+  const reason = opts.reason ?? null;
+  if (plan.kind === 'invalid') return { build: await createFailedBuild(deps, repo, t, how, plan.reason, reason), canceled: [] };
 
-  const build = await createBuild(deps, plan.request, how, { repoId: repo.id, triggerRef: triggerRef(t), waitForApproval: plan.approval });
+  const build = await createBuild(deps, plan.request, how, { repoId: repo.id, triggerRef: triggerRef(t), reason, waitForApproval: plan.approval });
   await enqueueStatus(deps.queues.queue(STATUS_QUEUE), { buildId: build.id, stage: plan.approval ? 'waiting' : 'pending' }).catch(() => {
     // Best effort: the recorder's first change of this build queues `pending` again.
   });
@@ -76,6 +90,7 @@ export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrig
 function repoDefaults(repo: RepoRow, tagRules: TagRules): RepoBuildDefaults {
   return {
     cloneUrl: repo.cloneUrl,
+    provider: repo.provider,
     defaultBranch: repo.defaultBranch,
     image: repo.image,
     containerfile: repo.containerfile,
@@ -88,12 +103,12 @@ function repoDefaults(repo: RepoRow, tagRules: TagRules): RepoBuildDefaults {
 }
 
 /** A build that fails before any agent sees it (an invalid .archway.yaml), so the reason shows on it and on the forge. */
-async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: string, reason: string): Promise<Build> {
+async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, error: string, reason: string | null): Promise<Build> {
   const now = new Date();
   const build = await deps.prisma.build.create({
     data: {
       sourceUrl: repo.cloneUrl,
-      ref: sourceRef(t),
+      ref: sourceRef(t, repo.provider),
       commit: t.commit,
       containerfile: repo.containerfile,
       context: repo.context,
@@ -104,7 +119,8 @@ async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, h
       push: false,
       trigger: how,
       status: 'failed',
-      error: reason,
+      error,
+      reason,
       finishedAt: now,
       repoId: repo.id,
       triggerRef: triggerRef(t),

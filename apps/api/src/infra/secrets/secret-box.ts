@@ -2,12 +2,12 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
  * Encryption at rest for the secrets Archway must be able to read back: webhook secrets (to
- * verify HMACs), forge access tokens (to post commit statuses) and build secrets (to seal them for
- * agents, see builds/build-secrets.ts). AES-256-GCM with a random
+ * verify HMACs), forge access tokens (to post commit statuses), build secrets (to seal them for
+ * agents, see builds/build-secrets.ts) and outgoing notifications' URLs and signing secrets. AES-256-GCM with a random
  * 96-bit nonce per value; the purpose is bound as additional data, so a sealed token pasted into
  * the webhook-secret column does not open (`build-secret:<id>` binds a build secret to its id).
  */
-export type SecretPurpose = 'webhook-secret' | 'forge-token' | `build-secret:${string}`;
+export type SecretPurpose = 'webhook-secret' | 'forge-token' | 'notification-secret' | 'notification-url' | `build-secret:${string}`;
 
 export interface SecretBox {
   seal(plain: string, purpose: SecretPurpose): string;

@@ -1,2 +1,2 @@
 export { planBuild, type BuildPlan, type CommitInfo, type PlanInput, type RepoBuildDefaults } from './plan.ts';
-export { sourceRef, triggerRef, type BuildTrigger } from './trigger.ts';
+export { sourceRef, triggerRef, type RefTrigger } from './trigger.ts';

@@ -5,6 +5,7 @@ import { planBuild, type PlanInput } from './index.ts';
 const SHA = 'a'.repeat(40);
 const repo: PlanInput['repo'] = {
   cloneUrl: 'https://git.example.com/acme/app.git',
+  provider: 'github',
   defaultBranch: 'main',
   image: 'registry.example.com/acme/app',
   containerfile: null,

@@ -2,11 +2,13 @@ import { BuildRequest, type TagRules } from '@archway/contract';
 import { ARCHWAY_YAML, parseArchwayYaml, renderTagTemplates, type ArchwayYaml, type YamlImage } from '../archway-yaml/index.ts';
 import { deriveTags, sanitizeTag, type TagTrigger } from '../tag-rules/index.ts';
 import { pathFilter, refFilter, skipMarkerOf } from '../when/index.ts';
-import { sourceRef, type BuildTrigger } from './trigger.ts';
+import { sourceRef, type RefTrigger } from './trigger.ts';
 
 /** A registered repository's build settings: what `.archway.yaml` overrides. */
 export interface RepoBuildDefaults {
   cloneUrl: string;
+  /** github, forgejo, gitea or gitlab: where pull (merge) requests live. */
+  provider: string;
   defaultBranch: string;
   image: string | null;
   containerfile: string | null;
@@ -29,7 +31,7 @@ export interface CommitInfo {
 
 export interface PlanInput {
   repo: RepoBuildDefaults;
-  trigger: BuildTrigger;
+  trigger: RefTrigger;
   /** A forge's push or pull request: skip markers and `when:` apply. A person's explicit build ignores them. */
   automatic: boolean;
   commit: CommitInfo;
@@ -68,7 +70,7 @@ export function planBuild(input: PlanInput): BuildPlan {
     if (unchanged) return { kind: 'skip', reason: `skipped: ${unchanged}`, status: true };
   }
 
-  const source = { url: repo.cloneUrl, ref: sourceRef(t), commit: t.commit };
+  const source = { url: repo.cloneUrl, ref: sourceRef(t, repo.provider), commit: t.commit };
   const parsed = BuildRequest.safeParse(
     config.images ? severalImages(input, config, config.images, source) : { source, ...imageOf(input, config, repo.image) },
   );

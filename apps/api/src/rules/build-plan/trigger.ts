@@ -1,5 +1,5 @@
 /** What a push, a tag or a pull request asks to build, with the commit already known. */
-export type BuildTrigger =
+export type RefTrigger =
   | { kind: 'branch'; branch: string; commit: string }
   | { kind: 'tag'; tag: string; commit: string }
   | {
@@ -14,11 +14,13 @@ export type BuildTrigger =
     };
 
 /** `branch:<name>`, `tag:<name>` or `pr:<number>`: what a newer build of the same one supersedes. */
-export function triggerRef(t: BuildTrigger): string {
+export function triggerRef(t: RefTrigger): string {
   return t.kind === 'branch' ? `branch:${t.branch}` : t.kind === 'tag' ? `tag:${t.tag}` : `pr:${t.number}`;
 }
 
-/** The ref agents fetch when fetching by commit id is refused (pull requests live under refs/pull). */
-export function sourceRef(t: BuildTrigger): string {
-  return t.kind === 'branch' ? t.branch : t.kind === 'tag' ? t.tag : `refs/pull/${t.number}/head`;
+/** The ref agents fetch when fetching by commit id is refused (pull requests live under refs/pull, GitLab's under refs/merge-requests). */
+export function sourceRef(t: RefTrigger, provider: string): string {
+  if (t.kind === 'branch') return t.branch;
+  if (t.kind === 'tag') return t.tag;
+  return provider === 'gitlab' ? `refs/merge-requests/${t.number}/head` : `refs/pull/${t.number}/head`;
 }

@@ -73,6 +73,8 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
           archiveKey: r.archiveKey,
           archiveSize: BigInt(r.archiveSize),
           archiveDigest: r.archiveDigest,
+          // What the base-image watcher polls (workers/base-watch).
+          baseImages: r.baseImages ?? [],
           ...(r.supply ? { supply: r.supply } : {}),
           finishedAt: at,
         },

@@ -5,9 +5,10 @@ export const STATUS_QUEUE = 'statuses';
 
 /**
  * `waiting` while a build waits for approval (the forge shows it pending, saying so); `pending`
- * once it is queued or running; `final` once it succeeded, failed or was canceled.
+ * once a build is queued; `running` once an agent started it (GitLab shows that state; the other
+ * forges keep `pending`); `final` once it succeeded, failed or was canceled.
  */
-export type StatusStage = 'waiting' | 'pending' | 'final';
+export type StatusStage = 'waiting' | 'pending' | 'running' | 'final';
 
 export interface StatusJob {
   buildId: string;

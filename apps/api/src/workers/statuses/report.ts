@@ -1,7 +1,7 @@
 import { isFinalBuildStatus, type FinalBuildStatus } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
-import { forgeApiBase, postCommitStatus, StatusPostError, type CommitStatus, type ForgeState } from './client.ts';
+import { forgeApiBase, postCommitStatus, StatusPostError, type CommitStatus, type ForgeState, type GitlabState } from './client.ts';
 import type { SkipStatusJob, StatusJob } from './queue.ts';
 
 export interface ReportDeps {
@@ -12,6 +12,23 @@ export interface ReportDeps {
 
 /** The forge state of each final build status (typed: a new final status must be mapped here). */
 const FORGE_STATE: Record<FinalBuildStatus, ForgeState> = { succeeded: 'success', failed: 'failure', canceled: 'error' };
+/** GitLab has a state for each: canceled is not an error there. */
+const GITLAB_STATE: Record<FinalBuildStatus, GitlabState> = { succeeded: 'success', failed: 'failed', canceled: 'canceled' };
+
+const OPEN_STATES = new Set(['pending', 'running']);
+
+/** The state a job's stage posts on this forge, or undefined when it has nothing to post. */
+function stateFor(provider: string, stage: StatusJob['stage'], status: string, reported: string | null): CommitStatus['state'] | undefined {
+  const gitlab = provider === 'gitlab';
+  // Waiting for approval: pending, saying so; never once the build moved on.
+  if (stage === 'waiting') return status === 'waiting_for_approval' && (!reported || OPEN_STATES.has(reported)) ? 'pending' : undefined;
+  if (isFinalBuildStatus(status)) return stage === 'final' ? (gitlab ? GITLAB_STATE : FORGE_STATE)[status] : undefined;
+  if (stage === 'final') return undefined;
+  // An open stage after a final state would overwrite the result on the forge.
+  if (reported && !OPEN_STATES.has(reported)) return undefined;
+  if (stage === 'running') return gitlab ? 'running' : reported ? undefined : 'pending';
+  return reported === 'running' ? undefined : 'pending';
+}
 
 export type ReportOutcome = 'posted' | 'skipped';
 
@@ -42,13 +59,10 @@ export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<Re
   const build = await deps.prisma.build.findUnique({ where: { id: job.buildId }, include: { repo: true } });
   const repo = build?.repo;
   if (!build || !repo?.forgeToken || !build.commit) return 'skipped';
-  const final = isFinalBuildStatus(build.status) ? FORGE_STATE[build.status] : undefined;
-  // `pending` after the end would overwrite the result on the forge: the final job reports instead.
-  if (job.stage === 'pending' && (final || (build.statusState && build.statusState !== 'pending'))) return 'skipped';
-  if (job.stage === 'waiting' && build.status !== 'waiting_for_approval') return 'skipped';
-  if (job.stage === 'final' && !final) return 'skipped';
+  const state = stateFor(repo.provider, job.stage, build.status, build.statusState);
+  if (!state) return 'skipped';
   const status: CommitStatus = {
-    state: job.stage === 'final' ? final! : 'pending',
+    state,
     targetUrl: `${deps.publicUrl}/builds/${build.id}`,
     description: describe(build),
     context: statusContext(build.image),

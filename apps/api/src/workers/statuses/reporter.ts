@@ -85,7 +85,13 @@ export async function startStatusReporter(deps: ReporterDeps): Promise<StatusRep
   async function onChange(buildId: string): Promise<void> {
     const build = await deps.prisma.build.findUnique({ where: { id: buildId }, select: { status: true, repoId: true } });
     if (!build?.repoId) return;
-    const stage = isFinalBuildStatus(build.status) ? 'final' : build.status === 'waiting_for_approval' ? 'waiting' : 'pending';
+    const stage = isFinalBuildStatus(build.status)
+      ? 'final'
+      : build.status === 'waiting_for_approval'
+        ? 'waiting'
+        : build.status === 'queued'
+          ? 'pending'
+          : 'running';
     await enqueueStatus(queue, { buildId, stage }, retry);
   }
 

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisKeys } from '@archway/contract';
-import type { DbBuildStatus as BuildStatus } from '../../infra/build-status.ts';
-import { apiFixture, waitFor, type ApiFixture } from '../../testing/fixture.ts';
+import { redisKeys, type BuildStatus } from '@archway/contract';
+import { waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { createSecretBox } from '../../infra/secrets/secret-box.ts';
 import { STATUS_QUEUE } from './queue.ts';
-import { startStatusReporter, type StatusReporter } from './reporter.ts';
-import { statusServer } from './test-support.ts';
+import type { StatusReporter } from './reporter.ts';
+import { repoBuildRow, statusFixture, statusServer } from './test-support.ts';
 import { createApiMetrics } from '../../metrics/api-metrics.ts';
 
 describe('commit statuses', () => {
@@ -24,19 +22,7 @@ describe('commit statuses', () => {
   let forgejoRepo: string;
 
   beforeAll(async () => {
-    await new Promise<void>((r) => forge.server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(forge.server.address() as AddressInfo).port}`;
-    // allowLocalSources: the repositories name github.com, which does not resolve here (no DNS in the sandbox).
-    f = await apiFixture({ secretBox, allowLocalSources: true });
-    reporter = await startStatusReporter({
-      prisma: f.prisma,
-      redis: f.redis,
-      prefix: f.prefix,
-      publicUrl: 'http://archway.test',
-      secretBox,
-      retry: { attempts: 4, backoffMs: 100 },
-      metrics,
-    });
+    ({ f, reporter, base } = await statusFixture(forge.server, secretBox, { attempts: 4, backoffMs: 100 }, metrics));
     const create = async (payload: object) => {
       const res = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload });
       expect(res.statusCode, res.body).toBe(201);
@@ -59,21 +45,8 @@ describe('commit statuses', () => {
     forge.server.close();
   });
 
-  async function repoBuild(repoId: string, status: BuildStatus = 'queued') {
-    return f.prisma.build.create({
-      data: {
-        sourceUrl: 'x',
-        ref: 'main',
-        commit: sha,
-        platforms: ['linux/amd64'],
-        tags: ['latest'],
-        image: repoId === githubRepo ? 'registry.example.com/hello' : null,
-        status,
-        repoId,
-        triggerRef: 'branch:main',
-      },
-    });
-  }
+  const repoBuild = (repoId: string, status: BuildStatus = 'queued') =>
+    repoBuildRow(f, { repoId, commit: sha, image: repoId === githubRepo ? 'registry.example.com/hello' : null, status });
   /** What the recorder does after it changed a build. */
   const changed = (id: string) => f.redis.publish(redisKeys(f.prefix).buildChanged, id);
   const requestsFor = (id: string) => forge.received.filter((r) => (r.body.target_url as string).endsWith(id));
