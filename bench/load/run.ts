@@ -4,29 +4,27 @@
 // under load, dispatch, drain time vs the ideal, and that every build ends. Then the same N builds
 // with the agents replaced by BullMQ workers that complete jobs at once (sim-agent.ts): the
 // coordinator's own ceiling in builds per minute. Prints one summary table.
-//   npm run bench:load [-- --builds 1000 --clients 20 --max-minutes 30 --sim-concurrency 4]
+//   npm run bench:load [-- --builds 1000 --clients 20 --max-minutes 30 --sim-concurrency 4 --sim-only]
+// --sim-only skips the real agents (and the at-rest latencies): the coordinator's ceiling alone, with
+// the API's latency probed (GET /builds?limit=50 every 100 ms) while the workers drain the builds.
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { connectRedis } from '@archway/runtime';
-import { benchServices } from '../lib/services.ts';
+import { benchServices, flag } from '../lib/services.ts';
 import { makeGitRepo } from '../../test/harness/git-repo.ts';
 import { startStack, type Stack } from '../../test/harness/stack.ts';
 import { submitBuilds, type SubmitResult } from './clients.ts';
 import { notFinal, rowCounts, statusCounts, taskStats, waitForDrain, type TaskStats } from './db-stats.ts';
-import { printSummary, type RunReport } from './summary.ts';
+import { printSimOnly, printSummary, type RunReport } from './summary.ts';
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i === -1 ? Number.NaN : Number(process.argv[i + 1]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
 const BUILDS = Math.floor(flag('builds', 1000));
 const CLIENTS = Math.floor(flag('clients', 20));
 const MAX_MINUTES = flag('max-minutes', 30);
 const SIM_CONCURRENCY = Math.floor(flag('sim-concurrency', 4));
+const SIM_ONLY = process.argv.includes('--sim-only');
 const REST = { builds: 40, clients: 2 };
 // One agent per platform, one build at a time each: both 2 cores are busy (buildah, git and node
 // per task); linux/arm64 builds natively here because nothing is run (no RUN step).
@@ -60,6 +58,7 @@ async function loadRun(
   afterSubmit?: () => Promise<void>,
 ): Promise<RunReport> {
   const before = await redisMemory(redis);
+  const probe: number[] = [];
   const trim = setInterval(() => stack.output.splice(0, Math.max(0, stack.output.length - 200)), 1000);
   try {
     const submit: SubmitResult = await submitBuilds(stack.api, body, BUILDS, CLIENTS, until);
@@ -69,7 +68,20 @@ async function loadRun(
       await afterSubmit();
       workStartedAt = Date.now();
     }
+    // The API's latency while the builds drain (what a dashboard user sees meanwhile).
+    let draining = true;
+    const prober = (async () => {
+      while (draining) {
+        const t0 = performance.now();
+        const res = await stack.api('/api/v1/builds?limit=50').catch(() => undefined);
+        await res?.arrayBuffer();
+        if (res?.ok) probe.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     const finals = await waitForDrain(db, tag, submit.submitted, until);
+    draining = false;
+    await prober;
     // Final as the API's database shows it (what a client sees), not the events' own timestamps:
     // the recorder may lag behind the agents and the merger.
     const drainedAt = Date.now();
@@ -87,6 +99,7 @@ async function loadRun(
       redisBefore: before,
       redisAfter: await redisMemory(redis),
       loadavg: loadavg()[0]!,
+      probe,
     };
   } finally {
     clearInterval(trim);
@@ -132,6 +145,14 @@ async function main() {
   let stopSim: (() => Promise<void>) | undefined;
   try {
     const repo = await makeGitRepo(join(services.root, 'repo'), { Containerfile: CONTAINERFILE, 'hello.txt': 'load\n' });
+    if (SIM_ONLY) {
+      stack = await startStack({ ...stackOpts, root: join(services.root, 'sim'), prefix: 'load-sim', agents: [] });
+      const sim = await loadRun(stack, db, redis, request(repo, 'load-sim'), 'load-sim', deadline, async () => {
+        stopSim = await startSimAgents(services.redisUrl, 'load-sim');
+      });
+      printSimOnly({ builds: BUILDS, clients: CLIENTS, simConcurrency: SIM_CONCURRENCY, sim });
+      return;
+    }
 
     stack = await startStack({ ...stackOpts, root: join(services.root, 'real'), prefix: 'load', agents: PLATFORMS });
     // Warm-up (not measured): the first requests JIT the API, the first builds fill the agents' git

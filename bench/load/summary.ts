@@ -16,6 +16,8 @@ export interface RunReport {
   redisBefore: { used: number; keys: number };
   redisAfter: { used: number; keys: number };
   loadavg: number;
+  /** GET /builds?limit=50 latencies probed while the builds drained. */
+  probe?: number[];
 }
 
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(x < 10 ? 1 : 0)} ms` : '–');
@@ -124,4 +126,33 @@ export function printSummary(o: {
   console.log('| measure | | | |');
   console.log('| --- | --- | --- | --- |');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+}
+
+/** `--sim-only`: the coordinator's ceiling and the API's latency meanwhile. */
+export function printSimOnly(o: { builds: number; clients: number; simConcurrency: number; sim: RunReport }) {
+  const x = run(o.sim)!;
+  const rep = o.sim;
+  const probe = rep.probe ?? [];
+  const L = rep.submit.latencies;
+  console.log('');
+  console.log(
+    `bench/load --sim-only: ${o.builds} two-platform builds (push: false) from ${o.clients} clients, simulated agents (${o.simConcurrency} per platform)`,
+  );
+  console.log('| measure | | |');
+  console.log('| --- | --- | --- |');
+  console.log(
+    `| builds | ${rep.submit.submitted}/${o.builds} submitted, final ${x.finals}: ${JSON.stringify(rep.statuses)} | ${rep.notFinal.length ? `NOT FINAL: ${rep.notFinal.join('; ')}` : 'none lost'} |`,
+  );
+  console.log(
+    `| throughput | **${x.perMinute.toFixed(0)} builds/min** (target ≥ 1,000) | workers started after the last submit → all final in Postgres ${s(x.workMs)}; submit ${s(rep.submit.lastSubmitAt - rep.submit.firstSubmitAt)}; load avg ${rep.loadavg.toFixed(2)} |`,
+  );
+  console.log(`| API while draining: GET /builds?limit=50 | p50 ${ms(p(probe, 50))} / **p99 ${ms(p(probe, 99))}** (n ${probe.length}) | target p99 < 100 ms |`);
+  console.log(
+    `| API while submitting: POST /builds | p50 ${ms(p(L.post, 50))} / p99 ${ms(p(L.post, 99))} (n ${L.post.length}) | GET list p99 ${ms(p(L.list, 99))}, GET :id p99 ${ms(p(L.get, 99))} |`,
+  );
+  console.log(
+    `| Postgres rows | ${Object.entries(rep.rows)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} | Redis ${mib(rep.redisBefore.used)} → ${mib(rep.redisAfter.used)} |`,
+  );
 }

@@ -75,7 +75,8 @@ export async function waitForRunning(stack: Stack, id: string, timeoutMs = 120_0
       .api(`/api/v1/builds/${id}`)
       .then((r) => (r.ok ? (r.json() as Promise<Build>) : undefined))
       .catch(() => undefined);
-    if (build?.tasks.every((t) => t.status === 'running')) return;
+    // No tasks yet while the build is resolving: every() of none is not "all running".
+    if (build && build.tasks.length > 0 && build.tasks.every((t) => t.status === 'running')) return;
     if (Date.now() > deadline) throw new Error(`build ${id} never had all tasks running:\n${stack.output.slice(-40).join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }

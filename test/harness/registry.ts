@@ -17,11 +17,19 @@ export interface TestRegistry {
  * Runs Debian's `docker-registry` (distribution v2) on a loopback port with storage under `dir`.
  * `extraConfig` is appended to the YAML (auth, tls).
  */
-export async function startRegistry(opts: { dir: string; extraConfig?: string; tls?: { cert: string; key: string } }): Promise<TestRegistry> {
+export async function startRegistry(opts: {
+  dir: string;
+  extraConfig?: string;
+  tls?: { cert: string; key: string };
+  /** The whole config instead (a shipped one, rewritten for this port and data dir). */
+  config?: (addr: string, dataDir: string) => string;
+}): Promise<TestRegistry> {
   await mkdir(opts.dir, { recursive: true });
   const port = await freePort();
   const tls = opts.tls ? `\n  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}` : '';
-  const config = `version: 0.1
+  const config = opts.config
+    ? opts.config(`127.0.0.1:${port}`, join(opts.dir, 'data'))
+    : `version: 0.1
 log:
   level: warn
 storage:
@@ -58,7 +66,8 @@ ${opts.extraConfig ?? ''}
     pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Stopped already (a test that stops a registry on purpose, then its afterAll): exitCode stays null after a signal.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

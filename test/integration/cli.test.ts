@@ -93,7 +93,9 @@ describe('archway CLI', () => {
   async function newBuildAfter(count: number): Promise<string> {
     return waitFor(async () => {
       const rows = await f.prisma.build.findMany({ where: { repoId }, orderBy: { createdAt: 'asc' } });
-      return rows.length > count ? rows[rows.length - 1]!.id : undefined;
+      // Its tasks exist once the resolver queued it.
+      const last = rows.length > count ? rows[rows.length - 1]! : undefined;
+      return last && last.status !== 'resolving' ? last.id : undefined;
     }, 'the CLI to start a build');
   }
 

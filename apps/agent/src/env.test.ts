@@ -39,8 +39,18 @@ describe('loadConfig', () => {
       sbomScanner: 'builtin',
       allowNetworkStorage: false,
       liveLogLimit: { lines: 200_000, bytes: 32 * 1024 ** 2 },
+      cacheTtl: '10080m',
       metricsPushMs: 10_000,
     });
+  });
+
+  it('reads the registry settings: pull and cache credentials must exist, the cache path is a registry host with a path', () => {
+    expect(() => loadConfig({ ...base, ARCHWAY_AGENT_PULL_AUTH_FILE: '/nonexistent/pull.json', ARCHWAY_AGENT_CACHE_REPO: 'not a host' })).toThrow(
+      /ARCHWAY_AGENT_PULL_AUTH_FILE: does not exist[\s\S]*ARCHWAY_AGENT_CACHE_REPO: an image prefix is a registry host/,
+    );
+    const c = loadConfig({ ...base, ARCHWAY_AGENT_CACHE_REPO: 'cache.lan:5000/archway-cache/', ARCHWAY_AGENT_CACHE_TTL: '2d' });
+    expect(c.cacheRepo).toBe('cache.lan:5000/archway-cache');
+    expect(c.cacheTtl).toBe('2880m');
   });
 
   it('reads sizes, durations and the GC policy', () => {

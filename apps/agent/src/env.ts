@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname, machine } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -15,7 +16,7 @@ import {
   type ConfigProblem,
   type LogLevel,
 } from '@archway/runtime';
-import { formatSize, type Size } from '@archway/contract';
+import { formatSize, ImagePrefixString, type Size } from '@archway/contract';
 import { PushEnv } from '@archway/runtime/metrics';
 import { TracingEnv } from '@archway/runtime/tracing';
 import { DEFAULT_LIVE_LOG_LIMIT, type LiveLogLimit } from './report/log-sink.ts';
@@ -66,6 +67,14 @@ export interface AgentConfig {
   allowNetworkStorage: boolean;
   /** Bound of a task attempt's live log in Redis; the uploaded full log keeps every line. */
   liveLogLimit: LiveLogLimit;
+  /** Pull-only credentials for base images (docker config); never the merger's push credentials. */
+  pullAuthFile?: string;
+  /** The shared layer cache: registry host + path under which each repository and platform gets a cache repository. */
+  cacheRepo?: string;
+  /** Credentials for the cache repository only. */
+  cacheAuthFile?: string;
+  /** buildah's --cache-ttl (`168h`): older cache images are not used. */
+  cacheTtl: string;
   /** Port of an optional `GET /metrics` listener (for a PodMonitor); undefined: none. */
   metricsPort?: number;
   /** How often the metrics are pushed to Redis for the API's /metrics (ms); 0 or unset: never. */
@@ -127,6 +136,10 @@ export const AgentEnv = z.object({
   ARCHWAY_AGENT_SECRET_KEY: z.string().optional(),
   ARCHWAY_AGENT_REGISTRIES_CONF: field.text(),
   ARCHWAY_AGENT_PULL: field.oneOf(['newer', 'missing', 'always'], 'newer'),
+  ARCHWAY_AGENT_PULL_AUTH_FILE: existingFile(),
+  ARCHWAY_AGENT_CACHE_REPO: ImagePrefixString.optional(),
+  ARCHWAY_AGENT_CACHE_AUTH_FILE: existingFile(),
+  ARCHWAY_AGENT_CACHE_TTL: field.duration({ fallback: '7d', min: 60_000 }),
   ARCHWAY_AGENT_SBOM_SCANNER: field.oneOf(['builtin', 'syft'], 'builtin'),
   ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE: field.bool(false),
   // Read by checkRedisForQueues (@archway/runtime redis-check.ts); here so that a bad value is named at start.
@@ -209,12 +222,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     sbomScanner: e.ARCHWAY_AGENT_SBOM_SCANNER,
     allowNetworkStorage: e.ARCHWAY_AGENT_ALLOW_NETWORK_STORAGE,
     liveLogLimit: { lines: e.ARCHWAY_AGENT_LIVE_LOG_MAX_LINES, bytes: e.ARCHWAY_AGENT_LIVE_LOG_MAX_SIZE },
+    ...(e.ARCHWAY_AGENT_PULL_AUTH_FILE ? { pullAuthFile: resolve(e.ARCHWAY_AGENT_PULL_AUTH_FILE) } : {}),
+    ...(e.ARCHWAY_AGENT_CACHE_REPO ? { cacheRepo: e.ARCHWAY_AGENT_CACHE_REPO } : {}),
+    ...(e.ARCHWAY_AGENT_CACHE_AUTH_FILE ? { cacheAuthFile: resolve(e.ARCHWAY_AGENT_CACHE_AUTH_FILE) } : {}),
+    // buildah reads Go durations (`10080m`), not the grammar of our variables.
+    cacheTtl: `${Math.max(1, Math.round(e.ARCHWAY_AGENT_CACHE_TTL / 60_000))}m`,
     ...(e.ARCHWAY_AGENT_METRICS_PORT ? { metricsPort: e.ARCHWAY_AGENT_METRICS_PORT } : {}),
     metricsPushMs: e.ARCHWAY_METRICS_PUSH_INTERVAL,
   };
 }
 
 type ParsedEnv = z.infer<typeof AgentEnv>;
+
+/** An optional path that must exist when given (an auth file). */
+function existingFile() {
+  return z
+    .string()
+    .optional()
+    .refine((p) => !p || existsSync(p), { message: 'does not exist' });
+}
 
 function crossCheck(e: ParsedEnv): ConfigProblem[] {
   const min = e.ARCHWAY_AGENT_MIN_FREE_SPACE;

@@ -30,6 +30,8 @@ export interface AppDeps {
   agentSecretKey?: Buffer;
   /** Attempts of each platform's build job (ARCHWAY_BUILD_ATTEMPTS, default 2). */
   buildAttempts?: number;
+  /** ARCHWAY_LAYER_CACHE: repositories without their own setting use the shared layer cache. */
+  layerCache?: boolean;
   /** How long a cancel waits for the recorder to apply it before answering 202 (default 10 s). */
   cancelWaitMs?: number;
   /** file:// and private-address clone URLs allowed (ARCHWAY_ALLOW_LOCAL_SOURCES; default false). */

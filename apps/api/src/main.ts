@@ -11,6 +11,7 @@ import { redactUrl } from '@archway/runtime';
 import { createQueues } from './infra/queue/queues.ts';
 import { createRedis, redisReady } from './infra/queue/redis.ts';
 import { startRecorder } from './workers/recorder/recorder.ts';
+import { startResolver } from './workers/resolver/index.ts';
 import { createSecretBox } from './infra/secrets/secret-box.ts';
 import { loadSecretKey } from './infra/secrets/secret-key.ts';
 import { changesStatus, startStatusReporter } from './workers/statuses/reporter.ts';
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     hookBodyLimit: config.hookBodyLimit,
     agentSecretKey: config.agentSecretKey,
     buildAttempts: config.buildAttempts,
+    layerCache: config.layerCache,
     allowLocalSources: config.allowLocalSources,
     authFailureLimit: config.authFailureLimit,
     authFailureWindowMs: config.authFailureWindowMs,
@@ -127,6 +129,12 @@ async function main(): Promise<void> {
       await notifier.sync(e.buildId);
     },
   });
+  // Accepted builds (`resolving`) → queued or failed: the git behind the requests.
+  const resolver = startResolver(deps, {
+    concurrency: config.resolveConcurrency,
+    hostConcurrency: config.resolveHostConcurrency,
+    log: logger('resolver'),
+  });
   // Object-store retention (apps/api/src/workers/retention/ENV.md); a bad ARCHWAY_RETAIN_* stops the start.
   const retention = await startRetention({ prisma, store: objectStore, policy: retentionPolicy, redis, prefix: config.queuePrefix, log: logger('retention') });
   // Postgres vs Redis, server-side deadlines, lost agents (ARCHWAY_RECONCILE_* in apps/api/ENV.md).
@@ -141,6 +149,7 @@ async function main(): Promise<void> {
     secretBox,
     agentSecretKey: config.agentSecretKey,
     buildAttempts: config.buildAttempts,
+    layerCache: config.layerCache,
     metrics,
   });
 
@@ -164,6 +173,7 @@ async function main(): Promise<void> {
     }, 20_000);
     force.unref();
     await app.close().catch((err) => log.error({ err }, 'closing HTTP'));
+    await resolver.close().catch((err) => log.error({ err }, 'closing the resolver'));
     await recorder.close().catch((err) => log.error({ err }, 'closing the recorder'));
     await statuses.close().catch((err) => log.error({ err }, 'closing the commit-status reporter'));
     await notifier.close().catch((err) => log.error({ err }, 'closing the notifier'));

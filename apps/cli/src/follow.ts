@@ -9,6 +9,8 @@ export interface Output {
 }
 
 const POLL_MS = 1000;
+/** Resolving takes a git round trip or two: look sooner, so the first log lines are not missed. */
+const RESOLVE_POLL_MS = 200;
 /** After the build is final, streams get this long to deliver their last lines. */
 const DRAIN_MS = 10_000;
 
@@ -39,6 +41,11 @@ export async function streamLog(client: ApiClient, buildId: string, platform: st
 /** Follows a build to its end: every platform's log live, then a summary. Returns the final build. */
 export async function followBuild(client: ApiClient, buildId: string, o: Output): Promise<BuildView> {
   let build = await client.json<BuildView>('GET', `/api/v1/builds/${buildId}`);
+  // Accepted builds have no tasks until the API resolved the ref (then queued, or failed).
+  while (build.status === 'resolving') {
+    await new Promise((r) => setTimeout(r, RESOLVE_POLL_MS));
+    build = await client.json<BuildView>('GET', `/api/v1/builds/${buildId}`);
+  }
   const many = build.tasks.length > 1;
   const streams = new Map(
     build.tasks.map((t) => {

@@ -20,7 +20,7 @@ describe('loadMergerEnv', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       prefix: 'archway',
       objectStore: 'file:///data/objects',
-      registry: { authFile: auth, insecureRegistries: ['127.0.0.1:5000', 'registry.lan'], caFile: undefined },
+      registry: { authFile: auth, insecureRegistries: ['127.0.0.1:5000', 'registry.lan'], caFile: undefined, credentialHelperTimeoutMs: 10_000 },
       concurrency: 2,
       platformConcurrency: 2,
       earlyPushes: 2,

@@ -54,6 +54,7 @@ export const MergerEnv = z.object({
   DOCKER_CONFIG: z.string().optional(),
   HOME: z.string().optional(),
   ARCHWAY_INSECURE_REGISTRIES: z.string().default(''),
+  ARCHWAY_CREDENTIAL_HELPER_TIMEOUT: field.duration({ fallback: '10s', min: 100 }),
   ARCHWAY_REGISTRY_CA_FILE: z
     .string()
     .optional()
@@ -108,6 +109,7 @@ export function loadMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerConfi
         .map((s) => s.trim())
         .filter(Boolean),
       caFile: e.ARCHWAY_REGISTRY_CA_FILE,
+      credentialHelperTimeoutMs: e.ARCHWAY_CREDENTIAL_HELPER_TIMEOUT,
     },
     concurrency: e.ARCHWAY_MERGER_CONCURRENCY,
     platformConcurrency: e.ARCHWAY_MERGER_PLATFORM_CONCURRENCY,

@@ -81,6 +81,8 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
         platformEnded: (p, again) => phase(pushPhase(p, again), null),
         indexStarted: () => phase('index', 'merge'),
         indexEnded: () => phase('index', null),
+        targetStarted: (ref) => phase(`push ${ref}`, 'push'),
+        targetEnded: (ref) => phase(`push ${ref}`, null),
         beforeTags: async () => {
           if (await canceled()) throw new PublishCanceled();
         },

@@ -1,8 +1,9 @@
-import { parseImageName, type BuildResult, type Platform, type PublishJob, type SupplyChain } from '@archway/contract';
+import type { BuildResult, Platform, PublishJob, SupplyChain } from '@archway/contract';
 import type { ObjectStore } from '@archway/runtime';
 import type { RegistryPool } from './registry/index.ts';
 import { FinalPublishError } from './errors.ts';
 import { OCI_INDEX } from './oci.ts';
+import { openDestinations, publishToTarget, tagEverywhere, type Destination } from './publish-targets.ts';
 import type { PlatformGuard } from './early-push/guard.ts';
 import { limiter, pushPlatform, type PlatformImage } from './push-platform.ts';
 import { supplyChainStep } from './attestations/publish-supply.ts';
@@ -16,6 +17,9 @@ export interface PublishHooks {
   indexEnded?(): Promise<void> | void;
   /** Last chance to stop before any tag moves (e.g. the build was canceled): throw to stop. */
   beforeTags?(): Promise<void> | void;
+  /** Around the copy of platforms and index to each push target (after the image's own). */
+  targetStarted?(ref: string): Promise<void> | void;
+  targetEnded?(ref: string): Promise<void> | void;
 }
 
 export interface PublishInput {
@@ -44,23 +48,17 @@ export interface PublishOutcome {
 }
 
 /**
- * Publishes a build: every platform's blobs and manifest, then the index by digest, then the
- * index under each tag, last. A failure anywhere before the tags leaves no tag written; a registry
+ * Publishes a build: every platform's blobs and manifest, then the index by digest (to the image,
+ * then to each push target), then the index under each tag, last, on every destination. A failure anywhere before the tags leaves no tag written; a registry
  * refusing a later tag after earlier ones moved names those in the error (no registry API moves
  * several tags at once).
  */
 export async function publishBuild(input: PublishInput): Promise<PublishOutcome> {
   const { job, hooks } = input;
-  if (!job.image) throw new FinalPublishError('the build asks to push but names no image');
-  let name;
-  try {
-    name = parseImageName(job.image);
-  } catch (err) {
-    throw new FinalPublishError((err as Error).message);
-  }
-  const { registry, repository } = name;
+  const destinations = await openDestinations(job, input.registries);
+  const [primary] = destinations as [Destination];
+  const { repository, client } = primary;
   const results = matchResults(job.platforms, input.results);
-  const client = await input.registries.client(registry);
   await client.ping(repository);
 
   const controller = new AbortController();
@@ -87,18 +85,17 @@ export async function publishBuild(input: PublishInput): Promise<PublishOutcome>
     throw index.refused(err);
   });
   const supplyChain = await supply.sign(indexDigest);
-  await hooks?.beforeTags?.();
-  const moved: string[] = [];
-  for (const tag of job.tags) {
-    try {
-      await client.putManifest(repository, tag, OCI_INDEX, index.body);
-    } catch (err) {
-      // A registry that refuses one tag (e.g. an immutable one) after others moved: say which did.
-      if (moved.length && err instanceof Error) err.message += ` (tags already moved to ${index.digest}: ${moved.join(', ')})`;
-      throw err;
-    }
-    moved.push(tag);
+  // Push targets: every platform, the attestations, the index and its signature to each, before any tag anywhere.
+  const published = [primary.ref];
+  for (const target of destinations.slice(1)) {
+    await hooks?.targetStarted?.(target.ref);
+    const copy = { primary, images, signatureTag: supplyChain?.signature?.tag };
+    await publishToTarget(target, { store: input.store, results, index, signal: controller.signal, blobConcurrency: uploads, published, job, copy });
+    await hooks?.targetEnded?.(target.ref);
+    published.push(target.ref);
   }
+  await hooks?.beforeTags?.();
+  await tagEverywhere(destinations, job.tags, index);
   await hooks?.indexEnded?.();
   return { indexDigest, images, ...(supplyChain ? { supplyChain } : {}) };
 }

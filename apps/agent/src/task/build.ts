@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { TaskReporter } from '../report/reporter.ts';
 import { buildArgs, runBuildah, type BuildahSettings, type BuildSpec } from './buildah.ts';
 import { finalFailure, retryableFailure, TaskCanceled } from './errors.ts';
+import { CACHE_PUSH_FAILED_RE } from './remote-cache.ts';
 import { describeImagePlatform } from '@archway/contract';
 import { parseBuildError, platformWarningOf, shortInstruction, StepParser, stepPosition, type BuildError, type PlatformWarning, type Step } from './steps.ts';
 
@@ -76,6 +77,7 @@ export async function runBuild(o: BuildPhaseOptions): Promise<string> {
     return id;
   }
   if (result.signal) throw retryableFailure(`${p}: buildah was killed by ${result.signal}`);
+  if (o.spec.cache?.write && lastErrorLine && CACHE_PUSH_FAILED_RE.test(lastErrorLine)) throw new CachePushFailed(lastErrorLine);
   if (noSpace)
     throw retryableFailure(`${p}: no space left on device on the agent while building${failedStep ? ` ${failedStep.name}` : ''}`, undefined, 'out-of-disk');
   if (!failedStep) throw finalFailure(`${p}: buildah build failed: ${lastErrorLine ?? `exit code ${result.code}`}`);
@@ -107,4 +109,15 @@ async function platformMismatch(w: PlatformWarning, step: Step | undefined, o: B
     return undefined;
   }
   return `${o.settings.platform}: platform mismatch: the base image in ${where} is for ${image}, not ${o.settings.platform} (it has no ${o.settings.platform} variant)`;
+}
+
+/** The shared cache refused a push (or went away): the build itself is fine and is run again without writing the cache. */
+export class CachePushFailed extends Error {
+  readonly detail: string;
+  constructor(line: string) {
+    super('the remote cache refused a push');
+    // `failed pushing cache to {{{"host" "repo"} "key"}}: why`: the why, short.
+    this.detail = line.replace(/^.*?\}\}\}:\s*/, '').slice(-240);
+    this.name = 'CachePushFailed';
+  }
 }

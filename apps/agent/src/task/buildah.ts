@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { platformSlug, type Platform } from '@archway/contract';
+import type { BuildahAuth } from './registry-auth.ts';
+import type { RemoteCache } from './remote-cache.ts';
 import { runProcess, type ProcessResult, type RunOptions } from './spawn.ts';
 
 /**
@@ -20,6 +22,8 @@ export interface BuildahSettings {
   registriesConf?: string;
   /** `newer` (default), `missing` or `always`. */
   pull?: 'newer' | 'missing' | 'always';
+  /** The build's own auth file (pull-only + cache credentials) and an empty DOCKER_CONFIG. */
+  auth?: BuildahAuth;
 }
 
 export function storageDirs(s: Pick<BuildahSettings, 'dataDir' | 'platform'>) {
@@ -42,6 +46,8 @@ export interface BuildSpec {
   iidFile: string;
   /** `RUN --mount=type=secret,id=<id>` sources: files (0600) in the task's work dir. */
   secrets?: { id: string; path: string }[];
+  /** The shared layer cache: pulled from when the local cache misses, pushed to when `write`. */
+  cache?: RemoteCache;
 }
 
 const PULL_FLAG = { newer: 'true', missing: 'false', always: 'always' } as const;
@@ -57,6 +63,12 @@ export function buildArgs(s: BuildahSettings, spec: BuildSpec): string[] {
   if (spec.target) args.push('--target', spec.target);
   for (const [k, v] of Object.entries(spec.buildArgs)) args.push('--build-arg', `${k}=${v}`);
   for (const secret of spec.secrets ?? []) args.push('--secret', `id=${secret.id},src=${secret.path}`);
+  if (s.auth) args.push('--authfile', s.auth.authFile);
+  if (spec.cache) {
+    // buildah looks in local storage first and asks the cache repository only on a miss.
+    args.push('--cache-from', spec.cache.repo, '--cache-ttl', spec.cache.ttl);
+    if (spec.cache.write) args.push('--cache-to', spec.cache.repo);
+  }
   args.push('--iidfile', spec.iidFile, spec.contextDir);
   return args;
 }
@@ -65,6 +77,10 @@ export function buildArgs(s: BuildahSettings, spec: BuildSpec): string[] {
 export function buildahEnv(s: BuildahSettings): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: s.tmpDir ?? storageDirs(s).tmp, BUILDAH_ISOLATION: s.isolation, LC_ALL: 'C' };
   if (s.registriesConf) env.CONTAINERS_REGISTRIES_CONF = s.registriesConf;
+  if (s.auth) {
+    env.REGISTRY_AUTH_FILE = s.auth.authFile;
+    env.DOCKER_CONFIG = s.auth.dockerConfigDir;
+  }
   return env;
 }
 

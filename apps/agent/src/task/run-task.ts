@@ -10,7 +10,7 @@ import { LogSink } from '../report/log-sink.ts';
 import { TaskReporter, type TaskObserver } from '../report/reporter.ts';
 import { formatBytes, formatDuration, resolveSize } from '@archway/contract';
 import { diskSpace } from '../disk/space.ts';
-import { runBuild } from './build.ts';
+import { CachePushFailed, runBuild } from './build.ts';
 import { removeAllContainers, type BuildahSettings } from './buildah.ts';
 import { cloneCommit } from './clone.ts';
 import { ABORT, finalFailure, retryableFailure, TaskCanceled, TaskFailure, TaskLost, TaskRequeue, throwIfCanceled } from './errors.ts';
@@ -20,6 +20,8 @@ import { FromCollector } from './sbom/base-images.ts';
 import { collectSupply } from './sbom/collect.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 import { openSecrets, removeSecretFiles, writeSecretFiles } from './secrets.ts';
+import { prepareBuildahAuth } from './registry-auth.ts';
+import { probeCacheRegistry, remoteCacheFor, type RemoteCache } from './remote-cache.ts';
 import { uploadFile } from './upload.ts';
 import { createWorkDir, removeWorkDir, type WorkDir } from './workdir.ts';
 
@@ -215,27 +217,46 @@ async function build(
 
   const secretFiles = await writeSecretFiles(work.secrets, secrets);
   if (secretFiles.length > 0) await line(`archway: build secrets: ${secrets.map((s) => s.id).join(', ')} (values masked in this log)`);
+  const cacheNote = async (message: string) => {
+    // Once per build: in the log, as a phase of the timeline, and in the agent's own log.
+    await line(`archway: ${message}`);
+    await reporter.phaseEnded(await reporter.phaseStarted('remote cache unavailable', 'cache'));
+    ctx.log('cache.remote-unavailable', { task: job.taskId, message }, 'warn');
+  };
+  const cache = await openRemoteCache(job, ctx, line, cacheNote);
+  settings.auth = await prepareBuildahAuth(ctx.config, work.root, cache?.repo);
   const imageId = await phase('build', 'build', async () => {
     try {
-      const id = await runBuild({
-        settings,
-        spec: {
-          containerfile: paths.containerfile,
-          contextDir: paths.contextDir,
-          buildArgs: job.buildArgs,
-          target: job.target,
-          iidFile: work.iid,
-          secrets: secretFiles,
-        },
-        signal,
-        reporter,
-        log: (l) => {
-          froms.feed(l);
-          return line(l);
-        },
-        outputFile: work.buildOutput,
-        onStep: (name) => void (current.step = name),
-      });
+      const runOnce = (c: RemoteCache | undefined) =>
+        runBuild({
+          settings,
+          spec: {
+            containerfile: paths.containerfile,
+            contextDir: paths.contextDir,
+            buildArgs: job.buildArgs,
+            target: job.target,
+            iidFile: work.iid,
+            secrets: secretFiles,
+            cache: c,
+          },
+          signal,
+          reporter,
+          log: (l) => {
+            froms.feed(l);
+            return line(l);
+          },
+          outputFile: work.buildOutput,
+          onStep: (name) => void (current.step = name),
+        });
+      let id: string;
+      try {
+        id = await runOnce(cache);
+      } catch (err) {
+        if (!(err instanceof CachePushFailed) || !cache) throw err;
+        // The steps built so far are in the local cache: the second run only does what is left.
+        await cacheNote(`remote cache ${cache.repo} refused a push (${err.detail}); building on without writing it`);
+        id = await runOnce({ ...cache, write: false });
+      }
       current.step = undefined;
       return id;
     } finally {
@@ -282,6 +303,24 @@ async function build(
     baseImages,
     ...(supply ? { supply } : {}),
   };
+}
+
+/** The job's shared cache on this agent, if the registry answers; says once why not. */
+async function openRemoteCache(
+  job: BuildJob,
+  ctx: TaskContext,
+  line: (l: string) => Promise<void>,
+  note: (message: string) => Promise<void>,
+): Promise<RemoteCache | undefined> {
+  const cache = remoteCacheFor(job, ctx.config.cacheRepo, ctx.config.platform, ctx.config.cacheTtl);
+  if (!cache) return undefined;
+  const down = await probeCacheRegistry(cache.repo);
+  if (down) {
+    await note(`remote cache ${cache.repo} unavailable: ${down}; building with the local cache only`);
+    return undefined;
+  }
+  await line(`archway: remote cache ${cache.repo} (${cache.write ? 'read and write' : 'read only: this build never writes it'})`);
+  return cache;
 }
 
 /** Throws TaskLost when another attempt holds the job now (this one's lock expired). */

@@ -35,6 +35,8 @@ export interface ApiConfig {
   agentSecretKeySource: string | undefined;
   /** Attempts of each platform's build job (ARCHWAY_BUILD_ATTEMPTS). */
   buildAttempts: number;
+  /** ARCHWAY_LAYER_CACHE: the shared layer cache for repositories that do not say. */
+  layerCache: boolean;
   /** file:// and private/loopback clone URLs allowed (ARCHWAY_ALLOW_LOCAL_SOURCES). */
   allowLocalSources: boolean;
   /** Failed authentications per client address per window before 429 (0: off). */
@@ -48,6 +50,9 @@ export interface ApiConfig {
   baseWatchIntervalMs: number;
   /** Registries polled over plain HTTP (ARCHWAY_INSECURE_REGISTRIES). */
   insecureRegistries: string[];
+  /** Builds the resolver resolves at once (ARCHWAY_RESOLVE_CONCURRENCY), and per git host. */
+  resolveConcurrency: number;
+  resolveHostConcurrency: number;
 }
 
 const MAX_BODY = 256 * 1024 * 1024;
@@ -72,12 +77,15 @@ export const ApiEnv = z.object({
   ...SecretKeyEnv.shape,
   ARCHWAY_AGENT_SECRET_KEY: z.string().optional(),
   ARCHWAY_BUILD_ATTEMPTS: field.integer({ min: 1, max: 10, fallback: 2 }),
+  ARCHWAY_LAYER_CACHE: field.bool(false),
   // Read by checkRedisForQueues (@archway/runtime redis-check.ts); here so that a bad value is named at start.
   ARCHWAY_REDIS_ALLOW_EVICTION: field.bool(false),
   ARCHWAY_ALLOW_LOCAL_SOURCES: field.bool(false),
   ARCHWAY_AUTH_FAILURE_LIMIT: field.integer({ min: 0, max: 100_000, fallback: 20 }),
   ARCHWAY_AUTH_FAILURE_WINDOW: field.duration({ fallback: '10m', min: 1000, max: 30 * 86_400_000 }),
   ARCHWAY_HOOK_REPLAY_WINDOW: field.duration({ fallback: '1h', max: 30 * 86_400_000 }),
+  ARCHWAY_RESOLVE_CONCURRENCY: field.integer({ min: 1, max: 256, fallback: 16 }),
+  ARCHWAY_RESOLVE_HOST_CONCURRENCY: field.integer({ min: 1, max: 256, fallback: 4 }),
   ARCHWAY_TRUST_PROXY: z
     .string()
     .trim()
@@ -118,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     agentSecretKey: agentKey?.key,
     agentSecretKeySource: agentKey?.source,
     buildAttempts: e.ARCHWAY_BUILD_ATTEMPTS,
+    layerCache: e.ARCHWAY_LAYER_CACHE,
     allowLocalSources: e.ARCHWAY_ALLOW_LOCAL_SOURCES,
     authFailureLimit: e.ARCHWAY_AUTH_FAILURE_LIMIT,
     authFailureWindowMs: e.ARCHWAY_AUTH_FAILURE_WINDOW,
@@ -127,6 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     insecureRegistries: e.ARCHWAY_INSECURE_REGISTRIES.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    resolveConcurrency: e.ARCHWAY_RESOLVE_CONCURRENCY,
+    resolveHostConcurrency: e.ARCHWAY_RESOLVE_HOST_CONCURRENCY,
   };
 }
 

@@ -35,9 +35,10 @@ describe('status enums', () => {
 
   it('keeps the indexes and defaults of the status columns', async () => {
     const indexes = await prisma.$queryRawUnsafe<{ indexname: string }[]>(
-      `SELECT indexname FROM pg_indexes WHERE indexname IN ('Build_status_idx', 'Task_status_idx') ORDER BY 1`,
+      `SELECT indexname FROM pg_indexes WHERE indexname IN ('Build_status_createdAt_id_idx', 'Task_status_idx') ORDER BY 1`,
     );
-    expect(indexes.map((i) => i.indexname)).toEqual(['Build_status_idx', 'Task_status_idx']);
+    // The build's status index leads the keyset index of the status filter (20261203135000_scale_resolving_keyset).
+    expect(indexes.map((i) => i.indexname)).toEqual(['Build_status_createdAt_id_idx', 'Task_status_idx']);
     const build = await prisma.build.create({
       data: { sourceUrl: 'file:///r', ref: 'main', platforms: ['linux/amd64'], tasks: { create: [{ platform: 'linux/amd64' }] } },
       include: { tasks: true },

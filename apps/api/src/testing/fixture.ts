@@ -8,7 +8,8 @@ import type { Redis } from 'ioredis';
 import { FsObjectStore } from '@archway/runtime';
 import { createTestDatabase } from '../../../../test/support/db.ts';
 import { testPrefix } from '../../../../test/support/redis.ts';
-export { waitFor } from '../../../../test/support/wait.ts';
+import { waitFor } from '../../../../test/support/wait.ts';
+export { waitFor };
 import { buildApp } from '../app.ts';
 import { createToken } from '../http/auth/tokens.ts';
 import { createPrisma, type PrismaClient } from '../infra/db.ts';
@@ -17,10 +18,12 @@ import { createQueues, type Queues } from '../infra/queue/queues.ts';
 import { createRedis, redisReady } from '../infra/queue/redis.ts';
 import { checkResponses } from './response-check.ts';
 import { startRecorder } from '../workers/recorder/recorder.ts';
+import { startResolver } from '../workers/resolver/index.ts';
 
 /**
  * A real API on a fresh database and Redis prefix, with an admin token and, as in the API process,
- * the recorder (the only writer of build state: a cancel waits for it). Close it in afterAll.
+ * the recorder (the only writer of build state: a cancel waits for it) and the resolver (accepted
+ * builds → queued or failed). Close it in afterAll.
  */
 export interface ApiFixture {
   app: FastifyInstance;
@@ -39,8 +42,9 @@ export interface ApiFixture {
   close(): Promise<void>;
 }
 
-export async function apiFixture(overrides: Partial<AppDeps> = {}, opts: { recorder?: boolean } = {}): Promise<ApiFixture> {
-  const prisma = createPrisma(await createTestDatabase());
+export async function apiFixture(overrides: Partial<AppDeps> = {}, opts: { recorder?: boolean; resolver?: boolean } = {}): Promise<ApiFixture> {
+  // A given client (loggingPrisma) must be on a database of its own (createTestDatabase).
+  const prisma = overrides.prisma ?? createPrisma(await createTestDatabase());
   const prefix = testPrefix();
   const redis = createRedis(inject('redisUrl'), 'archway-api-test');
   await redisReady(redis);
@@ -60,6 +64,7 @@ export async function apiFixture(overrides: Partial<AppDeps> = {}, opts: { recor
   const openapiMismatches: string[] = [];
   const app = await buildApp(deps, { setup: (a) => checkResponses(a, openapiMismatches) });
   const recorder = opts.recorder === false ? undefined : startRecorder({ prisma, redis, prefix, blockMs: 500 });
+  const resolver = opts.resolver === false ? undefined : startResolver(deps);
   const { token } = await createToken(prisma, 'test admin', ['admin']);
   return {
     app,
@@ -75,6 +80,7 @@ export async function apiFixture(overrides: Partial<AppDeps> = {}, opts: { recor
     openapiMismatches,
     async close() {
       await app.close();
+      await resolver?.close();
       await recorder?.close();
       await queues.close();
       redis.disconnect();
@@ -109,10 +115,25 @@ export async function makeGitRepo(root: string, name = 'repo'): Promise<{ dir: s
 /** POSTs `count` REST builds (`push: false`) of a fresh repository for `platforms`; they stay queued (no agent). */
 export async function queueBuilds(f: ApiFixture, platforms: string[], count: number): Promise<void> {
   const repo = await makeGitRepo(f.tmp);
+  const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const res = await f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: f.auth, payload: { source: { url: repo.url }, push: false, platforms } });
     if (res.statusCode !== 202) throw new Error(`POST /api/v1/builds answered ${res.statusCode}: ${res.body}`);
+    ids.push(res.json().id as string);
   }
+  for (const id of ids) await resolved(f, id);
+}
+
+/** Waits until the resolver moved an accepted build out of `resolving`; returns the build with its tasks. */
+export async function resolved(f: Pick<ApiFixture, 'prisma'>, id: string, timeoutMs = 30_000) {
+  return waitFor(
+    async () => {
+      const b = await f.prisma.build.findUnique({ where: { id }, include: { tasks: true } });
+      return b && b.status !== 'resolving' ? b : undefined;
+    },
+    `build ${id} resolved`,
+    timeoutMs,
+  );
 }
 
 /** Registers a repository through the API (201 expected); answers it with its one-time webhook secret. */

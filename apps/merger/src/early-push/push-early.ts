@@ -62,7 +62,7 @@ export async function pushEarly(event: TaskBuilt, deps: EarlyPushDeps, signal: A
       publishEvent(deps.redis, deps.prefix, { ...e, buildId: event.buildId, taskId: null, attempt, name: phase, at: nowIso() } as BuildEvent);
     await emit({ type: 'phase.started', kind: 'push' });
     try {
-      const client = await deps.registries.client(name.registry);
+      const client = await deps.registries.client(name.registry, name.repository);
       const pushed = await pushPlatform({
         store: deps.store,
         client,

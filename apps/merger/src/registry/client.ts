@@ -237,6 +237,28 @@ export class RegistryClient {
     return { mediaType: res.headers.get('content-type') ?? '', digest, body };
   }
 
+  /** Reads a small blob (an attestation, a signature payload) whole; for copying to another registry. */
+  async getBlob(repository: string, digest: string): Promise<Buffer> {
+    const res = await this.http.send({
+      method: 'GET',
+      url: `/v2/${repository}/blobs/${digest}`,
+      scopes: [repositoryScope(repository, 'pull')],
+      repository,
+      what: `GET blob ${digest} of ${repository}`,
+    });
+    if (res.status !== 200) {
+      throw new RegistryError(`registry ${this.registry} answered ${res.status} to GET blob ${digest} of ${repository}: ${await describeBody(res)}`, {
+        status: res.status,
+        retryable: false,
+      });
+    }
+    const body = await res.buffer();
+    if (`sha256:${createHash('sha256').update(body).digest('hex')}` !== digest) {
+      throw new RegistryError(`registry ${this.registry} sent blob ${digest} of ${repository} with other content`, { retryable: false });
+    }
+    return body;
+  }
+
   async close(): Promise<void> {
     await this.http.close();
   }

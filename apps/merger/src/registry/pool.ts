@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { CredentialHelperError, lookupCredentials } from '@archway/runtime';
 import { loadAuthFile } from './auth-file.ts';
 import { RegistryClient } from './client.ts';
+import { RegistryError } from './errors.ts';
 import { hostListed } from './host.ts';
 import type { RegistryObserver } from '../metrics/merger-metrics.ts';
 
@@ -14,26 +16,40 @@ export interface RegistryConfig {
   caFile?: string;
   retries?: number;
   retryBaseMs?: number;
+  /** Time limit of a credential helper (`docker-credential-<name> get`); default 10 s. */
+  credentialHelperTimeoutMs?: number;
   /** The merger's metrics of registry traffic. */
   observer?: RegistryObserver;
 }
 
 /**
- * One client per registry, kept across jobs (tokens and known blob locations survive). The auth
- * file is read again for every job, so rotated credentials (a re-mounted Kubernetes secret) take
- * effect without a restart.
+ * One client per registry and credentials, kept across jobs (tokens and known blob locations
+ * survive). The auth file is read again (and credential helpers asked again) for every job, so
+ * rotated credentials (a re-mounted Kubernetes secret) take effect without a restart.
  */
 export class RegistryPool {
   private readonly clients = new Map<string, { fingerprint: string; client: RegistryClient }>();
 
   constructor(readonly config: RegistryConfig) {}
 
-  async client(registry: string): Promise<RegistryClient> {
-    const creds = (await loadAuthFile(this.config.authFile)).get(registry.toLowerCase());
+  /** The client for pushing to `registry/repository`: the auth file's entry for that path decides the credentials. */
+  async client(registry: string, repository = ''): Promise<RegistryClient> {
+    const config = await loadAuthFile(this.config.authFile);
+    let found;
+    try {
+      found = await lookupCredentials(config, registry, repository, { timeoutMs: this.config.credentialHelperTimeoutMs });
+    } catch (err) {
+      // A helper that is missing, hangs or prints garbage: a retry would meet the same helper.
+      if (err instanceof CredentialHelperError) throw new RegistryError(err.message, { retryable: false });
+      throw err;
+    }
+    const creds = found.credentials;
     const fingerprint = createHash('sha256')
       .update(JSON.stringify(creds ?? null))
       .digest('hex');
-    const existing = this.clients.get(registry);
+    // Two repositories of one registry may use different entries (path prefixes): one client each.
+    const key = `${registry} ${found.source}`;
+    const existing = this.clients.get(key);
     if (existing && existing.fingerprint === fingerprint) return existing.client;
     if (existing) existing.client.close().catch(() => {});
     const ca = this.config.caFile ? await readFile(this.config.caFile, 'utf8') : undefined;
@@ -47,7 +63,7 @@ export class RegistryPool {
       retryBaseMs: this.config.retryBaseMs,
       ...(this.config.observer ? { observer: this.config.observer } : {}),
     });
-    this.clients.set(registry, { fingerprint, client });
+    this.clients.set(key, { fingerprint, client });
     return client;
   }
 

@@ -69,6 +69,11 @@ function BuildDetail({ build, reload }: { build: Build; reload(): void }) {
         <BuildActions build={build} onChanged={reload} />
       </div>
       <FailureBanner build={build} />
+      {build.status === 'resolving' && (
+        <p className="notice" role="status">
+          Resolving {build.source.ref} to a commit and reading its settings; the platforms' tasks appear once it is queued.
+        </p>
+      )}
       <WaitingForAgent build={build} />
       <CommitStatus build={build} />
       <AttemptHistory build={build} now={now} />

@@ -42,6 +42,9 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
             <code>{repo.defaultBranch}</code>
           </Item>
           <Item label="Image">{repo.image ? <code>{repo.image}</code> : <span className="muted">none: builds push nothing</span>}</Item>
+          <Item label="Also published to">
+            {repo.pushTargets.length ? repo.pushTargets.map((t) => <code key={t}>{t}/…</code>) : <span className="muted">the image only</span>}
+          </Item>
           <Item label="Containerfile">
             {repo.containerfile ? <code>{repo.containerfile}</code> : <span className="muted">Containerfile, else Dockerfile</span>}
           </Item>
@@ -78,6 +81,7 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
           </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
           <Item label="Pull requests from forks and first-time contributors wait for approval">{yesNo(repo.requireApproval)}</Item>
+          <Item label="Shared layer cache">{repo.layerCache === null ? <span className="muted">the server's default</span> : yesNo(repo.layerCache)}</Item>
           <Item label="Rebuild when a base image changes">{yesNo(repo.rebuildOnBaseChange)}</Item>
           <Item label="Provenance and SBOM attestations">{yesNo(repo.attestations)}</Item>
           <Item label="Forge API">{repo.apiUrl ? <code>{repo.apiUrl}</code> : <span className="muted">derived from the provider and clone URL</span>}</Item>
@@ -136,6 +140,17 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
         {text('api', 'apiUrl', 'Forge API URL (empty: derived)', 'https://codeberg.org/api/v1')}
         {text('timeout', 'buildTimeout', 'Time limit per platform (empty: 60 min)', '45m, 1h30m')}
         <div className="field wide">
+          <label htmlFor="rs-targets">Push targets: registry/path, one per line (the image's name is appended)</label>
+          <textarea
+            id="rs-targets"
+            rows={2}
+            value={form.pushTargets}
+            onChange={set('pushTargets')}
+            placeholder="harbor.internal/team"
+            aria-invalid={invalid('pushTargets')}
+          />
+        </div>
+        <div className="field wide">
           <label htmlFor="rs-args">Build args (NAME=value, one per line)</label>
           <textarea id="rs-args" rows={3} value={form.buildArgs} onChange={set('buildArgs')} aria-invalid={invalid('buildArgs')} />
         </div>
@@ -166,6 +181,14 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
           </select>
         </div>
       </fieldset>
+      <div className="field inline">
+        <label htmlFor="rs-layer-cache">Layer cache shared by agents (pull requests only read it)</label>
+        <select id="rs-layer-cache" value={form.layerCache} onChange={(e) => setForm({ ...form, layerCache: e.target.value as SettingsForm['layerCache'] })}>
+          <option value="default">the server's default</option>
+          <option value="on">on</option>
+          <option value="off">off</option>
+        </select>
+      </div>
       <fieldset>
         <legend>A new push cancels the older queued or running build of</legend>
         {(['branches', 'pullRequests'] as const).map((k) => (

@@ -10,6 +10,7 @@ const repo: Repo = {
   defaultBranch: 'main',
   apiUrl: null,
   image: 'registry.example.com/acme/webapp',
+  pushTargets: ['harbor.internal/acme'],
   containerfile: null,
   context: '.',
   platforms: ['linux/amd64', 'linux/arm64'],
@@ -23,12 +24,27 @@ const repo: Repo = {
   rebuildOnBaseChange: false,
   attestations: true,
   buildTimeout: null,
+  layerCache: null,
   webhookUrl: 'https://archway.example.com/hooks/github',
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
 
 describe('patchFromForm', () => {
+  it('sends the push targets as a list when they changed', () => {
+    expect(patchFromForm(repo, { ...formFromRepo(repo), pushTargets: 'harbor.internal/acme\nregistry.lan:5000/mirror ' })).toEqual({
+      patch: { pushTargets: ['harbor.internal/acme', 'registry.lan:5000/mirror'] },
+    });
+    expect(patchFromForm(repo, { ...formFromRepo(repo), pushTargets: '' })).toEqual({ patch: { pushTargets: [] } });
+  });
+
+  it('sends the layer cache as true, false or null (the server default)', () => {
+    expect(patchFromForm(repo, { ...formFromRepo(repo), layerCache: 'off' })).toEqual({ patch: { layerCache: false } });
+    const on = { ...repo, layerCache: true };
+    expect(formFromRepo(on).layerCache).toBe('on');
+    expect(patchFromForm(on, { ...formFromRepo(on), layerCache: 'default' })).toEqual({ patch: { layerCache: null } });
+  });
+
   it('sends nothing when nothing changed', () => {
     expect(patchFromForm(repo, formFromRepo(repo))).toEqual({ patch: {} });
   });

@@ -6,6 +6,8 @@ export interface SettingsForm {
   defaultBranch: string;
   apiUrl: string;
   image: string;
+  /** Push targets, separated by spaces, commas or lines. */
+  pushTargets: string;
   containerfile: string;
   context: string;
   platforms: string;
@@ -15,6 +17,8 @@ export interface SettingsForm {
   buildTimeout: string;
   pullRequestSecrets: boolean;
   requireApproval: boolean;
+  /** `default` (the server's ARCHWAY_LAYER_CACHE), `on` or `off`. */
+  layerCache: 'default' | 'on' | 'off';
   rebuildOnBaseChange: boolean;
   attestations: boolean;
 }
@@ -51,6 +55,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     defaultBranch: repo.defaultBranch,
     apiUrl: repo.apiUrl ?? '',
     image: repo.image ?? '',
+    pushTargets: repo.pushTargets.join('\n'),
     containerfile: repo.containerfile ?? '',
     context: repo.context,
     platforms: repo.platforms.join(', '),
@@ -60,6 +65,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     buildTimeout: repo.buildTimeout ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
     requireApproval: repo.requireApproval,
+    layerCache: repo.layerCache === null ? 'default' : repo.layerCache ? 'on' : 'off',
     rebuildOnBaseChange: repo.rebuildOnBaseChange,
     attestations: repo.attestations,
   };
@@ -80,6 +86,8 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   if (text(form.defaultBranch) !== repo.defaultBranch) patch.defaultBranch = text(form.defaultBranch);
   if (orNull(form.apiUrl) !== repo.apiUrl) patch.apiUrl = orNull(form.apiUrl);
   if (orNull(form.image) !== repo.image) patch.image = orNull(form.image);
+  const targets = splitList(form.pushTargets);
+  if (targets.join(',') !== repo.pushTargets.join(',')) patch.pushTargets = targets;
   if (orNull(form.containerfile) !== repo.containerfile) patch.containerfile = orNull(form.containerfile);
   const context = text(form.context) || '.';
   if (context !== repo.context) patch.context = context;
@@ -101,6 +109,8 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   if (timeout !== repo.buildTimeout) patch.buildTimeout = timeout;
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
   if (form.requireApproval !== repo.requireApproval) patch.requireApproval = form.requireApproval;
+  const layerCache = form.layerCache === 'default' ? null : form.layerCache === 'on';
+  if (layerCache !== repo.layerCache) patch.layerCache = layerCache;
   if (form.rebuildOnBaseChange !== repo.rebuildOnBaseChange) patch.rebuildOnBaseChange = form.rebuildOnBaseChange;
   if (form.attestations !== repo.attestations) patch.attestations = form.attestations;
   return { patch };

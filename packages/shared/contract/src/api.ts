@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parsePlatform, Platform } from './platform.ts';
 import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
-import { ImageNameString, TagString } from './reference.ts';
+import { ImageNameString, PushTargets, TagString } from './reference.ts';
 import { ImageGroupName, RepoPath, StageName } from './paths.ts';
 import { BaseImage } from './jobs.ts';
 import { SupplyChain } from './supply-chain.ts';
@@ -75,6 +75,8 @@ export const BuildRequest = z
   .object({
     source: BuildSource,
     ...imageFields,
+    /** Extra destinations of the image (PushTargets in reference.ts); the index and tags go to each. */
+    targets: PushTargets.optional(),
     /** false: publish no provenance/SBOM attestation manifests (some old registries refuse `unknown/unknown`). */
     attestations: z.boolean().default(true),
     /**
@@ -105,7 +107,7 @@ export const BUILD_TRIGGERS = ['api', 'rebuild', 'webhook', 'repo', 'schedule', 
 export const BuildTrigger = z.enum(BUILD_TRIGGERS);
 export type BuildTrigger = z.infer<typeof BuildTrigger>;
 
-export const PhaseKind = z.enum(['clone', 'pull', 'build', 'step', 'export', 'upload', 'merge', 'push', 'publish']);
+export const PhaseKind = z.enum(['clone', 'pull', 'build', 'step', 'export', 'upload', 'merge', 'push', 'publish', 'cache']);
 export type PhaseKind = z.infer<typeof PhaseKind>;
 
 export const Phase = z.object({

@@ -8,6 +8,8 @@ import { PublishSupply, TaskSupply } from './supply-chain.ts';
  * The API uses it to enqueue, the agent and merger to process. See apps/agent/CONTRACT.md.
  */
 export const PUBLISH_QUEUE = 'publish';
+/** The API's own queue: builds accepted in `resolving`, resolved by apps/api/src/workers/resolver. */
+export const RESOLVE_QUEUE = 'resolve';
 
 /** ARCHWAY_QUEUE_PREFIX, parsed the same way by the API, the merger and the agents (they must agree). */
 export const QueuePrefixSetting = z
@@ -49,6 +51,13 @@ export const BuildJob = z.object({
    * (`sealBuildSecret` in @archway/runtime): Redis never holds a value in clear text.
    */
   secrets: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), sealed: z.string() })).optional(),
+  /**
+   * The shared layer cache (docs/registries.md): `scope` names the repository's cache (agents
+   * use `<ARCHWAY_AGENT_CACHE_REPO>/<scope>/<platform slug>`); `write: false` for builds of code
+   * the maintainers have not merged (pull requests): they read the cache but never write it.
+   * Absent: local cache only.
+   */
+  cache: z.object({ scope: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/), write: z.boolean() }).optional(),
   trace: TraceCarrier.optional(),
 });
 export type BuildJob = z.infer<typeof BuildJob>;
@@ -94,6 +103,8 @@ export const PublishJob = z.object({
    */
   imageName: ImageGroupName.optional(),
   image: z.string().optional(),
+  /** Extra destinations of the image (`imageDestinations` in reference.ts); absent: the image alone. */
+  targets: z.array(z.string()).optional(),
   tags: z.array(z.string()),
   push: z.boolean(),
   platforms: z.array(Platform),
@@ -110,6 +121,17 @@ export const PublishJob = z.object({
 export type PublishJob = z.infer<typeof PublishJob>;
 
 /**
+ * Resolve one accepted build (jobId = build id): its ref to a commit, its `.archway.yaml`, its
+ * tasks and flow. Everything else is read from the build's row, so a repeat is harmless.
+ */
+export const ResolveJob = z.object({
+  buildId: z.string(),
+  /** The accepting request's trace: the flow the resolver adds continues it. */
+  trace: TraceCarrier.optional(),
+});
+export type ResolveJob = z.infer<typeof ResolveJob>;
+
+/**
  * Every job: its queue, the schema its payload is checked with where it is processed (and the one
  * its result has), and its retry policy. The API enqueues with these; the agent and the merger parse
  * with them.
@@ -117,6 +139,9 @@ export type PublishJob = z.infer<typeof PublishJob>;
 export const JOB_CATALOG = {
   build: { queue: buildQueueName, payload: BuildJob, result: BuildResult, attempts: 2, backoffMs: 2000 },
   publish: { queue: () => PUBLISH_QUEUE, payload: PublishJob, attempts: 3, backoffMs: 5000 },
+  // Git failures are the build's outcome (failed with git's reason), not retried; attempts cover
+  // Redis or Postgres going away mid-job.
+  resolve: { queue: () => RESOLVE_QUEUE, payload: ResolveJob, attempts: 3, backoffMs: 1000 },
 } as const;
 
 /** Object-store keys: archives and logs are addressed by build and platform, never by user names. */

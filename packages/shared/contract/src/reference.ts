@@ -66,4 +66,19 @@ export function imageWithinPrefixes(image: string, prefixes: readonly string[]):
   });
 }
 
+/**
+ * Push targets: extra destinations for the image(s) a build publishes, each a registry host with
+ * an optional path (the ImagePrefixString grammar). An image `ghcr.io/acme/app` with the target
+ * `harbor.internal/team` is also published as `harbor.internal/team/app`: the last path component
+ * of each image is kept, so one list of targets serves builds of one image or of several.
+ */
+export const PushTargets = z.array(ImagePrefixString).max(8, 'at most 8 push targets');
+
+/** Every reference a build's image is published to: the image itself first, then one per target. */
+export function imageDestinations(image: string, targets: readonly string[] = []): string[] {
+  const name = image.slice(image.lastIndexOf('/') + 1);
+  const all = [image, ...targets.map((t) => `${t.replace(/\/+$/, '')}/${name}`)];
+  return all.filter((ref, i) => all.indexOf(ref) === i);
+}
+
 export const TagString = z.string().regex(TAG_RE, 'invalid tag: use letters, digits, "_", "." and "-" (max 128, not starting with "." or "-")');

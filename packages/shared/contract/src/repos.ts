@@ -4,7 +4,7 @@ import { RepoPath } from './paths.ts';
 import { readDuration } from './units.ts';
 import { Platform } from './platform.ts';
 import { DeliveryResult } from './statuses.ts';
-import { ImageNameString, ImagePrefixString } from './reference.ts';
+import { ImageNameString, ImagePrefixString, PushTargets } from './reference.ts';
 
 /**
  * Registered forge repositories, their webhook deliveries and API tokens: the request and answer
@@ -98,6 +98,8 @@ export const RepoCreate = z
     apiUrl: HttpUrl.optional(),
     /** Image repository the builds push to; without it, builds push nothing. */
     image: ImageNameString.optional(),
+    /** Extra destinations of the image: `harbor.internal/team` also publishes `harbor.internal/team/<name>`. */
+    pushTargets: PushTargets.default([]),
     containerfile: RepoPath.optional(),
     context: RepoPath.default('.'),
     platforms: PlatformList,
@@ -119,6 +121,8 @@ export const RepoCreate = z
     pullRequestSecrets: z.boolean().default(false),
     /** Pull requests from forks and first-time contributors wait for approval; default true. */
     requireApproval: z.boolean().default(true),
+    /** The layer cache shared by agents; absent/null: the server's default (ARCHWAY_LAYER_CACHE). */
+    layerCache: z.boolean().nullable().optional(),
     /** Rebuild each branch's latest commit when a base image its last build used changes; default false. */
     rebuildOnBaseChange: z.boolean().default(false),
     /** Provenance and SBOM attestation manifests in each published index (docs/supply-chain.md); default true. */
@@ -142,6 +146,7 @@ export const RepoUpdate = z
     defaultBranch: BranchName.optional(),
     apiUrl: HttpUrl.nullable().optional(),
     image: ImageNameString.nullable().optional(),
+    pushTargets: PushTargets.optional(),
     containerfile: RepoPath.nullable().optional(),
     context: RepoPath.optional(),
     platforms: z.array(Platform).min(1).max(16).optional(),
@@ -162,6 +167,8 @@ export const RepoUpdate = z
     buildTimeout: BuildTimeout.nullable().optional(),
     pullRequestSecrets: z.boolean().optional(),
     requireApproval: z.boolean().optional(),
+    /** null: back to the server's default. */
+    layerCache: z.boolean().nullable().optional(),
     rebuildOnBaseChange: z.boolean().optional(),
     attestations: z.boolean().optional(),
   })
@@ -186,6 +193,8 @@ export const Repo = z.object({
   defaultBranch: z.string(),
   apiUrl: z.string().nullable(),
   image: z.string().nullable(),
+  /** Extra destinations of the image (registry host + path each). */
+  pushTargets: z.array(z.string()),
   containerfile: z.string().nullable(),
   context: z.string(),
   platforms: z.array(z.string()),
@@ -203,6 +212,8 @@ export const Repo = z.object({
   attestations: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
   buildTimeout: z.string().nullable(),
+  /** Shared layer cache on or off; null: the server's default (ARCHWAY_LAYER_CACHE). */
+  layerCache: z.boolean().nullable(),
   /** Whether a changed base image rebuilds the branches (docs/schedules-and-notifications.md). */
   rebuildOnBaseChange: z.boolean(),
   /** Where to point the forge's webhook. */
@@ -255,7 +266,11 @@ export const WebhookDelivery = z.object({
 });
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
-export const WebhookDeliveryList = z.object({ items: z.array(WebhookDelivery) });
+export const WebhookDeliveryList = z.object({
+  items: z.array(WebhookDelivery),
+  /** Pass as `cursor` for the next (older) page; null on the last. */
+  nextCursor: z.string().nullable(),
+});
 export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryList>;
 
 /** What /hooks/* answer (2xx). */
@@ -320,4 +335,8 @@ export type RepoBuildCreated = z.infer<typeof RepoBuildCreated>;
  * `GET /api/v1/repos/:id/deliveries`. Documentation only: the route clamps `limit` to 1-200 and
  * reads anything else as the default 50 instead of refusing it.
  */
-export const DeliveryListQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+export const DeliveryListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor: z.string().optional(),
+});

@@ -19,4 +19,5 @@ export * from './config/index.ts';
 export * from './logger.ts';
 export * from './parent-death.ts';
 export * from './redis-check.ts';
+export * from './docker-config/index.ts';
 export * from './registry/index.ts';

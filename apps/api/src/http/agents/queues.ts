@@ -8,7 +8,15 @@ import type { AgentInfo } from '@archway/contract';
  * agents, so a platform nobody serves shows up with waiting jobs and zero agents.
  */
 export async function queueDepths(deps: { prisma: PrismaClient; queues: Queues }, agents: AgentInfo[]): Promise<QueueDepth[]> {
-  const fromTasks = await deps.prisma.task.findMany({ distinct: ['platform'], select: { platform: true } });
+  // A loose index scan of Task_platform_idx: one probe per platform, not a read of every task
+  // (Prisma's `distinct` fetches every row and dedupes in memory).
+  const fromTasks = await deps.prisma.$queryRaw<{ platform: string }[]>`
+    WITH RECURSIVE p AS (
+      (SELECT platform FROM "Task" ORDER BY platform LIMIT 1)
+      UNION ALL
+      SELECT (SELECT t.platform FROM "Task" t WHERE t.platform > p.platform ORDER BY t.platform LIMIT 1) FROM p WHERE p.platform IS NOT NULL
+    )
+    SELECT platform FROM p WHERE platform IS NOT NULL`;
   const platforms = new Set(fromTasks.map((t) => storedPlatform(t.platform)));
   // Heartbeats are parsed with the contract's schema (registry.ts): their platforms are canonical.
   const agentPlatforms = agents.map((a) => a.platform);

@@ -43,9 +43,11 @@ export function createAuthThrottle({
   return {
     async check(request, scope) {
       let count: string | null;
-      let ttl: number;
+      let ttl = -1;
       try {
-        [count, ttl] = await Promise.all([redis.get(key(request, scope)), redis.pttl(key(request, scope))]);
+        // One round trip per request; the window's end is asked only of a client already over the limit.
+        count = await redis.get(key(request, scope));
+        if (count !== null && Number(count) >= limit) ttl = await redis.pttl(key(request, scope));
       } catch (err) {
         // Fail open: Redis being away must not lock every client out of the API.
         request.log.warn({ err }, 'authentication throttle unavailable (Redis)');

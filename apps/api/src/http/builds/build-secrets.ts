@@ -9,6 +9,8 @@ export interface RepoBuildSettings {
   timeoutMs?: number;
   /** Opened values, only in memory, sealed per task by sealerFor. */
   secrets: { id: string; value: string }[];
+  /** The repository's shared layer cache (BuildJob.cache). */
+  cache?: { scope: string; write: boolean };
   /** The repository's attestations switch (false: none, whatever the request says). */
   attestations?: boolean;
   /** The repository's name (`.title` of the image annotations). */
@@ -20,6 +22,8 @@ export interface RepoSettingsDeps {
   secretBox?: SecretBox;
   /** The agents' key (ARCHWAY_AGENT_SECRET_KEY[_FILE]); absent: builds of repositories with secrets are refused. */
   agentSecretKey?: Buffer;
+  /** ARCHWAY_LAYER_CACHE: the shared layer cache for repositories that do not say. */
+  layerCache?: boolean;
 }
 
 /** A misconfiguration the operator must fix before this repository can build (nothing is created). */
@@ -44,7 +48,7 @@ export async function repoBuildSettings(deps: RepoSettingsDeps, origin: { repoId
   if (!origin.repoId) return { secrets: [] };
   const repo = await deps.prisma.repo.findUnique({
     where: { id: origin.repoId },
-    select: { fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true, attestations: true },
+    select: { id: true, fullName: true, buildSecrets: true, buildTimeoutMs: true, pullRequestSecrets: true, attestations: true, layerCache: true },
   });
   if (!repo) return { secrets: [] }; // deleted meanwhile: a rebuild keeps working without its settings
   const sealed = Object.entries(storedSecrets(repo.buildSecrets)).sort(([a], [b]) => a.localeCompare(b));
@@ -55,6 +59,8 @@ export async function repoBuildSettings(deps: RepoSettingsDeps, origin: { repoId
     ...(repo.buildTimeoutMs ? { timeoutMs: repo.buildTimeoutMs } : {}),
   };
   const pullRequest = origin.triggerRef?.startsWith('pr:') ?? false;
+  // No cache poisoning: code the maintainers have not merged reads the shared cache, never writes it.
+  if (repo.layerCache ?? deps.layerCache ?? false) settings.cache = { scope: repo.id, write: !pullRequest };
   if (sealed.length === 0 || (pullRequest && !repo.pullRequestSecrets)) return settings;
   const ids = sealed.map(([id]) => id).join(', ');
   if (!deps.agentSecretKey) {

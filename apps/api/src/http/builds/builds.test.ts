@@ -7,7 +7,7 @@ import { buildApp } from '../../app.ts';
 import { createQueues } from '../../infra/queue/queues.ts';
 import { FAIL_FAST } from '../../infra/queue/redis.ts';
 import { freePort } from '@archway/runtime';
-import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, makeGitRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 
 let f: ApiFixture;
 let repo: { dir: string; url: string; commit: string };
@@ -25,6 +25,8 @@ async function create(body: Record<string, unknown> = {}) {
     headers: f.auth,
     payload: { source: { url: repo.url, ref: 'main' }, image: 'registry.example.com/me/app', tags: ['1.0', 'latest'], ...body },
   });
+  // Accepted in `resolving`; the tests below look at it once the resolver queued it.
+  if (res.statusCode === 202) await resolved(f, res.json().id);
   return res;
 }
 
@@ -35,11 +37,11 @@ async function get(id: string): Promise<Build> {
 }
 
 describe('POST /api/v1/builds', () => {
-  it('resolves the ref, stores the build with a task per platform and adds the flow', async () => {
+  it('accepts in resolving, then resolves the ref, stores a task per platform and adds the flow', async () => {
     const res = await create({ buildArgs: { VERSION: '1' } });
     expect(res.statusCode, res.body).toBe(202);
     const { id, status, url } = res.json();
-    expect(status).toBe('queued');
+    expect(status).toBe('resolving');
     expect(url).toBe(`http://archway.test/builds/${id}`);
     expect(res.headers.location).toBe(`http://archway.test/api/v1/builds/${id}`);
 
@@ -111,6 +113,7 @@ describe('POST /api/v1/builds', () => {
       payload: JSON.stringify({ source: { url: repo.url, ref: 'main' }, platforms: ['linux/arm64'], push: false }),
     });
     expect(res.statusCode).toBe(202);
+    await resolved(f, res.json().id);
     const build = await get(res.json().id);
     expect(build).toMatchObject({ source: { url: repo.url, ref: 'main', commit: repo.commit }, platforms: ['linux/arm64'] });
   });

@@ -19,6 +19,8 @@ export interface FlowOptions {
   timeoutMs?: number;
   /** The build secrets sealed for one task id. */
   secretsFor?: (taskId: string) => BuildJob['secrets'];
+  /** The repository's shared layer cache. */
+  cache?: BuildJob['cache'];
   /** Provenance parameters and switches for the merger (supply.ts). */
   supply?: PublishSupply;
   /** Trace context of the span queuing the flow (tracing on): every job continues that trace. */
@@ -52,6 +54,8 @@ function imageFlow(buildId: string, req: StoredRequest, spec: ImageSpec, tasks: 
     buildId,
     ...(spec.name ? { imageName: spec.name } : {}),
     ...(spec.image ? { image: spec.image } : {}),
+    // The repository's push targets are extra destinations of its one image (not of `images:`).
+    ...(!spec.name && spec.push && req.targets?.length ? { targets: req.targets } : {}),
     tags: spec.tags,
     push: spec.push,
     platforms: spec.platforms,
@@ -76,6 +80,7 @@ function imageFlow(buildId: string, req: StoredRequest, spec: ImageSpec, tasks: 
         ...(spec.name ? { image: spec.name } : {}),
         buildArgs: spec.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.cache ? { cache: opts.cache } : {}),
         ...(opts.trace ? { trace: opts.trace } : {}),
       };
       const secrets = opts.secretsFor?.(task.id);

@@ -1,5 +1,7 @@
 import { GIT_TIMEOUT_MS, GitError, gitMessage, lsRemote, maskUrlCredentials } from '@archway/runtime';
 import { BadRequestError, UnprocessableError } from '../../infra/errors.ts';
+import { gitGate } from '../../infra/git-gate.ts';
+import { sourceHost } from './source-address.ts';
 
 const SCP_LIKE = /^[A-Za-z0-9._~-]+@[A-Za-z0-9.-]+:(?!\/\/)/;
 
@@ -37,7 +39,8 @@ export async function resolveRef(url: string, ref: string, timeoutMs = GIT_TIMEO
   const wanted = candidates(ref);
   let found: Map<string, string>;
   try {
-    found = await lsRemote(url, wanted, { timeoutMs });
+    // Builds of one ref accepted together ask git once; a host gets a bounded number of calls.
+    found = await gitGate.run(hostOf(url), JSON.stringify(['ls-remote', url, wanted]), () => lsRemote(url, wanted, { timeoutMs }));
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
     if (err.timedOut) throw new UnprocessableError(err.message, 'source.url');
@@ -51,4 +54,13 @@ export async function resolveRef(url: string, ref: string, timeoutMs = GIT_TIMEO
   // A full commit id given as ref: take it as is (git cannot list commits, only refs).
   if (/^[0-9a-f]{40}$/.test(ref)) return ref;
   throw new UnprocessableError(`cannot resolve ref "${ref}" of ${maskUrlCredentials(url)}: git ls-remote found no branch or tag of that name`, 'source.ref');
+}
+
+/** The git host a call counts against (file:// repositories share one). */
+export function hostOf(url: string): string {
+  try {
+    return sourceHost(url) ?? 'file';
+  } catch {
+    return 'other';
+  }
 }

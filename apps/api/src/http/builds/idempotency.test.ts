@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUBLISH_QUEUE } from '@archway/contract';
 import { createToken } from '../auth/tokens.ts';
-import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, makeGitRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 
 // Idempotency-Key on POST /api/v1/builds, on the real API, Postgres, Redis and git.
 describe('POST /api/v1/builds with Idempotency-Key', () => {
@@ -33,10 +33,13 @@ describe('POST /api/v1/builds with Idempotency-Key', () => {
     // Field order does not make another request.
     const again = await post('retry-1', { platforms: ['linux/amd64'], push: false, source: { ref: 'main', url: repo.url } });
     expect(again.statusCode).toBe(202);
-    expect(again.json()).toEqual(first.json());
+    // The same build; its status is the one it has now (the first answer said `resolving`).
+    expect(again.json()).toEqual({ ...first.json(), status: again.json().status });
+    expect(first.json().status).toBe('resolving');
     expect(again.headers.location).toBe(first.headers.location);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(await f.prisma.build.count()).toBe(count);
+    await resolved(f, first.json().id);
     expect(await f.queues.queue(PUBLISH_QUEUE).getJob(first.json().id)).toBeDefined();
   });
 
@@ -75,8 +78,10 @@ describe('POST /api/v1/builds with Idempotency-Key', () => {
   });
 
   it('a request that failed releases its key; an abandoned claim is taken over', async () => {
-    const failed = await post('after-error', body({ source: { url: repo.url, ref: 'no-such-branch' } }));
-    expect(failed.statusCode).toBe(422);
+    // Refused inside the keyed creation (the URL's scheme), after the key was claimed.
+    const failed = await post('after-error', body({ source: { url: 'ftp://example.com/r.git', ref: 'main' } }));
+    expect(failed.statusCode).toBe(400);
+    expect(failed.json().field).toBe('source.url');
     expect(await f.prisma.idempotencyKey.count({ where: { key: 'after-error' } })).toBe(0);
     expect((await post('after-error', body())).statusCode).toBe(202);
 

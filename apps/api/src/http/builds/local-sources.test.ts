@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@archway/runtime';
-import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, makeGitRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 
 // ARCHWAY_ALLOW_LOCAL_SOURCES unset (the API's default): file:// and private-address sources
 // are refused before any connection, with answers that do not depend on what listens there.
@@ -47,9 +47,15 @@ describe('local sources refused by default', () => {
     expect(connections).toBe(0);
   });
 
-  it('private, link-local, IPv6 and IPv4-mapped hosts and names resolving to loopback → 422', async () => {
+  it('private, link-local, IPv6 and IPv4-mapped addresses → 422; a name resolving to loopback fails the build with the same reason', async () => {
+    // A host name needs DNS: the resolver decides it behind the answer, with the same message.
+    const named = await build(`http://localhost:${openPort}/r.git`);
+    expect(named.statusCode).toBe(202);
+    const failed = await resolved(f, named.json().id);
+    expect(failed).toMatchObject({ status: 'failed', tasks: [] });
+    expect(failed.error).toMatch(/^source\.url: localhost is a loopback, private or link-local address .*ARCHWAY_ALLOW_LOCAL_SOURCES/);
+    await f.prisma.build.deleteMany();
     for (const url of [
-      `http://localhost:${openPort}/r.git`,
       'http://[::1]/r.git',
       'http://[::ffff:127.0.0.1]/r.git',
       'http://169.254.169.254/latest/meta-data',

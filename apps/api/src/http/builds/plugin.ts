@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Build as BuildShape, BuildList, BuildListQuery, BuildRequest, CreatedBuild } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import { NotFoundError } from '../../infra/errors.ts';
+import { fromDbStatus } from '../../infra/build-status.ts';
 import { checkImageAllowed } from '../auth/index.ts';
 import { approveBuild } from './approve.ts';
 import { cancelBuild } from './cancel.ts';
@@ -14,18 +15,20 @@ import type { Build } from '../../generated/prisma/client.ts';
 import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
 
 const tags = ['builds'];
-const accepted = CreatedBuild.describe('Accepted: the build is queued. `Location` is its API URL; `url` is its dashboard page.');
+const accepted = CreatedBuild.describe(
+  'Accepted in `resolving`: the ref is resolved and the build queued (or failed with the reason) behind the answer. `Location` is its API URL; `url` is its dashboard page.',
+);
 
 /** Builds: create, list, show, rebuild, cancel. Mounted under /api/v1. */
 export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  const created = (build: Build): CreatedBuild => ({ id: build.id, status: 'queued', url: `${deps.publicUrl}/builds/${build.id}` });
+  const created = (build: Build): CreatedBuild => ({ id: build.id, status: fromDbStatus(build.status), url: `${deps.publicUrl}/builds/${build.id}` });
   const apiUrl = (id: string) => `${deps.publicUrl}/api/v1/builds/${id}`;
 
   const createSchema = describeRoute({ tags, summary: 'Start a build of a git repository', body: BuildRequest, answers: { 202: accepted } });
   app.post('/builds', { schema: createSchema }, async (request, reply) => {
     const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
     const req = BuildRequest.parse(request.body);
-    checkImageAllowed(request.token, req.image, req.push);
+    checkImageAllowed(request.token, req.image, req.push, 'image', req.targets);
     if (key === undefined || !request.token) {
       const build = await createBuild(deps, req, 'api');
       return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
@@ -50,7 +53,7 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
     // The stored request, commit included, re-submitted as it was: later changes of the
     // repository's settings do not change what is rebuilt (its time limit and secrets do apply).
     const req = storedRequest(old);
-    checkImageAllowed(request.token, req.image, req.push);
+    checkImageAllowed(request.token, req.image, req.push, 'image', req.targets);
     const build = await createBuild(deps, req, 'rebuild', { repoId: old.repoId, triggerRef: old.triggerRef });
     return reply.code(202).header('location', apiUrl(build.id)).send(created(build));
   });

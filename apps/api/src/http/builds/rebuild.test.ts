@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildRequest, buildQueueName, PUBLISH_QUEUE, storedPlatform, type BuildJob } from '@archway/contract';
-import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, makeGitRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 
 let f: ApiFixture;
 let git: { dir: string; url: string; commit: string };
@@ -15,8 +15,12 @@ beforeAll(async () => {
 });
 afterAll(async () => f?.close());
 
-const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
-  f.app.inject({ method, url: `/api/v1${url}`, headers: f.auth, ...(payload ? { payload } : {}) });
+/** A request; an accepted build is waited for until the resolver moved it out of `resolving`. */
+async function call(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) {
+  const res = await f.app.inject({ method, url: `/api/v1${url}`, headers: f.auth, ...(payload ? { payload } : {}) });
+  if (method === 'POST' && res.statusCode === 202) expect((await resolved(f, res.json().id)).status).toBe('queued');
+  return res;
+}
 
 /** What the agents and the merger get for a build, by platform, without the ids that differ per build. */
 async function payloads(buildId: string) {

@@ -133,5 +133,5 @@ function requestTarget(request: unknown): string | null {
   return typeof t === 'string' ? t : null;
 }
 
-/** Build ids are UUIDs; anything else cannot exist (and must not reach Postgres as a uuid). */
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Build ids are UUIDs (defined with the cursor that carries them). */
+export { UUID_RE } from '../../infra/keyset.ts';

@@ -88,9 +88,7 @@ const systemResolver: Resolver = async (host) => (await lookup(host, { all: true
  */
 export async function checkSourceAddress(url: string, allowLocal: boolean, field = 'source.url', resolve: Resolver = systemResolver): Promise<void> {
   if (allowLocal) return;
-  const host = sourceHost(url);
-  const hint = 'an admin can allow local sources with ARCHWAY_ALLOW_LOCAL_SOURCES=true on the API';
-  if (host === undefined) throw new UnprocessableError(`${field}: file:// repositories are not allowed: ${hint}`, field);
+  const host = offlineHost(url, field);
   let addresses: string[];
   if (isIP(host)) addresses = [host];
   else {
@@ -100,7 +98,26 @@ export async function checkSourceAddress(url: string, allowLocal: boolean, field
       throw new UnprocessableError(`${field}: the host name ${host} does not resolve`, field);
     }
   }
-  if (addresses.length === 0 || addresses.some(isLocalAddress)) {
-    throw new UnprocessableError(`${field}: ${host} is a loopback, private or link-local address (or resolves to one): ${hint}`, field);
-  }
+  if (addresses.length === 0 || addresses.some(isLocalAddress)) throw refusedHost(host, field);
+}
+
+const HINT = 'an admin can allow local sources with ARCHWAY_ALLOW_LOCAL_SOURCES=true on the API';
+const refusedHost = (host: string, field: string) =>
+  new UnprocessableError(`${field}: ${host} is a loopback, private or link-local address (or resolves to one): ${HINT}`, field);
+
+/** The URL's host after the checks that need no DNS: file:// and a local literal address are refused. */
+function offlineHost(url: string, field: string): string {
+  const host = sourceHost(url);
+  if (host === undefined) throw new UnprocessableError(`${field}: file:// repositories are not allowed: ${HINT}`, field);
+  if (isIP(host) && isLocalAddress(host)) throw refusedHost(host, field);
+  return host;
+}
+
+/**
+ * The part of checkSourceAddress a request can decide without the network (file://, a literal
+ * address): answered at once with 422. Host names are looked up by the resolver, which fails the
+ * build with the same reason.
+ */
+export function checkSourceAddressOffline(url: string, allowLocal: boolean, field = 'source.url'): void {
+  if (!allowLocal) offlineHost(url, field);
 }

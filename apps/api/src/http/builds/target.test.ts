@@ -1,7 +1,7 @@
 import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Build } from '@archway/contract';
-import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, makeGitRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 
 let f: ApiFixture;
 let repo: { url: string; commit: string };
@@ -22,6 +22,7 @@ describe('POST /api/v1/builds with a target stage', () => {
     });
     expect(res.statusCode, res.body).toBe(202);
     const { id } = res.json();
+    await resolved(f, id);
     const build: Build = (await f.app.inject({ method: 'GET', url: `/api/v1/builds/${id}`, headers: f.auth })).json();
     expect(build.target).toBe('runtime');
     const child = await Job.fromId(f.queues.queue('build-linux-amd64'), build.tasks[0]!.id);

@@ -1,15 +1,72 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisKeys } from '@archway/contract';
-import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { PUBLISH_QUEUE, redisKeys } from '@archway/contract';
+import { apiFixture, makeGitRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 
 // Every bad request is answered 4xx naming the field, and leaves nothing behind: no rows, no jobs.
 let f: ApiFixture;
 let repo: { url: string; commit: string };
 
 beforeAll(async () => {
-  // No recorder: "nothing stored" below also means no events stream under the prefix.
-  f = await apiFixture({ allowLocalSources: true }, { recorder: false });
+  // No recorder and no resolver: "nothing stored" below also means no events stream and no resolve
+  // queue under the prefix.
+  f = await apiFixture({ allowLocalSources: true }, { recorder: false, resolver: false });
   repo = await makeGitRepo(f.tmp);
+});
+
+// What needs git is decided by the resolver behind the answer: the build is accepted (202,
+// `resolving`) and then fails with git's reason — no task, no flow. (The offline checks above stay 422.)
+describe('POST /api/v1/builds: what git says fails the build', () => {
+  let g: ApiFixture;
+  const held: Socket[] = [];
+  const silent = createServer((socket) => held.push(socket)); // accepts, never speaks
+  beforeAll(async () => {
+    g = await apiFixture({ allowLocalSources: true, gitTimeoutMs: 3000 });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  });
+  afterAll(async () => {
+    for (const socket of held) socket.destroy();
+    silent.close();
+    await g?.close();
+  });
+
+  async function failedWith(source: { url: string; ref?: string }): Promise<string> {
+    const res = await g.app.inject({ method: 'POST', url: '/api/v1/builds', headers: g.auth, payload: { ...valid(), source } });
+    expect(res.statusCode).toBe(202);
+    expect(res.json().status).toBe('resolving');
+    const build = await resolved(g, res.json().id);
+    expect(build).toMatchObject({ status: 'failed', tasks: [] });
+    expect(build.finishedAt).not.toBeNull();
+    expect(await g.queues.queue(PUBLISH_QUEUE).getJob(build.id)).toBeUndefined();
+    const shown = await g.app.inject({ method: 'GET', url: `/api/v1/builds/${build.id}`, headers: g.auth });
+    expect(shown.json()).toMatchObject({ status: 'failed', error: build.error });
+    return build.error!;
+  }
+
+  it("fails a build of a ref that does not exist with git's answer", async () => {
+    const error = await failedWith({ url: repo.url, ref: 'no-such-branch' });
+    expect(error).toMatch(/^cannot resolve ref "no-such-branch" of .*: git ls-remote found no branch or tag of that name$/);
+  });
+
+  it("fails a build of a repository that does not exist with git's message", async () => {
+    expect(await failedWith({ url: `file://${g.tmp}/missing-repo`, ref: 'main' })).toMatch(/does not appear to be a git repository/);
+  });
+
+  it('fails a build whose git server does not answer in time, and the answer did not wait for it', async () => {
+    const port = (silent.address() as AddressInfo).port;
+    const started = Date.now();
+    const res = await g.app.inject({
+      method: 'POST',
+      url: '/api/v1/builds',
+      headers: g.auth,
+      payload: { ...valid(), source: { url: `git://127.0.0.1:${port}/repo.git` } },
+    });
+    expect(res.statusCode).toBe(202);
+    expect(Date.now() - started).toBeLessThan(3000); // answered before git's deadline
+    const build = await resolved(g, res.json().id);
+    expect(build.status).toBe('failed');
+    expect(build.error).toContain('did not answer within 3 s');
+  });
 });
 afterAll(async () => f?.close());
 
@@ -92,49 +149,6 @@ describe('POST /api/v1/builds rejects bad input', () => {
     expect(res.statusCode).toBe(413);
     expect(res.json().message).toContain('1 MiB (1048576 bytes)');
     await nothingStored();
-  });
-
-  it("answers 422 naming source.ref, with git's answer, for a ref that does not exist", async () => {
-    const res = await post({ ...valid(), source: { url: repo.url, ref: 'no-such-branch' } });
-    expect(res.statusCode).toBe(422);
-    expect(res.json()).toMatchObject({ error: 'unprocessable', field: 'source.ref' });
-    expect(res.json().message).toContain('no-such-branch');
-    await nothingStored();
-  });
-
-  it("answers 422 naming source.url with git's message for a repository that does not exist", async () => {
-    const res = await post({ ...valid(), source: { url: `file://${f.tmp}/missing-repo`, ref: 'main' } });
-    expect(res.statusCode).toBe(422);
-    expect(res.json().field).toBe('source.url');
-    expect(res.json().message).toMatch(/does not appear to be a git repository/);
-    await nothingStored();
-  });
-
-  it('answers 422 naming source.url when git does not answer in time', async () => {
-    const { createServer } = await import('node:net');
-    const { buildApp } = await import('../../app.ts');
-    const held: import('node:net').Socket[] = [];
-    const silent = createServer((socket) => held.push(socket)); // accepts, never speaks
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const port = (silent.address() as import('node:net').AddressInfo).port;
-    const app = await buildApp({ ...f.deps, gitTimeoutMs: 500 });
-    try {
-      const started = Date.now();
-      const res = await app.inject({
-        method: 'POST',
-        url: '/api/v1/builds',
-        headers: f.auth,
-        payload: { ...valid(), source: { url: `git://127.0.0.1:${port}/repo.git` } },
-      });
-      expect(res.statusCode).toBe(422);
-      expect(res.json()).toMatchObject({ field: 'source.url', message: expect.stringContaining('did not answer within 0.5 s') });
-      expect(Date.now() - started).toBeLessThan(10_000);
-      await nothingStored();
-    } finally {
-      await app.close();
-      for (const s of held) s.destroy();
-      silent.close();
-    }
   });
 });
 

@@ -28,6 +28,12 @@ export interface DeliveryKey {
   repoId: string;
 }
 
+/** The final result of a delivery that needs no build. */
+export interface DeliveryOutcome {
+  result: 'ping' | 'ignored';
+  message: string;
+}
+
 export type Claim = { fresh: true; row: DeliveryRow } | { fresh: false; row: DeliveryRow };
 
 /**
@@ -35,9 +41,11 @@ export type Claim = { fresh: true; row: DeliveryRow } | { fresh: false; row: Del
  * first arrival the only one that acts, even when two arrive at once; a repeat only counts
  * attempts. A delivery that ended in `error` (nothing was queued) may be retried by a repeat.
  */
-export async function claimDelivery(prisma: PrismaClient, key: DeliveryKey): Promise<Claim> {
+export async function claimDelivery(prisma: PrismaClient, key: DeliveryKey, outcome?: DeliveryOutcome): Promise<Claim> {
   try {
-    return { fresh: true, row: await prisma.webhookDelivery.create({ data: { ...key, result: 'processing' } }) };
+    // A delivery whose outcome is known before acting (a ping, an ignored event) is written once, final.
+    const data = outcome ? { ...key, result: outcome.result, message: outcome.message.slice(0, 2000) } : { ...key, result: 'processing' as const };
+    return { fresh: true, row: await prisma.webhookDelivery.create({ data }) };
   } catch (err) {
     if (prismaCode(err) !== 'P2002') throw err;
   }

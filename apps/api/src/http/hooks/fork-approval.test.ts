@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUBLISH_QUEUE, type Build, type Repo } from '@archway/contract';
 import { BUSYBOX_CONTAINERFILE, commitFiles, makeGitRepo } from '../../../../../test/harness/git-repo.ts';
-import { registerRepo, waitFor, type ApiFixture } from '../../testing/fixture.ts';
+import { registerRepo, resolved, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { createToken } from '../auth/tokens.ts';
 import { sweep } from '../../workers/reconciler/test-support.ts';
 import { withStatusForge } from '../../workers/statuses/test-support.ts';
@@ -67,8 +67,10 @@ describe('fork approval: untrusted pull requests wait for a person with the buil
 
   it('a fork’s pull request waits: nothing in Redis, a pending status saying so, the reconciler leaves it alone', async () => {
     const answer = await open(forkPullRequest(commit));
-    expect(answer).toMatchObject({ result: 'queued', message: 'build waits for approval: the pull request comes from the fork mallory/Hello-World' });
+    expect(answer).toMatchObject({ result: 'queued', message: expect.stringMatching(/^build accepted: resolving pr:\d+ at /) });
     const id = answer.build.id as string;
+    // The resolver reads the commit, then moves the build to waiting-for-approval (tasks, no jobs).
+    expect((await resolved(f, id)).status).toBe('waiting_for_approval');
     const build = await get(id);
     expect(build).toMatchObject({
       status: 'waiting-for-approval',
@@ -90,6 +92,7 @@ describe('fork approval: untrusted pull requests wait for a person with the buil
 
   it('approving needs the build scope; then the flow is queued, once, and the approver recorded', async () => {
     const id = (await open(forkPullRequest(commit))).build.id as string;
+    expect((await resolved(f, id)).status).toBe('waiting_for_approval');
     const reader = await createToken(f.prisma, 'reader', ['read']);
     expect((await approve(id, reader.token)).statusCode).toBe(403);
     expect((await get(id)).status).toBe('waiting-for-approval');
@@ -114,11 +117,15 @@ describe('fork approval: untrusted pull requests wait for a person with the buil
     );
     payload.pull_request.author_association = 'FIRST_TIME_CONTRIBUTOR';
     const answer = await open(payload);
-    expect(answer.message).toBe('build waits for approval: Codertocat is a first-time contributor (author_association FIRST_TIME_CONTRIBUTOR)');
+    expect(await resolved(f, answer.build.id)).toMatchObject({
+      status: 'waiting_for_approval',
+      approvalReason: 'Codertocat is a first-time contributor (author_association FIRST_TIME_CONTRIBUTOR)',
+    });
   });
 
   it('a waiting build can be canceled', async () => {
     const id = (await open(forkPullRequest(commit))).build.id as string;
+    expect((await resolved(f, id)).status).toBe('waiting_for_approval');
     const res = await f.app.inject({ method: 'POST', url: `/api/v1/builds/${id}/cancel`, headers: f.auth });
     expect(res.statusCode, res.body).toBe(200);
     expect((await get(id)).status).toBe('canceled');
@@ -129,8 +136,7 @@ describe('fork approval: untrusted pull requests wait for a person with the buil
     const patched = await f.app.inject({ method: 'PATCH', url: `/api/v1/repos/${repo.id}`, headers: f.auth, payload: { requireApproval: false } });
     expect(patched.json()).toMatchObject({ requireApproval: false });
     const answer = await open(forkPullRequest(commit));
-    expect(answer.message).toBe('build queued');
-    expect((await get(answer.build.id)).status).toBe('queued');
+    expect((await resolved(f, answer.build.id)).status).toBe('queued');
     expect(await f.queues.queue(PUBLISH_QUEUE).getJob(answer.build.id)).toBeDefined();
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUBLISH_QUEUE, type Repo } from '@archway/contract';
 import { BUSYBOX_CONTAINERFILE, commitFiles, makeGitRepo } from '../../../../../test/harness/git-repo.ts';
-import { apiFixture, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, resolved, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { STATUS_QUEUE } from '../../workers/statuses/queue.ts';
 import { githubExample, sendGithub, withCommit } from './test-support.ts';
 
@@ -86,7 +86,7 @@ describe('POST /hooks/github', () => {
     expect(res.statusCode, res.body).toBe(202);
     const body = res.json();
     expect(body).toMatchObject({ result: 'queued', delivery: 'push-main-1', build: { url: expect.stringContaining('/builds/') } });
-    const build = await f.prisma.build.findUniqueOrThrow({ where: { id: body.build.id }, include: { tasks: true } });
+    const build = await resolved(f, body.build.id);
     expect(build).toMatchObject({
       commit: git.commit,
       ref: 'master',
@@ -125,7 +125,7 @@ describe('POST /hooks/github', () => {
     );
     const r1 = await sendGithub(f.app, 'push', plain, { repoId: repo.id, secret: secret() });
     expect(r1.statusCode, r1.body).toBe(202);
-    expect((await f.prisma.build.findUniqueOrThrow({ where: { id: r1.json().build.id } })).tags).toEqual(['simple-tag']);
+    expect((await resolved(f, r1.json().build.id)).tags).toEqual(['simple-tag']);
 
     const semver = withCommit(
       githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' && !e.deleted),
@@ -134,14 +134,14 @@ describe('POST /hooks/github', () => {
     semver.ref = 'refs/tags/v1.2.3';
     const r2 = await sendGithub(f.app, 'push', semver, { repoId: repo.id, secret: secret() });
     expect(r2.statusCode, r2.body).toBe(202);
-    const b = await f.prisma.build.findUniqueOrThrow({ where: { id: r2.json().build.id } });
+    const b = await resolved(f, r2.json().build.id);
     expect(b.tags).toEqual(['1.2.3', '1.2', '1', 'latest']);
     expect(b.triggerRef).toBe('tag:v1.2.3');
 
     const older = structuredClone(semver);
     older.ref = 'refs/tags/v1.0.0';
     const r3 = await sendGithub(f.app, 'push', older, { repoId: repo.id, secret: secret() });
-    expect((await f.prisma.build.findUniqueOrThrow({ where: { id: r3.json().build.id } })).tags).toEqual(['1.0.0', '1.0', '1']);
+    expect((await resolved(f, r3.json().build.id)).tags).toEqual(['1.0.0', '1.0', '1']);
   });
 
   it('ignores deletions with 202 and a reason', async () => {
@@ -169,7 +169,7 @@ describe('POST /hooks/github', () => {
     );
     const r1 = await sendGithub(f.app, 'pull_request', opened, { repoId: repo.id, secret: secret() });
     expect(r1.statusCode, r1.body).toBe(202);
-    const first = await f.prisma.build.findUniqueOrThrow({ where: { id: r1.json().build.id } });
+    const first = await resolved(f, r1.json().build.id);
     expect(first).toMatchObject({
       push: false,
       tags: [],
@@ -186,9 +186,14 @@ describe('POST /hooks/github', () => {
     sync.number = opened.number;
     const r2 = await sendGithub(f.app, 'pull_request', sync, { repoId: repo.id, secret: secret() });
     expect(r2.statusCode, r2.body).toBe(202);
-    expect(r2.json().message).toContain(first.id);
-    expect((await f.prisma.build.findUniqueOrThrow({ where: { id: first.id } })).status).toBe('canceled');
-    expect((await f.prisma.build.findUniqueOrThrow({ where: { id: r2.json().build.id } })).status).toBe('queued');
+    expect(r2.json().message).toBe(`build accepted: resolving pr:${opened.number} at ${commits.pr2}`);
+    expect((await resolved(f, r2.json().build.id)).status).toBe('queued');
+    // The resolver cancels the superseded build once the newer one is queued.
+    const canceled = await waitFor(async () => {
+      const b = await f.prisma.build.findUniqueOrThrow({ where: { id: first.id } });
+      return b.status === 'canceled' ? b : undefined;
+    }, 'the superseded build canceled');
+    expect(canceled.finishedAt).not.toBeNull();
 
     const closed = githubExample('pull_request', (e) => e.action === 'closed');
     const r3 = await sendGithub(f.app, 'pull_request', closed, { repoId: repo.id, secret: secret() });
@@ -204,10 +209,11 @@ describe('POST /hooks/github', () => {
     payload.ref = 'refs/heads/bad';
     const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret() });
     expect(res.statusCode, res.body).toBe(202);
-    const build = await f.prisma.build.findUniqueOrThrow({ where: { id: res.json().build.id } });
+    const build = await resolved(f, res.json().build.id);
     expect(build.status).toBe('failed');
     expect(build.error).toBe('.archway.yaml line 3: platforms[1]: unknown platform "linux/foo": architecture "foo" is not supported');
-    expect(await f.queues.queue(STATUS_QUEUE).getJob(`${build.id}-final`)).toBeDefined();
+    // The resolver queues the final status just after the build's row changed.
+    await waitFor(() => f.queues.queue(STATUS_QUEUE).getJob(`${build.id}-final`), 'the final status job');
     const shown = await f.app.inject({ url: `/api/v1/builds/${build.id}`, headers: f.auth });
     expect(shown.json()).toMatchObject({ status: 'failed', error: build.error });
   });
@@ -220,7 +226,7 @@ describe('POST /hooks/github', () => {
     payload.ref = 'refs/heads/good';
     const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: secret() });
     expect(res.statusCode, res.body).toBe(202);
-    const build = await f.prisma.build.findUniqueOrThrow({ where: { id: res.json().build.id } });
+    const build = await resolved(f, res.json().build.id);
     expect(build).toMatchObject({
       platforms: ['linux/arm64'],
       tags: ['good-edge', `sha-${commits.good!.slice(0, 7)}`],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Repo } from '@archway/contract';
 import { commitFiles, makeGitRepo } from '../../../../../test/harness/git-repo.ts';
-import { apiFixture, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, resolved, type ApiFixture } from '../../testing/fixture.ts';
 import { sendGitlab } from './test-support.ts';
 
 /**
@@ -47,7 +47,8 @@ describe('POST /hooks/gitlab', () => {
     await f?.close();
   });
 
-  const build = (id: string) => f.prisma.build.findUniqueOrThrow({ where: { id } });
+  // Webhooks answer before git: the resolver reads .archway.yaml and the tags behind the answer.
+  const build = (id: string) => resolved(f, id);
   const opts = (name: string, extra: object = {}) => ({ repoId: repos[name]!.id, secret: repos[name]!.webhookSecret, ...extra });
 
   it('names its own webhook URL; a push to the default branch builds latest and sha-<7>', async () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUBLISH_QUEUE, publishJobId, type Build, type BuildJob, type Repo } from '@archway/contract';
 import { BUSYBOX_CONTAINERFILE, makeGitRepo } from '../../../../../test/harness/git-repo.ts';
-import { apiFixture, registerRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, registerRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 import { githubExample, sendGithub, withCommit } from './test-support.ts';
 
 const YAML = `platforms: [linux/amd64]
@@ -40,6 +40,7 @@ describe('a push of a commit whose .archway.yaml lists several images', () => {
     const res = await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: repo.webhookSecret });
     expect(res.statusCode, res.body).toBe(202);
     const id = res.json().build.id as string;
+    expect((await resolved(f, id)).status).toBe('queued');
     const build: Build = (await f.app.inject({ url: `/api/v1/builds/${id}`, headers: f.auth })).json();
     expect(build.tasks.map((t) => [t.image, t.platform])).toEqual([
       ['api', 'linux/amd64'],
@@ -72,6 +73,8 @@ describe('a push of a commit whose .archway.yaml lists several images', () => {
     );
     payload.ref = 'refs/heads/other';
     const id = (await sendGithub(f.app, 'push', payload, { repoId: repo.id, secret: repo.webhookSecret })).json().build.id as string;
+    // Queued first: the cancel then has every image's flow to remove.
+    expect((await resolved(f, id)).status).toBe('queued');
     const res = await f.app.inject({ method: 'POST', url: `/api/v1/builds/${id}/cancel`, headers: f.auth });
     expect(res.statusCode, res.body).toBe(200);
     for (const name of ['api', 'worker']) expect(await f.queues.queue(PUBLISH_QUEUE).getJob(publishJobId(id, name))).toBeUndefined();

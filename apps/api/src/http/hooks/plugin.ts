@@ -8,7 +8,7 @@ import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { formatDuration } from '@archway/contract';
 import { throttleFor } from '../auth/index.ts';
-import { triggerRef, triggerRepoBuild } from '../repos/index.ts';
+import { acceptRepoBuild, triggerRef } from '../repos/index.ts';
 import { claimDelivery, finishDelivery } from './deliveries.ts';
 import { countDelivery } from './count-delivery.ts';
 import { parseForgejoEvent, parseGithubEvent, parseGitlabEvent, payloadRepoName, type HookEvent } from './events.ts';
@@ -222,7 +222,15 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
     }
 
     const action = payloadAction(payload);
-    const claim = await claimDelivery(deps.prisma, { source: source.name, deliveryId, event, action, repoId: repo.id });
+    const ev = source.parse(event, payload);
+    // Pings and ignored events are recorded with their result in the one INSERT (a storm of them costs one write each).
+    const known =
+      ev.type === 'ping'
+        ? ({ result: 'ping', message: `webhook of ${repo.fullName} reached Archway` } as const)
+        : ev.type === 'ignored'
+          ? ({ result: 'ignored', message: ev.reason } as const)
+          : undefined;
+    const claim = await claimDelivery(deps.prisma, { source: source.name, deliveryId, event, action, repoId: repo.id }, known);
     if (!claim.fresh) {
       const r = claim.row;
       return {
@@ -236,7 +244,7 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
         },
       };
     }
-    return act(repo, claim.row.id, { source: source.name, event, deliveryId }, source.parse(event, payload));
+    return act(repo, claim.row.id, { source: source.name, event, deliveryId }, ev, claim.row.result !== 'processing');
   }
 
   async function act(
@@ -244,14 +252,15 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
     rowId: string,
     d: { source: string; event: string; deliveryId: string },
     ev: HookEvent,
+    recorded: boolean,
   ): Promise<{ status: number; body: HookResponse }> {
     const { deliveryId } = d;
     if (ev.type === 'ping') {
-      await finishDelivery(deps.prisma, rowId, 'ping', `webhook of ${repo.fullName} reached Archway`);
+      if (!recorded) await finishDelivery(deps.prisma, rowId, 'ping', `webhook of ${repo.fullName} reached Archway`);
       return { status: 200, body: { delivery: deliveryId, result: 'ping', message: `pong: ${repo.fullName} is registered` } };
     }
     if (ev.type === 'ignored') {
-      await finishDelivery(deps.prisma, rowId, 'ignored', ev.reason);
+      if (!recorded) await finishDelivery(deps.prisma, rowId, 'ignored', ev.reason);
       return { status: 202, body: { delivery: deliveryId, result: 'ignored', ignored: ev.reason } };
     }
     const content = { source: d.source, event: d.event, trigger: ev.trigger, before: ev.before };
@@ -268,18 +277,11 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
       return { status: 202, body: { delivery: deliveryId, result: 'ignored', ignored: reason } };
     }
     try {
-      const result = await triggerRepoBuild(deps, repo, ev.trigger, 'webhook', { automatic: true, before: ev.before });
-      if ('skipped' in result) {
-        await finishDelivery(deps.prisma, rowId, 'skipped', result.skipped);
-        return { status: 202, body: { delivery: deliveryId, result: 'skipped', skipped: result.skipped } };
-      }
-      const { build, canceled } = result;
-      const note =
-        build.status === 'failed'
-          ? `build failed before it started: ${build.error}`
-          : build.status === 'waiting_for_approval'
-            ? `build waits for approval: ${build.approvalReason}`
-            : `build queued${canceled.length ? `; canceled superseded ${canceled.join(', ')}` : ''}`;
+      // Recorded and queued for the resolver: no git in the forge's request (.archway.yaml, the
+      // commit message, the changed files, the superseded builds and the commit status are the
+      // resolver's; a skipped commit turns this delivery's result to `skipped` there).
+      const build = await acceptRepoBuild(deps, repo, ev.trigger, 'webhook', undefined, { before: ev.before });
+      const note = `build accepted: resolving ${triggerRef(ev.trigger)} at ${ev.trigger.commit}`;
       await finishDelivery(deps.prisma, rowId, 'queued', note, build.id);
       return { status: 202, body: { delivery: deliveryId, result: 'queued', build: buildRef(build.id), message: note } };
     } catch (err) {

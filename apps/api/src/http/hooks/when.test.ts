@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Repo } from '@archway/contract';
 import { BUSYBOX_CONTAINERFILE, commitFiles, makeGitRepo } from '../../../../../test/harness/git-repo.ts';
-import { registerRepo, waitFor, type ApiFixture } from '../../testing/fixture.ts';
+import { registerRepo, resolved, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { STATUS_QUEUE } from '../../workers/statuses/queue.ts';
 import { withStatusForge } from '../../workers/statuses/test-support.ts';
 import { githubExample, sendGithub } from './test-support.ts';
@@ -45,20 +45,34 @@ describe('when to build: skip markers and `when:` of .archway.yaml on GitHub pus
   }
   const statusesFor = (sha: string) => forge.received.filter((r) => r.path.endsWith(`/statuses/${sha}`));
   const deliveryOf = (id: string) => f.prisma.webhookDelivery.findFirstOrThrow({ where: { deliveryId: id } });
+  /** The webhook accepts the push; the resolver reads the commit and ends the build `canceled` with the skip reason. */
+  async function skippedBy(answer: { result: string; delivery: string; build: { id: string } }): Promise<string> {
+    expect(answer).toMatchObject({ result: 'queued', build: { id: expect.any(String) } });
+    const build = await resolved(f, answer.build.id);
+    expect(build.status).toBe('canceled');
+    expect(build.tasks).toEqual([]);
+    const reason = build.error!;
+    const delivery = await waitFor(async () => {
+      const d = await deliveryOf(answer.delivery);
+      return d.result === 'skipped' ? d : undefined;
+    }, 'the delivery marked skipped');
+    expect(delivery).toMatchObject({ buildId: build.id, message: reason });
+    return reason;
+  }
 
   it('a push that changed only ignored files is skipped: delivery recorded, status saying why', async () => {
     const docs = await commitFiles(git.dir, { 'docs/guide.txt': 'words\n', 'notes.md': '# n\n' }, 'docs only');
     const answer = await pushOf('refs/heads/main', git.commit, docs);
-    expect(answer).toMatchObject({ result: 'skipped', skipped: expect.stringContaining('no changed file matches the path filters') });
-    expect(answer.skipped).toContain('docs/guide.txt');
-    expect(await deliveryOf(answer.delivery)).toMatchObject({ result: 'skipped', buildId: null, message: answer.skipped });
+    const skipped = await skippedBy(answer);
+    expect(skipped).toContain('no changed file matches the path filters');
+    expect(skipped).toContain('docs/guide.txt');
     await waitFor(async () => statusesFor(docs).length === 1, 'skip status');
     expect(statusesFor(docs)[0]!.body).toMatchObject({
       state: 'success',
-      description: answer.skipped.slice(0, 140),
+      description: skipped.slice(0, 140),
       context: 'archway/registry.example.com/hello',
     });
-    expect(await f.prisma.build.count({ where: { commit: docs } })).toBe(0);
+    expect(await f.prisma.task.count({ where: { build: { commit: docs } } })).toBe(0);
     git.commit = docs;
   });
 
@@ -78,7 +92,7 @@ describe('when to build: skip markers and `when:` of .archway.yaml on GitHub pus
 
   it('a branch outside when.branches is not built and gets no status', async () => {
     const answer = await pushOf('refs/heads/feature', ZERO, git.commit);
-    expect(answer).toMatchObject({ result: 'skipped', skipped: 'not built: branch feature matches none of when.branches (main, release/*)' });
+    expect(await skippedBy(answer)).toBe('not built: branch feature matches none of when.branches (main, release/*)');
     expect(await f.queues.queue(STATUS_QUEUE).getJob(`skip-${repo.id}-${git.commit}`)).toBeUndefined();
   });
 
@@ -88,7 +102,7 @@ describe('when to build: skip markers and `when:` of .archway.yaml on GitHub pus
   ])('the head commit message %j skips with a status, read from git', async (message, reason) => {
     const sha = await commitFiles(git.dir, { 'hello.txt': `${message}\n` }, message);
     const answer = await pushOf('refs/heads/main', git.commit, sha);
-    expect(answer).toMatchObject({ result: 'skipped', skipped: reason });
+    expect(await skippedBy(answer)).toBe(reason);
     await waitFor(async () => statusesFor(sha).length === 1, 'skip status');
     expect(statusesFor(sha)[0]!.body).toMatchObject({ state: 'success', description: reason });
     git.commit = sha;

@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchRef, GIT_TIMEOUT_MS, gitFailure, GitError, lsRemote as runLsRemote, runGit } from '@archway/runtime';
+import { gitGate } from '../../infra/git-gate.ts';
+import { hostOf } from '../builds/index.ts';
 
 /**
  * The little git the API does for registered repositories: which refs exist (to tell a branch from
@@ -13,7 +15,7 @@ export { GitError };
 
 /** `git ls-remote` of the given patterns (all refs when none): ref name → commit (peeled for annotated tags). */
 export function lsRemote(url: string, patterns: string[] = [], timeoutMs = GIT_TIMEOUT_MS): Promise<Map<string, string>> {
-  return runLsRemote(url, patterns, { timeoutMs });
+  return gitGate.run(hostOf(url), JSON.stringify(['ls-remote', url, patterns]), () => runLsRemote(url, patterns, { timeoutMs }));
 }
 
 /** Every tag name of the repository (without `refs/tags/`). */
@@ -43,13 +45,19 @@ const SHA_RE = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * commit (and `before`), shallow and without blobs where the server can filter, into a throwaway
  * directory. Arguments are passed to git as a list, never through a shell; ids are checked first.
  */
-export async function inspectCommit(
+export function inspectCommit(
   url: string,
   commit: string,
   path: string,
   opts: { before?: string | undefined; timeoutMs?: number | undefined } = {},
 ): Promise<CommitFacts> {
   const timeoutMs = opts.timeoutMs ?? GIT_TIMEOUT_MS;
+  // Concurrent reads of one commit (a webhook storm) fetch it once.
+  const key = JSON.stringify(['inspect', url, commit, path, opts.before ?? null]);
+  return gitGate.run(hostOf(url), key, () => fetchCommitFacts(url, commit, path, opts.before, timeoutMs));
+}
+
+async function fetchCommitFacts(url: string, commit: string, path: string, before: string | undefined, timeoutMs: number): Promise<CommitFacts> {
   const dir = await mkdtemp(join(tmpdir(), 'archway-git-'));
   try {
     const run = (args: string[]) => runGit(args, { cwd: dir, timeoutMs });
@@ -65,7 +73,7 @@ export async function inspectCommit(
       if (file.code !== 0) throw gitFailure(`git cat-file ${path} of`, url, file, timeoutMs);
       facts.file = file.stdout;
     }
-    const changed = await changedPaths(url, dir, commit, opts.before, timeoutMs);
+    const changed = await changedPaths(url, dir, commit, before, timeoutMs);
     if (changed) facts.changed = changed;
     return facts;
   } finally {

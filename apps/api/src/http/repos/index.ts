@@ -1,4 +1,16 @@
-// What other features use of repos: finding a repository, resolving a ref, starting a build from a trigger.
-export { triggerRef, triggerRepoBuild, type RepoTrigger } from './trigger.ts';
+// What other features use of repos: accepting a repository's build from a trigger (webhooks,
+// schedules, base-image changes), resolving it (the resolver worker) and finding a repository.
+export {
+  acceptRepoBuild,
+  cancelSuperseded,
+  cancelsSuperseded,
+  newerBuildOf,
+  ResolveFailure,
+  ResolveSkip,
+  resolveRepoBuild,
+  triggerRef,
+  type RepoTrigger,
+} from './trigger.ts';
+// Background triggers (schedules, base-image changes) resolve a branch themselves, then accept its build.
 export { resolveRepoTrigger } from './resolve.ts';
 export { findRepo } from './service.ts';

@@ -12,13 +12,14 @@ import {
   type CreatedBuild,
 } from '@archway/contract';
 import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
+import { keyset } from '../../infra/keyset.ts';
 import type { AppDeps } from '../../deps.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { toDelivery } from '../hooks/index.ts';
-import { resolveRepoTrigger } from './resolve.ts';
+import { isPullRef } from './resolve.ts';
 import { createRepo, deleteRepo, findRepo, updateRepo } from './service.ts';
 import { toRepo } from './serialize.ts';
-import { triggerRepoBuild } from './trigger.ts';
+import { acceptRepoBuild } from './trigger.ts';
 import { checkImageAllowed } from '../auth/index.ts';
 
 const tags = ['repos'];
@@ -42,7 +43,7 @@ const schemas = {
   remove: describeRoute({ tags, summary: 'Remove a repository (admin); its builds stay', params: IdParams, answers: { 204: null } }),
   deliveries: describeRoute({
     tags,
-    summary: 'Its latest webhook deliveries, newest first',
+    summary: "Its webhook deliveries, newest first, in pages (`cursor`: the previous page's `nextCursor`)",
     params: IdParams,
     query: DeliveryListQuery,
     answers: { 200: WebhookDeliveryList },
@@ -53,7 +54,11 @@ const schemas = {
     params: IdParams,
     body: RepoBuildRequest,
     bodyOptional: true,
-    answers: { 202: RepoBuildCreated.describe('Accepted; `status` is `failed` with `error` when the build could not start') },
+    answers: {
+      202: RepoBuildCreated.describe(
+        'Accepted in `resolving`: the ref, `.archway.yaml` and the superseded builds are handled behind the answer (the build then shows `queued`, or `failed` with `error`); `canceled` is always empty now',
+      ),
+    },
   }),
 };
 
@@ -92,32 +97,32 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
     return reply.code(204).send();
   });
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { limit?: string; cursor?: string } }>(
     '/repos/:id/deliveries',
     { schema: schemas.deliveries },
     async (request): Promise<WebhookDeliveryList> => {
       const repo = await findRepo(deps.prisma, request.params.id);
       const limit = Math.min(200, Math.max(1, Number(request.query.limit) || 50));
-      const rows = await deps.prisma.webhookDelivery.findMany({ where: { repoId: repo.id }, orderBy: { createdAt: 'desc' }, take: limit });
-      return { items: rows.map(toDelivery) };
+      // Keyset pages on the (repoId, createdAt DESC, id) index.
+      const k = keyset(request.query.cursor || undefined, limit);
+      const rows = await deps.prisma.webhookDelivery.findMany({ where: { repoId: repo.id, ...k.after }, orderBy: k.orderBy, take: k.take });
+      const { rows: page, nextCursor } = k.page(rows);
+      return { items: page.map(toDelivery), nextCursor };
     },
   );
 
   app.post<{ Params: { id: string } }>('/repos/:id/builds', { schema: schemas.build }, async (request, reply) => {
     const repo = await findRepo(deps.prisma, request.params.id);
     const body = RepoBuildRequest.parse(request.body ?? {});
-    const trigger = await resolveRepoTrigger(repo, body.ref, body.commit, deps.gitTimeoutMs);
     // Pull request builds never push; branches and tags push to the repository's image.
-    checkImageAllowed(request.token, repo.image, trigger.kind !== 'pr', "the repository's image");
-    const result = await triggerRepoBuild(deps, repo, trigger, 'repo');
-    // Only forge events are skipped (markers, `when:`); a person's build request always builds.
-    if ('skipped' in result) throw new Error(`repository build skipped: ${result.skipped}`);
-    const { build, canceled } = result;
+    checkImageAllowed(request.token, repo.image, !isPullRef(body.ref ?? repo.defaultBranch), "the repository's image", repo.pushTargets);
+    // The ref is resolved (and the commit checked against it) by the resolver, not here.
+    const build = await acceptRepoBuild(deps, repo, { ref: body.ref, commit: body.commit }, 'repo');
     const answer: RepoBuildCreated = {
       id: build.id,
       status: build.status as CreatedBuild['status'],
       url: `${deps.publicUrl}/builds/${build.id}`,
-      canceled,
+      canceled: [],
       error: build.error,
     };
     return reply.code(202).header('location', `${deps.publicUrl}/api/v1/builds/${build.id}`).send(answer);

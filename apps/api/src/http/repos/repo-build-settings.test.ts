@@ -4,9 +4,8 @@ import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildQueueName, parsePlatform, storedPlatform, type BuildJob } from '@archway/contract';
 import { BuildSecretError, buildSecretKey, openBuildSecret } from '@archway/runtime';
-import { buildApp } from '../../app.ts';
 import { createSecretBox } from '../../infra/secrets/secret-box.ts';
-import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, makeGitRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 
 const AGENT_KEY = buildSecretKey('agent-secret-key-for-api-tests-0123456789');
 const TOKEN = 'tok-7f3a9c1e5b2d4f60-VALUE';
@@ -46,6 +45,7 @@ describe('repository build secrets, time limit and attempts', () => {
   const buildRepo = async (ref = 'main') => {
     const res = await call('POST', `/repos/${id}/builds`, { ref });
     expect(res.statusCode, res.body).toBe(202);
+    expect((await resolved(f, res.json().id)).status).toBe('queued');
     return res.json().id as string;
   };
 
@@ -103,6 +103,7 @@ describe('repository build secrets, time limit and attempts', () => {
     const first = await buildRepo();
     const again = await call('POST', `/builds/${first}/rebuild`);
     expect(again.statusCode, again.body).toBe(202);
+    await resolved(f, again.json().id);
     for (const buildId of [first, again.json().id as string]) {
       for (const { task, data, job } of await childJobs(buildId)) {
         expect(data.secrets!.map((s) => s.id)).toEqual(['token']);
@@ -132,29 +133,39 @@ describe('repository build secrets, time limit and attempts', () => {
   it('builds without a repository use ARCHWAY_BUILD_ATTEMPTS and carry no secrets', async () => {
     const res = await call('POST', '/builds', { source: { url: git.url, ref: 'main' }, platforms: ['linux/amd64'], push: false });
     expect(res.statusCode, res.body).toBe(202);
+    await resolved(f, res.json().id);
     const { job, data } = (await childJobs(res.json().id))[0]!;
     expect(job.opts.attempts).toBe(4);
     expect(data.secrets).toBeUndefined();
     expect(data.timeoutMs).toBeUndefined();
   });
 
-  it('refuses the build, naming the variable, when the API has no agent key; nothing is created or queued', async () => {
-    const { agentSecretKey: _, ...deps } = f.deps;
-    const app = await buildApp(deps);
+  it('fails the build, naming the variable, when the API has no agent key; nothing is queued', async () => {
+    // Its own API (and resolver) without the agents' key.
+    const { agentSecretKey: _, ...withoutKey } = f.deps;
+    const g = await apiFixture({ allowLocalSources: true, secretBox: withoutKey.secretBox, buildAttempts: 4 });
     try {
-      const builds = await f.prisma.build.count();
-      const waiting = await f.queues.queue(buildQueueName(parsePlatform('linux/amd64'))).getWaitingCount();
-      const res = await app.inject({ method: 'POST', url: `/api/v1/repos/${id}/builds`, headers: f.auth, payload: { ref: 'main' } });
-      expect(res.statusCode).toBe(503);
-      expect(res.json().message).toMatch(/acme\/secrets has build secrets \(token\).*ARCHWAY_AGENT_SECRET_KEY \(or ARCHWAY_AGENT_SECRET_KEY_FILE\)/);
-      noValues(res.body, 'the refusal');
-      expect(await f.prisma.build.count()).toBe(builds);
-      expect(await f.queues.queue(buildQueueName(parsePlatform('linux/amd64'))).getWaitingCount()).toBe(waiting);
+      const created = await g.app.inject({
+        method: 'POST',
+        url: '/api/v1/repos',
+        headers: g.auth,
+        payload: { fullName: 'acme/secrets', provider: 'github', cloneUrl: git.url, platforms: ['linux/amd64'], secrets: { token: TOKEN } },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const repoId = created.json().id as string;
+      const res = await g.app.inject({ method: 'POST', url: `/api/v1/repos/${repoId}/builds`, headers: g.auth, payload: { ref: 'main' } });
+      expect(res.statusCode, res.body).toBe(202);
+      const failed = await resolved(g, res.json().id);
+      expect(failed).toMatchObject({ status: 'failed', tasks: [] });
+      expect(failed.error).toMatch(/acme\/secrets has build secrets \(token\).*ARCHWAY_AGENT_SECRET_KEY \(or ARCHWAY_AGENT_SECRET_KEY_FILE\)/);
+      noValues(failed.error!, 'the reason');
+      expect(await g.queues.queue(buildQueueName(parsePlatform('linux/amd64'))).getWaitingCount()).toBe(0);
       // A pull request build, which gets no secrets, still builds.
-      const pr = await app.inject({ method: 'POST', url: `/api/v1/repos/${id}/builds`, headers: f.auth, payload: { ref: 'refs/pull/1/head' } });
+      const pr = await g.app.inject({ method: 'POST', url: `/api/v1/repos/${repoId}/builds`, headers: g.auth, payload: { ref: 'refs/pull/1/head' } });
       expect(pr.statusCode, pr.body).toBe(202);
+      expect((await resolved(g, pr.json().id)).status).toBe('queued');
     } finally {
-      await app.close();
+      await g.close();
     }
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, makeGitRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 import { createToken } from '../auth/tokens.ts';
 
 describe('/api/v1/repos', () => {
@@ -145,13 +145,16 @@ describe('/api/v1/repos', () => {
   it('POST /repos/:id/builds builds a branch or a tag of the registered repository', async () => {
     const main = await call('POST', `/repos/${id}/builds`, {});
     expect(main.statusCode, main.body).toBe(202);
-    const b1 = await f.prisma.build.findUniqueOrThrow({ where: { id: main.json().id } });
+    expect(main.json()).toMatchObject({ status: 'resolving', canceled: [], error: null });
+    const b1 = await resolved(f, main.json().id);
     expect(b1).toMatchObject({
+      status: 'queued',
       ref: 'main',
       commit: git.commit,
       tags: ['latest', `sha-${git.commit.slice(0, 7)}`],
       trigger: 'repo',
       repoId: id,
+      triggerRef: 'branch:main',
       buildArgs: { VERSION: '1' },
       push: true,
     });
@@ -160,23 +163,29 @@ describe('/api/v1/repos', () => {
     expect(tag.statusCode, tag.body).toBe(202);
     // `v1.0` is not semver (no patch): its sanitised name.
     // An annotated tag builds its commit, not the tag object.
-    expect(await f.prisma.build.findUniqueOrThrow({ where: { id: tag.json().id } })).toMatchObject({ tags: ['v1.0'], commit: git.commit });
+    expect(await resolved(f, tag.json().id)).toMatchObject({ tags: ['v1.0'], commit: git.commit });
 
     // A commit may be named, but only the one the ref points at (an annotated tag: its commit).
     const pinned = await call('POST', `/repos/${id}/builds`, { ref: 'v1.0', commit: git.commit });
     expect(pinned.statusCode, pinned.body).toBe(202);
+    expect((await resolved(f, pinned.json().id)).status).toBe('queued');
+    // What git says is the build's outcome: accepted, then failed with the same reasons a 422 gave.
     const other = 'f'.repeat(40);
     const foreign = await call('POST', `/repos/${id}/builds`, { ref: 'main', commit: other });
-    expect(foreign.statusCode).toBe(422);
-    expect(foreign.json()).toMatchObject({
-      field: 'commit',
-      message: `commit ${other} is not the head of refs/heads/main (${git.commit}): leave "commit" out to build the head, or build that commit with POST /api/v1/builds`,
+    expect(foreign.statusCode).toBe(202);
+    expect(await resolved(f, foreign.json().id)).toMatchObject({
+      status: 'failed',
+      commit: null,
+      tasks: [],
+      error: `commit ${other} is not the head of refs/heads/main (${git.commit}): leave "commit" out to build the head, or build that commit with POST /api/v1/builds`,
     });
     expect(await f.prisma.build.count({ where: { commit: other } })).toBe(0);
 
     const missing = await call('POST', `/repos/${id}/builds`, { ref: 'nope' });
-    expect(missing.statusCode).toBe(422);
-    expect(missing.json()).toMatchObject({ field: 'ref', message: expect.stringContaining('no branch or tag "nope"') });
+    expect(missing.statusCode).toBe(202);
+    const nope = await resolved(f, missing.json().id);
+    expect(nope.status).toBe('failed');
+    expect(nope.error).toContain('no branch or tag "nope"');
   });
 
   it('deleting a repository keeps its builds', async () => {

@@ -1,10 +1,13 @@
 import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
 import { UnprocessableError } from '../../infra/errors.ts';
 import { GitError, lsRemote } from './git.ts';
-import type { RepoTrigger } from './trigger.ts';
+import type { RepoTrigger } from '../../rules/build-plan/index.ts';
 
 /** A pull request's head (GitHub, Forgejo) or a GitLab merge request's. */
 const PULL_RE = /^refs\/(?:pull|merge-requests)\/(\d+)\/head$/;
+
+/** Whether a ref names a pull request's head (such builds never push). */
+export const isPullRef = (ref: string): boolean => PULL_RE.test(ref);
 
 /**
  * What a user's ref means in a registered repository (POST /repos/:id/builds): a branch, a tag

@@ -81,6 +81,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         defaultBranch: input.defaultBranch,
         apiUrl: input.apiUrl ?? null,
         image: input.image ?? null,
+        pushTargets: input.pushTargets,
         containerfile: input.containerfile ?? null,
         context: input.context,
         platforms: input.platforms,
@@ -94,6 +95,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         buildTimeoutMs: timeoutMs,
         pullRequestSecrets: input.pullRequestSecrets,
         requireApproval: input.requireApproval,
+        layerCache: input.layerCache ?? null,
         rebuildOnBaseChange: input.rebuildOnBaseChange,
         attestations: input.attestations,
       },
@@ -121,6 +123,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.defaultBranch !== undefined) data.defaultBranch = input.defaultBranch;
   if (input.apiUrl !== undefined) data.apiUrl = input.apiUrl;
   if (input.image !== undefined) data.image = input.image;
+  if (input.pushTargets !== undefined) data.pushTargets = input.pushTargets;
   if (input.containerfile !== undefined) data.containerfile = input.containerfile;
   if (input.context !== undefined) data.context = input.context;
   if (input.platforms !== undefined) data.platforms = input.platforms;
@@ -131,6 +134,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.buildTimeout !== undefined) data.buildTimeoutMs = input.buildTimeout === null ? null : buildTimeoutMs(input.buildTimeout);
   if (input.pullRequestSecrets !== undefined) data.pullRequestSecrets = input.pullRequestSecrets;
   if (input.requireApproval !== undefined) data.requireApproval = input.requireApproval;
+  if (input.layerCache !== undefined) data.layerCache = input.layerCache;
   if (input.rebuildOnBaseChange !== undefined) data.rebuildOnBaseChange = input.rebuildOnBaseChange;
   if (input.attestations !== undefined) data.attestations = input.attestations;
   if (input.secrets !== undefined) data.buildSecrets = sealSecrets(deps.secretBox, current.buildSecrets, input.secrets);

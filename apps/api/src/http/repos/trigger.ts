@@ -1,90 +1,137 @@
 import { CANCELABLE_BUILD_STATUSES, type BuildTrigger, type TagRules } from '@archway/contract';
 import { ARCHWAY_YAML } from '../../rules/archway-yaml/index.ts';
-import { planBuild, sourceRef, triggerRef, type RefTrigger, type RepoBuildDefaults } from '../../rules/build-plan/index.ts';
-import { cancelBuild, checkSourceAddress, createBuild } from '../builds/index.ts';
+import { needsRepoTags, parseTriggerRef, planBuild, sourceRef, triggerRef, type RepoBuildDefaults, type RepoTrigger } from '../../rules/build-plan/index.ts';
+import { acceptBuild, cancelBuild, checkSourceAddress, queueResolvedBuild, repoBuildSettings, withCommit } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError, UnprocessableError } from '../../infra/errors.ts';
 import { dbStatuses } from '../../infra/build-status.ts';
 import type { Build, Repo as RepoRow } from '../../generated/prisma/client.ts';
-import { enqueueSkipStatus, enqueueStatus, STATUS_QUEUE } from '../../workers/statuses/index.ts';
 import { GitError, inspectCommit, listTags, type CommitFacts } from './git.ts';
+import { resolveRepoTrigger } from './resolve.ts';
 import { repoTagRules } from './serialize.ts';
 
-/** What a push, a tag or a pull request asks to build, with the commit already known. */
-export type RepoTrigger = RefTrigger;
-export { triggerRef };
+export { triggerRef, type RepoTrigger };
 
-export type TriggerResult =
-  | {
-      build: Build;
-      /** Builds of the same branch or PR canceled because this one supersedes them. */
-      canceled: string[];
-    }
-  | {
-      /** Nothing was built (skip marker, `when:` filters): why. */
-      skipped: string;
-    };
-
-export interface TriggerOptions {
-  /** A forge's push or pull request: skip markers and `when:` apply (a person's explicit build ignores them). */
-  automatic?: boolean;
-  /** The commit the branch pointed at before the push (path filters compare with it). */
-  before?: string | undefined;
-  /** Why this build was started, shown on it (a schedule, a base image that changed). */
-  reason?: string | undefined;
+/** What a repository build asks for before the resolver knows the commit: a ref (default branch) and maybe a commit. */
+export interface RepoRefRequest {
+  ref?: string | undefined;
+  commit?: string | undefined;
 }
 
-/** A build that was made: what builds asked for by a person, a schedule or a base image get (they are never skipped). */
-export type BuiltResult = Extract<TriggerResult, { build: Build }>;
+/** What a forge's push said that git cannot tell the resolver later. */
+export interface AcceptExtra {
+  /** The commit the branch pointed at before the push (path filters diff against it). */
+  before?: string | undefined;
+}
 
 /**
- * Builds a commit of a registered repository: reads `.archway.yaml`, the message and the changed
- * files of the commit with git, lets planBuild (rules/build-plan) decide, then acts on its plan:
- * creates the build (a failed one, with the reason, when the file is invalid), cancels the builds
- * it supersedes and queues the commit status — or, for a skipped push, only the status saying why.
- * The clone URL is always the registered one, never one from a webhook body.
+ * Accepts a build of a registered repository (a webhook's trigger, or a ref of POST
+ * /repos/:id/builds): one row in `resolving`, no git. The clone URL is always the registered one,
+ * never one from a webhook body. The resolver then calls resolveRepoBuild.
  */
-export async function triggerRepoBuild(
+export async function acceptRepoBuild(
   deps: AppDeps,
   repo: RepoRow,
-  t: RepoTrigger,
+  t: RepoTrigger | RepoRefRequest,
   how: BuildTrigger,
-  opts?: TriggerOptions & { automatic?: false },
-): Promise<BuiltResult>;
-export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, opts: TriggerOptions): Promise<TriggerResult>;
-export async function triggerRepoBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, opts: TriggerOptions = {}): Promise<TriggerResult> {
+  reason?: string,
+  extra: AcceptExtra = {},
+): Promise<Build> {
+  const known = 'kind' in t;
+  const row = await acceptBuild(deps, {
+    sourceUrl: repo.cloneUrl,
+    // Until resolved: the trigger's ref, or the ref the user asked for (resolveRepoTrigger reads it).
+    ref: known ? sourceRef(t, repo.provider) : (t.ref ?? repo.defaultBranch),
+    commit: known ? t.commit : (t.commit?.toLowerCase() ?? null),
+    containerfile: repo.containerfile,
+    context: repo.context,
+    platforms: repo.platforms,
+    image: repo.image,
+    tags: [],
+    buildArgs: repo.buildArgs ?? {},
+    push: false,
+    trigger: how,
+    repoId: repo.id,
+    triggerRef: known ? triggerRef(t) : null,
+    reason: reason ?? null,
+    before: extra.before ?? null,
+    untrusted: known && t.kind === 'pr' ? (t.untrusted ?? null) : null,
+  });
+  return row;
+}
+
+/** Why a build failed before any agent saw it, with what was learnt on the way (the commit). */
+export class ResolveFailure extends Error {
+  constructor(
+    message: string,
+    readonly trigger?: RepoTrigger,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The repository's rules skip this commit (a skip marker, `when:` branch, tag or path filters):
+ * the resolver ends the build `canceled` with the reason; `status`: the forge is told on the commit.
+ */
+export class ResolveSkip extends Error {
+  constructor(
+    message: string,
+    readonly trigger: RepoTrigger,
+    readonly status: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** What the resolver did with a repository's build: queued, or waiting for approval (with why). */
+export interface ResolvedRepoBuild {
+  trigger: RepoTrigger;
+  approval?: string;
+}
+
+/**
+ * The resolver's part for a repository's build: the trigger (ref → branch, tag or pull request and
+ * its commit, unless the webhook said), `.archway.yaml`, the message and the changed files at the
+ * commit (inspectCommit), the tags, then planBuild decides: queued (or waiting for approval); an
+ * unreadable repository, an unknown ref or an invalid file throw a ResolveFailure with the reason;
+ * a skipped commit throws a ResolveSkip. Returns undefined when the build left `resolving` meanwhile.
+ */
+export async function resolveRepoBuild(deps: AppDeps, build: Build, repo: RepoRow): Promise<ResolvedRepoBuild | undefined> {
   // Before the API itself fetches from it: local sources may have been disallowed since registration.
   await checkSourceAddress(repo.cloneUrl, deps.allowLocalSources ?? false, 'cloneUrl');
+  const t = await triggerOf(deps, build, repo);
+  // A forge's push or pull request: skip markers and `when:` apply (a person's explicit build ignores them).
+  const automatic = build.trigger === 'webhook';
   let facts: CommitFacts;
   try {
-    facts = await inspectCommit(repo.cloneUrl, t.commit, ARCHWAY_YAML, { before: opts.automatic ? opts.before : undefined, timeoutMs: deps.gitTimeoutMs });
+    facts = await inspectCommit(repo.cloneUrl, t.commit, ARCHWAY_YAML, {
+      before: automatic ? (build.before ?? undefined) : undefined,
+      timeoutMs: deps.gitTimeoutMs,
+    });
   } catch (err) {
-    if (err instanceof GitError) throw new UnprocessableError(`cannot read ${ARCHWAY_YAML} at ${t.commit}: ${err.message}`, 'commit');
+    if (err instanceof GitError) throw new ResolveFailure(`cannot read ${ARCHWAY_YAML} at ${t.commit}: ${err.message}`, t);
     throw err;
   }
-  const rules = repoTagRules(repo);
+  const tagRules = repoTagRules(repo);
   // "Highest release" needs the repository's other tags; unknown tags never claim `latest`.
-  const repoTags = t.kind === 'tag' && rules.semverLatest === 'highest' ? await listTags(repo.cloneUrl, deps.gitTimeoutMs).catch(() => undefined) : undefined;
+  const repoTags = needsRepoTags(t, tagRules) ? await listTags(repo.cloneUrl, deps.gitTimeoutMs).catch(() => undefined) : undefined;
   const plan = planBuild({
-    repo: repoDefaults(repo, rules),
+    repo: repoDefaults(repo, tagRules),
     trigger: t,
-    automatic: opts.automatic ?? false,
+    automatic,
     commit: { yaml: facts.file, message: facts.message, changed: facts.changed },
     repoTags,
   });
-  if (plan.kind === 'skip') {
-    if (plan.status) await enqueueSkipStatus(deps.queues.queue(STATUS_QUEUE), { repoId: repo.id, commit: t.commit, reason: plan.reason }).catch(() => {});
-    return { skipped: plan.reason };
-  }
-  const reason = opts.reason ?? null;
-  if (plan.kind === 'invalid') return { build: await createFailedBuild(deps, repo, t, how, plan.reason, reason), canceled: [] };
-
-  const build = await createBuild(deps, plan.request, how, { repoId: repo.id, triggerRef: triggerRef(t), reason, waitForApproval: plan.approval });
-  await enqueueStatus(deps.queues.queue(STATUS_QUEUE), { buildId: build.id, stage: plan.approval ? 'waiting' : 'pending' }).catch(() => {
-    // Best effort: the recorder's first change of this build queues `pending` again.
+  if (plan.kind === 'skip') throw new ResolveSkip(plan.reason, t, plan.status);
+  if (plan.kind === 'invalid') throw new ResolveFailure(plan.reason, t);
+  const settings = await repoBuildSettings(deps, { repoId: repo.id, triggerRef: triggerRef(t) });
+  const queued = await queueResolvedBuild(deps, build.id, withCommit(plan.request, t.commit), settings, {
+    triggerRef: triggerRef(t),
+    waitForApproval: plan.approval,
   });
-  const canceled = await cancelSuperseded(deps, repo, t, build);
-  return { build, canceled };
+  if (!queued) return undefined;
+  return { trigger: t, ...(plan.approval ? { approval: plan.approval } : {}) };
 }
 
 function repoDefaults(repo: RepoRow, tagRules: TagRules): RepoBuildDefaults {
@@ -99,43 +146,44 @@ function repoDefaults(repo: RepoRow, tagRules: TagRules): RepoBuildDefaults {
     buildArgs: (repo.buildArgs ?? {}) as Record<string, string>,
     tagRules,
     requireApproval: repo.requireApproval,
+    pushTargets: repo.pushTargets,
   };
 }
 
-/** A build that fails before any agent sees it (an invalid .archway.yaml), so the reason shows on it and on the forge. */
-async function createFailedBuild(deps: AppDeps, repo: RepoRow, t: RepoTrigger, how: BuildTrigger, error: string, reason: string | null): Promise<Build> {
-  const now = new Date();
-  const build = await deps.prisma.build.create({
-    data: {
-      sourceUrl: repo.cloneUrl,
-      ref: sourceRef(t, repo.provider),
-      commit: t.commit,
-      containerfile: repo.containerfile,
-      context: repo.context,
-      platforms: repo.platforms,
-      image: repo.image,
-      tags: [],
-      buildArgs: repo.buildArgs ?? {},
-      push: false,
-      trigger: how,
-      status: 'failed',
-      error,
-      reason,
-      finishedAt: now,
-      repoId: repo.id,
-      triggerRef: triggerRef(t),
-    },
-  });
-  await enqueueStatus(deps.queues.queue(STATUS_QUEUE), { buildId: build.id, stage: 'final' }).catch(() => {});
-  return build;
+async function triggerOf(deps: AppDeps, build: Build, repo: RepoRow): Promise<RepoTrigger> {
+  const known = build.triggerRef && build.commit ? parseTriggerRef(build.triggerRef, build.commit, build.untrusted) : undefined;
+  if (known) return known;
+  try {
+    return await resolveRepoTrigger(repo, build.ref, build.commit ?? undefined, deps.gitTimeoutMs);
+  } catch (err) {
+    if (err instanceof UnprocessableError) throw new ResolveFailure(err.message);
+    throw err;
+  }
 }
 
-async function cancelSuperseded(deps: AppDeps, repo: RepoRow, t: RepoTrigger, build: Build): Promise<string[]> {
-  const enabled = t.kind === 'branch' ? repo.cancelSupersededBranches : t.kind === 'pr' ? repo.cancelSupersededPulls : false;
-  if (!enabled) return [];
+/** Whether the repository asks for older builds of this trigger to be canceled when a newer one comes. */
+export function cancelsSuperseded(repo: RepoRow, triggerRefText: string | null): boolean {
+  if (triggerRefText?.startsWith('branch:')) return repo.cancelSupersededBranches;
+  if (triggerRefText?.startsWith('pr:')) return repo.cancelSupersededPulls;
+  return false;
+}
+
+/** A newer build of the same branch or pull request, if there is one (then this one need not be resolved at all). */
+export async function newerBuildOf(deps: AppDeps, build: Build): Promise<string | undefined> {
+  if (!build.repoId || !build.triggerRef) return undefined;
+  const newer = await deps.prisma.build.findFirst({
+    where: { repoId: build.repoId, triggerRef: build.triggerRef, createdAt: { gt: build.createdAt } },
+    orderBy: { createdAt: 'desc' },
+    select: { id: true },
+  });
+  return newer?.id;
+}
+
+/** Cancels the open builds of the same trigger older than `build` (they never reach an agent if still waiting). */
+export async function cancelSuperseded(deps: AppDeps, build: Pick<Build, 'id' | 'repoId' | 'triggerRef' | 'createdAt'>): Promise<string[]> {
   const older = await deps.prisma.build.findMany({
     where: {
-      repoId: repo.id,
+      repoId: build.repoId,
       triggerRef: build.triggerRef,
       status: { in: dbStatuses(CANCELABLE_BUILD_STATUSES) },
       id: { not: build.id },
@@ -143,7 +191,6 @@ async function cancelSuperseded(deps: AppDeps, repo: RepoRow, t: RepoTrigger, bu
     },
     select: { id: true },
   });
-  // At once: each cancel waits for the recorder to apply it, and a forge waits for this answer.
   const outcomes = await Promise.all(
     older.map(({ id }) =>
       cancelBuild(deps, id).then(

@@ -14,6 +14,7 @@ const repo: PlanInput['repo'] = {
   buildArgs: { A: '1' },
   tagRules: TagRules.parse({}),
   requireApproval: true,
+  pushTargets: [],
 };
 const push = (over: Partial<PlanInput> = {}): PlanInput => ({
   repo,

@@ -18,6 +18,8 @@ export interface RepoBuildDefaults {
   tagRules: TagRules;
   /** Pull requests the forge calls untrusted (forks, first-time contributors) wait for approval. */
   requireApproval: boolean;
+  /** Extra destinations of the image (registry host and path), pushed with the same tags. */
+  pushTargets: string[];
 }
 
 /** What git says of the commit (read by the caller; nothing here does I/O). */
@@ -47,6 +49,11 @@ export type BuildPlan =
   /** Nothing is built; `status`: the forge is told why on the commit (else the push is simply not ours to build). */
   | { kind: 'skip'; reason: string; status: boolean };
 
+/** "Highest release" needs the repository's other tags (`git ls-remote`, done by the caller). */
+export function needsRepoTags(trigger: RefTrigger, rules: TagRules): boolean {
+  return trigger.kind === 'tag' && rules.semverLatest === 'highest';
+}
+
 /**
  * The one turn from (`.archway.yaml`, repository settings, trigger) into what to build: a pure
  * function, so the places that start builds (webhooks, repository builds, background resolving)
@@ -71,9 +78,7 @@ export function planBuild(input: PlanInput): BuildPlan {
   }
 
   const source = { url: repo.cloneUrl, ref: sourceRef(t, repo.provider), commit: t.commit };
-  const parsed = BuildRequest.safeParse(
-    config.images ? severalImages(input, config, config.images, source) : { source, ...imageOf(input, config, repo.image) },
-  );
+  const parsed = BuildRequest.safeParse(config.images ? severalImages(input, config, config.images, source) : { source, ...oneImage(input, config) });
   if (!parsed.success) {
     // What the file allows one by one but not together (e.g. more image × platform tasks than a build may have).
     const issue = parsed.error.issues[0]!;
@@ -82,6 +87,12 @@ export function planBuild(input: PlanInput): BuildPlan {
   const request = parsed.data;
   const approval = t.kind === 'pr' && t.untrusted && repo.requireApproval ? t.untrusted : undefined;
   return { kind: 'build', request, ...(approval ? { approval } : {}) };
+}
+
+/** A build of one image: the repository's push targets go along when it is pushed. */
+function oneImage(input: PlanInput, config: ArchwayYaml) {
+  const img = imageOf(input, config, input.repo.image);
+  return { ...img, ...(img.push && input.repo.pushTargets.length ? { targets: input.repo.pushTargets } : {}) };
 }
 
 /** One image's build settings: its own, else the file's top-level ones, else the repository's. */

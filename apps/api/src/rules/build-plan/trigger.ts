@@ -13,9 +13,27 @@ export type RefTrigger =
       untrusted?: string;
     };
 
+/** The same, as the rest of the API calls it (a registered repository's trigger). */
+export type RepoTrigger = RefTrigger;
+
 /** `branch:<name>`, `tag:<name>` or `pr:<number>`: what a newer build of the same one supersedes. */
 export function triggerRef(t: RefTrigger): string {
   return t.kind === 'branch' ? `branch:${t.branch}` : t.kind === 'tag' ? `tag:${t.tag}` : `pr:${t.number}`;
+}
+
+/**
+ * The trigger a build's `triggerRef` and `commit` columns describe (undefined: not one of the
+ * three); `untrusted`: the webhook's reason a pull request waits for approval, stored with the build.
+ */
+export function parseTriggerRef(ref: string, commit: string, untrusted?: string | null): RefTrigger | undefined {
+  const i = ref.indexOf(':');
+  const kind = ref.slice(0, i);
+  const name = ref.slice(i + 1);
+  if (i < 1 || name === '') return undefined;
+  if (kind === 'branch') return { kind, branch: name, commit };
+  if (kind === 'tag') return { kind, tag: name, commit };
+  if (kind === 'pr' && /^\d+$/.test(name)) return { kind, number: Number(name), commit, ...(untrusted ? { untrusted } : {}) };
+  return undefined;
 }
 
 /** The ref agents fetch when fetching by commit id is refused (pull requests live under refs/pull, GitLab's under refs/merge-requests). */

@@ -1,7 +1,7 @@
 import { isOpenBuildStatus } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError } from '../../infra/errors.ts';
-import { findRepo, resolveRepoTrigger, triggerRepoBuild } from '../../http/repos/index.ts';
+import { acceptRepoBuild, findRepo, resolveRepoTrigger } from '../../http/repos/index.ts';
 import { latestBranchBuilds, type BranchBuild } from './candidates.ts';
 import { parseBaseReference } from './reference.ts';
 import { PollError, type RegistryPoller } from './registry.ts';
@@ -82,7 +82,7 @@ async function rebuild(deps: AppDeps, b: BranchBuild, reason: string, o: WatchOp
   try {
     const repo = await findRepo(deps.prisma, b.repoId);
     const t = await resolveRepoTrigger(repo, `refs/heads/${b.branch}`, undefined, deps.gitTimeoutMs);
-    const { build } = await triggerRepoBuild(deps, repo, t, 'base-image', { reason });
+    const build = await acceptRepoBuild(deps, repo, t, 'base-image', reason);
     // What this pass knows: the branch's newest build is the new, open one.
     b.status = build.status;
     o.log?.info({ repoId: b.repoId, branch: b.branch, buildId: build.id }, reason);

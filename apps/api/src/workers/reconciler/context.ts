@@ -26,6 +26,8 @@ export interface ReconcileDeps {
   secretBox?: SecretBox;
   agentSecretKey?: Buffer;
   buildAttempts?: number;
+  /** ARCHWAY_LAYER_CACHE, so a flow queued again keeps the repository's shared cache. */
+  layerCache?: boolean;
   /** The provenance's builder id of flows queued again. */
   publicUrl?: string;
   /** Counts the failures the reconciler declares itself. */
@@ -43,6 +45,8 @@ export interface Sweep extends ReconcileDeps {
 
 export interface SweepCounts {
   requeuedFlows: number;
+  /** Builds left `resolving` without a resolve job, queued for the resolver again. */
+  requeuedResolves: number;
   requeuedPublishes: number;
   lostBuilds: number;
   agentLost: number;
@@ -54,6 +58,9 @@ export interface SweepCounts {
 
 /** The contract's open sets, as the mutable arrays Prisma's filters take. */
 export const OPEN_BUILD = dbStatuses(OPEN_BUILD_STATUSES);
-/** What the sweep checks against Redis: never a build waiting for approval (it has no jobs on purpose). */
-export const QUEUED_BUILD = dbStatuses(QUEUED_BUILD_STATUSES);
+/**
+ * What the sweep checks against Redis: resolving builds (their resolve job) and queued ones (their
+ * flow), never a build waiting for approval (it has no jobs on purpose).
+ */
+export const SWEPT_BUILD = dbStatuses(['resolving', ...QUEUED_BUILD_STATUSES]);
 export const OPEN_TASK = [...OPEN_TASK_STATUSES];

@@ -17,6 +17,7 @@ import { HttpError } from '../../infra/errors.ts';
 import type { Sweep } from './context.ts';
 import { enforceDeadlines } from './deadlines.ts';
 import { reportTaskFailed, stopBuildJobs } from './fail.ts';
+import { reconcileResolving } from './resolving.ts';
 
 type BuildRow = Build & { tasks: Task[] };
 
@@ -27,6 +28,7 @@ const LOST = 'its jobs were lost from Redis (Redis restarted without its data, o
  * does not match; each repair leaves its reason on the build or its tasks.
  */
 export async function reconcileBuild(s: Sweep, build: BuildRow): Promise<void> {
+  if (build.status === 'resolving') return reconcileResolving(s, build);
   const parent = await publishParent(s, build);
   if (build.status === 'publishing') {
     if (!parent) await requeuePublish(s, build);

@@ -1,7 +1,7 @@
 import { redisKeys } from '@archway/contract';
 import { liveAgents } from '../../http/agents/index.ts';
 import { recordAgents } from './agents.ts';
-import { QUEUED_BUILD, type ReconcileDeps, type Sweep, type SweepCounts } from './context.ts';
+import { SWEPT_BUILD, type ReconcileDeps, type Sweep, type SweepCounts } from './context.ts';
 import { closeLeftoverTasks } from './leftovers.ts';
 import { reconcileBuild } from './repair.ts';
 
@@ -16,6 +16,7 @@ const BATCH = 500;
 export async function runSweep(deps: ReconcileDeps, signal?: AbortSignal): Promise<SweepCounts> {
   const counts: SweepCounts = {
     requeuedFlows: 0,
+    requeuedResolves: 0,
     requeuedPublishes: 0,
     lostBuilds: 0,
     agentLost: 0,
@@ -27,7 +28,7 @@ export async function runSweep(deps: ReconcileDeps, signal?: AbortSignal): Promi
   const s: Sweep = { ...deps, now: Date.now(), live: await liveAgents(deps.redis, deps.prefix), suspects: new Set(), counts };
   await recordAgents(s);
   const builds = await deps.prisma.build.findMany({
-    where: { status: { in: QUEUED_BUILD }, createdAt: { lt: new Date(s.now - deps.policy.graceMs) } },
+    where: { status: { in: SWEPT_BUILD }, createdAt: { lt: new Date(s.now - deps.policy.graceMs) } },
     include: { tasks: true },
     orderBy: { createdAt: 'asc' },
     take: BATCH,

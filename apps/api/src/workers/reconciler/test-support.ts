@@ -1,6 +1,6 @@
 import { Job } from 'bullmq';
 import { PUBLISH_QUEUE, buildQueueName, parsePlatform, type AgentInfo } from '@archway/contract';
-import { apiFixture, waitFor, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, resolved, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { startRecorder, type Recorder } from '../recorder/recorder.ts';
 import type { ReconcileDeps } from './context.ts';
 import type { ReconcilePolicy } from './policy.ts';
@@ -56,7 +56,7 @@ export async function buildJob(f: ApiFixture, platform: string, taskId: string) 
 export async function postBuild(f: ApiFixture, repoUrl: string, platforms: string[]) {
   const res = await f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: f.auth, payload: { source: { url: repoUrl }, push: false, platforms } });
   if (res.statusCode !== 202) throw new Error(`POST /api/v1/builds answered ${res.statusCode}: ${res.body}`);
-  return f.prisma.build.findUniqueOrThrow({ where: { id: res.json().id as string }, include: { tasks: true } });
+  return resolved(f, res.json().id as string);
 }
 
 /** Waits until the recorder applied a final state to the build. */

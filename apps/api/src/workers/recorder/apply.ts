@@ -16,8 +16,11 @@ import { applyPhaseEnded, applyPhaseStarted } from './phases.ts';
 
 /** States a task or build may still leave. Final states are never left again. */
 const OPEN_TASK = [...OPEN_TASK_STATUSES];
-/** Agent and merger events move only builds handed to Redis, never one still waiting for approval. */
-const OPEN_BUILD = dbStatuses(QUEUED_BUILD_STATUSES);
+/**
+ * Agent and merger events move only builds handed to Redis (or, for a failure, one still
+ * resolving), never one waiting for approval.
+ */
+const OPEN_BUILD = dbStatuses(['resolving', ...QUEUED_BUILD_STATUSES]);
 
 /**
  * Applies one event to Postgres. Every write is guarded by the state it may come from, so events

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildEvent } from '@archway/contract';
 import { parsePlatform, redisKeys } from '@archway/contract';
 import { publishEvent } from '@archway/runtime';
-import { apiFixture, makeGitRepo, waitFor, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, makeGitRepo, resolved, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { applyEvent } from './apply.ts';
 import { RECORDER_GROUP, startRecorder } from './recorder.ts';
 
@@ -20,7 +20,7 @@ async function newBuild(platforms = ['linux/amd64', 'linux/arm64']) {
   const res = await f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: f.auth, payload: { source: { url: repoUrl }, push: false, platforms } });
   expect(res.statusCode, res.body).toBe(202);
   const id = res.json().id as string;
-  const tasks = await f.prisma.task.findMany({ where: { buildId: id } });
+  const { tasks } = await resolved(f, id);
   return { id, task: (p: string) => tasks.find((t) => t.platform === p)!.id };
 }
 

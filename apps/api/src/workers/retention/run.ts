@@ -1,5 +1,6 @@
 import type { ObjectStore } from '@archway/runtime';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
+import { expireCacheTags } from './cache-tags.ts';
 import { expireBuilds } from './expire.ts';
 import { emptyCounts, type RetentionCounts, type RetentionLog } from './log.ts';
 import { orphanHorizonMs, type RetentionPolicy } from './policy.ts';
@@ -31,5 +32,14 @@ export async function runRetention(deps: RetentionRunDeps): Promise<RetentionCou
   await expireBuilds({ ...deps, now, batchSize }, counts);
   const horizon = new Date(now.getTime() - orphanHorizonMs(deps.policy));
   await removeOrphans({ ...deps, horizon, batchSize }, counts);
+  if (deps.policy.cache && !deps.signal?.aborted) {
+    // The shared layer cache lives in a registry, not the object store: counted on its own line.
+    try {
+      const cacheTags = await expireCacheTags({ prisma: deps.prisma, cache: deps.policy.cache, log: deps.log, now, signal: deps.signal });
+      deps.log.info({ cacheTags, repo: deps.policy.cache.repo }, 'retention: expired cache tags removed');
+    } catch (err) {
+      deps.log.warn({ repo: deps.policy.cache.repo, error: (err as Error).message }, 'retention: cache cleanup failed');
+    }
+  }
   return counts;
 }

@@ -85,6 +85,9 @@ export async function startStatusReporter(deps: ReporterDeps): Promise<StatusRep
   async function onChange(buildId: string): Promise<void> {
     const build = await deps.prisma.build.findUnique({ where: { id: buildId }, select: { status: true, repoId: true } });
     if (!build?.repoId) return;
+    // A commit the repository's rules skipped: its build ends `canceled`, but the forge gets the
+    // resolver's `skipped` status (success, with the reason), never a cancel.
+    if (build.status === 'canceled' && (await deps.prisma.webhookDelivery.count({ where: { buildId, result: 'skipped' } })) > 0) return;
     const stage = isFinalBuildStatus(build.status)
       ? 'final'
       : build.status === 'waiting_for_approval'

@@ -1,8 +1,9 @@
+import { DOCKER_HUB_NAMES } from '../docker-config/parse.ts';
+
 /**
  * Registry host names: the name in an image reference (`docker.io`, `127.0.0.1:5000`) is not
  * always the host that serves the API, nor the key under which docker stores its credentials.
  */
-const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 
 /** The host that serves `/v2/` for a registry named in an image reference. */
 export function apiHost(registry: string): string {

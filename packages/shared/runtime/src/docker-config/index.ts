@@ -1,0 +1,3 @@
+export * from './parse.ts';
+export * from './match.ts';
+export * from './credential-helper.ts';

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Repo" ADD COLUMN     "pushTargets" TEXT[] DEFAULT ARRAY[]::TEXT[];
