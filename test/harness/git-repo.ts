@@ -47,3 +47,14 @@ export function busyboxRepoFiles(hello: string): Record<string, string | { copyF
     'fail/Containerfile': 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo about to fail; exit 3"]\n',
   };
 }
+
+/** Two stages from scratch + busybox-static; each writes which stage made the image into /stage (for `target`). */
+export const TWO_STAGE_CONTAINERFILE = [
+  'FROM scratch AS tools',
+  'COPY busybox /bin/busybox',
+  'RUN ["/bin/busybox", "sh", "-c", "echo tools > /stage"]',
+  'FROM scratch AS final',
+  'COPY busybox /bin/busybox',
+  'RUN ["/bin/busybox", "sh", "-c", "echo final > /stage"]',
+  '',
+].join('\n');

@@ -1,18 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { gunzipSync } from 'node:zlib';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { objectKeys } from '@archway/contract';
 import { redisKeys } from '@archway/contract';
 import { buildSecretKey, FsObjectStore, sealBuildSecret } from '@archway/runtime';
 import { testPrefix, testRedis } from '../../../test/support/redis.ts';
-import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
+import { agentConfig, BUSYBOX, buildJob, buildQueue, enqueue, makeRepo, tarFiles, waitForFinished, LINUX_AMD64 } from '../test/support.ts';
 import { startAgent, type AgentHandle } from './agent.ts';
 import type { AgentConfig } from './env.ts';
 import { createLogger } from './log.ts';
@@ -22,24 +20,6 @@ import { writeSecretFiles } from './task/secrets.ts';
 
 const PLATFORM = LINUX_AMD64;
 const KEY_TEXT = 'agent-secret-key-for-tests-0123456789abcdef';
-
-/** Every file of a tar (small test archives only). */
-async function tarFiles(data: Buffer): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  const extract = tar.extract();
-  extract.on('entry', (header, stream, next) => {
-    buffer(stream).then((b) => {
-      files.set(header.name, b);
-      next();
-    }, next);
-  });
-  await new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-    Readable.from([data]).pipe(extract);
-  });
-  return files;
-}
 
 describe('build secrets', () => {
   const prefix = testPrefix();

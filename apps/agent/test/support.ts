@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import tar from 'tar-stream';
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
@@ -158,4 +161,22 @@ export function processRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every file of a tar (small test archives only). */
+export async function tarFiles(data: Buffer): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  const extract = tar.extract();
+  extract.on('entry', (header, stream, next) => {
+    buffer(stream).then((b) => {
+      files.set(header.name, b);
+      next();
+    }, next);
+  });
+  await new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+    Readable.from([data]).pipe(extract);
+  });
+  return files;
 }

@@ -48,13 +48,17 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
   // the API saw the build still running): the API put the build id in the canceled set.
   const canceled = async () => (await deps.redis.sismember(redisKeys(deps.prefix).canceled, data.buildId)) === 1;
   if (await canceled()) throw new UnrecoverableError('canceled');
+  // One image of a build with several: its events say which, its phases and reasons name it.
+  const image = data.imageName ? { image: data.imageName } : {};
+  const named = (name: string) => (data.imageName ? `${data.imageName}: ${name}` : name);
   if (!data.push) {
-    await emit({ type: 'build.succeeded', indexDigest: null });
+    await emit({ type: 'build.succeeded', indexDigest: null, ...image });
     return { indexDigest: null, manifests: [] };
   }
 
   const open = new Set<string>();
-  const phase = async (name: string, kind: PhaseKind | null) => {
+  const phase = async (plain: string, kind: PhaseKind | null) => {
+    const name = named(plain);
     if (kind) open.add(name);
     else open.delete(name);
     await emit(kind ? { type: 'phase.started', taskId: null, attempt, name, kind } : { type: 'phase.ended', taskId: null, attempt, name });
@@ -71,7 +75,8 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
       results,
       concurrency: deps.platformConcurrency,
       blobConcurrency: deps.blobConcurrency,
-      guard: deps.early && data.image ? platformGuard(deps.early, data.buildId, data.image) : undefined,
+      // Early pushes are per build and platform: a build of several images publishes each image itself.
+      guard: deps.early && data.image && !data.imageName ? platformGuard(deps.early, data.buildId, data.image) : undefined,
       signingKey: deps.signingKey,
       supplyObserver: deps.supplyObserver,
       hooks: {
@@ -89,12 +94,12 @@ export async function processPublishJob(job: Job, deps: PublishDeps): Promise<Pu
     });
     await phase('publish', null);
     await deps.early?.forget(data.buildId).catch(() => {});
-    await emit({ type: 'build.succeeded', indexDigest: out.indexDigest, ...(out.supplyChain ? { supplyChain: out.supplyChain } : {}) });
+    await emit({ type: 'build.succeeded', indexDigest: out.indexDigest, ...image, ...(out.supplyChain ? { supplyChain: out.supplyChain } : {}) });
     return { indexDigest: out.indexDigest, manifests: out.images.map((i) => ({ platform: i.platform, digest: i.digest })) };
   } catch (err) {
-    for (const name of [...open].reverse()) await phase(name, null);
+    for (const name of [...open].reverse()) await emit({ type: 'phase.ended', taskId: null, attempt, name });
     if (err instanceof PublishCanceled) throw new UnrecoverableError('canceled');
-    const reason = (err as Error).message;
+    const reason = data.imageName ? `image ${data.imageName}: ${(err as Error).message}` : (err as Error).message;
     const unrecoverable = err instanceof FinalPublishError || err instanceof UnrecoverableError || (err instanceof RegistryError && !err.retryable);
     if (unrecoverable || attempt >= (job.opts.attempts ?? 1)) await emit({ type: 'build.failed', reason });
     throw unrecoverable && !(err instanceof UnrecoverableError) ? new UnrecoverableError(reason) : err;

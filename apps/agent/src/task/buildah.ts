@@ -40,6 +40,8 @@ export interface BuildSpec {
   containerfile: string;
   contextDir: string;
   buildArgs: Record<string, string>;
+  /** `--target`: the stage to build up to (validated as a stage name in the job schema). */
+  target?: string;
   /** buildah writes the built image id here; the image is pushed by id. */
   iidFile: string;
   /** `RUN --mount=type=secret,id=<id>` sources: files (0600) in the task's work dir. */
@@ -58,6 +60,7 @@ const PULL_FLAG = { newer: 'true', missing: 'false', always: 'always' } as const
 export function buildArgs(s: BuildahSettings, spec: BuildSpec): string[] {
   const args = [...storageArgs(s), 'build', '--platform', s.platform, '--layers', '--force-rm', '--isolation', s.isolation];
   args.push(`--pull=${PULL_FLAG[s.pull ?? 'newer']}`, '-f', spec.containerfile);
+  if (spec.target) args.push('--target', spec.target);
   for (const [k, v] of Object.entries(spec.buildArgs)) args.push('--build-arg', `${k}=${v}`);
   for (const secret of spec.secrets ?? []) args.push('--secret', `id=${secret.id},src=${secret.path}`);
   if (s.auth) args.push('--authfile', s.auth.authFile);

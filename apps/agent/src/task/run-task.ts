@@ -213,7 +213,7 @@ async function build(
     }),
   );
   const paths = await resolveBuildPaths(work.checkout, job.context, job.containerfile);
-  await line(`archway: building ${paths.containerfileRel} with context ${job.context}`);
+  await line(`archway: building ${paths.containerfileRel}${job.target ? ` up to stage ${job.target}` : ''} with context ${job.context}`);
 
   const secretFiles = await writeSecretFiles(work.secrets, secrets);
   if (secretFiles.length > 0) await line(`archway: build secrets: ${secrets.map((s) => s.id).join(', ')} (values masked in this log)`);
@@ -234,6 +234,7 @@ async function build(
             containerfile: paths.containerfile,
             contextDir: paths.contextDir,
             buildArgs: job.buildArgs,
+            target: job.target,
             iidFile: work.iid,
             secrets: secretFiles,
             cache: c,
@@ -286,7 +287,7 @@ async function build(
     });
     return { ...exported, supply };
   });
-  const archiveKey = objectKeys.archive(job.buildId, job.platform);
+  const archiveKey = objectKeys.archive(job.buildId, job.platform, job.image);
   // The key is the task's, not the attempt's: an attempt that lost the job must not overwrite the archive of the one that took over.
   await checkOwnership(job, ctx);
   const put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
@@ -333,7 +334,7 @@ async function checkOwnership(job: BuildJob, ctx: TaskContext): Promise<void> {
 
 async function uploadLog(job: BuildJob, ctx: TaskContext, work: WorkDir): Promise<void> {
   try {
-    await uploadFile(ctx.store, objectKeys.log(job.buildId, job.platform), work.log);
+    await uploadFile(ctx.store, objectKeys.log(job.buildId, job.platform, job.image), work.log);
   } catch (err) {
     // The archive is what matters; a missing full log is reported but does not fail the build.
     ctx.log('log.upload-failed', { task: job.taskId, error: (err as Error).message }, 'warn');

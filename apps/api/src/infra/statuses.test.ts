@@ -3,10 +3,12 @@ import { ATTEMPT_OUTCOMES, BUILD_STATUSES, DELIVERY_RESULTS, TASK_STATUSES } fro
 import { AttemptOutcome, BuildStatus, DeliveryResult, TaskStatus } from '../generated/prisma/enums.ts';
 import { createTestDatabase } from '../../../../test/support/db.ts';
 import { createPrisma, type PrismaClient } from './db.ts';
+import { fromDbStatus } from './build-status.ts';
 
 // The contract's arrays are the one definition; schema.prisma's enums and the migrations must agree.
 const PAIRS = [
-  ['BuildStatus', BuildStatus, BUILD_STATUSES],
+  // Prisma spells `waiting-for-approval` with "_" (see build-status.ts); Postgres stores the contract's string.
+  ['BuildStatus', Object.fromEntries(Object.values(BuildStatus).map((s) => [s, fromDbStatus(s)])), BUILD_STATUSES],
   ['TaskStatus', TaskStatus, TASK_STATUSES],
   ['AttemptOutcome', AttemptOutcome, ATTEMPT_OUTCOMES],
   ['DeliveryResult', DeliveryResult, DELIVERY_RESULTS],

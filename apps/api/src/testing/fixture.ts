@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import type { Repo } from '@archway/contract';
 import type { Redis } from 'ioredis';
 import { FsObjectStore } from '@archway/runtime';
 import { createTestDatabase } from '../../../../test/support/db.ts';
@@ -133,4 +134,11 @@ export async function resolved(f: Pick<ApiFixture, 'prisma'>, id: string, timeou
     `build ${id} resolved`,
     timeoutMs,
   );
+}
+
+/** Registers a repository through the API (201 expected); answers it with its one-time webhook secret. */
+export async function registerRepo(f: ApiFixture, payload: Record<string, unknown>): Promise<Repo & { webhookSecret: string }> {
+  const res = await f.app.inject({ method: 'POST', url: '/api/v1/repos', headers: f.auth, payload });
+  if (res.statusCode !== 201) throw new Error(`registering ${String(payload.fullName)} answered ${res.statusCode}: ${res.body}`);
+  return res.json();
 }

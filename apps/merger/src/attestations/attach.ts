@@ -42,7 +42,9 @@ async function attachOne(o: AttachInput, subjectName: string, image: PlatformIma
     ),
   );
   const sbom = Buffer.from(JSON.stringify(sbomStatement(subjectName, image.digest, spdx)));
-  const stored = o.store.put(objectKeys.provenance(o.job.buildId, image.platform), Readable.from([provenance]), { contentLength: provenance.length });
+  const stored = o.store.put(objectKeys.provenance(o.job.buildId, image.platform, o.job.imageName), Readable.from([provenance]), {
+    contentLength: provenance.length,
+  });
   let descriptor: Record<string, unknown> | undefined;
   if (o.job.supply.attestations) {
     try {

@@ -46,6 +46,7 @@ export function listBuilds(q: BuildQuery & { limit?: number; cursor?: string | n
 export const getBuild = (id: string) => request<Build>('GET', `${V1}/builds/${encodeURIComponent(id)}`);
 export const createBuild = (body: BuildRequestInput) => request<CreatedBuild>('POST', `${V1}/builds`, body);
 export const rebuild = (id: string) => request<CreatedBuild>('POST', `${V1}/builds/${encodeURIComponent(id)}/rebuild`, {});
+export const approveBuild = (id: string) => request<unknown>('POST', `${V1}/builds/${encodeURIComponent(id)}/approve`, {});
 export const cancelBuild = (id: string) => request<unknown>('POST', `${V1}/builds/${encodeURIComponent(id)}/cancel`, {});
 
 /** Accepts a bare list or `{ items }` so the page does not depend on the envelope. */
@@ -82,8 +83,9 @@ export const getSession = () => request<SessionState>('GET', `${V1}/session`);
 export const signIn = (token: string) => request<SessionInfo>('POST', `${V1}/session`, { token });
 export const signOut = () => request<void>('DELETE', `${V1}/session`);
 
-export function logUrl(buildId: string, platform: string, opts: { stream?: boolean; download?: boolean } = {}): string {
+export function logUrl(buildId: string, platform: string, opts: { stream?: boolean; download?: boolean; image?: string | null | undefined } = {}): string {
   const params = new URLSearchParams({ platform });
+  if (opts.image) params.set('image', opts.image);
   if (opts.download) params.set('download', '1');
   return `${V1}/builds/${encodeURIComponent(buildId)}/logs${opts.stream ? '/stream' : ''}?${params}`;
 }

@@ -1,15 +1,19 @@
 import { isFinalBuildStatus, type Build } from '@archway/contract';
 import { useState } from 'react';
-import { cancelBuild, rebuild } from '../api/endpoints.ts';
+import { approveBuild, cancelBuild, rebuild } from '../api/endpoints.ts';
 import { useRouter } from '../router/router.tsx';
+
+type Action = 'rebuild' | 'cancel' | 'approve';
+const FAILED: Record<Action, string> = { rebuild: 'Rebuild', cancel: 'Cancel', approve: 'Approve' };
 
 export function BuildActions({ build, onChanged }: { build: Build; onChanged(): void }) {
   const { navigate } = useRouter();
-  const [busy, setBusy] = useState<'rebuild' | 'cancel' | null>(null);
+  const [busy, setBusy] = useState<Action | null>(null);
   const [error, setError] = useState<string | null>(null);
   const running = !isFinalBuildStatus(build.status);
+  const waiting = build.status === 'waiting-for-approval';
 
-  const run = async (what: 'rebuild' | 'cancel') => {
+  const run = async (what: Action) => {
     setBusy(what);
     setError(null);
     try {
@@ -17,11 +21,11 @@ export function BuildActions({ build, onChanged }: { build: Build; onChanged(): 
         const created = await rebuild(build.id);
         navigate(`/builds/${created.id}`);
       } else {
-        await cancelBuild(build.id);
+        await (what === 'approve' ? approveBuild(build.id) : cancelBuild(build.id));
         onChanged();
       }
     } catch (err) {
-      setError(`${what === 'rebuild' ? 'Rebuild' : 'Cancel'} failed: ${err instanceof Error ? err.message : String(err)}`);
+      setError(`${FAILED[what]} failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       setBusy(null);
     }
@@ -29,6 +33,17 @@ export function BuildActions({ build, onChanged }: { build: Build; onChanged(): 
 
   return (
     <div className="build-actions">
+      {waiting && (
+        <p className="approval-note">
+          Waiting for approval: {build.approval?.reason ?? 'an untrusted pull request'}. Nothing runs on the agents until someone with the build scope approves
+          it.
+        </p>
+      )}
+      {waiting && (
+        <button type="button" onClick={() => void run('approve')} disabled={busy !== null}>
+          {busy === 'approve' ? 'Approving…' : 'Approve'}
+        </button>
+      )}
       <button type="button" onClick={() => void run('rebuild')} disabled={busy !== null}>
         {busy === 'rebuild' ? 'Starting…' : 'Rebuild'}
       </button>
@@ -36,6 +51,12 @@ export function BuildActions({ build, onChanged }: { build: Build; onChanged(): 
         <button type="button" className="danger" onClick={() => void run('cancel')} disabled={busy !== null}>
           {busy === 'cancel' ? 'Canceling…' : 'Cancel'}
         </button>
+      )}
+      {!waiting && build.approval?.approvedBy && (
+        <p className="muted">
+          Approved by {build.approval.approvedBy}
+          {build.approval.approvedAt ? ` at ${new Date(build.approval.approvedAt).toLocaleString()}` : ''}: {build.approval.reason}
+        </p>
       )}
       {error && (
         <p className="error" role="alert">

@@ -13,7 +13,8 @@ import { RepoLink } from './repo-link.tsx';
 import { FailureBanner } from './failure-banner.tsx';
 import { ImageInfo } from './image-info.tsx';
 import { SupplyChainInfo } from './supply-chain.tsx';
-import { PlatformLogs } from './platform-logs.tsx';
+import { PlatformLogs, taskKey } from './platform-logs.tsx';
+import { ImageGroups } from './image-groups.tsx';
 import { useBuild } from './use-build.ts';
 import { WaitingForAgent } from './waiting-for-agent.tsx';
 
@@ -76,7 +77,7 @@ function BuildDetail({ build, reload }: { build: Build; reload(): void }) {
       <WaitingForAgent build={build} />
       <CommitStatus build={build} />
       <AttemptHistory build={build} now={now} />
-      <ImageInfo build={build} />
+      {build.images ? <ImageGroups build={build} /> : <ImageInfo build={build} />}
       <SupplyChainInfo build={build} />
       <Timeline build={build} />
       <PlatformLogs build={build} selected={selected} onSelect={select} />
@@ -86,5 +87,6 @@ function BuildDetail({ build, reload }: { build: Build; reload(): void }) {
 
 /** Open the tab that explains the outcome: the first failed platform, else the first. */
 function defaultPlatform(build: Build): string {
-  return (build.tasks.find((t) => t.status === 'failed') ?? build.tasks.find((t) => t.status === 'running') ?? build.tasks[0])?.platform ?? '';
+  const task = build.tasks.find((t) => t.status === 'failed') ?? build.tasks.find((t) => t.status === 'running') ?? build.tasks[0];
+  return task ? taskKey(task) : '';
 }

@@ -7,17 +7,22 @@ import { StatusBadge } from '../ui/status-badge.tsx';
 
 const slug = (p: string) => p.replace(/[^a-z0-9]+/gi, '-');
 
-/** One tab per platform (WAI-ARIA tabs: arrow keys move between them), each with its live log. */
-export function PlatformLogs({ build, selected, onSelect }: { build: Build; selected: string; onSelect(platform: string): void }) {
+/** What a tab is selected by: the platform, or `<image>/<platform>` in a build of several images. */
+export const taskKey = (t: Task) => (t.image ? `${t.image}/${t.platform}` : t.platform);
+/** A tab's name: the platform, after its image in a build of several. */
+const taskLabel = (t: Task) => (t.image ? `${t.image} · ${t.platform}` : t.platform);
+
+/** One tab per platform (per image and platform in a build of several; WAI-ARIA tabs: arrow keys move between them), each with its live log. */
+export function PlatformLogs({ build, selected, onSelect }: { build: Build; selected: string; onSelect(key: string): void }) {
   const tabs = useRef<(HTMLButtonElement | null)[]>([]);
-  const task = build.tasks.find((t) => t.platform === selected) ?? build.tasks[0];
+  const task = build.tasks.find((t) => taskKey(t) === selected) ?? build.tasks[0];
 
   const onKeyDown = (e: KeyboardEvent, index: number) => {
     const n = build.tasks.length;
     const to = e.key === 'ArrowRight' ? (index + 1) % n : e.key === 'ArrowLeft' ? (index - 1 + n) % n : e.key === 'Home' ? 0 : e.key === 'End' ? n - 1 : -1;
     if (to < 0) return;
     e.preventDefault();
-    onSelect(build.tasks[to]!.platform);
+    onSelect(taskKey(build.tasks[to]!));
     tabs.current[to]?.focus();
   };
 
@@ -25,7 +30,7 @@ export function PlatformLogs({ build, selected, onSelect }: { build: Build; sele
   return (
     <section className="platform-logs" aria-labelledby="logs-title">
       <h2 id="logs-title">Logs</h2>
-      <div role="tablist" aria-label="Platforms" className="tabs">
+      <div role="tablist" aria-label={build.images ? 'Images and platforms' : 'Platforms'} className="tabs">
         {build.tasks.map((t, i) => {
           const active = t.id === task.id;
           return (
@@ -36,19 +41,19 @@ export function PlatformLogs({ build, selected, onSelect }: { build: Build; sele
               }}
               role="tab"
               type="button"
-              id={`tab-${slug(t.platform)}`}
+              id={`tab-${slug(taskKey(t))}`}
               aria-selected={active}
-              aria-controls={`panel-${slug(t.platform)}`}
+              aria-controls={`panel-${slug(taskKey(t))}`}
               tabIndex={active ? 0 : -1}
-              onClick={() => onSelect(t.platform)}
+              onClick={() => onSelect(taskKey(t))}
               onKeyDown={(e) => onKeyDown(e, i)}
             >
-              <StatusBadge status={t.status} label={t.platform} />
+              <StatusBadge status={t.status} label={taskLabel(t)} />
             </button>
           );
         })}
       </div>
-      <div role="tabpanel" id={`panel-${slug(task.platform)}`} aria-labelledby={`tab-${slug(task.platform)}`}>
+      <div role="tabpanel" id={`panel-${slug(taskKey(task))}`} aria-labelledby={`tab-${slug(taskKey(task))}`}>
         <TaskLog key={task.id} build={build} task={task} />
       </div>
     </section>
@@ -60,7 +65,7 @@ function TaskLog({ build, task }: { build: Build; task: Task }) {
   if (!live && !task.startedAt) {
     return (
       <p className="muted log-never">
-        {task.platform} never started{task.error ? `: ${task.error}` : '.'}
+        {taskLabel(task)} never started{task.error ? `: ${task.error}` : '.'}
       </p>
     );
   }
@@ -69,7 +74,7 @@ function TaskLog({ build, task }: { build: Build; task: Task }) {
 
 function TaskLogViewer({ build, task }: { build: Build; task: Task }) {
   const live = isOpenTaskStatus(task.status);
-  const store = useTaskLog(build.id, task.platform, task.attempts, !live);
+  const store = useTaskLog(build.id, task.platform, task.attempts, !live, task.image);
   return (
     <>
       {task.agent && (
@@ -81,8 +86,8 @@ function TaskLogViewer({ build, task }: { build: Build; task: Task }) {
       <LogViewer
         store={store}
         failedStep={task.status === 'failed' ? task.failedStep : null}
-        downloadHref={logUrl(build.id, task.platform, { download: true })}
-        label={`Log of ${task.platform}`}
+        downloadHref={logUrl(build.id, task.platform, { download: true, image: task.image })}
+        label={`Log of ${taskLabel(task)}`}
         initialFollow={live}
       />
     </>

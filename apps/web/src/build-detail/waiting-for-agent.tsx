@@ -11,6 +11,8 @@ const REFRESH_MS = 5_000;
  * platform, when one connects).
  */
 export function platformsWithoutAgent(build: Build, queues: QueueDepth[]): string[] {
+  // Waiting for approval: nothing is queued yet, so no agent is missing.
+  if (build.status === 'waiting-for-approval') return [];
   const open = [...new Set(build.tasks.filter((t) => isOpenTaskStatus(t.status)).map((t) => t.platform))];
   return open.filter((p) => (queues.find((q) => q.platform === p)?.agents ?? 0) === 0);
 }

@@ -26,14 +26,14 @@ function storeFor(key: string): LogStore {
  * (from the object store; live Redis streams expire); a running one is streamed over SSE.
  * `attempt` reconnects when a retry starts after the previous attempt's stream ended.
  */
-export function useTaskLog(buildId: string, platform: string, attempt: number, finished: boolean): LogStore {
-  const store = useMemo(() => storeFor(`${buildId}/${platform}`), [buildId, platform]);
+export function useTaskLog(buildId: string, platform: string, attempt: number, finished: boolean, image?: string | null): LogStore {
+  const store = useMemo(() => storeFor(`${buildId}/${image ? `${image}/` : ''}${platform}`), [buildId, platform, image]);
   useEffect(() => {
     if (store.ended && attempt > store.attempt && !finished) store.reopen();
     store.attempt = Math.max(store.attempt, attempt);
     if (store.ended) return;
-    if (finished && store.length === 0) return loadLogText(logUrl(buildId, platform), store);
-    return connectLogStream(logUrl(buildId, platform, { stream: true }), store);
-  }, [store, buildId, platform, attempt, finished]);
+    if (finished && store.length === 0) return loadLogText(logUrl(buildId, platform, { image }), store);
+    return connectLogStream(logUrl(buildId, platform, { stream: true, image }), store);
+  }, [store, buildId, platform, attempt, finished, image]);
   return store;
 }

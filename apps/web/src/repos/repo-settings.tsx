@@ -84,6 +84,7 @@ export function RepoSettings({ repo, onSaved }: { repo: Repo; onSaved(repo: Repo
             then the task fails
           </Item>
           <Item label="Pull requests get the build secrets">{yesNo(repo.pullRequestSecrets)}</Item>
+          <Item label="Pull requests from forks and first-time contributors wait for approval">{yesNo(repo.requireApproval)}</Item>
           <Item label="Shared layer cache">{repo.layerCache === null ? <span className="muted">the server's default</span> : yesNo(repo.layerCache)}</Item>
           <Item label="Rebuild when a base image changes">{yesNo(repo.rebuildOnBaseChange)}</Item>
           <Item label="Provenance and SBOM attestations">{yesNo(repo.attestations)}</Item>
@@ -207,39 +208,26 @@ function SettingsEditor({ repo, onDone }: { repo: Repo; onDone(saved: Repo | nul
           </div>
         ))}
       </fieldset>
-      <fieldset>
-        <legend>Build secrets</legend>
-        <div className="field checkbox">
-          <input
-            id="rs-pr-secrets"
-            type="checkbox"
-            checked={form.pullRequestSecrets}
-            onChange={(e) => setForm({ ...form, pullRequestSecrets: e.target.checked })}
-          />
-          <label htmlFor="rs-pr-secrets">Pull request builds get the secrets too (they run the pull request's Containerfile)</label>
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>Base images</legend>
-        <div className="field checkbox">
-          <input
-            id="rs-base-rebuild"
-            type="checkbox"
-            checked={form.rebuildOnBaseChange}
-            onChange={(e) => setForm({ ...form, rebuildOnBaseChange: e.target.checked })}
-          />
-          <label htmlFor="rs-base-rebuild">Rebuild each branch's latest commit when a base image it was built on changes</label>
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>Supply chain</legend>
-        <div className="field checkbox">
-          <input id="rs-attestations" type="checkbox" checked={form.attestations} onChange={(e) => setForm({ ...form, attestations: e.target.checked })} />
-          <label htmlFor="rs-attestations">
-            Publish provenance and SBOM attestations in the index (off for registries that refuse unknown/unknown platforms)
-          </label>
-        </div>
-      </fieldset>
+      {(
+        [
+          ['Build secrets', 'pullRequestSecrets', "Pull request builds get the secrets too (they run the pull request's Containerfile)"],
+          [
+            'Untrusted pull requests',
+            'requireApproval',
+            'Pull requests from forks and first-time contributors wait until someone with the build scope approves them',
+          ],
+          ['Base images', 'rebuildOnBaseChange', "Rebuild each branch's latest commit when a base image it was built on changes"],
+          ['Supply chain', 'attestations', 'Publish provenance and SBOM attestations in the index (off for registries that refuse unknown/unknown platforms)'],
+        ] as const
+      ).map(([legend, key, label]) => (
+        <fieldset key={key}>
+          <legend>{legend}</legend>
+          <div className="field checkbox">
+            <input id={`rs-${key}`} type="checkbox" checked={form[key]} onChange={(e) => setForm({ ...form, [key]: e.target.checked })} />
+            <label htmlFor={`rs-${key}`}>{label}</label>
+          </div>
+        </fieldset>
+      ))}
       {error && (
         <p className="error" role="alert">
           {error.message}

@@ -20,6 +20,7 @@ const repo: Repo = {
   hasForgeToken: true,
   secrets: ['npm_token'],
   pullRequestSecrets: false,
+  requireApproval: true,
   rebuildOnBaseChange: false,
   attestations: true,
   buildTimeout: null,

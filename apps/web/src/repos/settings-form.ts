@@ -17,6 +17,7 @@ export interface SettingsForm {
   buildTimeout: string;
   queueWaitLimit: string;
   pullRequestSecrets: boolean;
+  requireApproval: boolean;
   /** `default` (the server's ARCHWAY_LAYER_CACHE), `on` or `off`. */
   layerCache: 'default' | 'on' | 'off';
   rebuildOnBaseChange: boolean;
@@ -65,6 +66,7 @@ export function formFromRepo(repo: Repo): SettingsForm {
     buildTimeout: repo.buildTimeout ?? '',
     queueWaitLimit: repo.queueWaitLimit ?? '',
     pullRequestSecrets: repo.pullRequestSecrets,
+    requireApproval: repo.requireApproval,
     layerCache: repo.layerCache === null ? 'default' : repo.layerCache ? 'on' : 'off',
     rebuildOnBaseChange: repo.rebuildOnBaseChange,
     attestations: repo.attestations,
@@ -110,6 +112,7 @@ export function patchFromForm(repo: Repo, form: SettingsForm): { patch: RepoUpda
   const wait = orNull(form.queueWaitLimit)?.toLowerCase() ?? null;
   if (wait !== repo.queueWaitLimit) patch.queueWaitLimit = wait;
   if (form.pullRequestSecrets !== repo.pullRequestSecrets) patch.pullRequestSecrets = form.pullRequestSecrets;
+  if (form.requireApproval !== repo.requireApproval) patch.requireApproval = form.requireApproval;
   const layerCache = form.layerCache === 'default' ? null : form.layerCache === 'on';
   if (layerCache !== repo.layerCache) patch.layerCache = layerCache;
   if (form.rebuildOnBaseChange !== repo.rebuildOnBaseChange) patch.rebuildOnBaseChange = form.rebuildOnBaseChange;

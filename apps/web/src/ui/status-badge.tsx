@@ -3,6 +3,7 @@ import type { BuildStatus, TaskStatus } from '@archway/contract';
 const LABELS: Record<string, string> = {
   // Accepted; the API resolves the ref and reads .archway.yaml before it is queued.
   resolving: 'resolving',
+  'waiting-for-approval': 'waiting for approval',
   queued: 'queued',
   running: 'running',
   publishing: 'publishing',
@@ -15,6 +16,7 @@ const LABELS: Record<string, string> = {
 
 const ICONS: Record<string, string> = {
   resolving: '◌',
+  'waiting-for-approval': '⏸',
   queued: '○',
   running: '◔',
   publishing: '◑',

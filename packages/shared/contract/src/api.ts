@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parsePlatform, Platform } from './platform.ts';
 import { AttemptOutcome, BuildStatus, TaskStatus } from './statuses.ts';
 import { ImageNameString, PushTargets, TagString } from './reference.ts';
-import { RepoPath } from './paths.ts';
+import { ImageGroupName, RepoPath, StageName } from './paths.ts';
 import { BaseImage } from './jobs.ts';
 import { SupplyChain } from './supply-chain.ts';
 
@@ -34,32 +34,67 @@ export const PlatformList = z
   .max(16)
   .default(() => [...DEFAULT_PLATFORMS]);
 
+const BuildArgMap = z.record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536)).default({});
+
+/** Push rules shared by a request and each of its images: a pushed image needs a repository and a tag. */
+function checkPush(img: { push: boolean; image?: string | undefined; tags: string[]; platforms: string[] }, ctx: z.RefinementCtx): void {
+  if (new Set(img.platforms).size !== img.platforms.length) {
+    ctx.addIssue({ code: 'custom', path: ['platforms'], message: 'platforms must not repeat' });
+  }
+  if (img.push && !img.image) ctx.addIssue({ code: 'custom', path: ['image'], message: 'image is required when push is true' });
+  if (img.push && img.tags.length === 0) ctx.addIssue({ code: 'custom', path: ['tags'], message: 'at least one tag is required when push is true' });
+}
+
+/**
+ * One image of a build with several: its own Containerfile, context, stage, platforms, build args,
+ * and destination (`image`, one field: the repository it is pushed to) with its tags. Each is
+ * published as its own OCI index, tags last.
+ */
+const imageFields = {
+  containerfile: RepoPath.optional(),
+  context: RepoPath.default('.'),
+  /** Build up to this stage of a multi-stage Containerfile (`buildah build --target`); default: the last. */
+  target: StageName.optional(),
+  platforms: PlatformList,
+  image: ImageNameString.optional(),
+  tags: z.array(TagString).max(64).default([]),
+  buildArgs: BuildArgMap,
+  push: z.boolean().default(true),
+};
+
+export const BuildImage = z
+  .object({ name: ImageGroupName, ...imageFields })
+  .strict()
+  .superRefine(checkPush);
+export type BuildImage = z.infer<typeof BuildImage>;
+
+/** Tasks (image × platform) one build may have. */
+export const MAX_BUILD_TASKS = 64;
+
 export const BuildRequest = z
   .object({
     source: BuildSource,
-    containerfile: RepoPath.optional(),
-    context: RepoPath.default('.'),
-    platforms: PlatformList,
-    image: ImageNameString.optional(),
+    ...imageFields,
     /** Extra destinations of the image (PushTargets in reference.ts); the index and tags go to each. */
     targets: PushTargets.optional(),
-    tags: z.array(TagString).max(64).default([]),
-    buildArgs: z.record(z.string().regex(BUILD_ARG_NAME, 'build arg names are letters, digits and _'), z.string().max(65536)).default({}),
-    push: z.boolean().default(true),
     /** false: publish no provenance/SBOM attestation manifests (some old registries refuse `unknown/unknown`). */
     attestations: z.boolean().default(true),
+    /**
+     * Several images from one commit (2 to 16): then each image carries its own settings, and the
+     * top-level containerfile, context, target, image, tags and buildArgs are not used (give
+     * `push: false`); `platforms` should list every image's platforms.
+     */
+    images: z.array(BuildImage).min(2, 'give at least two images, or none').max(16).optional(),
   })
   .strict()
   .superRefine((req, ctx) => {
-    if (new Set(req.platforms).size !== req.platforms.length) {
-      ctx.addIssue({ code: 'custom', path: ['platforms'], message: 'platforms must not repeat' });
-    }
-    if (req.push && !req.image) {
-      ctx.addIssue({ code: 'custom', path: ['image'], message: 'image is required when push is true' });
-    }
-    if (req.push && req.tags.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['tags'], message: 'at least one tag is required when push is true' });
-    }
+    if (!req.images) return checkPush(req, ctx);
+    if (req.push) ctx.addIssue({ code: 'custom', path: ['push'], message: 'with images, each image says whether it is pushed: give push: false here' });
+    const names = req.images.map((i) => i.name);
+    const repeated = names.find((n, i) => names.indexOf(n) !== i);
+    if (repeated) ctx.addIssue({ code: 'custom', path: ['images'], message: `image name "${repeated}" is used twice` });
+    const tasks = req.images.reduce((n, i) => n + i.platforms.length, 0);
+    if (tasks > MAX_BUILD_TASKS) ctx.addIssue({ code: 'custom', path: ['images'], message: `${tasks} image × platform tasks: at most ${MAX_BUILD_TASKS}` });
   });
 export type BuildRequest = z.infer<typeof BuildRequest>;
 export type BuildRequestInput = z.input<typeof BuildRequest>;
@@ -107,6 +142,8 @@ export type TaskAttempt = z.infer<typeof TaskAttempt>;
 export const Task = z.object({
   id: z.string(),
   platform: z.string(),
+  /** The image (`images[].name`) it builds in a build of several; null in a build of one. */
+  image: z.string().nullable().optional(),
   status: TaskStatus,
   agent: z.string().nullable(),
   attempts: z.number().int(),
@@ -131,6 +168,8 @@ export const Build = z.object({
   source: z.object({ url: z.string(), ref: z.string(), commit: z.string().nullable() }),
   containerfile: z.string().nullable(),
   context: z.string(),
+  /** The Containerfile stage built up to (`target`); null: the last stage. */
+  target: z.string().nullable().optional(),
   platforms: z.array(z.string()),
   image: z.string().nullable(),
   tags: z.array(z.string()),
@@ -145,6 +184,25 @@ export const Build = z.object({
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   tasks: z.array(Task),
+  /**
+   * A build of several images: each one's settings and its published index (null until published,
+   * or when not pushed). Its tasks carry its name in `image`. Absent for a build of one image.
+   */
+  images: z
+    .array(
+      z.object({
+        name: z.string(),
+        image: z.string().nullable(),
+        containerfile: z.string().nullable(),
+        context: z.string(),
+        target: z.string().nullable(),
+        platforms: z.array(z.string()),
+        tags: z.array(z.string()),
+        push: z.boolean(),
+        indexDigest: z.string().nullable(),
+      }),
+    )
+    .optional(),
   /** Build-level phases (publish). */
   phases: z.array(Phase),
   /** The registered repository it came from (webhook or repo build), if any. */
@@ -155,6 +213,11 @@ export const Build = z.object({
   statusState: z.string().nullable().optional(),
   /** Why the commit status could not be reported to the forge (never fails the build). */
   statusError: z.string().nullable().optional(),
+  /**
+   * Why a pull request build waits (or waited) for approval, and who approved it when; null for
+   * builds that never needed it. Approve with POST /api/v1/builds/:id/approve.
+   */
+  approval: z.object({ reason: z.string(), approvedBy: z.string().nullable(), approvedAt: z.string().nullable() }).nullable().optional(),
   /** What the merger published besides the images: attestation and signature digests (docs/supply-chain.md). */
   supplyChain: SupplyChain.nullable().optional(),
 });

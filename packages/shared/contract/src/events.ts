@@ -65,7 +65,14 @@ export const BuildEvent = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('build.cancel-requested'), ...base }),
   z.object({ type: z.literal('build.publishing'), ...base }),
-  z.object({ type: z.literal('build.succeeded'), ...base, indexDigest: z.string().nullable(), supplyChain: SupplyChain.optional() }),
+  /** With `image`: that image of a build with several was published; the build succeeds once every image was. */
+  z.object({
+    type: z.literal('build.succeeded'),
+    ...base,
+    indexDigest: z.string().nullable(),
+    image: z.string().optional(),
+    supplyChain: SupplyChain.optional(),
+  }),
   z.object({ type: z.literal('build.failed'), ...base, reason: z.string() }),
 ]);
 export type BuildEvent = z.infer<typeof BuildEvent>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Platform, platformSlug } from './platform.ts';
+import { ImageGroupName, StageName } from './paths.ts';
 import { PublishSupply, TaskSupply } from './supply-chain.ts';
 
 /**
@@ -38,6 +39,10 @@ export const BuildJob = z.object({
   /** Undefined: `Containerfile`, then `Dockerfile`. */
   containerfile: z.string().optional(),
   context: z.string(),
+  /** The stage to build up to (`buildah build --target`); absent: the Containerfile's last stage. */
+  target: StageName.optional(),
+  /** The image (`images[].name`) of a build with several; absent: the build has one. Part of the object keys. */
+  image: ImageGroupName.optional(),
   buildArgs: z.record(z.string(), z.string()),
   /** Build time limit (the repository's setting); agents default to 60 min when absent. */
   timeoutMs: z.number().int().positive().optional(),
@@ -94,6 +99,11 @@ export type BuildResult = z.infer<typeof BuildResult>;
 
 export const PublishJob = z.object({
   buildId: z.string(),
+  /**
+   * A build of several images has one publish job per image (job id `<build id>.<name>`), each
+   * publishing that image's index; absent: the build's only image (job id = build id).
+   */
+  imageName: ImageGroupName.optional(),
   image: z.string().optional(),
   /** Extra destinations of the image (`imageDestinations` in reference.ts); absent: the image alone. */
   targets: z.array(z.string()).optional(),
@@ -138,10 +148,15 @@ export const JOB_CATALOG = {
 
 /** Object-store keys: archives and logs are addressed by build and platform, never by user names. */
 export const objectKeys = {
-  archive: (buildId: string, platform: Platform) => `archives/${buildId}/${platformSlug(platform)}.tar`,
-  log: (buildId: string, platform: Platform) => `logs/${buildId}/${platformSlug(platform)}.log`,
+  archive: (buildId: string, platform: Platform, image?: string) => `archives/${buildId}/${image ? `${image}/` : ''}${platformSlug(platform)}.tar`,
+  log: (buildId: string, platform: Platform, image?: string) => `logs/${buildId}/${image ? `${image}/` : ''}${platformSlug(platform)}.log`,
   /** SPDX 2.3 JSON of the built image (the agent). */
-  sbom: (buildId: string, platform: Platform) => `supply/${buildId}/${platformSlug(platform)}.spdx.json`,
+  sbom: (buildId: string, platform: Platform, image?: string) => `supply/${buildId}/${image ? `${image}/` : ''}${platformSlug(platform)}.spdx.json`,
   /** The in-toto SLSA provenance statement as published (the merger). */
-  provenance: (buildId: string, platform: Platform) => `supply/${buildId}/${platformSlug(platform)}.provenance.json`,
+  provenance: (buildId: string, platform: Platform, image?: string) => `supply/${buildId}/${image ? `${image}/` : ''}${platformSlug(platform)}.provenance.json`,
 };
+
+/** The publish job of a build, or of one image of a build with several. */
+export function publishJobId(buildId: string, imageName?: string): string {
+  return imageName ? `${buildId}.${imageName}` : buildId;
+}

@@ -17,3 +17,17 @@ export const RepoPath = z.string().superRefine((value, ctx) => {
   const problem = checkRepoPath(value);
   if (problem) ctx.addIssue({ code: 'custom', message: `"${value}" ${problem}` });
 });
+
+/**
+ * A Containerfile stage name for `buildah build --target`: what a `FROM … AS <name>` may declare
+ * (letters, digits, "_", "." and "-", starting with a letter), so it can never read as an option.
+ */
+export const StageName = z
+  .string()
+  .max(128, 'a stage name is at most 128 characters')
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a stage name starts with a letter and has letters, digits, "_", "." and "-"');
+
+/** The name of one image of a build with several (`images[].name`): in task, key and phase names. */
+export const ImageGroupName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'an image name is 1-40 lowercase letters, digits and "-", starting with a letter or digit');

@@ -121,6 +121,8 @@ export const RepoCreate = z
     queueWaitLimit: BuildTimeout.optional(),
     /** Pull request builds get the secrets too (they run the PR's Containerfile); default false. */
     pullRequestSecrets: z.boolean().default(false),
+    /** Pull requests from forks and first-time contributors wait for approval; default true. */
+    requireApproval: z.boolean().default(true),
     /** The layer cache shared by agents; absent/null: the server's default (ARCHWAY_LAYER_CACHE). */
     layerCache: z.boolean().nullable().optional(),
     /** Rebuild each branch's latest commit when a base image its last build used changes; default false. */
@@ -168,6 +170,7 @@ export const RepoUpdate = z
     /** null: back to ARCHWAY_QUEUE_WAIT_LIMIT. */
     queueWaitLimit: BuildTimeout.nullable().optional(),
     pullRequestSecrets: z.boolean().optional(),
+    requireApproval: z.boolean().optional(),
     /** null: back to the server's default. */
     layerCache: z.boolean().nullable().optional(),
     rebuildOnBaseChange: z.boolean().optional(),
@@ -207,6 +210,8 @@ export const Repo = z.object({
   secrets: z.array(z.string()),
   /** Whether pull request builds get the secrets. */
   pullRequestSecrets: z.boolean(),
+  /** Whether pull requests from forks and first-time contributors wait for someone with the build scope to approve them. */
+  requireApproval: z.boolean(),
   /** Whether published indexes carry provenance and SBOM attestation manifests. */
   attestations: z.boolean(),
   /** Build time limit (`30m`), null: the agents' default. */
@@ -279,6 +284,8 @@ export const HookResponse = z.object({
   delivery: z.string(),
   result: DeliveryResult,
   ignored: z.string().optional(),
+  /** Why a push was not built (a skip marker, path or branch filters); the commit status says so too. */
+  skipped: z.string().optional(),
   duplicate: z.boolean().optional(),
   build: z.object({ id: z.string(), url: z.string() }).optional(),
   message: z.string().optional(),

@@ -11,6 +11,7 @@ import {
   isOpenTaskStatus,
   OPEN_BUILD_STATUSES,
   OPEN_TASK_STATUSES,
+  QUEUED_BUILD_STATUSES,
   TASK_STATUSES,
 } from './statuses.ts';
 
@@ -23,7 +24,11 @@ describe('status sets', () => {
   });
   it('cancel only builds that are open and not yet publishing', () => {
     expect(CANCELABLE_BUILD_STATUSES.every(isOpenBuildStatus)).toBe(true);
-    expect(BUILD_STATUSES.filter(isCancelableBuildStatus)).toEqual(['resolving', 'queued', 'running']);
+    expect(BUILD_STATUSES.filter(isCancelableBuildStatus)).toEqual(['waiting-for-approval', 'resolving', 'queued', 'running']);
+  });
+  it('a build waiting for approval is open but not queued: nothing in Redis to sweep', () => {
+    expect(isOpenBuildStatus('waiting-for-approval')).toBe(true);
+    expect(QUEUED_BUILD_STATUSES).toEqual(OPEN_BUILD_STATUSES.filter((s) => s !== 'waiting-for-approval' && s !== 'resolving'));
   });
   it('guards: task statuses are not build statuses, unknown strings are neither', () => {
     expect(isFinalBuildStatus('succeeded')).toBe(true);

@@ -7,10 +7,11 @@ import { z } from 'zod';
  */
 /**
  * `resolving`: accepted, not yet queued. The API's resolver (apps/api/src/workers/resolver) turns
- * the ref into a commit and reads `.archway.yaml` behind the request; then `queued`, or `failed`
- * with the reason (an unknown ref, an unreadable repository, an invalid `.archway.yaml`).
+ * the ref into a commit and reads `.archway.yaml` behind the request; then `queued` (or
+ * `waiting-for-approval`), or `failed` with the reason (an unknown ref, an unreadable repository,
+ * an invalid `.archway.yaml`), or `canceled` when the repository's rules skip the commit.
  */
-export const BUILD_STATUSES = ['resolving', 'queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled'] as const;
+export const BUILD_STATUSES = ['waiting-for-approval', 'resolving', 'queued', 'running', 'publishing', 'succeeded', 'failed', 'canceled'] as const;
 export const BuildStatus = z.enum(BUILD_STATUSES);
 export type BuildStatus = z.infer<typeof BuildStatus>;
 
@@ -24,17 +25,26 @@ export const AttemptOutcome = z.enum(ATTEMPT_OUTCOMES);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 
 /** What became of a webhook delivery. */
-export const DELIVERY_RESULTS = ['processing', 'queued', 'ignored', 'ping', 'error'] as const;
+export const DELIVERY_RESULTS = ['processing', 'queued', 'ignored', 'ping', 'error', 'skipped'] as const;
 export const DeliveryResult = z.enum(DELIVERY_RESULTS);
 export type DeliveryResult = z.infer<typeof DeliveryResult>;
 
 /** A build in one of these never changes again. */
 export const FINAL_BUILD_STATUSES = ['succeeded', 'failed', 'canceled'] as const satisfies readonly BuildStatus[];
 export type FinalBuildStatus = (typeof FINAL_BUILD_STATUSES)[number];
-/** Not final yet: the recorder still moves it. */
-export const OPEN_BUILD_STATUSES = ['resolving', 'queued', 'running', 'publishing'] as const satisfies readonly BuildStatus[];
+/**
+ * Not final yet. `waiting-for-approval`: a pull request from a fork or a first-time contributor;
+ * nothing is queued until a person with the build scope approves it.
+ */
+export const OPEN_BUILD_STATUSES = ['waiting-for-approval', 'resolving', 'queued', 'running', 'publishing'] as const satisfies readonly BuildStatus[];
+/**
+ * Open and handed to Redis: its jobs exist (or must), the recorder moves it, the reconciler sweeps
+ * it. A build waiting for approval has no jobs on purpose and is never failed for lacking them; a
+ * resolving build has only its resolve job (workers/reconciler/resolving.ts).
+ */
+export const QUEUED_BUILD_STATUSES = ['queued', 'running', 'publishing'] as const satisfies readonly BuildStatus[];
 /** A publishing build is past canceling: its platforms are built and the merger pushes them. */
-export const CANCELABLE_BUILD_STATUSES = ['resolving', 'queued', 'running'] as const satisfies readonly BuildStatus[];
+export const CANCELABLE_BUILD_STATUSES = ['waiting-for-approval', 'resolving', 'queued', 'running'] as const satisfies readonly BuildStatus[];
 
 export const FINAL_TASK_STATUSES = ['built', 'failed', 'canceled'] as const satisfies readonly TaskStatus[];
 export type FinalTaskStatus = (typeof FINAL_TASK_STATUSES)[number];

@@ -41,7 +41,7 @@ export async function collectSupply(o: CollectInput): Promise<TaskSupply> {
     });
   } else sbom = await builtIn();
   const body = Buffer.from(JSON.stringify(sbom.document));
-  const key = objectKeys.sbom(job.buildId, job.platform);
+  const key = objectKeys.sbom(job.buildId, job.platform, job.image);
   const put = await o.store.put(key, Readable.from([body]), { contentLength: body.length });
   const problem = (sbom.document.comment as string | undefined) ?? '';
   await o.log(`archway: SBOM by ${sbom.generator}: ${sbom.packages} packages${sbom.status === 'ok' ? '' : ` (${sbom.status}: ${problem})`}`);

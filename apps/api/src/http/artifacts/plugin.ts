@@ -19,7 +19,9 @@ export async function artifactsPlugin(app: FastifyInstance, { deps }: { deps: Ap
   const schema = describeRoute({
     tags: ['builds'],
     summary: 'Download the oci-archive of one platform',
-    description: 'The rest of the path names the platform: `linux-arm64`, `linux/arm64` or `arm64`.',
+    description:
+      'The rest of the path names the platform: `linux-arm64`, `linux/arm64` or `arm64`. In a build of several images, `?image=<name>` names the image.',
+    query: z.object({ image: z.string().optional().describe('The image (`images[].name`) in a build of several') }),
     // The wildcard `*` is the platform; the document names it so (openapi/plugin.ts).
     params: z.object({ id: z.string().describe('The build id'), platform: z.string().describe('`linux-arm64`, `linux/arm64` or `arm64`') }),
     answers: {
@@ -34,7 +36,9 @@ export async function artifactsPlugin(app: FastifyInstance, { deps }: { deps: Ap
     const build = await findBuild(deps, request.params.id);
     const platform = request.params['*'];
     const wanted = platformOfPath(platform);
-    const found = build.tasks.find((t) => t.platform === wanted);
+    // A build of several images: `?image=<name>` picks the image (the only one otherwise).
+    const image = (request.query as { image?: string }).image ?? '';
+    const found = build.tasks.find((t) => t.platform === wanted && t.image === image);
     if (!found) {
       throw new NotFoundError(`build ${build.id} has no platform "${platform}" (it has ${build.platforms.join(', ')})`, 'platform');
     }
@@ -42,7 +46,7 @@ export async function artifactsPlugin(app: FastifyInstance, { deps }: { deps: Ap
     if (task.status !== 'built')
       throw new NotFoundError(`the ${task.platform} archive of build ${build.id} does not exist: the task is ${task.status}`, 'platform');
     if (build.archivesDeletedAt) throw new NotFoundError(`the archives of build ${build.id} were removed by the retention policy`, 'platform');
-    const key = objectKeys.archive(build.id, task.platform);
+    const key = objectKeys.archive(build.id, task.platform, task.image || undefined);
     const head = await deps.objectStore.head(key);
     if (!head) throw new NotFoundError(`the ${task.platform} archive of build ${build.id} is no longer in the object store`, 'platform');
     return reply

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { Job } from 'bullmq';
-import { isCancelableBuildStatus, PUBLISH_QUEUE, buildQueueName, redisKeys, storedPlatform } from '@archway/contract';
+import { isCancelableBuildStatus, PUBLISH_QUEUE, buildQueueName, publishJobId, redisKeys, storedPlatform } from '@archway/contract';
 import { publishEvent } from '@archway/runtime';
+import { fromDbStatus } from '../../infra/build-status.ts';
 import type { PrismaClient } from '../../infra/db.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../infra/errors.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
@@ -30,7 +31,8 @@ export type CancelOutcome = 'canceled' | 'requested';
 export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<CancelOutcome> {
   const build = await deps.prisma.build.findUnique({ where: { id: buildId }, include: { tasks: true } });
   if (!build) throw new NotFoundError(`build ${buildId} not found`);
-  if (!isCancelableBuildStatus(build.status)) throw notCancelable(buildId, build.status);
+  const current = fromDbStatus(build.status);
+  if (!isCancelableBuildStatus(current)) throw notCancelable(buildId, current);
   try {
     await publishEvent(deps.redis, deps.prefix, { type: 'build.cancel-requested', buildId, at: new Date().toISOString() });
   } catch (err) {
@@ -55,7 +57,7 @@ export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<Ca
 }
 
 function notCancelable(buildId: string, status: string): ConflictError {
-  return new ConflictError(`build ${buildId} is ${status}: only queued or running builds can be canceled`);
+  return new ConflictError(`build ${buildId} is ${status}: only builds waiting for approval, queued or running can be canceled`);
 }
 
 /** Polls the build until the recorder moved it out of queued/running, or the wait is over. */
@@ -63,7 +65,7 @@ async function settled(deps: CancelDeps, buildId: string): Promise<string> {
   const deadline = Date.now() + (deps.cancelWaitMs ?? CANCEL_WAIT_MS);
   for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
     const row = await deps.prisma.build.findUnique({ where: { id: buildId }, select: { status: true } });
-    const status = row?.status ?? 'gone';
+    const status = row ? fromDbStatus(row.status) : 'gone';
     if (!isCancelableBuildStatus(status) || Date.now() >= deadline) return status;
     await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(0, deadline - Date.now()))));
   }
@@ -75,9 +77,13 @@ async function settled(deps: CancelDeps, buildId: string): Promise<string> {
  * ('canceled') fails the parent. Removing the *last* pending child would release the parent
  * (BullMQ moves it to wait), which is why the parent is taken first when possible.
  */
-export async function removeWaitingJobs(queues: Queues, buildId: string, tasks: { id: string; platform: string }[]): Promise<void> {
-  const removed = await queues.queue(PUBLISH_QUEUE).remove(buildId, { removeChildren: true });
-  if (removed === 1) return;
+export async function removeWaitingJobs(queues: Queues, buildId: string, tasks: { id: string; platform: string; image?: string }[]): Promise<void> {
+  // One flow per image in a build of several (publishJobId); every one removed whole: done.
+  let whole = true;
+  for (const name of new Set(tasks.map((t) => t.image ?? ''))) {
+    if ((await queues.queue(PUBLISH_QUEUE).remove(publishJobId(buildId, name || undefined), { removeChildren: true })) !== 1) whole = false;
+  }
+  if (whole) return;
   for (const task of tasks) {
     const queue = queues.queue(buildQueueName(storedPlatform(task.platform)));
     const job = await Job.fromId(queue, task.id);

@@ -5,7 +5,8 @@ import type { Queues } from '../../infra/queue/queues.ts';
 import type { Build, Prisma, Task } from '../../generated/prisma/client.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { repoBuildSettings, sealerFor, type RepoBuildSettings } from './build-secrets.ts';
-import { buildFlow } from './flow.ts';
+import type { FlowJob } from 'bullmq';
+import { buildFlows } from './flow.ts';
 import { publishSupply } from './supply.ts';
 import { checkSourceUrl } from './git.ts';
 import { storedRequest, withCommit, type StoredRequest } from './stored-request.ts';
@@ -44,7 +45,21 @@ export interface BuildOrigin {
 /** What an accepted build's row starts with: a request (REST, rebuild), or a repository's trigger to plan. */
 export type AcceptedBuild = Pick<
   Prisma.BuildUncheckedCreateInput,
-  'sourceUrl' | 'ref' | 'commit' | 'containerfile' | 'context' | 'platforms' | 'image' | 'tags' | 'buildArgs' | 'push' | 'repoId' | 'triggerRef' | 'reason'
+  | 'sourceUrl'
+  | 'ref'
+  | 'commit'
+  | 'containerfile'
+  | 'context'
+  | 'platforms'
+  | 'image'
+  | 'tags'
+  | 'buildArgs'
+  | 'push'
+  | 'repoId'
+  | 'triggerRef'
+  | 'reason'
+  | 'before'
+  | 'untrusted'
 > & {
   trigger: BuildTrigger;
   /** The validated request; absent for a repository's trigger (the resolver plans it from .archway.yaml). */
@@ -112,53 +127,77 @@ export async function enqueueResolve(queues: Queues, buildId: string): Promise<v
   });
 }
 
+/** One task per platform; with several images, one per image × platform ("" names the one image). */
+function taskRows(req: BuildRequest): { platform: string; image: string }[] {
+  if (!req.images) return req.platforms.map((platform) => ({ platform, image: '' }));
+  return req.images.flatMap((img) => img.platforms.map((platform) => ({ platform, image: img.name })));
+}
+
+export interface ResolvedExtra {
+  triggerRef?: string | null;
+  /** Why the build must wait for a person's approval: `waiting-for-approval` with its tasks, no flow (approve.ts adds it). */
+  waitForApproval?: string | undefined;
+}
+
 /**
- * The resolver's last step: `resolving` → `queued` with the resolved request (commit included) and
- * one Task per platform in one transaction, then the flow. Returns false (and queues nothing) when
- * the build left `resolving` meanwhile (canceled). A flow that Redis refuses is left to the
- * reconciler, which queues a build's missing flow again (the same job ids).
+ * The resolver's last step: `resolving` → `queued` (or `waiting-for-approval`) with the resolved
+ * request (commit included) and one Task per image × platform in one transaction, then the flows
+ * (none while it waits for approval). Returns false (and queues nothing) when the build left
+ * `resolving` meanwhile (canceled). A flow that Redis refuses is left to the reconciler, which
+ * queues a build's missing flow again (the same job ids).
  */
 export async function queueResolvedBuild(
   deps: CreateBuildDeps,
   buildId: string,
   stored: StoredRequest,
   settings: RepoBuildSettings,
-  extra: { triggerRef?: string | null } = {},
+  extra: ResolvedExtra = {},
 ): Promise<boolean> {
   const c = requestColumns(stored);
+  const rows = taskRows(stored);
+  const status = extra.waitForApproval ? 'waiting-for-approval' : 'queued';
   // One statement (one round trip, no connection held across several): the guarded move out of
   // `resolving` and the tasks, which exist only if the move happened. Task ids are made here, as
   // Prisma's @default(uuid()) would.
-  const tasks = await deps.prisma.$queryRaw<{ id: string; platform: string }[]>`
+  const tasks = await deps.prisma.$queryRaw<{ id: string; platform: string; image: string }[]>`
     WITH moved AS (
       UPDATE "Build" SET
-        status = 'queued', ref = ${c.ref}, commit = ${stored.source.commit}, containerfile = ${c.containerfile},
+        status = ${status}::"BuildStatus", "approvalReason" = ${extra.waitForApproval ?? null}::text,
+        ref = ${c.ref}, commit = ${stored.source.commit}, containerfile = ${c.containerfile},
         context = ${c.context}, platforms = ${c.platforms}::text[], image = ${c.image}, tags = ${c.tags}::text[],
         "buildArgs" = ${JSON.stringify(c.buildArgs)}::jsonb, push = ${c.push}, request = ${JSON.stringify(stored)}::jsonb,
         "triggerRef" = COALESCE(${extra.triggerRef ?? null}::text, "triggerRef")
       WHERE id = ${buildId}::uuid AND status = 'resolving'
       RETURNING id
     )
-    INSERT INTO "Task" (id, "buildId", platform)
-    SELECT gen_random_uuid(), moved.id, p.platform FROM moved, unnest(${c.platforms}::text[]) AS p(platform)
-    RETURNING id::text, platform`;
+    INSERT INTO "Task" (id, "buildId", platform, image)
+    SELECT gen_random_uuid(), moved.id, p.platform, p.image
+    FROM moved, unnest(${rows.map((r) => r.platform)}::text[], ${rows.map((r) => r.image)}::text[]) AS p(platform, image)
+    RETURNING id::text, platform, image`;
   if (tasks.length === 0) return false;
+  if (extra.waitForApproval) return true;
   // The flow's span is the parent of every agent's task and of the merger's publish.
-  await inSpan('api.flow', () => deps.queues.flow.add(flowOf(deps, buildId, stored, tasks, settings, extra.triggerRef)), {
+  await inSpan('api.flow', () => addFlows(deps, flowsOf(deps, buildId, stored, tasks, settings, extra.triggerRef)), {
     attributes: { 'archway.build_id': buildId },
   });
   return true;
 }
 
-function flowOf(
+/** All flows of a build in one MULTI (addBulk): every image's flow is queued, or none. */
+async function addFlows(deps: CreateBuildDeps, flows: FlowJob[]): Promise<void> {
+  if (flows.length === 1) await deps.queues.flow.add(flows[0]!);
+  else await deps.queues.flow.addBulk(flows);
+}
+
+function flowsOf(
   deps: CreateBuildDeps,
   buildId: string,
   request: StoredRequest,
-  tasks: Pick<Task, 'id' | 'platform'>[],
+  tasks: Pick<Task, 'id' | 'platform' | 'image'>[],
   settings: RepoBuildSettings,
   triggerRef?: string | null,
 ) {
-  return buildFlow(buildId, request, tasks, {
+  return buildFlows(buildId, request, tasks, {
     supply: publishSupply(deps.publicUrl, request, settings, triggerRef),
     ...(deps.buildAttempts ? { attempts: deps.buildAttempts } : {}),
     ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
@@ -183,5 +222,5 @@ export async function requeueBuildFlow(deps: CreateBuildDeps, build: Build, task
   const settings = await repoBuildSettings(deps, build);
   const request = storedRequest(build);
   if (!build.commit) throw new Error(`build ${build.id} has no resolved commit to queue again`);
-  await deps.queues.flow.add(flowOf(deps, build.id, withCommit(request, build.commit), tasks, settings, build.triggerRef));
+  await addFlows(deps, flowsOf(deps, build.id, withCommit(request, build.commit), tasks, settings, build.triggerRef));
 }

@@ -3,6 +3,7 @@ import {
   JOB_CATALOG,
   PUBLISH_QUEUE,
   buildQueueName,
+  publishJobId,
   storedPlatform,
   type BuildJob,
   type PublishJob,
@@ -27,19 +28,38 @@ export interface FlowOptions {
   trace?: TraceCarrier;
 }
 
+/** What one image is built from: the request itself, or one of its `images`. */
+type ImageSpec = Pick<StoredRequest, 'containerfile' | 'context' | 'target' | 'buildArgs' | 'image' | 'tags' | 'push' | 'platforms'> & { name?: string };
+
 /**
- * The BullMQ flow of one build, made from its stored request (never from the row's columns): the
- * `publish` parent (jobId = build id) runs only after every platform's child (jobId = task id)
- * succeeded; one failed child fails the parent, so nothing is published for a partial build.
+ * The BullMQ flows of one build, made from its stored request (never from the row's columns): per
+ * image, a `publish` parent (job id: publishJobId) that runs only after every platform's child
+ * (job id = task id) succeeded; one failed child fails its parent, so nothing is published for a
+ * partial image. A build of one image has one flow; a build of several, one per image.
  */
-export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: string; platform: string }[], opts: FlowOptions = {}): FlowJob {
+export function buildFlows(buildId: string, req: StoredRequest, tasks: { id: string; platform: string; image?: string }[], opts: FlowOptions = {}): FlowJob[] {
+  const specs: ImageSpec[] = req.images ?? [req];
+  return specs.map((spec) =>
+    imageFlow(
+      buildId,
+      req,
+      spec,
+      tasks.filter((t) => (t.image ?? '') === (spec.name ?? '')),
+      opts,
+    ),
+  );
+}
+
+function imageFlow(buildId: string, req: StoredRequest, spec: ImageSpec, tasks: { id: string; platform: string }[], opts: FlowOptions): FlowJob {
   const publish: PublishJob = {
     buildId,
-    ...(req.image ? { image: req.image } : {}),
-    ...(req.push && req.targets?.length ? { targets: req.targets } : {}),
-    tags: req.tags,
-    push: req.push,
-    platforms: req.platforms,
+    ...(spec.name ? { imageName: spec.name } : {}),
+    ...(spec.image ? { image: spec.image } : {}),
+    // The repository's push targets are extra destinations of its one image (not of `images:`).
+    ...(!spec.name && spec.push && req.targets?.length ? { targets: req.targets } : {}),
+    tags: spec.tags,
+    push: spec.push,
+    platforms: spec.platforms,
     ...(opts.supply ? { supply: opts.supply } : {}),
     ...(opts.trace ? { trace: opts.trace } : {}),
   };
@@ -47,7 +67,7 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
     name: 'publish',
     queueName: PUBLISH_QUEUE,
     data: publish,
-    opts: publishJobOptions(buildId),
+    opts: publishJobOptions(publishJobId(buildId, spec.name)),
     children: tasks.map((task) => {
       const platform = storedPlatform(task.platform);
       const job: BuildJob = {
@@ -55,9 +75,11 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
         taskId: task.id,
         platform,
         source: { url: req.source.url, ref: req.source.ref, commit: req.source.commit },
-        ...(req.containerfile ? { containerfile: req.containerfile } : {}),
-        context: req.context,
-        buildArgs: req.buildArgs,
+        ...(spec.containerfile ? { containerfile: spec.containerfile } : {}),
+        context: spec.context,
+        ...(spec.target ? { target: spec.target } : {}),
+        ...(spec.name ? { image: spec.name } : {}),
+        buildArgs: spec.buildArgs,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
         ...(opts.cache ? { cache: opts.cache } : {}),
         ...(opts.queueWaitLimitMs ? { queueWaitLimitMs: opts.queueWaitLimitMs } : {}),
@@ -83,9 +105,9 @@ export function buildFlow(buildId: string, req: StoredRequest, tasks: { id: stri
 }
 
 /** The publish job's options (also when the reconciler queues it again on its own). */
-export function publishJobOptions(buildId: string) {
+export function publishJobOptions(jobId: string) {
   return {
-    jobId: buildId,
+    jobId,
     attempts: JOB_CATALOG.publish.attempts,
     backoff: { type: 'exponential', delay: JOB_CATALOG.publish.backoffMs },
     removeOnComplete: { age: 7 * 24 * 3600 },

@@ -1,4 +1,5 @@
 import type { BuildList, BuildListQuery } from '@archway/contract';
+import { toDbStatus } from '../../infra/build-status.ts';
 import type { PrismaClient } from '../../infra/db.ts';
 import { BadRequestError } from '../../infra/errors.ts';
 import { keyset } from '../../infra/keyset.ts';
@@ -8,7 +9,7 @@ import { BUILD_INCLUDE, UUID_RE, toBuild } from './serialize.ts';
 /** Newest first; pages are cut by (createdAt, id) so builds created meanwhile never shift a page. */
 export async function listBuilds(prisma: PrismaClient, q: BuildListQuery): Promise<BuildList> {
   const where: Prisma.BuildWhereInput = {};
-  if (q.status) where.status = q.status;
+  if (q.status) where.status = toDbStatus(q.status);
   if (q.repoId !== undefined) {
     if (!UUID_RE.test(q.repoId)) throw new BadRequestError('repoId must be a repository id (a UUID)', 'repoId');
     where.repoId = q.repoId;

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { Build as BuildShape, BuildList, BuildListQuery, BuildRequest, CreatedBuild } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import { NotFoundError } from '../../infra/errors.ts';
+import { fromDbStatus } from '../../infra/build-status.ts';
 import { checkImageAllowed } from '../auth/index.ts';
+import { approveBuild } from './approve.ts';
 import { cancelBuild } from './cancel.ts';
 import { createBuild } from './create.ts';
 import { IDEMPOTENCY_HEADER, idempotencyKey, onceForKey, requestHash } from './idempotency.ts';
@@ -19,7 +21,7 @@ const accepted = CreatedBuild.describe(
 
 /** Builds: create, list, show, rebuild, cancel. Mounted under /api/v1. */
 export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  const created = (build: Build): CreatedBuild => ({ id: build.id, status: build.status, url: `${deps.publicUrl}/builds/${build.id}` });
+  const created = (build: Build): CreatedBuild => ({ id: build.id, status: fromDbStatus(build.status), url: `${deps.publicUrl}/builds/${build.id}` });
   const apiUrl = (id: string) => `${deps.publicUrl}/api/v1/builds/${id}`;
 
   const createSchema = describeRoute({ tags, summary: 'Start a build of a git repository', body: BuildRequest, answers: { 202: accepted } });
@@ -58,7 +60,7 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
 
   const cancelSchema = describeRoute({
     tags,
-    summary: 'Cancel a queued or running build (no body)',
+    summary: 'Cancel a build waiting for approval, queued or running (no body)',
     description: '200 once the recorder applied the cancel; 202 while it has not yet (the build shown is still open).',
     params: IdParams,
     answers: { 200: BuildShape, 202: BuildShape },
@@ -68,6 +70,25 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
     const outcome = await cancelBuild(deps, request.params.id);
     // 202: the recorder has not applied the cancel yet; the build shown is still open.
     return reply.code(outcome === 'canceled' ? 200 : 202).send(toBuild(await findBuild(deps, request.params.id)));
+  });
+
+  const approveSchema = describeRoute({
+    tags,
+    summary: 'Approve a build that waits for approval (no body)',
+    description:
+      'A pull request from a fork or a first-time contributor waits in `waiting-for-approval` until a token with the `build` scope approves it here (or in the dashboard). 202 with the build, now queued; 409 when it is not waiting (already approved, canceled).',
+    params: IdParams,
+    answers: { 202: BuildShape },
+  });
+  app.post<{ Params: { id: string } }>('/builds/:id/approve', { schema: approveSchema }, async (request, reply) => {
+    const build = await findBuild(deps, request.params.id);
+    const req = storedRequest(build);
+    checkImageAllowed(request.token, req.image, req.push);
+    await approveBuild(deps, build, request.token?.name ?? 'unknown');
+    return reply
+      .code(202)
+      .header('location', apiUrl(build.id))
+      .send(toBuild(await findBuild(deps, build.id)));
   });
 }
 

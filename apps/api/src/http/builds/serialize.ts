@@ -1,6 +1,17 @@
-import { SupplyChain, type BaseImage, type Build, type BuildTrigger, type Phase, type Task, type TaskAttempt, type PhaseKind } from '@archway/contract';
+import {
+  BuildRequest,
+  SupplyChain,
+  type BaseImage,
+  type Build,
+  type BuildTrigger,
+  type Phase,
+  type Task,
+  type TaskAttempt,
+  type PhaseKind,
+} from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
 import type { Prisma } from '../../generated/prisma/client.ts';
+import { fromDbStatus } from '../../infra/build-status.ts';
 
 /** What to load for one `Build` answer: tasks with their phases, and the build's own phases. */
 export const BUILD_INCLUDE = {
@@ -35,6 +46,7 @@ function toTask(t: TaskRow): Task {
   return {
     id: t.id,
     platform: t.platform,
+    image: t.image || null,
     status: t.status,
     agent: t.agent,
     attempts: t.attempts,
@@ -60,16 +72,18 @@ function toTask(t: TaskRow): Task {
 }
 
 export function toBuild(b: BuildRow): Build {
-  const order = (platform: string) => {
-    const i = b.platforms.indexOf(platform);
-    return i === -1 ? Number.MAX_SAFE_INTEGER : i;
-  };
+  const images = imagesOf(b);
+  const rank = (list: readonly string[], v: string) => (list.indexOf(v) === -1 ? Number.MAX_SAFE_INTEGER : list.indexOf(v));
+  const names = images?.map((i) => i.name) ?? [];
+  // Grouped by image (in the request's order), then in platform order.
+  const order = (t: TaskRow) => rank(names, t.image) * 1000 + rank(b.platforms, t.platform);
   return {
     id: b.id,
-    status: b.status,
+    status: fromDbStatus(b.status),
     source: { url: redactUrl(b.sourceUrl), ref: b.ref, commit: b.commit },
     containerfile: b.containerfile,
     context: b.context,
+    target: requestTarget(b.request),
     platforms: b.platforms,
     image: b.image,
     tags: b.tags,
@@ -83,14 +97,40 @@ export function toBuild(b: BuildRow): Build {
     createdAt: b.createdAt.toISOString(),
     startedAt: iso(b.startedAt),
     finishedAt: iso(b.finishedAt),
-    tasks: [...b.tasks].sort((x, y) => order(x.platform) - order(y.platform)).map(toTask),
+    tasks: [...b.tasks].sort((x, y) => order(x) - order(y)).map(toTask),
+    ...(images ? { images } : {}),
     phases: [...b.phases].sort(byStart).map(toPhase),
     repoId: b.repoId,
     triggerRef: b.triggerRef,
     statusState: b.statusState,
     statusError: b.statusError,
+    approval: b.approvalReason ? { reason: b.approvalReason, approvedBy: b.approvedBy, approvedAt: iso(b.approvedAt) } : null,
     supplyChain: b.supplyChain === null ? null : (SupplyChain.safeParse(b.supplyChain).data ?? null),
   };
+}
+
+/** A build of several images: each image's settings (from the stored request) and its published index. */
+function imagesOf(b: BuildRow): Build['images'] {
+  const parsed = BuildRequest.safeParse(b.request);
+  if (!parsed.success || !parsed.data.images) return undefined;
+  const digests = (b.imageDigests ?? {}) as Record<string, string | null>;
+  return parsed.data.images.map((i) => ({
+    name: i.name,
+    image: i.image ?? null,
+    containerfile: i.containerfile ?? null,
+    context: i.context,
+    target: i.target ?? null,
+    platforms: i.platforms,
+    tags: i.tags,
+    push: i.push,
+    indexDigest: digests[i.name] ?? null,
+  }));
+}
+
+/** `target` lives only in the stored request (no column of its own). */
+function requestTarget(request: unknown): string | null {
+  const t = (request as { target?: unknown } | null)?.target;
+  return typeof t === 'string' ? t : null;
 }
 
 /** Build ids are UUIDs (defined with the cursor that carries them). */

@@ -43,7 +43,30 @@ export function parsePullRequest(payload: unknown, buildActions: readonly string
   if (!buildActions.includes(action)) return { type: 'ignored', reason: `pull_request action "${action}" does not build (only ${buildActions.join(', ')})` };
   const commit = str(obj(pr?.head)?.sha);
   if (number === undefined || !commit || !SHA_RE.test(commit)) return { type: 'ignored', reason: 'pull_request without a number or head commit' };
-  return { type: 'trigger', trigger: { kind: 'pr', number, commit } };
+  const untrusted = untrustedPullRequest(pr ?? {});
+  return { type: 'trigger', trigger: { kind: 'pr', number, commit, ...(untrusted ? { untrusted } : {}) } };
+}
+
+/** GitHub's author_association values of someone who has never had a commit in the repository. */
+const FIRST_TIMER_ASSOCIATIONS = ['FIRST_TIME_CONTRIBUTOR', 'FIRST_TIMER', 'NONE'];
+
+/**
+ * Why a pull request's code must not run before a person approves it, as the payload tells: its
+ * head is in another repository (a fork; GitHub and Forgejo send `head.repo` and `base.repo`, a
+ * deleted fork has none), or GitHub says its author is a first-time contributor. Undefined: trusted.
+ */
+export function untrustedPullRequest(pr: Json): string | undefined {
+  const base = str(obj(obj(pr.base)?.repo)?.full_name);
+  const headName = str(obj(obj(pr.head)?.repo)?.full_name);
+  if (!headName) return 'the pull request comes from a repository that no longer exists (a deleted fork)';
+  // Not `head.repo.fork`: a registered repository may itself be a fork, and its own branches are trusted.
+  if (!base || headName.toLowerCase() !== base.toLowerCase()) return `the pull request comes from the fork ${headName}`;
+  const association = str(pr.author_association);
+  if (association && FIRST_TIMER_ASSOCIATIONS.includes(association)) {
+    const login = str(obj(pr.user)?.login) ?? 'its author';
+    return `${login} is a first-time contributor (author_association ${association})`;
+  }
+  return undefined;
 }
 
 export function parseGithubEvent(event: string, payload: unknown): HookEvent {

@@ -212,7 +212,8 @@ describe('POST /hooks/github', () => {
     const build = await resolved(f, res.json().build.id);
     expect(build.status).toBe('failed');
     expect(build.error).toBe('.archway.yaml line 3: platforms[1]: unknown platform "linux/foo": architecture "foo" is not supported');
-    expect(await f.queues.queue(STATUS_QUEUE).getJob(`${build.id}-final`)).toBeDefined();
+    // The resolver queues the final status just after the build's row changed.
+    await waitFor(() => f.queues.queue(STATUS_QUEUE).getJob(`${build.id}-final`), 'the final status job');
     const shown = await f.app.inject({ url: `/api/v1/builds/${build.id}`, headers: f.auth });
     expect(shown.json()).toMatchObject({ status: 'failed', error: build.error });
   });

@@ -278,8 +278,9 @@ export async function hooksPlugin(app: FastifyInstance, { deps, secretBox }: { d
     }
     try {
       // Recorded and queued for the resolver: no git in the forge's request (.archway.yaml, the
-      // superseded builds and the commit status are the resolver's).
-      const build = await acceptRepoBuild(deps, repo, ev.trigger, 'webhook');
+      // commit message, the changed files, the superseded builds and the commit status are the
+      // resolver's; a skipped commit turns this delivery's result to `skipped` there).
+      const build = await acceptRepoBuild(deps, repo, ev.trigger, 'webhook', undefined, { before: ev.before });
       const note = `build accepted: resolving ${triggerRef(ev.trigger)} at ${ev.trigger.commit}`;
       await finishDelivery(deps.prisma, rowId, 'queued', note, build.id);
       return { status: 202, body: { delivery: deliveryId, result: 'queued', build: buildRef(build.id), message: note } };

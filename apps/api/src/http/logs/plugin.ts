@@ -15,6 +15,7 @@ const STREAM_ID = /^\d+-\d+$/;
 
 const LogQuery = z.object({
   platform: z.string().optional().describe("Which platform's log (`linux/arm64`); may be left out when the build has one"),
+  image: z.string().optional().describe('Which image (`images[].name`) in a build of several; required there'),
   download: z.enum(['1', 'true']).optional().describe('Answer as a file download (Content-Disposition)'),
 });
 const logSchema = describeRoute({
@@ -29,42 +30,47 @@ const streamSchema = describeRoute({
   summary: 'The log of one platform, live, as Server-Sent Events',
   description: 'Each `line` event is one log line; its id resumes the stream (`Last-Event-ID`). An `end` event follows once the task has finished.',
   params: IdParams,
-  query: LogQuery.pick({ platform: true }),
+  query: LogQuery.pick({ platform: true, image: true }),
   headers: z.object({ 'last-event-id': z.string().regex(STREAM_ID).optional().describe('Resume after this event id') }),
   answers: { 200: { type: 'text/event-stream', description: 'Server-Sent Events' } },
 });
 
 interface LogRoute {
   Params: { id: string };
-  Querystring: { platform?: string; download?: string };
+  Querystring: { platform?: string; image?: string; download?: string };
 }
 
 const stored = <T extends { platform: string }>(task: T) => ({ ...task, platform: storedPlatform(task.platform) });
 
 /** Build logs per platform: the whole text, or a live Server-Sent Events stream. */
 export async function logsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  async function findTask(id: string, platform: string | undefined) {
+  async function findTask(id: string, platform: string | undefined, image: string | undefined) {
     const build = await findBuild(deps, id);
+    const names = [...new Set(build.tasks.map((t) => t.image).filter(Boolean))];
+    if (names.length > 0 && !names.includes(image ?? '')) {
+      throw new BadRequestError(`image is required for a build of several images: one of ${names.join(', ')}`, 'image');
+    }
+    const tasks = build.tasks.filter((t) => t.image === (names.length > 0 ? image : ''));
     if (platform === undefined || platform === '') {
-      if (build.tasks.length === 1) return { build, task: stored(build.tasks[0]!) };
-      throw new BadRequestError(`platform is required: one of ${build.platforms.join(', ')}`, 'platform');
+      if (tasks.length === 1) return { build, task: stored(tasks[0]!) };
+      throw new BadRequestError(`platform is required: one of ${tasks.map((t) => t.platform).join(', ')}`, 'platform');
     }
     // `?platform=` in any spelling; one Archway cannot name is simply not among the build's.
     const wanted = platformOrUndefined(platform);
-    const task = build.tasks.find((t) => t.platform === wanted);
-    if (!task) throw new NotFoundError(`build ${id} has no platform "${platform}" (it has ${build.platforms.join(', ')})`, 'platform');
+    const task = tasks.find((t) => t.platform === wanted);
+    if (!task) throw new NotFoundError(`build ${id} has no platform "${platform}" (it has ${tasks.map((t) => t.platform).join(', ')})`, 'platform');
     return { build, task: stored(task) };
   }
 
   app.get<LogRoute>('/builds/:id/logs', { schema: logSchema }, async (request, reply) => {
-    const { build, task } = await findTask(request.params.id, request.query.platform);
+    const { build, task } = await findTask(request.params.id, request.query.platform, request.query.image);
     const finished = isFinalTaskStatus(task.status);
     reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store');
     if (request.query.download === '1' || request.query.download === 'true') {
       reply.header('content-disposition', `attachment; filename="archway-${build.id}-${platformSlug(task.platform)}.log"`);
     }
     if (finished) {
-      const key = objectKeys.log(build.id, task.platform);
+      const key = objectKeys.log(build.id, task.platform, task.image || undefined);
       if (await deps.objectStore.head(key)) return reply.send(await deps.objectStore.get(key));
     }
     const streamKey = redisKeys(deps.prefix).log(task.id);
@@ -75,7 +81,7 @@ export async function logsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps
   });
 
   app.get<LogRoute>('/builds/:id/logs/stream', { schema: streamSchema }, async (request, reply) => {
-    const { task } = await findTask(request.params.id, request.query.platform);
+    const { task } = await findTask(request.params.id, request.query.platform, request.query.image);
     const lastEventId = request.headers['last-event-id'];
     const after = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined;
     if (after !== undefined && !STREAM_ID.test(after)) {

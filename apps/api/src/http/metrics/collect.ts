@@ -2,6 +2,7 @@ import { BuildStatus, PUBLISH_QUEUE, TaskStatus } from '@archway/contract';
 import { Gauge, type Registry } from '@archway/runtime/metrics';
 import type { AppDeps } from '../../deps.ts';
 import { liveAgents, queueDepths } from '../agents/index.ts';
+import { fromDbStatus } from '../../infra/build-status.ts';
 
 type StateDeps = Pick<AppDeps, 'prisma' | 'redis' | 'prefix' | 'queues'>;
 
@@ -53,7 +54,11 @@ export function registerStateGauges(registry: Registry) {
     }
     for (const [state, value] of Object.entries(publish)) gauges.publishJobs.set({ state }, value);
     // Every known status gets a series (at 0) before its first use: rate() and alerts need it.
-    setByStatus(gauges.builds, builds, BuildStatus.options);
+    setByStatus(
+      gauges.builds,
+      builds.map((b) => ({ ...b, status: fromDbStatus(b.status) })),
+      BuildStatus.options,
+    );
     setByStatus(gauges.tasks, tasks, TaskStatus.options);
   };
 }

@@ -6,6 +6,7 @@ export {
   cancelsSuperseded,
   newerBuildOf,
   ResolveFailure,
+  ResolveSkip,
   resolveRepoBuild,
   triggerRef,
   type RepoTrigger,

@@ -1,7 +1,7 @@
 import type { Repo as RepoRow } from '../../generated/prisma/client.ts';
 import { UnprocessableError } from '../../infra/errors.ts';
 import { GitError, lsRemote } from './git.ts';
-import type { RepoTrigger } from '../../rules/repo-build/index.ts';
+import type { RepoTrigger } from '../../rules/build-plan/index.ts';
 
 /** A pull request's head (GitHub, Forgejo) or a GitLab merge request's. */
 const PULL_RE = /^refs\/(?:pull|merge-requests)\/(\d+)\/head$/;

@@ -33,6 +33,7 @@ export function toRepo(row: RepoRow, publicUrl: string, webhookSecret?: string):
     hasForgeToken: row.forgeToken !== null,
     secrets: Object.keys(storedSecrets(row.buildSecrets)).sort(),
     pullRequestSecrets: row.pullRequestSecrets,
+    requireApproval: row.requireApproval,
     attestations: row.attestations,
     buildTimeout: row.buildTimeoutMs ? formatDuration(row.buildTimeoutMs) : null,
     layerCache: row.layerCache,

@@ -107,6 +107,7 @@ export async function createRepo(deps: RepoDeps, input: RepoCreate): Promise<{ r
         buildTimeoutMs: timeoutMs,
         queueWaitLimitMs: waitMs,
         pullRequestSecrets: input.pullRequestSecrets,
+        requireApproval: input.requireApproval,
         layerCache: input.layerCache ?? null,
         rebuildOnBaseChange: input.rebuildOnBaseChange,
         attestations: input.attestations,
@@ -146,6 +147,7 @@ export async function updateRepo(deps: RepoDeps, id: string, input: RepoUpdate):
   if (input.buildTimeout !== undefined) data.buildTimeoutMs = input.buildTimeout === null ? null : buildTimeoutMs(input.buildTimeout);
   if (input.queueWaitLimit !== undefined) data.queueWaitLimitMs = input.queueWaitLimit === null ? null : queueWaitLimitMs(input.queueWaitLimit);
   if (input.pullRequestSecrets !== undefined) data.pullRequestSecrets = input.pullRequestSecrets;
+  if (input.requireApproval !== undefined) data.requireApproval = input.requireApproval;
   if (input.layerCache !== undefined) data.layerCache = input.layerCache;
   if (input.rebuildOnBaseChange !== undefined) data.rebuildOnBaseChange = input.rebuildOnBaseChange;
   if (input.attestations !== undefined) data.attestations = input.attestations;

@@ -1,2 +1,2 @@
 export { ARCHWAY_YAML, parseArchwayYaml } from './parse.ts';
-export { renderTagTemplates, type ArchwayYaml } from './schema.ts';
+export { renderTagTemplates, type ArchwayYaml, type YamlImage } from './schema.ts';

@@ -42,7 +42,7 @@ describe('parseArchwayYaml', () => {
   it('points at an unknown key, a bad path and a bad tag', () => {
     expect(parseArchwayYaml('context: .\n\nplatform: linux/amd64\n')).toMatchObject({
       ok: false,
-      reason: '.archway.yaml line 3: unknown setting "platform": use containerfile, context, platforms, buildArgs, tags',
+      reason: '.archway.yaml line 3: unknown setting "platform": use containerfile, context, target, platforms, buildArgs, tags, images, when',
     });
     expect(parseArchwayYaml('containerfile: ../etc/passwd\n')).toMatchObject({
       ok: false,
@@ -56,6 +56,38 @@ describe('parseArchwayYaml', () => {
       ok: false,
       reason: expect.stringMatching(/^\.archway\.yaml line 2: buildArgs\.1BAD: /),
     });
+  });
+
+  it('validates when: with the line of the bad pattern and the keys it allows', () => {
+    expect(parseArchwayYaml('when:\n  branches: [main]\n  paths-ignore:\n    - docs/**\n    - ""\n')).toMatchObject({
+      ok: false,
+      reason: '.archway.yaml line 5: when.paths-ignore[1]: a pattern must not be empty',
+    });
+    expect(parseArchwayYaml('when:\n  branch: main\n')).toMatchObject({
+      ok: false,
+      reason: '.archway.yaml line 2: when: unknown setting "branch": use branches, tags, paths, paths-ignore',
+    });
+  });
+
+  it('validates images: line by line, with the keys an image allows', () => {
+    const head = 'images:\n  - name: api\n    image: registry.example.com/acme/api\n';
+    expect(parseArchwayYaml(`${head}  - name: worker\n    platform: arm64\n`)).toMatchObject({
+      ok: false,
+      reason: '.archway.yaml line 5: images[1]: unknown setting "platform": use name, image, containerfile, context, target, platforms, buildArgs, tags',
+    });
+    expect(parseArchwayYaml(`${head}  - name: api\n`)).toMatchObject({
+      ok: false,
+      reason: '.archway.yaml line 4: images[1].name: image name "api" is used twice',
+    });
+    expect(parseArchwayYaml(`${head}  - name: Worker\n`)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^\.archway\.yaml line 4: images\[1\]\.name: an image name is/),
+    });
+    expect(parseArchwayYaml(`${head}  - name: w\n    target: "--x"\n`)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^\.archway\.yaml line 5: images\[1\]\.target: /),
+    });
+    expect(parseArchwayYaml(head)).toMatchObject({ ok: false, reason: '.archway.yaml line 2: images: list at least two images (one image needs no list)' });
   });
 
   it('reports YAML syntax errors with their line, and a non-mapping document', () => {

@@ -1,6 +1,7 @@
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { formatBytes } from '@archway/contract';
-import { ArchwayYaml } from './schema.ts';
+import { WHEN_KEYS } from '../when/index.ts';
+import { ArchwayYaml, IMAGE_KEYS } from './schema.ts';
 
 export const ARCHWAY_YAML = '.archway.yaml';
 /** Larger than any sensible config; stops a huge file from being parsed at all. */
@@ -22,8 +23,7 @@ export function parseArchwayYaml(text: string): ParsedArchwayYaml {
     return fail(`line ${line}: ${syntax.message.split('\n')[0]}`);
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
-  if (typeof value !== 'object' || Array.isArray(value))
-    return fail('line 1: must be a mapping of settings (containerfile, context, platforms, buildArgs, tags)');
+  if (typeof value !== 'object' || Array.isArray(value)) return fail(`line 1: must be a mapping of settings (${TOP_KEYS.join(', ')})`);
   const parsed = ArchwayYaml.safeParse(value);
   if (parsed.success) return { ok: true, config: parsed.data };
   const issue = parsed.error.issues[0]!;
@@ -31,9 +31,18 @@ export function parseArchwayYaml(text: string): ParsedArchwayYaml {
   const line = lineOf(doc, lineCounter, issue);
   const message =
     issue.code === 'unrecognized_keys'
-      ? `unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: use containerfile, context, platforms, buildArgs, tags`
+      ? `unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: use ${keysAt(issue.path).join(', ')}`
       : issue.message;
   return fail(`line ${line}: ${path ? `${path}: ` : ''}${message}`);
+}
+
+const TOP_KEYS = ['containerfile', 'context', 'target', 'platforms', 'buildArgs', 'tags', 'images', 'when'];
+
+/** The settings allowed where an unknown one was found. */
+function keysAt(path: readonly PropertyKey[]): readonly string[] {
+  if (path[0] === 'when') return WHEN_KEYS;
+  if (path[0] === 'images') return IMAGE_KEYS;
+  return TOP_KEYS;
 }
 
 function fail(detail: string): ParsedArchwayYaml {

@@ -1,4 +1,5 @@
-import { OPEN_BUILD_STATUSES, OPEN_TASK_STATUSES } from '@archway/contract';
+import { OPEN_BUILD_STATUSES, OPEN_TASK_STATUSES, QUEUED_BUILD_STATUSES } from '@archway/contract';
+import { dbStatuses } from '../../infra/build-status.ts';
 import type { AgentInfo } from '@archway/contract';
 import type { Redis } from 'ioredis';
 import type { PrismaClient } from '../../infra/db.ts';
@@ -56,5 +57,10 @@ export interface SweepCounts {
 }
 
 /** The contract's open sets, as the mutable arrays Prisma's filters take. */
-export const OPEN_BUILD = [...OPEN_BUILD_STATUSES];
+export const OPEN_BUILD = dbStatuses(OPEN_BUILD_STATUSES);
+/**
+ * What the sweep checks against Redis: resolving builds (their resolve job) and queued ones (their
+ * flow), never a build waiting for approval (it has no jobs on purpose).
+ */
+export const SWEPT_BUILD = dbStatuses(['resolving', ...QUEUED_BUILD_STATUSES]);
 export const OPEN_TASK = [...OPEN_TASK_STATUSES];

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PUBLISH_QUEUE, buildQueueName, parsePlatform, redisKeys, type BuildStatus, type PublishJob } from '@archway/contract';
+import { PUBLISH_QUEUE, buildQueueName, parsePlatform, redisKeys, type PublishJob } from '@archway/contract';
+import type { DbBuildStatus as BuildStatus } from '../../infra/build-status.ts';
 import { publishEvent } from '@archway/runtime';
 import { makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
 import { buildJob, finalBuild, postBuild, publishJob, reconcileFixture, sweep, waitFor } from './test-support.ts';

@@ -1,5 +1,15 @@
 import { Job } from 'bullmq';
-import { PUBLISH_QUEUE, TaskSupply, buildQueueName, isOpenTaskStatus, redisKeys, storedPlatform, type BuildResult, type PublishJob } from '@archway/contract';
+import {
+  PUBLISH_QUEUE,
+  TaskSupply,
+  buildQueueName,
+  isOpenTaskStatus,
+  publishJobId,
+  redisKeys,
+  storedPlatform,
+  type BuildResult,
+  type PublishJob,
+} from '@archway/contract';
 import { nowIso, publishEvent } from '@archway/runtime';
 import type { Build, Task } from '../../generated/prisma/client.ts';
 import { publishJobOptions, publishSupply, repoSupplySettings, requeueBuildFlow, storedRequest, withCommit } from '../../http/builds/index.ts';
@@ -19,7 +29,7 @@ const LOST = 'its jobs were lost from Redis (Redis restarted without its data, o
  */
 export async function reconcileBuild(s: Sweep, build: BuildRow): Promise<void> {
   if (build.status === 'resolving') return reconcileResolving(s, build);
-  const parent = await Job.fromId(s.queues.queue(PUBLISH_QUEUE), build.id);
+  const parent = await publishParent(s, build);
   if (build.status === 'publishing') {
     if (!parent) await requeuePublish(s, build);
     return;
@@ -39,6 +49,16 @@ export async function reconcileBuild(s: Sweep, build: BuildRow): Promise<void> {
   for (const t of open) {
     if (await enforceDeadlines(s, { ...refs.find((r) => r.id === t.id)!, attempts: t.attempts }, refs, jobs.get(t.id)!)) return;
   }
+}
+
+/**
+ * The build's publish job; for a build of several images, the first image's, and only when every
+ * image's exists (a missing one is repaired like a missing flow).
+ */
+async function publishParent(s: Sweep, build: BuildRow): Promise<Job | undefined> {
+  const names = [...new Set(build.tasks.map((t) => t.image))];
+  const parents = await Promise.all(names.map((n) => Job.fromId(s.queues.queue(PUBLISH_QUEUE), publishJobId(build.id, n || undefined))));
+  return parents.every(Boolean) ? parents[0] : undefined;
 }
 
 async function anyHeld(s: Sweep, tasks: Task[], jobs: Map<string, Job | undefined>): Promise<boolean> {
@@ -83,6 +103,12 @@ async function requeueFlow(s: Sweep, build: BuildRow, jobs: Map<string, Job | un
  * results Postgres recorded (its children's return values went with the flow).
  */
 async function requeuePublish(s: Sweep, build: BuildRow): Promise<void> {
+  if (build.tasks.some((t) => t.image)) {
+    // Not rebuilt per image here: a build of several images whose publish jobs were lost fails, to be rebuilt.
+    await publishEvent(s.redis, s.prefix, { type: 'build.failed', buildId: build.id, at: nowIso(), reason: `${LOST}; rebuild it` });
+    s.counts.lostBuilds++;
+    return;
+  }
   const results: BuildResult[] = [];
   for (const t of build.tasks) {
     if (t.status !== 'built' || !t.archiveKey || t.archiveSize === null || !t.archiveDigest || !t.manifestDigest) {

@@ -1,7 +1,7 @@
 import { redisKeys } from '@archway/contract';
 import { liveAgents } from '../../http/agents/index.ts';
 import { recordAgents } from './agents.ts';
-import { OPEN_BUILD, type ReconcileDeps, type Sweep, type SweepCounts } from './context.ts';
+import { SWEPT_BUILD, type ReconcileDeps, type Sweep, type SweepCounts } from './context.ts';
 import { closeLeftoverTasks } from './leftovers.ts';
 import { reconcileBuild } from './repair.ts';
 
@@ -28,7 +28,7 @@ export async function runSweep(deps: ReconcileDeps, signal?: AbortSignal): Promi
   const s: Sweep = { ...deps, now: Date.now(), live: await liveAgents(deps.redis, deps.prefix), suspects: new Set(), counts };
   await recordAgents(s);
   const builds = await deps.prisma.build.findMany({
-    where: { status: { in: OPEN_BUILD }, createdAt: { lt: new Date(s.now - deps.policy.graceMs) } },
+    where: { status: { in: SWEPT_BUILD }, createdAt: { lt: new Date(s.now - deps.policy.graceMs) } },
     include: { tasks: true },
     orderBy: { createdAt: 'asc' },
     take: BATCH,

@@ -1,20 +1,26 @@
 import {
   CANCELABLE_BUILD_STATUSES,
-  OPEN_BUILD_STATUSES,
+  QUEUED_BUILD_STATUSES,
   OPEN_TASK_STATUSES,
   REASON_MAX_CHARS,
   boundReason,
   taskLogPointer,
   type BuildEvent,
 } from '@archway/contract';
+import { dbStatuses } from '../../infra/build-status.ts';
 import type { PrismaClient } from '../../infra/db.ts';
 import { prismaCode } from '../../infra/db.ts';
 import { recordAttempt } from './attempts.ts';
+import { applyImagePublished } from './images.ts';
 import { applyPhaseEnded, applyPhaseStarted } from './phases.ts';
 
 /** States a task or build may still leave. Final states are never left again. */
 const OPEN_TASK = [...OPEN_TASK_STATUSES];
-const OPEN_BUILD = [...OPEN_BUILD_STATUSES];
+/**
+ * Agent and merger events move only builds handed to Redis (or, for a failure, one still
+ * resolving), never one waiting for approval.
+ */
+const OPEN_BUILD = dbStatuses(['resolving', ...QUEUED_BUILD_STATUSES]);
 
 /**
  * Applies one event to Postgres. Every write is guarded by the state it may come from, so events
@@ -102,6 +108,7 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
       return b.count > 0;
     }
     case 'build.succeeded': {
+      if (event.image) return applyImagePublished(prisma, { ...event, image: event.image }, at);
       const b = await prisma.build.updateMany({
         where: { id: event.buildId, status: { in: OPEN_BUILD } },
         data: {
@@ -125,7 +132,7 @@ async function applyState(prisma: PrismaClient, event: BuildEvent, at: Date): Pr
 }
 
 /** Build states a cancel may come from (a publishing build is past the point of no return). */
-const CANCELABLE_BUILD = [...CANCELABLE_BUILD_STATUSES];
+const CANCELABLE_BUILD = dbStatuses(CANCELABLE_BUILD_STATUSES);
 
 /**
  * Cancels the build and its open tasks in one transaction, only if the build is still queued or
@@ -157,13 +164,19 @@ async function applyFinalFailure(prisma: PrismaClient, event: TaskFailed, at: Da
       finishedAt: at,
     },
   });
-  const row = await prisma.task.findUnique({ where: { id: event.taskId }, select: { platform: true } });
+  const row = await prisma.task.findUnique({ where: { id: event.taskId }, select: { platform: true, image: true } });
   if (!row) return task.count > 0;
+  // In a build of several images the reason names the image first.
+  const image = row.image ? `image ${row.image}: ` : '';
   // The first platform to fail names the build's reason; later failures keep theirs on the task.
   const build = await prisma.build.updateMany({
     where: { id: event.buildId, status: { in: OPEN_BUILD } },
     // Agents already lead their reasons with the platform; don't say it twice.
-    data: { status: 'failed', error: event.reason.startsWith(`${row.platform}:`) ? event.reason : `${row.platform}: ${event.reason}`, finishedAt: at },
+    data: {
+      status: 'failed',
+      error: image + (event.reason.startsWith(`${row.platform}:`) ? event.reason : `${row.platform}: ${event.reason}`),
+      finishedAt: at,
+    },
   });
   return task.count + build.count > 0;
 }

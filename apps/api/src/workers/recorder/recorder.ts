@@ -3,6 +3,7 @@ import { BuildEvent, redisKeys } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { consumeStream, type RawStreamEntry } from '@archway/runtime';
 import { applyEvent, isPermanent } from './apply.ts';
+import { stopOtherImages } from './images.ts';
 
 export const RECORDER_GROUP = 'recorder';
 
@@ -66,6 +67,7 @@ export function startRecorder(deps: RecorderDeps): Recorder {
       if (!isPermanent(err)) throw err; // kept pending, retried (e.g. Postgres is down)
       log.warn({ id, type: event.type, buildId: event.buildId, err: (err as Error).message }, 'recorder: dropping an event that cannot be applied');
     }
+    if (changed) await stopOtherImages(deps.prisma, conn, deps.prefix, event);
     if (changed) await conn.publish(keys.buildChanged, event.buildId);
     await deps.afterApply?.(event);
   }

@@ -1,13 +1,13 @@
 import { redisKeys } from '@archway/contract';
-import { sourceRef, triggerRef, type RepoTrigger } from '../../rules/repo-build/index.ts';
+import { sourceRef, triggerRef, type RepoTrigger } from '../../rules/build-plan/index.ts';
 import { resolveRequestBuild } from '../../http/builds/index.ts';
-import { cancelSuperseded, cancelsSuperseded, newerBuildOf, ResolveFailure, resolveRepoBuild } from '../../http/repos/index.ts';
+import { cancelSuperseded, cancelsSuperseded, newerBuildOf, ResolveFailure, ResolveSkip, resolveRepoBuild } from '../../http/repos/index.ts';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError } from '../../infra/errors.ts';
-import { enqueueStatus, STATUS_QUEUE } from '../statuses/index.ts';
+import { enqueueSkipStatus, enqueueStatus, STATUS_QUEUE } from '../statuses/index.ts';
 import type { Build, Repo } from '../../generated/prisma/client.ts';
 
-export type ResolveOutcome = 'queued' | 'failed' | 'canceled' | 'skipped';
+export type ResolveOutcome = 'queued' | 'waiting-for-approval' | 'failed' | 'canceled' | 'skipped';
 
 /**
  * Resolves one accepted build: a request's ref (REST, rebuild), or a repository's trigger and its
@@ -40,13 +40,17 @@ async function resolveLoaded(deps: AppDeps, build: Build & { repo: Repo | null }
       const newer = await newerBuildOf(deps, build);
       if (newer) return await finish(deps, build, 'canceled', `canceled: superseded by build ${newer} of the same ${build.triggerRef}`);
     }
-    const t = await resolveRepoBuild(deps, build, repo);
-    if (!t) return 'skipped';
-    await changed(deps, buildId, 'queued');
-    await commitStatus(deps, buildId, 'pending');
+    const resolved = await resolveRepoBuild(deps, build, repo);
+    if (!resolved) return 'skipped';
+    const t = resolved.trigger;
+    // A pull request from a fork or a first-time contributor: tasks written, no flow until approved.
+    const outcome = resolved.approval ? 'waiting-for-approval' : 'queued';
+    await changed(deps, buildId, outcome);
+    await commitStatus(deps, buildId, resolved.approval ? 'waiting' : 'pending');
     if (cancelsSuperseded(repo, triggerRef(t))) await cancelSuperseded(deps, { ...build, triggerRef: triggerRef(t) });
-    return 'queued';
+    return outcome;
   } catch (err) {
+    if (err instanceof ResolveSkip) return skip(deps, build, err);
     if (err instanceof ResolveFailure) return finish(deps, build, 'failed', err.message, err.trigger);
     if (err instanceof HttpError) return finish(deps, build, 'failed', err.message);
     if (!lastAttempt) throw err;
@@ -61,6 +65,7 @@ async function finish(
   status: 'failed' | 'canceled',
   reason: string,
   t?: RepoTrigger,
+  opts: { finalStatus?: boolean } = {},
 ): Promise<ResolveOutcome> {
   const buildId = build.id;
   // A commit a user named for a ref is only the build's once the ref was found pointing at it.
@@ -72,8 +77,25 @@ async function finish(
   });
   if (moved.count === 0) return 'skipped';
   await changed(deps, buildId, status);
-  if (build.repoId) await commitStatus(deps, buildId, 'final');
+  if (build.repoId && opts.finalStatus !== false) await commitStatus(deps, buildId, 'final');
   return status;
+}
+
+/**
+ * The repository's rules skip the commit (skip marker, `when:` filters): there is no `skipped`
+ * build status, so the build ends `canceled` with the reason; the forge gets the `skipped` commit
+ * status (not `final`, which would report a cancel) and the webhook delivery that accepted it says
+ * `skipped` too.
+ */
+async function skip(deps: AppDeps, build: Build & { repo: Repo | null }, s: ResolveSkip): Promise<ResolveOutcome> {
+  // The delivery first: the status reporter, told of the cancel, reads it to stay silent.
+  await deps.prisma.webhookDelivery.updateMany({ where: { buildId: build.id }, data: { result: 'skipped', message: s.message.slice(0, 2000) } });
+  const outcome = await finish(deps, build, 'canceled', s.message, s.trigger, { finalStatus: false });
+  if (outcome !== 'canceled') return outcome;
+  if (s.status && build.repoId) {
+    await enqueueSkipStatus(deps.queues.queue(STATUS_QUEUE), { repoId: build.repoId, commit: s.trigger.commit, reason: s.message }).catch(() => {});
+  }
+  return outcome;
 }
 
 /**
@@ -81,7 +103,7 @@ async function finish(
  * queue the same job on `buildChanged`; the job id keeps it once). Best effort: a Redis hiccup
  * only delays it until the recorder's next change of the build.
  */
-async function commitStatus(deps: AppDeps, buildId: string, stage: 'pending' | 'final'): Promise<void> {
+async function commitStatus(deps: AppDeps, buildId: string, stage: 'pending' | 'waiting' | 'final'): Promise<void> {
   await enqueueStatus(deps.queues.queue(STATUS_QUEUE), { buildId, stage }).catch(() => {});
 }
 

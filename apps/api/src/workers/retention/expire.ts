@@ -24,7 +24,7 @@ type Candidate = Prisma.BuildGetPayload<{
     platforms: true;
     archivesDeletedAt: true;
     logsDeletedAt: true;
-    tasks: { select: { platform: true } };
+    tasks: { select: { platform: true; image: true } };
   };
 }>;
 
@@ -74,7 +74,7 @@ export async function expireBuilds(
         platforms: true,
         archivesDeletedAt: true,
         logsDeletedAt: true,
-        tasks: { select: { platform: true } },
+        tasks: { select: { platform: true, image: true } },
       },
     });
     for (const build of page) {
@@ -116,6 +116,11 @@ async function expireBuild(
       keys.push({ key: objectKeys.provenance(build.id, platform), kind: 'archives' });
     }
     if (logsDue) keys.push({ key: objectKeys.log(build.id, platform), kind: 'logs' });
+  }
+  // A build of several images: one archive and one log per image × platform.
+  for (const t of build.tasks.filter((x) => x.image)) {
+    if (archivesDue) keys.push({ key: objectKeys.archive(build.id, storedPlatform(t.platform), t.image), kind: 'archives' });
+    if (logsDue) keys.push({ key: objectKeys.log(build.id, storedPlatform(t.platform), t.image), kind: 'logs' });
   }
   const unique = [...new Map(keys.map((k) => [k.key, k])).values()];
 

@@ -1,5 +1,6 @@
 // Fixtures for the retention tests (not used by production code).
-import { objectKeys, parsePlatform, type BuildStatus } from '@archway/contract';
+import { objectKeys, parsePlatform } from '@archway/contract';
+import type { DbBuildStatus as BuildStatus } from '../../infra/build-status.ts';
 import { readableFrom, type ObjectStore } from '@archway/runtime';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { RetentionLog } from './log.ts';

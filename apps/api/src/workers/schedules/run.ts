@@ -1,6 +1,7 @@
 import { OPEN_BUILD_STATUSES, type ScheduleRunResult } from '@archway/contract';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError } from '../../infra/errors.ts';
+import { dbStatuses, fromDbStatus } from '../../infra/build-status.ts';
 import { acceptRepoBuild, resolveRepoTrigger, triggerRef } from '../../http/repos/index.ts';
 
 export interface ScheduleRun {
@@ -20,13 +21,13 @@ export async function runSchedule(deps: AppDeps, scheduleId: string, now = new D
   if (!schedule?.enabled) return { result: 'gone', message: 'the schedule was removed or disabled' };
   const ref = triggerRef({ kind: 'branch', branch: schedule.branch, commit: '' });
   const open = await deps.prisma.build.findFirst({
-    where: { repoId: schedule.repoId, triggerRef: ref, status: { in: [...OPEN_BUILD_STATUSES] } },
+    where: { repoId: schedule.repoId, triggerRef: ref, status: { in: dbStatuses(OPEN_BUILD_STATUSES) } },
     orderBy: { createdAt: 'desc' },
     select: { id: true, status: true },
   });
   let run: ScheduleRun;
   if (open) {
-    run = { result: 'skipped', message: `skipped: build ${open.id} of ${schedule.branch} is still ${open.status}` };
+    run = { result: 'skipped', message: `skipped: build ${open.id} of ${schedule.branch} is still ${fromDbStatus(open.status)}` };
   } else {
     try {
       const t = await resolveRepoTrigger(schedule.repo, `refs/heads/${schedule.branch}`, undefined, deps.gitTimeoutMs);

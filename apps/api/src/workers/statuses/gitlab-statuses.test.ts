@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys, type BuildStatus } from '@archway/contract';
+import { toDbStatus } from '../../infra/build-status.ts';
 import { waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { createSecretBox } from '../../infra/secrets/secret-box.ts';
 import type { StatusReporter } from './reporter.ts';
@@ -97,7 +98,7 @@ describe('GitLab commit statuses (against a GitLab API stand-in)', () => {
     repoBuildRow(f, { repoId: ids[repo]!, commit: (++n).toString(16).padStart(40, 'c'), image: 'registry.example.com/app', status });
   const changed = (id: string) => f.redis.publish(redisKeys(f.prefix).buildChanged, id);
   const setStatus = (id: string, status: BuildStatus, error?: string) =>
-    f.prisma.build.update({ where: { id }, data: { status, ...(error ? { error } : {}) } });
+    f.prisma.build.update({ where: { id }, data: { status: toDbStatus(status), ...(error ? { error } : {}) } });
   const requestsFor = (id: string) => gitlab.received.filter((r) => String(r.body.target_url).endsWith(id));
 
   it('pending → running → success, on the URL-encoded project path with PRIVATE-TOKEN and the context as `name`', async () => {

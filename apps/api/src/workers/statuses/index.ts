@@ -1,2 +1,2 @@
 // What the HTTP features use of the statuses worker: queueing a commit status to report.
-export { enqueueStatus, STATUS_QUEUE } from './queue.ts';
+export { enqueueSkipStatus, enqueueStatus, STATUS_QUEUE } from './queue.ts';

@@ -2,7 +2,7 @@ import { isFinalBuildStatus, type FinalBuildStatus } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { forgeApiBase, postCommitStatus, StatusPostError, type CommitStatus, type ForgeState, type GitlabState } from './client.ts';
-import type { StatusJob } from './queue.ts';
+import type { SkipStatusJob, StatusJob } from './queue.ts';
 
 export interface ReportDeps {
   prisma: PrismaClient;
@@ -20,6 +20,8 @@ const OPEN_STATES = new Set(['pending', 'running']);
 /** The state a job's stage posts on this forge, or undefined when it has nothing to post. */
 function stateFor(provider: string, stage: StatusJob['stage'], status: string, reported: string | null): CommitStatus['state'] | undefined {
   const gitlab = provider === 'gitlab';
+  // Waiting for approval: pending, saying so; never once the build moved on.
+  if (stage === 'waiting') return status === 'waiting_for_approval' && (!reported || OPEN_STATES.has(reported)) ? 'pending' : undefined;
   if (isFinalBuildStatus(status)) return stage === 'final' ? (gitlab ? GITLAB_STATE : FORGE_STATE)[status] : undefined;
   if (stage === 'final') return undefined;
   // An open stage after a final state would overwrite the result on the forge.
@@ -30,8 +32,10 @@ function stateFor(provider: string, stage: StatusJob['stage'], status: string, r
 
 export type ReportOutcome = 'posted' | 'skipped';
 
-function describe(build: { status: string; error: string | null; push: boolean; tags: string[]; platforms: string[] }): string {
+function describe(build: { status: string; error: string | null; push: boolean; tags: string[]; platforms: string[]; approvalReason: string | null }): string {
   switch (build.status) {
+    case 'waiting_for_approval':
+      return `Waiting for approval: ${build.approvalReason ?? 'an untrusted pull request'}`;
     case 'queued':
       return `Queued: ${build.platforms.join(', ')}`;
     case 'running':
@@ -61,7 +65,7 @@ export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<Re
     state,
     targetUrl: `${deps.publicUrl}/builds/${build.id}`,
     description: describe(build),
-    context: build.image ? `archway/${build.image}` : 'archway',
+    context: statusContext(build.image),
   };
   try {
     const token = deps.secretBox.open(repo.forgeToken, 'forge-token');
@@ -75,5 +79,26 @@ export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<Re
     throw err;
   }
   await deps.prisma.build.update({ where: { id: build.id }, data: { statusState: status.state, statusError: null } });
+  return 'posted';
+}
+
+/** One context per image repository, so a forge keeps each image's latest state apart. */
+function statusContext(image: string | null): string {
+  return image ? `archway/${image}` : 'archway';
+}
+
+/**
+ * Posts `success` with the reason for a commit Archway chose not to build (a skip marker, path
+ * filters), so a forge that waits for the check does not wait forever. Links to the repository's
+ * deliveries, where the same reason is recorded. Failures are retried, never written on a build.
+ */
+export async function reportSkipped(deps: ReportDeps, job: SkipStatusJob): Promise<ReportOutcome> {
+  const repo = await deps.prisma.repo.findUnique({ where: { id: job.repoId } });
+  if (!repo?.forgeToken) return 'skipped';
+  const token = deps.secretBox.open(repo.forgeToken, 'forge-token');
+  await postCommitStatus(
+    { provider: repo.provider, apiBase: forgeApiBase(repo), fullName: repo.fullName, sha: job.commit, token },
+    { state: 'success', targetUrl: `${deps.publicUrl}/repos/${repo.id}`, description: job.reason, context: statusContext(repo.image) },
+  );
   return 'posted';
 }

@@ -5,8 +5,8 @@ import { redisKeys } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { StatusPostError } from './client.ts';
-import { DEFAULT_STATUS_RETRY, enqueueStatus, STATUS_QUEUE, type StatusJob, type StatusRetry } from './queue.ts';
-import { reportStatus } from './report.ts';
+import { DEFAULT_STATUS_RETRY, enqueueStatus, STATUS_QUEUE, type SkipStatusJob, type StatusJob, type StatusRetry } from './queue.ts';
+import { reportSkipped, reportStatus } from './report.ts';
 import { SecretBoxError } from '../../infra/secrets/secret-box.ts';
 import type { ApiMetrics } from '../../metrics/api-metrics.ts';
 
@@ -49,18 +49,16 @@ export function changesStatus(event: BuildEvent): boolean {
  */
 export async function startStatusReporter(deps: ReporterDeps): Promise<StatusReporter> {
   const retry = deps.retry ?? DEFAULT_STATUS_RETRY;
-  const worker = new Worker<StatusJob>(
+  const worker = new Worker<StatusJob | SkipStatusJob>(
     STATUS_QUEUE,
     async (job) => {
       try {
-        const outcome = await reportStatus(deps, job.data);
+        const outcome = 'buildId' in job.data ? await reportStatus(deps, job.data) : await reportSkipped(deps, job.data);
         deps.metrics?.commitStatuses.inc({ outcome });
         return outcome;
       } catch (err) {
-        deps.log?.warn(
-          { buildId: job.data.buildId, stage: job.data.stage, attempt: job.attemptsMade + 1, err: (err as Error).message },
-          'commit status not reported',
-        );
+        const what = 'buildId' in job.data ? { buildId: job.data.buildId, stage: job.data.stage } : { repoId: job.data.repoId, commit: job.data.commit };
+        deps.log?.warn({ ...what, attempt: job.attemptsMade + 1, err: (err as Error).message }, 'commit status not reported');
         const permanent = (err instanceof StatusPostError && err.permanent) || err instanceof SecretBoxError;
         deps.metrics?.commitStatuses.inc({ outcome: permanent ? 'refused' : 'failed' });
         if (permanent) throw new UnrecoverableError((err as Error).message);
@@ -87,7 +85,16 @@ export async function startStatusReporter(deps: ReporterDeps): Promise<StatusRep
   async function onChange(buildId: string): Promise<void> {
     const build = await deps.prisma.build.findUnique({ where: { id: buildId }, select: { status: true, repoId: true } });
     if (!build?.repoId) return;
-    const stage = isFinalBuildStatus(build.status) ? 'final' : build.status === 'queued' ? 'pending' : 'running';
+    // A commit the repository's rules skipped: its build ends `canceled`, but the forge gets the
+    // resolver's `skipped` status (success, with the reason), never a cancel.
+    if (build.status === 'canceled' && (await deps.prisma.webhookDelivery.count({ where: { buildId, result: 'skipped' } })) > 0) return;
+    const stage = isFinalBuildStatus(build.status)
+      ? 'final'
+      : build.status === 'waiting_for_approval'
+        ? 'waiting'
+        : build.status === 'queued'
+          ? 'pending'
+          : 'running';
     await enqueueStatus(queue, { buildId, stage }, retry);
   }
 
