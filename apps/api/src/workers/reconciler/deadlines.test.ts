@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { buildQueueName, parsePlatform, redisKeys } from '@archway/contract';
 import { nowIso, publishEvent } from '@archway/runtime';
-import { makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { makeGitRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 import { buildJob, finalBuild, heartbeat, postBuild, publishJob, reconcileFixture, sweep, sweepDeps, waitFor } from './test-support.ts';
 import { runSweep } from './sweep.ts';
 import { createApiMetrics } from '../../metrics/api-metrics.ts';
@@ -145,7 +145,7 @@ describe('reconciler: deadlines on the server', () => {
     expect(bad.json()).toMatchObject({ field: 'queueWaitLimit' });
     const res = await f.app.inject({ method: 'POST', url: `/api/v1/repos/${reg.json().id}/builds`, headers: f.auth, payload: { ref: 'main' } });
     expect(res.statusCode, res.body).toBe(202);
-    const build = await f.prisma.build.findUniqueOrThrow({ where: { id: res.json().id }, include: { tasks: true } });
+    const build = await resolved(f, res.json().id); // the resolver queues the task behind the answer
     const job = (await buildJob(f, 'linux/arm/v6', build.tasks[0]!.id))!;
     expect(job.data.queueWaitLimitMs).toBe(1000);
     expect((await sweep(f, { queueWaitLimitMs: 0 })).queueWait).toBe(0); // not yet waited 1 s
