@@ -109,9 +109,9 @@ async function publishJob(buildId: string) {
   const deadline = Date.now() + 30_000;
   try {
     for (;;) {
-      const job = (await queue.getJob(buildId))!;
-      const state = await job.getState();
-      if (state === 'failed' || state === 'completed') return { attemptsMade: job.attemptsMade, state };
+      const state = await queue.getJobState(buildId);
+      // Read the job only once it is final: a copy read before could predate its last attempt.
+      if (state === 'failed' || state === 'completed') return { attemptsMade: (await queue.getJob(buildId))!.attemptsMade, state };
       if (Date.now() > deadline) throw new Error(`publish job ${buildId} still ${state}`);
       await new Promise((r) => setTimeout(r, 50));
     }
