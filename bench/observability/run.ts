@@ -4,7 +4,9 @@
 // OTLP/HTTP receiver and is scraped every second. Prints build time on/off, GET /api/v1/builds
 // requests per second on/off, and the time of a /metrics scrape with 50 agents' pushed state and
 // 1,000 finished builds seeded.
-//   npm run bench:observability [-- --rounds 7 --seconds 5 --clients 8]
+//   npm run bench:observability [-- --rounds 15 --seconds 10 --clients 8]
+// Ratios are medians of paired measurements (on and off measured back to back, order alternating),
+// so a burst of load elsewhere on the machine skews one pair, not the result.
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -18,8 +20,8 @@ import { requestsPerSecond, timeBuild, timeScrapes } from './measure.ts';
 import { seedFinishedBuilds, seedPushedAgents } from './seed.ts';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || fallback) || fallback;
-const rounds = arg('rounds', 7);
-const seconds = arg('seconds', 5);
+const rounds = arg('rounds', 15);
+const seconds = arg('seconds', 10);
 const clients = arg('clients', 8);
 const PLATFORM = 'linux/amd64';
 const CONTAINERFILE = `FROM scratch
@@ -89,7 +91,9 @@ async function main() {
       for (const which of order) times[which].push(await timeBuild(which === 'on' ? on : off, body(i)));
       console.log(`round ${i}/${rounds}: off ${times.off.at(-1)!.toFixed(0)} ms, on ${times.on.at(-1)!.toFixed(0)} ms`);
     }
-    // One-second slices, alternating: load from elsewhere on the machine hits both alike.
+    // One-second slices, alternating: load from elsewhere on the machine hits both alike. The
+    // first pair warms the route up (JIT, connection pools) and is not counted.
+    for (const which of ['off', 'on'] as const) await requestsPerSecond(which === 'on' ? on : off, '/api/v1/builds', clients, 1);
     for (let i = 0; i < seconds * 2; i++) {
       const order = i % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const);
       for (const which of order) rps[which].push(await requestsPerSecond(which === 'on' ? on : off, '/api/v1/builds', clients, 1));
@@ -100,8 +104,8 @@ async function main() {
     redis.disconnect();
     await seedFinishedBuilds(onDb, 1000);
     const seeded = await timeScrapes(on, 30);
-    const build = median(times.on) / median(times.off);
-    const req = median(rps.on) / median(rps.off);
+    const build = median(times.on.map((t, i) => t / times.off[i]!));
+    const req = median(rps.on.map((r, i) => r / rps.off[i]!));
     console.log('');
     console.log(
       `load average during the run: ${loadavg()
@@ -109,10 +113,10 @@ async function main() {
         .join(' ')} (${cpus().length} cores): ratios are only as good as the machine is quiet`,
     );
     console.log(
-      `build end to end   off median ${median(times.off).toFixed(0)} ms, on ${median(times.on).toFixed(0)} ms → on/off ${build.toFixed(3)}  (target ≤ 1.02)`,
+      `build end to end   off median ${median(times.off).toFixed(0)} ms, on ${median(times.on).toFixed(0)} ms → on/off ${build.toFixed(3)} (median of ${rounds} paired rounds; target ≤ 1.02)`,
     );
     console.log(
-      `GET /api/v1/builds off ${median(rps.off).toFixed(0)} req/s, on ${median(rps.on).toFixed(0)} req/s → on/off ${req.toFixed(3)}  (target ≥ 0.95; ${clients} clients, ${seconds * 2} alternating 1 s slices each)`,
+      `GET /api/v1/builds off ${median(rps.off).toFixed(0)} req/s, on ${median(rps.on).toFixed(0)} req/s → on/off ${req.toFixed(3)} (median of ${seconds * 2} paired 1 s slices, ${clients} clients; target ≥ 0.95)`,
     );
     console.log(`/metrics scrape    one agent: p50 ${bare.p50.toFixed(1)} ms (${bare.series} series, ${(bare.bytes / 1024).toFixed(0)} KiB)`);
     console.log(
