@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { NODE_ARCH_LABEL, POOL_ANNOTATIONS, POOL_LABELS, parseBytes, parseDuration, platformParts, platformOrUndefined } from '@archway/contract';
 import { poolBounds } from '../../apps/api/src/workers/fleet/cluster.ts';
 import { parseQuantity } from '../../apps/api/src/workers/fleet/quantity.ts';
+import { NODE_FLAGS } from '../../apps/launcher/src/children.ts';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -169,7 +170,7 @@ describe.each(OVERLAYS)('deploy/kubernetes/overlays/%s', (overlay) => {
     }
   });
 
-  it('sets only variables the code reads, and starts entry points the bundle makes', async () => {
+  it('sets only variables the code reads, and starts entry points the bundle makes with their node flags', async () => {
     const read = await variablesReadByTheCode();
     const known = (name: string) => read.has(name) || (name.endsWith('_FILE') && read.has(name.slice(0, -5)));
     const ours = workloads(overlay).filter((w) => w.spec.template.spec.containers[0].image.includes('archway:'));
@@ -181,8 +182,12 @@ describe.each(OVERLAYS)('deploy/kubernetes/overlays/%s', (overlay) => {
     for (const w of ours) {
       for (const c of [...w.spec.template.spec.containers, ...(w.spec.template.spec.initContainers ?? [])]) {
         expect(c.command[0]).toBe('node');
-        const entry = (c.command[1] as string).replace(/^dist\//, '');
-        await expect(stat(join(out, entry)), `${w.metadata.name}: ${c.command[1]}`).resolves.toBeTruthy();
+        const script = c.command.find((a: string) => a.startsWith('dist/')) as string;
+        const entry = script.replace(/^dist\//, '');
+        await expect(stat(join(out, entry)), `${w.metadata.name}: ${script}`).resolves.toBeTruthy();
+        // The same node flags as the launcher gives that process (apps/launcher/src/children.ts).
+        const role = entry.replace(/\.mjs$/, '') as keyof typeof NODE_FLAGS;
+        expect(c.command.slice(1, c.command.indexOf(script)), `${w.metadata.name}: node flags`).toEqual(NODE_FLAGS[role] ?? []);
       }
     }
   }, 60_000);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '@archway/contract';
-import { CONFIG_ERROR_EXIT } from '../../apps/launcher/src/children.ts';
+import { CONFIG_ERROR_EXIT, NODE_FLAGS } from '../../apps/launcher/src/children.ts';
 
 const run = promisify(execFile);
 const dir = new URL('../../deploy/single-host/', import.meta.url).pathname;
@@ -51,9 +51,14 @@ describe('deploy/single-host systemd units', () => {
     }
   });
 
-  it.each(units.filter((u) => u !== 'archway.service'))('%s runs a bundle and does not restart on a configuration error', async (unit) => {
+  it.each(units.filter((u) => u !== 'archway.service'))('%s runs a bundle with its node flags and does not restart on a configuration error', async (unit) => {
     const service = parseUnit(await readFile(join(dir, unit), 'utf8')).get('Service')!;
-    expect(service.get('ExecStart')![0]).toMatch(/^\/usr\/bin\/node dist\/(api|merger|agent)\.mjs$/);
+    const [node, ...args] = service.get('ExecStart')![0]!.split(' ');
+    expect(node).toBe('/usr/bin/node');
+    const role = /^dist\/(api|merger|agent)\.mjs$/.exec(args.at(-1)!)?.[1] as keyof typeof NODE_FLAGS;
+    expect(role).toBeDefined();
+    // The same node flags as the launcher gives that process (apps/launcher/src/children.ts).
+    expect(args.slice(0, -1)).toEqual(NODE_FLAGS[role]);
     expect(service.get('RestartPreventExitStatus')).toEqual([String(CONFIG_ERROR_EXIT)]);
   });
 
