@@ -8,8 +8,12 @@
 //  C. webhook ingest rate, side by side: signed deliveries the API records (branch deletions,
 //     recorded and ignored) per second vs a bare Fastify route that checks the HMAC and parses JSON.
 //  D. 100,000 builds seeded: GET /api/v1/builds?limit=50 and a build page, p50/p99.
-//   npm run bench:scale [-- --requests 600 --clients 20 --delay-ms 500 --ingest 3000]
+//  E. 1,000,000 log lines in retention on top (logs.ts): list and page again, a 10,000-line log's
+//     full body, the SSE log stream's first line, one retention sweep and the API meanwhile.
+//   npm run bench:scale [-- --requests 600 --clients 20 --delay-ms 500 --ingest 3000 --no-logs --parts ABCDE]
+//   (--no-logs skips E; --parts picks parts: E needs D's builds, so D runs whenever E does)
 import { execFile, spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -20,12 +24,18 @@ import { makeGitRepo } from '../../test/harness/git-repo.ts';
 import { startStack } from '../../test/harness/stack.ts';
 import { seedScale } from '../../apps/api/src/testing/seed-scale.ts';
 import { failed, fmt, hammer, p, perSecond, pushBody, signedInit, type Timed } from './hooks.ts';
+import { BENCH_RETAIN_LOGS, logsPart } from './logs.ts';
 
 const REQUESTS = Math.floor(flag('requests', 600));
 const CLIENTS = Math.floor(flag('clients', 20));
 const DELAY_MS = flag('delay-ms', 500);
 const INGEST = Math.floor(flag('ingest', 3000));
 const SECRET = 'bench-webhook-secret-0123456789';
+const partsArg = process.argv.indexOf('--parts');
+const PARTS = new Set((partsArg === -1 ? 'ABCDE' : process.argv[partsArg + 1]!).toUpperCase().split(''));
+if (process.argv.includes('--no-logs')) PARTS.delete('E');
+if (PARTS.has('E')) PARTS.add('D');
+if (PARTS.has('C')) PARTS.add('B'); // C signs deliveries for B's repositories
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 const started = Date.now();
 const log = (msg: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
@@ -66,133 +76,140 @@ async function main() {
     registryHost: services.registryHost,
     prefix: 'scale',
     agents: [], // builds stay queued: what is measured is the API, not the agents
-    env: { ARCHWAY_ALLOW_LOCAL_SOURCES: 'true', ARCHWAY_AUTH_FAILURE_LIMIT: '0' },
+    env: { ARCHWAY_ALLOW_LOCAL_SOURCES: 'true', ARCHWAY_AUTH_FAILURE_LIMIT: '0', ARCHWAY_RETAIN_LOGS: BENCH_RETAIN_LOGS },
   });
   const resolving = async () => (await db.query(`SELECT count(*)::int AS n FROM "Build" WHERE status = 'resolving'`)).rows[0].n as number;
   try {
-    // A. POST pinned vs unpinned.
-    const body = (pinned: boolean) =>
-      JSON.stringify({ source: { url: cloneUrl, ref: 'main', ...(pinned ? { commit: src.commit } : {}) }, platforms: PLATFORMS, push: false });
-    const post = (b: string) => () => stack.api('/api/v1/builds', { method: 'POST', body: b });
-    await hammer(60, 5, post(body(true)), (s) => s === 202); // warm-up, not measured
-    const pinned = await hammer(REQUESTS, CLIENTS, post(body(true)), (s) => s === 202);
-    log(`pinned: ${line(pinned)}`);
-    const gitBefore = git.requests();
-    const unpinned = await hammer(REQUESTS, CLIENTS, post(body(false)), (s) => s === 202);
-    log(`unpinned: ${line(unpinned)}`);
-    const drainMs = await until(async () => (await resolving()) === 0, 'the resolver', 600_000);
-    const statuses = (await db.query(`SELECT status, count(*)::int AS n FROM "Build" GROUP BY status ORDER BY status`)).rows;
-    log(`resolver drained in ${(drainMs / 1000).toFixed(1)} s; git requests ${git.requests() - gitBefore}`);
-    add('POST /builds, commit pinned', line(pinned), `${CLIENTS} clients`);
-    add(`POST /builds, ref unpinned (git answers after ${DELAY_MS} ms)`, line(unpinned), `**p99 ${fmt(p(unpinned.ms, 99))}** (target < 100 ms)`);
-    add('unpinned / pinned throughput', `**${(perSecond(unpinned) / perSecond(pinned)).toFixed(2)}**`, 'target ≥ 0.9');
-    add(
-      'resolver: last POST → none resolving',
-      `${(drainMs / 1000).toFixed(1)} s`,
-      `git HTTP requests ${git.requests() - gitBefore} for ${unpinned.ms.length} unpinned builds; builds ${statuses.map((r) => `${r.status} ${r.n}`).join(', ')}`,
-    );
-
-    // B. The storm: 20 repositories, 10 pushes each to two branches, 200 in 10 s.
     const repos: { id: string; fullName: string }[] = [];
-    for (let i = 0; i < 20; i++) {
-      const fullName = `bench/app-${i}`;
-      const res = await stack.api('/api/v1/repos', {
-        method: 'POST',
-        body: JSON.stringify({ fullName, provider: 'github', cloneUrl, webhookSecret: SECRET, platforms: PLATFORMS, cancelSuperseded: { branches: true } }),
-      });
-      if (res.status !== 201) throw new Error(`registering ${fullName}: ${res.status} ${await res.text()}`);
-      repos.push({ id: ((await res.json()) as { id: string }).id, fullName });
+    if (PARTS.has('A')) {
+      // A. POST pinned vs unpinned.
+      const body = (pinned: boolean) =>
+        JSON.stringify({ source: { url: cloneUrl, ref: 'main', ...(pinned ? { commit: src.commit } : {}) }, platforms: PLATFORMS, push: false });
+      const post = (b: string) => () => stack.api('/api/v1/builds', { method: 'POST', body: b });
+      await hammer(60, 5, post(body(true)), (s) => s === 202); // warm-up, not measured
+      const pinned = await hammer(REQUESTS, CLIENTS, post(body(true)), (s) => s === 202);
+      log(`pinned: ${line(pinned)}`);
+      const gitBefore = git.requests();
+      const unpinned = await hammer(REQUESTS, CLIENTS, post(body(false)), (s) => s === 202);
+      log(`unpinned: ${line(unpinned)}`);
+      const drainMs = await until(async () => (await resolving()) === 0, 'the resolver', 600_000);
+      const statuses = (await db.query(`SELECT status, count(*)::int AS n FROM "Build" GROUP BY status ORDER BY status`)).rows;
+      log(`resolver drained in ${(drainMs / 1000).toFixed(1)} s; git requests ${git.requests() - gitBefore}`);
+      add('POST /builds, commit pinned', line(pinned), `${CLIENTS} clients`);
+      add(`POST /builds, ref unpinned (git answers after ${DELAY_MS} ms)`, line(unpinned), `**p99 ${fmt(p(unpinned.ms, 99))}** (target < 100 ms)`);
+      add('unpinned / pinned throughput', `**${(perSecond(unpinned) / perSecond(pinned)).toFixed(2)}**`, 'target ≥ 0.9');
+      add(
+        'resolver: last POST → none resolving',
+        `${(drainMs / 1000).toFixed(1)} s`,
+        `git HTTP requests ${git.requests() - gitBefore} for ${unpinned.ms.length} unpinned builds; builds ${statuses.map((r) => `${r.status} ${r.n}`).join(', ')}`,
+      );
     }
-    const gitBeforeStorm = git.requests();
-    const storm: Timed = { ms: [], failures: new Map(), wallMs: 0 };
-    const t0 = performance.now();
-    await Promise.all(
-      repos.map(async (repo, r) => {
-        for (let k = 0; k < 10; k++) {
-          await new Promise((res) => setTimeout(res, r * 25 + k * 1000 - (performance.now() - t0)));
-          const b = pushBody(repo.fullName, k % 2 ? 'dev' : 'main', src.commit, (r * 100 + k).toString(16).padStart(40, '0'));
-          const start = performance.now();
-          const res = await fetch(`${stack.url}/hooks/github/${repo.id}`, signedInit(SECRET, b)).catch(() => undefined);
-          await res?.arrayBuffer();
-          if (res?.status === 202) storm.ms.push(performance.now() - start);
-          else storm.failures.set(String(res?.status ?? 'error'), (storm.failures.get(String(res?.status ?? 'error')) ?? 0) + 1);
-        }
-      }),
-    );
-    storm.wallMs = performance.now() - t0;
-    const stormDrain = await until(async () => (await resolving()) === 0, 'the storm resolved', 600_000);
-    const stormStatuses = (await db.query(`SELECT status, count(*)::int AS n FROM "Build" WHERE trigger = 'webhook' GROUP BY status ORDER BY status`)).rows;
-    log(`storm: ${line(storm)}; resolved ${(stormDrain / 1000).toFixed(1)} s later: ${JSON.stringify(stormStatuses)}`);
-    add('webhook storm: 200 pushes in 10 s, 20 repos × 2 branches', line(storm), `**p99 ${fmt(p(storm.ms, 99))}** (target < 100 ms)`);
-    add(
-      'storm: last push → none resolving',
-      `${(stormDrain / 1000).toFixed(1)} s`,
-      `builds ${stormStatuses.map((r) => `${r.status} ${r.n}`).join(', ')}; git HTTP requests ${git.requests() - gitBeforeStorm}`,
-    );
-
-    // C. Ingest rate side by side (branch deletions: recorded and ignored), bare route first.
-    const bare = await startBare();
-    const deletion = (i: number) => pushBody(repos[i % 20]!.fullName, `gone-${i}`, src.commit, '1'.repeat(40), true);
-    const api: Timed[] = [];
-    const base: Timed[] = [];
-    try {
-      for (let round = 0; round < 2; round++) {
-        base.push(
-          await hammer(
-            INGEST,
-            CLIENTS,
-            (i) => fetch(`${bare.url}/hooks/github/${repos[i % 20]!.id}`, signedInit(SECRET, deletion(i))),
-            (s) => s === 202,
-          ),
-        );
-        api.push(
-          await hammer(
-            INGEST,
-            CLIENTS,
-            (i) => fetch(`${stack.url}/hooks/github/${repos[i % 20]!.id}`, signedInit(SECRET, deletion(i))),
-            (s) => s === 202,
-          ),
-        );
-        log(`ingest round ${round + 1}: bare ${line(base[round]!)}; api ${line(api[round]!)}`);
+    if (PARTS.has('B')) {
+      // B. The storm: 20 repositories, 10 pushes each to two branches, 200 in 10 s.
+      for (let i = 0; i < 20; i++) {
+        const fullName = `bench/app-${i}`;
+        const res = await stack.api('/api/v1/repos', {
+          method: 'POST',
+          body: JSON.stringify({ fullName, provider: 'github', cloneUrl, webhookSecret: SECRET, platforms: PLATFORMS, cancelSuperseded: { branches: true } }),
+        });
+        if (res.status !== 201) throw new Error(`registering ${fullName}: ${res.status} ${await res.text()}`);
+        repos.push({ id: ((await res.json()) as { id: string }).id, fullName });
       }
-    } finally {
-      bare.stop();
+      const gitBeforeStorm = git.requests();
+      const storm: Timed = { ms: [], failures: new Map(), wallMs: 0 };
+      const t0 = performance.now();
+      await Promise.all(
+        repos.map(async (repo, r) => {
+          for (let k = 0; k < 10; k++) {
+            await new Promise((res) => setTimeout(res, r * 25 + k * 1000 - (performance.now() - t0)));
+            const b = pushBody(repo.fullName, k % 2 ? 'dev' : 'main', src.commit, (r * 100 + k).toString(16).padStart(40, '0'));
+            const start = performance.now();
+            const res = await fetch(`${stack.url}/hooks/github/${repo.id}`, signedInit(SECRET, b)).catch(() => undefined);
+            await res?.arrayBuffer();
+            if (res?.status === 202) storm.ms.push(performance.now() - start);
+            else storm.failures.set(String(res?.status ?? 'error'), (storm.failures.get(String(res?.status ?? 'error')) ?? 0) + 1);
+          }
+        }),
+      );
+      storm.wallMs = performance.now() - t0;
+      const stormDrain = await until(async () => (await resolving()) === 0, 'the storm resolved', 600_000);
+      const stormStatuses = (await db.query(`SELECT status, count(*)::int AS n FROM "Build" WHERE trigger = 'webhook' GROUP BY status ORDER BY status`)).rows;
+      log(`storm: ${line(storm)}; resolved ${(stormDrain / 1000).toFixed(1)} s later: ${JSON.stringify(stormStatuses)}`);
+      add('webhook storm: 200 pushes in 10 s, 20 repos × 2 branches', line(storm), `**p99 ${fmt(p(storm.ms, 99))}** (target < 100 ms)`);
+      add(
+        'storm: last push → none resolving',
+        `${(stormDrain / 1000).toFixed(1)} s`,
+        `builds ${stormStatuses.map((r) => `${r.status} ${r.n}`).join(', ')}; git HTTP requests ${git.requests() - gitBeforeStorm}`,
+      );
     }
-    const rate = (ts: Timed[]) => ts.reduce((a, t) => a + t.ms.length, 0) / (ts.reduce((a, t) => a + t.wallMs, 0) / 1000);
-    const all = (ts: Timed[]): Timed => ({
-      ms: ts.flatMap((t) => t.ms),
-      failures: new Map(ts.flatMap((t) => [...t.failures])),
-      wallMs: ts.reduce((a, t) => a + t.wallMs, 0),
-    });
-    add('bare Fastify route (HMAC + JSON)', line(all(base)), `${CLIENTS} clients`);
-    add('API: signed deliveries recorded', line(all(api)), `**${(rate(api) / rate(base)).toFixed(2)}× the bare route** (target ≥ 0.25)`);
-
-    // D. 100,000 builds.
-    const seedStart = Date.now();
-    await seedScale(db);
-    log(`seeded 100,000 builds in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
-    const ids = (await db.query(`SELECT id FROM "Build" ORDER BY random() LIMIT 500`)).rows.map((r) => r.id as string);
-    await hammer(
-      50,
-      2,
-      () => stack.api('/api/v1/builds?limit=50'),
-      (s) => s === 200,
-    ); // warm-up
-    const list = await hammer(
-      1000,
-      4,
-      () => stack.api('/api/v1/builds?limit=50'),
-      (s) => s === 200,
-    );
-    const page = await hammer(
-      1000,
-      4,
-      (i) => stack.api(`/api/v1/builds/${ids[i % ids.length]}`),
-      (s) => s === 200,
-    );
-    add('100,000 builds: GET /builds?limit=50', line(list), `**p99 ${fmt(p(list.ms, 99))}** (target < 50 ms), 4 clients`);
-    log(`list ${line(list)}; page ${line(page)}`);
-    add('100,000 builds: GET /builds/:id (random)', line(page), `**p99 ${fmt(p(page.ms, 99))}** (target < 50 ms), 4 clients`);
+    if (PARTS.has('C')) {
+      // C. Ingest rate side by side (branch deletions: recorded and ignored), bare route first.
+      const bare = await startBare();
+      const deletion = (i: number) => pushBody(repos[i % 20]!.fullName, `gone-${i}`, src.commit, '1'.repeat(40), true);
+      const api: Timed[] = [];
+      const base: Timed[] = [];
+      try {
+        for (let round = 0; round < 2; round++) {
+          base.push(
+            await hammer(
+              INGEST,
+              CLIENTS,
+              (i) => fetch(`${bare.url}/hooks/github/${repos[i % 20]!.id}`, signedInit(SECRET, deletion(i))),
+              (s) => s === 202,
+            ),
+          );
+          api.push(
+            await hammer(
+              INGEST,
+              CLIENTS,
+              (i) => fetch(`${stack.url}/hooks/github/${repos[i % 20]!.id}`, signedInit(SECRET, deletion(i))),
+              (s) => s === 202,
+            ),
+          );
+          log(`ingest round ${round + 1}: bare ${line(base[round]!)}; api ${line(api[round]!)}`);
+        }
+      } finally {
+        bare.stop();
+      }
+      const rate = (ts: Timed[]) => ts.reduce((a, t) => a + t.ms.length, 0) / (ts.reduce((a, t) => a + t.wallMs, 0) / 1000);
+      const all = (ts: Timed[]): Timed => ({
+        ms: ts.flatMap((t) => t.ms),
+        failures: new Map(ts.flatMap((t) => [...t.failures])),
+        wallMs: ts.reduce((a, t) => a + t.wallMs, 0),
+      });
+      add('bare Fastify route (HMAC + JSON)', line(all(base)), `${CLIENTS} clients`);
+      add('API: signed deliveries recorded', line(all(api)), `**${(rate(api) / rate(base)).toFixed(2)}× the bare route** (target ≥ 0.25)`);
+    }
+    if (PARTS.has('D')) {
+      // D. 100,000 builds.
+      const seedStart = Date.now();
+      await seedScale(db);
+      log(`seeded 100,000 builds in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+      const ids = (await db.query(`SELECT id FROM "Build" ORDER BY random() LIMIT 500`)).rows.map((r) => r.id as string);
+      await hammer(
+        50,
+        2,
+        () => stack.api('/api/v1/builds?limit=50'),
+        (s) => s === 200,
+      ); // warm-up
+      const list = await hammer(
+        1000,
+        4,
+        () => stack.api('/api/v1/builds?limit=50'),
+        (s) => s === 200,
+      );
+      const page = await hammer(
+        1000,
+        4,
+        (i) => stack.api(`/api/v1/builds/${ids[i % ids.length]}`),
+        (s) => s === 200,
+      );
+      add('100,000 builds: GET /builds?limit=50', line(list), `**p99 ${fmt(p(list.ms, 99))}** (target < 50 ms), 4 clients`);
+      log(`list ${line(list)}; page ${line(page)}`);
+      add('100,000 builds: GET /builds/:id (random)', line(page), `**p99 ${fmt(p(page.ms, 99))}** (target < 50 ms), 4 clients`);
+    }
+    // E. 1,000,000 log lines.
+    if (PARTS.has('E')) await logsPart({ db, redisUrl: services.redisUrl, prefix: 'scale', stack, add, log, line });
   } finally {
     await stack.stop();
     await git.close();
@@ -200,7 +217,11 @@ async function main() {
     await services.stop();
   }
   console.log('');
-  console.log(`bench/scale (${CLIENTS} clients, ${REQUESTS} requests per POST run, git delay ${DELAY_MS} ms, ${INGEST} deliveries per ingest run)`);
+  console.log(
+    `bench/scale parts ${[...PARTS].sort().join('')} (load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} at the end; ${CLIENTS} clients, ${REQUESTS} requests per POST run, git delay ${DELAY_MS} ms, ${INGEST} deliveries per ingest run)`,
+  );
   console.log('| measure | result | |');
   console.log('| --- | --- | --- |');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
