@@ -119,7 +119,11 @@ const highest = (xs: ChildResult[]) => xs.reduce((a, b) => (b.maxRssMiB > a.maxR
 /** `max 150 MiB (runs 140, 150, 145)` */
 const rss = (xs: ChildResult[]) =>
   `max ${highest(xs).maxRssMiB.toFixed(0)} MiB${xs.length > 1 ? ` (runs ${xs.map((x) => x.maxRssMiB.toFixed(0)).join(', ')})` : ''}`;
-const times = (xs: ChildResult[]) => `median ${s(median(xs.map((x) => x.ms)))}, CPU ${s(median(xs.map((x) => x.cpuMs ?? 0)))}`;
+const runs = (xs: number[]) => (xs.length > 1 ? ` (${xs.map((x) => (x / 1000).toFixed(2)).join(', ')})` : '');
+const times = (xs: ChildResult[]) => {
+  const [ms, cpu] = [xs.map((x) => x.ms), xs.map((x) => x.cpuMs ?? 0)];
+  return `median ${s(median(ms))}${runs(ms)}, CPU ${s(median(cpu))}${runs(cpu)}`;
+};
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
 
 async function main() {
