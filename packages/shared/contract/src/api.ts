@@ -235,7 +235,16 @@ export const BuildListQuery = z.object({
 });
 export type BuildListQuery = z.infer<typeof BuildListQuery>;
 
-export const BuildList = z.object({ items: z.array(Build), nextCursor: z.string().nullable() });
+/**
+ * A build as lists show it: everything but the per-phase timings, the attempt history and the
+ * supply-chain record, which a page of 50 builds would multiply (GET /builds/:id has them).
+ */
+export const TaskSummary = Task.omit({ phases: true, history: true });
+export type TaskSummary = z.infer<typeof TaskSummary>;
+export const BuildSummary = Build.omit({ phases: true, tasks: true, supplyChain: true }).extend({ tasks: z.array(TaskSummary) });
+export type BuildSummary = z.infer<typeof BuildSummary>;
+
+export const BuildList = z.object({ items: z.array(BuildSummary), nextCursor: z.string().nullable() });
 export type BuildList = z.infer<typeof BuildList>;
 
 export const CreatedBuild = z.object({ id: z.string(), status: BuildStatus, url: z.string() });
