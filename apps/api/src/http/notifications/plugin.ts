@@ -48,6 +48,7 @@ export async function notificationsPlugin(app: FastifyInstance, { deps, secretBo
   const nDeps = { prisma: deps.prisma, secretBox, allowLocalSources: deps.allowLocalSources ?? false };
   type One = { Params: { id: string; notificationId: string } };
 
+  // Bounded by construction, not paginated: a repository has at most 20 notifications (service.ts).
   app.get<{ Params: { id: string } }>('/repos/:id/notifications', { schema: schemas.list }, async (request): Promise<NotificationList> => {
     const repo = await findRepo(deps.prisma, request.params.id);
     const rows = await deps.prisma.notification.findMany({ where: { repoId: repo.id }, orderBy: { createdAt: 'asc' } });

@@ -74,6 +74,8 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
       .send(toRepo(repo, deps.publicUrl, webhookSecret));
   });
 
+  // Not paginated: one row per repository an admin registered (the dashboard's repository list and
+  // its picker show them all); the builds and deliveries of each are the lists that grow.
   app.get('/repos', { schema: schemas.list }, async (request): Promise<RepoList> => {
     const q = RepoListQuery.parse(request.query);
     const rows = await deps.prisma.repo.findMany({
