@@ -252,7 +252,16 @@ export const BuildListQuery = PageQuery.extend({
 });
 export type BuildListQuery = z.infer<typeof BuildListQuery>;
 
-export const BuildList = pageOf(Build);
+/**
+ * A build as lists show it: everything but the per-phase timings, the attempt history and the
+ * supply-chain record, which a page of 50 builds would multiply (GET /builds/:id has them).
+ */
+export const TaskSummary = Task.omit({ phases: true, history: true });
+export type TaskSummary = z.infer<typeof TaskSummary>;
+export const BuildSummary = Build.omit({ phases: true, tasks: true, supplyChain: true }).extend({ tasks: z.array(TaskSummary) });
+export type BuildSummary = z.infer<typeof BuildSummary>;
+
+export const BuildList = pageOf(BuildSummary);
 export type BuildList = z.infer<typeof BuildList>;
 
 export const CreatedBuild = z.object({ id: z.string(), status: BuildStatus, url: z.string() });
