@@ -4,9 +4,11 @@
 // under load, dispatch, drain time vs the ideal, and that every build ends. Then the same N builds
 // with the agents replaced by BullMQ workers that complete jobs at once (sim-agent.ts): the
 // coordinator's own ceiling in builds per minute. Prints one summary table.
-//   npm run bench:load [-- --builds 1000 --clients 20 --max-minutes 30 --sim-concurrency 4 --sim-only]
+//   npm run bench:load [-- --builds 1000 --clients 20 --max-minutes 30 --sim-concurrency 4 --sim-only --rate 1000 --steady-builds 1000]
 // --sim-only skips the real agents (and the at-rest latencies): the coordinator's ceiling alone, with
-// the API's latency probed (GET /builds?limit=50 every 100 ms) while the workers drain the builds.
+// the API's latency probed (GET /builds?limit=50 every 100 ms) while the workers drain the builds;
+// then a steady run (steady.ts): builds submitted at --rate per minute while the simulated agents
+// run, and the API's latencies meanwhile.
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -18,13 +20,17 @@ import { makeGitRepo } from '../../test/harness/git-repo.ts';
 import { startStack, type Stack } from '../../test/harness/stack.ts';
 import { submitBuilds, type SubmitResult } from './clients.ts';
 import { notFinal, rowCounts, statusCounts, taskStats, waitForDrain, type TaskStats } from './db-stats.ts';
-import { printSimOnly, printSummary, type RunReport } from './summary.ts';
+import { printSimOnly, printSteady, printSummary, type RunReport } from './summary.ts';
+import { steadyRun } from './steady.ts';
 
 const BUILDS = Math.floor(flag('builds', 1000));
 const CLIENTS = Math.floor(flag('clients', 20));
 const MAX_MINUTES = flag('max-minutes', 30);
 const SIM_CONCURRENCY = Math.floor(flag('sim-concurrency', 4));
 const SIM_ONLY = process.argv.includes('--sim-only');
+// --sim-only's steady run: builds per minute, and how many.
+const RATE = flag('rate', 1000);
+const STEADY_BUILDS = Math.floor(flag('steady-builds', 1000));
 const REST = { builds: 40, clients: 2 };
 // One agent per platform, one build at a time each: both 2 cores are busy (buildah, git and node
 // per task); linux/arm64 builds natively here because nothing is run (no RUN step).
@@ -151,6 +157,11 @@ async function main() {
         stopSim = await startSimAgents(services.redisUrl, 'load-sim');
       });
       printSimOnly({ builds: BUILDS, clients: CLIENTS, simConcurrency: SIM_CONCURRENCY, sim });
+      // Then a steady rate with the simulated agents already running: the issue's "≥ 1,000 builds
+      // per minute created → published, API p99 < 100 ms meanwhile".
+      const tag = 'load-steady';
+      const steady = await steadyRun(stack.api, db, { body: request(repo, tag), tag, builds: STEADY_BUILDS, perMinute: RATE, until: deadline });
+      printSteady({ ...steady, statuses: await statusCounts(db, tag), loadavg: loadavg()[0]! });
       return;
     }
 

@@ -1,6 +1,7 @@
 // bench/load: the one summary table (markdown, so it can be pasted into bench/README.md).
 import { p, type Latencies, type SubmitResult } from './clients.ts';
 import type { TaskStats } from './db-stats.ts';
+import type { SteadyReport } from './steady.ts';
 
 export interface RunReport {
   tag: string;
@@ -155,4 +156,22 @@ export function printSimOnly(o: { builds: number; clients: number; simConcurrenc
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')} | Redis ${mib(rep.redisBefore.used)} → ${mib(rep.redisAfter.used)} |`,
   );
+}
+
+/** The steady-rate run: did the drain keep up, and what did a dashboard see meanwhile. */
+export function printSteady(o: SteadyReport & { statuses: Record<string, number>; loadavg: number }) {
+  const spanMs = o.drainedAt - o.firstSubmitAt;
+  const lagMs = o.drainedAt - o.lastSubmitAt;
+  const failures = o.failures.size ? [...o.failures].map(([k, v]) => `${k} ×${v}`).join(', ') : 'none';
+  console.log('');
+  console.log(`bench/load --sim-only, steady: ${o.submitted} two-platform builds submitted at ${o.perMinute}/min, simulated agents running throughout`);
+  console.log('| measure | | |');
+  console.log('| --- | --- | --- |');
+  console.log(`| builds | ${o.finals}/${o.submitted} final: ${JSON.stringify(o.statuses)}; failures: ${failures} | load avg ${o.loadavg.toFixed(2)} |`);
+  console.log(
+    `| created → published | **${(o.finals / (spanMs / 60_000)).toFixed(0)} builds/min** over ${s(spanMs)} (target ≥ 1,000) | last build final ${s(lagMs)} after the last submit |`,
+  );
+  console.log(`| API meanwhile: POST /builds | p50 ${ms(p(o.post, 50))} / **p99 ${ms(p(o.post, 99))}** (n ${o.post.length}) | target p99 < 100 ms |`);
+  console.log(`| API meanwhile: GET /builds?limit=50 | p50 ${ms(p(o.list, 50))} / **p99 ${ms(p(o.list, 99))}** (n ${o.list.length}) | target p99 < 100 ms |`);
+  console.log(`| API meanwhile: GET /builds/:id | p50 ${ms(p(o.page, 50))} / **p99 ${ms(p(o.page, 99))}** (n ${o.page.length}) | target p99 < 100 ms |`);
 }

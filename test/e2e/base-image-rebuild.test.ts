@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Build, BuildList, WatchedBaseImageList } from '@archway/contract';
+import type { BuildList, WatchedBaseImageList } from '@archway/contract';
 import { waitFor } from '../support/wait.ts';
 import { makeGitRepo } from '../harness/git-repo.ts';
 import { insecureRegistriesConf, pushBaseImage } from '../harness/base-image.ts';
@@ -47,7 +47,7 @@ describe('rebuild when a base image changes', () => {
     const second = await pushBaseImage(join(root, 'base-2'), base, 'two\n');
     expect(second).not.toBe(first);
     const rebuild = await waitFor(
-      async () => (await json<BuildList>(`/api/v1/builds?repoId=${repo.id}`)).items.find((b: Build) => b.trigger === 'base-image'),
+      async () => (await json<BuildList>(`/api/v1/builds?repoId=${repo.id}`)).items.find((b) => b.trigger === 'base-image'),
       'a base-image build of main',
       60_000,
     );

@@ -29,11 +29,16 @@ export function decodeCursor(text: string): Cursor {
  * Keyset pagination of a list ordered `createdAt DESC, id DESC` (each list has an index ending in
  * those columns): the rows after the cursor, the order, and `take` one more than the page to know
  * whether another page follows. `page` cuts the rows and gives the next cursor.
+ *
+ * `after` is `(createdAt, id) < cursor` spelt the way Prisma can: the OR alone is only a filter,
+ * so Postgres would walk the index from the newest row and discard every row before the cursor
+ * (page 1,000 reading 50,000 entries); the redundant `createdAt <= cursor` is an index bound, so
+ * the scan starts at the cursor (hot-queries.test.ts checks that bound on a deep page).
  */
 export function keyset(cursor: string | undefined, limit: number) {
   const c = cursor ? decodeCursor(cursor) : undefined;
   return {
-    after: c ? { OR: [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, id: { lt: c.id } }] } : {},
+    after: c ? { createdAt: { lte: c.createdAt }, OR: [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, id: { lt: c.id } }] } : {},
     orderBy: [{ createdAt: 'desc' as const }, { id: 'desc' as const }],
     take: limit + 1,
     page<T extends Cursor>(rows: T[]): { rows: T[]; nextCursor: string | null } {

@@ -7,13 +7,16 @@ const SEED_URL = 'https://git.example.com/acme/seeded.git';
 export interface ScaleSeed {
   builds: number;
   repos: string[];
+  /** One per seeded repository. */
+  notifications: { id: string; repoId: string }[];
 }
 
 /**
  * A database of a busy installation, written in a few bulk INSERT … SELECT generate_series
  * statements (seconds, not minutes): `builds` builds over the last months, half of them of 20
- * registered repositories, mostly final, each with two tasks, one attempt and one phase per task; 1,000 webhook deliveries per repository; 500 API tokens. Then ANALYZE, so the planner
- * sees the sizes.
+ * registered repositories, mostly final, each with two tasks, one attempt and one phase per task;
+ * 1,000 webhook deliveries per repository; one notification per repository with 1,000 deliveries;
+ * 5,000 API tokens (revoked ones stay, so they accumulate). Then ANALYZE, so the planner sees the sizes.
  */
 export async function seedScale(db: pg.Client, builds = 100_000): Promise<ScaleSeed> {
   const repos = await db.query<{ id: string }>(`
@@ -60,10 +63,24 @@ export async function seedScale(db: pg.Client, builds = 100_000): Promise<ScaleS
     SELECT gen_random_uuid(), 'github', 'delivery-' || r.id || '-' || i, 'push', r.id, 'queued'::"DeliveryResult",
            now() - make_interval(secs => i * 60), now()
       FROM "Repo" r CROSS JOIN generate_series(1, 1000) i`);
+  const notifications = await db.query<{ id: string; repoId: string }>(
+    `
+    INSERT INTO "Notification" (id, "repoId", url, events, secret, "updatedAt")
+    SELECT gen_random_uuid(), r, 'https://hooks.example.com/' || r, ARRAY['build.failed'], 'sealed', now() FROM unnest($1::uuid[]) r
+    RETURNING id, "repoId"`,
+    [repos.rows.map((r) => r.id)],
+  );
+  await db.query(
+    `
+    INSERT INTO "NotificationDelivery" (id, "notificationId", event, "buildId", status, attempts, "createdAt", "updatedAt")
+    SELECT gen_random_uuid(), n, 'build.failed', gen_random_uuid(), 'delivered', 1, now() - make_interval(secs => i * 60), now()
+      FROM unnest($1::uuid[]) n CROSS JOIN generate_series(1, 1000) i`,
+    [notifications.rows.map((n) => n.id)],
+  );
   await db.query(`
     INSERT INTO "ApiToken" (id, name, hash, scopes, "createdAt")
     SELECT gen_random_uuid(), 'ci-' || i, md5('token' || i), ARRAY['build'], now() - make_interval(secs => i)
-      FROM generate_series(1, 500) i`);
+      FROM generate_series(1, 5000) i`);
   await db.query('ANALYZE');
-  return { builds, repos: repos.rows.map((r) => r.id) };
+  return { builds, repos: repos.rows.map((r) => r.id), notifications: notifications.rows };
 }

@@ -1,10 +1,10 @@
-import type { Build } from '@archway/contract';
+import type { BuildSummary } from '@archway/contract';
 import { Link } from '../router/router.tsx';
 import { elapsed, formatDuration, relativeTime, repoName } from '../ui/format.ts';
 import { StatusBadge } from '../ui/status-badge.tsx';
 
 /** `repoName`: the registered repository's name, when the build came from one. */
-export function BuildRow({ build, now, repoName: registered }: { build: Build; now: number; repoName?: string }) {
+export function BuildRow({ build, now, repoName: registered }: { build: BuildSummary; now: number; repoName?: string }) {
   const href = `/builds/${build.id}`;
   const duration = elapsed(build.startedAt, build.finishedAt, now);
   const commit = build.source.commit?.slice(0, 8);
@@ -50,7 +50,7 @@ export function BuildRow({ build, now, repoName: registered }: { build: Build; n
 }
 
 /** `branch:main` → `main`, `pr:12` → `PR #12`; else the requested ref. */
-export function refLabel(build: Build): string {
+export function refLabel(build: BuildSummary): string {
   const t = build.triggerRef;
   if (t?.startsWith('pr:')) return `PR #${t.slice(3)}`;
   if (t?.startsWith('branch:') || t?.startsWith('tag:')) return t.slice(t.indexOf(':') + 1);

@@ -1,8 +1,18 @@
-import type { Build } from '@archway/contract';
+import type { BuildSummary } from '@archway/contract';
 import { BuildRow } from './build-row.tsx';
 
 /** The builds table of the builds page and of a repository page. */
-export function BuildsTable({ builds, now, caption, repoName }: { builds: Build[]; now: number; caption: string; repoName: (b: Build) => string | undefined }) {
+export function BuildsTable({
+  builds,
+  now,
+  caption,
+  repoName,
+}: {
+  builds: BuildSummary[];
+  now: number;
+  caption: string;
+  repoName: (b: BuildSummary) => string | undefined;
+}) {
   return (
     <table className="builds-table">
       <caption className="visually-hidden">{caption}</caption>

@@ -1,4 +1,4 @@
-import type { Build } from '@archway/contract';
+import type { BuildSummary } from '@archway/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { subscribeBuilds } from '../api/build-events.ts';
 import { listBuilds, type BuildQuery } from '../api/endpoints.ts';
@@ -6,7 +6,7 @@ import { listBuilds, type BuildQuery } from '../api/endpoints.ts';
 const PAGE = 50;
 
 /** Whether a build belongs to a filtered list (the server's filters, applied to live events). */
-export function matchesQuery(build: Build, q: BuildQuery): boolean {
+export function matchesQuery(build: BuildSummary, q: BuildQuery): boolean {
   if (q.status && build.status !== q.status) return false;
   if (q.repoId && build.repoId !== q.repoId) return false;
   if (q.ref && ![q.ref, `refs/heads/${q.ref}`, `refs/tags/${q.ref}`].includes(build.source.ref)) return false;
@@ -16,13 +16,13 @@ export function matchesQuery(build: Build, q: BuildQuery): boolean {
 /** Newest builds first, kept current by the build event stream; older pages load on demand. */
 export function useBuildList(query: BuildQuery, pageSize = PAGE) {
   const { status = '', repoId = '', ref = '' } = query;
-  const [items, setItems] = useState<Build[]>([]);
+  const [items, setItems] = useState<BuildSummary[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const generation = useRef(0);
   // Builds pushed by the event stream, by id: newer than any page fetched before they arrived.
-  const pushed = useRef(new Map<string, Build>());
+  const pushed = useRef(new Map<string, BuildSummary>());
 
   const load = useCallback(async () => {
     const gen = ++generation.current;
@@ -81,7 +81,7 @@ export function useBuildList(query: BuildQuery, pageSize = PAGE) {
 }
 
 /** Upserts by id and keeps newest-first order. */
-export function mergeBuilds(current: Build[], incoming: Build[]): Build[] {
+export function mergeBuilds(current: BuildSummary[], incoming: BuildSummary[]): BuildSummary[] {
   const byId = new Map(current.map((b) => [b.id, b]));
   for (const b of incoming) byId.set(b.id, b);
   return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));

@@ -1,4 +1,4 @@
-import type { Build } from '@archway/contract';
+import type { BuildSummary } from '@archway/contract';
 import { useEffect, useId, useRef, useState, type MouseEvent, type RefObject } from 'react';
 import { useRouter } from '../router/router.tsx';
 import { formatDuration } from '../ui/format.ts';
@@ -11,7 +11,7 @@ const SERIES = 6; // colours in the CSS (.trend-series-0 … -5); more platforms
  * failed builds marked with a red band and failed tasks with a cross. Each point links to its
  * build. The summary under the chart says the same in words.
  */
-export function TrendChart({ builds, limit = 20 }: { builds: readonly Build[]; limit?: number }) {
+export function TrendChart({ builds, limit = 20 }: { builds: readonly BuildSummary[]; limit?: number }) {
   const { navigate } = useRouter();
   const titleId = useId();
   const [box, width] = useWidth(640);

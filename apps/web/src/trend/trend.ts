@@ -1,4 +1,4 @@
-import { isFinalBuildStatus, type Build, type TaskStatus } from '@archway/contract';
+import { isFinalBuildStatus, type BuildSummary, type TaskStatus } from '@archway/contract';
 
 /** One finished task of one build: how long that platform took. */
 export interface TrendPoint {
@@ -12,7 +12,7 @@ export interface TrendPoint {
 export interface TrendSlot {
   buildId: string;
   createdAt: string;
-  status: Build['status'];
+  status: BuildSummary['status'];
   ref: string;
 }
 export interface TrendData {
@@ -26,7 +26,7 @@ export interface TrendData {
  * Task durations per platform over the last `limit` finished builds, oldest first. A task's
  * duration is from its start (an agent took it) to its end, so queueing time is not counted.
  */
-export function trendData(builds: readonly Build[], limit = 20): TrendData {
+export function trendData(builds: readonly BuildSummary[], limit = 20): TrendData {
   const finished = builds
     .filter((b) => isFinalBuildStatus(b.status))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))

@@ -223,10 +223,27 @@ export const Build = z.object({
 });
 export type Build = z.infer<typeof Build>;
 
-export const BuildListQuery = z.object({
+/**
+ * The query of every keyset-paginated list (builds, a repository's deliveries, tokens): `limit`
+ * rows older than `cursor`. A bad `limit` or a cursor that does not decode is 400 naming it.
+ */
+export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor: z.string().optional(),
+});
+export type PageQuery = z.infer<typeof PageQuery>;
+
+/** One page of such a list, newest first. */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    /** Pass as `cursor` for the next (older) page; null on the last. */
+    nextCursor: z.string().nullable(),
+  });
+}
+
+export const BuildListQuery = PageQuery.extend({
   status: BuildStatus.optional(),
   /** Only builds of this registered repository (webhook and repo builds). */
   repoId: z.string().optional(),
@@ -235,7 +252,16 @@ export const BuildListQuery = z.object({
 });
 export type BuildListQuery = z.infer<typeof BuildListQuery>;
 
-export const BuildList = z.object({ items: z.array(Build), nextCursor: z.string().nullable() });
+/**
+ * A build as lists show it: everything but the per-phase timings, the attempt history and the
+ * supply-chain record, which a page of 50 builds would multiply (GET /builds/:id has them).
+ */
+export const TaskSummary = Task.omit({ phases: true, history: true });
+export type TaskSummary = z.infer<typeof TaskSummary>;
+export const BuildSummary = Build.omit({ phases: true, tasks: true, supplyChain: true }).extend({ tasks: z.array(TaskSummary) });
+export type BuildSummary = z.infer<typeof BuildSummary>;
+
+export const BuildList = pageOf(BuildSummary);
 export type BuildList = z.infer<typeof BuildList>;
 
 export const CreatedBuild = z.object({ id: z.string(), status: BuildStatus, url: z.string() });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageOf } from './api.ts';
 import { HttpUrl } from './repos.ts';
 
 /**
@@ -84,7 +85,8 @@ export const NotificationDelivery = z.object({
 });
 export type NotificationDelivery = z.infer<typeof NotificationDelivery>;
 
-export const NotificationDeliveryList = z.object({ items: z.array(NotificationDelivery) });
+/** `GET …/notifications/:notificationId/deliveries`: newest first, in pages (one delivery per build and event is kept). */
+export const NotificationDeliveryList = pageOf(NotificationDelivery);
 export type NotificationDeliveryList = z.infer<typeof NotificationDeliveryList>;
 
 /** Archway's own (`json`) body, also what the Slack and Matrix bodies are made from. */

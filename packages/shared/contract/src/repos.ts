@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreatedBuild, PlatformList } from './api.ts';
+import { CreatedBuild, PageQuery, PlatformList, pageOf } from './api.ts';
 import { RepoPath } from './paths.ts';
 import { readDuration } from './units.ts';
 import { Platform } from './platform.ts';
@@ -272,11 +272,7 @@ export const WebhookDelivery = z.object({
 });
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
-export const WebhookDeliveryList = z.object({
-  items: z.array(WebhookDelivery),
-  /** Pass as `cursor` for the next (older) page; null on the last. */
-  nextCursor: z.string().nullable(),
-});
+export const WebhookDeliveryList = pageOf(WebhookDelivery);
 export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryList>;
 
 /** What /hooks/* answer (2xx). */
@@ -330,19 +326,16 @@ export type TokenInfo = z.infer<typeof TokenInfo>;
 export const TokenCreated = TokenInfo.extend({ token: z.string() });
 export type TokenCreated = z.infer<typeof TokenCreated>;
 
-export const TokenList = z.object({ items: z.array(TokenInfo) });
+/** `GET /api/v1/tokens`: newest first, revoked ones too, in pages. */
+export const TokenListQuery = PageQuery;
+export type TokenListQuery = z.infer<typeof TokenListQuery>;
+
+export const TokenList = pageOf(TokenInfo);
 export type TokenList = z.infer<typeof TokenList>;
 
 /** `POST /api/v1/repos/:id/builds`: the created build, the builds it superseded, and why it failed at once (if it did). */
 export const RepoBuildCreated = CreatedBuild.extend({ canceled: z.array(z.string()), error: z.string().nullable() });
 export type RepoBuildCreated = z.infer<typeof RepoBuildCreated>;
 
-/**
- * `GET /api/v1/repos/:id/deliveries`. Documentation only: the route clamps `limit` to 1-200 and
- * reads anything else as the default 50 instead of refusing it.
- */
-export const DeliveryListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  /** Opaque cursor from a previous page's `nextCursor`. */
-  cursor: z.string().optional(),
-});
+/** `GET /api/v1/repos/:id/deliveries`: newest first, in pages. */
+export const DeliveryListQuery = PageQuery;

@@ -13,6 +13,8 @@ const schema = describeRoute({
 
 /** /api/v1/base-images: the base-image watcher's state (workers/base-watch), read only. */
 export async function baseImagesPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  // Bounded, not paginated: one row per base image the newest builds of watching repositories'
+  // branches use, and at most 1,000 of them are shown.
   app.get('/base-images', { schema }, async (): Promise<WatchedBaseImageList> => {
     const rows = await deps.prisma.baseImageWatch.findMany({ orderBy: { reference: 'asc' }, take: 1000 });
     return {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildList } from '@archway/contract';
-import { apiFixture, makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, makeGitRepo, resolved, type ApiFixture } from '../../testing/fixture.ts';
 
 // GET /api/v1/builds?repoId=&ref= : the dashboard's repository page and its builds filters.
 let f: ApiFixture;
@@ -54,5 +54,34 @@ describe('GET /api/v1/builds filters', () => {
     const res = await f.app.inject({ method: 'GET', url: '/api/v1/builds?repoId=acme/app', headers: f.auth });
     expect(res.statusCode).toBe(400);
     expect(res.json().field).toBe('repoId');
+  });
+});
+
+describe('GET /api/v1/builds items', () => {
+  it('are summaries: tasks without phases or history, no supply chain; the build page has them all', async () => {
+    const created = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/builds',
+      headers: f.auth,
+      payload: { source: { url: repo.url, ref: 'main', commit: repo.commit }, platforms: ['linux/amd64'], push: false },
+    });
+    expect(created.statusCode, created.body).toBe(202);
+    const id = created.json().id as string;
+    await resolved(f, id);
+    const task = await f.prisma.task.findFirstOrThrow({ where: { buildId: id } });
+    await f.prisma.phase.create({
+      data: { buildId: id, taskId: task.id, name: 'clone', kind: 'clone', attempt: 1, startedAt: new Date(), durationMs: 12 },
+    });
+    const res = await f.app.inject({ method: 'GET', url: '/api/v1/builds?limit=200', headers: f.auth });
+    const item = (res.json() as BuildList).items.find((b) => b.id === id)!;
+    expect(item.tasks.map((t) => [t.platform, t.status])).toEqual([['linux/amd64', task.status]]);
+    expect(Object.keys(item)).not.toContain('phases');
+    expect(Object.keys(item)).not.toContain('supplyChain');
+    expect(Object.keys(item.tasks[0]!)).not.toContain('phases');
+    expect(Object.keys(item.tasks[0]!)).not.toContain('history');
+    const page = (await f.app.inject({ method: 'GET', url: `/api/v1/builds/${id}`, headers: f.auth })).json();
+    expect(page.tasks[0].phases.map((p: { name: string }) => p.name)).toEqual(['clone']);
+    expect(page).toHaveProperty('phases');
+    expect(page.tasks[0]).toHaveProperty('history');
   });
 });

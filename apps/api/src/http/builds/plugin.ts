@@ -42,6 +42,8 @@ export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDe
   const listSchema = describeRoute({ tags, summary: 'List builds, newest first', query: BuildListQuery, answers: { 200: BuildList } });
   app.get('/builds', { schema: listSchema }, async (request) => listBuilds(deps.prisma, BuildListQuery.parse(request.query)));
 
+  // A build's tasks are bounded by construction (one per image and platform), so they come whole
+  // with the build, read through Task's (buildId, …) unique index.
   const showSchema = describeRoute({ tags, summary: 'One build with its tasks and phases', params: IdParams, answers: { 200: BuildShape } });
   app.get<{ Params: { id: string } }>('/builds/:id', { schema: showSchema }, async (request) => {
     return toBuild(await findBuild(deps, request.params.id));

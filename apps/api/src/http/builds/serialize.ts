@@ -3,10 +3,12 @@ import {
   SupplyChain,
   type BaseImage,
   type Build,
+  type BuildSummary,
   type BuildTrigger,
   type Phase,
   type Task,
   type TaskAttempt,
+  type TaskSummary,
   type PhaseKind,
 } from '@archway/contract';
 import { redactUrl } from '@archway/runtime';
@@ -19,9 +21,14 @@ export const BUILD_INCLUDE = {
   phases: { where: { taskId: null } },
 } satisfies Prisma.BuildInclude;
 
+/** What a list needs per build (BuildSummary): the tasks' own rows only. */
+export const SUMMARY_INCLUDE = { tasks: true } satisfies Prisma.BuildInclude;
+
 export type BuildRow = Prisma.BuildGetPayload<{ include: typeof BUILD_INCLUDE }>;
+export type BuildSummaryRow = Prisma.BuildGetPayload<{ include: typeof SUMMARY_INCLUDE }>;
 type PhaseRow = BuildRow['phases'][number];
 type TaskRow = BuildRow['tasks'][number];
+type TaskSummaryRow = BuildSummaryRow['tasks'][number];
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -42,7 +49,7 @@ function byStart(a: PhaseRow, b: PhaseRow): number {
   return a.attempt - b.attempt || a.startedAt.getTime() - b.startedAt.getTime() || (a.step ?? 0) - (b.step ?? 0);
 }
 
-function toTask(t: TaskRow): Task {
+function toTaskSummary(t: TaskSummaryRow): TaskSummary {
   return {
     id: t.id,
     platform: t.platform,
@@ -58,6 +65,12 @@ function toTask(t: TaskRow): Task {
     archiveSize: t.archiveSize === null ? null : Number(t.archiveSize),
     startedAt: iso(t.startedAt),
     finishedAt: iso(t.finishedAt),
+  };
+}
+
+function toTask(t: TaskRow): Task {
+  return {
+    ...toTaskSummary(t),
     phases: [...t.phases].sort(byStart).map(toPhase),
     history: t.history.map((h) => ({
       attempt: h.attempt,
@@ -71,12 +84,17 @@ function toTask(t: TaskRow): Task {
   };
 }
 
-export function toBuild(b: BuildRow): Build {
-  const images = imagesOf(b);
+/** Tasks grouped by image (in the request's order), then in platform order. */
+function inTaskOrder<T extends TaskSummaryRow>(b: BuildSummaryRow, tasks: readonly T[], images: Build['images']): T[] {
   const rank = (list: readonly string[], v: string) => (list.indexOf(v) === -1 ? Number.MAX_SAFE_INTEGER : list.indexOf(v));
   const names = images?.map((i) => i.name) ?? [];
-  // Grouped by image (in the request's order), then in platform order.
-  const order = (t: TaskRow) => rank(names, t.image) * 1000 + rank(b.platforms, t.platform);
+  const order = (t: TaskSummaryRow) => rank(names, t.image) * 1000 + rank(b.platforms, t.platform);
+  return [...tasks].sort((x, y) => order(x) - order(y));
+}
+
+/** A build as lists show it (BuildSummary): no phases, attempt history or supply-chain record. */
+export function toBuildSummary(b: BuildSummaryRow): BuildSummary {
+  const images = imagesOf(b);
   return {
     id: b.id,
     status: fromDbStatus(b.status),
@@ -97,20 +115,28 @@ export function toBuild(b: BuildRow): Build {
     createdAt: b.createdAt.toISOString(),
     startedAt: iso(b.startedAt),
     finishedAt: iso(b.finishedAt),
-    tasks: [...b.tasks].sort((x, y) => order(x) - order(y)).map(toTask),
+    tasks: inTaskOrder(b, b.tasks, images).map(toTaskSummary),
     ...(images ? { images } : {}),
-    phases: [...b.phases].sort(byStart).map(toPhase),
     repoId: b.repoId,
     triggerRef: b.triggerRef,
     statusState: b.statusState,
     statusError: b.statusError,
     approval: b.approvalReason ? { reason: b.approvalReason, approvedBy: b.approvedBy, approvedAt: iso(b.approvedAt) } : null,
+  };
+}
+
+export function toBuild(b: BuildRow): Build {
+  const summary = toBuildSummary(b);
+  return {
+    ...summary,
+    tasks: inTaskOrder(b, b.tasks, summary.images).map(toTask),
+    phases: [...b.phases].sort(byStart).map(toPhase),
     supplyChain: b.supplyChain === null ? null : (SupplyChain.safeParse(b.supplyChain).data ?? null),
   };
 }
 
 /** A build of several images: each image's settings (from the stored request) and its published index. */
-function imagesOf(b: BuildRow): Build['images'] {
+function imagesOf(b: BuildSummaryRow): Build['images'] {
   const parsed = BuildRequest.safeParse(b.request);
   if (!parsed.success || !parsed.data.images) return undefined;
   const digests = (b.imageDigests ?? {}) as Record<string, string | null>;

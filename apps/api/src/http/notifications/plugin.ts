@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DeliveryListQuery, Notification, NotificationCreate, NotificationDeliveryList, NotificationList, NotificationUpdate } from '@archway/contract';
 import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
 import type { AppDeps } from '../../deps.ts';
+import { keyset } from '../../infra/keyset.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
 import { findRepo } from '../repos/index.ts';
 import { createNotification, findNotification, toNotification, toNotificationDelivery, updateNotification } from './service.ts';
@@ -35,7 +36,7 @@ const schemas = {
   remove: describeRoute({ tags, summary: 'Remove a notification and its delivery log (admin)', params: OneParams, answers: { 204: null } }),
   deliveries: describeRoute({
     tags,
-    summary: "A notification's latest deliveries, newest first",
+    summary: "A notification's deliveries, newest first, in pages (`cursor`: the previous page's `nextCursor`)",
     params: OneParams,
     query: DeliveryListQuery,
     answers: { 200: NotificationDeliveryList },
@@ -47,6 +48,7 @@ export async function notificationsPlugin(app: FastifyInstance, { deps, secretBo
   const nDeps = { prisma: deps.prisma, secretBox, allowLocalSources: deps.allowLocalSources ?? false };
   type One = { Params: { id: string; notificationId: string } };
 
+  // Bounded by construction, not paginated: a repository has at most 20 notifications (service.ts).
   app.get<{ Params: { id: string } }>('/repos/:id/notifications', { schema: schemas.list }, async (request): Promise<NotificationList> => {
     const repo = await findRepo(deps.prisma, request.params.id);
     const rows = await deps.prisma.notification.findMany({ where: { repoId: repo.id }, orderBy: { createdAt: 'asc' } });
@@ -73,15 +75,15 @@ export async function notificationsPlugin(app: FastifyInstance, { deps, secretBo
     return reply.code(204).send();
   });
 
-  app.get<One & { Querystring: { limit?: string } }>(
-    '/repos/:id/notifications/:notificationId/deliveries',
-    { schema: schemas.deliveries },
-    async (request): Promise<NotificationDeliveryList> => {
-      const repo = await findRepo(deps.prisma, request.params.id);
-      const row = await findNotification(deps.prisma, repo.id, request.params.notificationId);
-      const limit = Math.min(200, Math.max(1, Number(request.query.limit) || 50));
-      const rows = await deps.prisma.notificationDelivery.findMany({ where: { notificationId: row.id }, orderBy: { createdAt: 'desc' }, take: limit });
-      return { items: rows.map(toNotificationDelivery) };
-    },
-  );
+  // One delivery per build and event is kept for as long as the notification exists: keyset pages
+  // on the (notificationId, createdAt DESC, id) index.
+  app.get<One>('/repos/:id/notifications/:notificationId/deliveries', { schema: schemas.deliveries }, async (request): Promise<NotificationDeliveryList> => {
+    const q = DeliveryListQuery.parse(request.query);
+    const repo = await findRepo(deps.prisma, request.params.id);
+    const row = await findNotification(deps.prisma, repo.id, request.params.notificationId);
+    const k = keyset(q.cursor, q.limit);
+    const rows = await deps.prisma.notificationDelivery.findMany({ where: { notificationId: row.id, ...k.after }, orderBy: k.orderBy, take: k.take });
+    const { rows: page, nextCursor } = k.page(rows);
+    return { items: page.map(toNotificationDelivery), nextCursor };
+  });
 }

@@ -30,69 +30,83 @@ export interface CommitFacts {
   file?: string;
   /** The commit's full message (subject, body, trailers). */
   message: string;
-  /**
-   * Paths changed between `before` and the commit; undefined when unknown: no `before` (a new
-   * branch, a pull request), the all-zero id, or a commit the server no longer has (a force push).
-   */
-  changed?: string[];
 }
 
 const ZERO_SHA = /^0+$/;
 const SHA_RE = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /**
- * Reads one file, the message and (given `before`) the changed paths of a commit. Fetches just the
- * commit (and `before`), shallow and without blobs where the server can filter, into a throwaway
- * directory. Arguments are passed to git as a list, never through a shell; ids are checked first.
+ * Reads one file and the message of a commit. Fetches just the commit, shallow and without blobs
+ * where the server can filter, into a throwaway directory. Concurrent reads of one commit (a
+ * webhook storm: many repositories or pushes at one commit) fetch it once. Arguments are passed
+ * to git as a list, never through a shell.
  */
-export function inspectCommit(
-  url: string,
-  commit: string,
-  path: string,
-  opts: { before?: string | undefined; timeoutMs?: number | undefined } = {},
-): Promise<CommitFacts> {
+export function inspectCommit(url: string, commit: string, path: string, opts: { timeoutMs?: number | undefined } = {}): Promise<CommitFacts> {
   const timeoutMs = opts.timeoutMs ?? GIT_TIMEOUT_MS;
-  // Concurrent reads of one commit (a webhook storm) fetch it once.
-  const key = JSON.stringify(['inspect', url, commit, path, opts.before ?? null]);
-  return gitGate.run(hostOf(url), key, () => fetchCommitFacts(url, commit, path, opts.before, timeoutMs));
+  const key = JSON.stringify(['inspect', url, commit, path]);
+  return gitGate.run(hostOf(url), key, () => inScratchRepo(url, timeoutMs, (run) => readCommitFacts(run, url, commit, path, timeoutMs)));
 }
 
-async function fetchCommitFacts(url: string, commit: string, path: string, before: string | undefined, timeoutMs: number): Promise<CommitFacts> {
+/**
+ * Paths changed between `before` and `commit` (`git diff --name-only` over trees: no blobs, no
+ * rename detection); undefined when unknown: no `before` (a new branch), the all-zero id, or a
+ * commit the server no longer has (a force push). Only asked for when `.archway.yaml` has path
+ * filters, so most pushes never pay this second fetch.
+ */
+export function changedPaths(
+  url: string,
+  before: string | undefined,
+  commit: string,
+  opts: { timeoutMs?: number | undefined } = {},
+): Promise<string[] | undefined> {
+  if (!before || !SHA_RE.test(before) || ZERO_SHA.test(before) || !SHA_RE.test(commit)) return Promise.resolve(undefined);
+  const timeoutMs = opts.timeoutMs ?? GIT_TIMEOUT_MS;
+  const key = JSON.stringify(['changed', url, before, commit]);
+  return gitGate.run(hostOf(url), key, () =>
+    inScratchRepo(url, timeoutMs, async (run) => {
+      // Both commits in one negotiation; a `before` gone from the server fails it: unknown.
+      const fetched = await fetchRef(url, [before, commit], { cwd: run.dir, timeoutMs, depth: 1, filter: 'blob:none' });
+      if (fetched.code !== 0) return undefined;
+      const diff = await run(['-c', 'core.quotePath=false', 'diff', '--name-only', '--no-renames', '-z', before, commit, '--']);
+      return diff.code === 0 ? diff.stdout.split('\0').filter(Boolean) : undefined;
+    }),
+  );
+}
+
+type ScratchGit = ((args: string[]) => ReturnType<typeof runGit>) & { dir: string };
+
+/** Runs `fn` with git in a fresh empty repository that is removed afterwards, whatever happens. */
+async function inScratchRepo<T>(url: string, timeoutMs: number, fn: (run: ScratchGit) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'archway-git-'));
   try {
-    const run = (args: string[]) => runGit(args, { cwd: dir, timeoutMs });
+    const run = Object.assign((args: string[]) => runGit(args, { cwd: dir, timeoutMs }), { dir });
     const init = await run(['init', '-q', '.']);
     if (init.code !== 0) throw gitFailure('git init for', url, init, timeoutMs);
-    const fetched = await fetchRef(url, commit, { cwd: dir, timeoutMs, depth: 1, filter: 'blob:none' });
-    if (fetched.code !== 0) throw gitFailure(`git fetch of ${commit} from`, url, fetched, timeoutMs);
-    const shown = await run(['cat-file', 'commit', commit]);
-    if (shown.code !== 0) throw gitFailure(`git cat-file commit ${commit} of`, url, shown, timeoutMs);
-    const facts: CommitFacts = { message: messageOf(shown.stdout) };
-    if ((await run(['cat-file', '-e', `${commit}:${path}`])).code === 0) {
-      const file = await run(['cat-file', 'blob', `${commit}:${path}`]);
-      if (file.code !== 0) throw gitFailure(`git cat-file ${path} of`, url, file, timeoutMs);
-      facts.file = file.stdout;
-    }
-    const changed = await changedPaths(url, dir, commit, before, timeoutMs);
-    if (changed) facts.changed = changed;
-    return facts;
+    return await fn(run);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function readCommitFacts(run: ScratchGit, url: string, commit: string, path: string, timeoutMs: number): Promise<CommitFacts> {
+  const fetched = await fetchRef(url, commit, { cwd: run.dir, timeoutMs, depth: 1, filter: 'blob:none' });
+  if (fetched.code !== 0) throw gitFailure(`git fetch of ${commit} from`, url, fetched, timeoutMs);
+  const shown = await run(['cat-file', 'commit', commit]);
+  if (shown.code !== 0) throw gitFailure(`git cat-file commit ${commit} of`, url, shown, timeoutMs);
+  const facts: CommitFacts = { message: messageOf(shown.stdout) };
+  // The tree says whether the file is there (trees were fetched); only then is its blob fetched,
+  // lazily, the one object of the commit's content the API ever reads.
+  const listed = await run(['ls-tree', '-z', commit, '--', path]);
+  if (listed.code !== 0) throw gitFailure(`git ls-tree ${path} of`, url, listed, timeoutMs);
+  if (!/^\d+ blob /.test(listed.stdout)) return facts;
+  const file = await run(['cat-file', 'blob', `${commit}:${path}`]);
+  if (file.code !== 0) throw gitFailure(`git cat-file ${path} of`, url, file, timeoutMs);
+  facts.file = file.stdout;
+  return facts;
 }
 
 /** A raw commit object's message: everything after the first blank line. */
 function messageOf(raw: string): string {
   const at = raw.indexOf('\n\n');
   return at === -1 ? '' : raw.slice(at + 2);
-}
-
-/** `git diff --name-only before commit` over trees only (no rename detection needs no blobs). */
-async function changedPaths(url: string, dir: string, commit: string, before: string | undefined, timeoutMs: number): Promise<string[] | undefined> {
-  if (!before || !SHA_RE.test(before) || ZERO_SHA.test(before)) return undefined;
-  const fetched = await fetchRef(url, before, { cwd: dir, timeoutMs, depth: 1, filter: 'blob:none' });
-  if (fetched.code !== 0) return undefined; // gone from the server: a force push
-  const diff = await runGit(['-c', 'core.quotePath=false', 'diff', '--name-only', '--no-renames', '-z', before, commit, '--'], { cwd: dir, timeoutMs });
-  if (diff.code !== 0) return undefined;
-  return diff.stdout.split('\0').filter(Boolean);
 }

@@ -74,6 +74,8 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
       .send(toRepo(repo, deps.publicUrl, webhookSecret));
   });
 
+  // Not paginated: one row per repository an admin registered (the dashboard's repository list and
+  // its picker show them all); the builds and deliveries of each are the lists that grow.
   app.get('/repos', { schema: schemas.list }, async (request): Promise<RepoList> => {
     const q = RepoListQuery.parse(request.query);
     const rows = await deps.prisma.repo.findMany({
@@ -97,19 +99,15 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
     return reply.code(204).send();
   });
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: string; cursor?: string } }>(
-    '/repos/:id/deliveries',
-    { schema: schemas.deliveries },
-    async (request): Promise<WebhookDeliveryList> => {
-      const repo = await findRepo(deps.prisma, request.params.id);
-      const limit = Math.min(200, Math.max(1, Number(request.query.limit) || 50));
-      // Keyset pages on the (repoId, createdAt DESC, id) index.
-      const k = keyset(request.query.cursor || undefined, limit);
-      const rows = await deps.prisma.webhookDelivery.findMany({ where: { repoId: repo.id, ...k.after }, orderBy: k.orderBy, take: k.take });
-      const { rows: page, nextCursor } = k.page(rows);
-      return { items: page.map(toDelivery), nextCursor };
-    },
-  );
+  app.get<{ Params: { id: string } }>('/repos/:id/deliveries', { schema: schemas.deliveries }, async (request): Promise<WebhookDeliveryList> => {
+    const q = DeliveryListQuery.parse(request.query);
+    const repo = await findRepo(deps.prisma, request.params.id);
+    // Every delivery is kept: keyset pages on the (repoId, createdAt DESC, id) index.
+    const k = keyset(q.cursor, q.limit);
+    const rows = await deps.prisma.webhookDelivery.findMany({ where: { repoId: repo.id, ...k.after }, orderBy: k.orderBy, take: k.take });
+    const { rows: page, nextCursor } = k.page(rows);
+    return { items: page.map(toDelivery), nextCursor };
+  });
 
   app.post<{ Params: { id: string } }>('/repos/:id/builds', { schema: schemas.build }, async (request, reply) => {
     const repo = await findRepo(deps.prisma, request.params.id);

@@ -1,12 +1,21 @@
 import { CANCELABLE_BUILD_STATUSES, type BuildTrigger, type TagRules } from '@archway/contract';
 import { ARCHWAY_YAML } from '../../rules/archway-yaml/index.ts';
-import { needsRepoTags, parseTriggerRef, planBuild, sourceRef, triggerRef, type RepoBuildDefaults, type RepoTrigger } from '../../rules/build-plan/index.ts';
+import {
+  needsChangedPaths,
+  needsRepoTags,
+  parseTriggerRef,
+  planBuild,
+  sourceRef,
+  triggerRef,
+  type RepoBuildDefaults,
+  type RepoTrigger,
+} from '../../rules/build-plan/index.ts';
 import { acceptBuild, cancelBuild, checkSourceAddress, queueResolvedBuild, repoBuildSettings, withCommit } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError, UnprocessableError } from '../../infra/errors.ts';
 import { dbStatuses } from '../../infra/build-status.ts';
 import type { Build, Repo as RepoRow } from '../../generated/prisma/client.ts';
-import { GitError, inspectCommit, listTags, type CommitFacts } from './git.ts';
+import { changedPaths, GitError, inspectCommit, listTags, type CommitFacts } from './git.ts';
 import { resolveRepoTrigger } from './resolve.ts';
 import { repoTagRules } from './serialize.ts';
 
@@ -105,14 +114,14 @@ export async function resolveRepoBuild(deps: AppDeps, build: Build, repo: RepoRo
   const automatic = build.trigger === 'webhook';
   let facts: CommitFacts;
   try {
-    facts = await inspectCommit(repo.cloneUrl, t.commit, ARCHWAY_YAML, {
-      before: automatic ? (build.before ?? undefined) : undefined,
-      timeoutMs: deps.gitTimeoutMs,
-    });
+    facts = await inspectCommit(repo.cloneUrl, t.commit, ARCHWAY_YAML, { timeoutMs: deps.gitTimeoutMs });
   } catch (err) {
     if (err instanceof GitError) throw new ResolveFailure(`cannot read ${ARCHWAY_YAML} at ${t.commit}: ${err.message}`, t);
     throw err;
   }
+  const changed = needsChangedPaths(automatic, facts.file)
+    ? await changedPaths(repo.cloneUrl, build.before ?? undefined, t.commit, { timeoutMs: deps.gitTimeoutMs })
+    : undefined;
   const tagRules = repoTagRules(repo);
   // "Highest release" needs the repository's other tags; unknown tags never claim `latest`.
   const repoTags = needsRepoTags(t, tagRules) ? await listTags(repo.cloneUrl, deps.gitTimeoutMs).catch(() => undefined) : undefined;
@@ -120,7 +129,7 @@ export async function resolveRepoBuild(deps: AppDeps, build: Build, repo: RepoRo
     repo: repoDefaults(repo, tagRules),
     trigger: t,
     automatic,
-    commit: { yaml: facts.file, message: facts.message, changed: facts.changed },
+    commit: { yaml: facts.file, message: facts.message, changed },
     repoTags,
   });
   if (plan.kind === 'skip') throw new ResolveSkip(plan.reason, t, plan.status);

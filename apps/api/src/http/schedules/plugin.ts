@@ -34,6 +34,7 @@ const schemas = {
 export async function schedulesPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const queue = () => deps.queues.queue(SCHEDULES_QUEUE);
 
+  // Bounded by construction, not paginated: a repository has at most 20 schedules (service.ts).
   app.get<{ Params: { id: string } }>('/repos/:id/schedules', { schema: schemas.list }, async (request): Promise<ScheduleList> => {
     const repo = await findRepo(deps.prisma, request.params.id);
     const rows = await deps.prisma.schedule.findMany({ where: { repoId: repo.id }, orderBy: { createdAt: 'asc' } });

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { TokenCreate, TokenCreated, TokenInfo, TokenList } from '@archway/contract';
+import { TokenCreate, TokenCreated, TokenInfo, TokenList, TokenListQuery } from '@archway/contract';
 import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
 import type { AppDeps } from '../../deps.ts';
 import { createToken } from '../auth/index.ts';
 import { UUID_RE } from '../builds/index.ts';
 import { NotFoundError } from '../../infra/errors.ts';
+import { keyset } from '../../infra/keyset.ts';
 import type { ApiToken } from '../../generated/prisma/client.ts';
 
 const tags = ['tokens'];
@@ -15,7 +16,12 @@ const schemas = {
     body: TokenCreate,
     answers: { 201: TokenCreated.describe('Created; `token` is shown in this answer only') },
   }),
-  list: describeRoute({ tags, summary: 'Every token, revoked ones too (admin)', answers: { 200: TokenList } }),
+  list: describeRoute({
+    tags,
+    summary: "Every token, revoked ones too, newest first, in pages (`cursor`: the previous page's `nextCursor`) (admin)",
+    query: TokenListQuery,
+    answers: { 200: TokenList },
+  }),
   revoke: describeRoute({ tags, summary: 'Revoke a token (admin); the row stays', params: IdParams, answers: { 200: TokenInfo } }),
 };
 
@@ -48,9 +54,14 @@ export async function tokensPlugin(app: FastifyInstance, { deps }: { deps: AppDe
     return reply.code(201).send({ ...toInfo(row), token } satisfies TokenCreated);
   });
 
-  app.get('/tokens', { ...admin, schema: schemas.list }, async (): Promise<TokenList> => {
-    const rows = await deps.prisma.apiToken.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
-    return { items: rows.map(toInfo) };
+  // Tokens only ever accumulate (revoking keeps the row), so the list is keyset-paginated on the
+  // (createdAt DESC, id) index like the builds: a page costs the same however many there are.
+  app.get('/tokens', { ...admin, schema: schemas.list }, async (request): Promise<TokenList> => {
+    const q = TokenListQuery.parse(request.query);
+    const k = keyset(q.cursor, q.limit);
+    const rows = await deps.prisma.apiToken.findMany({ where: k.after, orderBy: k.orderBy, take: k.take });
+    const { rows: page, nextCursor } = k.page(rows);
+    return { items: page.map(toInfo), nextCursor };
   });
 
   app.delete<{ Params: { id: string } }>('/tokens/:id', { ...admin, schema: schemas.revoke }, async (request) => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TokenList } from '@archway/contract';
 import { apiFixture, type ApiFixture } from '../../testing/fixture.ts';
 import { hashToken } from '../auth/tokens.ts';
+import { expectBadPagesRefused, expectKeysetPages } from '../../testing/pages.ts';
 
 describe('/api/v1/tokens', () => {
   let f: ApiFixture;
@@ -42,5 +44,23 @@ describe('/api/v1/tokens', () => {
     const bad = await f.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: f.auth, payload: { name: 'x', scopes: ['root'] } });
     expect(bad.json().field).toBe('scopes.0');
     expect((await f.app.inject({ method: 'DELETE', url: '/api/v1/tokens/nope', headers: f.auth })).statusCode).toBe(404);
+  });
+
+  it('pages newest first with the cursor: no duplicates, no gaps, tokens created meanwhile shift nothing', async () => {
+    let n = 0;
+    const added = await expectKeysetPages(
+      f,
+      '/api/v1/tokens',
+      (createdAt) => f.prisma.apiToken.create({ data: { name: `page ${++n}`, hash: `page-${n}-${createdAt.getTime()}`, scopes: ['read'], createdAt } }),
+      () => f.prisma.apiToken.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    );
+    // The first page now starts with the tokens created while paging (the newest ones).
+    const first = (await f.app.inject({ url: `/api/v1/tokens?limit=${added.length}`, headers: f.auth })).json() as TokenList;
+    expect(new Set(first.items.map((t) => t.id))).toEqual(new Set(added));
+    expect(first.nextCursor).not.toBeNull();
+  });
+
+  it('answers 400 naming limit or cursor when they are bad, and changes nothing', async () => {
+    await expectBadPagesRefused(f, '/api/v1/tokens', () => f.prisma.apiToken.count());
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TagRules } from '@archway/contract';
-import { planBuild, type PlanInput } from './index.ts';
+import { needsChangedPaths, planBuild, type PlanInput } from './index.ts';
 
 const SHA = 'a'.repeat(40);
 const repo: PlanInput['repo'] = {
@@ -145,5 +145,16 @@ describe('planBuild with images:', () => {
       kind: 'invalid',
       reason: '.archway.yaml: images: 72 image × platform tasks: at most 64',
     });
+  });
+});
+
+describe('needsChangedPaths', () => {
+  it('asks for the second fetch only for a forge event whose file has path filters', () => {
+    expect(needsChangedPaths(true, 'when:\n  paths: ["src/**"]\n')).toBe(true);
+    expect(needsChangedPaths(true, 'when:\n  paths-ignore: ["docs/**"]\n')).toBe(true);
+    expect(needsChangedPaths(true, 'when:\n  branches: [main]\n')).toBe(false);
+    expect(needsChangedPaths(true, undefined)).toBe(false);
+    expect(needsChangedPaths(true, 'when: [not, a, map')).toBe(false); // invalid: the plan fails it
+    expect(needsChangedPaths(false, 'when:\n  paths: ["src/**"]\n')).toBe(false); // a person's build
   });
 });

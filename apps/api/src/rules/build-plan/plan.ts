@@ -55,6 +55,17 @@ export function needsRepoTags(trigger: RefTrigger, rules: TagRules): boolean {
 }
 
 /**
+ * Whether planning this commit needs its changed paths (a second fetch, done by the caller): only
+ * an automatic build whose `.archway.yaml` has `when.paths` or `when.paths-ignore`. An invalid
+ * file needs none: the plan fails it without looking.
+ */
+export function needsChangedPaths(automatic: boolean, yaml: string | undefined): boolean {
+  if (!automatic || yaml === undefined) return false;
+  const parsed = parseArchwayYaml(yaml);
+  return parsed.ok && !!(parsed.config.when?.paths || parsed.config.when?.['paths-ignore']);
+}
+
+/**
  * The one turn from (`.archway.yaml`, repository settings, trigger) into what to build: a pure
  * function, so the places that start builds (webhooks, repository builds, background resolving)
  * all decide the same way.

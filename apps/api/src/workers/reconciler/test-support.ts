@@ -24,9 +24,12 @@ export function testPolicy(overrides: Partial<ReconcilePolicy> = {}): ReconcileP
 
 const quiet = { info() {}, warn() {}, error() {} };
 
-/** The API fixture plus its recorder (the reconciler's events are applied for real). */
-export async function reconcileFixture(): Promise<ApiFixture & { recorder: Recorder; deps: ApiFixture['deps'] }> {
-  const f = await apiFixture({ allowLocalSources: true });
+/**
+ * The API fixture plus its recorder (the reconciler's events are applied for real). `resolver:
+ * false` leaves the resolve queue to the test's own worker.
+ */
+export async function reconcileFixture(opts: { resolver?: boolean } = {}): Promise<ApiFixture & { recorder: Recorder; deps: ApiFixture['deps'] }> {
+  const f = await apiFixture({ allowLocalSources: true }, opts);
   const recorder = startRecorder({ prisma: f.prisma, redis: f.redis, prefix: f.prefix, blockMs: 100 });
   const close = f.close;
   return Object.assign(f, {

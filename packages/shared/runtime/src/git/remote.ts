@@ -52,12 +52,15 @@ export interface FetchOptions extends GitRunOptions {
 }
 
 /**
- * `git fetch` of one commit or ref, by URL: the URL (and any token in it) is never written into a
+ * `git fetch` of one commit or ref (or several in one negotiation), by URL: the URL (and any token in it) is never written into a
  * repository's config, which a `COPY . .` would carry into an image. Shallow, no tags, and never
  * the `ext::` transport. Returns the result; the caller decides what a failure means.
  */
-export function fetchRef(url: string, what: string, opts: FetchOptions): Promise<GitResult> {
+export function fetchRef(url: string, what: string | readonly string[], opts: FetchOptions): Promise<GitResult> {
   const config = ['protocol.ext.allow=never', ...(opts.config ?? [])].flatMap((c) => ['-c', c]);
   const filter = opts.filter ? [`--filter=${opts.filter}`] : [];
-  return runGit([...config, 'fetch', '-q', '--depth', String(opts.depth), '--no-tags', ...filter, '--', url, what], opts);
+  return runGit(
+    [...config, 'fetch', '-q', '--depth', String(opts.depth), '--no-tags', ...filter, '--', url, ...(typeof what === 'string' ? [what] : what)],
+    opts,
+  );
 }
