@@ -115,6 +115,18 @@ async function main() {
         if (res.status !== 201) throw new Error(`registering ${fullName}: ${res.status} ${await res.text()}`);
         repos.push({ id: ((await res.json()) as { id: string }).id, fullName });
       }
+      // Warm-up, not measured (as part A's): the webhook route's first requests compile its code
+      // and queries. Branch deletions: recorded and ignored, no build, no git.
+      await hammer(
+        40,
+        2,
+        (i) =>
+          fetch(
+            `${stack.url}/hooks/github/${repos[i % 20]!.id}`,
+            signedInit(SECRET, pushBody(repos[i % 20]!.fullName, `warm-${i}`, src.commit, '1'.repeat(40), true)),
+          ),
+        (s) => s === 202,
+      );
       const gitBeforeStorm = git.requests();
       const storm: Timed = { ms: [], failures: new Map(), wallMs: 0 };
       const t0 = performance.now();
