@@ -38,8 +38,9 @@ export const CONFIG_ERROR_EXIT = 2;
 export const PARENT_DEATH_SIGNAL: Record<string, NodeJS.Signals> = { api: 'SIGTERM', agent: 'SIGTERM', merger: 'SIGKILL' };
 
 /**
- * Runs one TypeScript entry point as a child (`node --import tsx`), prefixing its output with its
- * name, and restarts it with backoff if it dies on its own — a crash of the merger must not leave
+ * Runs one entry point as a child — a bundle (`.mjs`, bundle.ts: what `npm start` runs) by plain
+ * node with source maps, a TypeScript file (the test suite's stacks) through tsx — prefixing its
+ * output with its name, and restarts it with backoff if it dies on its own — a crash of the merger must not leave
  * a running API with nobody publishing. The child gets `PARENT_DEATH_SIGNAL[name]` (default
  * SIGTERM) if this process dies first (setpriv; see @archway/runtime's withParentDeathSignal).
  */
@@ -53,7 +54,8 @@ export function supervise(name: string, entry: string, env: NodeJS.ProcessEnv, l
   const start = () => {
     startedAt = Date.now();
     const flags = NODE_FLAGS[name as ChildName] ?? [];
-    const run = withParentDeathSignal(process.execPath, [...flags, '--import', 'tsx', entry], PARENT_DEATH_SIGNAL[name] ?? 'SIGTERM', env);
+    const runtime = entry.endsWith('.mjs') ? ['--enable-source-maps'] : ['--import', 'tsx'];
+    const run = withParentDeathSignal(process.execPath, [...flags, ...runtime, entry], PARENT_DEATH_SIGNAL[name] ?? 'SIGTERM', env);
     child = spawn(run.cmd, run.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const forward = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) if (line) log(`[${name}] ${line}`);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import type {} from '../../../test/global-setup.ts'; // inject() keys
 import { freePort } from '@archway/runtime';
+import { BUNDLE_DIR } from './bundle.ts';
 
 const start = fileURLToPath(new URL('./start.ts', import.meta.url));
 
@@ -58,7 +59,7 @@ async function processes(): Promise<Map<number, { cmdline: string; ppid: number 
 async function launchedPids(supervisor: number, dataDir: string, redisPort: number): Promise<Record<string, number>> {
   const pids: Record<string, number> = {};
   for (const [pid, p] of await processes()) {
-    for (const app of ['api', 'merger', 'agent']) if (p.ppid === supervisor && p.cmdline.includes(`apps/${app}/src/main.ts`)) pids[app] = pid;
+    for (const app of ['api', 'merger', 'agent']) if (p.ppid === supervisor && p.cmdline.includes(join(BUNDLE_DIR, `${app}.mjs`))) pids[app] = pid;
     if (p.cmdline.startsWith('redis-server') && p.cmdline.includes(`:${redisPort}`)) pids.redis = pid;
   }
   pids.postgres = Number((await readFile(join(dataDir, 'postgres', 'cluster', 'postmaster.pid'), 'utf8')).split('\n')[0]);
@@ -158,13 +159,16 @@ describe('npm start, killed with SIGKILL', () => {
     const first = launch(env);
     let second: Launcher | undefined;
     let left: Record<string, number> = {};
+    let orphans: number[] = [];
     try {
       await up(first);
       const pids = await launchedPids(first.child.pid!, dataDir, redisPort);
       first.child.kill('SIGKILL');
       await first.exited;
-      // Nothing tells them their parent died.
+      // Nothing tells them their parent died. (The API and the merger of the first start are
+      // left running too; they are killed at the end, not to outlive the suite.)
       left = { redis: pids.redis!, postgres: pids.postgres! };
+      orphans = [pids.api, pids.merger].filter((pid): pid is number => pid !== undefined);
       await new Promise((r) => setTimeout(r, 1000));
       expect(running(left.redis!) && running(left.postgres!)).toBe(true);
 
@@ -177,7 +181,7 @@ describe('npm start, killed with SIGKILL', () => {
     } finally {
       first.child.kill('SIGKILL');
       second?.child.kill('SIGKILL');
-      for (const pid of Object.values(left)) if (running(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of [...Object.values(left), ...orphans]) if (running(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 });

@@ -11,7 +11,8 @@ import { CONFIG_EXIT_CODE, exitOnConfigError } from '@archway/runtime';
 import { embeddedAgentKeyEnv } from './agent-key.ts';
 import { loadLauncherConfig } from './env.ts';
 import { AlreadyRunning, lockDataDir } from './data-dir-lock.ts';
-import { ENTRY_POINTS, supervise, type Supervised } from './children.ts';
+import { bundleChildren } from './bundle.ts';
+import { supervise, type Supervised } from './children.ts';
 import { startPostgres, type EmbeddedPg } from './postgres.ts';
 import { startRedis, type EmbeddedRedis } from './redis.ts';
 import { embeddedLocalSourcesEnv } from './local-sources.ts';
@@ -61,10 +62,14 @@ async function main() {
     ARCHWAY_OBJECT_STORE: objectStore,
     ARCHWAY_AGENT_DATA_DIR: config.ARCHWAY_AGENT_DATA_DIR ?? join(dataDir, 'agent'),
   };
+  // The processes run as deploy/ ships them: bundled, by plain node (bundle.ts).
+  const bundled = performance.now();
+  const entries = await bundleChildren(config.ARCHWAY_EMBEDDED_AGENT ? ['api', 'merger', 'agent'] : ['api', 'merger']);
+  log(`bundled ${Object.keys(entries).join(', ')} in ${formatDuration(performance.now() - bundled)}`);
   // A child with invalid configuration stops everything: restarting it cannot help.
   const fatal = (reason: string) => void shutdown(reason, 1);
-  const children: Supervised[] = [supervise('api', ENTRY_POINTS.api, env, log, fatal), supervise('merger', ENTRY_POINTS.merger, env, log, fatal)];
-  if (config.ARCHWAY_EMBEDDED_AGENT) children.push(supervise('agent', ENTRY_POINTS.agent, env, log, fatal));
+  const children: Supervised[] = [supervise('api', entries.api, env, log, fatal), supervise('merger', entries.merger, env, log, fatal)];
+  if (config.ARCHWAY_EMBEDDED_AGENT) children.push(supervise('agent', entries.agent, env, log, fatal));
 
   let stopping = false;
   const shutdown = async (why: string, code = 0) => {
