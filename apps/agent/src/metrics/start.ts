@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
-import { MetricsPusher, pushedFamilies, serveMetrics } from '@archway/runtime/metrics';
+import { exportMetrics } from '@archway/runtime/metrics';
 import type { CacheSize } from '../cache-size.ts';
 import type { DiskGuard } from '../disk/guard.ts';
 import type { AgentConfig } from '../env.ts';
@@ -33,27 +32,17 @@ export async function startAgentMetrics(
     metrics.gcRuns.inc({ platform: config.platform, trigger: report.trigger });
     metrics.gcReclaimedBytes.inc({ platform: config.platform }, report.freedBytes);
   };
-  const pusher = new MetricsPusher({
+  const exported = await exportMetrics({
     redis: o.redis,
     prefix: config.queuePrefix,
     role: 'agent',
     id: config.agentId,
     registry: metrics.registry,
-    include: pushedFamilies(AGENT_PROCESS_PREFIX),
+    processPrefix: AGENT_PROCESS_PREFIX,
     intervalMs: config.metricsPushMs ?? 0,
+    port: config.metricsPort,
     onError: (err) => o.log('metrics.push-failed', { error: err.message }, 'warn'),
+    onListening: (port) => o.log('metrics.listening', { port }),
   });
-  pusher.start();
-  let server: Server | undefined;
-  if (config.metricsPort) {
-    server = await serveMetrics(metrics.registry, config.metricsPort);
-    o.log('metrics.listening', { port: config.metricsPort });
-  }
-  return {
-    metrics,
-    stop: async () => {
-      server?.close();
-      await pusher.stop().catch(() => {});
-    },
-  };
+  return { metrics, stop: exported.stop };
 }

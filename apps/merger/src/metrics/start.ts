@@ -1,7 +1,6 @@
-import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { MetricsPusher, pushedFamilies, serveMetrics } from '@archway/runtime/metrics';
+import { exportMetrics } from '@archway/runtime/metrics';
 import type { MergerConfig } from '../env.ts';
 import { createMergerMetrics, MERGER_PROCESS_PREFIX, type MergerMetrics } from './merger-metrics.ts';
 
@@ -17,27 +16,17 @@ export interface MergerObservability {
  */
 export async function startMergerMetrics(config: MergerConfig, redis: Redis, log: (line: string) => void): Promise<MergerObservability> {
   const metrics = createMergerMetrics();
-  const pusher = new MetricsPusher({
+  const exported = await exportMetrics({
     redis,
     prefix: config.prefix,
     role: 'merger',
     id: `${hostname()}-${process.pid}`,
     registry: metrics.registry,
-    include: pushedFamilies(MERGER_PROCESS_PREFIX),
+    processPrefix: MERGER_PROCESS_PREFIX,
     intervalMs: config.metricsPushMs ?? 0,
+    port: config.metricsPort,
     onError: (err) => log(`merger: pushing metrics failed: ${err.message}`),
+    onListening: (port) => log(`merger: metrics on port ${port}`),
   });
-  pusher.start();
-  let server: Server | undefined;
-  if (config.metricsPort) {
-    server = await serveMetrics(metrics.registry, config.metricsPort);
-    log(`merger: metrics on port ${config.metricsPort}`);
-  }
-  return {
-    metrics,
-    stop: async () => {
-      server?.close();
-      await pusher.stop().catch(() => {});
-    },
-  };
+  return { metrics, stop: exported.stop };
 }

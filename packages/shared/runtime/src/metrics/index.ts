@@ -5,3 +5,4 @@ export * from './pushed.ts';
 export * from './registry.ts';
 export * from './serve.ts';
 export * from './env.ts';
+export * from './export.ts';
