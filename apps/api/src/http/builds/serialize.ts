@@ -92,8 +92,8 @@ function inTaskOrder<T extends TaskSummaryRow>(b: BuildSummaryRow, tasks: readon
   return [...tasks].sort((x, y) => order(x) - order(y));
 }
 
-/** A build as lists show it (BuildSummary): no phases, attempt history or supply-chain record. */
-export function toBuildSummary(b: BuildSummaryRow): BuildSummary {
+/** A build's own fields with its tasks in order, each shown by `view` (a summary or the whole task). */
+function buildView<T extends TaskSummaryRow, V>(b: BuildSummaryRow & { tasks: T[] }, view: (t: T) => V): Omit<BuildSummary, 'tasks'> & { tasks: V[] } {
   const images = imagesOf(b);
   return {
     id: b.id,
@@ -115,7 +115,7 @@ export function toBuildSummary(b: BuildSummaryRow): BuildSummary {
     createdAt: b.createdAt.toISOString(),
     startedAt: iso(b.startedAt),
     finishedAt: iso(b.finishedAt),
-    tasks: inTaskOrder(b, b.tasks, images).map(toTaskSummary),
+    tasks: inTaskOrder(b, b.tasks, images).map(view),
     ...(images ? { images } : {}),
     repoId: b.repoId,
     triggerRef: b.triggerRef,
@@ -125,11 +125,14 @@ export function toBuildSummary(b: BuildSummaryRow): BuildSummary {
   };
 }
 
+/** A build as lists show it (BuildSummary): no phases, attempt history or supply-chain record. */
+export function toBuildSummary(b: BuildSummaryRow): BuildSummary {
+  return buildView(b, toTaskSummary);
+}
+
 export function toBuild(b: BuildRow): Build {
-  const summary = toBuildSummary(b);
   return {
-    ...summary,
-    tasks: inTaskOrder(b, b.tasks, summary.images).map(toTask),
+    ...buildView(b, toTask),
     phases: [...b.phases].sort(byStart).map(toPhase),
     supplyChain: b.supplyChain === null ? null : (SupplyChain.safeParse(b.supplyChain).data ?? null),
   };
