@@ -26,7 +26,9 @@ function stateFor(provider: string, stage: StatusJob['stage'], status: string, r
   if (stage === 'final') return undefined;
   // An open stage after a final state would overwrite the result on the forge.
   if (reported && !OPEN_STATES.has(reported)) return undefined;
-  if (stage === 'running') return gitlab ? 'running' : reported ? undefined : 'pending';
+  // Other forges have no running state: `pending` is the pending stage's to post. Posting it here
+  // too raced that job (both read no reported state) and told the forge `pending` twice.
+  if (stage === 'running') return gitlab ? 'running' : undefined;
   return reported === 'running' ? undefined : 'pending';
 }
 
