@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildJob, buildQueueName, objectKeys, PUBLISH_QUEUE, parsePlatform, type BuildResult } from '@archway/contract';
 import { nowIso, publishEvent } from '@archway/runtime';
 import { createTestDatabase } from '../../../test/support/db.ts';
 import { testRedis } from '../../../test/support/redis.ts';
+import { redisMonitor } from '../../../test/support/redis-monitor.ts';
 import { apiFixture, makeGitRepo, waitFor, type ApiFixture } from './testing/fixture.ts';
 import { loggingPrisma, type LoggedQuery } from './testing/query-log.ts';
 import { createPrisma, type PrismaClient } from './infra/db.ts';
@@ -25,7 +25,7 @@ let f: ApiFixture;
 let queries: LoggedQuery[];
 /** The test's own reads, on a client whose statements are not counted. */
 let look: PrismaClient;
-let monitor: Redis;
+let monitor: { close(): void };
 const commands: string[][] = [];
 const workers: Worker[] = [];
 let repo: { url: string; commit: string };
@@ -75,15 +75,13 @@ beforeAll(async () => {
     ),
   );
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  monitor = testRedis();
-  const mon = await monitor.monitor();
-  mon.on('monitor', (_time: string, args: string[]) => {
-    if (args.some((a) => typeof a === 'string' && a.includes(`${f.prefix}:`))) commands.push(args);
+  monitor = await redisMonitor((args) => {
+    if (args.some((a) => a.includes(`${f.prefix}:`))) commands.push(args);
   });
 });
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.close()));
-  monitor?.disconnect();
+  monitor?.close();
   await look?.$disconnect();
   await f?.close();
 });
@@ -97,8 +95,9 @@ function tally(names: string[]): string {
     .join('\n');
 }
 
-/** A statement's shape: the verb and the tables, without values. */
-const shape = (sql: string) => `${sql.trim().split(/\s+/)[0]} ${[...new Set(sql.match(/"public"\."(\w+)"/g) ?? [])].join(',')}`.replace(/"public"\./g, '');
+/** A statement's shape: the verb and the tables it reads or writes (Prisma's or plain SQL), without values. */
+const shape = (sql: string) =>
+  `${sql.trim().split(/\s+/)[0]} ${[...new Set([...sql.matchAll(/(?:FROM|INTO|UPDATE|JOIN)\s+(?:"public"\.)?"(\w+)"/gi)].map((m) => m[1]))].join(',')}`;
 
 describe('round trips of one two-platform build', () => {
   it('create → published costs a bounded number of Postgres queries and Redis commands', async () => {
