@@ -33,8 +33,21 @@ export function unavailable(err: unknown): Unavailable | undefined {
   return undefined;
 }
 
+/** node-postgres's socket failures, named as the driver adapter names them (sql.ts's statements). */
+const SOCKET_KINDS: Record<string, string> = {
+  ECONNREFUSED: 'DatabaseNotReachable',
+  ENOTFOUND: 'DatabaseNotReachable',
+  ECONNRESET: 'ConnectionClosed',
+  ETIMEDOUT: 'SocketTimeout',
+};
+/** What node-postgres's pool says when a connection dies or cannot be had in time. */
+const POOL_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect$/];
+
+const databaseDown = (why: string): Unavailable => ({ service: 'database', message: `the database is unreachable (${why}); try again once Postgres is back` });
+
 function database(e: Record<string, unknown>): Unavailable | undefined {
   const name = String(e.name ?? e.constructor?.name ?? '');
+  if (name === 'SqlError') return sqlStatement(e.cause as Record<string, unknown> | undefined);
   if (!name.startsWith('PrismaClient')) return undefined;
   const meta = e.meta as { driverAdapterError?: { cause?: { kind?: string; code?: string } } } | undefined;
   const cause = meta?.driverAdapterError?.cause;
@@ -47,9 +60,18 @@ function database(e: Record<string, unknown>): Unavailable | undefined {
     pgClass === '08' ||
     pgClass === '57'
   ) {
-    const why = cause?.kind && cause.kind !== 'postgres' ? cause.kind : (cause?.code ?? String(e.code ?? 'no connection'));
-    return { service: 'database', message: `the database is unreachable (${why}); try again once Postgres is back` };
+    return databaseDown(cause?.kind && cause.kind !== 'postgres' ? cause.kind : (cause?.code ?? String(e.code ?? 'no connection')));
   }
+  return undefined;
+}
+
+/** A failed statement of sql.ts: node-postgres's error, judged as the adapter's are above. */
+function sqlStatement(cause: Record<string, unknown> | undefined): Unavailable | undefined {
+  const code = String(cause?.code ?? '');
+  if (SOCKET_KINDS[code]) return databaseDown(SOCKET_KINDS[code]);
+  // 08: connection exception; 57: operator intervention; 53300: too many connections.
+  if (/^(08|57)/.test(code) || code === '53300') return databaseDown(code);
+  if (POOL_MESSAGES.some((re) => re.test(String(cause?.message ?? '')))) return databaseDown('ConnectionClosed');
   return undefined;
 }
 

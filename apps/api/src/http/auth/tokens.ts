@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../../infra/db.ts';
+import { sqlOf } from '../../infra/sql.ts';
 
 export const SCOPES = ['read', 'build', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -46,17 +47,33 @@ export interface TokenIdentity {
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+interface LiveToken {
+  id: string;
+  name: string;
+  scopes: string[];
+  imagePrefixes: string[];
+  /** lastUsedAt is unset or older than LAST_USED_RESOLUTION_MS (by the database's clock; the column holds UTC, as Prisma writes it). */
+  stale: boolean;
+}
+
 /**
  * Finds the live token for a presented secret. The lookup is by hash, so its timing says nothing
- * about how close a guess was; unknown and revoked tokens take the same path and answer.
+ * about how close a guess was; unknown and revoked tokens take the same path and answer. Every
+ * API request runs it, so it is plain SQL (infra/sql.ts).
  */
 export async function lookupToken(prisma: PrismaClient, presented: string): Promise<TokenIdentity | null> {
-  const row = await prisma.apiToken.findUnique({ where: { hash: hashToken(presented) } });
-  if (!row || row.revokedAt) return null;
-  const now = Date.now();
-  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    // Best effort and off the request path: at most one write per token per minute.
-    prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
+  const sql = sqlOf(prisma);
+  const [row] = await sql.query<LiveToken>(
+    `SELECT id::text, name, scopes, "imagePrefixes",
+       ("lastUsedAt" IS NULL OR "lastUsedAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => $2)) AS stale
+     FROM "ApiToken" WHERE hash = $1 AND "revokedAt" IS NULL`,
+    [hashToken(presented), LAST_USED_RESOLUTION_MS / 1000],
+  );
+  if (!row) return null;
+  if (row.stale) {
+    // Best effort and off the request path: at most one write per token per minute, stamped by the
+    // same clock that judged it stale.
+    sql.query(`UPDATE "ApiToken" SET "lastUsedAt" = now() AT TIME ZONE 'UTC' WHERE id = $1::uuid`, [row.id]).catch(() => {});
   }
   return { id: row.id, name: row.name, scopes: row.scopes, imagePrefixes: row.imagePrefixes ?? [] };
 }

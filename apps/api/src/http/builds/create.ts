@@ -1,5 +1,6 @@
 import { JOB_CATALOG, type BuildRequest, type BuildTrigger, type ResolveJob } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
+import { sqlOf } from '../../infra/sql.ts';
 import { ServiceUnavailableError } from '../../infra/errors.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
 import type { Build, Prisma, Task } from '../../generated/prisma/client.ts';
@@ -72,7 +73,7 @@ export type AcceptedBuild = Pick<
  * resolver (workers/resolver) resolves the ref, reads the repository's settings and queues the
  * flow, or fails the build with the reason. Throws 503 (and creates nothing) when Redis refuses.
  */
-export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger: BuildTrigger = 'api', origin: BuildOrigin = {}): Promise<Build> {
+export async function createBuild(deps: CreateBuildDeps, req: BuildRequest, trigger: BuildTrigger = 'api', origin: BuildOrigin = {}): Promise<AcceptedRow> {
   checkSourceUrl(req.source.url);
   checkSourceAddressOffline(req.source.url, deps.allowLocalSources ?? false);
   return acceptBuild(deps, {
@@ -101,10 +102,42 @@ function requestColumns(req: BuildRequest) {
   };
 }
 
-/** The one INSERT and the resolve job of an accepted build (see createBuild). */
-export async function acceptBuild(deps: CreateBuildDeps, row: AcceptedBuild): Promise<Build> {
-  const { request, ...columns } = row;
-  const build = await deps.prisma.build.create({ data: { ...columns, status: 'resolving', ...(request ? { request } : {}) } });
+/** What the one who accepted a build learns of it; the rest is the resolver's to fill in. */
+export type AcceptedRow = Pick<Build, 'id' | 'status'>;
+
+/**
+ * The one INSERT and the resolve job of an accepted build (see createBuild). Every build, webhook
+ * and schedule goes through here, so the INSERT is plain SQL (infra/sql.ts). Columns left out take
+ * the schema's defaults; JSON goes as text, as node-postgres would send a JS array as a Postgres one.
+ */
+export async function acceptBuild(deps: CreateBuildDeps, row: AcceptedBuild): Promise<AcceptedRow> {
+  const [build] = await sqlOf(deps.prisma).query<AcceptedRow>(
+    `INSERT INTO "Build" (id, status, "sourceUrl", ref, commit, containerfile, context, platforms, image, tags, "buildArgs",
+       push, request, trigger, "repoId", "triggerRef", reason, before, untrusted)
+     VALUES (gen_random_uuid(), 'resolving', $1, $2, $3, $4, $5, $6::text[], $7, $8::text[], $9::jsonb,
+       $10, $11::jsonb, $12, $13::uuid, $14, $15, $16, $17)
+     RETURNING id::text, status::text`,
+    [
+      row.sourceUrl,
+      row.ref,
+      row.commit ?? null,
+      row.containerfile ?? null,
+      row.context ?? '.',
+      row.platforms,
+      row.image ?? null,
+      row.tags ?? [],
+      JSON.stringify(row.buildArgs ?? {}),
+      row.push ?? true,
+      row.request ? JSON.stringify(row.request) : null,
+      row.trigger,
+      row.repoId ?? null,
+      row.triggerRef ?? null,
+      row.reason ?? null,
+      row.before ?? null,
+      row.untrusted ?? null,
+    ],
+  );
+  if (!build) throw new Error('INSERT "Build" returned no row');
   try {
     await enqueueResolve(deps.queues, build.id);
     deps.metrics?.buildsCreated.inc({ trigger: row.trigger });

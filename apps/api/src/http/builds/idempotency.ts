@@ -3,7 +3,7 @@ import type { BuildRequest } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import { prismaCode } from '../../infra/db.ts';
 import { BadRequestError, ConflictError, UnprocessableError } from '../../infra/errors.ts';
-import type { Build } from '../../generated/prisma/client.ts';
+import type { AcceptedRow } from './create.ts';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** How long a key answers with its build. */
@@ -49,8 +49,8 @@ export async function onceForKey(
   tokenId: string,
   key: string,
   hash: string,
-  create: () => Promise<Build>,
-): Promise<{ build: Build; replayed: boolean }> {
+  create: () => Promise<AcceptedRow>,
+): Promise<{ build: AcceptedRow; replayed: boolean }> {
   const now = Date.now();
   // Expired keys of everyone (indexed by createdAt), and an abandoned claim of this one.
   await prisma.idempotencyKey.deleteMany({ where: { createdAt: { lt: new Date(now - IDEMPOTENCY_TTL_MS) } } });
@@ -71,7 +71,7 @@ export async function onceForKey(
     if (!held.build) throw new ConflictError('the first request with this Idempotency-Key is still being processed: retry in a few seconds', 'Idempotency-Key');
     return { build: held.build, replayed: true };
   }
-  let build: Build;
+  let build: AcceptedRow;
   try {
     build = await create();
   } catch (err) {

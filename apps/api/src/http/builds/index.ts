@@ -2,7 +2,7 @@
 // build, finding and serializing one, and the checks a repository shares with a build request
 // (source URL, stored secrets).
 export { cancelBuild, removeWaitingJobs } from './cancel.ts';
-export { acceptBuild, createBuild, enqueueResolve, queueResolvedBuild, requeueBuildFlow } from './create.ts';
+export { acceptBuild, createBuild, enqueueResolve, queueResolvedBuild, requeueBuildFlow, type AcceptedRow } from './create.ts';
 export { publishJobOptions } from './flow.ts';
 export { publishSupply, repoSupplySettings } from './supply.ts';
 export { checkSourceUrl, hostOf } from './git.ts';

@@ -6,12 +6,11 @@ import { fromDbStatus } from '../../infra/build-status.ts';
 import { checkImageAllowed } from '../auth/index.ts';
 import { approveBuild } from './approve.ts';
 import { cancelBuild } from './cancel.ts';
-import { createBuild } from './create.ts';
+import { createBuild, type AcceptedRow } from './create.ts';
 import { IDEMPOTENCY_HEADER, idempotencyKey, onceForKey, requestHash } from './idempotency.ts';
 import { listBuilds } from './list.ts';
 import { storedRequest } from './stored-request.ts';
 import { BUILD_INCLUDE, UUID_RE, toBuild } from './serialize.ts';
-import type { Build } from '../../generated/prisma/client.ts';
 import { describeRoute, IdParams } from '../../infra/openapi/describe.ts';
 
 const tags = ['builds'];
@@ -21,7 +20,7 @@ const accepted = CreatedBuild.describe(
 
 /** Builds: create, list, show, rebuild, cancel. Mounted under /api/v1. */
 export async function buildsPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  const created = (build: Build): CreatedBuild => ({ id: build.id, status: fromDbStatus(build.status), url: `${deps.publicUrl}/builds/${build.id}` });
+  const created = (build: AcceptedRow): CreatedBuild => ({ id: build.id, status: fromDbStatus(build.status), url: `${deps.publicUrl}/builds/${build.id}` });
   const apiUrl = (id: string) => `${deps.publicUrl}/api/v1/builds/${id}`;
 
   const createSchema = describeRoute({ tags, summary: 'Start a build of a git repository', body: BuildRequest, answers: { 202: accepted } });

@@ -121,7 +121,8 @@ export async function reposPlugin(app: FastifyInstance, { deps, secretBox }: { d
       status: build.status as CreatedBuild['status'],
       url: `${deps.publicUrl}/builds/${build.id}`,
       canceled: [],
-      error: build.error,
+      // Accepted in `resolving`: a ref that cannot be built fails the build later, with the reason.
+      error: null,
     };
     return reply.code(202).header('location', `${deps.publicUrl}/api/v1/builds/${build.id}`).send(answer);
   });

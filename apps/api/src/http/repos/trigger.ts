@@ -10,7 +10,7 @@ import {
   type RepoBuildDefaults,
   type RepoTrigger,
 } from '../../rules/build-plan/index.ts';
-import { acceptBuild, cancelBuild, checkSourceAddress, queueResolvedBuild, repoBuildSettings, withCommit } from '../builds/index.ts';
+import { acceptBuild, cancelBuild, checkSourceAddress, queueResolvedBuild, repoBuildSettings, withCommit, type AcceptedRow } from '../builds/index.ts';
 import type { AppDeps } from '../../deps.ts';
 import { HttpError, UnprocessableError } from '../../infra/errors.ts';
 import { dbStatuses } from '../../infra/build-status.ts';
@@ -45,7 +45,7 @@ export async function acceptRepoBuild(
   how: BuildTrigger,
   reason?: string,
   extra: AcceptExtra = {},
-): Promise<Build> {
+): Promise<AcceptedRow> {
   const known = 'kind' in t;
   const row = await acceptBuild(deps, {
     sourceUrl: repo.cloneUrl,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenList } from '@archway/contract';
-import { apiFixture, type ApiFixture } from '../../testing/fixture.ts';
+import { apiFixture, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { hashToken } from '../auth/tokens.ts';
 import { expectBadPagesRefused, expectKeysetPages } from '../../testing/pages.ts';
 
@@ -28,6 +28,9 @@ describe('/api/v1/tokens', () => {
 
     const bearer = { authorization: `Bearer ${created.token}` };
     expect((await f.app.inject({ url: '/api/v1/builds', headers: bearer })).statusCode).toBe(200);
+    // Its use is stamped (off the request path), in UTC as Prisma reads it.
+    const used = await waitFor(async () => (await f.prisma.apiToken.findUniqueOrThrow({ where: { id: created.id } })).lastUsedAt, 'lastUsedAt', 10_000);
+    expect(Math.abs(used!.getTime() - Date.now())).toBeLessThan(60_000);
     expect((await f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: bearer, payload: {} })).statusCode).toBe(403);
     expect((await f.app.inject({ url: '/api/v1/tokens', headers: bearer })).statusCode).toBe(403);
 
@@ -35,6 +38,22 @@ describe('/api/v1/tokens', () => {
     expect(revoked.statusCode).toBe(200);
     expect(revoked.json().revokedAt).not.toBeNull();
     expect((await f.app.inject({ url: '/api/v1/builds', headers: bearer })).statusCode).toBe(401);
+  });
+
+  it("stamps a token's use again once the last stamp is over a minute old", async () => {
+    const created = (await f.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: f.auth, payload: { name: 'stale', scopes: ['read'] } })).json();
+    const longAgo = new Date(Date.now() - 5 * 60_000);
+    await f.prisma.apiToken.update({ where: { id: created.id }, data: { lastUsedAt: longAgo } });
+    expect((await f.app.inject({ url: '/api/v1/builds', headers: { authorization: `Bearer ${created.token}` } })).statusCode).toBe(200);
+    const stamped = await waitFor(
+      async () => {
+        const at = (await f.prisma.apiToken.findUniqueOrThrow({ where: { id: created.id } })).lastUsedAt;
+        return at && at.getTime() > longAgo.getTime() ? at : undefined;
+      },
+      'a new lastUsedAt',
+      10_000,
+    );
+    expect(Math.abs(stamped.getTime() - Date.now())).toBeLessThan(60_000);
   });
 
   it('checks input', async () => {
