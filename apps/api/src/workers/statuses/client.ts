@@ -35,7 +35,8 @@ export class StatusPostError extends Error {
   }
 }
 
-const TIMEOUT_MS = 15_000;
+/** One forge request's bound (a build's status jobs take turns sized from it, report.ts). */
+export const STATUS_POST_TIMEOUT_MS = 15_000;
 
 /** The forge's REST API base for a repository: the configured one, or the provider's default. */
 export function forgeApiBase(repo: { provider: string; apiUrl: string | null; cloneUrl: string }): string {
@@ -92,7 +93,7 @@ export async function postCommitStatus(target: StatusTarget, status: CommitStatu
       method: 'POST',
       headers: { accept: 'application/json', 'content-type': 'application/json', 'user-agent': 'archway', ...headers },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(STATUS_POST_TIMEOUT_MS),
     });
   } catch (err) {
     const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;

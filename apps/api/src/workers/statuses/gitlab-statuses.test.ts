@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys, type BuildStatus } from '@archway/contract';
@@ -7,6 +7,7 @@ import { toDbStatus } from '../../infra/build-status.ts';
 import { waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { createSecretBox } from '../../infra/secrets/secret-box.ts';
 import type { StatusReporter } from './reporter.ts';
+import { reportStatus } from './report.ts';
 import { repoBuildRow, statusFixture } from './test-support.ts';
 
 interface Received {
@@ -27,37 +28,43 @@ const STATES = ['pending', 'running', 'success', 'failed', 'canceled'];
 function gitlabStandIn(tokens: { privateToken: string; bearer: string }) {
   const received: Received[] = [];
   const current = new Map<string, string>();
+  /** While set, requests are recorded and their answers held here until the test releases them. */
+  const gate = { hold: false, held: [] as (() => void)[] };
   const server: Server = createServer((req: IncomingMessage, res) => {
     let data = '';
     req.on('data', (c) => (data += c));
     req.on('end', () => {
       const body = JSON.parse(data || '{}') as Record<string, string>;
       received.push({ path: req.url!, privateToken: req.headers['private-token'] as string | undefined, authorization: req.headers.authorization, body });
-      const answer = (status: number, json: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
-      const m = /^\/api\/v4\/projects\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(req.url ?? '');
-      if (!m || req.method !== 'POST') return answer(404, { message: '404 Not Found' });
-      const authed = req.headers['private-token'] === tokens.privateToken || req.headers.authorization === `Bearer ${tokens.bearer}`;
-      if (!authed) return answer(401, { message: '401 Unauthorized' });
-      if (!STATES.includes(body.state ?? '')) return answer(400, { error: 'state does not have a valid value' });
-      const key = `${decodeURIComponent(m[1]!)}@${m[2]}/${body.name ?? 'default'}`;
-      if (current.get(key) === body.state) return answer(400, { message: `Cannot transition status via :${body.state} from :${body.state}` });
-      current.set(key, body.state!);
-      return answer(201, {
-        id: received.length,
-        sha: m[2],
-        ref: null,
-        status: body.state,
-        name: body.name,
-        target_url: body.target_url,
-        description: body.description,
-        created_at: new Date().toISOString(),
-        allow_failure: false,
-        coverage: null,
-        author: { id: 1, username: 'archway-bot' },
-      });
+      if (gate.hold) gate.held.push(() => handle(req, body, res));
+      else handle(req, body, res);
     });
   });
-  return { server, received };
+  function handle(req: IncomingMessage, body: Record<string, string>, res: ServerResponse) {
+    const answer = (status: number, json: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+    const m = /^\/api\/v4\/projects\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(req.url ?? '');
+    if (!m || req.method !== 'POST') return answer(404, { message: '404 Not Found' });
+    const authed = req.headers['private-token'] === tokens.privateToken || req.headers.authorization === `Bearer ${tokens.bearer}`;
+    if (!authed) return answer(401, { message: '401 Unauthorized' });
+    if (!STATES.includes(body.state ?? '')) return answer(400, { error: 'state does not have a valid value' });
+    const key = `${decodeURIComponent(m[1]!)}@${m[2]}/${body.name ?? 'default'}`;
+    if (current.get(key) === body.state) return answer(400, { message: `Cannot transition status via :${body.state} from :${body.state}` });
+    current.set(key, body.state!);
+    return answer(201, {
+      id: received.length,
+      sha: m[2],
+      ref: null,
+      status: body.state,
+      name: body.name,
+      target_url: body.target_url,
+      description: body.description,
+      created_at: new Date().toISOString(),
+      allow_failure: false,
+      coverage: null,
+      author: { id: 1, username: 'archway-bot' },
+    });
+  }
+  return { server, received, gate };
 }
 
 describe('GitLab commit statuses (against a GitLab API stand-in)', () => {
@@ -127,6 +134,32 @@ describe('GitLab commit statuses (against a GitLab API stand-in)', () => {
     // Recorded once the stand-in's answer arrived (just after it saw the request).
     await waitFor(async () => (await f.prisma.build.findUniqueOrThrow({ where: { id: build.id } })).statusState === 'success', 'success recorded');
     expect((await f.prisma.build.findUniqueOrThrow({ where: { id: build.id } })).statusError).toBeNull();
+  });
+
+  it("takes one build's stages in turn: pending and running queued at once never reach GitLab out of order", async () => {
+    const build = await buildOf('group/sub/app', 'running');
+    const deps = { prisma: f.prisma, secretBox, publicUrl: 'http://archway.test' };
+    gitlab.gate.hold = true;
+    const jobs = Promise.all([reportStatus(deps, { buildId: build.id, stage: 'pending' }), reportStatus(deps, { buildId: build.id, stage: 'running' })]);
+    // One request is at the forge, unanswered; the other job waits for the build's turn.
+    const waiting = async () =>
+      (
+        await f.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+      )[0]!.n;
+    try {
+      await waitFor(async () => gitlab.gate.held.length === 1 && (await waiting()) === 1, 'one post held, one job waiting', 10_000);
+      expect(requestsFor(build.id)).toHaveLength(1);
+    } finally {
+      gitlab.gate.hold = false;
+      for (const release of gitlab.gate.held.splice(0)) release();
+    }
+    const outcomes = await jobs;
+    const states = requestsFor(build.id).map((r) => r.body.state);
+    // Whichever took the first turn: running is the last word, and pending never follows it.
+    expect(states.at(-1)).toBe('running');
+    expect(states).toEqual(outcomes.includes('skipped') ? ['running'] : ['pending', 'running']);
+    expect((await f.prisma.build.findUniqueOrThrow({ where: { id: build.id } })).statusState).toBe('running');
   });
 
   it('failed and canceled are GitLab states of their own; an OAuth token goes as Bearer', async () => {

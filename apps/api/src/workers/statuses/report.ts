@@ -1,7 +1,7 @@
 import { isFinalBuildStatus, type FinalBuildStatus } from '@archway/contract';
 import type { PrismaClient } from '../../infra/db.ts';
 import type { SecretBox } from '../../infra/secrets/secret-box.ts';
-import { forgeApiBase, postCommitStatus, StatusPostError, type CommitStatus, type ForgeState, type GitlabState } from './client.ts';
+import { forgeApiBase, postCommitStatus, STATUS_POST_TIMEOUT_MS, StatusPostError, type CommitStatus, type ForgeState, type GitlabState } from './client.ts';
 import type { SkipStatusJob, StatusJob } from './queue.ts';
 
 export interface ReportDeps {
@@ -52,36 +52,57 @@ function describe(build: { status: string; error: string | null; push: boolean; 
   }
 }
 
+/** How long one build's status job may hold the build's turn: its own post and a few waiting ahead. */
+const TURN_MS = 4 * STATUS_POST_TIMEOUT_MS + 5_000;
+
 /**
  * Posts the commit status of one transition of a build of a registered repository (no repository
  * or no forge token: nothing to do). A failure is written on the build (`statusError`) and
  * rethrown for the queue to retry; it never changes the build's own status.
+ *
+ * A build's jobs take turns (a transaction-scoped advisory lock on the build id, across workers
+ * and API replicas): each reads the state the previous one reported and posts after it, so two
+ * stages queued at once (pending and running, or pending and final of a quick build) can neither
+ * both post nor reach the forge in the wrong order. The lock's connection is held for the post.
  */
 export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<ReportOutcome> {
-  const build = await deps.prisma.build.findUnique({ where: { id: job.buildId }, include: { repo: true } });
-  const repo = build?.repo;
-  if (!build || !repo?.forgeToken || !build.commit) return 'skipped';
-  const state = stateFor(repo.provider, job.stage, build.status, build.statusState);
-  if (!state) return 'skipped';
-  const status: CommitStatus = {
-    state,
-    targetUrl: `${deps.publicUrl}/builds/${build.id}`,
-    description: describe(build),
-    context: statusContext(build.image),
-  };
-  try {
-    const token = deps.secretBox.open(repo.forgeToken, 'forge-token');
-    await postCommitStatus({ provider: repo.provider, apiBase: forgeApiBase(repo), fullName: repo.fullName, sha: build.commit, token }, status);
-  } catch (err) {
-    const reason = err instanceof StatusPostError ? err.message : `internal error: ${(err as Error).message}`;
+  let failed: { state: string; err: unknown } | undefined;
+  const outcome = await deps.prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(${`status:${job.buildId}`}, 0))`;
+      const build = await tx.build.findUnique({ where: { id: job.buildId }, include: { repo: true } });
+      const repo = build?.repo;
+      if (!build || !repo?.forgeToken || !build.commit) return 'skipped';
+      const state = stateFor(repo.provider, job.stage, build.status, build.statusState);
+      if (!state) return 'skipped';
+      const status: CommitStatus = {
+        state,
+        targetUrl: `${deps.publicUrl}/builds/${build.id}`,
+        description: describe(build),
+        context: statusContext(build.image),
+      };
+      try {
+        const token = deps.secretBox.open(repo.forgeToken, 'forge-token');
+        await postCommitStatus({ provider: repo.provider, apiBase: forgeApiBase(repo), fullName: repo.fullName, sha: build.commit, token }, status);
+      } catch (err) {
+        failed = { state, err };
+        return 'skipped';
+      }
+      await tx.build.update({ where: { id: build.id }, data: { statusState: status.state, statusError: null } });
+      return 'posted';
+    },
+    { timeout: TURN_MS, maxWait: 10_000 },
+  );
+  if (failed) {
+    // Written after the turn ends: a failure inside it would be rolled back with it.
+    const reason = failed.err instanceof StatusPostError ? failed.err.message : `internal error: ${(failed.err as Error).message}`;
     await deps.prisma.build.update({
-      where: { id: build.id },
-      data: { statusError: `commit status "${status.state}" not reported: ${reason}`.slice(0, 1000) },
+      where: { id: job.buildId },
+      data: { statusError: `commit status "${failed.state}" not reported: ${reason}`.slice(0, 1000) },
     });
-    throw err;
+    throw failed.err;
   }
-  await deps.prisma.build.update({ where: { id: build.id }, data: { statusState: status.state, statusError: null } });
-  return 'posted';
+  return outcome;
 }
 
 /** One context per image repository, so a forge keeps each image's latest state apart. */
