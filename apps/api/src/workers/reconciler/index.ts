@@ -2,7 +2,7 @@ import { redisKeys } from '@archway/contract';
 import { withLock } from '../retention/index.ts';
 import type { ReconcileDeps, SweepCounts } from './context.ts';
 import { describeReconcilePolicy } from './policy.ts';
-import { runSweep } from './sweep.ts';
+import { runSweep, type SweepPosition } from './sweep.ts';
 
 export { loadReconcilePolicy, type ReconcilePolicy } from './policy.ts';
 export type { ReconcileDeps, SweepCounts } from './context.ts';
@@ -17,9 +17,9 @@ export interface Reconciler {
  * One sweep under the `<prefix>:lock:reconcile` lease, so API replicas never repair the same
  * build twice at once. Null: another replica is sweeping.
  */
-export async function sweepExclusive(deps: ReconcileDeps, signal?: AbortSignal): Promise<SweepCounts | null> {
+export async function sweepExclusive(deps: ReconcileDeps, signal?: AbortSignal, position?: SweepPosition): Promise<SweepCounts | null> {
   const result = await withLock(deps.redis, redisKeys(deps.prefix).lock('reconcile'), (lost) =>
-    runSweep(deps, signal ? AbortSignal.any([lost, signal]) : lost),
+    runSweep(deps, signal ? AbortSignal.any([lost, signal]) : lost, position),
   );
   return result.ran ? result.value : null;
 }
@@ -33,10 +33,12 @@ export function startReconciler(deps: ReconcileDeps): Reconciler {
   const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  // This replica's place in a backlog longer than one sweep (replicas taking turns each keep theirs).
+  const position: SweepPosition = {};
 
   const tick = async () => {
     try {
-      const counts = await sweepExclusive(deps, stop.signal);
+      const counts = await sweepExclusive(deps, stop.signal, position);
       const repaired = counts && Object.entries(counts).filter(([, n]) => n > 0);
       if (repaired && repaired.length > 0) deps.log.info(Object.fromEntries(repaired), 'reconciler: sweep repaired');
     } catch (err) {
