@@ -2,7 +2,7 @@ import type pg from 'pg';
 
 /** What seedScale writes (100,000 builds by default: the size issue 18 asks the lists to stay fast at). */
 /** The seeded builds' source: rows already there (a bench's own builds) are left alone. */
-const SEED_URL = 'https://git.example.com/acme/seeded.git';
+export const SEED_URL = 'https://git.example.com/acme/seeded.git';
 
 export interface ScaleSeed {
   builds: number;
