@@ -66,6 +66,14 @@ const TURN_MS = 4 * STATUS_POST_TIMEOUT_MS + 5_000;
  * both post nor reach the forge in the wrong order. The lock's connection is held for the post.
  */
 export async function reportStatus(deps: ReportDeps, job: StatusJob): Promise<ReportOutcome> {
+  // Most jobs have nothing to post (a repository without a forge token, a build already past the
+  // stage), which a plain read tells without the turn's transaction. States only move forward, so
+  // what this read skips, the locked read below would skip too.
+  const peek = await deps.prisma.build.findUnique({
+    where: { id: job.buildId },
+    select: { status: true, commit: true, statusState: true, repo: { select: { provider: true, forgeToken: true } } },
+  });
+  if (!peek?.repo?.forgeToken || !peek.commit || !stateFor(peek.repo.provider, job.stage, peek.status, peek.statusState)) return 'skipped';
   let failed: { state: string; err: unknown } | undefined;
   const outcome = await deps.prisma.$transaction(
     async (tx) => {
