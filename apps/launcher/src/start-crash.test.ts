@@ -146,7 +146,9 @@ describe('npm start, killed with SIGKILL', () => {
     }
   });
 
-  it('without setpriv on PATH, a second start stops the Redis and Postgres the first left running, and comes up', { timeout: 300_000 }, async () => {
+  it('without setpriv on PATH, a second start stops the API, merger, Redis and Postgres the first left running, and comes up', {
+    timeout: 300_000,
+  }, async () => {
     // PATH without setpriv: every other program of /usr/bin, /usr/sbin, /bin and /sbin.
     const bin = await mkdtemp(join(inject('tmpRoot'), 'no-setpriv-'));
     for (const dir of ['/usr/local/bin', '/usr/bin', '/usr/sbin', '/bin', '/sbin']) {
@@ -165,18 +167,22 @@ describe('npm start, killed with SIGKILL', () => {
       const pids = await launchedPids(first.child.pid!, dataDir, redisPort);
       first.child.kill('SIGKILL');
       await first.exited;
-      // Nothing tells them their parent died. (The API and the merger of the first start are
-      // left running too; they are killed at the end, not to outlive the suite.)
+      // Nothing tells them their parent died.
       left = { redis: pids.redis!, postgres: pids.postgres! };
       orphans = [pids.api, pids.merger].filter((pid): pid is number => pid !== undefined);
+      expect(orphans).toHaveLength(2);
       await new Promise((r) => setTimeout(r, 1000));
       expect(running(left.redis!) && running(left.postgres!)).toBe(true);
+      expect(orphans.every(running)).toBe(true);
 
       second = launch(env);
       await up(second);
       expect(second.out()).toContain(`redis: stopping the redis-server (pid ${left.redis}) an earlier start left running`);
       expect(second.out()).toContain(`postgres: stopping the postgres (pid ${left.postgres}) an earlier start left running`);
+      expect(second.out()).toContain(`api: stopping the api (pid ${pids.api}) an earlier start left running`);
+      expect(second.out()).toContain(`merger: stopping the merger (pid ${pids.merger}) an earlier start left running`);
       expect(running(left.redis!) || running(left.postgres!)).toBe(false);
+      expect(orphans.some(running)).toBe(false);
       await stopCleanly(second);
     } finally {
       first.child.kill('SIGKILL');

@@ -12,6 +12,7 @@ import { embeddedAgentKeyEnv } from './agent-key.ts';
 import { loadLauncherConfig } from './env.ts';
 import { AlreadyRunning, lockDataDir } from './data-dir-lock.ts';
 import { bundleChildren } from './bundle.ts';
+import { stopLeftoverChildren } from './leftover-children.ts';
 import { supervise, type Supervised } from './children.ts';
 import { startPostgres, type EmbeddedPg } from './postgres.ts';
 import { startRedis, type EmbeddedRedis } from './redis.ts';
@@ -28,6 +29,8 @@ async function main() {
   const redisMaxmemory = config.ARCHWAY_EMBEDDED_REDIS_MAXMEMORY;
   await mkdir(dataDir, { recursive: true });
   const unlock = await lockDataDir(dataDir);
+  // Before Redis and Postgres come back: an old API must not reconnect to them and serve on.
+  await stopLeftoverChildren(dataDir, log);
   const stops: Array<() => Promise<void>> = [];
 
   let databaseUrl = config.DATABASE_URL;
