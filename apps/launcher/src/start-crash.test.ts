@@ -185,9 +185,21 @@ describe('npm start, killed with SIGKILL', () => {
       expect(orphans.some(running)).toBe(false);
       await stopCleanly(second);
     } finally {
+      // Without setpriv the second start's children outlive it too, should an assertion fail first.
+      const theirs = second?.child.pid ? await launchedPids(second.child.pid, dataDir, redisPort).catch(() => ({}) as Record<string, number>) : {};
+      // (Postgres's pid comes from its pid file: only while that process still runs on this data directory.)
+      const runsOn = (pid: number) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir);
+        } catch {
+          return false;
+        }
+      };
+      const ownPostgres = theirs.postgres && runsOn(theirs.postgres) ? theirs.postgres : undefined;
+      const secondChildren = [theirs.api, theirs.merger, theirs.redis, ownPostgres].filter((pid): pid is number => pid !== undefined);
       first.child.kill('SIGKILL');
       second?.child.kill('SIGKILL');
-      for (const pid of [...Object.values(left), ...orphans]) if (running(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of [...Object.values(left), ...orphans, ...secondChildren]) if (running(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 });
