@@ -23,7 +23,7 @@ export async function enforceDeadlines(s: Sweep, task: OpenTask, siblings: TaskR
   // A job no agent ever took (no processedOn) cannot be active, so only its queue wait can be due,
   // and that is known from the job itself: no state lookup (a Redis script) for each task of a long
   // queue on every sweep while it is under the limit.
-  if (job.processedOn == null && !queueWaitOver(s, job)) return false;
+  if (job.processedOn == null && !queueWaitOverrun(s, job)) return false;
   const state = await job.getState();
   if (state === 'active') return activeDeadlines(s, task, siblings, job);
   if (state === 'waiting' || state === 'prioritized') return queueWait(s, task, siblings, job);
@@ -73,10 +73,9 @@ async function activeDeadlines(s: Sweep, task: OpenTask, siblings: TaskRef[], jo
  * its repository's limit (carried in the job) or else ARCHWAY_QUEUE_WAIT_LIMIT (0: none).
  */
 async function queueWait(s: Sweep, task: OpenTask, siblings: TaskRef[], job: Job): Promise<boolean> {
-  if (!queueWaitOver(s, job)) return false;
-  const own = (job.data as { queueWaitLimitMs?: number }).queueWaitLimitMs;
-  const limitMs = own ?? s.policy.queueWaitLimitMs;
-  const waitingMs = s.now - Math.max(job.timestamp, job.processedOn ?? 0);
+  const over = queueWaitOverrun(s, job);
+  if (!over) return false;
+  const { own, limitMs, waitingMs } = over;
   const setting = own ? "the repository's queueWaitLimit" : 'ARCHWAY_QUEUE_WAIT_LIMIT';
   const reason = `${task.platform}: waited ${formatDuration(waitingMs)} for an agent (${setting} ${formatDuration(limitMs)}): ${whatWasMissing(s, task.platform)}`;
   await reportTaskFailed(s, task, { attempt: task.attempts + 1, cause: 'queue-wait', reason });
@@ -86,10 +85,12 @@ async function queueWait(s: Sweep, task: OpenTask, siblings: TaskRef[], job: Job
   return true;
 }
 
-/** Whether a waiting job is past its repository's queue-wait limit, else ARCHWAY_QUEUE_WAIT_LIMIT (0: none). */
-function queueWaitOver(s: Sweep, job: Job): boolean {
-  const limitMs = (job.data as { queueWaitLimitMs?: number }).queueWaitLimitMs ?? s.policy.queueWaitLimitMs;
-  return limitMs > 0 && s.now - Math.max(job.timestamp, job.processedOn ?? 0) > limitMs;
+/** How far a waiting job is past its repository's queue-wait limit, else ARCHWAY_QUEUE_WAIT_LIMIT (0: none); undefined within it. */
+function queueWaitOverrun(s: Sweep, job: Job): { own: number | undefined; limitMs: number; waitingMs: number } | undefined {
+  const own = (job.data as { queueWaitLimitMs?: number }).queueWaitLimitMs;
+  const limitMs = own ?? s.policy.queueWaitLimitMs;
+  const waitingMs = s.now - Math.max(job.timestamp, job.processedOn ?? 0);
+  return limitMs > 0 && waitingMs > limitMs ? { own, limitMs, waitingMs } : undefined;
 }
 
 function whatWasMissing(s: Sweep, platform: string): string {

@@ -3,7 +3,7 @@ import { PUBLISH_QUEUE, buildQueueName, parsePlatform, redisKeys, type PublishJo
 import type { DbBuildStatus as BuildStatus } from '../../infra/build-status.ts';
 import { publishEvent } from '@archway/runtime';
 import { makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
-import { buildJob, finalBuild, postBuild, publishJob, reconcileFixture, sweep, waitFor } from './test-support.ts';
+import { buildJob, finalBuild, postBuild, publishJob, reconcileFixture, startFirstTask, sweep, waitFor } from './test-support.ts';
 
 let f: ApiFixture;
 let repoUrl: string;
@@ -68,9 +68,7 @@ describe('reconciler: Postgres against Redis', () => {
 
   it('fails a started build whose jobs were lost from Redis, saying so', async () => {
     const build = await postBuild(f, repoUrl, ['linux/ppc64le']);
-    const task = build.tasks[0]!;
-    await publishEvent(f.redis, f.prefix, { type: 'task.started', buildId: build.id, taskId: task.id, agent: 'p9', attempt: 1, at: new Date().toISOString() });
-    await waitFor(async () => (await f.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).status === 'running', 'task running');
+    const task = await startFirstTask(f, build, 'p9');
     // Redis restarted without its data: the flow is gone.
     expect(await f.queues.queue(PUBLISH_QUEUE).remove(build.id, { removeChildren: true })).toBe(1);
 

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUBLISH_QUEUE } from '@archway/contract';
-import { publishEvent } from '@archway/runtime';
 import { makeGitRepo, type ApiFixture } from '../../testing/fixture.ts';
 import { runSweep, type SweepPosition } from './sweep.ts';
-import { finalBuild, postBuild, reconcileFixture, sweepDeps, waitFor } from './test-support.ts';
+import { finalBuild, postBuild, reconcileFixture, startFirstTask, sweepDeps } from './test-support.ts';
 
 let f: ApiFixture;
 let repoUrl: string;
@@ -18,9 +17,7 @@ describe('reconciler: a backlog longer than one sweep', () => {
     // Three healthy queued builds (no agent of the platform), then a newer one that lost its jobs.
     for (let i = 0; i < 3; i++) await postBuild(f, repoUrl, ['linux/s390x']);
     const lost = await postBuild(f, repoUrl, ['linux/s390x']);
-    const task = lost.tasks[0]!;
-    await publishEvent(f.redis, f.prefix, { type: 'task.started', buildId: lost.id, taskId: task.id, agent: 'z', attempt: 1, at: new Date().toISOString() });
-    await waitFor(async () => (await f.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).status === 'running', 'task running');
+    await startFirstTask(f, lost, 'z');
     expect(await f.queues.queue(PUBLISH_QUEUE).remove(lost.id, { removeChildren: true })).toBe(1);
 
     // Two builds per sweep: from the oldest every time, the lost build is never reached.

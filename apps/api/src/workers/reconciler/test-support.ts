@@ -1,5 +1,6 @@
 import { Job } from 'bullmq';
 import { PUBLISH_QUEUE, buildQueueName, parsePlatform, type AgentInfo } from '@archway/contract';
+import { publishEvent } from '@archway/runtime';
 import { apiFixture, resolved, waitFor, type ApiFixture } from '../../testing/fixture.ts';
 import { startRecorder, type Recorder } from '../recorder/recorder.ts';
 import type { ReconcileDeps } from './context.ts';
@@ -60,6 +61,14 @@ export async function postBuild(f: ApiFixture, repoUrl: string, platforms: strin
   const res = await f.app.inject({ method: 'POST', url: '/api/v1/builds', headers: f.auth, payload: { source: { url: repoUrl }, push: false, platforms } });
   if (res.statusCode !== 202) throw new Error(`POST /api/v1/builds answered ${res.statusCode}: ${res.body}`);
   return resolved(f, res.json().id as string);
+}
+
+/** An agent's start of the build's first task, applied by the recorder: the task is `running`. */
+export async function startFirstTask(f: ApiFixture, build: { id: string; tasks: { id: string }[] }, agent: string) {
+  const task = build.tasks[0]!;
+  await publishEvent(f.redis, f.prefix, { type: 'task.started', buildId: build.id, taskId: task.id, agent, attempt: 1, at: new Date().toISOString() });
+  await waitFor(async () => (await f.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).status === 'running', 'task running');
+  return task;
 }
 
 /** Waits until the recorder applied a final state to the build. */
