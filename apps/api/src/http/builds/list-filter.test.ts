@@ -84,4 +84,65 @@ describe('GET /api/v1/builds items', () => {
     expect(page).toHaveProperty('phases');
     expect(page.tasks[0]).toHaveProperty('history');
   });
+
+  it('show every field as the build page does (the list is plain SQL, the page Prisma), in any time zone', async () => {
+    const created = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/builds',
+      headers: f.auth,
+      payload: { source: { url: repo.url, ref: 'main', commit: repo.commit }, platforms: ['linux/arm64', 'linux/amd64'], push: false },
+    });
+    expect(created.statusCode, created.body).toBe(202);
+    const id = created.json().id as string;
+    await resolved(f, id);
+    const at = (ms: number) => new Date(Date.UTC(2026, 0, 2, 3, 4, 5) + ms);
+    await f.prisma.build.update({
+      where: { id },
+      data: {
+        status: 'waiting_for_approval',
+        approvalReason: 'a fork',
+        approvedBy: 'ops',
+        approvedAt: at(1),
+        startedAt: at(2),
+        finishedAt: at(3),
+        statusState: 'pending',
+        reason: 'why',
+        error: 'what',
+      },
+    });
+    const [first] = await f.prisma.task.findMany({ where: { buildId: id }, orderBy: { platform: 'asc' } });
+    await f.prisma.task.update({
+      where: { id: first!.id },
+      data: {
+        status: 'failed',
+        agent: 'pi-1',
+        attempts: 2,
+        error: 'boom',
+        failedStep: 'RUN make',
+        exitCode: 2,
+        manifestDigest: `sha256:${'a'.repeat(64)}`,
+        baseImages: [{ reference: 'localhost/base:1', digest: `sha256:${'b'.repeat(64)}` }],
+        archiveSize: 5_000_000_123n,
+        startedAt: at(4),
+        finishedAt: at(5),
+      },
+    });
+    // Timestamps are stored without a zone, as UTC: a list read as local time would be 5.5 h off here.
+    const zone = process.env.TZ;
+    process.env.TZ = 'Asia/Kolkata';
+    const listed = await f.app.inject({ method: 'GET', url: '/api/v1/builds?limit=200', headers: f.auth }).finally(() => {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    });
+    const item = listed.json().items.find((b: { id: string }) => b.id === id);
+    const page = (await f.app.inject({ method: 'GET', url: `/api/v1/builds/${id}`, headers: f.auth })).json();
+    const { phases: _phases, supplyChain: _supply, tasks, ...build } = page;
+    expect(item).toEqual({ ...build, tasks: tasks.map(({ phases: _p, history: _h, ...t }: Record<string, unknown>) => t) });
+    expect(item.status).toBe('waiting-for-approval');
+    expect(item.approval.approvedAt).toBe('2026-01-02T03:04:05.001Z');
+    expect(item.tasks.find((t: { agent: string | null }) => t.agent === 'pi-1')).toMatchObject({
+      startedAt: '2026-01-02T03:04:05.004Z',
+      archiveSize: 5_000_000_123,
+    });
+  });
 });

@@ -21,14 +21,61 @@ export const BUILD_INCLUDE = {
   phases: { where: { taskId: null } },
 } satisfies Prisma.BuildInclude;
 
-/** What a list needs per build (BuildSummary): the tasks' own rows only. */
-export const SUMMARY_INCLUDE = { tasks: true } satisfies Prisma.BuildInclude;
-
 export type BuildRow = Prisma.BuildGetPayload<{ include: typeof BUILD_INCLUDE }>;
-export type BuildSummaryRow = Prisma.BuildGetPayload<{ include: typeof SUMMARY_INCLUDE }>;
 type PhaseRow = BuildRow['phases'][number];
 type TaskRow = BuildRow['tasks'][number];
-type TaskSummaryRow = BuildSummaryRow['tasks'][number];
+
+/** The columns of a task that a list shows (TaskSummary); the list reads just these (list.ts). */
+export type TaskSummaryRow = Pick<
+  TaskRow,
+  | 'id'
+  | 'platform'
+  | 'image'
+  | 'status'
+  | 'agent'
+  | 'attempts'
+  | 'error'
+  | 'failedStep'
+  | 'exitCode'
+  | 'manifestDigest'
+  | 'baseImages'
+  | 'archiveSize'
+  | 'startedAt'
+  | 'finishedAt'
+>;
+
+/** The columns of a build that a list shows (BuildSummary), with its tasks. */
+export type BuildSummaryRow = Pick<
+  BuildRow,
+  | 'id'
+  | 'status'
+  | 'sourceUrl'
+  | 'ref'
+  | 'commit'
+  | 'containerfile'
+  | 'context'
+  | 'request'
+  | 'platforms'
+  | 'image'
+  | 'tags'
+  | 'buildArgs'
+  | 'push'
+  | 'trigger'
+  | 'reason'
+  | 'error'
+  | 'indexDigest'
+  | 'imageDigests'
+  | 'createdAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'repoId'
+  | 'triggerRef'
+  | 'statusState'
+  | 'statusError'
+  | 'approvalReason'
+  | 'approvedBy'
+  | 'approvedAt'
+> & { tasks: TaskSummaryRow[] };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
