@@ -1,5 +1,6 @@
 import { HostLimit } from './host-limit.ts';
 import { InFlight } from './inflight.ts';
+import { resolveTurns } from './turns.ts';
 
 /** ARCHWAY_RESOLVE_HOST_CONCURRENCY's default. */
 export const DEFAULT_GIT_HOST_CONCURRENCY = 4;
@@ -23,9 +24,10 @@ export class GitGate {
     if (perHost !== this.hosts.perHost) this.hosts = new HostLimit(perHost);
   }
 
+  /** Runs (or joins) the git call away from the caller's resolver turn (infra/turns.ts). */
   run<T>(host: string, key: string, fn: () => Promise<T>): Promise<T> {
     const hosts = this.hosts;
-    return this.inFlight.run(JSON.stringify([host, key]), () => hosts.run(host, fn)) as Promise<T>;
+    return resolveTurns.away(() => this.inFlight.run(JSON.stringify([host, key]), () => hosts.run(host, fn)) as Promise<T>);
   }
 
   /** Distinct git calls running or waiting for a slot. */

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { resolveTurns } from '../../infra/turns.ts';
 import { UnprocessableError } from '../../infra/errors.ts';
 
 const SCP_LIKE = /^[A-Za-z0-9._~-]+@([A-Za-z0-9.-]+):(?!\/\/)/;
@@ -76,7 +77,8 @@ export function sourceHost(url: string): string | undefined {
 }
 
 export type Resolver = (host: string) => Promise<string[]>;
-const systemResolver: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+/** The system's DNS, waited for away from a resolver turn (infra/turns.ts): a slow name server holds no one else up. */
+const systemResolver: Resolver = (host) => resolveTurns.away(async () => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address));
 
 /**
  * Refuses (422, field `field`) a clone URL that points at this machine or a private network

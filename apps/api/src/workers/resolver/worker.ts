@@ -3,6 +3,7 @@ import { JOB_CATALOG, RESOLVE_QUEUE, ResolveJob } from '@archway/contract';
 import { context, contextFromCarrier } from '@archway/runtime/tracing';
 import type { AppDeps } from '../../deps.ts';
 import { DEFAULT_GIT_HOST_CONCURRENCY, gitGate } from '../../infra/git-gate.ts';
+import { resolveTurns } from '../../infra/turns.ts';
 import { resolveBuild } from './resolve-build.ts';
 
 /** ARCHWAY_RESOLVE_CONCURRENCY, ARCHWAY_RESOLVE_HOST_CONCURRENCY defaults. */
@@ -35,7 +36,7 @@ export function startResolver(deps: AppDeps, opts: ResolverOptions = {}): Resolv
       const { buildId, trace } = ResolveJob.parse(job.data);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? JOB_CATALOG.resolve.attempts);
       // Within the accepting request's trace: the flow's span stays a child of the request's.
-      return context.with(contextFromCarrier(trace), () => resolveBuild(deps, buildId, { lastAttempt }));
+      return context.with(contextFromCarrier(trace), () => resolveTurns.run(() => resolveBuild(deps, buildId, { lastAttempt })));
     },
     {
       connection: deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, connectionName: 'archway-resolver' }),
