@@ -145,4 +145,33 @@ describe('GET /api/v1/builds items', () => {
       archiveSize: 5_000_000_123,
     });
   });
+
+  it('show a build of several images as the build page does', async () => {
+    const created = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/builds',
+      headers: f.auth,
+      payload: {
+        source: { url: repo.url, ref: 'main', commit: repo.commit },
+        push: false,
+        images: [
+          { name: 'api', platforms: ['linux/amd64'], push: false },
+          { name: 'worker', platforms: ['linux/arm64'], target: 'tools', push: false },
+        ],
+      },
+    });
+    expect(created.statusCode, created.body).toBe(202);
+    const id = created.json().id as string;
+    await resolved(f, id);
+    const item = (await f.app.inject({ method: 'GET', url: '/api/v1/builds?limit=200', headers: f.auth }))
+      .json()
+      .items.find((b: { id: string }) => b.id === id);
+    const page = (await f.app.inject({ method: 'GET', url: `/api/v1/builds/${id}`, headers: f.auth })).json();
+    const { phases: _phases, supplyChain: _supply, tasks, ...build } = page;
+    expect(item).toEqual({ ...build, tasks: tasks.map(({ phases: _p, history: _h, ...t }: Record<string, unknown>) => t) });
+    expect(item.images.map((i: { name: string; target: string | null }) => [i.name, i.target])).toEqual([
+      ['api', null],
+      ['worker', 'tools'],
+    ]);
+  });
 });

@@ -187,6 +187,8 @@ export function toBuild(b: BuildRow): Build {
 
 /** A build of several images: each image's settings (from the stored request) and its published index. */
 function imagesOf(b: BuildSummaryRow): Build['images'] {
+  // Most builds are of one image: no need to validate their whole request (a list shows 50).
+  if (!(b.request as { images?: unknown } | null)?.images) return undefined;
   const parsed = BuildRequest.safeParse(b.request);
   if (!parsed.success || !parsed.data.images) return undefined;
   const digests = (b.imageDigests ?? {}) as Record<string, string | null>;
