@@ -74,7 +74,7 @@ export async function readArchiveImage(path: string): Promise<ArchiveImage> {
     });
     stream.on('error', next);
   });
-  await pipeline(createReadStream(path), extract);
+  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), extract);
 
   if (!index) throw new Error('the archive has no index.json: not an OCI layout');
   const parse = (what: string, data: Buffer | undefined) => {

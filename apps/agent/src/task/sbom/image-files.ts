@@ -50,14 +50,14 @@ export async function readImageFiles(archivePath: string, wanted: Wanted): Promi
           if (name === 'index.json') index = data;
           else json.set(`sha256:${blob![1]}`, data);
         } else if (kind === 'gzip' || kind === 'tar') {
-          layers.set(`sha256:${blob![1]}`, await scanLayer(kind === 'gzip' ? body.pipe(createGunzip()) : body, wanted));
+          layers.set(`sha256:${blob![1]}`, await scanLayer(kind === 'gzip' ? body.pipe(createGunzip({ chunkSize: 256 * 1024 })) : body, wanted));
         } else {
           for await (const _ of body);
         }
       }, done)
       .then(() => done(), done);
   });
-  await pipeline(createReadStream(archivePath), extract);
+  await pipeline(createReadStream(archivePath, { highWaterMark: 1024 * 1024 }), extract);
 
   if (!index) throw new UnreadableLayerError('the archive has no index.json');
   const manifestDigest = (JSON.parse(index.toString('utf8')).manifests?.[0]?.digest ?? '') as string;
