@@ -265,32 +265,35 @@ async function build(
     }
   });
   await ctx.disk.touchBuilt(imageId).catch((err: Error) => ctx.log('cache.touch-failed', { error: err.message }, 'warn'));
-  const { manifestDigest, layoutDigest, baseImages, supply } = await phase('export', 'export', async () => {
-    const exported = await exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line });
-    // The SBOM is read from the archive just written (docs/supply-chain.md); it never fails the build.
-    const supply = await collectSupply({
-      job,
-      store: ctx.store,
-      settings,
-      archivePath: work.archive,
-      scanner: ctx.config.sbomScanner,
-      fromRefs: froms.refs,
-      agent: ctx.config.agentId,
-      attempt: ctx.attempt,
-      startedOn,
-      signal,
-      log: line,
-    }).catch(async (err: Error) => {
-      if (signal.aborted) throw err;
-      await line(`archway: warning: no SBOM: ${err.message}`);
-      return undefined;
-    });
-    return { ...exported, supply };
+  const { manifestDigest, layoutDigest, baseImages } = await phase('export', 'export', () =>
+    exportImage({ settings, imageId, archivePath: work.archive, digestFile: work.digest, signal, log: line }),
+  );
+  // The SBOM is read from the archive just written (docs/supply-chain.md) while the archive uploads:
+  // both only read the file, and the task is built when both are done. It never fails the build.
+  const supplying = collectSupply({
+    job,
+    store: ctx.store,
+    settings,
+    archivePath: work.archive,
+    scanner: ctx.config.sbomScanner,
+    fromRefs: froms.refs,
+    agent: ctx.config.agentId,
+    attempt: ctx.attempt,
+    startedOn,
+    signal,
+    log: line,
+  }).catch(async (err: Error) => {
+    if (signal.aborted) throw err;
+    await line(`archway: warning: no SBOM: ${err.message}`);
+    return undefined;
   });
+  // Awaited below; when the upload fails first, its outcome no longer matters.
+  supplying.catch(() => {});
   const archiveKey = objectKeys.archive(job.buildId, job.platform, job.image);
   // The key is the task's, not the attempt's: an attempt that lost the job must not overwrite the archive of the one that took over.
   await checkOwnership(job, ctx);
   const put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
+  const supply = await supplying;
   ctx.observer?.uploaded(put.size);
   return {
     taskId: job.taskId,
