@@ -85,4 +85,53 @@ describe('Turns', () => {
     expect(turns.counts).toEqual({ active: 0, waiting: 0 });
     expect(await turns.run(async () => 'next')).toBe('next');
   });
+
+  it('gives one turn back for two things awaited at once, and takes one back after both', async () => {
+    const turns = new Turns(1);
+    const a = gate();
+    const b = gate();
+    let after = false;
+    const holder = turns.run(async () => {
+      await Promise.all([turns.away(() => a.promise), turns.away(() => b.promise)]);
+      after = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(turns.counts).toEqual({ active: 0, waiting: 0 });
+    a.open();
+    await new Promise((r) => setImmediate(r));
+    expect(turns.counts).toEqual({ active: 0, waiting: 0 });
+    b.open();
+    await holder;
+    expect(after).toBe(true);
+    expect(turns.counts).toEqual({ active: 0, waiting: 0 });
+    // Nothing leaked: both turns of a fresh pair are there.
+    expect(await turns.run(async () => 'free')).toBe('free');
+  });
+
+  it('takes nothing for work a run left running after it returned', async () => {
+    const turns = new Turns(1);
+    const late = gate();
+    const git = gate<string>();
+    let leftRunning: Promise<unknown> | undefined;
+    await turns.run(async () => {
+      leftRunning = (async () => {
+        await late.promise;
+        return turns.away(() => git.promise);
+      })();
+    });
+    const other = gate();
+    const next = turns.run(() => other.promise);
+    late.open();
+    await new Promise((r) => setImmediate(r));
+    // The late git call gave back no turn: `next` still has the only one, a third run waits.
+    const third = turns.run(async () => 'third');
+    expect(turns.counts).toEqual({ active: 1, waiting: 1 });
+    git.open('git, after the run');
+    expect(await leftRunning).toBe('git, after the run');
+    expect(turns.counts).toEqual({ active: 1, waiting: 1 });
+    other.open();
+    await next;
+    expect(await third).toBe('third');
+    expect(turns.counts).toEqual({ active: 0, waiting: 0 });
+  });
 });

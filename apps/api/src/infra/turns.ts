@@ -1,5 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
+/** One run's claim on a turn, as the code it runs sees it (AsyncLocalStorage). */
+interface Holder {
+  /** It has its turn now. */
+  holds: boolean;
+  /** Its `away` calls not finished yet (a run may wait on two things at once). */
+  away: number;
+  /** It is waiting to take a turn again. */
+  taking: boolean;
+  /** Its run returned: work it left running takes and gives nothing. */
+  ended: boolean;
+}
+
 /**
  * At most `size` holders run at once; a holder gives its turn back while it waits on something
  * slow outside the process (`away`) and takes a turn again after. Waiters are served in order.
@@ -7,28 +19,43 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export class Turns {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
-  private readonly holding = new AsyncLocalStorage<boolean>();
+  private readonly holders = new AsyncLocalStorage<Holder | undefined>();
 
   constructor(readonly size: number) {}
 
   /** Runs `fn` in a turn, waiting for one first. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
     await this.acquire();
+    const holder: Holder = { holds: true, away: 0, taking: false, ended: false };
     try {
-      return await this.holding.run(true, fn);
+      return await this.holders.run(holder, fn);
     } finally {
-      this.release();
+      holder.ended = true;
+      if (holder.holds) this.release();
     }
   }
 
   /** Runs `fn` without the caller's turn, if it holds one, and takes a turn again after. */
   async away<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.holding.getStore()) return fn();
-    this.release();
+    const holder = this.holders.getStore();
+    if (!holder || holder.ended) return fn();
+    holder.away++;
+    if (holder.holds) {
+      holder.holds = false;
+      this.release();
+    }
     try {
-      return await this.holding.run(false, fn);
+      return await this.holders.run(undefined, fn);
     } finally {
-      await this.acquire();
+      holder.away--;
+      if (holder.away === 0 && !holder.holds && !holder.taking && !holder.ended) {
+        holder.taking = true;
+        await this.acquire();
+        holder.taking = false;
+        // Gone away again (or ended) while it waited: the turn goes straight back.
+        if (holder.away > 0 || holder.ended) this.release();
+        else holder.holds = true;
+      }
     }
   }
 
