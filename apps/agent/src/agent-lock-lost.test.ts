@@ -61,5 +61,10 @@ describe('an agent that loses the job lock mid-build (Redis out of reach longer 
       .update(await readFile(join(storeDir, ...built.archiveKey.split('/'))))
       .digest('hex');
     expect(`sha256:${stored}`).toBe(built.archiveDigest);
+    // So is its SBOM: a stale attempt stops its SBOM and waits for it before it ends.
+    const sbom = createHash('sha256')
+      .update(await readFile(join(storeDir, ...built.supply!.sbomKey.split('/'))))
+      .digest('hex');
+    expect(`sha256:${sbom}`).toBe(built.supply!.sbomDigest);
   });
 });

@@ -270,6 +270,9 @@ async function build(
   );
   // The SBOM is read from the archive just written (docs/supply-chain.md) while the archive uploads:
   // both only read the file, and the task is built when both are done. It never fails the build.
+  // When the upload fails (or the job was lost) the SBOM is stopped and waited for before the
+  // attempt ends: its work directory goes next, and a late SBOM must not overwrite the retry's.
+  const stopSbom = new AbortController();
   const supplying = collectSupply({
     job,
     store: ctx.store,
@@ -280,19 +283,25 @@ async function build(
     agent: ctx.config.agentId,
     attempt: ctx.attempt,
     startedOn,
-    signal,
+    signal: AbortSignal.any([signal, stopSbom.signal]),
     log: line,
   }).catch(async (err: Error) => {
     if (signal.aborted) throw err;
+    if (stopSbom.signal.aborted) return undefined;
     await line(`archway: warning: no SBOM: ${err.message}`);
     return undefined;
   });
-  // Awaited below; when the upload fails first, its outcome no longer matters.
-  supplying.catch(() => {});
   const archiveKey = objectKeys.archive(job.buildId, job.platform, job.image);
-  // The key is the task's, not the attempt's: an attempt that lost the job must not overwrite the archive of the one that took over.
-  await checkOwnership(job, ctx);
-  const put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
+  let put: Awaited<ReturnType<typeof uploadFile>>;
+  try {
+    // The key is the task's, not the attempt's: an attempt that lost the job must not overwrite the archive of the one that took over.
+    await checkOwnership(job, ctx);
+    put = await phase('upload', 'upload', () => uploadFile(ctx.store, archiveKey, work.archive, signal));
+  } catch (err) {
+    stopSbom.abort();
+    await supplying.catch(() => {});
+    throw err;
+  }
   const supply = await supplying;
   ctx.observer?.uploaded(put.size);
   return {
