@@ -6,6 +6,7 @@ import { fromDbStatus } from '../../infra/build-status.ts';
 import type { PrismaClient } from '../../infra/db.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../infra/errors.ts';
 import type { Queues } from '../../infra/queue/queues.ts';
+import { resolveTurns } from '../../infra/turns.ts';
 
 export interface CancelDeps {
   prisma: PrismaClient;
@@ -38,7 +39,8 @@ export async function cancelBuild(deps: CancelDeps, buildId: string): Promise<Ca
   } catch (err) {
     throw new ServiceUnavailableError(`build ${buildId} could not be canceled (Redis: ${(err as Error).message}); nothing changed, try again`);
   }
-  const status = await settled(deps, buildId);
+  // A wait on the recorder, not work: a resolver canceling superseded builds gives its turn back.
+  const status = await resolveTurns.away(() => settled(deps, buildId));
   if (status !== 'canceled' && !isCancelableBuildStatus(status)) throw notCancelable(buildId, status);
 
   const keys = redisKeys(deps.prefix);
