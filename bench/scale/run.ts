@@ -135,11 +135,18 @@ async function main() {
       );
       const warm = await stack.api('/api/v1/repos', {
         method: 'POST',
-        body: JSON.stringify({ fullName: 'bench/warm-up', provider: 'github', cloneUrl, webhookSecret: SECRET, platforms: PLATFORMS }),
+        body: JSON.stringify({
+          fullName: 'bench/warm-up',
+          provider: 'github',
+          cloneUrl,
+          webhookSecret: SECRET,
+          platforms: PLATFORMS,
+          cancelSuperseded: { branches: true },
+        }),
       });
       if (warm.status !== 201) throw new Error(`registering bench/warm-up: ${warm.status} ${await warm.text()}`);
       const warmId = ((await warm.json()) as { id: string }).id;
-      await hammer(
+      const warmed = await hammer(
         20,
         2,
         (i) =>
@@ -149,6 +156,7 @@ async function main() {
           ),
         (s) => s === 202,
       );
+      if (warmed.failures.size > 0) throw new Error(`warm-up pushes refused: ${failed(warmed)}`);
       await until(async () => (await resolving()) === 0, 'the warm-up pushes resolved', 120_000);
       const gitBeforeStorm = git.requests();
       const storm: Timed = { ms: [], failures: new Map(), wallMs: 0 };
