@@ -38,6 +38,7 @@ export function decodeCursor(text: string): Cursor {
 export function keyset(cursor: string | undefined, limit: number) {
   const c = cursor ? decodeCursor(cursor) : undefined;
   return {
+    cursor: c,
     after: c ? { createdAt: { lte: c.createdAt }, OR: [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, id: { lt: c.id } }] } : {},
     orderBy: [{ createdAt: 'desc' as const }, { id: 'desc' as const }],
     take: limit + 1,
@@ -47,4 +48,14 @@ export function keyset(cursor: string | undefined, limit: number) {
       return { rows: shown, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
     },
   };
+}
+
+/**
+ * `after` of keyset() as SQL, for a list read with plain SQL (infra/sql.ts): the same redundant
+ * `createdAt <=` index bound. `param` adds a parameter and returns its placeholder. Timestamps are
+ * `timestamp` columns holding UTC, so the cursor's instant is compared AT TIME ZONE 'UTC'.
+ */
+export function afterSql(c: Cursor, param: (value: unknown) => string): string {
+  const at = `(${param(c.createdAt.toISOString())}::timestamptz AT TIME ZONE 'UTC')`;
+  return `"createdAt" <= ${at} AND ("createdAt" < ${at} OR ("createdAt" = ${at} AND id < ${param(c.id)}::uuid))`;
 }

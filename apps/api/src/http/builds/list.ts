@@ -2,7 +2,7 @@ import type { BuildList, BuildListQuery, BuildStatus } from '@archway/contract';
 import { toDbStatus } from '../../infra/build-status.ts';
 import type { PrismaClient } from '../../infra/db.ts';
 import { BadRequestError } from '../../infra/errors.ts';
-import { decodeCursor, keyset } from '../../infra/keyset.ts';
+import { afterSql, keyset } from '../../infra/keyset.ts';
 import { sqlOf } from '../../infra/sql.ts';
 import { type BuildSummaryRow, type TaskSummaryRow, UUID_RE, toBuildSummary } from './serialize.ts';
 
@@ -13,8 +13,8 @@ import { type BuildSummaryRow, type TaskSummaryRow, UUID_RE, toBuildSummary } fr
  * per page of 50, a third of it Prisma's own (bench/scale part D).
  *
  * Timestamps are `timestamp` columns holding UTC; `AT TIME ZONE 'UTC'` reads them as such whatever
- * the API's time zone. The cursor keeps the redundant `createdAt <= cursor` that makes it an index
- * bound (see keyset.ts; hot-queries.test.ts checks it).
+ * the API's time zone. The cursor's condition is keyset.ts's (afterSql), with its index bound
+ * (hot-queries.test.ts checks it).
  */
 export async function listBuilds(prisma: PrismaClient, q: BuildListQuery): Promise<BuildList> {
   const params: unknown[] = [];
@@ -26,12 +26,8 @@ export async function listBuilds(prisma: PrismaClient, q: BuildListQuery): Promi
     where.push(`"repoId" = ${param(q.repoId)}::uuid`);
   }
   if (q.ref !== undefined) where.push(`ref = ANY(${param([q.ref, `refs/heads/${q.ref}`, `refs/tags/${q.ref}`])}::text[])`);
-  if (q.cursor !== undefined) {
-    const c = decodeCursor(q.cursor);
-    const at = `(${param(c.createdAt.toISOString())}::timestamptz AT TIME ZONE 'UTC')`;
-    where.push(`"createdAt" <= ${at} AND ("createdAt" < ${at} OR ("createdAt" = ${at} AND id < ${param(c.id)}::uuid))`);
-  }
-  const k = keyset(undefined, q.limit);
+  const k = keyset(q.cursor, q.limit);
+  if (k.cursor) where.push(afterSql(k.cursor, param));
   const rows = await sqlOf(prisma).query<SummarySqlRow>(
     `SELECT b.id, b.status::text AS status, b."sourceUrl", b.ref, b.commit, b.containerfile, b.context, b.platforms, b.image,
        b.tags, b."buildArgs", b.push, b.request, b.trigger, b.reason, b.error, b."indexDigest", b."imageDigests", b."repoId",
