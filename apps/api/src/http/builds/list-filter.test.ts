@@ -57,6 +57,12 @@ describe('GET /api/v1/builds filters', () => {
   });
 });
 
+/** A build page as the list shows it: without phases, attempt history and supply chain. */
+function summaryOf(page: Record<string, unknown>) {
+  const { phases: _phases, supplyChain: _supply, tasks, ...build } = page;
+  return { ...build, tasks: (tasks as Record<string, unknown>[]).map(({ phases: _p, history: _h, ...t }) => t) };
+}
+
 describe('GET /api/v1/builds items', () => {
   it('are summaries: tasks without phases or history, no supply chain; the build page has them all', async () => {
     const created = await f.app.inject({
@@ -136,8 +142,7 @@ describe('GET /api/v1/builds items', () => {
     });
     const item = listed.json().items.find((b: { id: string }) => b.id === id);
     const page = (await f.app.inject({ method: 'GET', url: `/api/v1/builds/${id}`, headers: f.auth })).json();
-    const { phases: _phases, supplyChain: _supply, tasks, ...build } = page;
-    expect(item).toEqual({ ...build, tasks: tasks.map(({ phases: _p, history: _h, ...t }: Record<string, unknown>) => t) });
+    expect(item).toEqual(summaryOf(page));
     expect(item.status).toBe('waiting-for-approval');
     expect(item.approval.approvedAt).toBe('2026-01-02T03:04:05.001Z');
     expect(item.tasks.find((t: { agent: string | null }) => t.agent === 'pi-1')).toMatchObject({
@@ -167,8 +172,7 @@ describe('GET /api/v1/builds items', () => {
       .json()
       .items.find((b: { id: string }) => b.id === id);
     const page = (await f.app.inject({ method: 'GET', url: `/api/v1/builds/${id}`, headers: f.auth })).json();
-    const { phases: _phases, supplyChain: _supply, tasks, ...build } = page;
-    expect(item).toEqual({ ...build, tasks: tasks.map(({ phases: _p, history: _h, ...t }: Record<string, unknown>) => t) });
+    expect(item).toEqual(summaryOf(page));
     expect(item.images.map((i: { name: string; target: string | null }) => [i.name, i.target])).toEqual([
       ['api', null],
       ['worker', 'tools'],
